@@ -1,0 +1,35 @@
+# ProfRoute — the two set-up commands for a fresh machine are `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: help install demo test lint bench clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## Create .venv and install ProfRoute with its test tools
+
+demo: $(STAMP) ## Run the main job on the embedded Moodle sandbox, then serve http://127.0.0.1:5000
+	$(BIN)/profroute demo
+
+test: $(STAMP) ## Start PostgreSQL on 127.0.0.1 and run the whole suite (SQLite and PostgreSQL)
+	tests/tools/with-postgres.sh $(BIN)/python -m pytest
+	$(MAKE) --no-print-directory lint
+
+lint: $(STAMP) ## ruff and the import-linter layer contracts
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+bench: $(STAMP) ## Run the benchmarks in bench/
+	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b; done || echo "no benchmarks yet"
+
+clean: ## Remove the virtualenv and local databases
+	rm -rf $(VENV) var

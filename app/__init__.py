@@ -1,0 +1,51 @@
+"""ProfRoute's Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app.extensions import db, migrate
+from app.settings import Settings
+
+MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
+
+
+def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None
+               ) -> Flask:
+    """Build the app from settings (environment by default) and bind its extensions."""
+    settings = settings or Settings.load()
+    app = Flask(__name__)
+    _ensure_sqlite_dir(settings.database_url)
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SECRET_KEY=settings.secret_key or secrets.token_hex(16),
+        PROFROUTE_SETTINGS=settings,
+        JSON_AS_ASCII=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    from app import models  # noqa: F401  (register the tables with the metadata)
+    from app.web import init_app as init_web
+
+    init_web(app)
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    return app
+
+
+def settings_of(app: Flask) -> Settings:
+    """The Settings the app was built with."""
+    settings: Settings = app.config["PROFROUTE_SETTINGS"]
+    return settings
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != prefix + ":memory:":
+        Path(url[len(prefix):]).expanduser().parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,213 @@
+"""The ``profroute`` command: every pipeline stage, runnable alone against any Moodle."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+
+from app import MIGRATIONS, create_app, settings_of
+from app.services import logged_run
+from app.settings import Settings, SettingsError
+from lms_connectors.exceptions import ConnectorError
+
+logger = logging.getLogger("profroute")
+
+
+def _echo_json(data: object) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def stage(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command inside an app context with the schema up to date; errors in one line."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        try:
+            app = ctx.obj if isinstance(ctx.obj, Flask) else create_app(Settings.load())
+            with app.app_context():
+                prepare_schema()
+                return func(app, *args, **kwargs)
+        except (ConnectorError, SettingsError, ValueError) as err:
+            click.echo(f"profroute: error: {err}", err=True)
+            sys.exit(2)
+    return wrapper
+
+
+def prepare_schema() -> None:
+    """Bring the database schema to the latest migration (idempotent)."""
+    level = logging.getLogger("alembic").level
+    upgrade(directory=MIGRATIONS)
+    logging.getLogger("alembic").setLevel(level or logging.WARNING)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log progress (INFO).")
+def main(verbose: bool) -> None:
+    """ProfRoute: teachers' deficits from Moodle to individual PD routes."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+@main.command("check-moodle")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@stage
+def check_moodle_cmd(app: Flask, as_json: bool) -> None:
+    """Check the Moodle site; exit 0 only when everything ProfRoute needs is there."""
+    from app.services.check import check_moodle
+    from app.services.moodle import moodle_api
+
+    settings = settings_of(app)
+    report = check_moodle(moodle_api(settings), settings)
+    if as_json:
+        _echo_json(report.as_dict())
+    else:
+        for line in report.lines:
+            click.echo(f"[{'ok' if line.ok else 'FAIL'}] {line.name}: {line.detail}")
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command("import-catalogue")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@stage
+def import_catalogue_cmd(app: Flask, directory: str) -> None:
+    """Import schools.csv, partnerships.csv and offers.csv from DIRECTORY."""
+    from app.services.catalogue import import_catalogue
+
+    with logged_run("import-catalogue") as run:
+        result = import_catalogue(directory)
+        run.summary = result.as_dict()
+    _echo_json(result.as_dict())
+
+
+@main.command("sync")
+@stage
+def sync_cmd(app: Flask) -> None:
+    """Pull teachers, the diagnostic's attempts and completions from Moodle."""
+    from app.services.catalogue import import_catalogue
+    from app.services.moodle import moodle_api
+    from app.services.sync import sync
+
+    settings = settings_of(app)
+    with logged_run("sync") as run:
+        if settings.catalogue_dir:
+            import_catalogue(settings.catalogue_dir)
+        result = sync(moodle_api(settings), settings)
+        run.summary = result.as_dict()
+    _echo_json(result.as_dict())
+
+
+@main.command("deficits")
+@stage
+def deficits_cmd(app: Flask) -> None:
+    """Score every teacher per competency and store the deficit levels."""
+    from app.services.analyse import compute_deficits
+
+    with logged_run("deficits") as run:
+        result = compute_deficits(_diagnostic(), settings_of(app))
+        run.summary = result.as_dict()
+    _echo_json(result.as_dict())
+
+
+@main.command("recommend")
+@stage
+def recommend_cmd(app: Flask) -> None:
+    """Propose offers for the deficits (route items with their reasons)."""
+    from app.services.routes import recommend
+
+    with logged_run("recommend") as run:
+        result = recommend(_diagnostic(), settings_of(app))
+        run.summary = result.as_dict()
+    _echo_json(result.as_dict())
+
+
+@main.command("approve")
+@click.option("--all", "approve_all", is_flag=True, help="Approve every proposed item.")
+@click.option("--teacher", "teachers", multiple=True, type=int, help="Moodle user id.")
+@click.option("--school", default=None, help="School code.")
+@stage
+def approve_cmd(app: Flask, approve_all: bool, teachers: tuple[int, ...],
+                school: str | None) -> None:
+    """Approve proposed route items (all, per teacher or per school)."""
+    from app.services.routes import approve
+
+    if not (approve_all or teachers or school):
+        raise click.UsageError("say what to approve: --all, --teacher ID or --school CODE")
+    with logged_run("approve") as run:
+        count = approve(_diagnostic(), teacher_ids=list(teachers) or None, school_code=school)
+        run.summary = {"approved": count}
+    _echo_json({"approved": count})
+
+
+@main.command("push")
+@stage
+def push_cmd(app: Flask) -> None:
+    """Send enrolments and messages for approved items to Moodle (idempotent)."""
+    from app.services.moodle import moodle_api
+    from app.services.push import push
+
+    settings = settings_of(app)
+    with logged_run("push") as run:
+        result = push(moodle_api(settings), settings)
+        run.summary = result.as_dict()
+    _echo_json(result.as_dict())
+    if result.enrolments_failed or result.messages_failed:
+        sys.exit(1)
+
+
+@main.command("report")
+@stage
+def report_cmd(app: Flask) -> None:
+    """Print the figures: teachers, deficits per competency, route items, outbox, map."""
+    from app.services.report import current_diagnostic, deficit_map, summary
+
+    diagnostic = current_diagnostic()
+    data = summary(diagnostic)
+    if diagnostic is not None:
+        data["deficit_map"] = deficit_map(diagnostic).__dict__
+    _echo_json(data)
+
+
+@main.command("serve")
+@click.option("--port", default=5000, show_default=True)
+@stage
+def serve_cmd(app: Flask, port: int) -> None:
+    """Serve the web UI on 127.0.0.1."""
+    app.run(host="127.0.0.1", port=port)
+
+
+@main.command("demo")
+@click.option("--no-serve", is_flag=True, help="Run the job, print the summary and exit.")
+@click.option("--port", default=5000, show_default=True)
+def demo_cmd(no_serve: bool, port: int) -> None:
+    """Run the whole job against the embedded Moodle sandbox, then serve the app."""
+    from app.services.demo import run_demo
+
+    try:
+        app = run_demo(echo=click.echo)
+    except (ConnectorError, SettingsError) as err:
+        click.echo(f"profroute: error: {err}", err=True)
+        sys.exit(2)
+    if not no_serve:
+        click.echo(f"Открыть: http://127.0.0.1:{port}/")
+        app.run(host="127.0.0.1", port=port)
+
+
+def _diagnostic():  # type: ignore[no-untyped-def]
+    from app.services.report import current_diagnostic
+
+    diagnostic = current_diagnostic()
+    if diagnostic is None:
+        raise SettingsError("no diagnostic synced yet: run `profroute sync` first")
+    return diagnostic
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""SQLAlchemy 2 typed models of ProfRoute; the schema itself comes from Alembic migrations."""
+
+from app.models.assessment import (
+    Attempt,
+    AttemptResult,
+    Competency,
+    CompetencyFramework,
+    Deficit,
+    Diagnostic,
+    DiagnosticMapping,
+)
+from app.models.network import Municipality, Partnership, School, Teacher
+from app.models.ops import OutboxMessage, RunLog, SyncCursor
+from app.models.route import CourseCompletion, Offer, OfferCompetency, Route, RouteItem
+
+__all__ = [
+    "Attempt", "AttemptResult", "Competency", "CompetencyFramework", "CourseCompletion",
+    "Deficit", "Diagnostic", "DiagnosticMapping", "Municipality", "Offer", "OfferCompetency",
+    "OutboxMessage", "Partnership", "Route", "RouteItem", "RunLog", "School", "SyncCursor",
+    "Teacher",
+]

@@ -1,0 +1,84 @@
+"""The school network: municipalities, schools, partnerships and teachers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+
+class Municipality(db.Model):  # type: ignore[name-defined]
+    """A municipality (МОУО): the unit indicators are reported for."""
+
+    __tablename__ = "municipality"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+
+
+class School(db.Model):  # type: ignore[name-defined]
+    """A school, keyed by the code teachers carry in their Moodle profile."""
+
+    __tablename__ = "school"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(512), default="")
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))
+    low_results: Mapped[bool] = mapped_column(Boolean, default=False)
+    adverse_context: Mapped[bool] = mapped_column(Boolean, default=False)
+    resource_centre: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    municipality: Mapped[Municipality | None] = relationship()
+
+    @property
+    def kind(self) -> str:
+        """The school type used to split deficit maps."""
+        if self.resource_centre:
+            return "resource_centre"
+        if self.low_results:
+            return "low_results"
+        if self.adverse_context:
+            return "adverse_context"
+        return "other"
+
+
+class Partnership(db.Model):  # type: ignore[name-defined]
+    """A network partnership: a resource centre supports another school for a period."""
+
+    __tablename__ = "partnership"
+    __table_args__ = (UniqueConstraint("resource_centre_id", "school_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_centre_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    starts_on: Mapped[dt.date | None] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    agreement_no: Mapped[str] = mapped_column(String(128), default="")
+
+    resource_centre: Mapped[School] = relationship(foreign_keys=[resource_centre_id])
+    school: Mapped[School] = relationship(foreign_keys=[school_id])
+
+
+class Teacher(db.Model):  # type: ignore[name-defined]
+    """A teacher: a Moodle user scored by the diagnostic."""
+
+    __tablename__ = "teacher"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    moodle_user_id: Mapped[int] = mapped_column(Integer, unique=True)
+    username: Mapped[str] = mapped_column(String(255), default="")
+    lastname: Mapped[str] = mapped_column(String(255), default="")
+    firstname: Mapped[str] = mapped_column(String(255), default="")
+    middlename: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str] = mapped_column(String(255), default="")
+    idnumber: Mapped[str] = mapped_column(String(255), default="")
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
+    subjects: Mapped[str] = mapped_column(String(512), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    school: Mapped[School | None] = relationship()
+
+    @property
+    def full_name(self) -> str:
+        """Фамилия Имя Отчество, as Russian documents write it."""
+        return " ".join(p for p in (self.lastname, self.firstname, self.middlename) if p)

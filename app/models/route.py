@@ -1,0 +1,117 @@
+"""Offers, completions, and individual routes (ИОМ) with their items."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.assessment import utcnow
+
+if TYPE_CHECKING:
+    from app.models.assessment import Competency
+    from app.models.network import School, Teacher
+
+# Route item lifecycle: proposed → approved → enrolled → completed; rejected; cancelled.
+PROPOSED, APPROVED, ENROLLED, COMPLETED = "proposed", "approved", "enrolled", "completed"
+REJECTED, CANCELLED = "rejected", "cancelled"
+ITEM_STATUSES = (PROPOSED, APPROVED, ENROLLED, COMPLETED, REJECTED, CANCELLED)
+TRANSITIONS = {
+    PROPOSED: {APPROVED, REJECTED, CANCELLED},
+    APPROVED: {ENROLLED, CANCELLED, REJECTED},
+    ENROLLED: {COMPLETED, CANCELLED},
+    COMPLETED: set(),
+    REJECTED: {PROPOSED},
+    CANCELLED: {PROPOSED},
+}
+
+
+class Offer(db.Model):  # type: ignore[name-defined]
+    """A PD course, an internship at a resource centre, or mentoring."""
+
+    __tablename__ = "offer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(512))
+    moodle_course_id: Mapped[int | None] = mapped_column(Integer)
+    moodle_course_shortname: Mapped[str | None] = mapped_column(String(255))
+    host_school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
+    seats: Mapped[int | None] = mapped_column(Integer)
+    starts_on: Mapped[dt.date | None] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    hours: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16), default="catalogue")  # catalogue | moodle
+
+    host_school: Mapped[School | None] = relationship()
+    competencies: Mapped[list[Competency]] = relationship(secondary="offer_competency")
+
+
+class OfferCompetency(db.Model):  # type: ignore[name-defined]
+    """Which competencies an offer develops."""
+
+    __tablename__ = "offer_competency"
+    offer_id: Mapped[int] = mapped_column(
+        ForeignKey("offer.id", ondelete="CASCADE"), primary_key=True)
+    competency_id: Mapped[int] = mapped_column(
+        ForeignKey("competency.id", ondelete="CASCADE"), primary_key=True)
+
+
+class CourseCompletion(db.Model):  # type: ignore[name-defined]
+    """A teacher's completion of a Moodle course."""
+
+    __tablename__ = "course_completion"
+    __table_args__ = (UniqueConstraint("teacher_id", "moodle_course_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"))
+    moodle_course_id: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[bool] = mapped_column(default=False)
+    progress: Mapped[float | None] = mapped_column()
+    time_completed: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16), default="moodle")
+
+
+class Route(db.Model):  # type: ignore[name-defined]
+    """A teacher's individual route (ИОМ) for one diagnostic."""
+
+    __tablename__ = "route"
+    __table_args__ = (UniqueConstraint("teacher_id", "diagnostic_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"))
+    diagnostic_id: Mapped[int] = mapped_column(ForeignKey("diagnostic.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    teacher: Mapped[Teacher] = relationship()
+    items: Mapped[list[RouteItem]] = relationship(
+        back_populates="route", cascade="all, delete-orphan", order_by="RouteItem.id")
+
+
+class RouteItem(db.Model):  # type: ignore[name-defined]
+    """One offer in a route, with its status and the reasons it was proposed."""
+
+    __tablename__ = "route_item"
+    __table_args__ = (UniqueConstraint("route_id", "offer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("route.id", ondelete="CASCADE"))
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"))
+    status: Mapped[str] = mapped_column(String(16), default=PROPOSED)
+    rule: Mapped[str] = mapped_column(String(64), default="")
+    competencies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    route: Mapped[Route] = relationship(back_populates="items")
+    offer: Mapped[Offer] = relationship()
+
+    def move_to(self, status: str) -> None:
+        """Change the status along the lifecycle.
+
+        :raise ValueError: the lifecycle does not allow this change.
+        """
+        if status not in TRANSITIONS.get(self.status, set()):
+            raise ValueError(f"route item {self.id}: cannot go from {self.status} to {status}")
+        self.status = status

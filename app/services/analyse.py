@@ -1,0 +1,117 @@
+"""Deficits stage: score every active teacher's stored attempts and store the levels."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import delete, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Attempt, Competency, Deficit, Diagnostic, DiagnosticMapping, Teacher
+from app.services.sync import GRADE_ITEM, SLOT
+from app.settings import Settings
+from deficits import records as rec
+from deficits.mapping import marks_from_attempt
+from deficits.scoring import marks_frame, score
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DeficitSummary:
+    """What the deficits stage computed."""
+
+    teachers: int = 0
+    thresholds: dict[str, float] = field(default_factory=dict)
+    levels: dict[str, int] = field(default_factory=dict)
+    deficits_per_competency: dict[str, int] = field(default_factory=dict)
+    unmapped: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain values for the run log and JSON."""
+        return dict(self.__dict__)
+
+
+def thresholds_of(settings: Settings) -> rec.Thresholds:
+    """The level thresholds configured for this run."""
+    return rec.Thresholds(deficit_below=settings.deficit_below,
+                          risk_below=settings.risk_below,
+                          min_questions=settings.min_questions)
+
+
+def compute_deficits(diagnostic: Diagnostic, settings: Settings) -> DeficitSummary:
+    """Replace the diagnostic's deficits by a fresh scoring of the stored attempts.
+
+    :raise ValueError: the thresholds are inconsistent.
+    """
+    thresholds = thresholds_of(settings)
+    marks, unmapped = collect_marks(diagnostic)
+    levels = score(marks_frame(marks), thresholds, diagnostic.grademethod)
+    store_levels(diagnostic, levels, thresholds)
+    summary = DeficitSummary(thresholds=thresholds.__dict__ | {},
+                             unmapped=sorted({f"{u.kind} {u.key}" for u in unmapped}))
+    summary.teachers = int(levels["user_id"].nunique()) if len(levels) else 0
+    summary.levels = {str(k): int(v) for k, v in levels["level"].value_counts().items()}
+    deficits = levels[levels["level"] == "deficit"]
+    summary.deficits_per_competency = {
+        str(k): int(v) for k, v in deficits["competency"].value_counts().sort_index().items()}
+    return summary
+
+
+def collect_marks(diagnostic: Diagnostic) -> tuple[list[rec.Mark], list[rec.UnmappedSource]]:
+    """Marks per competency of every active teacher's stored attempts, and what is unmapped."""
+    known = set(db.session.scalars(select(Competency.idnumber)))
+    maps: dict[str, dict[str, str]] = defaultdict(dict)
+    for source, key, idnumber in db.session.execute(
+            select(DiagnosticMapping.source, DiagnosticMapping.key, Competency.idnumber)
+            .join(Competency, Competency.id == DiagnosticMapping.competency_id)
+            .where(DiagnosticMapping.diagnostic_id == diagnostic.id)):
+        maps[source][key] = idnumber
+    slot_map = {int(k): v for k, v in maps[SLOT].items()}
+    attempts = db.session.scalars(
+        select(Attempt).join(Teacher).where(Attempt.diagnostic_id == diagnostic.id,
+                                            Teacher.active.is_(True))
+        .options(selectinload(Attempt.results)))
+    marks: list[rec.Mark] = []
+    unmapped: list[rec.UnmappedSource] = []
+    for row in attempts:
+        found, missing = marks_from_attempt(to_record(diagnostic, row), known=known,
+                                            item_map=maps[GRADE_ITEM], slot_map=slot_map)
+        marks.extend(found)
+        unmapped.extend(missing)
+    return marks, unmapped
+
+
+def to_record(diagnostic: Diagnostic, row: Attempt) -> rec.QuizAttempt:
+    """The stored attempt as the record the pure core reads (user_id = our teacher id)."""
+    items = tuple(rec.ItemMark(r.key, r.mark or 0.0, r.max_mark)
+                  for r in row.results if r.source == GRADE_ITEM)
+    slots = tuple(rec.SlotMark(int(r.key), r.mark, r.max_mark)
+                  for r in row.results if r.source == SLOT)
+    return rec.QuizAttempt(attempt_id=row.moodle_attempt_id, quiz_id=diagnostic.moodle_quiz_id,
+                           user_id=row.teacher_id, attempt_no=row.attempt_no, state=row.state,
+                           time_start=0, time_finish=row.time_finish, sumgrades=row.sumgrades,
+                           item_marks=items, slot_marks=slots)
+
+
+def store_levels(diagnostic: Diagnostic, levels: pd.DataFrame, thresholds: rec.Thresholds
+                 ) -> None:
+    """Replace the diagnostic's Deficit rows in one transaction."""
+    comp_ids = dict(db.session.execute(select(Competency.idnumber, Competency.id)).all())
+    db.session.execute(delete(Deficit).where(Deficit.diagnostic_id == diagnostic.id))
+    rows = [
+        {"diagnostic_id": diagnostic.id, "teacher_id": int(r.user_id),
+         "competency_id": comp_ids[r.competency],
+         "score": None if pd.isna(r.score) else float(r.score),
+         "grade": float(r.grade), "max_grade": float(r.maxgrade),
+         "questions": float(r.questions), "level": str(r.level),
+         "moodle_attempt_id": None if int(r.attempt_id) < 0 else int(r.attempt_id),
+         "thresholds": dict(thresholds.__dict__)}
+        for r in levels.itertuples(index=False)]
+    if rows:
+        db.session.execute(Deficit.__table__.insert(), rows)
+    db.session.commit()

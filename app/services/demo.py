@@ -1,0 +1,91 @@
+"""The demo: the whole job against the embedded Moodle sandbox, with a printed summary."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask
+
+from app import create_app
+from app.services import logged_run
+from app.services.analyse import compute_deficits
+from app.services.catalogue import import_catalogue
+from app.services.moodle import moodle_api
+from app.services.push import push
+from app.services.report import current_diagnostic, summary
+from app.services.routes import approve, recommend
+from app.services.sandbox_process import running_sandbox
+from app.services.sync import sync
+from app.settings import Settings
+from config import DEMO_DIR
+
+DEMO_DB = "var/demo.db"
+
+
+def demo_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Settings for the demo: its own SQLite file unless a database is configured."""
+    env = dict(os.environ if environ is None else environ)
+    settings = Settings.load(env)
+    if "PROFROUTE_DATABASE_URL" not in env:
+        Path(DEMO_DB).unlink(missing_ok=True)  # the demo starts from a fresh municipality
+        settings = settings.replace(database_url=f"sqlite:///{DEMO_DB}")
+    return settings.replace(catalogue_dir=str(DEMO_DIR))
+
+
+def run_demo(echo: Callable[[str], None] = print, settings: Settings | None = None) -> Flask:
+    """Start the sandbox, run sync → deficits → recommend → approve → push; return the app."""
+    settings = settings or demo_settings()
+    token = secrets.token_hex(16)
+    with running_sandbox(token) as url:
+        settings = settings.replace(moodle_url=url, moodle_token=token)
+        app = create_app(settings)
+        with app.app_context():
+            from app.cli import prepare_schema
+
+            prepare_schema()
+            run_pipeline(settings, echo)
+    return app
+
+
+def run_pipeline(settings: Settings, echo: Callable[[str], None]) -> dict[str, object]:
+    """Every stage in order, each logged; returns the final figures."""
+    api = moodle_api(settings)
+    with logged_run("import-catalogue") as run:
+        run.summary = import_catalogue(settings.catalogue_dir).as_dict()
+    with logged_run("sync") as run:
+        synced = sync(api, settings)
+        run.summary = synced.as_dict()
+    diagnostic = current_diagnostic()
+    assert diagnostic is not None  # sync has just stored it
+    with logged_run("deficits") as run:
+        run.summary = compute_deficits(diagnostic, settings).as_dict()
+    with logged_run("recommend") as run:
+        run.summary = recommend(diagnostic, settings).as_dict()
+    with logged_run("approve") as run:
+        run.summary = {"approved": approve(diagnostic)}
+    with logged_run("push") as run:
+        pushed = push(api, settings)
+        run.summary = pushed.as_dict()
+    figures = summary(diagnostic)
+    print_summary(echo, teachers=synced.teachers, figures=figures,
+                  enrolments=pushed.enrolments_sent, messages=pushed.messages_sent,
+                  without_school=synced.without_school)
+    return figures
+
+
+def print_summary(echo: Callable[[str], None], *, teachers: int, figures: dict[str, object],
+                  enrolments: int, messages: int, without_school: list[str]) -> None:
+    """The demo's summary, in Russian."""
+    echo("ProfRoute — демонстрация на встроенной песочнице Moodle")
+    echo(f"  Педагогов синхронизировано: {teachers}"
+         f" (без образовательной организации: {len(without_school)})")
+    echo("  Дефициты по компетенциям:")
+    for comp, count in dict(figures.get("deficits_per_competency", {})).items():  # type: ignore[call-overload]
+        echo(f"    {comp}: {count}")
+    items = dict(figures.get("route_items", {}))  # type: ignore[call-overload]
+    echo(f"  Элементов маршрутов: {sum(items.values())} "
+         + ", ".join(f"{k}: {v}" for k, v in sorted(items.items())))
+    echo(f"  Зачислений отправлено в Moodle: {enrolments}; сообщений: {messages}")

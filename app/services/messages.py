@@ -1,0 +1,28 @@
+"""Texts ProfRoute sends to teachers (Russian, Moodle HTML format)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from app.models import RouteItem, Teacher
+
+KIND_RU = {"course": "Курс повышения квалификации", "internship": "Стажировка",
+           "mentoring": "Наставничество"}
+
+
+def route_message(teacher: Teacher, items: Sequence[RouteItem]) -> str:
+    """The message listing a teacher's route: what, when, which competencies."""
+    greeting = " ".join(p for p in (teacher.firstname, teacher.middlename) if p) or "Коллега"
+    lines = [f"<p>{escape(greeting)}, по итогам диагностики профессиональных компетенций "
+             "для вас составлен индивидуальный образовательный маршрут:</p>", "<ol>"]
+    for item in items:
+        offer = item.offer
+        when = ""
+        if offer.starts_on and offer.ends_on:
+            when = (f", {offer.starts_on:%d.%m.%Y}–{offer.ends_on:%d.%m.%Y}")
+        comps = ", ".join(item.competencies)
+        lines.append(f"<li>{escape(KIND_RU.get(offer.kind, offer.kind))}: "
+                     f"«{escape(offer.title)}»{escape(when)} (компетенции: {escape(comps)})</li>")
+    lines.append("</ol><p>Курсы уже доступны в разделе «Мои курсы».</p>")
+    return "".join(lines)

@@ -1,0 +1,108 @@
+"""Reports: the deficit map (schools × competencies), route and push figures."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import (
+    Competency,
+    Deficit,
+    Diagnostic,
+    OutboxMessage,
+    Route,
+    RouteItem,
+    School,
+    Teacher,
+)
+from deficits.aggregate import municipality_map, school_map
+
+
+@dataclass
+class DeficitMap:
+    """Deficit shares per school and competency, and for the municipality."""
+
+    competencies: list[tuple[str, str]] = field(default_factory=list)  # (idnumber, name)
+    schools: list[dict[str, object]] = field(default_factory=list)
+    municipality: dict[str, float | None] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+
+def current_diagnostic() -> Diagnostic | None:
+    """The diagnostic most recently synced."""
+    return db.session.scalars(select(Diagnostic).order_by(Diagnostic.id.desc())).first()
+
+
+def levels_frame(diagnostic: Diagnostic) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stored levels (user_id, competency, score, level) and teachers (user_id, school_code)."""
+    rows = db.session.execute(
+        select(Deficit.teacher_id, Competency.idnumber, Deficit.score, Deficit.level,
+               Deficit.questions)
+        .join(Competency, Competency.id == Deficit.competency_id)
+        .where(Deficit.diagnostic_id == diagnostic.id)).all()
+    levels = pd.DataFrame(rows, columns=["user_id", "competency", "score", "level", "questions"])
+    teachers = pd.DataFrame(db.session.execute(
+        select(Teacher.id, School.code).outerjoin(School, School.id == Teacher.school_id)
+        .where(Teacher.active.is_(True))).all(), columns=["user_id", "school_code"])
+    return levels, teachers
+
+
+def deficit_map(diagnostic: Diagnostic) -> DeficitMap:
+    """Schools × competencies deficit shares; schools ranked by their mean share."""
+    levels, teachers = levels_frame(diagnostic)
+    result = DeficitMap(competencies=[(c.idnumber, c.name) for c in db.session.scalars(
+        select(Competency).order_by(Competency.idnumber))])
+    threshold_row = db.session.scalars(select(Deficit.thresholds).where(
+        Deficit.diagnostic_id == diagnostic.id)).first()
+    result.thresholds = dict(threshold_row or {})
+    if levels.empty:
+        return result
+    per_school = school_map(levels, teachers)
+    names = {s.code: s for s in db.session.scalars(select(School))}
+    for code, group in per_school.groupby("school_code", dropna=False):
+        school = names.get(code) if isinstance(code, str) else None
+        shares = {str(r.competency): _num(r.deficit_share) for r in group.itertuples()}
+        result.schools.append({
+            "code": code if isinstance(code, str) else None,
+            "name": school.name if school else "Без образовательной организации",
+            "kind": school.kind if school else "unknown",
+            "teachers": int(group["assessed"].max()), "shares": shares})
+    result.schools.sort(key=lambda s: -_mean(s["shares"]))  # type: ignore[arg-type]
+    per_mun = municipality_map(levels)
+    result.municipality = {str(r.competency): _num(r.deficit_share)
+                           for r in per_mun.itertuples()}
+    return result
+
+
+def summary(diagnostic: Diagnostic | None) -> dict[str, object]:
+    """The figures the demo prints and the report command shows."""
+    out: dict[str, object] = {
+        "teachers": db.session.scalar(select(func.count(Teacher.id)).where(
+            Teacher.active.is_(True))) or 0}
+    if diagnostic is not None:
+        per_comp = db.session.execute(
+            select(Competency.idnumber, func.count(Deficit.id))
+            .join(Deficit, Deficit.competency_id == Competency.id)
+            .where(Deficit.diagnostic_id == diagnostic.id, Deficit.level == "deficit")
+            .group_by(Competency.idnumber).order_by(Competency.idnumber)).all()
+        out["deficits_per_competency"] = {k: int(v) for k, v in per_comp}
+        items = db.session.execute(select(RouteItem.status).join(Route).where(
+            Route.diagnostic_id == diagnostic.id)).scalars()
+        out["route_items"] = dict(Counter(items))
+    out["outbox"] = {f"{kind}:{status}": int(n) for kind, status, n in db.session.execute(
+        select(OutboxMessage.kind, OutboxMessage.status, func.count(OutboxMessage.id))
+        .group_by(OutboxMessage.kind, OutboxMessage.status))}
+    return out
+
+
+def _num(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+
+
+def _mean(shares: dict[str, float | None]) -> float:
+    values = [v for v in shares.values() if v is not None]
+    return sum(values) / len(values) if values else 0.0

@@ -1,0 +1,12 @@
+"""Web UI (Russian first) and the JSON API."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprints."""
+    from app.web.api import bp as api_bp
+    from app.web.views import bp as views_bp
+
+    app.register_blueprint(views_bp)
+    app.register_blueprint(api_bp, url_prefix="/api")

@@ -1,0 +1,51 @@
+"""JSON API: the deficit map and a teacher's route."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Route, RouteItem, Teacher
+from app.services.report import current_diagnostic, deficit_map
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/deficit-map")
+def api_deficit_map() -> ResponseReturnValue:
+    """Deficit shares per school and competency.
+
+    :raise 404: nothing synced yet.
+    """
+    diagnostic = current_diagnostic()
+    if diagnostic is None:
+        abort(404, description="no diagnostic synced yet")
+    return jsonify(deficit_map(diagnostic).__dict__)
+
+
+@bp.get("/teachers/<int:moodle_user_id>/route")
+def api_route(moodle_user_id: int) -> ResponseReturnValue:
+    """The teacher's route items with status, competencies and reasons.
+
+    :raise 404: no teacher with this Moodle user id.
+    """
+    person = db.session.scalars(select(Teacher).filter_by(moodle_user_id=moodle_user_id)).first()
+    if person is None:
+        abort(404, description=f"no teacher with Moodle user id {moodle_user_id}")
+    routes = db.session.scalars(select(Route).where(Route.teacher_id == person.id).options(
+        selectinload(Route.items).selectinload(RouteItem.offer))).all()
+    items = [{"offer": i.offer.key, "kind": i.offer.kind, "title": i.offer.title,
+              "status": i.status, "rule": i.rule, "competencies": i.competencies,
+              "reasons": i.reasons} for r in routes for i in r.items]
+    return jsonify({"teacher": person.full_name, "moodle_user_id": moodle_user_id,
+                    "items": items})
+
+
+@bp.errorhandler(404)
+def not_found(err: Exception) -> ResponseReturnValue:
+    """Errors as {code, status, message}."""
+    message = getattr(err, "description", "not found")
+    return jsonify({"code": 404, "status": "Not Found", "message": message}), 404

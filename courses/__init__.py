@@ -1,0 +1,1 @@
+"""Offers catalogue and matching of deficits to offers under capacity (pure)."""

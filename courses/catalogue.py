@@ -1,0 +1,299 @@
+"""Parse ProfRoute's catalogue CSV files (schools, partnerships, offers) from bytes."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from courses.records import COURSE, INTERNSHIP, MENTORING, OFFER_KINDS, Offer
+
+SCHOOL_COLUMNS = ("code", "name", "municipality", "low_results", "adverse_context",
+                  "resource_centre")
+PARTNERSHIP_COLUMNS = ("resource_centre_code", "school_code", "starts_on", "ends_on",
+                       "agreement_no")
+OFFER_COLUMNS = ("key", "kind", "title", "competencies", "moodle_course_shortname",
+                 "host_school_code", "seats", "starts_on", "ends_on", "hours")
+
+_TRUE = frozenset({"1", "да", "yes", "true"})
+_FALSE = frozenset({"0", "нет", "no", "false"})
+_KIND_ALIASES = {"курс": COURSE, "кпк": COURSE, "стажировка": INTERNSHIP,
+                 "наставничество": MENTORING} | {k: k for k in OFFER_KINDS}
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A problem in one row (1-based line in the file, header = 1; 0 = the whole file)."""
+
+    row: int
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SchoolRow:
+    """A school of the catalogue with its programme flags."""
+
+    code: str
+    name: str
+    municipality: str | None
+    low_results: bool
+    adverse_context: bool
+    resource_centre: bool
+
+
+@dataclass(frozen=True)
+class PartnershipRow:
+    """A network partnership: a resource centre supports a school."""
+
+    resource_centre_code: str
+    school_code: str
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    agreement_no: str | None
+
+
+@dataclass(frozen=True)
+class OfferRow:
+    """An offer and the Moodle course shortname it is delivered in (resolved by the app)."""
+
+    offer: Offer
+    moodle_course_shortname: str | None
+
+
+def decode(data: bytes) -> str:
+    """Decode a CSV file: UTF-8 (BOM or not), else Windows-1251 (UnicodeDecodeError if neither)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1251")
+
+
+class _Row:
+    """One data row: typed field getters that record errors instead of raising."""
+
+    def __init__(self, line: int, cells: dict[str, str]) -> None:
+        self.line = line
+        self.cells = cells
+        self.errors: list[RowError] = []
+
+    def fail(self, field: str, message: str) -> None:
+        self.errors.append(RowError(self.line, field, message))
+
+    def text(self, field: str, *, required: bool = False) -> str | None:
+        value = self.cells.get(field, "")
+        if required and not value:
+            self.fail(field, "is empty; fill it in")
+        return value or None
+
+    def flag(self, field: str) -> bool:
+        value = self.cells.get(field, "").casefold()
+        if value and value not in _TRUE | _FALSE:
+            self.fail(field, f"{value!r} is not a yes/no value; write 1 or 0 (да/нет)")
+        return value in _TRUE
+
+    def date(self, field: str) -> dt.date | None:
+        value = self.cells.get(field, "")
+        for fmt in _DATE_FORMATS if value else ():
+            try:
+                return dt.datetime.strptime(value, fmt).date()
+            except ValueError:
+                continue
+        if value:
+            self.fail(field, f"{value!r} is not a date; write YYYY-MM-DD or DD.MM.YYYY")
+        return None
+
+    def number(self, field: str, minimum: int) -> int | None:
+        value = self.cells.get(field, "")
+        if value and not (value.isascii() and value.isdigit() and int(value) >= minimum):
+            self.fail(field, f"{value!r} is not a whole number >= {minimum}; "
+                             "write one or leave it empty")
+            return None
+        return int(value) if value else None
+
+    def period(self) -> tuple[dt.date | None, dt.date | None]:
+        starts, ends = self.date("starts_on"), self.date("ends_on")
+        if starts and ends and ends < starts:
+            self.fail("ends_on", "is before starts_on; swap or correct the dates")
+        return starts, ends
+
+
+def _data_row(start: int, record: list[str], header: list[str], sep: str) -> _Row | RowError:
+    """A data row keyed by column name, or an error when it has more cells than the header."""
+    if len(record) > len(header):
+        hint = f"{len(record)} fields, header has {len(header)}: quote values with '{sep}'"
+        return RowError(start, "", hint)
+    cells = record + [""] * (len(header) - len(record))
+    return _Row(start, {name: cells[i].strip() for i, name in enumerate(header)})
+
+
+def _records(data: bytes, columns: tuple[str, ...]) -> tuple[list[_Row], list[RowError]]:
+    """Split a CSV file into data rows (with line numbers) and file-level errors."""
+    try:
+        text = decode(data)
+    except UnicodeDecodeError:
+        return [], [RowError(0, "", "not UTF-8 or Windows-1251 text; save it as CSV UTF-8")]
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    sep = ";" if ";" in first and first.count(";") >= first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    header: list[str] | None = None
+    rows: list[_Row] = []
+    errors: list[RowError] = []
+    line = 1
+    try:
+        for record in reader:
+            start, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in record):
+                continue
+            if header is not None:
+                item = _data_row(start, record, header, sep)
+                if isinstance(item, RowError):
+                    errors.append(item)
+                else:
+                    rows.append(item)
+                continue
+            header = [cell.strip().lower() for cell in record]
+            if missing := [c for c in columns if c not in header]:
+                message = f"missing column(s); the header must be: {sep.join(columns)}"
+                return [], [RowError(start, ",".join(missing), message)]
+    except csv.Error as err:
+        errors.append(RowError(line, "", f"unreadable CSV ({err}); check the quotes"))
+    if header is None:
+        errors.append(RowError(1, "", f"file is empty; the header must be: {sep.join(columns)}"))
+    return rows, errors
+
+
+def _collect(
+    data: bytes, columns: tuple[str, ...], build: Callable[[_Row], T],
+    key: Callable[[T], tuple[str, ...]],
+) -> tuple[list[T], list[RowError]]:
+    """Build a record per row; a repeated complete key is an error on the later row."""
+    rows, errors = _records(data, columns)
+    found: list[T] = []
+    seen: set[tuple[str, ...]] = set()
+    for row in rows:
+        item = build(row)
+        if all(name := key(item)) and name in seen:
+            row.fail(columns[0], f"{' → '.join(name)} is listed twice; keep one row")
+        seen.add(name)
+        errors.extend(row.errors)
+        if not row.errors:
+            found.append(item)
+    return found, sorted(errors, key=lambda e: e.row)
+
+
+def _school(row: _Row) -> SchoolRow:
+    code, name = row.text("code", required=True) or "", row.text("name", required=True) or ""
+    low, adverse, centre = (row.flag(field) for field in SCHOOL_COLUMNS[3:])
+    return SchoolRow(code, name, row.text("municipality"), low, adverse, centre)
+
+
+def parse_schools(data: bytes) -> tuple[list[SchoolRow], list[RowError]]:
+    """Parse the schools file (``SCHOOL_COLUMNS``; flags 0/1, да/нет, yes/no, true/false).
+
+    An empty flag is false. A repeated school code is an error on the later row.
+
+    Args:
+        data: The file's bytes (UTF-8 with or without BOM, or Windows-1251; ``;`` or ``,``).
+
+    Returns:
+        The valid schools in file order, and one RowError per problem found.
+    """
+    return _collect(data, SCHOOL_COLUMNS, _school, lambda school: (school.code,))
+
+
+def _partnership(row: _Row, schools: Mapping[str, SchoolRow] | None) -> PartnershipRow:
+    centre = row.text("resource_centre_code", required=True) or ""
+    school = row.text("school_code", required=True) or ""
+    if centre and centre == school:
+        row.fail("school_code", "a school cannot partner itself; name the supported school")
+    if schools is not None:
+        for field, code in (("resource_centre_code", centre), ("school_code", school)):
+            if code and code not in schools:
+                row.fail(field, f"unknown school {code}; add it to the schools file first")
+        if centre in schools and not schools[centre].resource_centre:
+            row.fail("resource_centre_code", f"school {centre} is not marked resource_centre")
+    starts, ends = row.period()
+    return PartnershipRow(centre, school, starts, ends, row.text("agreement_no"))
+
+
+def parse_partnerships(
+    data: bytes, *, schools: Mapping[str, SchoolRow] | None = None
+) -> tuple[list[PartnershipRow], list[RowError]]:
+    """Parse the partnerships file (``PARTNERSHIP_COLUMNS``; dates YYYY-MM-DD or DD.MM.YYYY).
+
+    Args:
+        data: The file's bytes (UTF-8 with or without BOM, or Windows-1251; ``;`` or ``,``).
+        schools: Known schools by code; when given, codes must exist and the resource
+            centre must be flagged as one.
+
+    Returns:
+        The valid partnerships in file order, and one RowError per problem found.
+    """
+    return _collect(data, PARTNERSHIP_COLUMNS, lambda row: _partnership(row, schools),
+                    lambda p: (p.resource_centre_code, p.school_code))
+
+
+def _competencies(row: _Row, known: Collection[str] | None) -> tuple[str, ...]:
+    names = [c.strip() for c in (row.text("competencies", required=True) or "").split(",")]
+    folded = {k.casefold(): k for k in sorted(known)} if known is not None else None
+    result: list[str] = []
+    for name in filter(None, names):
+        canonical = folded.get(name.casefold()) if folded is not None else name
+        if canonical is None:
+            row.fail("competencies", f"unknown competency {name}; use framework idnumbers")
+        elif canonical not in result:
+            result.append(canonical)
+    return tuple(result)
+
+
+def _offer(row: _Row, schools: Mapping[str, SchoolRow] | None,
+           known: Collection[str] | None) -> OfferRow:
+    kind_text = (row.text("kind", required=True) or "").casefold()
+    kind = _KIND_ALIASES.get(kind_text, "")
+    if kind_text and not kind:
+        row.fail("kind", f"{kind_text!r} is not a kind; write {', '.join(OFFER_KINDS)}")
+    host = row.text("host_school_code")
+    if kind == INTERNSHIP and not host:
+        row.fail("host_school_code", "an internship needs its host resource-centre school")
+    if host and schools is not None and host not in schools:
+        row.fail("host_school_code", f"unknown school {host}; add it to the schools file")
+    starts, ends = row.period()
+    offer = Offer(
+        key=row.text("key", required=True) or "", kind=kind,
+        title=row.text("title", required=True) or "", competencies=_competencies(row, known),
+        host_school=host, seats=row.number("seats", 0), starts_on=starts, ends_on=ends,
+        hours=row.number("hours", 1),
+    )
+    return OfferRow(offer, row.text("moodle_course_shortname"))
+
+
+def parse_offers(
+    data: bytes,
+    *,
+    schools: Mapping[str, SchoolRow] | None = None,
+    competencies: Collection[str] | None = None,
+) -> tuple[list[OfferRow], list[RowError]]:
+    """Parse the offers file (``OFFER_COLUMNS``).
+
+    ``competencies`` is a comma-separated list inside one field (quote it when the file's
+    separator is a comma). ``kind`` is course, internship or mentoring (or курс, стажировка,
+    наставничество); an internship needs a host school. Empty seats = no limit.
+
+    Args:
+        data: The file's bytes (UTF-8 with or without BOM, or Windows-1251; ``;`` or ``,``).
+        schools: Known schools by code; when given, host schools must exist.
+        competencies: Known competency idnumbers; when given, each listed one must be
+            known (matched case-insensitively, stored in canonical spelling).
+
+    Returns:
+        The valid offers in file order, and one RowError per problem found.
+    """
+    return _collect(data, OFFER_COLUMNS, lambda row: _offer(row, schools, competencies),
+                    lambda item: (item.offer.key,))

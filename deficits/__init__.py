@@ -1,0 +1,1 @@
+"""Pure analytics: competency scores, deficit levels and their aggregates."""

@@ -1,0 +1,186 @@
+"""Competency scores and deficit levels from per-attempt marks (vectorised with pandas)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from deficits.records import (
+    GRADE_AVERAGE,
+    GRADE_FIRST,
+    GRADE_HIGHEST,
+    GRADE_LAST,
+    Mark,
+    Thresholds,
+)
+
+LEVEL_DEFICIT = "deficit"
+LEVEL_RISK = "risk"
+LEVEL_OK = "ok"
+LEVEL_INSUFFICIENT = "insufficient"  # not enough evidence: never a deficit
+LEVELS = (LEVEL_DEFICIT, LEVEL_RISK, LEVEL_OK, LEVEL_INSUFFICIENT)
+
+MARK_COLUMNS = (
+    "user_id", "competency", "attempt_id", "attempt_no", "sumgrades",
+    "grade", "maxgrade", "questions", "time_finish",
+)
+SCORE_COLUMNS = (
+    "user_id", "competency", "score", "grade", "maxgrade", "questions", "attempt_id", "level",
+)
+AVERAGE_ATTEMPT_ID = -1  # attempt_id (and attempt_no) of a row averaged over attempts
+
+_INT_COLUMNS = ("user_id", "attempt_id", "attempt_no", "time_finish")
+_FLOAT_COLUMNS = ("sumgrades", "grade", "maxgrade", "questions")
+_DECIMALS = 9  # scores are compared after rounding, so 7/10 and 2.1/3 both count as 0.7
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with the mark columns in their dtypes (ints, floats, str)."""
+    dtypes = dict.fromkeys(_INT_COLUMNS, "int64") | dict.fromkeys(_FLOAT_COLUMNS, "float64")
+    out = frame.astype(dtypes)
+    out["competency"] = out["competency"].astype("str")
+    return out
+
+
+def marks_frame(marks: Iterable[Mark]) -> pd.DataFrame:
+    """Build the marks frame the scoring functions take.
+
+    Args:
+        marks: Marks, e.g. from ``deficits.mapping.marks_from_attempt``.
+
+    Returns:
+        One row per mark with columns ``MARK_COLUMNS`` (empty but typed when no marks).
+    """
+    rows = [tuple(getattr(m, c) for c in MARK_COLUMNS) for m in marks]
+    return _typed(pd.DataFrame.from_records(rows, columns=list(MARK_COLUMNS)))
+
+
+def _keep_attempts(frame: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.DataFrame:
+    """Keep, per user, the rows of the whole attempt ranked first by ``by``."""
+    attempts = frame[["user_id", "attempt_id", "attempt_no", "sumgrades"]].drop_duplicates(
+        ["user_id", "attempt_id"]
+    )
+    ranked = attempts.sort_values(
+        ["user_id", *by, "attempt_id"], ascending=[True, *ascending, True], na_position="last"
+    )
+    chosen = ranked.drop_duplicates("user_id")[["user_id", "attempt_id"]]
+    return frame.merge(chosen, on=["user_id", "attempt_id"], how="inner")
+
+
+def _average(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean marks per user and competency across attempts (attempt ids set to -1)."""
+    grouped = frame.groupby(["user_id", "competency"], as_index=False, sort=True)
+    out = grouped.agg(
+        sumgrades=("sumgrades", "mean"),
+        grade=("grade", "mean"),
+        maxgrade=("maxgrade", "mean"),
+        questions=("questions", "mean"),
+        time_finish=("time_finish", "max"),
+    )
+    out["attempt_id"] = AVERAGE_ATTEMPT_ID
+    out["attempt_no"] = AVERAGE_ATTEMPT_ID
+    return out
+
+
+def select_attempts(frame: pd.DataFrame, grademethod: int) -> pd.DataFrame:
+    """Apply the quiz's grading method over whole attempts.
+
+    Highest keeps each user's attempt with the highest ``sumgrades`` (a tie goes to the
+    earlier attempt_no), first the lowest attempt_no, last the highest; so one competency
+    never mixes attempts. Average gives the mean grade, maxgrade and questions per user and
+    competency across attempts, with ``attempt_id`` and ``attempt_no`` -1.
+
+    Args:
+        frame: A marks frame (``MARK_COLUMNS``).
+        grademethod: ``GRADE_HIGHEST``, ``GRADE_AVERAGE``, ``GRADE_FIRST`` or ``GRADE_LAST``.
+
+    Returns:
+        A marks frame with the selected rows, sorted by user_id and competency.
+
+    Raises:
+        ValueError: For an unknown grading method.
+    """
+    if grademethod == GRADE_HIGHEST:
+        out = _keep_attempts(frame, ["sumgrades", "attempt_no"], [False, True])
+    elif grademethod == GRADE_FIRST:
+        out = _keep_attempts(frame, ["attempt_no"], [True])
+    elif grademethod == GRADE_LAST:
+        out = _keep_attempts(frame, ["attempt_no"], [False])
+    elif grademethod == GRADE_AVERAGE:
+        out = _average(frame)
+    else:
+        raise ValueError(
+            f"unknown grading method {grademethod!r}: expected 1 (highest), 2 (average), "
+            "3 (first) or 4 (last)"
+        )
+    out = _typed(out[list(MARK_COLUMNS)])
+    return out.sort_values(["user_id", "competency"], kind="stable").reset_index(drop=True)
+
+
+def validate_thresholds(thresholds: Thresholds) -> None:
+    """Check that thresholds make sense.
+
+    Args:
+        thresholds: The thresholds to check.
+
+    Raises:
+        ValueError: Unless 0 <= deficit_below <= risk_below <= 1 and min_questions >= 0.
+    """
+    deficit, risk = thresholds.deficit_below, thresholds.risk_below
+    if not 0.0 <= deficit <= 1.0:
+        raise ValueError(f"deficit_below must be a share between 0 and 1, got {deficit!r}")
+    if not 0.0 <= risk <= 1.0:
+        raise ValueError(f"risk_below must be a share between 0 and 1, got {risk!r}")
+    if deficit > risk:
+        raise ValueError(
+            f"deficit_below ({deficit!r}) must not exceed risk_below ({risk!r})"
+        )
+    if not thresholds.min_questions >= 0.0:
+        raise ValueError(
+            f"min_questions must be 0 or more, got {thresholds.min_questions!r}"
+        )
+
+
+def _levels(scores: pd.Series, questions: pd.Series, thresholds: Thresholds) -> np.ndarray:
+    """Level per row: insufficient evidence first, then deficit, risk, ok."""
+    insufficient = scores.isna() | (questions.round(_DECIMALS) < thresholds.min_questions)
+    conditions = [
+        insufficient.to_numpy(),
+        (scores < thresholds.deficit_below).to_numpy(),
+        (scores < thresholds.risk_below).to_numpy(),
+    ]
+    return np.select(conditions, [LEVEL_INSUFFICIENT, LEVEL_DEFICIT, LEVEL_RISK], LEVEL_OK)
+
+
+def score(
+    frame: pd.DataFrame,
+    thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, safe as a default
+    grademethod: int = GRADE_HIGHEST,
+) -> pd.DataFrame:
+    """Score each user's competencies and give each a level.
+
+    ``score`` is grade / maxgrade, clipped to 0..1 and rounded to 9 decimals (so a ratio of
+    exactly 0.5 is risk and 0.7 is ok with the default thresholds). Fewer questions than
+    ``min_questions``, or a maxgrade of 0, is ``insufficient`` (score NaN for maxgrade 0).
+
+    Args:
+        frame: A marks frame (``MARK_COLUMNS``), see ``marks_frame``.
+        thresholds: Level thresholds; validated first.
+        grademethod: The quiz's grading method, see ``select_attempts``.
+
+    Returns:
+        A frame with ``SCORE_COLUMNS`` sorted by user_id and competency.
+
+    Raises:
+        ValueError: For invalid thresholds or an unknown grading method.
+    """
+    validate_thresholds(thresholds)
+    chosen = select_attempts(frame, grademethod)
+    maxgrade = chosen["maxgrade"].where(chosen["maxgrade"] > 0)
+    chosen["score"] = (chosen["grade"] / maxgrade).clip(0.0, 1.0).round(_DECIMALS)
+    chosen["level"] = pd.Series(
+        _levels(chosen["score"], chosen["questions"], thresholds), index=chosen.index, dtype="str"
+    )
+    return chosen[list(SCORE_COLUMNS)]

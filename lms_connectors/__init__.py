@@ -1,0 +1,1 @@
+"""Connectors to learning-management systems (Moodle) and the embedded Moodle sandbox."""

@@ -1,0 +1,1 @@
+"""Moodle REST web-service client, its Moodle sandbox and the Moodle-side plugin."""

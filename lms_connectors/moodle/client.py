@@ -1,0 +1,215 @@
+"""Moodle REST web-service client: one POST per call, typed errors, retries only for reads."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
+
+from lms_connectors.exceptions import (
+    InvalidRequest,
+    MoodleUnavailable,
+    error_from_body,
+)
+from lms_connectors.moodle.encoding import encode_params
+from lms_connectors.moodle.functions import READ_FUNCTIONS
+
+logger = logging.getLogger(__name__)
+
+REST_PATH = "/webservice/rest/server.php"
+URL_HINT = (
+    "check PROFROUTE_MOODLE_URL: it must be the Moodle site root (the page that shows the "
+    "front page), e.g. https://moodle.example.ru"
+)
+REST_DISABLED_HINT = (
+    "enable web services and the REST protocol in Site administration › Server › Web services "
+    "› Manage protocols, and check that no proxy blocks " + REST_PATH
+)
+
+
+class WebServiceCaller(Protocol):
+    """What the typed API needs from a client; test fakes implement the same method."""
+
+    def call(self, function: str, params: Mapping[str, object] | None = None) -> Any:
+        """Call one web-service function and return its decoded JSON answer."""
+
+
+def normalise_base_url(url: str) -> str:
+    """Return the Moodle site root without a trailing slash.
+
+    Accepts ``https://moodle.example.ru``, with a trailing slash, or the full REST
+    endpoint address.
+
+    Raises:
+        InvalidRequest: The address is not an absolute http(s) URL.
+    """
+    root = url.strip().rstrip("/")
+    if root.endswith(REST_PATH):
+        root = root[: -len(REST_PATH)]
+    parts = urlsplit(root)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise InvalidRequest(f"Moodle address {url!r} is not an http(s) site root", hint=URL_HINT)
+    return root
+
+
+class MoodleClient:
+    """Calls Moodle web-service functions over REST with JSON answers.
+
+    Every request has a timeout. A transient failure (:class:`MoodleUnavailable`) of a
+    function in ``READ_FUNCTIONS`` is retried ``retries`` times with exponential backoff
+    (``backoff``, twice that, …); a write is never retried. ``calls`` counts the HTTP
+    requests sent, retries included. The token never appears in errors, logs or ``repr``.
+
+    Args:
+        base_url: The Moodle site root, e.g. ``https://moodle.example.ru``.
+        token: The web-service token of the ProfRoute service.
+        session: The ``requests`` session to use (tests mount a fake transport adapter on it).
+        timeout: Seconds to wait for connect and for each read.
+        retries: Extra attempts for a read after a transient failure.
+        backoff: Seconds before the first retry; doubled before each next one.
+        sleep: Called with the delay before a retry (tests pass a recorder).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        session: requests.Session | None = None,
+        *,
+        timeout: float = 30.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
+        self.base_url = normalise_base_url(base_url)
+        self.endpoint = self.base_url + REST_PATH
+        self._token = token
+        self.session = session if session is not None else requests.Session()
+        self.timeout = timeout
+        self.retries = max(0, retries)
+        self.backoff = backoff
+        self._sleep = sleep
+        self.calls = 0
+
+    def __repr__(self) -> str:
+        return f"MoodleClient({self.base_url!r})"
+
+    def call(self, function: str, params: Mapping[str, object] | None = None) -> Any:
+        """Call ``function`` with ``params`` and return the decoded JSON (``None`` for null).
+
+        Raises:
+            InvalidRequest: ``params`` cannot be encoded; nothing was sent.
+            MoodleUnavailable: No usable answer (network, timeout, HTTP error, non-JSON
+                body), after the retries a read is allowed.
+            MoodleAPIError: Moodle answered with an error object; the subclass follows
+                its ``errorcode`` (``InvalidToken``, ``FunctionNotInService``…).
+        """
+        try:
+            fields = encode_params(params or {})
+        except InvalidRequest as err:
+            raise InvalidRequest(err.message, function=function) from err
+        attempts = 1 + (self.retries if function in READ_FUNCTIONS else 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._call_once(function, fields)
+            except MoodleUnavailable as err:
+                if attempt >= attempts or not err.transient:
+                    raise
+                delay = self.backoff * 2 ** (attempt - 1)
+                logger.warning(
+                    "Moodle %s attempt %d of %d failed, retrying in %.1f s: %s",
+                    function,
+                    attempt,
+                    attempts,
+                    delay,
+                    err,
+                )
+                self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _call_once(self, function: str, fields: list[tuple[str, str]]) -> Any:
+        data = [
+            ("wstoken", self._token),
+            ("wsfunction", function),
+            ("moodlewsrestformat", "json"),
+            *fields,
+        ]
+        self.calls += 1
+        logger.debug("Moodle call %s with %d fields", function, len(fields))
+        try:
+            response = self.session.post(
+                self.endpoint, data=data, timeout=self.timeout, allow_redirects=False
+            )
+        except requests.Timeout as err:
+            raise MoodleUnavailable(
+                f"no answer from {self.endpoint} within {self.timeout:g} s", function=function
+            ) from err
+        except requests.RequestException as err:
+            message = self._scrub(f"{type(err).__name__}: {err}")
+            raise MoodleUnavailable(message, function=function) from err
+        body = self._decode(function, response)
+        if isinstance(body, dict):
+            if "exception" in body:
+                raise error_from_body(self._scrub_body(body), function)
+            self._log_warnings(function, body.get("warnings"))
+        return body
+
+    def _decode(self, function: str, response: requests.Response) -> Any:
+        """Check the HTTP status and decode the JSON body, or raise MoodleUnavailable."""
+        status = response.status_code
+        if 300 <= status < 400:
+            where = response.headers.get("Location", "?")
+            raise MoodleUnavailable(
+                f"HTTP {status} redirect to {where}",
+                function=function,
+                hint=URL_HINT + "; use the address Moodle redirects to (https, www…)",
+                transient=False,
+            )
+        if status == 403:
+            raise MoodleUnavailable(
+                "HTTP 403 Forbidden", function=function, hint=REST_DISABLED_HINT, transient=False
+            )
+        if status >= 500:
+            raise MoodleUnavailable(f"HTTP {status} from {self.endpoint}", function=function)
+        if status != 200:
+            raise MoodleUnavailable(
+                f"HTTP {status} from {self.endpoint}",
+                function=function,
+                hint=URL_HINT,
+                transient=False,
+            )
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("Content-Type", "unknown type").split(";")[0]
+            raise MoodleUnavailable(
+                f"the answer of {self.endpoint} is not JSON ({kind}, {len(response.content)} "
+                "bytes), e.g. an HTML error page",
+                function=function,
+                hint=URL_HINT + "; if it is, Moodle or a proxy in front of it is failing",
+            ) from None
+
+    def _log_warnings(self, function: str, warnings: object) -> None:
+        if not isinstance(warnings, list):
+            return
+        for warning in warnings:
+            if not isinstance(warning, dict):
+                continue
+            logger.warning(
+                "Moodle %s warning %s (item %s %s): %s",
+                function,
+                warning.get("warningcode"),
+                warning.get("item"),
+                warning.get("itemid"),
+                self._scrub(str(warning.get("message", ""))),
+            )
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "[token]") if self._token else text
+
+    def _scrub_body(self, body: dict) -> dict:
+        return {k: self._scrub(v) if isinstance(v, str) else v for k, v in body.items()}

@@ -1,0 +1,133 @@
+"""Flask app factory of the Moodle sandbox: the REST endpoint and the test hooks."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, request
+
+from . import errors, protocol
+from .context import Context
+from .errors import MoodleError
+from .functions import HANDLERS, KNOWN_MOODLE_FUNCTIONS, PARAMETERS, SERVED
+from .hooks import Controls, hooks
+from .seed import generate
+from .store import Site
+
+logger = logging.getLogger(__name__)
+
+LIMITED_FUNCTIONS = ("core_webservice_get_site_info",)
+_HTML_PAGE = ("<!DOCTYPE html><html><head><title>Site under maintenance</title></head><body>"
+              "<h1>This site is undergoing maintenance and is currently not available</h1>"
+              "</body></html>")
+
+
+@dataclass
+class TokenInfo:
+    """What one token may do."""
+
+    userid: int
+    functions: tuple[str, ...]
+    privatekey: str = field(default_factory=lambda: secrets.token_hex(16), repr=False)
+
+
+def create_app(token: str, *, limited_token: str | None = None, site: Site | None = None,
+               seed: int = 2026, teachers: int = 180,
+               limited_functions: Iterable[str] = LIMITED_FUNCTIONS,
+               timeout_seconds: float = 30.0) -> Flask:
+    """Create the sandbox app.
+
+    Args:
+        token: The service token (all served functions); also guards ``/_sandbox/``.
+        limited_token: Optional second token whose service has only ``limited_functions``.
+        site: A prepared site; generated from ``seed`` and ``teachers`` when omitted.
+        seed: Seed of the demo data.
+        teachers: Number of seeded teachers.
+        limited_functions: Functions of the limited token's service.
+        timeout_seconds: How long a ``timeout`` fault stalls a call.
+
+    Returns:
+        The Flask app; ``app.extensions["moodle_sandbox"]`` holds the site and controls.
+    """
+    if not token:
+        raise ValueError("the sandbox needs a non-empty token")
+    site = site if site is not None else generate(seed=seed, teachers=teachers)
+    tokens = {token: TokenInfo(site.ws_userid, SERVED)}
+    if limited_token:
+        tokens[limited_token] = TokenInfo(site.limited_userid, tuple(limited_functions))
+    controls = Controls(site=site, token=token, timeout_seconds=timeout_seconds)
+    app = Flask(__name__)
+    app.extensions["moodle_sandbox"] = controls
+    app.register_blueprint(hooks)
+
+    @app.route("/webservice/rest/server.php", methods=["GET", "POST"])
+    def server() -> Response:
+        return _serve(controls, tokens)
+
+    return app
+
+
+def _serve(controls: Controls, tokens: dict[str, TokenInfo]) -> Response:
+    pairs = list(request.args.items(multi=True)) + list(request.form.items(multi=True))
+    fields = dict(pairs)
+    as_json = fields.get("moodlewsrestformat") == "json"
+    function = fields.get("wsfunction", "")
+    reserved = ("wstoken", "wsfunction", "moodlewsrestformat")
+    params = protocol.decode_form((k, v) for k, v in pairs if k not in reserved)
+    controls.count(function)
+    controls.delay()
+    try:
+        info = tokens.get(fields.get("wstoken", ""))
+        if info is None:
+            raise errors.invalid_token()
+        _check_function(function, info)
+        fault = controls.take_fault(function)
+        if fault is not None:
+            return _fault(fault, controls)
+        result = _call(controls.site, function, params, info)
+    except MoodleError as error:
+        logger.info("Sandbox %s -> %s", function, error.body.get("errorcode", error.body["exception"]))
+        body = protocol.error_json(error) if as_json else protocol.error_xml(error)
+        return _answer(body, as_json)
+    return _answer(protocol.to_json(result) if as_json else protocol.to_xml(result), as_json)
+
+
+def _check_function(function: str, info: TokenInfo) -> None:
+    if function not in KNOWN_MOODLE_FUNCTIONS and function not in HANDLERS:
+        raise errors.unknown_function()
+    if function not in info.functions:
+        raise errors.access_exception()
+
+
+def _call(site: Site, function: str, params: dict[str, Any], info: TokenInfo) -> Any:
+    cleaned = protocol.validate(PARAMETERS[function], params)
+    host = request.host_url.rstrip("/")
+    ctx = Context(site=site, userid=info.userid, functions=info.functions, siteurl=host,
+                  privatekey=info.privatekey)
+    return HANDLERS[function](ctx, cleaned)
+
+
+def _fault(mode: str, controls: Controls) -> Response:
+    logger.info("Sandbox injected fault %s", mode)
+    if mode == "http500":
+        return Response("<h1>500 Internal Server Error</h1>", status=500, mimetype="text/html")
+    if mode == "html":
+        return Response(_HTML_PAGE, status=200, mimetype="text/html")
+    if mode == "timeout":
+        time.sleep(controls.timeout_seconds)
+        return Response("", status=504, mimetype="text/plain")
+    return _answer(protocol.error_json(errors.invalid_token()), True)
+
+
+def _answer(body: str, as_json: bool) -> Response:
+    if as_json:
+        return Response(body, status=200, mimetype="application/json")
+    return Response(body, status=200, content_type="application/xml; charset=utf-8")
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,133 @@
+"""Handlers for the site and its users: site info, users by field, enrolled users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import errors
+from .context import Context
+from .store import Enrolment, User
+from .views import active_courses, full_user, picture_urls, profile_fields, role, user_head
+
+RELEASE = "4.5dev+ (Build: 20240903)"
+VERSION = "2024090300"
+_ADVANCED = (
+    ("usecomments", 1), ("usetags", 1), ("enablenotes", 1), ("messaging", 1),
+    ("enableblogs", 1), ("enablecompletion", 1), ("enablebadges", 1),
+    ("messagingallusers", 0), ("enablecustomreports", 1), ("enableglobalsearch", 0),
+    ("mnet_dispatcher_mode", 0), ("enablecompetencies", 1),
+)
+_USER_FIELDS = ("id", "idnumber", "username", "email")
+_ALWAYS = {"id", "fullname"}
+
+
+def get_site_info(ctx: Context, params: dict[str, Any], versions: dict[str, str]) -> Any:
+    """``core_webservice_get_site_info``: the token owner and the service's functions."""
+    user = ctx.site.users[ctx.userid]
+    return {
+        "sitename": ctx.site.sitename, "username": user.username,
+        "firstname": user.firstname, "lastname": user.lastname, "fullname": user.fullname,
+        "lang": "en", "userid": user.id, "siteurl": ctx.siteurl,
+        "userpictureurl": picture_urls(ctx)["profileimageurl"],
+        "functions": [{"name": name, "version": versions[name]} for name in ctx.functions],
+        "downloadfiles": 0, "uploadfiles": 0, "release": RELEASE, "version": VERSION,
+        "mobilecssurl": "",
+        "advancedfeatures": [{"name": n, "value": v} for n, v in _ADVANCED],
+        "usercanmanageownfiles": True, "userquota": 104857600,
+        "usermaxuploadfilesize": 67108864, "userhomepage": 1,
+        "userprivateaccesskey": ctx.privatekey, "siteid": 1,
+        "sitecalendartype": "gregorian", "usercalendartype": "gregorian",
+        "userissiteadmin": False, "theme": "boost", "limitconcurrentlogins": 0,
+        "policyagreed": 0,
+    }
+
+
+def get_users_by_field(ctx: Context, params: dict[str, Any]) -> Any:
+    """``core_user_get_users_by_field``: unknown values are silently left out.
+
+    Raises:
+        MoodleError: ``codingerror`` for a field other than id, idnumber, username, email.
+    """
+    field = params["field"]
+    if field not in _USER_FIELDS:
+        raise errors.coding_error("invalid field parameter")
+    wanted = {str(v) for v in params["values"]}
+    found = [
+        u for u in ctx.site.users.values()
+        if u.id > 1 and str(getattr(u, field)) in wanted and (field != "idnumber" or u.idnumber)
+    ]
+    return [full_user(ctx, u) for u in sorted(found, key=lambda u: u.id)]
+
+
+def get_enrolled_users(ctx: Context, params: dict[str, Any]) -> Any:
+    """``core_enrol_get_enrolled_users`` with its options (the only paged Moodle call).
+
+    Raises:
+        MoodleError: ``invalidrecord`` for an unknown course, ``nopermissions`` for the
+            ``withcapability`` option (the recorded role lacks ``moodle/role:review``).
+    """
+    site = ctx.site
+    if params["courseid"] not in site.courses:
+        raise errors.missing_record("course")
+    options = {o["name"]: o["value"] for o in params["options"]}
+    if "withcapability" in options:
+        raise errors.no_permission("Review permissions for others")
+    enrolments = _filter(ctx, site.course_enrolments(params["courseid"]), options)
+    users = _sort([site.users[e.userid] for e in enrolments], options)
+    start = int(options.get("limitfrom", 0) or 0)
+    limit = int(options.get("limitnumber", 0) or 0)
+    users = users[start : start + limit] if limit else users[start:]
+    fields = {f.strip() for f in options["userfields"].split(",")} if "userfields" in options else None
+    by_user = {e.userid: e for e in enrolments}
+    return [_enrolled_user(ctx, u, by_user[u.id], fields) for u in users]
+
+
+def _filter(ctx: Context, enrolments: list[Enrolment], options: dict[str, str]) -> list[Enrolment]:
+    now = ctx.site.now()
+    if options.get("onlyactive") in ("1", "true"):
+        enrolments = [e for e in enrolments if e.is_active(now)]
+    if options.get("onlysuspended") in ("1", "true"):
+        enrolments = [e for e in enrolments if e.status == 1]
+    if options.get("groupid"):
+        group = ctx.site.groups.get(int(options["groupid"]))
+        members = group.members if group else set()
+        enrolments = [e for e in enrolments if e.userid in members]
+    return enrolments
+
+
+def _sort(users: list[User], options: dict[str, str]) -> list[User]:
+    key = options.get("sortby", "id")
+    reverse = options.get("sortdirection", "ASC").upper() == "DESC"
+    if key == "lastname":
+        return sorted(users, key=lambda u: (u.lastname, u.firstname, u.id), reverse=reverse)
+    if key == "firstname":
+        return sorted(users, key=lambda u: (u.firstname, u.lastname, u.id), reverse=reverse)
+    return sorted(users, key=lambda u: u.id, reverse=reverse)
+
+
+def _enrolled_user(
+    ctx: Context, user: User, enrolment: Enrolment, fields: set[str] | None
+) -> dict[str, Any]:
+    data = user_head(ctx, user)
+    data["lastcourseaccess"] = 0
+    if user.city:
+        data["city"] = user.city
+    data["country"] = "RU"
+    data.update(picture_urls(ctx))
+    custom = profile_fields(user, display=False)
+    if custom:
+        data["customfields"] = custom
+    groups = ctx.site.user_groups(enrolment.courseid, user.id)
+    if groups and enrolment.status == 0:
+        data["groups"] = [
+            {"id": g.id, "name": g.name, "description": g.description, "descriptionformat": 0}
+            for g in groups
+        ]
+    data["roles"] = [role(enrolment.roleid)]
+    data["enrolledcourses"] = [
+        {"id": c.id, "fullname": c.fullname, "shortname": c.shortname}
+        for c in active_courses(ctx, user.id)
+    ]
+    if fields is None:
+        return data
+    return {k: v for k, v in data.items() if k in fields or k in _ALWAYS}

@@ -1,0 +1,1 @@
+"""xAPI: LRS client, statement to event mapping, statement builders."""
