@@ -20,9 +20,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     """Build the app from settings (environment by default) and bind its extensions."""
     settings = settings or Settings.load()
     app = Flask(__name__)
-    _ensure_sqlite_dir(settings.database_url)
     app.config.update(
-        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_DATABASE_URI=_absolute_sqlite(settings.database_url),
         SECRET_KEY=settings.secret_key or secrets.token_hex(16),
         PROFROUTE_SETTINGS=settings,
         JSON_AS_ASCII=False,
@@ -45,7 +44,11 @@ def settings_of(app: Flask) -> Settings:
     return settings
 
 
-def _ensure_sqlite_dir(url: str) -> None:
+def _absolute_sqlite(url: str) -> str:
+    """A relative SQLite path is relative to the working directory; its folder is created."""
     prefix = "sqlite:///"
-    if url.startswith(prefix) and url != prefix + ":memory:":
-        Path(url[len(prefix):]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if not url.startswith(prefix) or url == prefix + ":memory:":
+        return url
+    path = Path(url[len(prefix):]).expanduser().resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return prefix + str(path)

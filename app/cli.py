@@ -43,9 +43,7 @@ def stage(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def prepare_schema() -> None:
     """Bring the database schema to the latest migration (idempotent)."""
-    level = logging.getLogger("alembic").level
     upgrade(directory=MIGRATIONS)
-    logging.getLogger("alembic").setLevel(level or logging.WARNING)
 
 
 @click.group()
@@ -54,6 +52,7 @@ def main(verbose: bool) -> None:
     """ProfRoute: teachers' deficits from Moodle to individual PD routes."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("alembic").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 @main.command("check-moodle")

@@ -25,6 +25,7 @@ from app.settings import Settings
 from courses.records import INTERNSHIP
 from lms_connectors.exceptions import (
     FunctionNotInService,
+    InvalidRequest,
     InvalidToken,
     MessageRejected,
     MoodleAPIError,
@@ -64,7 +65,7 @@ def push(api: MoodleAPI, settings: Settings) -> PushSummary:
     enqueue_enrolments(settings)
     pending = list(db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.kind == ENROL, OutboxMessage.status == PENDING).order_by(OutboxMessage.id)))
-    size = max(1, min(settings.enrol_batch_size, 300))
+    size = max(1, min(settings.enrol_batch_size, api.enrol_batch_limit))
     for start in range(0, len(pending), size):
         send_enrol_batch(api, pending[start:start + size], summary)
     enqueue_messages()
@@ -124,7 +125,7 @@ def send_enrol_batch(api: MoodleAPI, rows: list[OutboxMessage], summary: PushSum
         api.enrol(enrolments)
     except (InvalidToken, FunctionNotInService, MoodleUnavailable):
         raise
-    except MoodleAPIError as err:
+    except (MoodleAPIError, InvalidRequest) as err:
         if len(rows) > 1:
             half = len(rows) // 2
             send_enrol_batch(api, rows[:half], summary)

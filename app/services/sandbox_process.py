@@ -32,9 +32,16 @@ def running_sandbox(token: str, *, seed: int = 2026, teachers: int | None = None
         if teachers is not None:
             args += ["--teachers", str(teachers)]
         env = {**os.environ, "PROFROUTE_SANDBOX_TOKEN": token}
-        proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+        log_path = Path(tmp) / "sandbox.log"
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(args, env=env, stdout=log, stderr=log)  # noqa: S603
         try:
-            yield f"http://127.0.0.1:{_wait_for_port(proc, port_file, timeout)}"
+            try:
+                port = _wait_for_port(proc, port_file, timeout)
+            except SandboxError as err:
+                tail = log_path.read_text(errors="replace")[-2000:]
+                raise SandboxError(f"{err}; its log ends with:\n{tail}") from None
+            yield f"http://127.0.0.1:{port}"
         finally:
             proc.terminate()
             try:

@@ -290,7 +290,7 @@ def _explicit_mapping(diagnostic_id: int, source: str) -> dict[str, str]:
         .join(Competency, Competency.id == DiagnosticMapping.competency_id)
         .where(DiagnosticMapping.diagnostic_id == diagnostic_id,
                DiagnosticMapping.source == source))
-    return dict(rows)
+    return {key: idnumber for key, idnumber in rows.all()}  # noqa: C416
 
 
 def _ensure_mapping(diagnostic_id: int, source: str, key: str, idnumber: str | None) -> None:

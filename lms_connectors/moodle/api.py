@@ -26,6 +26,10 @@ from lms_connectors.moodle.client import WebServiceCaller
 logger = logging.getLogger(__name__)
 
 MAX_ENROLMENTS_PER_CALL = 300
+# PHP's max_input_vars silently drops form fields beyond it (default 1000; Moodle on PHP 8
+# requires >= 5000). wstoken, wsfunction and moodlewsrestformat count too.
+DEFAULT_MAX_FIELDS = 1000
+_PROTOCOL_FIELDS = 3
 # fullname is required in the answer's structure: leaving it out fails Moodle's validation.
 ENROLLED_USER_FIELDS = "id,username,firstname,lastname,fullname,email,idnumber,customfields,roles"
 ATTEMPT_STATUSES = frozenset({"all", "finished", "unfinished"})
@@ -104,15 +108,30 @@ class MoodleAPI:
     (no usable answer) and the ``MoodleAPIError`` subclasses (Moodle refused the call).
     Parameters are checked before sending (``InvalidRequest``), because Moodle's
     ``invalidparameter`` never says which parameter was wrong.
+
+    Args:
+        client: What sends the calls (``MoodleClient`` or a test fake).
+        max_fields: The site's PHP ``max_input_vars``; no call is built with more fields.
     """
 
-    def __init__(self, client: WebServiceCaller) -> None:
+    def __init__(self, client: WebServiceCaller, *, max_fields: int = DEFAULT_MAX_FIELDS) -> None:
         self.client = client
+        self.max_fields = max_fields
+
+    @property
+    def enrol_batch_limit(self) -> int:
+        """The most enrolments one :meth:`enrol` call accepts (6 fields each)."""
+        return self._max_rows(6)
+
+    def _max_rows(self, fields_per_row: int) -> int:
+        return min(MAX_ENROLMENTS_PER_CALL, (self.max_fields - _PROTOCOL_FIELDS) // fields_per_row)
 
     def _call(self, function: str, params: dict[str, Any] | None, kind: type) -> Any:
         body = self.client.call(function, params)
         if not isinstance(body, kind):
-            raise _bad_answer(function, f"expected a JSON {kind.__name__}, got {body!r:.80}")
+            raise _bad_answer(
+                function, f"expected a JSON {kind.__name__}, got {type(body).__name__}"
+            )
         return body
 
     def site_info(self) -> SiteInfo:
@@ -195,7 +214,10 @@ class MoodleAPI:
             InvalidRequest: unknown ``field``, or ``field`` without ``value``.
         """
         if field and field not in COURSE_FIELDS:
-            raise InvalidRequest(f"field {field!r} is not one of {sorted(COURSE_FIELDS)}")
+            raise InvalidRequest(
+                f"field {field!r} is not one of {sorted(COURSE_FIELDS)}",
+                function=fn.COURSES_BY_FIELD,
+            )
         if field and value in ("", None):
             raise InvalidRequest(f"field {field!r} needs a value", function=fn.COURSES_BY_FIELD)
         params = {"field": field, "value": value} if field else None
@@ -277,7 +299,10 @@ class MoodleAPI:
         """
         _positive(fn.USER_ATTEMPTS, quiz_id=quiz_id, user_id=user_id)
         if status not in ATTEMPT_STATUSES:
-            raise InvalidRequest(f"status {status!r} is not one of {sorted(ATTEMPT_STATUSES)}")
+            raise InvalidRequest(
+                f"status {status!r} is not one of {sorted(ATTEMPT_STATUSES)}",
+                function=fn.USER_ATTEMPTS,
+            )
         params: dict[str, Any] = {"quizid": quiz_id, "userid": user_id}
         if status != "finished":  # Moodle's default; omitted as Moodle's own clients do
             params["status"] = status
@@ -346,13 +371,14 @@ class MoodleAPI:
         the dates or re-activate it. Moodle rolls a failed call back whole.
 
         Raises:
-            InvalidRequest: empty batch, more than ``MAX_ENROLMENTS_PER_CALL``, a
+            InvalidRequest: empty batch, more than :attr:`enrol_batch_limit` (166 with the
+                default ``max_fields`` of 1000, at most ``MAX_ENROLMENTS_PER_CALL``), a
                 non-positive id, ``timeend`` not 0 and not after ``timestart``, or the same
                 user and course twice.
             MoodleCrash: an id that does not exist (PHP TypeError, nothing enrolled).
             AccessDenied: ``wsusercannotassign`` (the role may not be assigned).
         """
-        _check_batch(fn.ENROL, [(e.user_id, e.course_id) for e in enrolments])
+        _check_batch(fn.ENROL, [(e.user_id, e.course_id) for e in enrolments], self._max_rows(6))
         for e in enrolments:
             _check_enrolment(e)
         rows = [
@@ -376,7 +402,7 @@ class MoodleAPI:
         Raises:
             InvalidRequest: empty batch, too many, duplicates or non-positive ids.
         """
-        _check_batch(fn.UNENROL, pairs)
+        _check_batch(fn.UNENROL, pairs, self._max_rows(3))
         if role_id is not None:
             _positive(fn.UNENROL, role_id=role_id)
         rows = [{"userid": u, "courseid": c, "roleid": role_id} for u, c in pairs]
@@ -399,9 +425,15 @@ class MoodleAPI:
         if not isinstance(text, str) or not text.strip():
             raise InvalidRequest("the message text is empty", function=fn.SEND_MESSAGES)
         if not _CLIENT_MSG_ID.fullmatch(client_msg_id or ""):
-            raise InvalidRequest(f"client_msg_id {client_msg_id!r} is not alphanumext")
+            raise InvalidRequest(
+                f"client_msg_id {client_msg_id!r} may hold only letters, digits, _ and -",
+                function=fn.SEND_MESSAGES,
+            )
         if textformat not in TEXT_FORMATS:
-            raise InvalidRequest(f"textformat {textformat!r} is not one of {sorted(TEXT_FORMATS)}")
+            raise InvalidRequest(
+                f"textformat {textformat!r} is not one of {sorted(TEXT_FORMATS)}",
+                function=fn.SEND_MESSAGES,
+            )
         message = {
             "touserid": to_user_id,
             "text": text,
@@ -437,14 +469,15 @@ def _positive(function: str, **values: object) -> None:
             raise InvalidRequest(f"{name} must be a positive int, got {value!r}", function=function)
 
 
-def _check_batch(function: str, pairs: Sequence[tuple[int, int]]) -> None:
+def _check_batch(function: str, pairs: Sequence[tuple[int, int]], max_rows: int) -> None:
     if not pairs:
         raise InvalidRequest("nothing to send: the batch is empty", function=function)
-    if len(pairs) > MAX_ENROLMENTS_PER_CALL:
+    if len(pairs) > max_rows:
         raise InvalidRequest(
-            f"{len(pairs)} rows in one call (max {MAX_ENROLMENTS_PER_CALL}): PHP max_input_vars "
-            "would silently drop the rest",
+            f"{len(pairs)} rows in one call (max {max_rows}): PHP max_input_vars would "
+            "silently drop the fields beyond it",
             function=function,
+            hint="split the batch (100 per call is the measured sweet spot)",
         )
     for user_id, course_id in pairs:
         _positive(function, user_id=user_id, course_id=course_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from moodle_replay import Step, load_recording
 
 from courses.records import CourseCompletion, MoodleCourse
 from deficits.records import Competency, ItemMark, QuizInfo, SlotMark, Teacher
@@ -202,11 +201,20 @@ def test_profile_fields_by_configurable_shortnames(api, replay, customfields, ex
     user = {"id": 7, "username": "x", "fullname": "X", "middlename": "Петровна"}
     user["customfields"] = customfields
     replay.expect("core_enrol_get_enrolled_users", None, [user])
-    fields = ProfileFields(school_code="okato", subject="subj") if "okato" in str(customfields) else ProfileFields()
+    fields = (
+        ProfileFields(school_code="okato", subject="subj")
+        if "okato" in str(customfields)
+        else ProfileFields()
+    )
 
     (teacher,) = api.enrolled_users(2, fields=fields)
 
-    assert (teacher.school_code, teacher.school_name, teacher.municipality, teacher.subjects) == expected
+    assert (
+        teacher.school_code,
+        teacher.school_name,
+        teacher.municipality,
+        teacher.subjects,
+    ) == expected
     assert teacher.middlename == "Петровна"
 
 
@@ -239,7 +247,9 @@ def test_courses_by_field_without_field_skips_the_front_page(api, replay):
     assert courses[0].category_id == 2
 
 
-@pytest.mark.parametrize("name", ["core_course_get_courses_by_field", "method_get_courses_by_field"])
+@pytest.mark.parametrize(
+    "name", ["core_course_get_courses_by_field", "method_get_courses_by_field"]
+)
 def test_courses_by_field_single(api, replay, recording, name):
     rec = replay.expect_recording(name)
 
@@ -325,7 +335,10 @@ def test_user_attempts_all(api, replay):
 
     attempts = api.user_attempts(1, 4, status="all")
 
-    assert [(a.attempt_id, a.attempt_no, a.sumgrades) for a in attempts] == [(2, 1, 7.0), (3, 2, 10.0)]
+    assert [(a.attempt_id, a.attempt_no, a.sumgrades) for a in attempts] == [
+        (2, 1, 7.0),
+        (3, 2, 10.0),
+    ]
     first = attempts[0]
     assert (first.quiz_id, first.user_id, first.state) == (1, 4, "finished")
     assert (first.time_start, first.time_finish) == (1795182503, 1795184543)
@@ -356,7 +369,9 @@ def test_user_attempts_none(api, replay):
     assert api.user_attempts(1, 22, "all") == []
 
 
-@pytest.mark.parametrize(("quiz_id", "user_id", "status"), [(1, 4, "true"), (0, 4, "all"), (1, -1, "all")])
+@pytest.mark.parametrize(
+    ("quiz_id", "user_id", "status"), [(1, 4, "true"), (0, 4, "all"), (1, -1, "all")]
+)
 def test_user_attempts_refuses_bad_arguments(api, replay, quiz_id, user_id, status):
     with pytest.raises(InvalidRequest):
         api.user_attempts(quiz_id, user_id, status)
@@ -386,7 +401,9 @@ def test_attempt_review_in_progress_marks_are_none(api, replay):
     assert {s.mark for s in attempt.slot_marks} == {None}
 
 
-@pytest.mark.parametrize(("mark", "expected"), [("1,50", 1.5), ("0.33", 0.33), ("", None), (None, None)])
+@pytest.mark.parametrize(
+    ("mark", "expected"), [("1,50", 1.5), ("0.33", 0.33), ("", None), (None, None)]
+)
 def test_attempt_review_mark_text(api, replay, recording, mark, expected):
     body = recording("mod_quiz_get_attempt_review")["response"]
     body["questions"] = [dict(body["questions"][0], mark=mark)]
@@ -452,12 +469,20 @@ def test_enrol_sends_dates_and_suspend_explicitly(api, replay):
 
 
 def test_enrol_with_defaults_still_sends_every_field(api, replay):
-    expected = {"enrolments[0][roleid]": "5", "enrolments[0][userid]": "12",
-                "enrolments[0][courseid]": "3", "enrolments[0][timestart]": "0",
-                "enrolments[0][timeend]": "0", "enrolments[0][suspend]": "1",
-                "enrolments[1][roleid]": "5", "enrolments[1][userid]": "19",
-                "enrolments[1][courseid]": "3", "enrolments[1][timestart]": "0",
-                "enrolments[1][timeend]": "0", "enrolments[1][suspend]": "0"}  # fmt: skip
+    expected = {
+        "enrolments[0][roleid]": "5",
+        "enrolments[0][userid]": "12",
+        "enrolments[0][courseid]": "3",
+        "enrolments[0][timestart]": "0",
+        "enrolments[0][timeend]": "0",
+        "enrolments[0][suspend]": "1",
+        "enrolments[1][roleid]": "5",
+        "enrolments[1][userid]": "19",
+        "enrolments[1][courseid]": "3",
+        "enrolments[1][timestart]": "0",
+        "enrolments[1][timeend]": "0",
+        "enrolments[1][suspend]": "0",
+    }
     replay.expect("enrol_manual_enrol_users", expected, None)
 
     api.enrol([Enrolment(12, 3, suspend=True), Enrolment(19, 3)])
@@ -480,8 +505,19 @@ def test_enrol_with_defaults_still_sends_every_field(api, replay):
         [Enrolment(3, 3, suspend=2)],
         [Enrolment(3, 3), Enrolment(3, 3, timeend=10)],
     ],
-    ids=["empty", "too-many", "user-0", "course-neg", "bool-id", "role-0", "end-eq-start",
-         "neg-start", "float-start", "suspend-2", "duplicate"],  # fmt: skip
+    ids=[
+        "empty",
+        "too-many",
+        "user-0",
+        "course-neg",
+        "bool-id",
+        "role-0",
+        "end-eq-start",
+        "neg-start",
+        "float-start",
+        "suspend-2",
+        "duplicate",
+    ],
 )
 def test_enrol_refuses_invalid_batches_before_sending(api, replay, enrolments):
     with pytest.raises(InvalidRequest):
@@ -489,12 +525,29 @@ def test_enrol_refuses_invalid_batches_before_sending(api, replay, enrolments):
     assert replay.adapter.sent == []
 
 
-def test_enrol_accepts_the_maximum_batch(api, replay):
+@pytest.mark.parametrize(("max_fields", "limit"), [(1000, 166), (5000, MAX_ENROLMENTS_PER_CALL)])
+def test_enrol_batch_stays_under_max_input_vars(replay, max_fields, limit):
+    api = MoodleAPI(replay.client, max_fields=max_fields)
     replay.expect("enrol_manual_enrol_users", None, None)
 
-    api.enrol([Enrolment(u, 3) for u in range(1, MAX_ENROLMENTS_PER_CALL + 1)])
+    assert api.enrol_batch_limit == limit
+    api.enrol([Enrolment(u, 3) for u in range(1, limit + 1)])
+    with pytest.raises(InvalidRequest) as info:
+        api.enrol([Enrolment(u, 3) for u in range(1, limit + 2)])
 
-    assert len(replay.adapter.sent[0]) == MAX_ENROLMENTS_PER_CALL * 6 + 2
+    assert "max_input_vars" in str(info.value)
+    assert len(replay.adapter.order) == 1
+    assert len(replay.adapter.order[0]) == limit * 6 + 3 <= max_fields
+
+
+def test_unenrol_accepts_300_pairs_of_3_fields(api, replay):
+    replay.expect("enrol_manual_unenrol_users", None, None)
+
+    api.unenrol([(u, 4) for u in range(1, 301)], role_id=5)
+    with pytest.raises(InvalidRequest):
+        api.unenrol([(u, 4) for u in range(1, 302)])
+
+    assert len(replay.adapter.order[0]) == 903
 
 
 @pytest.mark.parametrize(
@@ -569,7 +622,7 @@ def test_send_message_refuses_bad_arguments(api, replay, args, kwargs):
 
 
 def test_send_message_is_one_call_per_recipient_and_not_retried(api, replay):
-    replay.adapter.steps.append(Step("core_message_send_instant_messages", None, {"e": 1}, 502))
+    replay.expect("core_message_send_instant_messages", None, {"e": 1}, status=502)
 
     with pytest.raises(Exception):  # noqa: B017 - any failure; the point is the call count
         api.send_message(3, "text", "id-1")
@@ -578,8 +631,8 @@ def test_send_message_is_one_call_per_recipient_and_not_retried(api, replay):
     assert replay.sleeps == []
 
 
-def test_record_not_found_for_an_unknown_course(api, replay):
-    rec = load_recording("error_nonexistent_course")
+def test_record_not_found_for_an_unknown_course(api, replay, recording):
+    rec = recording("error_nonexistent_course")
     replay.expect("core_competency_list_course_competencies", {"id": "99999"}, rec["response"])
 
     with pytest.raises(RecordNotFound):

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import pytest
 import requests
-from moodle_replay import (
-    ENDPOINT,
-    TOKEN,
-    load_recording,
-    make_replay,
-    recordings_dir,
-)
 
 from lms_connectors.exceptions import (
     AccessDenied,
@@ -35,17 +27,12 @@ ENROL = "enrol_manual_enrol_users"
 HTML_PAGE = b"<!DOCTYPE html><html><body>Moodle front page</body></html>"
 
 
-def _error_recordings() -> list[str]:
-    names = []
-    for path in sorted(recordings_dir().glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        body = data.get("response") if isinstance(data, dict) else None
-        if isinstance(body, dict) and "exception" in body:
-            names.append(path.stem)
-    return names
+ENDPOINT = "https://moodle.example.ru/webservice/rest/server.php"
+TOKEN = "s3cr3t-t0ken-0f-pr0froute-9f8e7d"  # the same as the replay fixture's
 
 
-ERROR_RECORDINGS = _error_recordings()
+def test_recordings_are_found(recording):
+    assert recording("core_webservice_get_site_info")["function"] == SITE_INFO
 
 
 # --- request shape ---------------------------------------------------------------------
@@ -97,7 +84,9 @@ def test_base_url_in_a_subdirectory_is_kept():
     assert client.endpoint == "http://school.example.ru/moodle/webservice/rest/server.php"
 
 
-@pytest.mark.parametrize("base_url", ["moodle.example.ru", "ftp://moodle.example.ru", "", "https://"])
+@pytest.mark.parametrize(
+    "base_url", ["moodle.example.ru", "ftp://moodle.example.ru", "", "https://"]
+)
 def test_base_url_that_is_not_a_site_root_is_refused(base_url):
     with pytest.raises(InvalidRequest) as info:
         MoodleClient(base_url, TOKEN)
@@ -182,9 +171,10 @@ def test_error_body_raises_the_class_of_its_errorcode(replay, name, cls):
     replay.done()
 
 
-@pytest.mark.parametrize("name", ERROR_RECORDINGS)
-def test_every_recorded_error_gives_one_line_with_function_code_message_and_hint(replay, name):
-    rec = replay.expect_recording(name)
+def test_every_recorded_error_gives_one_line_with_function_code_message_and_hint(
+    replay, error_recording
+):
+    rec = replay.expect_recording(error_recording)
     body = rec["response"]
 
     with pytest.raises(MoodleAPIError) as info:
@@ -203,10 +193,24 @@ def test_every_recorded_error_gives_one_line_with_function_code_message_and_hint
 
 
 def test_error_class_follows_errorcode_not_the_php_class_name(replay):
-    replay.expect(SITE_INFO, None, {"exception": "moodle_exception", "errorcode": "invalidtoken",
-                                    "message": "Invalid token - token not found"})  # fmt: skip
-    replay.expect(SITE_INFO, None, {"exception": "core\\exception\\moodle_exception",
-                                    "errorcode": "somethingnew", "message": "x"})  # fmt: skip
+    replay.expect(
+        SITE_INFO,
+        None,
+        {
+            "exception": "moodle_exception",
+            "errorcode": "invalidtoken",
+            "message": "Invalid token - token not found",
+        },
+    )
+    replay.expect(
+        SITE_INFO,
+        None,
+        {
+            "exception": "core\\exception\\moodle_exception",
+            "errorcode": "somethingnew",
+            "message": "x",
+        },
+    )
 
     with pytest.raises(InvalidToken):
         replay.client.call(SITE_INFO)
@@ -236,8 +240,14 @@ def test_hint_tells_the_admin_what_to_do(replay, name, fragment):
 
 def test_exception_tree():
     assert issubclass(MoodleUnavailable, ConnectorError)
-    for cls in (InvalidToken, FunctionNotInService, AccessDenied, InvalidParameter,
-                RecordNotFound, MoodleCrash):  # fmt: skip
+    for cls in (
+        InvalidToken,
+        FunctionNotInService,
+        AccessDenied,
+        InvalidParameter,
+        RecordNotFound,
+        MoodleCrash,
+    ):
         assert issubclass(cls, MoodleAPIError)
     assert not issubclass(InvalidRequest, MoodleAPIError)
     assert issubclass(InvalidRequest, ConnectorError)
@@ -258,7 +268,7 @@ def test_warnings_beside_a_payload_are_logged_and_the_payload_returned(replay, c
 
 # --- transient failures and retries ------------------------------------------------------
 
-SITE = load_recording("core_webservice_get_site_info")["response"]
+SITE = {"sitename": "ProfRoute test", "userid": 23, "functions": []}
 
 
 @pytest.mark.parametrize(
@@ -297,8 +307,8 @@ def test_read_gives_up_after_the_retries_with_exponential_backoff(replay):
     replay.done()
 
 
-def test_retries_and_backoff_are_configurable():
-    replay = make_replay(retries=1, backoff=2.0)
+def test_retries_and_backoff_are_configurable(replay_factory):
+    replay = replay_factory(retries=1, backoff=2.0)
     replay.expect(SITE_INFO, {}, requests.exceptions.ReadTimeout("slow"))
     replay.expect(SITE_INFO, {}, requests.exceptions.ReadTimeout("slow"))
 
@@ -372,8 +382,8 @@ def test_html_page_instead_of_json_names_the_url_setting(replay):
     assert "text/html" in str(info.value)
 
 
-def test_xml_answer_is_not_json_and_is_unavailable(replay):
-    raw = load_recording("format_xml_error_invalid_token")["response_raw"].encode()
+def test_xml_answer_is_not_json_and_is_unavailable(replay, recording):
+    raw = recording("format_xml_error_invalid_token")["response_raw"].encode()
     for _ in range(4):
         replay.expect(SITE_INFO, {}, raw, content_type="application/xml")
 
@@ -395,8 +405,16 @@ def test_retries_are_logged_at_warning(replay, caplog):
 
 
 def _failures_echoing_the_token():
-    yield "moodle-message", {"answer": {"exception": "moodle_exception", "errorcode": "x",
-                                        "message": f"bad token {TOKEN}"}}  # fmt: skip
+    yield (
+        "moodle-message",
+        {
+            "answer": {
+                "exception": "moodle_exception",
+                "errorcode": "x",
+                "message": f"bad token {TOKEN}",
+            }
+        },
+    )
     yield "crash", {"answer": {"exception": "TypeError", "message": f"f('{TOKEN}') failed"}}
     yield "network", {"answer": requests.exceptions.ConnectionError(f"refused wstoken={TOKEN}")}
     yield "timeout", {"answer": requests.exceptions.ReadTimeout(f"timeout wstoken={TOKEN}")}
@@ -423,14 +441,17 @@ def test_token_is_absent_from_exceptions_and_logs(replay, caplog, case, failure)
     assert TOKEN not in repr(replay.client)
 
 
-def test_function_sets_are_consistent():
+def test_token_constant_matches_the_fixture(token):
+    assert token == TOKEN
+
+
+def test_function_sets_are_consistent(recording):
     assert not READ_FUNCTIONS & WRITE_FUNCTIONS
     assert REQUIRED_FUNCTIONS == READ_FUNCTIONS | WRITE_FUNCTIONS
     assert "enrol_manual_enrol_users" in WRITE_FUNCTIONS
     assert "core_message_send_instant_messages" in WRITE_FUNCTIONS
     assert len(READ_FUNCTIONS) == 12
-    functions = json.loads((recordings_dir() / "functions.json").read_text(encoding="utf-8"))
-    declared = functions["functions"]
+    declared = recording("functions")["functions"]
     for name in REQUIRED_FUNCTIONS:
         expected = "write" if name in WRITE_FUNCTIONS else "read"
         assert declared[name]["type"] == expected, name

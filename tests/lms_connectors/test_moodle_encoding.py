@@ -5,31 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from moodle_replay import recordings_dir
 
 from lms_connectors.exceptions import InvalidRequest
 from lms_connectors.moodle.encoding import MAX_DEPTH, encode_params
 
 
-def _recordings_with_structured_params() -> list[str]:
-    names = []
-    for path in sorted(recordings_dir().glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and data.get("params_structured") is not None:
-            names.append(path.name)
-    return names
-
-
-RECORDED = _recordings_with_structured_params()
-
-
-def test_recordings_are_found():
-    assert len(RECORDED) > 150, recordings_dir()
-
-
-@pytest.mark.parametrize("name", RECORDED)
-def test_encode_params_reproduces_the_recorded_form_fields(name):
-    data = json.loads((recordings_dir() / name).read_text(encoding="utf-8"))
+def test_encode_params_reproduces_the_recorded_form_fields(structured_recording, recording):
+    data = recording(structured_recording)
 
     fields = encode_params(data["params_structured"])
 

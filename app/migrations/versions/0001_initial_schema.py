@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 04:04:17.861299
+Create Date: 2026-11-26 04:09:03.536101
 
 """
 from alembic import op
@@ -114,6 +114,7 @@ def upgrade():
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('title', sa.String(length=512), nullable=False),
     sa.Column('moodle_course_id', sa.Integer(), nullable=True),
+    sa.Column('moodle_course_shortname', sa.String(length=255), nullable=True),
     sa.Column('host_school_id', sa.Integer(), nullable=True),
     sa.Column('seats', sa.Integer(), nullable=True),
     sa.Column('starts_on', sa.Date(), nullable=True),

@@ -91,7 +91,8 @@ def _serve(controls: Controls, tokens: dict[str, TokenInfo]) -> Response:
             return _fault(fault, controls)
         result = _call(controls.site, function, params, info)
     except MoodleError as error:
-        logger.info("Sandbox %s -> %s", function, error.body.get("errorcode", error.body["exception"]))
+        outcome = error.body.get("errorcode", error.body["exception"])
+        logger.info("Sandbox %s -> %s", function, outcome)
         body = protocol.error_json(error) if as_json else protocol.error_xml(error)
         return _answer(body, as_json)
     return _answer(protocol.to_json(result) if as_json else protocol.to_xml(result), as_json)

@@ -11,8 +11,18 @@ from pathlib import Path
 from . import seed_catalog as cat
 from .seed_names import person, username
 from .store import (
-    EDITING_TEACHER_ROLE, STUDENT_ROLE, Attempt, Category, Competency, Course, Enrolment, Group,
-    Question, Quiz, Site, User,
+    EDITING_TEACHER_ROLE,
+    STUDENT_ROLE,
+    Attempt,
+    Category,
+    Competency,
+    Course,
+    Enrolment,
+    Group,
+    Question,
+    Quiz,
+    Site,
+    User,
 )
 
 logger = logging.getLogger(__name__)
@@ -75,7 +85,8 @@ def _catalogue(site: Site, schools: list[School]) -> None:
     for cid, name, idnumber in cat.CATEGORIES:
         site.categories[cid] = Category(cid, name, idnumber)
     for index, (idnumber, shortname, description) in enumerate(cat.COMPETENCIES):
-        site.competencies[index + 1] = Competency(index + 1, idnumber, shortname, description, index)
+        site.competencies[index + 1] = Competency(
+            index + 1, idnumber, shortname, description, index)
     comp_ids = {c.idnumber: c.id for c in site.competencies.values()}
     specs: list[tuple[str, str, str, int, tuple[str, ...]]] = [
         (cat.DIAG_COURSE[0], cat.DIAG_COURSE[1], cat.DIAG_COURSE[2], 2, ()),
@@ -165,8 +176,8 @@ def _enrol(site: Site, rng: random.Random, staff: list[User], schools: list[Scho
     for course in site.courses.values():
         for school in schools:
             gid = len(site.groups) + 1
-            site.groups[gid] = Group(gid, course.id, school.name,
-                                     f'<div class="text_to_html">Группа педагогов ОО {school.code}</div>')
+            description = f'<div class="text_to_html">Группа педагогов ОО {school.code}</div>'
+            site.groups[gid] = Group(gid, course.id, school.name, description)
         site.enrolments[(site.methodologist_id, course.id)] = Enrolment(
             site.methodologist_id, course.id, EDITING_TEACHER_ROLE, timecreated=created)
     shortnames = {c.shortname: c for c in site.courses.values()}

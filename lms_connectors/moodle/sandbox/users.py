@@ -77,7 +77,9 @@ def get_enrolled_users(ctx: Context, params: dict[str, Any]) -> Any:
     start = int(options.get("limitfrom", 0) or 0)
     limit = int(options.get("limitnumber", 0) or 0)
     users = users[start : start + limit] if limit else users[start:]
-    fields = {f.strip() for f in options["userfields"].split(",")} if "userfields" in options else None
+    fields = None
+    if "userfields" in options:
+        fields = {f.strip() for f in options["userfields"].split(",")}
     by_user = {e.userid: e for e in enrolments}
     return [_enrolled_user(ctx, u, by_user[u.id], fields) for u in users]
 

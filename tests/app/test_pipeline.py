@@ -1,0 +1,129 @@
+"""The whole pipeline over real HTTP against the Moodle sandbox, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import func, select
+
+from app.cli import main
+from app.extensions import db
+from app.models import Deficit, OutboxMessage, RouteItem, Teacher
+from app.services.sandbox_process import running_sandbox
+from app.settings import Settings
+from config import DEMO_DIR
+from support import sandbox_post, sandbox_state
+
+
+@pytest.fixture
+def moodle() -> Iterator[tuple[str, str]]:
+    """A fresh sandbox per test: pushes change its state."""
+    token = secrets.token_hex(16)
+    with running_sandbox(token) as url:
+        yield url, token
+
+
+@pytest.fixture
+def pipeline_app(database_url: str, moodle: tuple[str, str]) -> Iterator[Flask]:
+    from app import create_app
+    from app.cli import prepare_schema
+
+    url, token = moodle
+    settings = Settings(database_url=database_url, moodle_url=url, moodle_token=token,
+                        catalogue_dir=str(DEMO_DIR))
+    application = create_app(settings, {"TESTING": True})
+    with application.app_context():
+        prepare_schema()
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+def run(app: Flask, *args: str) -> str:
+    result = CliRunner().invoke(main, list(args), obj=app, catch_exceptions=False)
+    db.session.expire_all()  # the command ran in its own app context and session
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_pipeline_from_quiz_to_enrolments_is_idempotent(pipeline_app: Flask,
+                                                         moodle: tuple[str, str]) -> None:
+    url, token = moodle
+    for stage in ("sync", "deficits", "recommend"):
+        run(pipeline_app, stage)
+    teachers = db.session.scalar(select(func.count(Teacher.id)).where(Teacher.active))
+    assert teachers >= 150
+    deficits = db.session.scalar(select(func.count(Deficit.id)).where(Deficit.level == "deficit"))
+    assert deficits > 0
+    proposed = db.session.scalars(select(RouteItem)).all()
+    assert proposed and all(item.status == "proposed" and item.reasons for item in proposed)
+
+    run(pipeline_app, "approve", "--all")
+    run(pipeline_app, "push")
+    state = sandbox_state(url, token)
+    course_items = [i for i in db.session.scalars(select(RouteItem))
+                    if i.offer.moodle_course_id is not None]
+    pushed = {(i.route.teacher.moodle_user_id, i.offer.moodle_course_id) for i in course_items}
+    in_moodle = {(e["userid"], e["courseid"]) for e in state["enrolments"]}
+    assert pushed <= in_moodle
+    assert all(i.status == "enrolled" for i in course_items)
+    routes_with_items = {i.route_id for i in db.session.scalars(select(RouteItem))}
+    assert len(state["messages"]) == len(routes_with_items)
+
+    enrol_calls = state["calls"].get("enrol_manual_enrol_users", 0)
+    run(pipeline_app, "push")
+    again = sandbox_state(url, token)
+    assert again["calls"].get("enrol_manual_enrol_users", 0) == enrol_calls
+    assert len(again["messages"]) == len(state["messages"])
+    assert len(again["enrolments"]) == len(state["enrolments"])
+
+
+def test_rejected_batch_is_split_until_the_bad_row_is_isolated(pipeline_app: Flask,
+                                                                moodle: tuple[str, str]) -> None:
+    url, token = moodle
+    for stage in ("sync", "deficits", "recommend"):
+        run(pipeline_app, stage)
+    run(pipeline_app, "approve", "--all")
+    ghost = db.session.scalars(select(Teacher).where(Teacher.active)).first()
+    assert ghost is not None
+    ghost.moodle_user_id = 987654  # as if the user was deleted in Moodle
+    db.session.commit()
+
+    result = CliRunner().invoke(main, ["push"], obj=pipeline_app)
+    db.session.expire_all()
+    assert result.exit_code == 1  # some rows failed
+
+    failed = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "enrol", OutboxMessage.status == "failed")).all()
+    assert failed and {f.payload["user_id"] for f in failed} == {987654}
+    assert all("TypeError" in f.last_error or "crash" in f.last_error.lower() for f in failed)
+    state = sandbox_state(url, token)
+    sent = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "enrol", OutboxMessage.status == "sent")).all()
+    assert {(e["userid"], e["courseid"]) for e in state["enrolments"]} >= {
+        (s.payload["user_id"], s.payload["course_id"]) for s in sent}
+    assert len(sent) > 0
+    assert 987654 not in {e["userid"] for e in state["enrolments"]}
+    ghost_items = [i for i in db.session.scalars(select(RouteItem))
+                   if i.route.teacher_id == ghost.id and i.offer.moodle_course_id]
+    assert len(failed) == len(ghost_items) and all(i.status == "approved" for i in ghost_items)
+
+
+def test_new_attempt_in_moodle_is_picked_up_by_a_resync(pipeline_app: Flask,
+                                                        moodle: tuple[str, str]) -> None:
+    url, token = moodle
+    run(pipeline_app, "sync")
+    run(pipeline_app, "deficits")
+    teacher = db.session.scalars(select(Teacher).where(Teacher.active)
+                                 .order_by(Teacher.moodle_user_id)).first()
+    assert teacher is not None
+    sandbox_post(url, token, "attempts", {"userid": teacher.moodle_user_id, "fraction": 1.0})
+    run(pipeline_app, "sync")
+    run(pipeline_app, "deficits")
+    levels = set(db.session.scalars(select(Deficit.level).where(
+        Deficit.teacher_id == teacher.id)))
+    assert levels == {"ok"}  # highest grade: the perfect attempt wins

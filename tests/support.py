@@ -1,0 +1,47 @@
+"""Helpers for the app tests: the sandbox's test hooks and backend-neutral DB snapshots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Attempt, AttemptResult, CourseCompletion, School, Teacher
+
+
+def sandbox_state(url: str, token: str) -> dict[str, Any]:
+    """Enrolments, messages and call counts of a running sandbox."""
+    answer = requests.get(f"{url}/_sandbox/state", headers={"X-Sandbox-Token": token},
+                          timeout=10)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def sandbox_post(url: str, token: str, hook: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Call a sandbox test hook (latency, faults, attempts)."""
+    answer = requests.post(f"{url}/_sandbox/{hook}", json=body,
+                           headers={"X-Sandbox-Token": token}, timeout=10)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def pulled_data() -> dict[str, Any]:
+    """What a sync stored, by natural keys only, so two databases can be compared."""
+    teachers = {t.moodle_user_id: (t.username, t.lastname, t.firstname, t.middlename,
+                                   t.subjects, t.active, t.school.code if t.school else None)
+                for t in db.session.scalars(select(Teacher))}
+    by_id = {t.id: t.moodle_user_id for t in db.session.scalars(select(Teacher))}
+    attempts = {a.moodle_attempt_id: (by_id[a.teacher_id], a.attempt_no, a.state, a.sumgrades)
+                for a in db.session.scalars(select(Attempt))}
+    results = sorted(
+        (moodle_attempt, r.source, r.key, r.mark, r.max_mark)
+        for moodle_attempt, r in db.session.execute(
+            select(Attempt.moodle_attempt_id, AttemptResult)
+            .join(AttemptResult, AttemptResult.attempt_id == Attempt.id)).tuples())
+    completions = sorted((by_id[c.teacher_id], c.moodle_course_id, c.completed)
+                         for c in db.session.scalars(select(CourseCompletion)))
+    schools = sorted(s.code for s in db.session.scalars(select(School)))
+    return {"teachers": teachers, "attempts": attempts, "results": results,
+            "completions": completions, "schools": schools}
