@@ -125,8 +125,12 @@ def teacher_summary(levels: pd.DataFrame) -> pd.DataFrame:
         ("deficits", LEVEL_DEFICIT), ("risks", LEVEL_RISK), ("insufficient", LEVEL_INSUFFICIENT)
     ):
         rows = ordered[ordered["level"] == level]
-        by_user = rows.groupby("user_id")["competency"].agg(tuple).to_dict()
-        out[column] = pd.Series([by_user.get(u, ()) for u in users], dtype="object")
+        by_user: dict[int, list[str]] = {}
+        for user, competency in zip(rows["user_id"].tolist(), rows["competency"].tolist(),
+                                    strict=True):
+            by_user.setdefault(user, []).append(competency)
+        out[column] = pd.Series([tuple(by_user.get(u, ())) for u in users.tolist()],
+                                dtype="object")
     out["deficit_count"] = out["deficits"].map(len).astype("int64")
     out["risk_count"] = out["risks"].map(len).astype("int64")
     return out

@@ -39,7 +39,7 @@ def pulled_data() -> dict[str, Any]:
         (moodle_attempt, r.source, r.key, r.mark, r.max_mark)
         for moodle_attempt, r in db.session.execute(
             select(Attempt.moodle_attempt_id, AttemptResult)
-            .join(AttemptResult, AttemptResult.attempt_id == Attempt.id)).tuples())
+            .join(AttemptResult, AttemptResult.attempt_id == Attempt.id)).all())
     completions = sorted((by_id[c.teacher_id], c.moodle_course_id, c.completed)
                          for c in db.session.scalars(select(CourseCompletion)))
     schools = sorted(s.code for s in db.session.scalars(select(School)))

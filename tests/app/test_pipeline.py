@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import func, select
+from support import sandbox_post, sandbox_state
 
 from app.cli import main
 from app.extensions import db
@@ -16,7 +17,6 @@ from app.models import Deficit, OutboxMessage, RouteItem, Teacher
 from app.services.sandbox_process import running_sandbox
 from app.settings import Settings
 from config import DEMO_DIR
-from support import sandbox_post, sandbox_state
 
 
 @pytest.fixture

@@ -1,0 +1,86 @@
+"""A sync killed half-way (SIGKILL) and re-run ends with the same data as an uninterrupted one."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from support import pulled_data, sandbox_post
+
+from app import create_app
+from app.extensions import db
+from app.services.sandbox_process import running_sandbox
+from app.settings import Settings
+
+
+@pytest.fixture
+def moodle() -> Iterator[tuple[str, str]]:
+    token = secrets.token_hex(16)
+    with running_sandbox(token) as url:
+        yield url, token
+
+
+def sync_process(database_url: str, url: str, token: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PROFROUTE_DATABASE_URL": database_url, "PROFROUTE_MOODLE_URL": url,
+           "PROFROUTE_MOODLE_TOKEN": token}
+    env.pop("PROFROUTE_CATALOGUE_DIR", None)
+    return subprocess.Popen([sys.executable, "-m", "app.cli", "sync"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def count_teachers(database_url: str) -> int:
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT count(*) FROM teacher")).scalar_one()
+    except sa.exc.DatabaseError:
+        return 0  # the schema is not there yet
+    finally:
+        engine.dispose()
+
+
+def snapshot(database_url: str) -> dict[str, object]:
+    app = create_app(Settings(database_url=database_url))
+    with app.app_context():
+        data = pulled_data()
+        db.session.remove()
+        db.engine.dispose()
+    return data
+
+
+def test_sync_killed_half_way_converges_on_rerun(database_url: str, moodle: tuple[str, str],
+                                                 tmp_path: Path) -> None:
+    url, token = moodle
+    sandbox_post(url, token, "latency", {"ms": 15})  # slow enough to be caught mid-way
+    victim = sync_process(database_url, url, token)
+    deadline = time.monotonic() + 120
+    while count_teachers(database_url) < 40:
+        assert victim.poll() is None, victim.stderr.read().decode() if victim.stderr else ""
+        assert time.monotonic() < deadline, "sync made no progress"
+        time.sleep(0.1)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    partial = count_teachers(database_url)
+    sandbox_post(url, token, "latency", {"ms": 0})
+
+    rerun = sync_process(database_url, url, token)
+    _, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err.decode()
+
+    reference_url = f"sqlite:///{tmp_path / 'reference.db'}"
+    whole = sync_process(reference_url, url, token)
+    _, err = whole.communicate(timeout=300)
+    assert whole.returncode == 0, err.decode()
+
+    resumed, reference = snapshot(database_url), snapshot(reference_url)
+    assert 40 <= partial < len(reference["teachers"])
+    assert resumed == reference
+    assert len(reference["attempts"]) > 100 and reference["results"]
