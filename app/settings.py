@@ -39,6 +39,7 @@ class Settings:
     field_municipality: str = "municipality"
     pd_category: str = "3"
     catalogue_dir: str = ""
+    slot_map: str = ""
     deficit_below: float = 0.5
     risk_below: float = 0.7
     min_questions: float = 2.0

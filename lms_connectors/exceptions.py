@@ -55,7 +55,8 @@ class MoodleUnavailable(MoodleError):
     """
 
     default_hint = (
-        "check that Moodle is up and reachable from ProfRoute (network, proxy, TLS), then retry"
+        "check PROFROUTE_MOODLE_URL and that Moodle is up and reachable from ProfRoute "
+        "(network, proxy, TLS), then retry"
     )
 
     def __init__(

@@ -18,6 +18,7 @@ class SandboxError(RuntimeError):
 
 @contextlib.contextmanager
 def running_sandbox(token: str, *, seed: int = 2026, teachers: int | None = None,
+                    grade_items: bool = True, limited_token: str | None = None,
                     timeout: float = 30.0) -> Iterator[str]:
     """Start the sandbox on a free port of 127.0.0.1; yield its base URL; stop it after.
 
@@ -31,7 +32,11 @@ def running_sandbox(token: str, *, seed: int = 2026, teachers: int | None = None
                 "--port", "0", "--port-file", str(port_file), "--seed", str(seed)]
         if teachers is not None:
             args += ["--teachers", str(teachers)]
+        if not grade_items:
+            args.append("--no-grade-items")
         env = {**os.environ, "PROFROUTE_SANDBOX_TOKEN": token}
+        if limited_token:
+            env["PROFROUTE_SANDBOX_LIMITED_TOKEN"] = limited_token
         log_path = Path(tmp) / "sandbox.log"
         with log_path.open("wb") as log:
             proc = subprocess.Popen(args, env=env, stdout=log, stderr=log)  # noqa: S603

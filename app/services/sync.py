@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -28,6 +29,7 @@ from app.settings import Settings, SettingsError
 from courses.records import MoodleCourse
 from deficits import records as rec
 from deficits.mapping import competency_of_item
+from deficits.slot_table import parse_slot_table
 from lms_connectors.moodle.api import MoodleAPI
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ class SyncSummary:
     offers_from_moodle: int = 0
     without_school: list[str] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
+    mapping_errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         """Plain values for the run log and JSON."""
@@ -66,6 +69,8 @@ def sync(api: MoodleAPI, settings: Settings) -> SyncSummary:
     quiz = find_quiz(api, settings, course)
     known = sync_competencies(api, course.course_id, summary)
     diagnostic = upsert_diagnostic(quiz, settings)
+    if settings.slot_map:
+        load_slot_map(diagnostic, Path(settings.slot_map), known, summary)
     summary.offers_from_moodle = sync_moodle_offers(api, settings)
     resolve_offer_courses(api)
     db.session.commit()
@@ -151,6 +156,32 @@ def upsert_diagnostic(quiz: rec.QuizInfo, settings: Settings) -> Diagnostic:
     row.kind = settings.diagnostic_kind
     db.session.flush()
     return row
+
+
+def load_slot_map(diagnostic: Diagnostic, path: Path, known: set[str],
+                  summary: SyncSummary) -> None:
+    """Store the slot → competency table; refused rows and unknown competencies are reported.
+
+    :raise SettingsError: the file cannot be read.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise SettingsError(f"PROFROUTE_SLOT_MAP: cannot read {path}: {err.strerror}") from err
+    table, errors = parse_slot_table(data)
+    summary.mapping_errors += [f"{path.name}, row {e.row}: {e.message}" for e in errors]
+    canonical = {k.casefold(): k for k in known}
+    for slot, comp in sorted(table.items()):
+        idnumber = canonical.get(comp.casefold())
+        if idnumber is None:
+            summary.mapping_errors.append(
+                f"{path.name}: slot {slot} names {comp}, which is not a competency of the "
+                "diagnostic course")
+            continue
+        row = get_or_create(DiagnosticMapping, diagnostic_id=diagnostic.id, source=SLOT,
+                            key=str(slot))
+        row.competency_id = db.session.scalar(
+            select(Competency.id).where(Competency.idnumber == idnumber))
 
 
 def sync_moodle_offers(api: MoodleAPI, settings: Settings) -> int:

@@ -17,6 +17,7 @@ from .app import create_app
 
 logger = logging.getLogger(__name__)
 TOKEN_ENV = "PROFROUTE_SANDBOX_TOKEN"  # noqa: S105 - the variable name, not a token
+LIMITED_TOKEN_ENV = "PROFROUTE_SANDBOX_LIMITED_TOKEN"  # noqa: S105 - a variable name
 
 
 class _RequestHandler(WSGIRequestHandler):
@@ -37,6 +38,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                         help="second token whose service lacks most functions")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--teachers", type=int, default=180)
+    parser.add_argument("--no-grade-items", action="store_true",
+                        help="a diagnostic quiz without grade items (Moodle before 4.3)")
     parser.add_argument("--port-file", type=Path, default=None,
                         help="file that receives the chosen port once listening")
     return parser.parse_args(argv)
@@ -54,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     if not token:
         print(f"a token is required: --token or ${TOKEN_ENV}", file=sys.stderr)
         return 2
-    app = create_app(token, limited_token=args.limited_token, seed=args.seed,
-                     teachers=args.teachers)
+    limited = args.limited_token or os.environ.get(LIMITED_TOKEN_ENV) or None
+    app = create_app(token, limited_token=limited, seed=args.seed,
+                     teachers=args.teachers, grade_items=not args.no_grade_items)
     server = make_server(args.host, args.port, app, threaded=True,
                          request_handler=_RequestHandler)
     port = server.socket.getsockname()[1]

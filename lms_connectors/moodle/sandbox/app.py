@@ -37,7 +37,7 @@ class TokenInfo:
 
 
 def create_app(token: str, *, limited_token: str | None = None, site: Site | None = None,
-               seed: int = 2026, teachers: int = 180,
+               seed: int = 2026, teachers: int = 180, grade_items: bool = True,
                limited_functions: Iterable[str] = LIMITED_FUNCTIONS,
                timeout_seconds: float = 30.0) -> Flask:
     """Create the sandbox app.
@@ -48,6 +48,7 @@ def create_app(token: str, *, limited_token: str | None = None, site: Site | Non
         site: A prepared site; generated from ``seed`` and ``teachers`` when omitted.
         seed: Seed of the demo data.
         teachers: Number of seeded teachers.
+        grade_items: False seeds a quiz without grade items (per-slot marks only).
         limited_functions: Functions of the limited token's service.
         timeout_seconds: How long a ``timeout`` fault stalls a call.
 
@@ -56,7 +57,8 @@ def create_app(token: str, *, limited_token: str | None = None, site: Site | Non
     """
     if not token:
         raise ValueError("the sandbox needs a non-empty token")
-    site = site if site is not None else generate(seed=seed, teachers=teachers)
+    site = site if site is not None else generate(seed=seed, teachers=teachers,
+                                                        grade_items=grade_items)
     tokens = {token: TokenInfo(site.ws_userid, SERVED)}
     if limited_token:
         tokens[limited_token] = TokenInfo(site.limited_userid, tuple(limited_functions))

@@ -55,12 +55,15 @@ def load_schools(path: Path = DEFAULT_SCHOOLS_CSV) -> list[School]:
         ]
 
 
-def generate(seed: int = 2026, teachers: int = 180, schools: list[School] | None = None) -> Site:
+def generate(seed: int = 2026, teachers: int = 180, schools: list[School] | None = None,
+             *, grade_items: bool = True) -> Site:
     """Build the whole demo site; the same seed always gives the same ids and values.
 
     Args:
         seed: Seed of the one ``random.Random`` used.
         teachers: Number of teachers (2-3 of them without a school code).
+        grade_items: False gives a quiz without grade items (Moodle before 4.3): attempts
+            then carry ``gradeitemmarks: []`` and marks are known per slot only.
         schools: The schools; defaults to ``config/demo/schools.csv``.
 
     Returns:
@@ -74,7 +77,7 @@ def generate(seed: int = 2026, teachers: int = 180, schools: list[School] | None
     staff = _teachers(site, rng, schools, teachers)
     _service_users(site, rng)
     _enrol(site, rng, staff, schools)
-    _quiz(site)
+    _quiz(site, grade_items)
     _attempts(site, rng, staff, {s.code: s for s in schools})
     logger.info("Seeded sandbox: %d users, %d courses, %d attempts",
                 len(site.users), len(site.courses), len(site.attempts))
@@ -210,11 +213,12 @@ def _complete(site: Site, rng: random.Random, userid: int, course: Course) -> No
     }
 
 
-def _quiz(site: Site) -> None:
+def _quiz(site: Site, grade_items: bool = True) -> None:
     quiz = Quiz(QUIZ_ID, QUIZ_CMID, DIAG_COURSE_ID, cat.QUIZ_NAME, cat.QUIZ_INTRO, grade=100.0,
                 attempts=2, grademethod=1, questionsperpage=4)
     for index, comp in enumerate(site.competencies.values()):
-        quiz.grade_items.append(f"{comp.idnumber} {comp.shortname}")
+        if grade_items:
+            quiz.grade_items.append(f"{comp.idnumber} {comp.shortname}")
         for k, stem in enumerate(cat.QUESTION_STEMS):
             slot = index * 4 + k + 1
             qtype = "multichoice" if k % 2 == 0 else "truefalse"
