@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Competency, Deficit, Route, RouteItem, Teacher
 from app.services.report import current_diagnostic, deficit_map
 
-bp = Blueprint("views", __name__)
+bp = Blueprint("views", __name__, template_folder="templates")
 
 LEVEL_RU = {"deficit": "дефицит", "risk": "риск", "ok": "норма",
             "insufficient": "недостаточно данных"}

@@ -127,3 +127,33 @@ def test_new_attempt_in_moodle_is_picked_up_by_a_resync(pipeline_app: Flask,
     levels = set(db.session.scalars(select(Deficit.level).where(
         Deficit.teacher_id == teacher.id)))
     assert levels == {"ok"}  # highest grade: the perfect attempt wins
+
+
+def test_pages_show_the_deficit_map_and_a_route(pipeline_app: Flask) -> None:
+    for stage in ("sync", "deficits", "recommend"):
+        run(pipeline_app, stage)
+    client = pipeline_app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert "Карта профессиональных дефицитов" in page
+    assert "PK-01" in page and "МБОУ" in page and "Муниципалитет" in page
+    assert "Без образовательной организации" in page  # teachers with no school are shown
+
+    item = db.session.scalars(select(RouteItem)).first()
+    assert item is not None
+    moodle_id = item.route.teacher.moodle_user_id
+    teacher_page = client.get(f"/teachers/{moodle_id}").get_data(as_text=True)
+    assert item.offer.title in teacher_page and item.reasons[0] in teacher_page
+    assert "предложено" in teacher_page
+
+    found = client.get("/teachers", query_string={"q": item.route.teacher.lastname})
+    assert f"/teachers/{moodle_id}" in found.get_data(as_text=True)
+
+    api_map = client.get("/api/deficit-map").get_json()
+    assert api_map["thresholds"]["deficit_below"] == 0.5
+    assert all(0 <= v <= 1 for s in api_map["schools"] for v in s["shares"].values()
+               if v is not None)
+    route = client.get(f"/api/teachers/{moodle_id}/route").get_json()
+    assert route["items"] and route["items"][0]["reasons"]
+    missing = client.get("/api/teachers/999999/route")
+    assert missing.status_code == 404 and missing.get_json()["code"] == 404
+    assert client.get("/teachers/999999").status_code == 404

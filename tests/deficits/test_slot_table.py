@@ -6,7 +6,7 @@ from deficits.slot_table import parse_slot_table
 
 
 @pytest.mark.parametrize(("data", "table", "error_rows"), [
-    ("slot;competency\n1;PK-01\n2;PK-01\n3;PK-02\n".encode(), {1: "PK-01", 2: "PK-01", 3: "PK-02"}, []),
+    (b"slot;competency\n1;PK-01\n2;PK-01\n3;PK-02\n", {1: "PK-01", 2: "PK-01", 3: "PK-02"}, []),
     ("\ufeffслот,компетенция\n1,PK-01\n".encode(), {1: "PK-01"}, []),
     ("Слот;Компетенция\n1;PK-01\n".encode("cp1251"), {1: "PK-01"}, []),
     (b"slot;competency\n1;PK-01\nx;PK-02\n3;\n4;PK-03\n", {1: "PK-01", 4: "PK-03"}, [3, 4]),

@@ -1,0 +1,26 @@
+"""`profroute demo --no-serve`: the whole job on the sandbox, a summary, a fresh start each run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_demo(cwd: Path) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROFROUTE_")}
+    done = subprocess.run([sys.executable, "-m", "app.cli", "demo", "--no-serve"], cwd=cwd,
+                          env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_demo_runs_the_job_and_prints_the_summary(tmp_path: Path) -> None:
+    first = run_demo(tmp_path)
+    assert "Педагогов синхронизировано: 180" in first
+    assert "Дефициты по компетенциям:" in first and "PK-06:" in first
+    sent = next(line for line in first.splitlines() if "Зачислений отправлено" in line)
+    assert int(sent.split(":")[1].split(";")[0]) > 50
+    assert (tmp_path / "var" / "demo.db").exists()
+    assert run_demo(tmp_path) == first  # a fresh municipality every time: same figures
