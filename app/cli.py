@@ -87,9 +87,11 @@ def import_catalogue_cmd(app: Flask, directory: str) -> None:
 
 
 @main.command("sync")
+@click.option("--full", is_flag=True,
+              help="Re-read everything (profiles included), not only changed grades.")
 @stage
-def sync_cmd(app: Flask) -> None:
-    """Pull teachers, the diagnostic's attempts and completions from Moodle."""
+def sync_cmd(app: Flask, full: bool) -> None:
+    """Pull teachers, the diagnostic's attempts and completions from Moodle (incremental)."""
     from app.services.catalogue import import_catalogue
     from app.services.moodle import moodle_api
     from app.services.sync import sync
@@ -98,7 +100,7 @@ def sync_cmd(app: Flask) -> None:
     with logged_run("sync") as run:
         if settings.catalogue_dir:
             import_catalogue(settings.catalogue_dir)
-        result = sync(moodle_api(settings), settings)
+        result = sync(moodle_api(settings), settings, full=full)
         run.summary = result.as_dict()
     _echo_json(result.as_dict())
 

@@ -47,6 +47,7 @@ class Settings:
     enrol_role_id: int = 5
     enrol_batch_size: int = 100
     page_size: int = 200
+    sync_workers: int = 4
     secret_key: str = field(default="", repr=False)
     sandbox_token: str = field(default="", repr=False)
 

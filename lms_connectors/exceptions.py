@@ -150,6 +150,15 @@ class RecordNotFound(MoodleAPIError):
     )
 
 
+class NotEnrolled(RecordNotFound):
+    """Raised when the user is not enrolled in the course asked about (``usernotenroled``)."""
+
+    default_hint = (
+        "the user has no enrolment in this course (never enrolled, or unenrolled since): "
+        "enrol the user again or stop tracking this course for them"
+    )
+
+
 class MoodleCrash(MoodleAPIError):
     """Raised when Moodle crashed with a PHP error and no errorcode (``TypeError``, ``Error``)."""
 
@@ -185,6 +194,7 @@ _BY_ERRORCODE: dict[str, type[MoodleAPIError]] = {
     "invalidparameter": InvalidParameter,
     "invalidrecord": RecordNotFound,
     "invaliduser": RecordNotFound,
+    "usernotenroled": NotEnrolled,
 }
 
 _HINTS: dict[str, str] = {

@@ -8,6 +8,7 @@ from app.models.assessment import (
     Deficit,
     Diagnostic,
     DiagnosticMapping,
+    TeacherGrade,
 )
 from app.models.network import Municipality, Partnership, School, Teacher
 from app.models.ops import OutboxMessage, RunLog, SyncCursor
@@ -17,5 +18,5 @@ __all__ = [
     "Attempt", "AttemptResult", "Competency", "CompetencyFramework", "CourseCompletion",
     "Deficit", "Diagnostic", "DiagnosticMapping", "Municipality", "Offer", "OfferCompetency",
     "OutboxMessage", "Partnership", "Route", "RouteItem", "RunLog", "School", "SyncCursor",
-    "Teacher",
+    "Teacher", "TeacherGrade",
 ]

@@ -101,6 +101,20 @@ class AttemptResult(db.Model):  # type: ignore[name-defined]
     attempt: Mapped[Attempt] = relationship(back_populates="results")
 
 
+class TeacherGrade(db.Model):  # type: ignore[name-defined]
+    """When Moodle's gradebook last changed a teacher's diagnostic grade, as last pulled.
+
+    An incremental sync re-reads a teacher only when the gradebook shows another time.
+    """
+
+    __tablename__ = "teacher_grade"
+    __table_args__ = (UniqueConstraint("diagnostic_id", "teacher_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    diagnostic_id: Mapped[int] = mapped_column(ForeignKey("diagnostic.id", ondelete="CASCADE"))
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"))
+    graded_at: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Deficit(db.Model):  # type: ignore[name-defined]
     """A teacher's score and level in one competency for one diagnostic."""
 

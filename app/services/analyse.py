@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Attempt, Competency, Deficit, Diagnostic, DiagnosticMapping, Teacher
-from app.services.sync import GRADE_ITEM, SLOT
+from app.services.sync_structure import GRADE_ITEM, SLOT
 from app.settings import Settings
 from deficits import records as rec
 from deficits.mapping import marks_from_attempt

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Municipality, Offer, Partnership, School
 from app.services.store import get_or_create
-from app.services.sync import link_competencies
+from app.services.sync_structure import link_competencies
 from courses.catalogue import RowError, parse_offers, parse_partnerships, parse_schools
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.services.moodle import profile_fields
-from app.services.sync import find_course, find_quiz
+from app.services.sync_structure import find_course, find_quiz
 from app.settings import Settings, SettingsError
 from deficits.mapping import competency_of_item
 from lms_connectors.exceptions import ConnectorError

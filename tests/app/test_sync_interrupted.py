@@ -30,17 +30,17 @@ def moodle() -> Iterator[tuple[str, str]]:
 
 def sync_process(database_url: str, url: str, token: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PROFROUTE_DATABASE_URL": database_url, "PROFROUTE_MOODLE_URL": url,
-           "PROFROUTE_MOODLE_TOKEN": token}
+           "PROFROUTE_MOODLE_TOKEN": token, "PROFROUTE_PAGE_SIZE": "50"}
     env.pop("PROFROUTE_CATALOGUE_DIR", None)
     return subprocess.Popen([sys.executable, "-m", "app.cli", "sync"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def count_teachers(database_url: str) -> int:
+def count_attempts(database_url: str) -> int:
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as conn:
-            return conn.execute(sa.text("SELECT count(*) FROM teacher")).scalar_one()
+            return conn.execute(sa.text("SELECT count(*) FROM attempt")).scalar_one()
     except sa.exc.DatabaseError:
         return 0  # the schema is not there yet
     finally:
@@ -62,13 +62,13 @@ def test_sync_killed_half_way_converges_on_rerun(database_url: str, moodle: tupl
     sandbox_post(url, token, "latency", {"ms": 15})  # slow enough to be caught mid-way
     victim = sync_process(database_url, url, token)
     deadline = time.monotonic() + 120
-    while count_teachers(database_url) < 40:
+    while count_attempts(database_url) < 40:
         assert victim.poll() is None, victim.stderr.read().decode() if victim.stderr else ""
         assert time.monotonic() < deadline, "sync made no progress"
         time.sleep(0.1)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
-    partial = count_teachers(database_url)
+    partial = count_attempts(database_url)
     sandbox_post(url, token, "latency", {"ms": 0})
 
     rerun = sync_process(database_url, url, token)
@@ -81,6 +81,6 @@ def test_sync_killed_half_way_converges_on_rerun(database_url: str, moodle: tupl
     assert whole.returncode == 0, err.decode()
 
     resumed, reference = snapshot(database_url), snapshot(reference_url)
-    assert 40 <= partial < len(reference["teachers"])
+    assert 40 <= partial < len(reference["attempts"])
     assert resumed == reference
     assert len(reference["attempts"]) > 100 and reference["results"]

@@ -20,7 +20,15 @@ from lms_connectors.exceptions import (
     RecordNotFound,
 )
 from lms_connectors.moodle.client import URL_HINT, MoodleClient
-from lms_connectors.moodle.functions import READ_FUNCTIONS, REQUIRED_FUNCTIONS, WRITE_FUNCTIONS
+from lms_connectors.moodle.functions import (
+    CAPABILITIES,
+    CORE_FUNCTIONS,
+    PLUGIN_FUNCTIONS,
+    READ_FUNCTIONS,
+    REQUIRED_FUNCTIONS,
+    SERVICE_FUNCTIONS,
+    WRITE_FUNCTIONS,
+)
 
 SITE_INFO = "core_webservice_get_site_info"
 ENROL = "enrol_manual_enrol_users"
@@ -447,10 +455,14 @@ def test_token_constant_matches_the_fixture(token):
 
 def test_function_sets_are_consistent(recording):
     assert not READ_FUNCTIONS & WRITE_FUNCTIONS
-    assert REQUIRED_FUNCTIONS == READ_FUNCTIONS | WRITE_FUNCTIONS
+    assert SERVICE_FUNCTIONS == READ_FUNCTIONS | WRITE_FUNCTIONS
+    assert REQUIRED_FUNCTIONS == SERVICE_FUNCTIONS - PLUGIN_FUNCTIONS
+    assert PLUGIN_FUNCTIONS <= READ_FUNCTIONS
+    assert CORE_FUNCTIONS <= REQUIRED_FUNCTIONS
     assert "enrol_manual_enrol_users" in WRITE_FUNCTIONS
     assert "core_message_send_instant_messages" in WRITE_FUNCTIONS
-    assert len(READ_FUNCTIONS) == 12
+    assert len(READ_FUNCTIONS) == 22 and len(WRITE_FUNCTIONS) == 11
+    assert set(CAPABILITIES) == SERVICE_FUNCTIONS
     declared = recording("functions")["functions"]
     for name in REQUIRED_FUNCTIONS:
         expected = "write" if name in WRITE_FUNCTIONS else "read"

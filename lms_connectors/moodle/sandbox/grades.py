@@ -53,7 +53,12 @@ def _user_grades(ctx: Context, course: Course, quizzes: list[Quiz], user: User) 
         grade = None
         if best is not None:
             grade = round((best.sumgrades or 0.0) / quiz.sumgrades * quiz.grade, 5)
-            submitted, graded = best.timefinish, best.gradednotificationsenttime
+            # As quiz_get_user_grades(): datesubmitted = MAX(timefinish) of the user's
+            # attempts, dategraded = quiz_grades.timemodified, renewed at every regrade.
+            attempts = ctx.site.user_attempts(quiz.id, user.id)
+            submitted = max(a.timefinish for a in attempts)
+            graded = max(a.gradednotificationsenttime or a.timefinish for a in attempts
+                         if a.state == "finished")
         head = {
             "id": 2, "itemname": quiz.name, "itemtype": "mod", "itemmodule": "quiz",
             "iteminstance": quiz.id, "itemnumber": 0, "idnumber": "", "categoryid": 1,
