@@ -147,6 +147,20 @@ def approve_cmd(app: Flask, approve_all: bool, teachers: tuple[int, ...],
     _echo_json({"approved": count})
 
 
+@main.command("cancel")
+@click.option("--teacher", "teacher", required=True, type=int, help="Moodle user id.")
+@click.option("--offer", default=None, help="Offer key; all the teacher's items if omitted.")
+@stage
+def cancel_cmd(app: Flask, teacher: int, offer: str | None) -> None:
+    """Cancel route items; the next push suspends their Moodle enrolments."""
+    from app.services.routes import cancel
+
+    with logged_run("cancel") as run:
+        count = cancel(_diagnostic(), teacher_id=teacher, offer_key=offer)
+        run.summary = {"cancelled": count}
+    _echo_json({"cancelled": count})
+
+
 @main.command("push")
 @stage
 def push_cmd(app: Flask) -> None:

@@ -21,7 +21,7 @@ from app.models import (
     School,
     Teacher,
 )
-from app.models.route import APPROVED, COMPLETED, ENROLLED, PROPOSED
+from app.models.route import APPROVED, CANCELLED, COMPLETED, ENROLLED, PROPOSED
 from app.services.store import get_or_create
 from app.settings import Settings
 from courses import records as crec
@@ -150,3 +150,20 @@ def _offer_record(offer: Offer) -> crec.Offer:
         moodle_course_id=offer.moodle_course_id,
         host_school=offer.host_school.code if offer.host_school else None,
         seats=offer.seats, starts_on=offer.starts_on, ends_on=offer.ends_on, hours=offer.hours)
+
+
+def cancel(diagnostic: Diagnostic, *, teacher_id: int, offer_key: str | None = None) -> int:
+    """Cancel a teacher's approved or enrolled items (one offer, or all); return how many.
+
+    The next push suspends the Moodle enrolments they had.
+    """
+    query = (select(RouteItem).join(Route).join(Teacher).join(Offer)
+             .where(Route.diagnostic_id == diagnostic.id, Teacher.moodle_user_id == teacher_id,
+                    RouteItem.status.in_((PROPOSED, *HOLDING[:2]))))
+    if offer_key:
+        query = query.where(Offer.key == offer_key)
+    items = list(db.session.scalars(query))
+    for item in items:
+        item.move_to(CANCELLED)
+    db.session.commit()
+    return len(items)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 
@@ -63,8 +64,13 @@ def test_pipeline_from_quiz_to_enrolments_is_idempotent(pipeline_app: Flask,
     assert proposed and all(item.status == "proposed" and item.reasons for item in proposed)
 
     run(pipeline_app, "approve", "--all")
-    run(pipeline_app, "push")
+    before = {(e["userid"], e["courseid"]): e for e in sandbox_state(url, token)["enrolments"]}
+    summary = json.loads(run(pipeline_app, "push"))
     state = sandbox_state(url, token)
+    after = {(e["userid"], e["courseid"]): e for e in state["enrolments"]}
+    untouched = [pair for pair in before if after[pair] != before[pair]]
+    assert untouched == []  # enrolments Moodle already had are read back and left alone
+    assert summary["already_enrolled"] > 0 and summary["enrolments_sent"] > 0
     course_items = [i for i in db.session.scalars(select(RouteItem))
                     if i.offer.moodle_course_id is not None]
     pushed = {(i.route.teacher.moodle_user_id, i.offer.moodle_course_id) for i in course_items}
@@ -157,3 +163,34 @@ def test_pages_show_the_deficit_map_and_a_route(pipeline_app: Flask) -> None:
     missing = client.get("/api/teachers/999999/route")
     assert missing.status_code == 404 and missing.get_json()["code"] == 404
     assert client.get("/teachers/999999").status_code == 404
+
+
+def test_cancelled_item_suspends_the_enrolment_and_reapproval_reactivates(
+        pipeline_app: Flask, moodle: tuple[str, str]) -> None:
+    url, token = moodle
+    for stage in ("sync", "deficits", "recommend"):
+        run(pipeline_app, stage)
+    run(pipeline_app, "approve", "--all")
+    run(pipeline_app, "push")
+    item = next(i for i in db.session.scalars(select(RouteItem).order_by(RouteItem.id))
+                if i.offer.moodle_course_id and i.status == "enrolled")
+    user, course = item.route.teacher.moodle_user_id, item.offer.moodle_course_id
+
+    def enrolment() -> dict:
+        return next(e for e in sandbox_state(url, token)["enrolments"]
+                    if (e["userid"], e["courseid"]) == (user, course))
+
+    assert enrolment()["suspend"] == 0
+    run(pipeline_app, "cancel", "--teacher", str(user), "--offer", item.offer.key)
+    run(pipeline_app, "push")
+    assert enrolment()["suspend"] == 1
+    calls = sandbox_state(url, token)["calls"]["enrol_manual_enrol_users"]
+    run(pipeline_app, "push")  # nothing changed: nothing sent
+    assert sandbox_state(url, token)["calls"]["enrol_manual_enrol_users"] == calls
+
+    db.session.get(RouteItem, item.id).move_to("proposed")
+    db.session.commit()
+    run(pipeline_app, "approve", "--teacher", str(user))
+    run(pipeline_app, "push")
+    assert enrolment()["suspend"] == 0
+    assert db.session.get(RouteItem, item.id).status == "enrolled"

@@ -83,7 +83,12 @@ def validate(spec: Mapping[str, Any], value: Any) -> Any:
             raise invalid_parameter()
         elif child["required"] == "default":
             default = child.get("default")
-            cleaned[name] = default if child["kind"] != "value" else _cast(child["type"], default)
+            if child["kind"] == "value":
+                cleaned[name] = _cast(child["type"], default)
+            elif child["kind"] == "object" and not default:
+                cleaned[name] = validate(child, {})  # Moodle validates the default too
+            else:
+                cleaned[name] = default
     return cleaned
 
 

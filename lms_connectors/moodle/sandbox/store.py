@@ -1,4 +1,4 @@
-"""In-memory state of the sandbox Moodle site: users, courses, enrolments, attempts, messages."""
+"""In-memory state of the sandbox Moodle site: users, courses, enrolments, attempts, messages…"""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+
+from .store_push import CalendarEvent, Cohort, Evidence, Plan, UserCompetency
 
 STUDENT_ROLE = 5
 EDITING_TEACHER_ROLE = 3
@@ -100,6 +102,7 @@ class Group:
     name: str
     description: str
     members: set[int] = field(default_factory=set)
+    idnumber: str = ""
 
 
 @dataclass
@@ -207,6 +210,11 @@ class Site:
     completions: dict[tuple[int, int], dict[int, int]] = field(default_factory=dict)
     messages: list[Message] = field(default_factory=list)
     conversations: dict[frozenset[int], int] = field(default_factory=dict)
+    cohorts: dict[int, Cohort] = field(default_factory=dict)
+    events: dict[int, CalendarEvent] = field(default_factory=dict)
+    plans: dict[int, Plan] = field(default_factory=dict)
+    user_competencies: dict[tuple[int, int], UserCompetency] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
     ws_userid: int = 0
     limited_userid: int = 0
     methodologist_id: int = 0

@@ -116,7 +116,11 @@ class get_completions extends external_api {
      */
     private static function check_course(int $courseid): ?array {
         global $DB;
-        if ($courseid == SITEID || !$DB->record_exists('course', ['id' => $courseid])) {
+        if ($courseid == SITEID) {
+            return self::warning($courseid, 'invalidcourseid',
+                get_string('warningsitecourse', 'local_profroute', $courseid));
+        }
+        if (!$DB->record_exists('course', ['id' => $courseid])) {
             return self::warning($courseid, 'invalidcourseid',
                 get_string('warningnocourse', 'local_profroute', $courseid));
         }

@@ -55,3 +55,4 @@ $string['warningmissingquestion'] = 'Slot {$a}: the question is missing from the
 $string['warningnocourse'] = 'Course {$a} does not exist.';
 $string['warningnopermissions'] = 'Course {$a}: no access or no permission to view course completion.';
 $string['warningrandomslot'] = 'Slot {$a} holds a random question: the category and tags of its filter are returned, the question differs per attempt.';
+$string['warningsitecourse'] = 'Course {$a} is the site home page: it has no course completion.';
