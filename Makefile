@@ -21,6 +21,7 @@ demo: $(STAMP) ## Run the main job on the embedded Moodle sandbox, then serve ht
 	$(BIN)/profroute demo
 
 test: $(STAMP) ## Start PostgreSQL on 127.0.0.1 and run the whole suite (SQLite and PostgreSQL)
+	tests/tools/ensure-packages.sh
 	tests/tools/with-postgres.sh $(BIN)/python -m pytest
 	$(MAKE) --no-print-directory lint
 

@@ -198,6 +198,22 @@ def serve_cmd(app: Flask, port: int) -> None:
     app.run(host="127.0.0.1", port=port)
 
 
+@main.group("moodle-plugin")
+def moodle_plugin() -> None:
+    """The Moodle-side plugin local_profroute."""
+
+
+@moodle_plugin.command("build")
+@click.option("--dest", default="dist", show_default=True, type=click.Path(file_okay=False))
+def moodle_plugin_build(dest: str) -> None:
+    """Write the installable zip of the Moodle plugin into DEST."""
+    from pathlib import Path
+
+    from lms_connectors.moodle.plugin_build import build_zip
+
+    click.echo(str(build_zip(Path(dest))))
+
+
 @main.command("demo")
 @click.option("--no-serve", is_flag=True, help="Run the job, print the summary and exit.")
 @click.option("--port", default=5000, show_default=True)

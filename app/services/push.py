@@ -49,6 +49,7 @@ class PushSummary:
     enrolments_failed: int = 0
     messages_sent: int = 0
     messages_failed: int = 0
+    network_changes: int = 0
     calls: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -71,6 +72,11 @@ def push(api: MoodleAPI, settings: Settings) -> PushSummary:
     size = max(1, min(settings.enrol_batch_size, api.enrol_batch_limit))
     for start in range(0, len(pending), size):
         send_enrol_batch(api, pending[start:start + size], summary)
+    from app.services.push_network import push_cohorts, push_internships, push_plans
+
+    push_cohorts(api, summary)
+    push_internships(api, summary)
+    push_plans(api, summary)
     enqueue_messages()
     for row in db.session.scalars(select(OutboxMessage).where(
             OutboxMessage.kind == MESSAGE, OutboxMessage.status == PENDING)

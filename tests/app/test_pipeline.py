@@ -194,3 +194,53 @@ def test_cancelled_item_suspends_the_enrolment_and_reapproval_reactivates(
     run(pipeline_app, "push")
     assert enrolment()["suspend"] == 0
     assert db.session.get(RouteItem, item.id).status == "enrolled"
+
+
+def test_push_builds_network_cohorts_intern_groups_events_and_plans_once(
+        pipeline_app: Flask, moodle: tuple[str, str]) -> None:
+    from app import settings_of
+    from app.models import Offer, Partnership, School
+    from app.services.moodle import moodle_api
+
+    url, token = moodle
+    for stage in ("sync", "deficits", "recommend"):
+        run(pipeline_app, stage)
+    run(pipeline_app, "approve", "--all")
+    first = json.loads(run(pipeline_app, "push"))
+    assert first["network_changes"] > 0 and first["errors"] == []
+    api = moodle_api(settings_of(pipeline_app))
+
+    centre = db.session.get(School, db.session.scalars(
+        select(Partnership.resource_centre_id)).first())
+    cohort = api.cohort_by_idnumber(f"profroute-net-{centre.code}")
+    assert cohort is not None
+    network_ids = {centre.id} | set(db.session.scalars(select(Partnership.school_id).where(
+        Partnership.resource_centre_id == centre.id)))
+    expected = set(db.session.scalars(select(Teacher.moodle_user_id).where(
+        Teacher.school_id.in_(network_ids), Teacher.active)))
+    assert api.cohort_members([cohort.cohort_id])[cohort.cohort_id] == expected
+
+    internship = next(i for i in db.session.scalars(select(RouteItem))
+                      if i.offer.kind == "internship" and i.status == "enrolled")
+    offer: Offer = internship.offer
+    groups = [g for g in api.course_groups(offer.moodle_course_id)
+              if g.idnumber == f"profroute-rc-{offer.host_school.code}"]
+    assert len(groups) == 1
+    members = api.group_members([groups[0].group_id])[groups[0].group_id]
+    assert internship.route.teacher.moodle_user_id in members
+    events = [e for e in api.calendar_events(course_ids=[offer.moodle_course_id],
+                                             group_ids=[groups[0].group_id])
+              if e.name == f"Стажировка: {offer.title}"]
+    assert len(events) == 1 and events[0].timeduration > 0
+
+    route_user = internship.route.teacher.moodle_user_id
+    plans = [p for p in api.user_plans(route_user) if p.name.startswith("ИОМ ProfRoute")]
+    assert len(plans) == 1 and plans[0].status == 1
+    assert api.plan_competencies(plans[0].plan_id)
+
+    creates = {k: v for k, v in sandbox_state(url, token)["calls"].items()
+               if "create" in k or "add_" in k}
+    again = json.loads(run(pipeline_app, "push"))
+    assert again["network_changes"] == 0
+    assert {k: v for k, v in sandbox_state(url, token)["calls"].items()
+            if "create" in k or "add_" in k} == creates

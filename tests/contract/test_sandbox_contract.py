@@ -8,7 +8,12 @@ Where the recorded site's ids mean something the seed does not reproduce (user 4
 attempts, attempt 17 is in progress...), ``SUBSTITUTIONS`` replaces the parameter by a seed
 id of the same kind; ids that exist alike (courses 2-6, quiz 1, users 3-22, 99999 unknown)
 are sent unchanged. Generic ``error_*`` recordings of functions the sandbox does not serve
-are replayed on a served function with the same parameter (``REPLAYED_ON``).
+are replayed on a served function with the same parameter (``REPLAYED_ON``). A recording
+made on a state earlier calls built (a plan to add to, a group, an event to delete...) first
+replays those calls (``PRELUDES``), so every recorded variant of every served function, success
+and error, is checked. The plugin's functions (``local_profroute_*``) are checked against the
+plugin's recordings in ``tests/plugin/recordings`` when they exist, and always against the
+answer format the plugin documents (``PLUGIN_EXAMPLES``).
 """
 
 from __future__ import annotations
@@ -21,8 +26,14 @@ from typing import Any
 
 import pytest
 
+from lms_connectors.moodle.functions import SERVICE_FUNCTIONS
 from lms_connectors.moodle.sandbox import create_app
-from lms_connectors.moodle.sandbox.functions import PARAMETERS, SERVED
+from lms_connectors.moodle.sandbox.functions import (
+    PARAMETERS,
+    PLUGIN_HANDLERS,
+    SERVED,
+    SERVED_WITHOUT_PLUGIN,
+)
 from lms_connectors.moodle.sandbox.protocol import to_xml
 from lms_connectors.moodle.sandbox.store import Site
 
@@ -38,9 +49,11 @@ REPLAYED_ON = {  # generic error recorded on an unserved function -> served twin
     "error_unexpected_parameter.json": "core_enrol_get_enrolled_users",
     "error_nonexistent_course.json": "core_enrol_get_enrolled_users",
 }
+PLUGIN_RECORDINGS = REPO / "tests" / "plugin" / "recordings"
 NOT_APPLICABLE = {  # recorded with the limited user's capabilities, not its service
     "error_limited_user_get_users_by_field.json", "error_limited_user_quiz_attempts.json",
     "error_course_access_limited_user.json", "error_missing_capability.json",
+    "core_competency_create_plan__limited_user.json",
 }
 
 
@@ -84,6 +97,63 @@ def _two_finished(states: list[str]) -> bool:
     return states.count("finished") == 2
 
 
+def _in_course(site: Site, index: int, courseid: int = 3) -> int:
+    return sorted(u for (u, c), e in site.enrolments.items()
+                  if c == courseid and e.roleid == 5)[index]
+
+
+def _school_group(site: Site) -> int:
+    return min(g.id for g in site.groups.values() if g.courseid == 3)
+
+
+def _mentors(site: Site) -> int:
+    return next(g.id for g in site.groups.values() if g.idnumber == "pk-assess-mentors-2026")
+
+
+MENTORS = {"members[0][groupid]": _mentors, "members[0][userid]": lambda s: _in_course(s, 0),
+           "members[1][groupid]": _mentors, "members[1][userid]": lambda s: _in_course(s, 1)}
+GRADE = "core_competency_grade_competency"
+EVENTS = ("core_calendar_create_calendar_events.json",
+          "core_calendar_create_calendar_events__again.json")
+SOME_EVENTS = (*EVENTS, "core_calendar_create_calendar_events__group_and_user.json",
+               "core_calendar_create_calendar_events__site_event.json")
+PLANS = ("core_competency_create_plan.json", "core_competency_create_plan__again.json",
+         "core_competency_create_plan__active.json")
+PLAN_1 = (*PLANS, "core_competency_add_competency_to_plan.json",
+          "core_competency_add_competency_to_plan__second.json")
+MENTOR_GROUP = ("core_group_create_groups.json", "core_group_add_group_members.json")
+# Calls that built the state a recording was made on: recording names, or (function, fields).
+PRELUDES: dict[str, tuple[Any, ...]] = {
+    "core_calendar_delete_calendar_events.json": EVENTS,
+    "core_calendar_delete_calendar_events__again.json": (
+        *EVENTS, "core_calendar_delete_calendar_events.json"),
+    "core_calendar_get_calendar_events.json": EVENTS,
+    "core_calendar_get_calendar_events__default.json": SOME_EVENTS,
+    "core_calendar_get_calendar_events__eventids.json": SOME_EVENTS,
+    "core_cohort_create_cohorts__duplicate_idnumber.json": ("core_cohort_create_cohorts.json",),
+    "core_cohort_get_cohort_members__after_add.json": ("core_cohort_add_cohort_members.json",),
+    "core_competency_add_competency_to_plan.json": PLANS,
+    "core_competency_add_competency_to_plan__second.json": PLANS,
+    "core_competency_add_competency_to_plan__active_plan.json": PLANS,
+    "core_competency_add_competency_to_plan__duplicate.json": PLAN_1,
+    "core_competency_add_competency_to_plan__nonexistent_competency.json": PLANS,
+    "core_competency_list_plan_competencies.json": (
+        *PLAN_1, (GRADE, {"userid": "4", "competencyid": "3", "grade": "2"})),
+    "core_competency_list_plan_competencies__after_grade.json": (
+        *PLAN_1, (GRADE, {"userid": "4", "competencyid": "3", "grade": "2"})),
+    "core_competency_list_plan_competencies__active_plan.json": (
+        *PLANS, "core_competency_add_competency_to_plan__active_plan.json",
+        (GRADE, {"userid": "11", "competencyid": "2", "grade": "2"})),
+    "core_group_add_group_members.json": MENTOR_GROUP[:1],
+    "core_group_add_group_members__again.json": MENTOR_GROUP,
+    "core_group_add_group_members__not_enrolled.json": MENTOR_GROUP,
+    "core_group_create_groups__duplicate_idnumber.json": MENTOR_GROUP[:1],
+    "core_group_create_groups__duplicate_name.json": MENTOR_GROUP[:1],
+    "core_group_get_group_members.json": MENTOR_GROUP,
+    "core_group_get_group_members__after_delete.json": MENTOR_GROUP,
+}
+
+
 SUBSTITUTIONS: dict[str, dict[str, Callable[[Site], Any]]] = {
     "core_user_get_users_by_field.json": {
         "values[0]": lambda s: _teacher(s, 0).idnumber,
@@ -110,6 +180,16 @@ SUBSTITUTIONS: dict[str, dict[str, Callable[[Site], Any]]] = {
     "core_completion_get_course_completion_status__notstarted.json": {
         "userid": lambda s: _completion(s, 0)},
     "core_completion_get_course_completion_status__notenrolled.json": {"userid": _not_enrolled},
+    "core_calendar_create_calendar_events__group_and_user.json": {
+        "events[0][groupid]": _school_group},
+    "core_group_add_group_members.json": MENTORS,
+    "core_group_add_group_members__again.json": {"members[0][groupid]": _mentors,
+                                                 "members[0][userid]": lambda s: _in_course(s, 0)},
+    "core_group_add_group_members__not_enrolled.json": {"members[0][groupid]": _mentors,
+                                                        "members[0][userid]": _not_enrolled},
+    "core_group_get_group_members.json": {"groupids[0]": _mentors,
+                                          "groupids[1]": _school_group},
+    "core_group_get_group_members__after_delete.json": {"groupids[0]": _mentors},
 }
 
 
@@ -196,12 +276,7 @@ def _site(client: Any) -> Site:
     return client.application.extensions["moodle_sandbox"].site
 
 
-@pytest.mark.skipif(not RECORDINGS.is_dir(), reason="Moodle recordings not found")
-@pytest.mark.parametrize("name", _recordings())
-def test_sandbox_answers_like_the_recording(client: Any, name: str) -> None:
-    if name in NOT_APPLICABLE:
-        pytest.skip("recorded with the limited user's capabilities (the sandbox has none)")
-    record = _load(name)
+def _send(client: Any, name: str, record: dict[str, Any]) -> Any:
     function = REPLAYED_ON.get(name, record["function"])
     fields = dict(record["params"])
     for key, pick in SUBSTITUTIONS.get(name, {}).items():
@@ -215,19 +290,85 @@ def test_sandbox_answers_like_the_recording(client: Any, name: str) -> None:
     else:
         answer = client.post("/webservice/rest/server.php", data=form)
     assert answer.status_code == 200
-    body = json.loads(answer.get_data(as_text=True))
+    return json.loads(answer.get_data(as_text=True))
+
+
+def _prelude(client: Any, name: str) -> None:
+    for step in PRELUDES.get(name, ()):
+        if isinstance(step, str):
+            body = _send(client, step, _load(step))
+        else:
+            function, fields = step
+            body = _send(client, function, {"function": function, "params": fields})
+        assert not (isinstance(body, dict) and "exception" in body), (step, body)
+
+
+def _check(client: Any, name: str, record: dict[str, Any]) -> None:
+    body = _send(client, name, record)
     expected = record["response"]
     if isinstance(expected, dict) and "exception" in expected:
         assert body == expected
     else:
+        function = REPLAYED_ON.get(name, record["function"])
         assert shape_problems(expected, body, _returns(function)) == []
+
+
+@pytest.mark.skipif(not RECORDINGS.is_dir(), reason="Moodle recordings not found")
+@pytest.mark.parametrize("name", _recordings())
+def test_sandbox_answers_like_the_recording(client: Any, name: str) -> None:
+    if name in NOT_APPLICABLE:
+        pytest.skip("recorded with the limited user's capabilities (the sandbox has none)")
+    _prelude(client, name)
+    _check(client, name, _load(name))
+
+
+def _plugin_recordings() -> list[str]:
+    if not PLUGIN_RECORDINGS.is_dir():
+        return []
+    return sorted(p.name for p in PLUGIN_RECORDINGS.glob("*.json")
+                  if p.stem.split("__", 1)[0] in PLUGIN_HANDLERS)
+
+
+# The answer formats the plugin documents (one row each), and a call that answers them.
+PLUGIN_EXAMPLES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
+    "local_profroute_get_quiz_slots": ({"quizid": "1"}, {"quizid": 1, "slots": [{
+        "slot": 1, "page": 1, "questionid": 101, "qtype": "multichoice", "name": "PK-01 Q1",
+        "idnumber": "PK-01-Q1", "categoryid": 3, "categoryidnumber": "PK-01",
+        "categoryname": "Предметные знания", "maxmark": 1.0, "tags": ["PK-01"]}],
+        "warnings": []}),
+    "local_profroute_get_completions": ({"courseids[0]": "3", "courseids[1]": "4",
+                                         "since": "0"}, {"completions": [{
+        "userid": 3, "courseid": 3, "timeenrolled": 1795000000, "timestarted": 1795000000,
+        "timecompleted": 1795549042}], "warnings": []}),
+}
+
+
+@pytest.mark.parametrize("function", sorted(PLUGIN_HANDLERS))
+def test_plugin_functions_answer_the_documented_format(client: Any, function: str) -> None:
+    fields, expected = PLUGIN_EXAMPLES[function]
+    body = _send(client, function, {"function": function, "params": fields})
+    assert shape_problems(expected, body) == []
+
+
+@pytest.mark.parametrize("name", _plugin_recordings())
+def test_sandbox_answers_like_the_plugin_recording(client: Any, name: str) -> None:
+    record = json.loads((PLUGIN_RECORDINGS / name).read_text(encoding="utf-8"))
+    _check(client, name, record)
 
 
 def test_every_served_function_has_a_recording() -> None:
     if not RECORDINGS.is_dir():
         pytest.skip("Moodle recordings not found")
     recorded = {n.split("__", 1)[0].removesuffix(".json") for n in _recordings()}
-    assert set(SERVED) <= recorded
+    recorded |= {n.split("__", 1)[0].removesuffix(".json") for n in _plugin_recordings()}
+    assert set(SERVED_WITHOUT_PLUGIN) <= recorded
+    assert set(SERVED) <= recorded | set(PLUGIN_EXAMPLES)
+
+
+def test_the_sandbox_serves_the_whole_profroute_service() -> None:
+    assert SERVICE_FUNCTIONS <= set(SERVED)
+    assert set(SERVED) - SERVICE_FUNCTIONS == {"core_calendar_delete_calendar_events"}
+    assert set(PLUGIN_HANDLERS) == set(SERVED) - set(SERVED_WITHOUT_PLUGIN)
 
 
 def test_embedded_parameter_specs_match_functions_json() -> None:
@@ -243,8 +384,11 @@ def test_embedded_parameter_specs_match_functions_json() -> None:
             kept["content"] = strip(node["content"])
         return kept
 
-    for function in SERVED:
+    for function in SERVED_WITHOUT_PLUGIN:
         assert PARAMETERS[function] == strip(recorded["functions"][function]["parameters"])
+    for function in PLUGIN_HANDLERS:
+        assert function not in recorded["functions"]
+        assert PARAMETERS[function]["kind"] == "object"
 
 
 def test_xml_answers_match_the_recorded_xml(client: Any) -> None:

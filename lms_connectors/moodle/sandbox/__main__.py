@@ -40,6 +40,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--teachers", type=int, default=180)
     parser.add_argument("--no-grade-items", action="store_true",
                         help="a diagnostic quiz without grade items (Moodle before 4.3)")
+    parser.add_argument("--no-plugin", action="store_true",
+                        help="a Moodle without the ProfRoute plugin (local_profroute)")
     parser.add_argument("--port-file", type=Path, default=None,
                         help="file that receives the chosen port once listening")
     return parser.parse_args(argv)
@@ -59,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     limited = args.limited_token or os.environ.get(LIMITED_TOKEN_ENV) or None
     app = create_app(token, limited_token=limited, seed=args.seed,
-                     teachers=args.teachers, grade_items=not args.no_grade_items)
+                     teachers=args.teachers, grade_items=not args.no_grade_items,
+                     plugin=not args.no_plugin)
     server = make_server(args.host, args.port, app, threaded=True,
                          request_handler=_RequestHandler)
     port = server.socket.getsockname()[1]

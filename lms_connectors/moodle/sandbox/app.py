@@ -14,7 +14,13 @@ from flask import Flask, Response, request
 from . import errors, protocol
 from .context import Context
 from .errors import MoodleError
-from .functions import HANDLERS, KNOWN_MOODLE_FUNCTIONS, PARAMETERS, SERVED
+from .functions import (
+    HANDLERS,
+    KNOWN_MOODLE_FUNCTIONS,
+    PARAMETERS,
+    SERVED,
+    SERVED_WITHOUT_PLUGIN,
+)
 from .hooks import Controls, hooks
 from .seed import generate
 from .store import Site
@@ -39,7 +45,7 @@ class TokenInfo:
 def create_app(token: str, *, limited_token: str | None = None, site: Site | None = None,
                seed: int = 2026, teachers: int = 180, grade_items: bool = True,
                limited_functions: Iterable[str] = LIMITED_FUNCTIONS,
-               timeout_seconds: float = 30.0) -> Flask:
+               timeout_seconds: float = 30.0, plugin: bool = True) -> Flask:
     """Create the sandbox app.
 
     Args:
@@ -51,6 +57,8 @@ def create_app(token: str, *, limited_token: str | None = None, site: Site | Non
         grade_items: False seeds a quiz without grade items (per-slot marks only).
         limited_functions: Functions of the limited token's service.
         timeout_seconds: How long a ``timeout`` fault stalls a call.
+        plugin: False plays a Moodle without the ProfRoute plugin: its functions are
+            neither in site info nor known (answered like any unknown function).
 
     Returns:
         The Flask app; ``app.extensions["moodle_sandbox"]`` holds the site and controls.
@@ -59,22 +67,23 @@ def create_app(token: str, *, limited_token: str | None = None, site: Site | Non
         raise ValueError("the sandbox needs a non-empty token")
     site = site if site is not None else generate(seed=seed, teachers=teachers,
                                                         grade_items=grade_items)
-    tokens = {token: TokenInfo(site.ws_userid, SERVED)}
+    tokens = {token: TokenInfo(site.ws_userid, SERVED if plugin else SERVED_WITHOUT_PLUGIN)}
     if limited_token:
         tokens[limited_token] = TokenInfo(site.limited_userid, tuple(limited_functions))
     controls = Controls(site=site, token=token, timeout_seconds=timeout_seconds)
     app = Flask(__name__)
     app.extensions["moodle_sandbox"] = controls
     app.register_blueprint(hooks)
+    known = KNOWN_MOODLE_FUNCTIONS | frozenset(SERVED if plugin else SERVED_WITHOUT_PLUGIN)
 
     @app.route("/webservice/rest/server.php", methods=["GET", "POST"])
     def server() -> Response:
-        return _serve(controls, tokens)
+        return _serve(controls, tokens, known)
 
     return app
 
 
-def _serve(controls: Controls, tokens: dict[str, TokenInfo]) -> Response:
+def _serve(controls: Controls, tokens: dict[str, TokenInfo], known: frozenset[str]) -> Response:
     pairs = list(request.args.items(multi=True)) + list(request.form.items(multi=True))
     fields = dict(pairs)
     as_json = fields.get("moodlewsrestformat") == "json"
@@ -87,7 +96,7 @@ def _serve(controls: Controls, tokens: dict[str, TokenInfo]) -> Response:
         info = tokens.get(fields.get("wstoken", ""))
         if info is None:
             raise errors.invalid_token()
-        _check_function(function, info)
+        _check_function(function, info, known)
         fault = controls.take_fault(function)
         if fault is not None:
             return _fault(fault, controls)
@@ -100,8 +109,8 @@ def _serve(controls: Controls, tokens: dict[str, TokenInfo]) -> Response:
     return _answer(protocol.to_json(result) if as_json else protocol.to_xml(result), as_json)
 
 
-def _check_function(function: str, info: TokenInfo) -> None:
-    if function not in KNOWN_MOODLE_FUNCTIONS and function not in HANDLERS:
+def _check_function(function: str, info: TokenInfo, known: frozenset[str]) -> None:
+    if function not in known:
         raise errors.unknown_function()
     if function not in info.functions:
         raise errors.access_exception()

@@ -12,7 +12,8 @@ from .store import Competency, Course
 _COLUMNS = ("id", "idnumber", "shortname", "competencyframeworkid", "parentid", "sortorder")
 
 
-def _competency(ctx: Context, comp: Competency) -> dict[str, Any]:
+def competency_data(ctx: Context, comp: Competency) -> dict[str, Any]:
+    """A competency as the competency functions return it."""
     created = ctx.site.framework_created
     return {
         "shortname": comp.shortname, "idnumber": comp.idnumber, "description": comp.description,
@@ -48,7 +49,7 @@ def list_competencies(ctx: Context, params: dict[str, Any]) -> Any:
     Raises:
         MoodleError: ``invalidparameter`` for an unknown filter or sort column.
     """
-    found = [_competency(ctx, c) for c in ctx.site.competencies.values()]
+    found = [competency_data(ctx, c) for c in ctx.site.competencies.values()]
     for item in params["filters"]:
         if item["column"] not in _COLUMNS:
             raise errors.invalid_parameter()
@@ -80,7 +81,7 @@ def list_course_competencies(ctx: Context, params: dict[str, Any]) -> Any:
             "timecreated": site.framework_created, "timemodified": site.framework_created,
             "usermodified": 2,
         }
-        answer.append({"competency": _competency(ctx, site.competencies[compid]),
+        answer.append({"competency": competency_data(ctx, site.competencies[compid]),
                        "coursecompetency": link})
     return answer
 

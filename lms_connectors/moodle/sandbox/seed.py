@@ -24,6 +24,7 @@ from .store import (
     Site,
     User,
 )
+from .store_push import Cohort
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def generate(seed: int = 2026, teachers: int = 180, schools: list[School] | None
     staff = _teachers(site, rng, schools, teachers)
     _service_users(site, rng)
     _enrol(site, rng, staff, schools)
+    _cohorts(site, staff, schools)
     _quiz(site, grade_items)
     _attempts(site, rng, staff, {s.code: s for s in schools})
     logger.info("Seeded sandbox: %d users, %d courses, %d attempts",
@@ -180,7 +182,8 @@ def _enrol(site: Site, rng: random.Random, staff: list[User], schools: list[Scho
         for school in schools:
             gid = len(site.groups) + 1
             description = f'<div class="text_to_html">Группа педагогов ОО {school.code}</div>'
-            site.groups[gid] = Group(gid, course.id, school.name, description)
+            site.groups[gid] = Group(gid, course.id, school.name, description,
+                                     idnumber=f"{course.shortname}-school-{school.code}")
         site.enrolments[(site.methodologist_id, course.id)] = Enrolment(
             site.methodologist_id, course.id, EDITING_TEACHER_ROLE, timecreated=created)
     shortnames = {c.shortname: c for c in site.courses.values()}
@@ -193,6 +196,15 @@ def _enrol(site: Site, rng: random.Random, staff: list[User], schools: list[Scho
                 course = shortnames[shortname]
                 _enrol_one(site, user, course, created + 86400)
                 _complete(site, rng, user.id, course)
+
+
+def _cohorts(site: Site, staff: list[User], schools: list[School]) -> None:
+    """One system cohort per school (idnumber ``school-<code>``) holding its teachers."""
+    for index, school in enumerate(schools, start=1):
+        site.cohorts[index] = Cohort(
+            index, school.name, f"school-{school.code}",
+            f"Педагоги: {school.name} ({school.municipality})",
+            members=[u.id for u in staff if u.profile.get("schoolcode") == school.code])
 
 
 def _enrol_one(site: Site, user: User, course: Course, created: int) -> None:
