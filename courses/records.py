@@ -24,6 +24,7 @@ class MoodleCourse:
     enddate: int = 0
     visible: bool = True
     competencies: tuple[str, ...] = ()  # competency idnumbers linked to the course
+    enrolment_methods: tuple[str, ...] = ()  # e.g. ("manual", "self")
 
 
 @dataclass(frozen=True)

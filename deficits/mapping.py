@@ -170,3 +170,34 @@ def merge_unmapped(sources: Iterable[UnmappedSource]) -> list[UnmappedSource]:
         UnmappedSource(quiz_id=q, kind=k, key=key, users=tuple(sorted(u)))
         for (q, k, key), u in sorted(users.items())
     ]
+
+
+def competency_of_question(category_idnumber: str, idnumber: str, tags: Collection[str],
+                           known: Collection[str]) -> tuple[str | None, str]:
+    """Which competency a quiz slot's question measures, and by which evidence.
+
+    In order: the question category's idnumber, the first ``-``-separated tokens of the
+    question's idnumber (``PK-01-Q1`` → ``PK-01``), a tag. Sources that disagree are a
+    conflict: ``(None, "conflict: …")``, never a guess. Nothing found: ``(None, "none")``.
+    """
+    folded = {k.casefold(): k for k in known}
+    found: dict[str, str] = {}
+    if category_idnumber.casefold() in folded:
+        found["category"] = folded[category_idnumber.casefold()]
+    parts = idnumber.split("-")
+    for end in range(len(parts), 0, -1):
+        prefix = "-".join(parts[:end]).casefold()
+        if prefix in folded:
+            found["idnumber"] = folded[prefix]
+            break
+    tagged = {folded[t.casefold()] for t in tags if t.casefold() in folded}
+    if len(tagged) == 1:
+        found["tag"] = tagged.pop()
+    elif tagged:
+        return None, f"conflict: tags name {', '.join(sorted(tagged))}"
+    values = set(found.values())
+    if len(values) > 1:
+        return None, "conflict: " + ", ".join(f"{k} {v}" for k, v in sorted(found.items()))
+    if not values:
+        return None, "none"
+    return values.pop(), "+".join(sorted(found))

@@ -18,7 +18,8 @@ class SandboxError(RuntimeError):
 
 @contextlib.contextmanager
 def running_sandbox(token: str, *, seed: int = 2026, teachers: int | None = None,
-                    grade_items: bool = True, limited_token: str | None = None,
+                    grade_items: bool = True, plugin: bool = True,
+                    limited_token: str | None = None,
                     timeout: float = 30.0) -> Iterator[str]:
     """Start the sandbox on a free port of 127.0.0.1; yield its base URL; stop it after.
 
@@ -34,6 +35,8 @@ def running_sandbox(token: str, *, seed: int = 2026, teachers: int | None = None
             args += ["--teachers", str(teachers)]
         if not grade_items:
             args.append("--no-grade-items")
+        if not plugin:
+            args.append("--no-plugin")
         env = {**os.environ, "PROFROUTE_SANDBOX_TOKEN": token}
         if limited_token:
             env["PROFROUTE_SANDBOX_LIMITED_TOKEN"] = limited_token

@@ -60,7 +60,7 @@ def sync(api: MoodleAPI, settings: Settings, *, full: bool = False) -> SyncSumma
     """
     calls_before = api.client.calls
     info = api.site_info()
-    plugin = fn.PLUGIN_COMPLETIONS in info.functions
+    plugin = fn.PLUGIN_FUNCTIONS <= info.functions
     diagnostic = _diagnostic(settings)
     cursor = _cursor_value(diagnostic)
     if full or diagnostic is None or cursor is None:
@@ -75,7 +75,7 @@ def sync(api: MoodleAPI, settings: Settings, *, full: bool = False) -> SyncSumma
 def full_sync(api: MoodleAPI, settings: Settings, plugin: bool) -> SyncSummary:
     """Read the structure and every scored teacher; set the cursor at the end."""
     summary = SyncSummary(mode="full")
-    diagnostic, known = sync_structure(api, settings, summary)
+    diagnostic, known = sync_structure(api, settings, summary, plugin=plugin)
     grades = _grade_times(api, diagnostic)
     puller = Puller(api, settings, diagnostic, Mapper(diagnostic, known, summary), summary,
                     grades, with_completions=not plugin)

@@ -21,6 +21,7 @@ from app.services.store import get_or_create
 from app.settings import Settings, SettingsError
 from courses.records import MoodleCourse
 from deficits import records as rec
+from deficits.mapping import competency_of_question
 from deficits.slot_table import parse_slot_table
 from lms_connectors.moodle.api import MoodleAPI
 
@@ -142,6 +143,22 @@ def load_slot_map(diagnostic: Diagnostic, path: Path, known: set[str],
             select(Competency.id).where(Competency.idnumber == idnumber))
 
 
+def map_slots_by_question(api: MoodleAPI, diagnostic: Diagnostic, known: set[str],
+                          summary: SyncSummary) -> None:
+    """Map each slot through its question's identity, read by the plugin's function."""
+    for slot in api.quiz_slots(diagnostic.moodle_quiz_id):
+        idnumber, evidence = competency_of_question(slot.category_idnumber, slot.idnumber,
+                                                    slot.tags, known)
+        if evidence.startswith("conflict"):
+            summary.mapping_errors.append(f"slot {slot.slot} ({slot.name}): {evidence}")
+        if idnumber is None:
+            continue
+        row = get_or_create(DiagnosticMapping, diagnostic_id=diagnostic.id, source=SLOT,
+                            key=str(slot.slot))
+        row.competency_id = db.session.scalar(
+            select(Competency.id).where(Competency.idnumber == idnumber))
+
+
 def sync_moodle_offers(api: MoodleAPI, settings: Settings) -> int:
     """With no catalogue, every PD-category course with competencies becomes an offer."""
     if settings.catalogue_dir or not settings.pd_category:
@@ -186,15 +203,21 @@ def link_competencies(offer: Offer, idnumbers: list[str]) -> None:
         db.session.delete(db.session.get(OfferCompetency, (offer.id, comp_id)))
 
 
-def sync_structure(api: MoodleAPI, settings: Settings, summary: SyncSummary
-                   ) -> tuple[Diagnostic, set[str]]:
-    """Course, quiz, competencies, slot table and Moodle offers; return the diagnostic."""
+def sync_structure(api: MoodleAPI, settings: Settings, summary: SyncSummary, *,
+                   plugin: bool = False) -> tuple[Diagnostic, set[str]]:
+    """Course, quiz, competencies, slot mapping and Moodle offers; return the diagnostic.
+
+    The slot → competency mapping comes from the table in the settings or, with the
+    ProfRoute plugin, from each slot's question (category idnumber, idnumber, tags).
+    """
     course = find_course(api, settings.diagnostic_course)
     quiz = find_quiz(api, settings, course)
     known = sync_competencies(api, course.course_id, summary)
     diagnostic = upsert_diagnostic(quiz, settings)
     if settings.slot_map:
         load_slot_map(diagnostic, Path(settings.slot_map), known, summary)
+    elif plugin:
+        map_slots_by_question(api, diagnostic, known, summary)
     summary.offers_from_moodle = sync_moodle_offers(api, settings)
     resolve_offer_courses(api)
     db.session.commit()

@@ -64,6 +64,7 @@ def course(c: dict) -> MoodleCourse:
         startdate=int(c.get("startdate") or 0),
         enddate=int(c.get("enddate") or 0),
         visible=bool(c.get("visible", 1)),
+        enrolment_methods=tuple(str(m) for m in c.get("enrollmentmethods") or ()),
     )
 
 

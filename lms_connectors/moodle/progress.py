@@ -62,10 +62,13 @@ class ProgressOperations(APIBase):
             return parse.completion_status(course_id, user_id, body["completionstatus"])
 
     def completions_since(self, course_ids: Sequence[int], since: int) -> list[CourseCompletion]:
-        """Return the course completions of the given courses completed at or after ``since``.
+        """Return the course completions of the given courses completed AFTER ``since``.
 
         One call for every teacher (``local_profroute_get_completions`` of the ProfRoute
-        Moodle plugin); each record is ``completed`` with ``time_completed`` set.
+        Moodle plugin), ordered by completion time; each record is ``completed`` with
+        ``time_completed`` set (strictly greater than ``since``: pass the last time seen).
+        Courses the plugin cannot answer (unknown, the site home page, not viewable) are
+        left out with a warning, which the client logs.
 
         Raises:
             InvalidRequest: no course id, a bad id, or ``since`` not a unix time.
@@ -74,6 +77,9 @@ class ProgressOperations(APIBase):
         """
         ids = id_list(fn.PLUGIN_COMPLETIONS, "course_ids", course_ids, self._max_rows(1))
         unix_time(fn.PLUGIN_COMPLETIONS, since=since)
-        body = self._call(fn.PLUGIN_COMPLETIONS, {"courseids": ids, "since": since}, dict)
+        params: dict[str, object] = {"courseids": ids}
+        if since:  # 0 is the plugin's default
+            params["since"] = since
+        body = self._call(fn.PLUGIN_COMPLETIONS, params, dict)
         with parsing(fn.PLUGIN_COMPLETIONS):
             return [parse.plugin_completion(c) for c in body["completions"]]

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
+from support import pulled_data, sandbox_post, sandbox_state
 
 from app import create_app
 from app.cli import main, prepare_schema
@@ -17,7 +18,6 @@ from app.extensions import db
 from app.models import Attempt, Teacher
 from app.services.sandbox_process import running_sandbox
 from app.settings import Settings
-from support import pulled_data, sandbox_post, sandbox_state
 
 
 @pytest.fixture

@@ -54,9 +54,20 @@ def item_levels(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 @pytest.fixture
 def slot_moodle() -> Iterator[tuple[str, str]]:
+    """A Moodle whose quiz has no grade items and no ProfRoute plugin (e.g. Moodle 4.1)."""
+    token = secrets.token_hex(16)
+    with running_sandbox(token, grade_items=False, plugin=False) as url:
+        yield url, token
+
+
+def test_with_the_plugin_slots_map_through_their_questions(
+        database_url: str, tmp_path: Path, item_levels: dict) -> None:
     token = secrets.token_hex(16)
     with running_sandbox(token, grade_items=False) as url:
-        yield url, token
+        levels, output = levels_after_sync(Settings(database_url=database_url,
+                                                    moodle_url=url, moodle_token=token))
+    assert levels == item_levels
+    assert '"unmapped": []' in output
 
 
 def test_per_slot_marks_with_a_table_score_like_grade_items(

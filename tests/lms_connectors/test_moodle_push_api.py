@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from courses.records import CourseCompletion
 from lms_connectors.exceptions import (
     AccessDenied,
+    FunctionNotInService,
     InvalidParameter,
     InvalidRequest,
     MoodleAPIError,
@@ -22,6 +26,7 @@ from lms_connectors.moodle.api import (
     MoodleAPI,
     MoodleWarning,
     Plan,
+    QuizSlot,
 )
 
 SEARCH = "core_cohort_search_cohorts"
@@ -431,3 +436,75 @@ def test_push_operations_refuse_bad_arguments_before_sending(api, replay, operat
     with pytest.raises(InvalidRequest):
         getattr(api, operation)(*args, **kwargs)
     assert replay.adapter.sent == []
+
+
+# --- plugin (local_profroute): its own recordings ----------------------------------------
+
+PLUGIN_RECORDINGS = Path(__file__).resolve().parents[1] / "plugin" / "recordings"
+needs_plugin_recordings = pytest.mark.skipif(not PLUGIN_RECORDINGS.is_dir(),
+                                             reason="plugin recordings not found")
+
+
+def _plugin(replay, name, check_params=True):
+    rec = json.loads((PLUGIN_RECORDINGS / f"{name}.json").read_text(encoding="utf-8"))
+    replay.expect(rec["function"], rec["params"] if check_params else None, rec["response"])
+    return rec
+
+
+@needs_plugin_recordings
+def test_quiz_slots_from_the_plugin_recording(api, replay):
+    _plugin(replay, "local_profroute_get_quiz_slots")
+
+    slots = api.quiz_slots(1)
+
+    assert len(slots) == 12
+    assert slots[0] == QuizSlot(1, 1, 1, "multichoice", slots[0].name, "PK-01-Q1", 3, "PK-01",
+                                "PK-01 Предметные знания", 1.0, ("PK-01", "диагностика"))
+    assert [s.category_idnumber for s in slots[::2]] == [f"PK-0{i}" for i in range(1, 7)]
+
+
+@needs_plugin_recordings
+@pytest.mark.parametrize(("name", "cls"), [
+    ("local_profroute_get_quiz_slots__nonexistent_quiz", RecordNotFound),
+    ("local_profroute_get_quiz_slots__function_not_in_service", FunctionNotInService),
+    ("local_profroute_get_quiz_slots__limited_user", AccessDenied),
+])
+def test_quiz_slots_failures(api, replay, name, cls):
+    rec = _plugin(replay, name)
+
+    with pytest.raises(cls):
+        api.quiz_slots(int(rec["params"]["quizid"]))
+
+
+def test_quiz_slots_without_the_plugin_is_record_not_found(api, replay, recording):
+    replay.expect("local_profroute_get_quiz_slots", {"quizid": "1"},
+                  recording("error_function_does_not_exist")["response"])
+
+    with pytest.raises(RecordNotFound):
+        api.quiz_slots(1)
+
+
+@needs_plugin_recordings
+def test_completions_since_from_the_plugin_recordings(api, replay):
+    _plugin(replay, "local_profroute_get_completions")
+    _plugin(replay, "local_profroute_get_completions__since")
+
+    everything = api.completions_since([2, 3, 4, 5, 6], 0)
+    later = api.completions_since([3, 4, 5, 6], 1795665676)
+
+    assert len(everything) == 8 and everything[0] == CourseCompletion(
+        3, 3, True, None, 1795665676)
+    assert all(c.completed for c in everything)
+    assert later == everything[1:]
+
+
+@needs_plugin_recordings
+def test_completions_since_warnings_leave_the_other_courses(api, replay, caplog):
+    _plugin(replay, "local_profroute_get_completions__unknown_and_site_course")
+    _plugin(replay, "local_profroute_get_completions__limited_user")
+
+    found = api.completions_since([99999, 1, 4], 0)
+
+    assert {(c.user_id, c.course_id) for c in found} == {(6, 4), (15, 4)}
+    assert api.completions_since([3, 4], 0) == []
+    assert "invalidcourseid" in caplog.text and "nopermissions" in caplog.text

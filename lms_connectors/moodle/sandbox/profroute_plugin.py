@@ -1,7 +1,7 @@
 """Handlers of the ProfRoute Moodle plugin (``local_profroute``): quiz slots, completions since.
 
-The answer formats are the plugin's own (``db/services.php`` of lms_connectors/moodle/plugin):
-``{"quizid", "slots": [...], "warnings"}`` and ``{"completions": [...], "warnings"}``.
+The formats are the plugin's own (``lms_connectors/moodle/plugin/local_profroute/classes/
+external``; real answers in ``tests/plugin/recordings``).
 """
 
 from __future__ import annotations
@@ -44,24 +44,29 @@ def _slots(ctx: Context, quiz: Quiz) -> list[dict[str, Any]]:
             "questionid": FIRST_QUESTION_ID + question.slot, "qtype": question.qtype,
             "name": f"{comp.idnumber} Вопрос {number}", "idnumber": f"{comp.idnumber}-Q{number}",
             "categoryid": FIRST_CATEGORY_ID + question.competency,
-            "categoryidnumber": comp.idnumber, "categoryname": comp.shortname,
+            "categoryidnumber": comp.idnumber,
+            "categoryname": f"{comp.idnumber} {comp.shortname}",
             "maxmark": 1.0, "tags": [comp.idnumber, DIAG_TAG],
         })
     return slots
 
 
 def get_completions(ctx: Context, params: dict[str, Any]) -> Any:
-    """``local_profroute_get_completions``: course completions at or after ``since``.
+    """``local_profroute_get_completions``: completions with ``timecompleted > since``.
 
-    An unknown course id is a warning, not an error.
+    Ordered by ``timecompleted``, ``userid``, ``courseid``. An unknown course and the site
+    home page are warnings (``invalidcourseid``); the other courses are still answered.
     """
     site = ctx.site
-    wanted = set(params["courseids"])
-    warnings = [
-        {"item": "course", "itemid": cid, "warningcode": "1",
-         "message": f"Course {cid} does not exist"}
-        for cid in params["courseids"] if cid not in site.courses
-    ]
+    wanted, warnings = set(), []
+    for cid in sorted(set(params["courseids"])):
+        if cid == 1:
+            warnings.append(_warning(cid, f"Course {cid} is the site home page: it has no "
+                                          "course completion."))
+        elif cid not in site.courses:
+            warnings.append(_warning(cid, f"Course {cid} does not exist."))
+        else:
+            wanted.add(cid)
     found = []
     for (userid, courseid), done in site.completions.items():
         course = site.courses.get(courseid)
@@ -71,9 +76,14 @@ def get_completions(ctx: Context, params: dict[str, Any]) -> Any:
         if not course.activities or len(done) < len(course.activities):
             continue
         completed = max(done.values())
-        if completed >= params["since"]:
+        if completed > params["since"]:
             found.append({"userid": userid, "courseid": courseid,
                           "timeenrolled": enrolment.timecreated,
                           "timestarted": min(done.values()), "timecompleted": completed})
-    found.sort(key=lambda c: (c["timecompleted"], c["courseid"], c["userid"]))
+    found.sort(key=lambda c: (c["timecompleted"], c["userid"], c["courseid"]))
     return {"completions": found, "warnings": warnings}
+
+
+def _warning(courseid: int, message: str) -> dict[str, Any]:
+    return {"item": "course", "itemid": courseid, "warningcode": "invalidcourseid",
+            "message": message}
