@@ -64,12 +64,13 @@ def hook(url: str, token: str, name: str, body: dict[str, object]) -> None:
                   timeout=10).raise_for_status()
 
 
-def bench(teachers: int, latency_ms: int, sequential: bool) -> list[dict[str, object]]:
+def bench(teachers: int, latency_ms: int, sequential: bool, plugin: bool
+          ) -> list[dict[str, object]]:
     from app.services.sandbox_process import running_sandbox
 
     token = secrets.token_hex(16)
     rows = []
-    with running_sandbox(token, teachers=teachers, timeout=120) as url, \
+    with running_sandbox(token, teachers=teachers, plugin=plugin, timeout=120) as url, \
             tempfile.TemporaryDirectory() as tmp:
         hook(url, token, "latency", {"ms": latency_ms})
         runs = [("pooled", 4)] + ([("sequential", 1)] if sequential else [])
@@ -78,7 +79,8 @@ def bench(teachers: int, latency_ms: int, sequential: bool) -> list[dict[str, ob
             full = measure(url, token, db_url, workers, full=True)
             incremental = measure(url, token, db_url, workers, full=False)
             bound = full["calls"] * latency_ms / 1000 / workers
-            rows.append({"teachers": teachers, "run": label, "workers": workers,
+            rows.append({"teachers": teachers, "plugin": plugin, "run": label,
+                         "workers": workers,
                          "full": full, "incremental": incremental,
                          "calls_per_teacher_full": round(full["calls"] / teachers, 3),
                          "lower_bound_s": round(bound, 2),
@@ -97,11 +99,16 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--sequential-up-to", type=int, default=1000,
                         help="also run 1 worker for sizes up to this (it is slow)")
+    parser.add_argument("--paths", nargs="+", default=["plugin", "no-plugin"],
+                        choices=["plugin", "no-plugin"],
+                        help="with the ProfRoute plugin (completions in one call) or without")
     args = parser.parse_args()
     print(f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, latency {args.latency_ms} ms", flush=True)
-    for size in args.teachers:
-        bench(size, args.latency_ms, sequential=size <= args.sequential_up_to)
+    for path in args.paths:
+        for size in args.teachers:
+            bench(size, args.latency_ms, sequential=size <= args.sequential_up_to,
+                  plugin=path == "plugin")
 
 
 if __name__ == "__main__":

@@ -142,8 +142,14 @@ def skip_preexisting(api: MoodleAPI, rows: list[OutboxMessage], settings: Settin
     firsts = [r for r in rows if not r.payload.get("suspend") and r.dedupe_key.endswith(":1")]
     active: dict[int, set[int]] = {}
     for course_id in sorted({r.payload["course_id"] for r in firsts}):
-        active[course_id] = {t.moodle_user_id for t in api.enrolled_users(
-            course_id, page_size=settings.page_size, only_active=True)}
+        try:
+            active[course_id] = {t.moodle_user_id for t in api.enrolled_users(
+                course_id, page_size=settings.page_size, only_active=True)}
+        except (InvalidToken, FunctionNotInService, MoodleUnavailable):
+            raise
+        except MoodleAPIError as err:  # e.g. a deleted course: its enrolments will fail
+            logger.warning("cannot read the participants of course %s: %s", course_id, err)
+            active[course_id] = set()
     keep = []
     for row in rows:
         if row in firsts and row.payload["user_id"] in active[row.payload["course_id"]]:

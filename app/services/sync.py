@@ -163,11 +163,18 @@ class Puller:
         quiz_id, completions = self.diagnostic.moodle_quiz_id, self.with_completions
         workers = max(1, self.settings.sync_workers)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="moodle") as pool:
-            pulls = pool.map(lambda uid: fetch_teacher(self.api, quiz_id, uid, completions), rows)
-            for done, pull in enumerate(pulls, start=1):
-                self._store(rows[pull.user_id], pull)
-                if done % COMMIT_EVERY == 0:
-                    db.session.commit()
+            futures = [pool.submit(fetch_teacher, self.api, quiz_id, uid, completions)
+                       for uid in rows]
+            try:
+                for done, future in enumerate(futures, start=1):
+                    pull = future.result()
+                    self._store(rows[pull.user_id], pull)
+                    if done % COMMIT_EVERY == 0:
+                        db.session.commit()
+            except BaseException:
+                for future in futures:  # stop calling a Moodle that fails: keep what is stored
+                    future.cancel()
+                raise
         db.session.commit()
 
     def _store(self, teacher: Teacher, pull: TeacherPull) -> None:

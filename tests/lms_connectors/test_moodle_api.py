@@ -262,6 +262,7 @@ def test_courses_by_field_category(api, replay):
         startdate=1789419600,
         enddate=1797714000,
         visible=True,
+        enrolment_methods=("manual",),
     )
 
 
