@@ -46,6 +46,7 @@ class Settings:
     include_risk: bool = False
     enrol_role_id: int = 5
     enrol_batch_size: int = 100
+    rating_grade: int = 2
     page_size: int = 200
     sync_workers: int = 4
     secret_key: str = field(default="", repr=False)

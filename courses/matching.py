@@ -31,6 +31,7 @@ _RULE_KINDS = {RULE_PARTNER_INTERNSHIP: INTERNSHIP, RULE_COURSE: COURSE,
 
 REASON_NO_OFFER = "no_offer"  # no offer covers the competency at all
 REASON_NO_SEATS = "no_seats"  # offers cover it, but none has a seat left
+REASON_EXCLUDED = "excluded"  # every offer covering it was completed or rejected by the teacher
 
 _LEVEL_TEXT = {NEED_DEFICIT: "дефицит", NEED_RISK: "группа риска"}
 
@@ -139,11 +140,12 @@ class _Run:
     """One matching run: open needs per teacher, seats left, offers already proposed."""
 
     def __init__(self, seats: _Seats, partners: Mapping[str, Collection[str]],
-                 pending: dict[int, dict[str, DeficitNeed]]) -> None:
+                 pending: dict[int, dict[str, DeficitNeed]],
+                 excluded: Mapping[int, Collection[str]]) -> None:
         self.seats = seats
         self.partners = partners
         self.pending = pending
-        self.used: dict[int, set[str]] = {}
+        self.used: dict[int, set[str]] = {t: set(keys) for t, keys in excluded.items()}
         self.near: dict[int, tuple[str, ...]] = {}
 
     def _near(self, need: DeficitNeed) -> tuple[str, ...]:
@@ -165,6 +167,8 @@ class _Run:
             del mine[need.competency]
             covered = self.seats.covering.get(need.competency)
             reason = REASON_NO_SEATS if covered else REASON_NO_OFFER
+            if covered and all(o.key in used for o in covered):
+                reason = REASON_EXCLUDED
             return Unmatched(need.teacher_id, need.competency, reason)
         offer, rule = chosen
         covered_needs = [n for n in mine.values() if n.competency in offer.competencies]
@@ -184,6 +188,7 @@ def match(
     partners: Mapping[str, Collection[str]],
     used_seats: Mapping[str, int] | None = None,
     include_risk: bool = False,
+    excluded: Mapping[int, Collection[str]] | None = None,
 ) -> MatchResult:
     """Propose offers for teachers' needs under seat limits, deterministically.
 
@@ -203,6 +208,8 @@ def match(
         partners: Supported school code → codes of its resource-centre partner schools.
         used_seats: Seats per offer key already taken by earlier approved routes.
         include_risk: Also cover risk-level needs.
+        excluded: Offer keys never to propose to a teacher (teacher id → keys): a course
+            they already completed, an item a methodologist rejected.
 
     Returns:
         Proposals and unmatched needs, each sorted by teacher id (stable otherwise).
@@ -211,7 +218,7 @@ def match(
         ValueError: When two offers share a key.
     """
     ordered, pending = _open_needs(needs, include_risk)
-    run = _Run(_Seats(offers, used_seats or {}), partners, pending)
+    run = _Run(_Seats(offers, used_seats or {}), partners, pending, excluded or {})
     results = [run.step(need) for need in ordered]
     return MatchResult(
         sorted((r for r in results if isinstance(r, Proposal)), key=lambda p: p.teacher_id),

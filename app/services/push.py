@@ -50,6 +50,7 @@ class PushSummary:
     messages_sent: int = 0
     messages_failed: int = 0
     network_changes: int = 0
+    ratings_sent: int = 0
     calls: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -77,6 +78,10 @@ def push(api: MoodleAPI, settings: Settings) -> PushSummary:
     push_cohorts(api, summary)
     push_internships(api, summary)
     push_plans(api, summary)
+    from app.services.ratings import enqueue_ratings, send_ratings
+
+    enqueue_ratings(settings)
+    send_ratings(api, summary)
     enqueue_messages()
     for row in db.session.scalars(select(OutboxMessage).where(
             OutboxMessage.kind == MESSAGE, OutboxMessage.status == PENDING)

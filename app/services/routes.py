@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import (
     Competency,
+    CourseCompletion,
     Deficit,
     Diagnostic,
     Offer,
@@ -21,7 +22,7 @@ from app.models import (
     School,
     Teacher,
 )
-from app.models.route import APPROVED, CANCELLED, COMPLETED, ENROLLED, PROPOSED
+from app.models.route import APPROVED, CANCELLED, COMPLETED, ENROLLED, PROPOSED, REJECTED
 from app.services.store import get_or_create
 from app.settings import Settings
 from courses import records as crec
@@ -55,7 +56,7 @@ def recommend(diagnostic: Diagnostic, settings: Settings) -> RecommendSummary:
     offers = [_offer_record(o) for o in db.session.scalars(
         select(Offer).options(selectinload(Offer.competencies), selectinload(Offer.host_school)))]
     result = match(needs, offers, partners=_partners(), used_seats=_used_seats(),
-                   include_risk=settings.include_risk)
+                   include_risk=settings.include_risk, excluded=_excluded(diagnostic))
     offers_by_key = {o.key: o for o in db.session.scalars(select(Offer))}
     _drop_proposed(diagnostic)
     summary = RecommendSummary(teachers_with_needs=len({n.teacher_id for n in needs}))
@@ -114,6 +115,22 @@ def _covered(diagnostic: Diagnostic) -> dict[int, set[str]]:
             .where(Route.diagnostic_id == diagnostic.id, RouteItem.status.in_(HOLDING))):
         covered[teacher_id].update(comps or [])
     return covered
+
+
+def _excluded(diagnostic: Diagnostic) -> dict[int, set[str]]:
+    """Per teacher, offers never to propose again: courses completed, items rejected."""
+    excluded: dict[int, set[str]] = defaultdict(set)
+    for teacher_id, key in db.session.execute(
+            select(CourseCompletion.teacher_id, Offer.key)
+            .join(Offer, Offer.moodle_course_id == CourseCompletion.moodle_course_id)
+            .where(CourseCompletion.completed.is_(True))).all():
+        excluded[teacher_id].add(key)
+    for teacher_id, key in db.session.execute(
+            select(Route.teacher_id, Offer.key).join(RouteItem, RouteItem.route_id == Route.id)
+            .join(Offer, Offer.id == RouteItem.offer_id)
+            .where(Route.diagnostic_id == diagnostic.id, RouteItem.status == REJECTED)).all():
+        excluded[teacher_id].add(key)
+    return excluded
 
 
 def _school_codes() -> dict[int, str]:

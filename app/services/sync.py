@@ -20,8 +20,10 @@ from itertools import islice
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Diagnostic, Offer, SyncCursor, Teacher, TeacherGrade
+from app.models import Diagnostic, Offer, Route, RouteItem, SyncCursor, Teacher, TeacherGrade
+from app.models.route import ENROLLED
 from app.services.moodle import profile_fields
+from app.services.progress import complete_route_items
 from app.services.store import get_or_create
 from app.services.sync_store import (
     Mapper,
@@ -67,6 +69,7 @@ def sync(api: MoodleAPI, settings: Settings, *, full: bool = False) -> SyncSumma
         summary = full_sync(api, settings, plugin)
     else:
         summary = incremental_sync(api, settings, diagnostic, cursor, plugin)
+    summary.items_completed = complete_route_items(api, summary)
     summary.unmapped = sorted(set(summary.unmapped))
     summary.moodle_calls = api.client.calls - calls_before
     return summary
@@ -107,26 +110,29 @@ def incremental_sync(api: MoodleAPI, settings: Settings, diagnostic: Diagnostic,
     summary = SyncSummary(mode="incremental")
     grades = _grade_times(api, diagnostic)
     graded = set(grades)
-    teachers = {t.moodle_user_id: t for t in db.session.scalars(select(Teacher))}
-    roster_changed = any(uid not in teachers or not teachers[uid].active for uid in graded) or \
-        any(t.active and uid not in graded for uid, t in teachers.items())
+    known = {uid: (tid, active) for uid, tid, active in db.session.execute(
+        select(Teacher.moodle_user_id, Teacher.id, Teacher.active)).all()}
+    roster_changed = any(uid not in known or not known[uid][1] for uid in graded) or \
+        any(active and uid not in graded for uid, (_, active) in known.items())
     if roster_changed:
         logger.info("participants of the diagnostic course changed: full sync")
         return full_sync(api, settings, plugin)
     pulled = dict(db.session.execute(
         select(TeacherGrade.teacher_id, TeacherGrade.graded_at)
         .where(TeacherGrade.diagnostic_id == diagnostic.id)).all())
-    changed = sorted(uid for uid, time in grades.items()
-                     if pulled.get(teachers[uid].id) != time)
+    changed = sorted(uid for uid, time in grades.items() if pulled.get(known[uid][0]) != time)
     puller = Puller(api, settings, diagnostic, Mapper(diagnostic, _known_competencies(), summary),
                     summary, grades, with_completions=not plugin)
     for chunk in _pages(iter(changed), settings.page_size):
-        puller.pull({uid: teachers[uid] for uid in chunk})
+        puller.pull({t.moodle_user_id: t for t in db.session.scalars(
+            select(Teacher).where(Teacher.moodle_user_id.in_(chunk)))})
         db.session.commit()
     summary.changed = len(changed)
     summary.teachers = len(graded)
     if plugin:
         summary.completions += _plugin_completions(api, since=_completions_cursor())
+    else:
+        summary.completions += _watch_completions(api, settings, skip=set(changed))
     _set_cursor(diagnostic, max([cursor, *grades.values()]))
     db.session.commit()
     return summary
@@ -181,7 +187,7 @@ class Puller:
         summary = self.summary
         summary.attempts += store_attempts(self.diagnostic, teacher, pull.attempts, self.mapper)
         if pull.completions is not None:
-            summary.completions += store_completions(teacher, pull.completions)
+            summary.completions += store_completions(teacher.id, pull.completions)
         mark = get_or_create(TeacherGrade, diagnostic_id=self.diagnostic.id,
                              teacher_id=teacher.id)
         mark.graded_at = self.grade_times.get(pull.user_id, 0)
@@ -192,15 +198,35 @@ def _plugin_completions(api: MoodleAPI, since: int) -> int:
     course_ids = sorted({c for c in db.session.scalars(select(Offer.moodle_course_id)) if c})
     if not course_ids:
         return 0
-    teachers = {t.moodle_user_id: t for t in db.session.scalars(select(Teacher))}
+    teachers = dict(db.session.execute(select(Teacher.moodle_user_id, Teacher.id)).all())
     latest = since
     count = 0
     for completion in api.completions_since(course_ids, since):
-        teacher = teachers.get(completion.user_id)
+        teacher_id = teachers.get(completion.user_id)
         latest = max(latest, completion.time_completed or 0)
-        if teacher is not None:
-            count += store_completions(teacher, [completion])
+        if teacher_id is not None:
+            count += store_completions(teacher_id, [completion])
     get_or_create(SyncCursor, name="moodle:completions").value = str(latest)
+    return count
+
+
+def _watch_completions(api: MoodleAPI, settings: Settings, skip: set[int]) -> int:
+    """Without the plugin: read the course list of teachers with an enrolled route item only.
+
+    One call per such teacher (completion is what moves their items on); the others' course
+    completions are read again by the next full sync.
+    """
+    watched = db.session.execute(
+        select(Teacher.moodle_user_id, Teacher.id).join(Route, Route.teacher_id == Teacher.id)
+        .join(RouteItem, RouteItem.route_id == Route.id)
+        .where(RouteItem.status == ENROLLED).distinct()).all()
+    todo = [(uid, tid) for uid, tid in watched if uid not in skip]
+    count = 0
+    with ThreadPoolExecutor(max_workers=max(1, settings.sync_workers)) as pool:
+        for (_, teacher_id), completions in zip(
+                todo, pool.map(lambda pair: api.user_courses(pair[0]), todo), strict=True):
+            count += store_completions(teacher_id, completions)
+    db.session.commit()
     return count
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import (
@@ -145,11 +145,11 @@ class Mapper:
         self.stored[(source, key)] = idnumber
 
 
-def store_completions(teacher: Teacher, completions: list[CompletionRecord]) -> int:
+def store_completions(teacher_id: int, completions: list[CompletionRecord]) -> int:
     """Upsert a teacher's course completions; return how many are completed."""
     count = 0
     for completion in completions:
-        row = get_or_create(CourseCompletion, teacher_id=teacher.id,
+        row = get_or_create(CourseCompletion, teacher_id=teacher_id,
                             moodle_course_id=completion.course_id)
         row.completed, row.progress = completion.completed, completion.progress
         row.time_completed = completion.time_completed
@@ -159,9 +159,10 @@ def store_completions(teacher: Teacher, completions: list[CompletionRecord]) -> 
 
 def deactivate_missing(seen: set[int]) -> int:
     """Teachers no longer scored in the diagnostic course stop being active; return how many."""
-    count = 0
-    for row in db.session.scalars(select(Teacher).where(Teacher.active.is_(True))):
-        if row.moodle_user_id not in seen:
-            row.active = False
-            count += 1
-    return count
+    gone = [tid for tid, uid in db.session.execute(
+        select(Teacher.id, Teacher.moodle_user_id).where(Teacher.active.is_(True))).all()
+        if uid not in seen]
+    for start in range(0, len(gone), 500):
+        db.session.execute(update(Teacher).where(Teacher.id.in_(gone[start:start + 500]))
+                           .values(active=False))
+    return len(gone)

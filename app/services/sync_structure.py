@@ -42,6 +42,7 @@ class SyncSummary:
     completions: int = 0
     competencies: int = 0
     offers_from_moodle: int = 0
+    items_completed: int = 0
     moodle_calls: int = 0
     without_school: list[str] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
@@ -86,22 +87,36 @@ def find_quiz(api: MoodleAPI, settings: Settings, course: MoodleCourse) -> rec.Q
 
 
 def sync_competencies(api: MoodleAPI, course_id: int, summary: SyncSummary) -> set[str]:
-    """Upsert the competencies linked to the diagnostic course; return their idnumbers."""
+    """Upsert the competencies linked to the diagnostic course and their whole frameworks.
+
+    Read through Moodle's own competency API, so a framework the region already defined
+    (its groups = parent competencies) is reused as is. Returns the known idnumbers.
+    """
     found = api.course_competencies(course_id)
+    linked = {c.idnumber for c in found}
     for comp in found:
-        framework = None
-        if comp.framework_idnumber:
-            framework = get_or_create(CompetencyFramework, idnumber=comp.framework_idnumber)
-        row = get_or_create(Competency, idnumber=comp.idnumber)
-        row.name = comp.name or row.name
-        row.moodle_id = comp.moodle_id
-        if comp.group:
-            row.group = comp.group
-        if framework is not None:
-            row.framework = framework
+        _upsert_competency(comp, None)
+    for framework in api.frameworks():
+        members = api.competencies(framework.framework_id,
+                                   framework_idnumber=framework.idnumber)
+        if not linked & {c.idnumber for c in members}:
+            continue
+        row = get_or_create(CompetencyFramework, idnumber=framework.idnumber)
+        row.name, row.moodle_id = framework.shortname, framework.framework_id
+        for comp in members:
+            _upsert_competency(comp, row)
     summary.competencies = len(found)
-    known = set(db.session.scalars(select(Competency.idnumber)))
-    return known
+    return set(db.session.scalars(select(Competency.idnumber)))
+
+
+def _upsert_competency(comp: rec.Competency, framework: CompetencyFramework | None) -> None:
+    row = get_or_create(Competency, idnumber=comp.idnumber)
+    row.name = comp.name or row.name
+    row.moodle_id = comp.moodle_id
+    if comp.group:
+        row.group = comp.group
+    if framework is not None:
+        row.framework = framework
 
 
 def upsert_diagnostic(quiz: rec.QuizInfo, settings: Settings) -> Diagnostic:

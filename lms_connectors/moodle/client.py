@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
+import ijson
 import requests
 
 from lms_connectors.exceptions import (
@@ -17,6 +19,8 @@ from lms_connectors.exceptions import (
 )
 from lms_connectors.moodle.encoding import encode_params
 from lms_connectors.moodle.functions import READ_FUNCTIONS
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +135,61 @@ class MoodleClient:
                 self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _call_once(self, function: str, fields: list[tuple[str, str]]) -> Any:
+    def call_items(self, function: str, params: Mapping[str, object] | None, prefix: str,
+                   reduce: Callable[[Any], T]) -> list[T]:
+        """Call a read function with a large answer and reduce its items while they stream.
+
+        The body is parsed incrementally (ijson): only ``reduce(item)`` of each item under
+        ``prefix`` (e.g. ``"usergrades.item"``) is kept, so memory does not grow with the
+        size of the answer. Errors and retries behave as in :meth:`call`.
+
+        Raises:
+            The same as :meth:`call`.
+        """
+        if function not in READ_FUNCTIONS:
+            raise InvalidRequest("only read functions can be streamed", function=function)
+        try:
+            fields = encode_params(params or {})
+        except InvalidRequest as err:
+            raise InvalidRequest(err.message, function=function) from err
+        for attempt in range(1, 2 + self.retries):
+            try:
+                return self._stream_once(function, fields, prefix, reduce)
+            except MoodleUnavailable as err:
+                if attempt > self.retries or not err.transient:
+                    raise
+                delay = self.backoff * 2 ** (attempt - 1)
+                logger.warning("Moodle %s attempt %d failed, retrying in %.1f s: %s",
+                               function, attempt, delay, err)
+                self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _stream_once(self, function: str, fields: list[tuple[str, str]], prefix: str,
+                     reduce: Callable[[Any], T]) -> list[T]:
+        response = self._post(function, fields, stream=True)
+        try:
+            if response.status_code != 200:
+                self._decode(function, response)
+            raw = response.raw if response.raw is not None else io.BytesIO(response.content)
+            head = _read(raw, STREAM_PEEK)
+            if not head.lstrip().startswith(b"{") or head.lstrip().startswith(b'{"exception"'):
+                response._content = head + _read(raw, -1)  # noqa: SLF001 - a small answer
+                self._check_body(function, self._decode(function, response))
+                raise MoodleUnavailable(f"unexpected answer to {function}", function=function)
+            try:
+                items = ijson.items(_Chained(head, raw), prefix, use_float=True)
+                return [reduce(item) for item in items]
+            except ijson.JSONError as err:
+                raise MoodleUnavailable(f"the answer of {self.endpoint} broke off: {err}",
+                                        function=function) from err
+            except (requests.RequestException, OSError) as err:
+                message = self._scrub(f"{type(err).__name__}: {err}")
+                raise MoodleUnavailable(message, function=function) from err
+        finally:
+            response.close()
+
+    def _post(self, function: str, fields: list[tuple[str, str]], *,
+              stream: bool = False) -> requests.Response:
         data = [
             ("wstoken", self._token),
             ("wsfunction", function),
@@ -141,9 +199,8 @@ class MoodleClient:
         self.calls += 1
         logger.debug("Moodle call %s with %d fields", function, len(fields))
         try:
-            response = self.session.post(
-                self.endpoint, data=data, timeout=self.timeout, allow_redirects=False
-            )
+            return self.session.post(self.endpoint, data=data, timeout=self.timeout,
+                                     allow_redirects=False, stream=stream)
         except requests.Timeout as err:
             raise MoodleUnavailable(
                 f"no answer from {self.endpoint} within {self.timeout:g} s", function=function
@@ -151,12 +208,17 @@ class MoodleClient:
         except requests.RequestException as err:
             message = self._scrub(f"{type(err).__name__}: {err}")
             raise MoodleUnavailable(message, function=function) from err
-        body = self._decode(function, response)
+
+    def _check_body(self, function: str, body: Any) -> Any:
         if isinstance(body, dict):
             if "exception" in body:
                 raise error_from_body(self._scrub_body(body), function)
             self._log_warnings(function, body.get("warnings"))
         return body
+
+    def _call_once(self, function: str, fields: list[tuple[str, str]]) -> Any:
+        response = self._post(function, fields)
+        return self._check_body(function, self._decode(function, response))
 
     def _decode(self, function: str, response: requests.Response) -> Any:
         """Check the HTTP status and decode the JSON body, or raise MoodleUnavailable."""
@@ -213,3 +275,33 @@ class MoodleClient:
 
     def _scrub_body(self, body: dict) -> dict:
         return {k: self._scrub(v) if isinstance(v, str) else v for k, v in body.items()}
+
+
+STREAM_PEEK = 256  # bytes read to tell a streamed answer from an error object or a page
+
+
+class _Chained:
+    """A file-like reader giving ``head`` first, then the rest of ``raw``."""
+
+    def __init__(self, head: bytes, raw: Any) -> None:
+        self._head = head
+        self._raw = raw
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            if size < 0 or size >= len(self._head):
+                out, self._head = self._head, b""
+                return out + (_read(self._raw, size - len(out)) if size > len(out) else b"")
+            out, self._head = self._head[:size], self._head[size:]
+            return out
+        return _read(self._raw, size)
+
+
+def _read(raw: Any, size: int) -> bytes:
+    """Read decoded bytes from urllib3's raw response (or any file-like test double)."""
+    amount = None if size < 0 else size
+    try:
+        data = raw.read(amount, decode_content=True)
+    except TypeError:  # a plain file object (tests' transport adapters)
+        data = raw.read() if amount is None else raw.read(amount)
+    return data or b""

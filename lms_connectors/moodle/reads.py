@@ -250,11 +250,13 @@ class ReadOperations(APIBase):
             InvalidRequest: bad ids; AccessDenied: the WS user may not view all grades.
         """
         positive(fn.GRADE_ITEMS, course_id=course_id)
-        body = self._call(fn.GRADE_ITEMS, {"courseid": course_id}, dict)
-        with parsing(fn.GRADE_ITEMS):
-            return [
-                parse.quiz_grade(int(user["userid"]), item)
-                for user in body["usergrades"]
-                for item in user.get("gradeitems") or []
-                if item.get("itemmodule") == "quiz" and quiz_cmid in (None, item.get("cmid"))
-            ]
+
+        def grades_of(user: dict) -> list[QuizGrade]:
+            return [parse.quiz_grade(int(user["userid"]), item)
+                    for item in user.get("gradeitems") or []
+                    if item.get("itemmodule") == "quiz" and quiz_cmid in (None, item.get("cmid"))]
+
+        with parsing(fn.GRADE_ITEMS):  # streamed: one user's items at a time in memory
+            per_user = self.client.call_items(fn.GRADE_ITEMS, {"courseid": course_id},
+                                              "usergrades.item", grades_of)
+        return [grade for grades in per_user for grade in grades]

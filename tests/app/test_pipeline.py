@@ -244,3 +244,64 @@ def test_push_builds_network_cohorts_intern_groups_events_and_plans_once(
     assert again["network_changes"] == 0
     assert {k: v for k, v in sandbox_state(url, token)["calls"].items()
             if "create" in k or "add_" in k} == creates
+
+
+@pytest.mark.parametrize("plugin", [True, False])
+def test_completed_course_moves_the_route_item_to_completed(
+        database_url: str, plugin: bool) -> None:
+    from app import create_app
+    from app.cli import prepare_schema
+
+    token = secrets.token_hex(16)
+    with running_sandbox(token, plugin=plugin) as url:
+        app = create_app(Settings(database_url=database_url, moodle_url=url,
+                                  moodle_token=token, catalogue_dir=str(DEMO_DIR)),
+                         {"TESTING": True})
+        with app.app_context():
+            prepare_schema()
+            for stage in ("sync", "deficits", "recommend"):
+                run(app, stage)
+            run(app, "approve", "--all")
+            run(app, "push")
+            item = next(i for i in db.session.scalars(select(RouteItem).order_by(RouteItem.id))
+                        if i.status == "enrolled" and i.offer.kind == "course")
+            user, course = item.route.teacher.moodle_user_id, item.offer.moodle_course_id
+            sandbox_post(url, token, "completions", {"userid": user, "courseid": course})
+            summary = json.loads(run(app, "sync"))
+            assert summary["items_completed"] == 1, summary
+            assert db.session.get(RouteItem, item.id).status == "completed"
+            assert summary["mode"] == "incremental"
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_deficit_closed_by_the_final_test_is_rated_once_in_moodle(
+        pipeline_app: Flask, moodle: tuple[str, str]) -> None:
+    from app.models import Competency, Diagnostic
+
+    url, token = moodle
+    for stage in ("sync", "deficits"):
+        run(pipeline_app, stage)
+    entry = db.session.scalars(select(Diagnostic)).one()
+    final = Diagnostic(moodle_quiz_id=999, moodle_course_id=entry.moodle_course_id,
+                       name="Итоговая диагностика", kind="final")
+    db.session.add(final)
+    db.session.flush()
+    closed = db.session.scalars(select(Deficit).where(
+        Deficit.diagnostic_id == entry.id, Deficit.level == "deficit")).all()[:3]
+    for row in db.session.scalars(select(Deficit).where(Deficit.diagnostic_id == entry.id)):
+        better = row in closed
+        db.session.add(Deficit(diagnostic_id=final.id, teacher_id=row.teacher_id,
+                               competency_id=row.competency_id, questions=row.questions,
+                               score=1.0 if better else row.score,
+                               level="ok" if better else row.level))
+    db.session.commit()
+
+    first = json.loads(run(pipeline_app, "push"))
+    assert first["ratings_sent"] == 3
+    assert sandbox_state(url, token)["calls"]["core_competency_grade_competency"] == 3
+    again = json.loads(run(pipeline_app, "push"))
+    assert again["ratings_sent"] == 0
+    assert sandbox_state(url, token)["calls"]["core_competency_grade_competency"] == 3
+    rated = {db.session.get(Competency, d.competency_id).idnumber for d in closed}
+    assert rated <= {c.idnumber for c in db.session.scalars(select(Competency))}

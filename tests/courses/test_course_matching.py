@@ -199,3 +199,17 @@ def test_needs_from_levels():
 def test_unmatched_record():
     assert match([need(1, "PK-09", 0.1)], [], partners={}).unmatched == [
         Unmatched(1, "PK-09", "no_offer")]
+
+
+def test_excluded_offers_are_never_proposed_to_that_teacher():
+    from courses.matching import match
+    from courses.records import DeficitNeed, Offer
+
+    offers = [Offer("a", "course", "A", ("PK-01",)), Offer("b", "course", "B", ("PK-01",))]
+    needs = [DeficitNeed(1, "s1", "PK-01", "deficit", 0.2),
+             DeficitNeed(2, "s1", "PK-01", "deficit", 0.3)]
+    result = match(needs, offers, partners={}, excluded={1: {"a"}})
+    chosen = {p.teacher_id: p.offer_key for p in result.proposals}
+    assert chosen == {1: "b", 2: "a"}
+    none_left = match(needs[:1], offers, partners={}, excluded={1: {"a", "b"}})
+    assert none_left.proposals == [] and [u.reason for u in none_left.unmatched] == ["excluded"]

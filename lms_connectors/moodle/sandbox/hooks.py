@@ -142,6 +142,27 @@ def add_attempt() -> ResponseReturnValue:
     return jsonify(attempt_data(quiz, attempt)), 201
 
 
+@hooks.post("/completions")
+def complete_course() -> ResponseReturnValue:
+    """Mark every activity of a course done for a user: ``{"userid", "courseid"}``.
+
+    The course then counts as completed, like after Moodle's completion task.
+
+    :raise 400: for an unknown user or course, or a user not enrolled in it.
+    """
+    site = _controls().site
+    body: dict[str, Any] = request.get_json(silent=True) or {}
+    course = site.courses.get(body.get("courseid"))
+    userid = body.get("userid")
+    if course is None or userid not in site.users or (userid, course.id) not in site.enrolments:
+        abort(400)
+    when = int(body.get("time") or site.now())
+    with site.lock:
+        site.completions[(userid, course.id)] = {
+            cmid: when for cmid, _ in course.activities}
+    return jsonify(userid=userid, courseid=course.id, timecompleted=when), 201
+
+
 def init_app(app: Flask) -> None:
     """Register the hooks on an app."""
     app.register_blueprint(hooks)
