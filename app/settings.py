@@ -33,6 +33,8 @@ class Settings:
     diagnostic_quiz: str = ""
     diagnostic_kind: str = "entry"
     student_role: str = "student"
+    teacher_cohort: str = ""
+    teacher_filter: str = ""
     field_school_code: str = "schoolcode"
     field_school_name: str = "schoolname"
     field_subject: str = "subject"
@@ -46,6 +48,7 @@ class Settings:
     include_risk: bool = False
     enrol_role_id: int = 5
     enrol_batch_size: int = 100
+    cancel_action: str = "suspend"
     rating_grade: int = 2
     page_size: int = 200
     sync_workers: int = 4

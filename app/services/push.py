@@ -22,7 +22,7 @@ from app.models.assessment import utcnow
 from app.models.ops import FAILED, PENDING, SENT
 from app.models.route import APPROVED, CANCELLED, ENROLLED
 from app.services.messages import route_message
-from app.settings import Settings
+from app.settings import Settings, SettingsError
 from courses.records import INTERNSHIP
 from lms_connectors.exceptions import (
     FunctionNotInService,
@@ -65,14 +65,19 @@ def push(api: MoodleAPI, settings: Settings) -> PushSummary:
     :raise MoodleUnavailable: Moodle stopped answering; what is not sent stays pending.
     :raise InvalidToken, FunctionNotInService: nothing more can be sent with this token.
     """
+    if settings.cancel_action not in ("suspend", "unenrol"):
+        raise SettingsError(f"PROFROUTE_CANCEL_ACTION = {settings.cancel_action!r}: write "
+                            "suspend or unenrol")
     summary = PushSummary()
     enqueue_enrolments(settings)
     pending = list(db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.kind == ENROL, OutboxMessage.status == PENDING).order_by(OutboxMessage.id)))
     pending = skip_preexisting(api, pending, settings, summary)
     size = max(1, min(settings.enrol_batch_size, api.enrol_batch_limit))
-    for start in range(0, len(pending), size):
-        send_enrol_batch(api, pending[start:start + size], summary)
+    for action in (False, True):  # enrolments and suspensions first, then unenrolments
+        rows = [r for r in pending if bool(r.payload.get("unenrol")) == action]
+        for start in range(0, len(rows), size):
+            send_enrol_batch(api, rows[start:start + size], summary)
     from app.services.push_network import push_cohorts, push_internships, push_plans
 
     push_cohorts(api, summary)
@@ -116,7 +121,8 @@ def enqueue_enrolments(settings: Settings) -> int:
         if state is None or (active and state["suspend"]):
             wanted[pair] = {"user_id": pair[0], "course_id": pair[1],
                             "role_id": settings.enrol_role_id, "timestart": start,
-                            "timeend": end, "suspend": not active}
+                            "timeend": end, "suspend": not active,
+                            "unenrol": not active and settings.cancel_action == "unenrol"}
     last = latest_enrolments()
     queued = 0
     for pair, state in wanted.items():
@@ -178,8 +184,8 @@ def latest_enrolments() -> dict[tuple[int, int], OutboxMessage]:
 
 
 def _same_state(payload: dict[str, object], state: dict[str, object]) -> bool:
-    return all(payload.get(k) == state[k] for k in ("timestart", "timeend", "suspend",
-                                                     "role_id"))
+    return all(payload.get(k, False) == state[k]
+               for k in ("timestart", "timeend", "suspend", "unenrol", "role_id"))
 
 
 def _mark_enrolled(item_ids: list[int]) -> None:
@@ -205,7 +211,10 @@ def send_enrol_batch(api: MoodleAPI, rows: list[OutboxMessage], summary: PushSum
                             suspend=bool(r.payload.get("suspend", False))) for r in rows]
     summary.calls += 1
     try:
-        api.enrol(enrolments)
+        if rows[0].payload.get("unenrol"):
+            api.unenrol([(e.user_id, e.course_id) for e in enrolments])
+        else:
+            api.enrol(enrolments)
     except (InvalidToken, FunctionNotInService, MoodleUnavailable):
         raise
     except (MoodleAPIError, InvalidRequest) as err:

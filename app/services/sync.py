@@ -24,6 +24,7 @@ from app.models import Diagnostic, Offer, Route, RouteItem, SyncCursor, Teacher,
 from app.models.route import ENROLLED
 from app.services.moodle import profile_fields
 from app.services.progress import complete_route_items
+from app.services.scope import teacher_scope
 from app.services.store import get_or_create
 from app.services.sync_store import (
     Mapper,
@@ -85,8 +86,9 @@ def full_sync(api: MoodleAPI, settings: Settings, plugin: bool) -> SyncSummary:
     seen: set[int] = set()
     users = api.enrolled_users(diagnostic.moodle_course_id, fields=profile_fields(settings),
                                page_size=settings.page_size)
+    scope = teacher_scope(api, settings)
     for page in _pages(users, settings.page_size):
-        scored = [t for t in page if settings.student_role in t.roles]
+        scored = [t for t in page if scope.admits(t)]
         seen.update(t.moodle_user_id for t in scored)
         summary.not_scored += len(page) - len(scored)
         rows = {t.moodle_user_id: upsert_teacher(t, True, summary) for t in scored}
@@ -112,7 +114,9 @@ def incremental_sync(api: MoodleAPI, settings: Settings, diagnostic: Diagnostic,
     graded = set(grades)
     known = {uid: (tid, active) for uid, tid, active in db.session.execute(
         select(Teacher.moodle_user_id, Teacher.id, Teacher.active)).all()}
-    roster_changed = any(uid not in known or not known[uid][1] for uid in graded) or \
+    # New participants, or scored ones gone: re-read the roster. A known participant out of
+    # scope (filtered, or no longer a student) stays as it is until the next full sync.
+    roster_changed = any(uid not in known for uid in graded) or \
         any(active and uid not in graded for uid, (_, active) in known.items())
     if roster_changed:
         logger.info("participants of the diagnostic course changed: full sync")
@@ -120,7 +124,8 @@ def incremental_sync(api: MoodleAPI, settings: Settings, diagnostic: Diagnostic,
     pulled = dict(db.session.execute(
         select(TeacherGrade.teacher_id, TeacherGrade.graded_at)
         .where(TeacherGrade.diagnostic_id == diagnostic.id)).all())
-    changed = sorted(uid for uid, time in grades.items() if pulled.get(known[uid][0]) != time)
+    changed = sorted(uid for uid, time in grades.items()
+                     if known[uid][1] and pulled.get(known[uid][0]) != time)
     puller = Puller(api, settings, diagnostic, Mapper(diagnostic, _known_competencies(), summary),
                     summary, grades, with_completions=not plugin)
     for chunk in _pages(iter(changed), settings.page_size):

@@ -44,6 +44,27 @@ def api_route(moodle_user_id: int) -> ResponseReturnValue:
                     "items": items})
 
 
+@bp.get("/moodle/check")
+def api_moodle_check() -> ResponseReturnValue:
+    """The check-moodle report: ``{ok, checks: [{name, ok, detail}]}``.
+
+    :raise 400: Moodle's URL or token is not configured.
+    """
+    from flask import current_app
+
+    from app import settings_of
+    from app.services.check import check_moodle
+    from app.services.moodle import moodle_api
+    from app.settings import SettingsError
+
+    settings = settings_of(current_app)
+    try:
+        api = moodle_api(settings)
+    except SettingsError as err:
+        return jsonify({"code": 400, "status": "Bad Request", "message": str(err)}), 400
+    return jsonify(check_moodle(api, settings).as_dict())
+
+
 @bp.errorhandler(404)
 def not_found(err: Exception) -> ResponseReturnValue:
     """Errors as {code, status, message}."""

@@ -107,3 +107,19 @@ def test_unknown_diagnostic_course_names_its_setting(tmp_path, moodle) -> None:
                     diagnostic_course="no-such-course")
     assert result.exit_code == 2
     assert "PROFROUTE_DIAGNOSTIC_COURSE" in result.output
+
+
+def test_check_report_is_served_as_json_for_the_ui(tmp_path, moodle) -> None:
+    url, token, limited = moodle
+    for key, expected in ((token, True), (limited, False)):
+        app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}",
+                                  moodle_url=url, moodle_token=key))
+        with app.app_context():
+            prepare_schema()
+            report = app.test_client().get("/api/moodle/check").get_json()
+            db.engine.dispose()
+        assert report["ok"] is expected
+        assert {c["name"] for c in report["checks"]} >= {"site", "functions"}
+    bare = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}"))
+    answer = bare.test_client().get("/api/moodle/check")
+    assert answer.status_code == 400 and "PROFROUTE_MOODLE_URL" in answer.get_json()["message"]

@@ -305,3 +305,37 @@ def test_a_deficit_closed_by_the_final_test_is_rated_once_in_moodle(
     assert sandbox_state(url, token)["calls"]["core_competency_grade_competency"] == 3
     rated = {db.session.get(Competency, d.competency_id).idnumber for d in closed}
     assert rated <= {c.idnumber for c in db.session.scalars(select(Competency))}
+
+
+def test_cancel_can_unenrol_instead_of_suspending(database_url: str,
+                                                  moodle: tuple[str, str]) -> None:
+    from app import create_app
+    from app.cli import prepare_schema
+
+    url, token = moodle
+    app = create_app(Settings(database_url=database_url, moodle_url=url, moodle_token=token,
+                              catalogue_dir=str(DEMO_DIR), cancel_action="unenrol"),
+                     {"TESTING": True})
+    with app.app_context():
+        prepare_schema()
+        for stage in ("sync", "deficits", "recommend"):
+            run(app, stage)
+        run(app, "approve", "--all")
+        run(app, "push")
+        item = next(i for i in db.session.scalars(select(RouteItem).order_by(RouteItem.id))
+                    if i.offer.moodle_course_id and i.status == "enrolled"
+                    and not _preexisting(i))
+        pair = (item.route.teacher.moodle_user_id, item.offer.moodle_course_id)
+        run(app, "cancel", "--teacher", str(pair[0]), "--offer", item.offer.key)
+        summary = json.loads(run(app, "push"))
+        assert summary["enrolments_sent"] == 1
+        assert pair not in {(e["userid"], e["courseid"])
+                            for e in sandbox_state(url, token)["enrolments"]}
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _preexisting(item: RouteItem) -> bool:
+    key = f"enrol:{item.route.teacher.moodle_user_id}:{item.offer.moodle_course_id}:1"
+    row = db.session.scalars(select(OutboxMessage).filter_by(dedupe_key=key)).first()
+    return bool(row and row.payload.get("preexisting"))
