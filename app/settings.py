@@ -34,6 +34,7 @@ class Settings:
     diagnostic_kind: str = "entry"
     student_role: str = "student"
     teacher_cohort: str = ""
+    teacher_category: str = ""
     teacher_filter: str = ""
     field_school_code: str = "schoolcode"
     field_school_name: str = "schoolname"

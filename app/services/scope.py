@@ -19,6 +19,7 @@ class TeacherScope:
 
     role: str
     cohort: frozenset[int] | None = None
+    category: frozenset[int] | None = None
     fields: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def admits(self, teacher: rec.Teacher) -> bool:
@@ -26,6 +27,8 @@ class TeacherScope:
         if self.role not in teacher.roles:
             return False
         if self.cohort is not None and teacher.moodle_user_id not in self.cohort:
+            return False
+        if self.category is not None and teacher.moodle_user_id not in self.category:
             return False
         for attribute, allowed in self.fields.items():
             value = getattr(teacher, attribute)
@@ -36,9 +39,10 @@ class TeacherScope:
 
 
 def teacher_scope(api: MoodleAPI, settings: Settings) -> TeacherScope:
-    """The scope from the settings (one cohort read when a cohort is named).
+    """The scope from the settings (a cohort read, or the category's courses, when named).
 
-    :raise SettingsError: unknown cohort, or a filter on a field ProfRoute does not read.
+    :raise SettingsError: unknown cohort or empty category, or a filter on a field
+        ProfRoute does not read.
     """
     cohort = None
     if settings.teacher_cohort:
@@ -48,7 +52,23 @@ def teacher_scope(api: MoodleAPI, settings: Settings) -> TeacherScope:
                                 f"{settings.teacher_cohort!r} in Moodle (Site administration "
                                 "› Users › Cohorts shows their ids)")
         cohort = frozenset(api.cohort_members([found.cohort_id]).get(found.cohort_id, set()))
-    return TeacherScope(settings.student_role, cohort, parse_filter(settings))
+    return TeacherScope(settings.student_role, cohort, _category_members(api, settings),
+                        parse_filter(settings))
+
+
+def _category_members(api: MoodleAPI, settings: Settings) -> frozenset[int] | None:
+    """Users holding the student role in some course of the configured course category."""
+    if not settings.teacher_category:
+        return None
+    courses = api.courses_by_field("category", settings.teacher_category)
+    if not courses:
+        raise SettingsError(f"PROFROUTE_TEACHER_CATEGORY: no course in category "
+                            f"{settings.teacher_category!r} (give the category id)")
+    members: set[int] = set()
+    for course in courses:
+        members.update(t.moodle_user_id for t in api.enrolled_users(
+            course.course_id, page_size=settings.page_size) if settings.student_role in t.roles)
+    return frozenset(members)
 
 
 def parse_filter(settings: Settings) -> dict[str, frozenset[str]]:

@@ -58,6 +58,12 @@ def test_profile_field_scope(database_url: str, moodle: tuple[str, str]) -> None
     assert again["mode"] == "incremental"
 
 
+def test_category_scope(database_url: str, moodle: tuple[str, str]) -> None:
+    full, again = sync_twice(database_url, moodle, teacher_category="3")  # PD courses
+    assert 0 < full["teachers"] < 180
+    assert again["mode"] == "incremental"
+
+
 @pytest.mark.parametrize(("value", "words"), [
     ("colour=red", "PROFROUTE_TEACHER_FILTER"), ("subject", "PROFROUTE_TEACHER_FILTER")])
 def test_bad_filter_is_named(tmp_path, moodle, value, words) -> None:
