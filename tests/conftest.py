@@ -63,9 +63,9 @@ def app(settings: Settings) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def sandbox() -> Iterator[tuple[str, str]]:
-    """A Moodle sandbox process on a free port of 127.0.0.1: (base URL, token)."""
+@pytest.fixture
+def moodle() -> Iterator[tuple[str, str]]:
+    """A fresh Moodle sandbox process per test (pushes change its state): (base URL, token)."""
     token = secrets.token_hex(16)
     with running_sandbox(token) as url:
         yield url, token

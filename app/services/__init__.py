@@ -13,6 +13,14 @@ from app.models.assessment import utcnow
 logger = logging.getLogger(__name__)
 
 
+class Summary:
+    """Mixin for a stage's summary dataclass: its figures as plain values."""
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain values for the run log and JSON."""
+        return dict(self.__dict__)
+
+
 @contextlib.contextmanager
 def logged_run(stage: str) -> Iterator[RunLog]:
     """Record a stage's run in the run log: its summary on success, its error on failure."""

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Attempt, Competency, Deficit, Diagnostic, DiagnosticMapping, Teacher
+from app.services import Summary
 from app.services.sync_structure import GRADE_ITEM, SLOT
 from app.settings import Settings
 from deficits import records as rec
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class DeficitSummary:
+class DeficitSummary(Summary):
     """What the deficits stage computed."""
 
     teachers: int = 0
@@ -31,9 +32,6 @@ class DeficitSummary:
     deficits_per_competency: dict[str, int] = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, object]:
-        """Plain values for the run log and JSON."""
-        return dict(self.__dict__)
 
 
 def thresholds_of(settings: Settings) -> rec.Thresholds:

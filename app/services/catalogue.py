@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Municipality, Offer, Partnership, School
+from app.services import Summary
 from app.services.store import get_or_create
 from app.services.sync_structure import link_competencies
 from courses.catalogue import RowError, parse_offers, parse_partnerships, parse_schools
@@ -19,7 +20,7 @@ FILES = ("schools.csv", "partnerships.csv", "offers.csv")
 
 
 @dataclass
-class ImportSummary:
+class ImportSummary(Summary):
     """What an import stored and which rows it refused (file, row, field, reason)."""
 
     schools: int = 0
@@ -27,9 +28,6 @@ class ImportSummary:
     offers: int = 0
     errors: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, object]:
-        """Plain values for the run log and JSON."""
-        return dict(self.__dict__)
 
     def refuse(self, name: str, errors: list[RowError]) -> None:
         """Keep the refused rows' reasons; good rows are stored regardless."""

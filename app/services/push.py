@@ -21,6 +21,7 @@ from app.models import OutboxMessage, Route, RouteItem
 from app.models.assessment import utcnow
 from app.models.ops import FAILED, PENDING, SENT
 from app.models.route import APPROVED, CANCELLED, ENROLLED
+from app.services import Summary
 from app.services.messages import route_message
 from app.settings import Settings, SettingsError
 from courses.records import INTERNSHIP
@@ -41,7 +42,7 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 
 
 @dataclass
-class PushSummary:
+class PushSummary(Summary):
     """What the push stage sent and what Moodle refused."""
 
     enrolments_sent: int = 0
@@ -54,9 +55,6 @@ class PushSummary:
     calls: int = 0
     errors: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, object]:
-        """Plain values for the run log and JSON."""
-        return dict(self.__dict__)
 
 
 def push(api: MoodleAPI, settings: Settings) -> PushSummary:

@@ -23,6 +23,7 @@ from app.models import (
     Teacher,
 )
 from app.models.route import APPROVED, CANCELLED, COMPLETED, ENROLLED, PROPOSED, REJECTED
+from app.services import Summary
 from app.services.store import get_or_create
 from app.settings import Settings
 from courses import records as crec
@@ -33,7 +34,7 @@ HOLDING = (APPROVED, ENROLLED, COMPLETED)  # statuses that hold a seat
 
 
 @dataclass
-class RecommendSummary:
+class RecommendSummary(Summary):
     """What the recommend stage proposed."""
 
     teachers_with_needs: int = 0
@@ -41,9 +42,6 @@ class RecommendSummary:
     by_rule: dict[str, int] = field(default_factory=dict)
     unmatched: dict[str, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, object]:
-        """Plain values for the run log and JSON."""
-        return dict(self.__dict__)
 
 
 def recommend(diagnostic: Diagnostic, settings: Settings) -> RecommendSummary:

@@ -17,6 +17,7 @@ from app.models import (
     Offer,
     OfferCompetency,
 )
+from app.services import Summary
 from app.services.store import get_or_create
 from app.settings import Settings, SettingsError
 from courses.records import MoodleCourse
@@ -30,7 +31,7 @@ GRADE_ITEM, SLOT = "grade_item", "slot"
 
 
 @dataclass
-class SyncSummary:
+class SyncSummary(Summary):
     """What a sync pulled, what it cost, and what it found wrong."""
 
     mode: str = "full"
@@ -48,9 +49,6 @@ class SyncSummary:
     unmapped: list[str] = field(default_factory=list)
     mapping_errors: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, object]:
-        """Plain values for the run log and JSON."""
-        return dict(self.__dict__)
 
 
 def find_course(api: MoodleAPI, ref: str) -> MoodleCourse:

@@ -21,14 +21,6 @@ from config import DEMO_DIR
 
 
 @pytest.fixture
-def moodle() -> Iterator[tuple[str, str]]:
-    """A fresh sandbox per test: pushes change its state."""
-    token = secrets.token_hex(16)
-    with running_sandbox(token) as url:
-        yield url, token
-
-
-@pytest.fixture
 def pipeline_app(database_url: str, moodle: tuple[str, str]) -> Iterator[Flask]:
     from app import create_app
     from app.cli import prepare_schema

@@ -35,11 +35,6 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return data
 
 
-@pytest.fixture
-def moodle() -> Iterator[tuple[str, str]]:
-    token = secrets.token_hex(16)
-    with running_sandbox(token) as url:
-        yield url, token
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -16,15 +15,7 @@ from app import create_app
 from app.cli import main, prepare_schema
 from app.extensions import db
 from app.models import Attempt, Teacher
-from app.services.sandbox_process import running_sandbox
 from app.settings import Settings
-
-
-@pytest.fixture
-def moodle() -> Iterator[tuple[str, str]]:
-    token = secrets.token_hex(16)
-    with running_sandbox(token) as url:
-        yield url, token
 
 
 @pytest.fixture

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from support import pulled_data, sandbox_post
 
 from app import create_app
 from app.extensions import db
-from app.services.sandbox_process import running_sandbox
 from app.settings import Settings
-
-
-@pytest.fixture
-def moodle() -> Iterator[tuple[str, str]]:
-    token = secrets.token_hex(16)
-    with running_sandbox(token) as url:
-        yield url, token
 
 
 def sync_process(database_url: str, url: str, token: str) -> subprocess.Popen[bytes]:
