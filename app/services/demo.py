@@ -71,13 +71,15 @@ def run_pipeline(settings: Settings, echo: Callable[[str], None]) -> dict[str, o
         run.summary = pushed.as_dict()
     figures = summary(diagnostic)
     print_summary(echo, teachers=synced.teachers, figures=figures,
-                  enrolments=pushed.enrolments_sent, messages=pushed.messages_sent,
+                  enrolments=pushed.enrolments_sent, already=pushed.already_enrolled,
+                  messages=pushed.messages_sent,
                   without_school=synced.without_school)
     return figures
 
 
 def print_summary(echo: Callable[[str], None], *, teachers: int, figures: dict[str, object],
-                  enrolments: int, messages: int, without_school: list[str]) -> None:
+                  enrolments: int, already: int, messages: int,
+                  without_school: list[str]) -> None:
     """The demo's summary, in Russian."""
     echo("ProfRoute — демонстрация на встроенной песочнице Moodle")
     echo(f"  Педагогов синхронизировано: {teachers}"
@@ -88,4 +90,5 @@ def print_summary(echo: Callable[[str], None], *, teachers: int, figures: dict[s
     items = dict(figures.get("route_items", {}))  # type: ignore[call-overload]
     echo(f"  Элементов маршрутов: {sum(items.values())} "
          + ", ".join(f"{k}: {v}" for k, v in sorted(items.items())))
-    echo(f"  Зачислений отправлено в Moodle: {enrolments}; сообщений: {messages}")
+    echo(f"  Зачислений отправлено в Moodle: {enrolments} (уже были зачислены: {already}); "
+         f"сообщений: {messages}")
