@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ENV_PREFIX = "PROFROUTE_"
-SECRET_FIELDS = frozenset({"moodle_token", "secret_key", "sandbox_token"})
+SECRET_FIELDS = frozenset({"moodle_token", "secret_key", "sandbox_token", "lrs_password"})
 
 
 class SettingsError(ValueError):
@@ -53,6 +53,11 @@ class Settings:
     rating_grade: int = 2
     page_size: int = 200
     sync_workers: int = 4
+    lrs_endpoint: str = ""
+    lrs_version: str = "1.0.3"
+    lrs_username: str = ""
+    lrs_password: str = field(default="", repr=False)
+    lrs_timeout: float = 30.0
     secret_key: str = field(default="", repr=False)
     sandbox_token: str = field(default="", repr=False)
 
