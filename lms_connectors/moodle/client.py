@@ -19,6 +19,7 @@ from lms_connectors.exceptions import (
 )
 from lms_connectors.moodle.encoding import encode_params
 from lms_connectors.moodle.functions import READ_FUNCTIONS
+from lms_connectors.moodle.streaming import STREAM_PEEK, Chained, read_raw
 
 T = TypeVar("T")
 
@@ -171,13 +172,13 @@ class MoodleClient:
             if response.status_code != 200:
                 self._decode(function, response)
             raw = response.raw if response.raw is not None else io.BytesIO(response.content)
-            head = _read(raw, STREAM_PEEK)
+            head = read_raw(raw, STREAM_PEEK)
             if not head.lstrip().startswith(b"{") or head.lstrip().startswith(b'{"exception"'):
-                response._content = head + _read(raw, -1)  # noqa: SLF001 - a small answer
+                response._content = head + read_raw(raw, -1)  # noqa: SLF001 - a small answer
                 self._check_body(function, self._decode(function, response))
                 raise MoodleUnavailable(f"unexpected answer to {function}", function=function)
             try:
-                items = ijson.items(_Chained(head, raw), prefix, use_float=True)
+                items = ijson.items(Chained(head, raw), prefix, use_float=True)
                 return [reduce(item) for item in items]
             except ijson.JSONError as err:
                 raise MoodleUnavailable(f"the answer of {self.endpoint} broke off: {err}",
@@ -276,32 +277,3 @@ class MoodleClient:
     def _scrub_body(self, body: dict) -> dict:
         return {k: self._scrub(v) if isinstance(v, str) else v for k, v in body.items()}
 
-
-STREAM_PEEK = 256  # bytes read to tell a streamed answer from an error object or a page
-
-
-class _Chained:
-    """A file-like reader giving ``head`` first, then the rest of ``raw``."""
-
-    def __init__(self, head: bytes, raw: Any) -> None:
-        self._head = head
-        self._raw = raw
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            if size < 0 or size >= len(self._head):
-                out, self._head = self._head, b""
-                return out + (_read(self._raw, size - len(out)) if size > len(out) else b"")
-            out, self._head = self._head[:size], self._head[size:]
-            return out
-        return _read(self._raw, size)
-
-
-def _read(raw: Any, size: int) -> bytes:
-    """Read decoded bytes from urllib3's raw response (or any file-like test double)."""
-    amount = None if size < 0 else size
-    try:
-        data = raw.read(amount, decode_content=True)
-    except TypeError:  # a plain file object (tests' transport adapters)
-        data = raw.read() if amount is None else raw.read(amount)
-    return data or b""

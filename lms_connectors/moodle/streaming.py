@@ -1,0 +1,34 @@
+"""Reading a large answer as a stream: a peek at its head, then the rest, decoded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+STREAM_PEEK = 256  # bytes read to tell a streamed answer from an error object or a page
+
+
+class Chained:
+    """A file-like reader giving ``head`` first, then the rest of ``raw``."""
+
+    def __init__(self, head: bytes, raw: Any) -> None:
+        self._head = head
+        self._raw = raw
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            if size < 0 or size >= len(self._head):
+                out, self._head = self._head, b""
+                return out + (read_raw(self._raw, size - len(out)) if size > len(out) else b"")
+            out, self._head = self._head[:size], self._head[size:]
+            return out
+        return read_raw(self._raw, size)
+
+
+def read_raw(raw: Any, size: int) -> bytes:
+    """Read decoded bytes from urllib3's raw response (or any file-like test double)."""
+    amount = None if size < 0 else size
+    try:
+        data = raw.read(amount, decode_content=True)
+    except TypeError:  # a plain file object (tests' transport adapters)
+        data = raw.read() if amount is None else raw.read(amount)
+    return data or b""
