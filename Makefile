@@ -22,6 +22,7 @@ demo: $(STAMP) ## Run the main job on the embedded Moodle sandbox, then serve ht
 
 test: $(STAMP) ## Start PostgreSQL on 127.0.0.1 and run the whole suite (SQLite and PostgreSQL)
 	tests/tools/ensure-packages.sh
+	$(BIN)/python -c 'import sys; sys.path.insert(0, "tests/tools"); import lrs; lrs.lrs_python()'
 	tests/tools/with-postgres.sh $(BIN)/python -m pytest
 	$(MAKE) --no-print-directory lint
 

@@ -56,6 +56,7 @@ def _queue(settings: Settings, final: Diagnostic, row: object) -> int:
                        score=row.final_score)  # type: ignore[attr-defined]
     db.session.add(OutboxMessage(kind=RATING, dedupe_key=key, status=PENDING, payload={
         "user_id": teacher.moodle_user_id, "competency_id": comp.moodle_id,
+        "competency_idnumber": comp.idnumber,
         "grade": settings.rating_grade, "note": note}))
     return 1
 
