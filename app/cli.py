@@ -17,6 +17,7 @@ from app import MIGRATIONS, create_app, settings_of
 from app.services import logged_run
 from app.settings import Settings, SettingsError
 from lms_connectors.exceptions import ConnectorError
+from xapi.exceptions import XAPIError
 
 logger = logging.getLogger("profroute")
 
@@ -35,7 +36,7 @@ def stage(func: Callable[..., Any]) -> Callable[..., Any]:
             with app.app_context():
                 prepare_schema()
                 return func(app, *args, **kwargs)
-        except (ConnectorError, SettingsError, ValueError) as err:
+        except (ConnectorError, XAPIError, SettingsError, ValueError) as err:
             click.echo(f"profroute: error: {err}", err=True)
             sys.exit(2)
     return wrapper
@@ -198,6 +199,38 @@ def serve_cmd(app: Flask, port: int) -> None:
     app.run(host="127.0.0.1", port=port)
 
 
+@main.command("xapi-pull")
+@click.option("--source", type=click.Choice(["lrs", "received"]), default="lrs",
+              show_default=True,
+              help="The configured LRS, or the statements Moodle sent to ProfRoute itself.")
+@stage
+def xapi_pull_cmd(app: Flask, source: str) -> None:
+    """Pull Moodle's xAPI statements since the cursor into domain events."""
+    from app.services.xapi_sync import lrs_client, pull_from_lrs, pull_received
+
+    settings = settings_of(app)
+    with logged_run("xapi-pull") as run:
+        result = (pull_received(settings) if source == "received"
+                  else pull_from_lrs(lrs_client(settings), settings))
+        run.summary = result.as_dict()
+    _echo_json(result.as_dict())
+
+
+@main.command("xapi-emit")
+@stage
+def xapi_emit_cmd(app: Flask) -> None:
+    """Send the route lifecycle as xAPI statements to the LRS (deterministic ids, outbox)."""
+    from app.services.xapi_sync import emit, lrs_client
+
+    settings = settings_of(app)
+    with logged_run("xapi-emit") as run:
+        result = emit(lrs_client(settings), settings)
+        run.summary = result.as_dict()
+    _echo_json(result.as_dict())
+    if result.rejected:
+        sys.exit(1)
+
+
 @main.group("moodle-plugin")
 def moodle_plugin() -> None:
     """The Moodle-side plugin local_profroute."""
@@ -212,6 +245,46 @@ def moodle_plugin_build(dest: str) -> None:
     from lms_connectors.moodle.plugin_build import build_zip
 
     click.echo(str(build_zip(Path(dest))))
+
+
+@main.group("lrs-credentials")
+def lrs_credentials() -> None:
+    """Credentials the Moodle xAPI log store uses to send statements to /xapi/."""
+
+
+@lrs_credentials.command("add")
+@click.option("--site", required=True, help="The Moodle site's wwwroot (https://…).")
+@click.option("--name", default="", help="A name to tell the credential by.")
+@stage
+def lrs_credentials_add(app: Flask, site: str, name: str) -> None:
+    """Create a credential; its secret is printed now and never again."""
+    from app.services.lrs_credentials import create_credential
+
+    credential, secret = create_credential(site, name)
+    click.echo(f"site:   {credential.site_url}\nkey:    {credential.key}\nsecret: {secret}")
+    click.echo("In Moodle's Logstore xAPI settings: endpoint https://<profroute>/xapi/, "
+               "username = key, password = secret. The secret is not shown again.")
+
+
+@lrs_credentials.command("list")
+@stage
+def lrs_credentials_list(app: Flask) -> None:
+    """List the credentials (never their secrets)."""
+    from app.services.lrs_credentials import list_credentials
+
+    _echo_json([{"key": c.key, "site": c.site_url, "name": c.name, "active": c.active,
+                 "created": c.created_at.isoformat()} for c in list_credentials()])
+
+
+@lrs_credentials.command("deactivate")
+@click.argument("key")
+@stage
+def lrs_credentials_deactivate(app: Flask, key: str) -> None:
+    """Refuse statements sent with this key from now on."""
+    from app.services.lrs_credentials import set_credential_active
+
+    set_credential_active(key, active=False)
+    click.echo(f"deactivated {key}")
 
 
 @main.command("demo")

@@ -13,10 +13,12 @@ from app.models.assessment import (
 from app.models.network import Municipality, Partnership, School, Teacher
 from app.models.ops import OutboxMessage, RunLog, SyncCursor
 from app.models.route import CourseCompletion, Offer, OfferCompetency, Route, RouteItem
+from app.models.xapi import LrsCredential, XapiStatement, XapiStatementLink
 
 __all__ = [
     "Attempt", "AttemptResult", "Competency", "CompetencyFramework", "CourseCompletion",
     "Deficit", "Diagnostic", "DiagnosticMapping", "Municipality", "Offer", "OfferCompetency",
     "OutboxMessage", "Partnership", "Route", "RouteItem", "RunLog", "School", "SyncCursor",
     "Teacher", "TeacherGrade",
+    "LrsCredential", "XapiStatement", "XapiStatementLink",
 ]

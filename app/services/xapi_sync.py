@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -26,6 +26,7 @@ from app.models import (
 )
 from app.models.ops import FAILED, PENDING, SENT
 from app.models.route import APPROVED, COMPLETED, ENROLLED
+from app.models.xapi import XapiStatement
 from app.services import Summary
 from app.services.store import get_or_create
 from app.services.sync_store import store_completions
@@ -40,6 +41,7 @@ from xapi.settings import LRSSettings
 
 logger = logging.getLogger(__name__)
 CURSOR = "xapi:stored"
+RECEIVED_CURSOR = "xapi:received"
 XAPI = "xapi"
 CHUNK = 500  # statements mapped and committed together
 
@@ -104,6 +106,39 @@ def pull_from_lrs(client: LRSClient, settings: Settings) -> XapiPullSummary:
     row = db.session.get(SyncCursor, CURSOR)
     since = row.value if row is not None and row.value else None
     return pull(client.get_statements(since=since, ascending=True), settings)
+
+
+def pull_received(settings: Settings, page: int = 1000) -> XapiPullSummary:
+    """Map the statements Moodle sent to ProfRoute's own endpoint since the last pass.
+
+    Keyset-paged on (stored, id); voided statements are skipped.
+    """
+    row = db.session.get(SyncCursor, RECEIVED_CURSOR)
+    after = tuple(row.value.split("|", 1)) if row is not None and "|" in row.value else None
+
+    def statements() -> Iterator[dict[str, Any]]:
+        nonlocal after
+        while True:
+            query = select(XapiStatement.stored, XapiStatement.id, XapiStatement.statement)\
+                .where(XapiStatement.voided.is_(False))\
+                .order_by(XapiStatement.stored, XapiStatement.id).limit(page)
+            if after is not None:
+                stored = dt.datetime.fromisoformat(after[0])
+                query = query.where(tuple_(XapiStatement.stored, XapiStatement.id)
+                                    > tuple_(literal(stored, XapiStatement.stored.type),
+                                             literal(after[1])))
+            rows = db.session.execute(query).all()
+            for stored_at, statement_id, body in rows:
+                after = (stored_at.isoformat(), statement_id)
+                yield body
+            if len(rows) < page:
+                return
+
+    summary = pull(statements(), settings)
+    if after is not None:
+        get_or_create(SyncCursor, name=RECEIVED_CURSOR).value = "|".join(after)
+        db.session.commit()
+    return summary
 
 
 def _apply(event: object, teachers: dict[int, int], summary: XapiPullSummary) -> None:

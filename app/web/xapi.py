@@ -1,0 +1,215 @@
+"""The xAPI Statements resource: the endpoint Moodle's xAPI log store sends statements to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from http import HTTPStatus
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+
+from app.services.lrs_credentials import NotAuthenticated, authenticate
+from app.services.xapi_query import (
+    StatementQuery,
+    consistent_through,
+    get_statement,
+    query_statements,
+)
+from app.services.xapi_store import StatementRejected, XapiStoreError, iso, store_statements
+
+bp = Blueprint("xapi", __name__)
+
+VERSIONS = ("1.0.3", "2.0.0")
+VERSION_HEADER = "X-Experience-API-Version"
+CONSISTENT_HEADER = "X-Experience-API-Consistent-Through"
+_VERSION_RE = re.compile(r"^(1\.0|2\.0)(\.\d+)?$")
+_SINGLE = {"statementId", "voidedStatementId", "format", "attachments"}
+_QUERY = {"since", "until", "verb", "activity", "agent", "registration", "related_activities",
+          "related_agents", "limit", "ascending", "format", "attachments"}
+
+
+@bp.before_request
+def authenticate_and_negotiate() -> None:
+    """Every resource but /about needs a site's credential and a supported xAPI version.
+
+    :raise 401: no credential, or a wrong or inactive one.
+    :raise 400: the X-Experience-API-Version header is missing or not supported.
+    """
+    if request.endpoint == "xapi.about":
+        return
+    version = request.headers.get(VERSION_HEADER, "").strip()
+    supported = bool(_VERSION_RE.match(version))
+    g.xapi_version = VERSIONS[1] if supported and version.startswith("2") else VERSIONS[0]
+    auth = request.authorization
+    g.lrs_credential = authenticate(auth.username if auth else None,
+                                    auth.password if auth else None)
+    if not supported:
+        raise StatementRejected(
+            f"{VERSION_HEADER} {version!r} is not supported (supported: {', '.join(VERSIONS)})"
+            if version else f"the {VERSION_HEADER} header is required")
+
+
+@bp.after_request
+def version_header(response: Response) -> Response:
+    """Every answer says the xAPI version it speaks."""
+    response.headers[VERSION_HEADER] = (
+        VERSIONS[-1] if request.endpoint == "xapi.about" else g.get("xapi_version", VERSIONS[0]))
+    return response
+
+
+@bp.get("/about")
+def about() -> ResponseReturnValue:
+    """The xAPI versions this LRS speaks (no credential needed)."""
+    return jsonify({"version": list(VERSIONS)})
+
+
+@bp.post("/statements")
+def post_statements() -> ResponseReturnValue:
+    """Store one statement or a list; answer the list of their ids.
+
+    :raise 400: invalid JSON or statement (which one, which field, why); nothing stored.
+    :raise 409: a statement id is already stored with another body; nothing stored.
+    """
+    body = _json_body()
+    statements = body if isinstance(body, list) else [body]
+    if not statements:
+        raise StatementRejected("the request holds no statement")
+    return jsonify(store_statements(statements, g.lrs_credential, g.xapi_version))
+
+
+@bp.put("/statements")
+def put_statement() -> ResponseReturnValue:
+    """Store one statement under ``statementId``; 204 (also when it was stored already).
+
+    :raise 400: no statementId, invalid JSON or statement.
+    :raise 409: the id is already stored with another body.
+    """
+    statement_id = request.args.get("statementId")
+    if not statement_id:
+        raise StatementRejected("PUT needs the statementId parameter")
+    store_statements([_json_body()], g.lrs_credential, g.xapi_version, statement_id)
+    return Response(status=204)
+
+
+@bp.get("/statements")
+def get_statements() -> ResponseReturnValue:
+    """One statement (statementId, voidedStatementId) or a page of a query, newest first.
+
+    :raise 400: unknown or malformed parameter, or a `more` token this LRS did not give.
+    :raise 404: no such statement (a voided one only answers to voidedStatementId).
+    """
+    args = request.args
+    languages = [tag for tag, _ in request.accept_languages]
+    if "statementId" in args or "voidedStatementId" in args:
+        _only(args, _SINGLE, "with statementId or voidedStatementId")
+        if "statementId" in args and "voidedStatementId" in args:
+            raise StatementRejected("give statementId or voidedStatementId, not both")
+        voided = "voidedStatementId" in args
+        statement = get_statement(args["voidedStatementId" if voided else "statementId"],
+                                  voided, args.get("format", "exact"), languages)
+        response = jsonify(statement)
+        response.headers[CONSISTENT_HEADER] = iso(consistent_through())
+        return response
+    query = StatementQuery.from_cursor(args["more"]) if "more" in args else _query(args)
+    page = query_statements(query, languages)
+    more = url_for(".get_statements", more=page.more) if page.more else ""
+    response = jsonify({"statements": page.statements, "more": more})
+    response.headers[CONSISTENT_HEADER] = iso(page.consistent_through)
+    return response
+
+
+@bp.errorhandler(XapiStoreError)
+def xapi_error(err: XapiStoreError) -> ResponseReturnValue:
+    """Refusals as {code, status, message, errors}; 401 asks for basic credentials."""
+    response = _error(err.code, str(err), err.errors)
+    if isinstance(err, NotAuthenticated):
+        response.headers["WWW-Authenticate"] = 'Basic realm="ProfRoute xAPI"'
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def http_error(err: HTTPException) -> ResponseReturnValue:
+    """Werkzeug's errors in the same shape."""
+    return _error(err.code or 500, err.description or "", [])
+
+
+def _error(code: int, message: str, errors: list[dict[str, Any]]) -> Response:
+    body: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = code
+    return response
+
+
+def _json_body() -> Any:
+    """The request's JSON; attachments (multipart) are not supported.
+
+    :raise 400: not JSON.
+    """
+    if request.mimetype.startswith("multipart/"):
+        raise StatementRejected("statements with attachments (multipart) are not supported")
+    try:
+        return json.loads(request.get_data(cache=False) or b"null")
+    except ValueError as err:
+        raise StatementRejected(f"the body is not JSON: {err}") from err
+
+
+def _only(args: MultiDict[str, str], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(args) - allowed)
+    if unknown:
+        raise StatementRejected(f"parameters not allowed {where}: {', '.join(unknown)}")
+
+
+def _query(args: MultiDict[str, str]) -> StatementQuery:
+    """The query's filters, checked one by one.
+
+    :raise 400: an unknown parameter or a malformed value.
+    """
+    _only(args, _QUERY, "in a statements query")
+    agent = None
+    if "agent" in args:
+        try:
+            agent = json.loads(args["agent"])
+        except ValueError as err:
+            raise StatementRejected("agent must be a JSON Agent or Group") from err
+        if not isinstance(agent, dict):
+            raise StatementRejected("agent must be a JSON Agent or Group")
+    return StatementQuery(
+        since=_time(args, "since"), until=_time(args, "until"), verb=args.get("verb"),
+        activity=args.get("activity"), agent=agent, registration=args.get("registration"),
+        related_activities=_flag(args, "related_activities"),
+        related_agents=_flag(args, "related_agents"), limit=_limit(args),
+        ascending=_flag(args, "ascending"), format=args.get("format", "exact"))
+
+
+def _time(args: MultiDict[str, str], name: str) -> dt.datetime | None:
+    if name not in args:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(args[name])
+    except ValueError as err:
+        raise StatementRejected(f"{name} is not an ISO 8601 time: {args[name]}") from err
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _flag(args: MultiDict[str, str], name: str) -> bool:
+    value = args.get(name, "false").lower()
+    if value not in ("true", "false"):
+        raise StatementRejected(f"{name} must be true or false")
+    return value == "true"
+
+
+def _limit(args: MultiDict[str, str]) -> int:
+    try:
+        limit = int(args.get("limit", "0"))
+    except ValueError as err:
+        raise StatementRejected("limit must be a non-negative integer") from err
+    if limit < 0:
+        raise StatementRejected("limit must be a non-negative integer")
+    return limit
