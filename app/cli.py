@@ -203,15 +203,18 @@ def serve_cmd(app: Flask, port: int) -> None:
 @click.option("--source", type=click.Choice(["lrs", "received"]), default="lrs",
               show_default=True,
               help="The configured LRS, or the statements Moodle sent to ProfRoute itself.")
+@click.option("--verb", default=None, help="Only statements with this verb IRI (LRS source).")
+@click.option("--activity", default=None, help="Only statements about this activity IRI.")
 @stage
-def xapi_pull_cmd(app: Flask, source: str) -> None:
+def xapi_pull_cmd(app: Flask, source: str, verb: str | None, activity: str | None) -> None:
     """Pull Moodle's xAPI statements since the cursor into domain events."""
     from app.services.xapi_sync import lrs_client, pull_from_lrs, pull_received
 
     settings = settings_of(app)
     with logged_run("xapi-pull") as run:
         result = (pull_received(settings) if source == "received"
-                  else pull_from_lrs(lrs_client(settings), settings))
+                  else pull_from_lrs(lrs_client(settings), settings, verb=verb,
+                                     activity=activity))
         run.summary = result.as_dict()
     _echo_json(result.as_dict())
 

@@ -101,11 +101,17 @@ def pull(statements: Iterable[dict[str, Any]], settings: Settings) -> XapiPullSu
     return summary
 
 
-def pull_from_lrs(client: LRSClient, settings: Settings) -> XapiPullSummary:
-    """Pull every statement stored since the cursor (following ``more`` to the end)."""
+def pull_from_lrs(client: LRSClient, settings: Settings, *, verb: str | None = None,
+                  activity: str | None = None) -> XapiPullSummary:
+    """Pull every statement stored since the cursor (following ``more`` to the end).
+
+    ``verb`` and ``activity`` narrow the query (e.g. only completions of one course); the
+    cursor then still moves past what was read.
+    """
     row = db.session.get(SyncCursor, CURSOR)
     since = row.value if row is not None and row.value else None
-    return pull(client.get_statements(since=since, ascending=True), settings)
+    return pull(client.get_statements(since=since, verb=verb, activity=activity,
+                                       ascending=True), settings)
 
 
 def pull_received(settings: Settings, page: int = 1000) -> XapiPullSummary:
