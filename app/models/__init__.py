@@ -11,7 +11,7 @@ from app.models.assessment import (
     TeacherGrade,
 )
 from app.models.network import Municipality, Partnership, School, Teacher
-from app.models.ops import OutboxMessage, RunLog, SyncCursor
+from app.models.ops import OutboxMessage, RunLog, SyncCursor, UnmappedStatement
 from app.models.route import CourseCompletion, Offer, OfferCompetency, Route, RouteItem
 from app.models.xapi import LrsCredential, XapiStatement, XapiStatementLink
 
@@ -19,6 +19,7 @@ __all__ = [
     "Attempt", "AttemptResult", "Competency", "CompetencyFramework", "CourseCompletion",
     "Deficit", "Diagnostic", "DiagnosticMapping", "Municipality", "Offer", "OfferCompetency",
     "OutboxMessage", "Partnership", "Route", "RouteItem", "RunLog", "School", "SyncCursor",
+    "UnmappedStatement",
     "Teacher", "TeacherGrade",
     "LrsCredential", "XapiStatement", "XapiStatementLink",
 ]

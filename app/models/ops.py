@@ -49,3 +49,14 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UnmappedStatement(db.Model):  # type: ignore[name-defined]
+    """An xAPI statement that mapped to no domain event, kept for inspection with the reason."""
+
+    __tablename__ = "xapi_unmapped"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[str] = mapped_column(String(64), unique=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    statement: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

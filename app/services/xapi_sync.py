@@ -24,7 +24,7 @@ from app.models import (
     Teacher,
     TeacherGrade,
 )
-from app.models.ops import FAILED, PENDING, SENT
+from app.models.ops import FAILED, PENDING, SENT, UnmappedStatement
 from app.models.route import APPROVED, COMPLETED, ENROLLED
 from app.models.xapi import XapiStatement
 from app.services import Summary
@@ -92,6 +92,7 @@ def pull(statements: Iterable[dict[str, Any]], settings: Settings) -> XapiPullSu
         for event in result.events:
             _apply(event, teachers, summary)
         summary.unmapped += [f"{key}: {why}" for key, why in result.unmapped]
+        _keep_unmapped(chunk, result.unmapped)
         stored = max((s.get("stored") or "" for s in chunk), default="")
         if stored:
             get_or_create(SyncCursor, name=CURSOR).value = stored
@@ -145,6 +146,20 @@ def pull_received(settings: Settings, page: int = 1000) -> XapiPullSummary:
         get_or_create(SyncCursor, name=RECEIVED_CURSOR).value = "|".join(after)
         db.session.commit()
     return summary
+
+
+def _keep_unmapped(chunk: list[dict[str, Any]], unmapped: list[tuple[str | int, str]]) -> None:
+    """Store what mapped to nothing, with the reason, for a methodologist to inspect."""
+    by_id = {str(s.get("id")): s for s in chunk if isinstance(s, dict) and s.get("id")}
+    keys = [str(key) for key, _ in unmapped if not isinstance(key, int)]
+    known = set(db.session.scalars(select(UnmappedStatement.statement_id).where(
+        UnmappedStatement.statement_id.in_(keys)))) if keys else set()
+    for key, why in unmapped:
+        if isinstance(key, int) or str(key) in known:
+            continue  # statements without an id cannot be told apart on a re-pull
+        known.add(str(key))
+        db.session.add(UnmappedStatement(statement_id=str(key), reason=why,
+                                         statement=by_id.get(str(key), {})))
 
 
 def _apply(event: object, teachers: dict[int, int], summary: XapiPullSummary) -> None:

@@ -21,6 +21,7 @@ from app.models import (
     Route,
     RouteItem,
     Teacher,
+    UnmappedStatement,
 )
 from app.services.xapi_sync import emit, lrs_client, pull_from_lrs
 from app.settings import Settings
@@ -64,6 +65,8 @@ def test_pull_maps_moodle_statements_once_and_resumes_from_the_cursor(
     first = pull_from_lrs(lrs_client(settings), settings)
     assert first.kinds.get("course_completed", 0) >= 1
     assert first.unmapped and all(": " in line for line in first.unmapped)
+    kept = db.session.scalars(select(UnmappedStatement)).all()
+    assert len(kept) == first.kinds["unmapped"] and all(k.reason and k.statement for k in kept)
     rows = db.session.scalars(select(CourseCompletion).where(
         CourseCompletion.teacher_id == teacher.id, CourseCompletion.moodle_course_id == 2)).all()
     assert len(rows) == 1 and rows[0].completed  # the web-service row, now completed: once
