@@ -1,0 +1,52 @@
+"""Catalogue import: bad rows refused with their row number, good rows kept, re-import idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Offer, Partnership, School
+from app.services.catalogue import import_catalogue
+from config import DEMO_DIR
+
+
+def snapshot() -> tuple:
+    schools = sorted((s.code, s.name, s.low_results, s.adverse_context, s.resource_centre)
+                     for s in db.session.scalars(select(School)))
+    links = sorted((p.resource_centre_id, p.school_id, p.agreement_no, p.starts_on)
+                   for p in db.session.scalars(select(Partnership)))
+    offers = sorted((o.key, o.kind, o.seats, o.moodle_course_shortname,
+                     tuple(sorted(c.idnumber for c in o.competencies)))
+                    for o in db.session.scalars(select(Offer)))
+    return schools, links, offers
+
+
+def test_reimporting_the_demo_catalogue_changes_nothing(app: Flask) -> None:
+    first = import_catalogue(DEMO_DIR)
+    assert first.errors == [] and first.schools >= 12
+    before = snapshot()
+    again = import_catalogue(DEMO_DIR)
+    assert again.errors == [] and snapshot() == before
+
+
+@pytest.mark.parametrize(("encoding", "sep"), [("utf-8-sig", ";"), ("cp1251", ",")])
+def test_bad_rows_are_refused_with_their_row_and_the_others_kept(
+        app: Flask, tmp_path: Path, encoding: str, sep: str) -> None:
+    rows = [["code", "name", "municipality", "low_results", "adverse_context", "resource_centre"],
+            ["20001", "МБОУ «СОШ № 1»", "г. Казань", "1", "0", "0"],
+            ["", "Без кода", "г. Казань", "0", "0", "0"],
+            ["20003", "МБОУ «Лицей № 3»", "г. Казань", "может быть", "0", "1"],
+            ["20004", "МБОУ «СОШ № 4»", "г. Казань", "0", "1", "0"]]
+    text = "\n".join(sep.join(f'"{c}"' if sep in c else c for c in row) for row in rows) + "\n"
+    (tmp_path / "schools.csv").write_bytes(text.encode(encoding))
+    result = import_catalogue(tmp_path)
+    codes = {s.code for s in db.session.scalars(select(School))}
+    assert codes == {"20001", "20004"}
+    assert [e.split(",")[1].strip() for e in result.errors] == ["row 3", "row 4"]
+    again = import_catalogue(tmp_path)
+    assert again.errors == result.errors and {s.code for s in db.session.scalars(
+        select(School))} == codes
