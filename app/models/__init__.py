@@ -10,7 +10,14 @@ from app.models.assessment import (
     DiagnosticMapping,
     TeacherGrade,
 )
-from app.models.network import Municipality, Partnership, School, Teacher
+from app.models.network import (
+    Municipality,
+    Partnership,
+    School,
+    SchoolIdentification,
+    SchoolResult,
+    Teacher,
+)
 from app.models.ops import OutboxMessage, RunLog, SyncCursor, UnmappedStatement
 from app.models.route import CourseCompletion, Offer, OfferCompetency, Route, RouteItem
 from app.models.xapi import LrsCredential, XapiStatement, XapiStatementLink
@@ -20,6 +27,6 @@ __all__ = [
     "Deficit", "Diagnostic", "DiagnosticMapping", "Municipality", "Offer", "OfferCompetency",
     "OutboxMessage", "Partnership", "Route", "RouteItem", "RunLog", "School", "SyncCursor",
     "UnmappedStatement",
-    "Teacher", "TeacherGrade",
+    "Teacher", "TeacherGrade", "SchoolResult", "SchoolIdentification",
     "LrsCredential", "XapiStatement", "XapiStatementLink",
 ]

@@ -82,3 +82,31 @@ class Teacher(db.Model):  # type: ignore[name-defined]
     def full_name(self) -> str:
         """Фамилия Имя Отчество, as Russian documents write it."""
         return " ".join(p for p in (self.lastname, self.firstname, self.middlename) if p)
+
+
+class SchoolResult(db.Model):  # type: ignore[name-defined]
+    """A school's result in a national assessment (ВПР, ОГЭ, ЕГЭ) for one year and subject."""
+
+    __tablename__ = "school_result"
+    __table_args__ = (UniqueConstraint("school_code", "year", "assessment", "subject", "grade"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_code: Mapped[str] = mapped_column(String(64), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    assessment: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(128))
+    grade: Mapped[int] = mapped_column(Integer, default=0)
+    mean_score: Mapped[float | None] = mapped_column()
+    share_below_min: Mapped[float | None] = mapped_column()
+    participants: Mapped[int | None] = mapped_column(Integer)
+
+
+class SchoolIdentification(db.Model):  # type: ignore[name-defined]
+    """What the identification rules proposed for a school, with the reasons (not the flags)."""
+
+    __tablename__ = "school_identification"
+    school_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    low_results: Mapped[bool] = mapped_column(Boolean, default=False)
+    resource_centre_candidate: Mapped[bool] = mapped_column(Boolean, default=False)
+    adverse_context: Mapped[bool] = mapped_column(Boolean, default=False)
+    years: Mapped[int] = mapped_column(Integer, default=0)
+    reasons: Mapped[str] = mapped_column(String(4000), default="")
