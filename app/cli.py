@@ -191,6 +191,34 @@ def report_cmd(app: Flask) -> None:
     _echo_json(data)
 
 
+@main.command("indicators")
+@click.option("--municipality", default=None, help="Municipality name; all when omitted.")
+@click.option("--from", "start", default=None, help="Period start, YYYY-MM-DD.")
+@click.option("--to", "end", default=None, help="Period end, YYYY-MM-DD.")
+@click.option("--xlsx", "xlsx_path", default=None, type=click.Path(dir_okay=False),
+              help="Also write the indicators to this XLSX file.")
+@stage
+def indicators_cmd(app: Flask, municipality: str | None, start: str | None, end: str | None,
+                   xlsx_path: str | None) -> None:
+    """The programme's indicators with numerator and denominator (default: this school year)."""
+    import datetime as dt
+    from pathlib import Path
+
+    from app.services.indicators import academic_year, indicators, indicators_workbook
+    from deficits.indicators import Period
+
+    period = academic_year()
+    if start or end:
+        period = Period(dt.date.fromisoformat(start) if start else period.start,
+                        dt.date.fromisoformat(end) if end else period.end)
+    settings = settings_of(app)
+    found = indicators(settings, period, municipality)
+    _echo_json({"period": str(period), "municipality": municipality,
+                "indicators": [i.__dict__ for i in found]})
+    if xlsx_path:
+        Path(xlsx_path).write_bytes(indicators_workbook(settings, period, municipality))
+
+
 @main.command("serve")
 @click.option("--port", default=5000, show_default=True)
 @stage
