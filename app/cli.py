@@ -191,6 +191,39 @@ def report_cmd(app: Flask) -> None:
     _echo_json(data)
 
 
+@main.command("import-results")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@stage
+def import_results_cmd(app: Flask, files: tuple[str, ...]) -> None:
+    """Import ВПР/ОГЭ/ЕГЭ results per school (CSV or XLSX, UTF-8 or Windows-1251)."""
+    from app.services.registry import import_results
+
+    out = []
+    with logged_run("import-results") as run:
+        for path in files:
+            out.append(import_results(path).as_dict() | {"file": path})
+        run.summary = {"files": out}
+    _echo_json(out)
+    if any(f["errors"] for f in out):
+        sys.exit(1)
+
+
+@main.command("identify-schools")
+@click.option("--apply", is_flag=True,
+              help="Set the schools' low-results and adverse-context flags from the result.")
+@stage
+def identify_schools_cmd(app: Flask, apply: bool) -> None:
+    """Identify low-results schools and resource-centre candidates by the documented rules."""
+    from app.services.registry import identify_schools
+
+    with logged_run("identify-schools") as run:
+        found = identify_schools(apply=apply)
+        run.summary = {"schools": len(found), "low_results": int(found["low_results"].sum())}
+    _echo_json([{"school_code": r.school_code, "low_results": bool(r.low_results),
+                 "resource_centre_candidate": bool(r.resource_centre_candidate),
+                 "reasons": r.reasons} for r in found.itertuples(index=False)])
+
+
 @main.command("indicators")
 @click.option("--municipality", default=None, help="Municipality name; all when omitted.")
 @click.option("--from", "start", default=None, help="Period start, YYYY-MM-DD.")

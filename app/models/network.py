@@ -98,6 +98,7 @@ class SchoolResult(db.Model):  # type: ignore[name-defined]
     mean_score: Mapped[float | None] = mapped_column()
     share_below_min: Mapped[float | None] = mapped_column()
     participants: Mapped[int | None] = mapped_column(Integer)
+    adverse_context: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class SchoolIdentification(db.Model):  # type: ignore[name-defined]

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-26 05:31:29.242071
+Create Date: 2026-11-26 05:33:41.267865
 
 """
 from alembic import op
@@ -37,6 +37,7 @@ def upgrade():
     sa.Column('mean_score', sa.Double(), nullable=True),
     sa.Column('share_below_min', sa.Double(), nullable=True),
     sa.Column('participants', sa.Integer(), nullable=True),
+    sa.Column('adverse_context', sa.Boolean(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_school_result')),
     sa.UniqueConstraint('school_code', 'year', 'assessment', 'subject', 'grade', name=op.f('uq_school_result_school_code_year_assessment_subject_grade'))
     )

@@ -1,0 +1,55 @@
+"""National assessment results: import (bad rows by row number, idempotent) and identification."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import func, select
+
+from app.cli import main
+from app.extensions import db
+from app.models import School, SchoolIdentification, SchoolResult
+
+HEADER = ("Код ОО;Наименование ОО;Год;Оценочная процедура;Предмет;Класс;Средний балл;"
+          "Доля ниже минимального порога;Число участников")
+
+
+def results_file(path: Path) -> Path:
+    lines = [HEADER]
+    for year in (2024, 2025):
+        for n in range(1, 11):  # school 30001 lowest, 30010 highest, both years
+            lines.append(f"300{n:02d};МБОУ «СОШ № {n}»;{year};ВПР;Математика;5;"
+                         f"{10 + n * 5},5;{max(0, 40 - n * 4)} %;{20 + n}")
+    lines.append("30099;МБОУ «Ошибка»;20х4;ВПР;Математика;5;50;10 %;30")
+    path.write_bytes(("\n".join(lines) + "\n").encode("cp1251"))
+    return path
+
+
+def run(app: Flask, *args: str) -> tuple[int, object]:
+    result = CliRunner().invoke(main, list(args), obj=app)
+    db.session.expire_all()
+    return result.exit_code, json.loads(result.output) if result.output.strip() else None
+
+
+def test_results_import_and_identification(app: Flask, tmp_path: Path) -> None:
+    path = results_file(tmp_path / "vpr.csv")
+    code, first = run(app, "import-results", str(path))
+    assert code == 1  # a bad row was refused
+    assert first[0]["created"] == 20 and first[0]["errors"] == [
+        "vpr.csv, row 22, Год: '20х4' is not a year"]
+    code, again = run(app, "import-results", str(path))
+    assert again[0]["created"] == 0 and again[0]["changed"] == 0
+    assert db.session.scalar(select(func.count(SchoolResult.id))) == 20
+
+    code, found = run(app, "identify-schools", "--apply")
+    assert code == 0
+    flags = {f["school_code"]: f for f in found}
+    assert flags["30001"]["low_results"] and "ШНОР" in flags["30001"]["reasons"]
+    assert flags["30010"]["resource_centre_candidate"]
+    assert not flags["30005"]["low_results"]
+    school = db.session.scalars(select(School).filter_by(code="30001")).one()
+    assert school.low_results is True and school.resource_centre is False
+    assert db.session.get(SchoolIdentification, "30010").resource_centre_candidate
