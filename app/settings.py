@@ -46,6 +46,8 @@ class Settings:
     deficit_below: float = 0.5
     risk_below: float = 0.7
     min_questions: float = 2.0
+    thresholds_file: str = ""
+    attempt_policy: str = "quiz"
     include_risk: bool = False
     enrol_role_id: int = 5
     enrol_batch_size: int = 100

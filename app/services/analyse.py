@@ -11,13 +11,23 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Attempt, Competency, Deficit, Diagnostic, DiagnosticMapping, Teacher
+from app.models import (
+    Attempt,
+    Competency,
+    CompetencyFramework,
+    Deficit,
+    Diagnostic,
+    DiagnosticMapping,
+    Teacher,
+)
 from app.services import Summary
+from app.services.policy import load_policy
 from app.services.sync_structure import GRADE_ITEM, SLOT
 from app.settings import Settings
 from deficits import records as rec
 from deficits.mapping import marks_from_attempt
-from deficits.scoring import marks_frame, score
+from deficits.policy import describe_attempt_policy, score_with_policy
+from deficits.scoring import marks_frame
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +37,7 @@ class DeficitSummary(Summary):
     """What the deficits stage computed."""
 
     teachers: int = 0
-    thresholds: dict[str, float] = field(default_factory=dict)
+    thresholds: list[str] = field(default_factory=list)
     levels: dict[str, int] = field(default_factory=dict)
     deficits_per_competency: dict[str, int] = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)
@@ -46,12 +56,15 @@ def compute_deficits(diagnostic: Diagnostic, settings: Settings) -> DeficitSumma
 
     :raise ValueError: the thresholds are inconsistent.
     """
-    thresholds = thresholds_of(settings)
+    policy = load_policy(settings)
     marks, unmapped = collect_marks(diagnostic)
-    levels = score(marks_frame(marks), thresholds, diagnostic.grademethod)
-    store_levels(diagnostic, levels, thresholds)
-    summary = DeficitSummary(thresholds=thresholds.__dict__ | {},
-                             unmapped=sorted({f"{u.kind} {u.key}" for u in unmapped}))
+    levels = score_with_policy(marks_frame(marks), competency_groups(), policy,
+                               settings.attempt_policy, diagnostic.grademethod)
+    store_levels(diagnostic, levels)
+    summary = DeficitSummary(
+        thresholds=[*policy.describe(),
+                    describe_attempt_policy(settings.attempt_policy, diagnostic.grademethod)],
+        unmapped=sorted({f"{u.kind} {u.key}" for u in unmapped}))
     summary.teachers = int(levels["user_id"].nunique()) if len(levels) else 0
     summary.levels = {str(k): int(v) for k, v in levels["level"].value_counts().items()}
     deficits = levels[levels["level"] == "deficit"]
@@ -96,9 +109,17 @@ def to_record(diagnostic: Diagnostic, row: Attempt) -> rec.QuizAttempt:
                            item_marks=items, slot_marks=slots)
 
 
-def store_levels(diagnostic: Diagnostic, levels: pd.DataFrame, thresholds: rec.Thresholds
-                 ) -> None:
-    """Replace the diagnostic's Deficit rows in one transaction."""
+def competency_groups() -> pd.DataFrame:
+    """competency, framework (idnumber), group of every known competency."""
+    rows = db.session.execute(
+        select(Competency.idnumber, CompetencyFramework.idnumber, Competency.group)
+        .outerjoin(CompetencyFramework, CompetencyFramework.id == Competency.framework_id)).all()
+    frame = pd.DataFrame(rows, columns=["competency", "framework", "group"])
+    return frame.fillna("")
+
+
+def store_levels(diagnostic: Diagnostic, levels: pd.DataFrame) -> None:
+    """Replace the diagnostic's Deficit rows in one transaction, each with its thresholds."""
     comp_ids = dict(db.session.execute(select(Competency.idnumber, Competency.id)).all())
     db.session.execute(delete(Deficit).where(Deficit.diagnostic_id == diagnostic.id))
     rows = [
@@ -108,7 +129,10 @@ def store_levels(diagnostic: Diagnostic, levels: pd.DataFrame, thresholds: rec.T
          "grade": float(r.grade), "max_grade": float(r.maxgrade),
          "questions": float(r.questions), "level": str(r.level),
          "moodle_attempt_id": None if int(r.attempt_id) < 0 else int(r.attempt_id),
-         "thresholds": dict(thresholds.__dict__)}
+         "thresholds": {"deficit_below": float(r.deficit_below),
+                        "risk_below": float(r.risk_below),
+                        "min_questions": float(r.min_questions),
+                        "source": str(r.threshold_source)}}
         for r in levels.itertuples(index=False)]
     if rows:
         db.session.execute(Deficit.__table__.insert(), rows)

@@ -20,6 +20,8 @@ from app.models import (
     Teacher,
 )
 from deficits.aggregate import municipality_map, school_map
+from deficits.policy import describe_thresholds
+from deficits.records import Thresholds
 
 
 @dataclass
@@ -30,6 +32,7 @@ class DeficitMap:
     schools: list[dict[str, object]] = field(default_factory=list)
     municipality: dict[str, float | None] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)
+    policy: list[str] = field(default_factory=list)
 
 
 def current_diagnostic() -> Diagnostic | None:
@@ -56,9 +59,7 @@ def deficit_map(diagnostic: Diagnostic) -> DeficitMap:
     levels, teachers = levels_frame(diagnostic)
     result = DeficitMap(competencies=[(c.idnumber, c.name) for c in db.session.scalars(
         select(Competency).order_by(Competency.idnumber))])
-    threshold_row = db.session.scalars(select(Deficit.thresholds).where(
-        Deficit.diagnostic_id == diagnostic.id)).first()
-    result.thresholds = dict(threshold_row or {})
+    result.thresholds, result.policy = _thresholds_used(diagnostic)
     if levels.empty:
         return result
     per_school = school_map(levels, teachers)
@@ -97,6 +98,26 @@ def summary(diagnostic: Diagnostic | None) -> dict[str, object]:
         select(OutboxMessage.kind, OutboxMessage.status, func.count(OutboxMessage.id))
         .group_by(OutboxMessage.kind, OutboxMessage.status))}
     return out
+
+
+def _thresholds_used(diagnostic: Diagnostic) -> tuple[dict[str, float], list[str]]:
+    """The default thresholds and one line per distinct thresholds set that produced levels."""
+    seen: dict[tuple, dict] = {}
+    for row in db.session.scalars(select(Deficit.thresholds).where(
+            Deficit.diagnostic_id == diagnostic.id)):
+        key = tuple(sorted((k, str(v)) for k, v in (row or {}).items()))
+        seen.setdefault(key, dict(row or {}))
+    default = next((t for t in seen.values() if t.get("source") in (None, "default")),
+                   next(iter(seen.values()), {}))
+    lines = sorted({f"{_SOURCE_RU.get(str(t.get('source')), 'по умолчанию')}: "
+                    + describe_thresholds(Thresholds(float(t.get("deficit_below", 0.5)),
+                                                     float(t.get("risk_below", 0.7)),
+                                                     float(t.get("min_questions", 2))))
+                    for t in seen.values()})
+    return {k: v for k, v in default.items() if k != "source"}, lines
+
+
+_SOURCE_RU = {"default": "по умолчанию", "framework": "для рамки", "group": "для группы"}
 
 
 def _num(value: object) -> float | None:
