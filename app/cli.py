@@ -182,13 +182,32 @@ def push_cmd(app: Flask) -> None:
 @stage
 def report_cmd(app: Flask) -> None:
     """Print the figures: teachers, deficits per competency, route items, outbox, map."""
+    from app.services import analytics
     from app.services.report import current_diagnostic, deficit_map, summary
 
     diagnostic = current_diagnostic()
     data = summary(diagnostic)
     if diagnostic is not None:
         data["deficit_map"] = deficit_map(diagnostic).__dict__
+        data["by_school_type"] = analytics.by_school_type(diagnostic)
+        data["ranking"] = analytics.ranking(diagnostic)
+        data["risk_group"] = analytics.risk(diagnostic)
     _echo_json(data)
+
+
+@main.command("import-question-map")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@stage
+def import_question_map_cmd(app: Flask, file: str) -> None:
+    """Import a question → competency table (CSV/XLSX) or a Moodle XML question-bank export."""
+    from app.services.question_map import import_question_map
+
+    with logged_run("import-question-map") as run:
+        result = import_question_map(_diagnostic(), file)
+        run.summary = result.as_dict()
+    _echo_json(result.as_dict())
+    if result.errors or result.conflicts:
+        sys.exit(1)
 
 
 @main.command("import-results")

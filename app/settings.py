@@ -48,6 +48,8 @@ class Settings:
     min_questions: float = 2.0
     thresholds_file: str = ""
     attempt_policy: str = "quiz"
+    risk_min_groups: int = 2
+    risk_groups: str = "subject"
     include_risk: bool = False
     enrol_role_id: int = 5
     enrol_batch_size: int = 100

@@ -21,7 +21,7 @@ from app.models import (
     Teacher,
 )
 from app.services import Summary
-from app.services.policy import load_policy
+from app.services.policy import competency_group_overrides, load_policy
 from app.services.sync_structure import GRADE_ITEM, SLOT
 from app.settings import Settings
 from deficits import records as rec
@@ -58,7 +58,7 @@ def compute_deficits(diagnostic: Diagnostic, settings: Settings) -> DeficitSumma
     """
     policy = load_policy(settings)
     marks, unmapped = collect_marks(diagnostic)
-    levels = score_with_policy(marks_frame(marks), competency_groups(), policy,
+    levels = score_with_policy(marks_frame(marks), competency_groups(settings), policy,
                                settings.attempt_policy, diagnostic.grademethod)
     store_levels(diagnostic, levels)
     summary = DeficitSummary(
@@ -109,13 +109,20 @@ def to_record(diagnostic: Diagnostic, row: Attempt) -> rec.QuizAttempt:
                            item_marks=items, slot_marks=slots)
 
 
-def competency_groups() -> pd.DataFrame:
-    """competency, framework (idnumber), group of every known competency."""
+def competency_groups(settings: Settings) -> pd.DataFrame:
+    """competency, framework (idnumber), group of every known competency.
+
+    The group is Moodle's parent competency, unless the thresholds file names it.
+    """
     rows = db.session.execute(
         select(Competency.idnumber, CompetencyFramework.idnumber, Competency.group)
         .outerjoin(CompetencyFramework, CompetencyFramework.id == Competency.framework_id)).all()
-    frame = pd.DataFrame(rows, columns=["competency", "framework", "group"])
-    return frame.fillna("")
+    frame = pd.DataFrame(rows, columns=["competency", "framework", "group"]).fillna("")
+    overrides = competency_group_overrides(settings)
+    if overrides:
+        frame["group"] = [overrides.get(c, g) for c, g in zip(frame["competency"],
+                                                             frame["group"], strict=True)]
+    return frame
 
 
 def store_levels(diagnostic: Diagnostic, levels: pd.DataFrame) -> None:

@@ -32,7 +32,8 @@ def demo_settings(environ: dict[str, str] | None = None) -> Settings:
     if "PROFROUTE_DATABASE_URL" not in env:
         Path(DEMO_DB).unlink(missing_ok=True)  # the demo starts from a fresh municipality
         settings = settings.replace(database_url=f"sqlite:///{DEMO_DB}")
-    return settings.replace(catalogue_dir=str(DEMO_DIR))
+    return settings.replace(catalogue_dir=str(DEMO_DIR),
+                            thresholds_file=str(DEMO_DIR / "thresholds.toml"))
 
 
 def run_demo(echo: Callable[[str], None] = print, settings: Settings | None = None) -> Flask:

@@ -22,7 +22,8 @@ from app.models import (
     SchoolIdentification,
     Teacher,
 )
-from app.services.analyse import thresholds_of
+from app.services.analyse import competency_groups, thresholds_of
+from app.services.policy import risk_rule
 from app.settings import Settings, SettingsError
 from deficits.indicators import Indicator, Period, compute_indicators
 from deficits.policy import ThresholdPolicy
@@ -50,9 +51,8 @@ def indicators(settings: Settings, period: Period, municipality: str | None = No
         .where(Teacher.active.is_(True))).all(), columns=["user_id", "school_code"])
     teachers = teachers[teachers["school_code"].isin(codes)]
     entry, final = _levels("entry"), _levels("final")
-    groups = pd.DataFrame(db.session.execute(select(Competency.idnumber, Competency.group))
-                          .all(), columns=["competency", "group"])
-    risky = risk_group(entry, groups) if not entry.empty else pd.DataFrame(
+    groups = competency_groups(settings)[["competency", "group"]]
+    risky = risk_group(entry, groups, risk_rule(settings)) if not entry.empty else pd.DataFrame(
         columns=["user_id", "in_risk_group"])
     return compute_indicators(
         schools, teachers, entry, final, risky[risky["in_risk_group"]][["user_id"]],

@@ -8,6 +8,7 @@ from pathlib import Path
 from app.settings import Settings, SettingsError
 from deficits.policy import ATTEMPT_POLICIES, ThresholdPolicy
 from deficits.records import Thresholds
+from deficits.risk import RiskRule
 
 KEYS = ("deficit_below", "risk_below", "min_questions")
 
@@ -49,6 +50,34 @@ def load_policy(settings: Settings) -> ThresholdPolicy:
             found[key] = Thresholds(**{k: float(values.get(k, getattr(default, k)))
                                                 for k in KEYS})
     return _policy(default, parts["frameworks"], parts["groups"], labels)
+
+
+def competency_group_overrides(settings: Settings) -> dict[str, str]:
+    """``[competency_groups]`` of the thresholds file: competency idnumber → group.
+
+    For frameworks that Moodle holds flat: the region's blocks (normative-legal, subject,
+    methodological, psychological-pedagogical, digital, inclusive) without a hierarchy.
+    """
+    if not settings.thresholds_file:
+        return {}
+    try:
+        data = tomllib.loads(Path(settings.thresholds_file).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise SettingsError(f"PROFROUTE_THRESHOLDS_FILE {settings.thresholds_file}: {err}"
+                            ) from err
+    return {str(k): str(v) for k, v in dict(data.get("competency_groups", {})).items()}
+
+
+def risk_rule(settings: Settings) -> RiskRule:
+    """The risk-group rule: deficits in ≥ N competency groups, or in any named group.
+
+    :raise SettingsError: N below 1.
+    """
+    try:
+        return RiskRule(settings.risk_min_groups, tuple(
+            g.strip() for g in settings.risk_groups.split(",") if g.strip()))
+    except ValueError as err:
+        raise SettingsError(f"PROFROUTE_RISK_MIN_GROUPS: {err}") from err
 
 
 def _policy(default: Thresholds, frameworks: dict[str, Thresholds],

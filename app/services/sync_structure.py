@@ -27,7 +27,7 @@ from deficits.slot_table import parse_slot_table
 from lms_connectors.moodle.api import MoodleAPI
 
 logger = logging.getLogger(__name__)
-GRADE_ITEM, SLOT = "grade_item", "slot"
+GRADE_ITEM, SLOT, QUESTION = "grade_item", "slot", "question"
 
 
 @dataclass
@@ -158,10 +158,20 @@ def load_slot_map(diagnostic: Diagnostic, path: Path, known: set[str],
 
 def map_slots_by_question(api: MoodleAPI, diagnostic: Diagnostic, known: set[str],
                           summary: SyncSummary) -> None:
-    """Map each slot through its question's identity, read by the plugin's function."""
+    """Map each slot through its question's identity, read by the plugin's function.
+
+    An uploaded question → competency table (source ``question``: by question idnumber or
+    name) wins over the question's category, idnumber and tags.
+    """
+    uploaded = dict(db.session.execute(
+        select(DiagnosticMapping.key, Competency.idnumber)
+        .join(Competency, Competency.id == DiagnosticMapping.competency_id)
+        .where(DiagnosticMapping.diagnostic_id == diagnostic.id,
+               DiagnosticMapping.source == QUESTION)).all())
     for slot in api.quiz_slots(diagnostic.moodle_quiz_id):
-        idnumber, evidence = competency_of_question(slot.category_idnumber, slot.idnumber,
-                                                    slot.tags, known)
+        found = uploaded.get(slot.idnumber) or uploaded.get(slot.name)
+        idnumber, evidence = (found, "table") if found else competency_of_question(
+            slot.category_idnumber, slot.idnumber, slot.tags, known)
         if evidence.startswith("conflict"):
             summary.mapping_errors.append(f"slot {slot.slot} ({slot.name}): {evidence}")
         if idnumber is None:

@@ -44,6 +44,23 @@ def api_route(moodle_user_id: int) -> ResponseReturnValue:
                     "items": items})
 
 
+@bp.get("/deficit-map/<view>")
+def api_deficit_views(view: str) -> ResponseReturnValue:
+    """Other views of the levels: ``by-type``, ``ranking``, ``over-time``, ``risk-group``.
+
+    :raise 404: unknown view, or nothing synced yet.
+    """
+    from app.services import analytics
+
+    diagnostic = current_diagnostic()
+    views = {"by-type": analytics.by_school_type, "ranking": analytics.ranking,
+             "risk-group": analytics.risk}
+    if diagnostic is None or (view not in views and view != "over-time"):
+        abort(404, description=f"unknown view {view!r} or no diagnostic synced yet")
+    rows = analytics.over_time() if view == "over-time" else views[view](diagnostic)
+    return jsonify({"view": view, "rows": rows})
+
+
 @bp.get("/moodle/check")
 def api_moodle_check() -> ResponseReturnValue:
     """The check-moodle report: ``{ok, checks: [{name, ok, detail}]}``.

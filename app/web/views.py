@@ -60,5 +60,10 @@ def teacher(moodle_user_id: int) -> str:
         .where(Deficit.teacher_id == person.id).order_by(Competency.idnumber)).all()
     routes = db.session.scalars(select(Route).where(Route.teacher_id == person.id).options(
         selectinload(Route.items).selectinload(RouteItem.offer))).all()
+    from app.services.analytics import risk
+
+    diagnostic = current_diagnostic()
+    risky = next((r["reason"] for r in (risk(diagnostic) if diagnostic else [])
+                  if r["user_id"] == person.id), None)
     return render_template("teacher.html", t=person, scores=scores, routes=routes,
-                           levels=LEVEL_RU, statuses=STATUS_RU, kinds=KIND_RU)
+                           levels=LEVEL_RU, statuses=STATUS_RU, kinds=KIND_RU, risk=risky)

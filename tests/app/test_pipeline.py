@@ -27,7 +27,8 @@ def pipeline_app(database_url: str, moodle: tuple[str, str]) -> Iterator[Flask]:
 
     url, token = moodle
     settings = Settings(database_url=database_url, moodle_url=url, moodle_token=token,
-                        catalogue_dir=str(DEMO_DIR))
+                        catalogue_dir=str(DEMO_DIR),
+                        thresholds_file=str(DEMO_DIR / "thresholds.toml"))
     application = create_app(settings, {"TESTING": True})
     with application.app_context():
         prepare_schema()
@@ -331,3 +332,27 @@ def _preexisting(item: RouteItem) -> bool:
     key = f"enrol:{item.route.teacher.moodle_user_id}:{item.offer.moodle_course_id}:1"
     row = db.session.scalars(select(OutboxMessage).filter_by(dedupe_key=key)).first()
     return bool(row and row.payload.get("preexisting"))
+
+
+def test_views_by_school_type_ranking_risk_group_and_over_time(pipeline_app: Flask) -> None:
+    for stage in ("sync", "deficits"):
+        run(pipeline_app, stage)
+    client = pipeline_app.test_client()
+    types = client.get("/api/deficit-map/by-type").get_json()["rows"]
+    assert {r["school_type"] for r in types} == {"low_results", "adverse_context",
+                                                 "resource_centre", "other"}
+    low = [r["deficit_share"] for r in types if r["school_type"] == "low_results"]
+    centre = [r["deficit_share"] for r in types if r["school_type"] == "resource_centre"]
+    assert sum(low) > sum(centre)  # the seed makes low-results schools weaker
+    ranked = client.get("/api/deficit-map/ranking").get_json()["rows"]
+    assert [r["rank"] for r in ranked] == list(range(1, len(ranked) + 1))
+    needs = [r["need_score"] for r in ranked if r["need_score"] is not None]
+    assert needs == sorted(needs, reverse=True)
+    risky = client.get("/api/deficit-map/risk-group").get_json()["rows"]
+    assert risky and all(r["in_risk_group"] and r["reason"] for r in risky)
+    over = client.get("/api/deficit-map/over-time").get_json()["rows"]
+    assert {r["period"] for r in over} == {"entry: Входная диагностика профессиональных "
+                                           "компетенций"}
+    assert client.get("/api/deficit-map/nonsense").status_code == 404
+    report = json.loads(run(pipeline_app, "report"))
+    assert report["ranking"] and report["by_school_type"] and "risk_group" in report
