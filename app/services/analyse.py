@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -60,7 +61,7 @@ def compute_deficits(diagnostic: Diagnostic, settings: Settings) -> DeficitSumma
     marks, unmapped = collect_marks(diagnostic)
     levels = score_with_policy(marks_frame(marks), competency_groups(settings), policy,
                                settings.attempt_policy, diagnostic.grademethod)
-    store_levels(diagnostic, levels)
+    store_levels(diagnostic, levels, policy.labels)
     summary = DeficitSummary(
         thresholds=[*policy.describe(),
                     describe_attempt_policy(settings.attempt_policy, diagnostic.grademethod)],
@@ -109,6 +110,13 @@ def to_record(diagnostic: Diagnostic, row: Attempt) -> rec.QuizAttempt:
                            item_marks=items, slot_marks=slots)
 
 
+def _label(labels: Mapping[str, str], row: object) -> str:
+    """The methodologist's name of the group or framework whose thresholds applied."""
+    source = str(getattr(row, "threshold_source", "default"))
+    key = str(getattr(row, "group" if source == "group" else "framework", ""))
+    return labels.get(key, key) if source != "default" else ""
+
+
 def competency_groups(settings: Settings) -> pd.DataFrame:
     """competency, framework (idnumber), group of every known competency.
 
@@ -125,7 +133,8 @@ def competency_groups(settings: Settings) -> pd.DataFrame:
     return frame
 
 
-def store_levels(diagnostic: Diagnostic, levels: pd.DataFrame) -> None:
+def store_levels(diagnostic: Diagnostic, levels: pd.DataFrame,
+                 labels: Mapping[str, str] | None = None) -> None:
     """Replace the diagnostic's Deficit rows in one transaction, each with its thresholds."""
     comp_ids = dict(db.session.execute(select(Competency.idnumber, Competency.id)).all())
     db.session.execute(delete(Deficit).where(Deficit.diagnostic_id == diagnostic.id))
@@ -139,7 +148,8 @@ def store_levels(diagnostic: Diagnostic, levels: pd.DataFrame) -> None:
          "thresholds": {"deficit_below": float(r.deficit_below),
                         "risk_below": float(r.risk_below),
                         "min_questions": float(r.min_questions),
-                        "source": str(r.threshold_source)}}
+                        "source": str(r.threshold_source),
+                        "label": _label(labels or {}, r)}}
         for r in levels.itertuples(index=False)]
     if rows:
         db.session.execute(Deficit.__table__.insert(), rows)

@@ -109,7 +109,8 @@ def _thresholds_used(diagnostic: Diagnostic) -> tuple[dict[str, float], list[str
         seen.setdefault(key, dict(row or {}))
     default = next((t for t in seen.values() if t.get("source") in (None, "default")),
                    next(iter(seen.values()), {}))
-    lines = sorted({f"{_SOURCE_RU.get(str(t.get('source')), 'по умолчанию')}: "
+    lines = sorted({f"{_SOURCE_RU.get(str(t.get('source')), 'по умолчанию')}"
+                    + (f" «{t['label']}»" if t.get("label") else "") + ": "
                     + describe_thresholds(Thresholds(float(t.get("deficit_below", 0.5)),
                                                      float(t.get("risk_below", 0.7)),
                                                      float(t.get("min_questions", 2))))

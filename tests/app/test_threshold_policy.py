@@ -45,7 +45,7 @@ def test_framework_thresholds_from_the_file_apply_and_are_reported(
     assert code == 0 and after > before
     assert any("Рамка ПКУ: дефицит ниже 75 %" in line for line in summary["thresholds"])
     assert any("последняя попытка" in line for line in summary["thresholds"])
-    assert "для рамки: дефицит ниже 75 %" in summary["page"]
+    assert "для рамки «Рамка ПКУ»: дефицит ниже 75 %" in summary["page"]
     assert "для рамки" not in plain["page"]  # the default alone needs no list
 
 
