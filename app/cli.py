@@ -253,16 +253,11 @@ def identify_schools_cmd(app: Flask, apply: bool) -> None:
 def indicators_cmd(app: Flask, municipality: str | None, start: str | None, end: str | None,
                    xlsx_path: str | None) -> None:
     """The programme's indicators with numerator and denominator (default: this school year)."""
-    import datetime as dt
     from pathlib import Path
 
-    from app.services.indicators import academic_year, indicators, indicators_workbook
-    from deficits.indicators import Period
+    from app.services.indicators import indicators, indicators_workbook, period_from
 
-    period = academic_year()
-    if start or end:
-        period = Period(dt.date.fromisoformat(start) if start else period.start,
-                        dt.date.fromisoformat(end) if end else period.end)
+    period = period_from(start, end)
     settings = settings_of(app)
     found = indicators(settings, period, municipality)
     _echo_json({"period": str(period), "municipality": municipality,

@@ -38,6 +38,19 @@ def academic_year(today: dt.date | None = None) -> Period:
     return Period(start, dt.date(start.year + 1, 8, 31))
 
 
+def period_from(start: str | None, end: str | None) -> Period:
+    """A period from ISO dates; the current school year fills what is missing.
+
+    :raise SettingsError: a date is not YYYY-MM-DD.
+    """
+    year = academic_year()
+    try:
+        return Period(dt.date.fromisoformat(start) if start else year.start,
+                      dt.date.fromisoformat(end) if end else year.end)
+    except ValueError as err:
+        raise SettingsError(f"period: {err}; write dates as YYYY-MM-DD") from err
+
+
 def indicators(settings: Settings, period: Period, municipality: str | None = None
                ) -> list[Indicator]:
     """Every indicator with its numerator and denominator.

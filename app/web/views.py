@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Competency, Deficit, Route, RouteItem, Teacher
 from app.services.report import current_diagnostic, deficit_map
+from app.settings import SettingsError
 
 bp = Blueprint("views", __name__, template_folder="templates")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 LEVEL_RU = {"deficit": "дефицит", "risk": "риск", "ok": "норма",
             "insufficient": "недостаточно данных"}
@@ -27,6 +29,38 @@ def index() -> str:
     diagnostic = current_diagnostic()
     data = deficit_map(diagnostic) if diagnostic else None
     return render_template("index.html", diagnostic=diagnostic, data=data, kinds=KIND_RU)
+
+
+@bp.get("/indicators")
+def indicators_page() -> str:
+    """The programme's indicators for the school year (or ?from=&to=), with their terms.
+
+    :raise 400: a date is not YYYY-MM-DD, or the municipality is unknown.
+    """
+    from app import settings_of
+    from app.services.indicators import indicators, period_from
+
+    try:
+        period = period_from(request.args.get("from"), request.args.get("to"))
+        municipality = request.args.get("municipality") or None
+        found = indicators(settings_of(current_app), period, municipality)
+    except SettingsError as err:
+        abort(400, description=str(err))
+    return render_template("indicators.html", indicators=found, period=period,
+                           municipality=municipality, query=request.query_string.decode())
+
+
+@bp.get("/indicators.xlsx")
+def indicators_xlsx_file() -> Response:
+    """The same indicators as an XLSX file."""
+    from app import settings_of
+    from app.services.indicators import indicators_workbook, period_from
+
+    period = period_from(request.args.get("from"), request.args.get("to"))
+    data = indicators_workbook(settings_of(current_app), period,
+                               request.args.get("municipality") or None)
+    return Response(data, mimetype=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=indicators-{period.start}.xlsx"})
 
 
 @bp.get("/teachers")

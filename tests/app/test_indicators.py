@@ -33,6 +33,12 @@ def test_indicators_after_the_pipeline(database_url: str, moodle: tuple[str, str
                                       "2027-08-31", "--xlsx", str(out)], obj=app)
         assert result.exit_code == 0, result.output
         found = {i["code"]: i for i in json.loads(result.output)["indicators"]}
+        client = app.test_client()
+        page = client.get("/indicators?from=2026-09-01&to=2027-08-31").get_data(as_text=True)
+        assert "Доля школ, выявленных как ШНОР" in page and "Скачать XLSX" in page
+        download = client.get("/indicators.xlsx?from=2026-09-01&to=2027-08-31")
+        assert download.status_code == 200 and download.data == out.read_bytes()
+        assert client.get("/indicators?from=26.11.2026").status_code == 400
         schools = db.session.scalar(select(func.count(School.id)))
         low = db.session.scalar(select(func.count(School.id)).where(School.low_results))
         links = db.session.scalar(select(func.count(Partnership.id)))
