@@ -37,6 +37,14 @@ def pipeline_app(database_url: str, moodle: tuple[str, str]) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+def run_through_push(app: Flask) -> None:
+    """sync → deficits → recommend → approve all → push."""
+    for stage in ("sync", "deficits", "recommend"):
+        run(app, stage)
+    run(app, "approve", "--all")
+    run(app, "push")
+
+
 def run(app: Flask, *args: str) -> str:
     result = CliRunner().invoke(main, list(args), obj=app, catch_exceptions=False)
     db.session.expire_all()  # the command ran in its own app context and session
@@ -161,10 +169,7 @@ def test_pages_show_the_deficit_map_and_a_route(pipeline_app: Flask) -> None:
 def test_cancelled_item_suspends_the_enrolment_and_reapproval_reactivates(
         pipeline_app: Flask, moodle: tuple[str, str]) -> None:
     url, token = moodle
-    for stage in ("sync", "deficits", "recommend"):
-        run(pipeline_app, stage)
-    run(pipeline_app, "approve", "--all")
-    run(pipeline_app, "push")
+    run_through_push(pipeline_app)
     item = next(i for i in db.session.scalars(select(RouteItem).order_by(RouteItem.id))
                 if i.offer.moodle_course_id and i.status == "enrolled")
     user, course = item.route.teacher.moodle_user_id, item.offer.moodle_course_id
@@ -252,10 +257,7 @@ def test_completed_course_moves_the_route_item_to_completed(
                          {"TESTING": True})
         with app.app_context():
             prepare_schema()
-            for stage in ("sync", "deficits", "recommend"):
-                run(app, stage)
-            run(app, "approve", "--all")
-            run(app, "push")
+            run_through_push(app)
             item = next(i for i in db.session.scalars(select(RouteItem).order_by(RouteItem.id))
                         if i.status == "enrolled" and i.offer.kind == "course")
             user, course = item.route.teacher.moodle_user_id, item.offer.moodle_course_id
@@ -311,10 +313,7 @@ def test_cancel_can_unenrol_instead_of_suspending(database_url: str,
                      {"TESTING": True})
     with app.app_context():
         prepare_schema()
-        for stage in ("sync", "deficits", "recommend"):
-            run(app, stage)
-        run(app, "approve", "--all")
-        run(app, "push")
+        run_through_push(app)
         item = next(i for i in db.session.scalars(select(RouteItem).order_by(RouteItem.id))
                     if i.offer.moodle_course_id and i.status == "enrolled"
                     and not _preexisting(i))
