@@ -5,9 +5,11 @@ from app.models.assessment import (
     AttemptResult,
     Competency,
     CompetencyFramework,
+    CompetencyRating,
     Deficit,
     Diagnostic,
     DiagnosticMapping,
+    PolicyRevision,
     TeacherGrade,
 )
 from app.models.network import (
@@ -28,5 +30,5 @@ __all__ = [
     "OutboxMessage", "Partnership", "Route", "RouteItem", "RunLog", "School", "SyncCursor",
     "UnmappedStatement",
     "Teacher", "TeacherGrade", "SchoolResult", "SchoolIdentification",
-    "LrsCredential", "XapiStatement", "XapiStatementLink",
+    "LrsCredential", "XapiStatement", "XapiStatementLink", "CompetencyRating", "PolicyRevision",
 ]

@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -131,8 +141,43 @@ class Deficit(db.Model):  # type: ignore[name-defined]
     level: Mapped[str] = mapped_column(String(16))
     moodle_attempt_id: Mapped[int | None] = mapped_column(Integer)
     thresholds: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    moodle_proficient: Mapped[bool | None] = mapped_column(Boolean)
+    agreement: Mapped[str | None] = mapped_column(String(16))
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     teacher: Mapped[Teacher] = relationship()
     competency: Mapped[Competency] = relationship()
 
+
+
+class CompetencyRating(db.Model):  # type: ignore[name-defined]
+    """Moodle's own rating of a teacher in a competency (``competency_usercomp``).
+
+    The second source beside the diagnostic: ``proficient`` is None while Moodle has no
+    rating (a user competency without a grade).
+    """
+
+    __tablename__ = "competency_rating"
+    __table_args__ = (UniqueConstraint("teacher_id", "competency_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"))
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competency.id", ondelete="CASCADE"))
+    proficient: Mapped[bool | None] = mapped_column(Boolean)
+    grade: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[int] = mapped_column(Integer, default=0)  # Moodle's timemodified
+    synced_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PolicyRevision(db.Model):  # type: ignore[name-defined]
+    """One saved version of the methodologist's scoring policy; the newest applies.
+
+    ``document`` holds the thresholds file's structure (``default``, ``frameworks``,
+    ``groups``, ``competency_groups``) plus ``attempt_policy``.
+    """
+
+    __tablename__ = "policy_revision"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    author: Mapped[str] = mapped_column(String(255), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    document: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
