@@ -107,9 +107,17 @@ def _check_functions(report: CheckReport, functions: frozenset[str]) -> None:
                else f"add to the token's service ({SERVICE_PAGE}), or install the ProfRoute "
                "plugin which predefines it: " + ", ".join(missing))
     absent = sorted(fn.PLUGIN_FUNCTIONS - functions)
-    report.add("plugin", True, "the ProfRoute plugin's functions are available" if not absent
-               else "optional ProfRoute plugin not installed (one completion call per "
-               "teacher; quizzes without grade items need a slot table): " + ", ".join(absent))
+    if not absent:
+        text = "the ProfRoute plugin's functions are available"
+    elif absent == [fn.PLUGIN_USER_COMPETENCIES]:
+        text = ("ProfRoute plugin older than 1.1: upgrade it to read Moodle's competency "
+                "ratings in one call (now read from learning plans on full syncs): "
+                + absent[0])
+    else:
+        text = ("optional ProfRoute plugin not installed (one completion call per teacher; "
+                "quizzes without grade items need a slot table; ratings read from learning "
+                "plans): " + ", ".join(absent))
+    report.add("plugin", True, text)
 
 
 def _check_diagnostic(api: MoodleAPI, settings: Settings, report: CheckReport,

@@ -24,6 +24,7 @@ from app.models import Diagnostic, Offer, Route, RouteItem, SyncCursor, Teacher,
 from app.models.route import ENROLLED
 from app.services.moodle import profile_fields
 from app.services.progress import complete_route_items
+from app.services.ratings_pull import pull_ratings
 from app.services.scope import teacher_scope
 from app.services.store import get_or_create
 from app.services.sync_store import (
@@ -63,13 +64,14 @@ def sync(api: MoodleAPI, settings: Settings, *, full: bool = False) -> SyncSumma
     """
     calls_before = api.client.calls
     info = api.site_info()
-    plugin = fn.PLUGIN_FUNCTIONS <= info.functions
+    plugin = {fn.PLUGIN_QUIZ_SLOTS, fn.PLUGIN_COMPLETIONS} <= info.functions
     diagnostic = _diagnostic(settings)
     cursor = _cursor_value(diagnostic)
     if full or diagnostic is None or cursor is None:
         summary = full_sync(api, settings, plugin)
     else:
         summary = incremental_sync(api, settings, diagnostic, cursor, plugin)
+    summary.ratings = pull_ratings(api, settings, info.functions, full=summary.mode == "full")
     summary.items_completed = complete_route_items(api, summary)
     summary.unmapped = sorted(set(summary.unmapped))
     summary.moodle_calls = api.client.calls - calls_before

@@ -41,6 +41,7 @@ class SyncSummary(Summary):
     changed: int = 0
     attempts: int = 0
     completions: int = 0
+    ratings: int = 0
     competencies: int = 0
     offers_from_moodle: int = 0
     items_completed: int = 0

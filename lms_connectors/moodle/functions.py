@@ -38,6 +38,7 @@ GRADE_COMPETENCY = "core_competency_grade_competency"
 # Added by the ProfRoute Moodle plugin (local_profroute); optional: ProfRoute works without it.
 PLUGIN_QUIZ_SLOTS = "local_profroute_get_quiz_slots"
 PLUGIN_COMPLETIONS = "local_profroute_get_completions"
+PLUGIN_USER_COMPETENCIES = "local_profroute_get_user_competencies"
 
 # Reads are safe to repeat: only these are retried after a transient failure.
 READ_FUNCTIONS: frozenset[str] = frozenset({
@@ -45,7 +46,7 @@ READ_FUNCTIONS: frozenset[str] = frozenset({
     USER_ATTEMPTS, ATTEMPT_REVIEW, USERS_COURSES, COURSE_COMPLETION, COURSE_COMPETENCIES,
     COMPETENCY_FRAMEWORKS, COMPETENCIES, GRADE_ITEMS, SEARCH_COHORTS, COHORT_MEMBERS,
     COURSE_GROUPS, GROUP_MEMBERS, CALENDAR_EVENTS, USER_PLANS, PLAN_COMPETENCIES,
-    PLUGIN_QUIZ_SLOTS, PLUGIN_COMPLETIONS,
+    PLUGIN_QUIZ_SLOTS, PLUGIN_COMPLETIONS, PLUGIN_USER_COMPETENCIES,
 })
 
 # Writes change Moodle: never retried (a lost answer may hide a done write).
@@ -54,7 +55,8 @@ WRITE_FUNCTIONS: frozenset[str] = frozenset({
     ADD_GROUP_MEMBERS, CREATE_EVENTS, CREATE_PLAN, ADD_PLAN_COMPETENCY, GRADE_COMPETENCY,
 })
 
-PLUGIN_FUNCTIONS: frozenset[str] = frozenset({PLUGIN_QUIZ_SLOTS, PLUGIN_COMPLETIONS})
+PLUGIN_FUNCTIONS: frozenset[str] = frozenset({
+    PLUGIN_QUIZ_SLOTS, PLUGIN_COMPLETIONS, PLUGIN_USER_COMPETENCIES})
 
 # The spine: without these ProfRoute cannot pull a diagnostic or push an enrolment.
 CORE_FUNCTIONS: frozenset[str] = frozenset({
@@ -111,6 +113,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
                        "moodle/competency:usercompetencyview"),
     PLUGIN_QUIZ_SLOTS: ("mod/quiz:viewreports", "moodle/question:viewall"),
     PLUGIN_COMPLETIONS: ("report/completion:view",),
+    PLUGIN_USER_COMPETENCIES: ("moodle/competency:usercompetencyview",),
 }
 
 ROLE_CAPABILITIES: tuple[str, ...] = tuple(sorted(

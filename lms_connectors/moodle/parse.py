@@ -19,6 +19,7 @@ from lms_connectors.moodle.base import float_or_none, int_or_none
 from lms_connectors.moodle.records import (
     CalendarEvent,
     Cohort,
+    CompetencyRating,
     Group,
     MoodleWarning,
     Plan,
@@ -245,3 +246,31 @@ def plugin_completion(c: dict[str, Any]) -> CourseCompletion:
         completed=True,
         time_completed=int(c["timecompleted"]),
     )
+
+
+def plugin_rating(row: dict) -> CompetencyRating:
+    """One user competency of ``local_profroute_get_user_competencies``."""
+    proficiency = row.get("proficiency")
+    return CompetencyRating(
+        user_id=int(row["userid"]), competency_id=int(row["competencyid"]),
+        idnumber=str(row.get("idnumber") or ""),
+        proficient=None if proficiency is None else bool(proficiency),
+        grade=int_or_none(row.get("grade")), time_modified=int(row.get("timemodified") or 0))
+
+
+def plan_rating(row: dict) -> CompetencyRating | None:
+    """The rating in one row of ``core_competency_list_plan_competencies``, None if unrated.
+
+    An active or draft plan gives the live ``usercompetency`` (``id`` 0 while the user was
+    never rated); a completed plan gives the frozen ``usercompetencyplan``.
+    """
+    held = row.get("usercompetency") or row.get("usercompetencyplan") or {}
+    competency = row["competency"]
+    if not held or not int(held.get("id") or 0) or held.get("grade") is None:
+        return None
+    proficiency = held.get("proficiency")
+    return CompetencyRating(
+        user_id=int(held["userid"]), competency_id=int(competency["id"]),
+        idnumber=str(competency.get("idnumber") or ""),
+        proficient=None if proficiency is None else bool(proficiency),
+        grade=int_or_none(held.get("grade")), time_modified=int(held.get("timemodified") or 0))

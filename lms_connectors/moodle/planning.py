@@ -13,6 +13,7 @@ from lms_connectors.moodle.records import (
     PLAN_ACTIVE,
     PLAN_DRAFT,
     CalendarEvent,
+    CompetencyRating,
     EventSpec,
     Plan,
 )
@@ -154,6 +155,20 @@ class PlanningOperations(APIBase):
         body = self._call(fn.PLAN_COMPETENCIES, {"id": plan_id}, list)
         with parsing(fn.PLAN_COMPETENCIES):
             return [int(row["competency"]["id"]) for row in body]
+
+    def plan_ratings(self, plan_id: int) -> list[CompetencyRating]:
+        """Return Moodle's ratings of the plan's competencies (unrated ones left out).
+
+        Without the plugin this is how ratings are read: one call per plan.
+
+        Raises:
+            InvalidRequest: ``plan_id`` not a positive int.
+            RecordNotFound: unknown plan.
+        """
+        positive(fn.PLAN_COMPETENCIES, plan_id=plan_id)
+        body = self._call(fn.PLAN_COMPETENCIES, {"id": plan_id}, list)
+        with parsing(fn.PLAN_COMPETENCIES):
+            return [r for r in map(parse.plan_rating, body) if r is not None]
 
     def add_competency_to_plan(self, plan_id: int, competency_id: int) -> bool:
         """Add a competency to a plan; adding it again answers True and changes nothing.

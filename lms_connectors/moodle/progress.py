@@ -1,4 +1,5 @@
-"""Reads of course completion: per user, per course and user, and (plugin) since a time."""
+"""Reads of progress: course completion (per user, per course and user, plugin: since a time)
+and Moodle's own competency ratings (plugin: one framework in one call)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from lms_connectors.exceptions import MoodleAPIError
 from lms_connectors.moodle import functions as fn
 from lms_connectors.moodle import parse
 from lms_connectors.moodle.base import APIBase, float_or_none, id_list, parsing, positive, unix_time
+from lms_connectors.moodle.records import CompetencyRating
 
 
 class ProgressOperations(APIBase):
@@ -83,3 +85,29 @@ class ProgressOperations(APIBase):
         body = self._call(fn.PLUGIN_COMPLETIONS, params, dict)
         with parsing(fn.PLUGIN_COMPLETIONS):
             return [parse.plugin_completion(c) for c in body["completions"]]
+
+    def ratings_since(self, framework_id: int, since: int = 0,
+                      user_ids: Sequence[int] = ()) -> list[CompetencyRating]:
+        """Return Moodle's ratings of users in one framework's competencies, modified AFTER
+        ``since`` (``local_profroute_get_user_competencies`` of the ProfRoute plugin).
+
+        One call for every user (or only ``user_ids``), ordered by time modified; a user
+        competency that exists but is not rated has ``proficient`` None.
+
+        Raises:
+            InvalidRequest: a bad id, or ``since`` not a unix time.
+            RecordNotFound: unknown framework, or the plugin (version 1.1+) not installed.
+            AccessDenied: the WS user lacks moodle/competency:usercompetencyview.
+            FunctionNotInService: the plugin's function is not in the service.
+        """
+        f = fn.PLUGIN_USER_COMPETENCIES
+        positive(f, framework_id=framework_id)
+        unix_time(f, since=since)
+        params: dict[str, object] = {"frameworkid": framework_id}
+        if user_ids:
+            params["userids"] = id_list(f, "user_ids", user_ids, self._max_rows(1))
+        if since:
+            params["since"] = since
+        body = self._call(f, params, dict)
+        with parsing(f):
+            return [parse.plugin_rating(row) for row in body["usercompetencies"]]

@@ -178,3 +178,19 @@ class QuizSlot:
     category_name: str
     maxmark: float
     tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CompetencyRating:
+    """Moodle's rating of a user in a competency (a user competency).
+
+    ``proficient`` and ``grade`` are None while the competency is not rated (e.g. only added
+    to a plan, or waiting for review); ``time_modified`` is the user competency's time.
+    """
+
+    user_id: int
+    competency_id: int
+    idnumber: str
+    proficient: bool | None
+    grade: int | None
+    time_modified: int

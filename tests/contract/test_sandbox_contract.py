@@ -56,6 +56,7 @@ NOT_APPLICABLE = {  # recorded with the limited user's capabilities, not its ser
     "core_competency_create_plan__limited_user.json",
     "local_profroute_get_completions__limited_user.json",
     "local_profroute_get_quiz_slots__limited_user.json",
+    "local_profroute_get_user_competencies__limited_user.json",
 }
 OTHER_SERVICE = {"local_profroute_get_quiz_slots__function_not_in_service.json"}
 
@@ -131,7 +132,13 @@ PLAN_1 = (*PLANS, "core_competency_add_competency_to_plan.json",
           "core_competency_add_competency_to_plan__second.json")
 MENTOR_GROUP = ("core_group_create_groups.json", "core_group_add_group_members.json")
 # Calls that built the state a recording was made on: recording names, or (function, fields).
+RATE_4_AND_8 = (("core_competency_grade_competency",
+                 {"userid": "4", "competencyid": "1", "grade": "1"}),
+                ("core_competency_grade_competency",
+                 {"userid": "8", "competencyid": "2", "grade": "1"}))
 PRELUDES: dict[str, tuple[Any, ...]] = {
+    "local_profroute_get_user_competencies__since.json": RATE_4_AND_8,
+    "local_profroute_get_user_competencies__userids.json": RATE_4_AND_8,
     "core_calendar_delete_calendar_events.json": EVENTS,
     "core_calendar_delete_calendar_events__again.json": (
         *EVENTS, "core_calendar_delete_calendar_events.json"),
@@ -350,6 +357,9 @@ PLUGIN_EXAMPLES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
                                          "since": "0"}, {"completions": [{
         "userid": 3, "courseid": 3, "timeenrolled": 1795000000, "timestarted": 1795000000,
         "timecompleted": 1795549042}], "warnings": []}),
+    "local_profroute_get_user_competencies": ({"frameworkid": "1"}, {"usercompetencies": [{
+        "userid": 3, "competencyid": 2, "idnumber": "PK-02", "proficiency": True, "grade": 2,
+        "status": 0, "timemodified": 1795665676}], "warnings": []}),
 }
 
 
@@ -365,6 +375,7 @@ def test_sandbox_answers_like_the_plugin_recording(client: Any, name: str) -> No
     if name in NOT_APPLICABLE:
         pytest.skip("recorded with the limited user's capabilities (the sandbox has none)")
     record = json.loads((PLUGIN_RECORDINGS / name).read_text(encoding="utf-8"))
+    _prelude(client, name)
     _check(client, name, record)
 
 

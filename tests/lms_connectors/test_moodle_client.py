@@ -461,7 +461,7 @@ def test_function_sets_are_consistent(recording):
     assert CORE_FUNCTIONS <= REQUIRED_FUNCTIONS
     assert "enrol_manual_enrol_users" in WRITE_FUNCTIONS
     assert "core_message_send_instant_messages" in WRITE_FUNCTIONS
-    assert len(READ_FUNCTIONS) == 22 and len(WRITE_FUNCTIONS) == 11
+    assert len(READ_FUNCTIONS) == 23 and len(WRITE_FUNCTIONS) == 11
     assert set(CAPABILITIES) == SERVICE_FUNCTIONS
     declared = recording("functions")["functions"]
     for name in REQUIRED_FUNCTIONS:

@@ -17,6 +17,7 @@ from lms_connectors.moodle.functions import (
     PLUGIN_COMPLETIONS,
     PLUGIN_FUNCTIONS,
     PLUGIN_QUIZ_SLOTS,
+    PLUGIN_USER_COMPETENCIES,
     ROLE_CAPABILITIES,
     SERVICE_FUNCTIONS,
 )
@@ -53,7 +54,8 @@ def test_plugin_has_php_files_to_check():
     assert {"version.php", "settings.php", "db/services.php", "db/install.php",
             "lang/en/local_profroute.php", "lang/ru/local_profroute.php",
             "classes/external/get_quiz_slots.php",
-            "classes/external/get_completions.php"} <= names
+            "classes/external/get_completions.php",
+            "classes/external/get_user_competencies.php"} <= names
 
 
 @pytest.mark.parametrize("path", PHP_FILES, ids=lambda p: p.relative_to(PLUGIN_DIR).as_posix())
@@ -92,12 +94,13 @@ def test_service_is_predefined_enabled_and_restricted():
         assert setting in services
 
 
-def test_plugin_declares_its_two_functions_with_their_capabilities():
+def test_plugin_declares_its_functions_with_their_capabilities():
     declared = php_array_after(read("db/services.php"), "$functions")
     names = set(re.findall(r"^    '(\w+)' => \[", declared, re.M))
     assert names == PLUGIN_FUNCTIONS
     for name, classname in ((PLUGIN_QUIZ_SLOTS, "get_quiz_slots"),
-                            (PLUGIN_COMPLETIONS, "get_completions")):
+                            (PLUGIN_COMPLETIONS, "get_completions"),
+                            (PLUGIN_USER_COMPETENCIES, "get_user_competencies")):
         body = php_array_after(declared, f"'{name}'")
         assert f"'classname' => 'local_profroute\\external\\{classname}'" in body
         assert "'type' => 'read'" in body
@@ -230,3 +233,29 @@ def test_completions_for_a_forbidden_course_are_warnings_not_errors():
     response = recording(f"{PLUGIN_COMPLETIONS}__limited_user")["response"]
     assert response["completions"] == []
     assert {w["warningcode"] for w in response["warnings"]} == {"nopermissions"}
+
+
+def test_user_competencies_recording_matches_the_declared_structure():
+    response = recording(PLUGIN_USER_COMPETENCIES)["response"]
+    keys = declared_return_keys("get_user_competencies", "'usercompetencies'")
+    assert response["warnings"] == []
+    rows = response["usercompetencies"]
+    assert rows and all(set(row) == keys for row in rows)
+    order = [(r["timemodified"], r["userid"], r["competencyid"]) for r in rows]
+    assert order == sorted(order)
+    # Competent (grade 2) is proficient, Not yet competent (grade 1) is not.
+    assert {(r["grade"], r["proficiency"]) for r in rows} == {(2, True), (1, False)}
+
+
+def test_user_competencies_since_and_userids_filter_on_moodle():
+    everything = recording(PLUGIN_USER_COMPETENCIES)["response"]["usercompetencies"]
+    since = recording(f"{PLUGIN_USER_COMPETENCIES}__since")
+    later = [r for r in everything if r["timemodified"] > int(since["params"]["since"])]
+    assert since["response"]["usercompetencies"] == later
+    chosen = recording(f"{PLUGIN_USER_COMPETENCIES}__userids")["response"]["usercompetencies"]
+    assert chosen == [r for r in everything if r["userid"] in (4, 8)]
+
+
+def test_user_competencies_need_the_view_capability():
+    response = recording(f"{PLUGIN_USER_COMPETENCIES}__limited_user")["response"]
+    assert response["errorcode"] == "nopermissions"

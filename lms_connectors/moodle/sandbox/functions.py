@@ -71,6 +71,7 @@ CORE_HANDLERS: dict[str, Handler] = {
 PLUGIN_HANDLERS: dict[str, Handler] = {
     "local_profroute_get_quiz_slots": profroute_plugin.get_quiz_slots,
     "local_profroute_get_completions": profroute_plugin.get_completions,
+    "local_profroute_get_user_competencies": profroute_plugin.get_user_competencies,
 }
 HANDLERS: dict[str, Handler] = {**CORE_HANDLERS, **PLUGIN_HANDLERS}
 SERVED: tuple[str, ...] = tuple(HANDLERS)

@@ -1,4 +1,5 @@
-"""Handlers of the ProfRoute Moodle plugin (``local_profroute``): quiz slots, completions since.
+"""Handlers of the ProfRoute Moodle plugin (``local_profroute``): quiz slots, completions since,
+user competencies (ratings) of a framework.
 
 The formats are the plugin's own (``lms_connectors/moodle/plugin/local_profroute/classes/
 external``; real answers in ``tests/plugin/recordings``).
@@ -10,6 +11,7 @@ from typing import Any
 
 from . import errors
 from .context import Context
+from .seed_catalog import FRAMEWORK
 from .store import Quiz
 
 FIRST_QUESTION_ID = 100
@@ -87,3 +89,31 @@ def get_completions(ctx: Context, params: dict[str, Any]) -> Any:
 def _warning(courseid: int, message: str) -> dict[str, Any]:
     return {"item": "course", "itemid": courseid, "warningcode": "invalidcourseid",
             "message": message}
+
+
+def get_user_competencies(ctx: Context, params: dict[str, Any]) -> Any:
+    """``local_profroute_get_user_competencies``: user competencies modified after ``since``.
+
+    Ordered by ``timemodified``, ``userid``, ``competencyid``; ``userids`` (when given)
+    limits the users. A competency added to a plan but never rated has no user competency
+    in the sandbox (Moodle creates one with ``proficiency`` and ``grade`` null).
+
+    Raises:
+        MoodleError: ``invalidrecord`` for an unknown framework.
+    """
+    site = ctx.site
+    if params["frameworkid"] != FRAMEWORK["id"]:
+        raise errors.missing_record("competency_framework")
+    users = set(params.get("userids") or ())
+    found = []
+    for (userid, competencyid), uc in site.user_competencies.items():
+        competency = site.competencies.get(competencyid)
+        if competency is None or userid not in site.users:
+            continue
+        if (users and userid not in users) or uc.timemodified <= params["since"]:
+            continue
+        found.append({"userid": userid, "competencyid": competencyid,
+                      "idnumber": competency.idnumber, "proficiency": uc.proficiency,
+                      "grade": uc.grade, "status": 0, "timemodified": uc.timemodified})
+    found.sort(key=lambda r: (r["timemodified"], r["userid"], r["competencyid"]))
+    return {"usercompetencies": found, "warnings": []}

@@ -24,7 +24,7 @@ from .store import (
     Site,
     User,
 )
-from .store_push import Cohort
+from .store_push import Cohort, UserCompetency
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +81,7 @@ def generate(seed: int = 2026, teachers: int = 180, schools: list[School] | None
     _cohorts(site, staff, schools)
     _quiz(site, grade_items)
     _attempts(site, rng, staff, {s.code: s for s in schools})
+    _ratings(site, random.Random(seed + 1), staff)  # own stream: the values above stay put
     logger.info("Seeded sandbox: %d users, %d courses, %d attempts",
                 len(site.users), len(site.courses), len(site.attempts))
     return site
@@ -277,3 +278,23 @@ def _in_progress(site: Site, rng: random.Random, userid: int) -> None:
         marks=[None] * len(site.quizzes[QUIZ_ID].questions),
     )
     site.attempts[attempt.id] = attempt
+
+
+def _ratings(site: Site, rng: random.Random, staff: list[User]) -> None:
+    """Earlier manual ratings (a mentor's): about a third of the teachers, two competencies
+    each, agreeing with the first attempt's share (>= 0.5 proficient) 85 % of the time."""
+    quiz = site.quizzes[QUIZ_ID]
+    admin = min(site.users)
+    for user in staff:
+        attempts = site.user_attempts(QUIZ_ID, user.id)
+        if not attempts or attempts[0].state != "finished" or rng.random() >= 0.35:
+            continue
+        for index in sorted(rng.sample(range(len(site.competencies)), 2)):
+            marks = [m or 0.0 for q, m in zip(quiz.questions, attempts[0].marks, strict=True)
+                     if q.competency == index]
+            proficient = (sum(marks) / len(marks) >= 0.5) == (rng.random() < 0.85)
+            when = cat.BASE_TIME - rng.randint(30, 90) * 86400
+            key = (user.id, index + 1)
+            site.user_competencies[key] = UserCompetency(
+                len(site.user_competencies) + 1, *key, grade=2 if proficient else 1,
+                timecreated=when, timemodified=when, usermodified=admin)

@@ -46,6 +46,14 @@ $functions = [
         'ajax' => false,
         'capabilities' => 'report/completion:view',
     ],
+    'local_profroute_get_user_competencies' => [
+        'classname' => 'local_profroute\external\get_user_competencies',
+        'methodname' => 'execute',
+        'description' => 'Moodle\'s ratings (proficiency, grade) of users in the competencies of one framework, modified after a given time.',
+        'type' => 'read',
+        'ajax' => false,
+        'capabilities' => 'moodle/competency:usercompetencyview',
+    ],
 ];
 
 $services = [
@@ -82,6 +90,7 @@ $services = [
             'gradereport_user_get_grade_items',
             'local_profroute_get_completions',
             'local_profroute_get_quiz_slots',
+            'local_profroute_get_user_competencies',
             'mod_quiz_get_attempt_review',
             'mod_quiz_get_quizzes_by_courses',
             'mod_quiz_get_user_attempts',

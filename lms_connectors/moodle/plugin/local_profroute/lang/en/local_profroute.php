@@ -27,7 +27,7 @@ defined('MOODLE_INTERNAL') || die();
 $string['cliensurerole'] = 'Role id {$a->roleid}: {$a->count} capabilities allowed in the system context; may assign: {$a->assignable}.';
 $string['cliensurerolehelp'] = 'Creates the "ProfRoute integration" role if it is missing and grants it the capabilities ProfRoute needs. Safe to run again.';
 $string['pluginname'] = 'ProfRoute integration';
-$string['privacy:metadata'] = 'The ProfRoute integration plugin stores no personal data. Its web-service functions only read quiz structure and course completions for the external ProfRoute system, which the site administrator connects.';
+$string['privacy:metadata'] = 'The ProfRoute integration plugin stores no personal data. Its web-service functions only read quiz structure, course completions and competency ratings for the external ProfRoute system, which the site administrator connects.';
 $string['roledescription'] = 'For the web-service user of ProfRoute (created by local_profroute). Assign it in the system context to one dedicated user only. It reads teachers, courses, quiz results and completions and enrols users as students.';
 $string['statusassignable'] = 'Roles the role may assign';
 $string['statusauthorisedusers'] = 'Authorised users of the service';
