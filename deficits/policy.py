@@ -9,6 +9,13 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from deficits.fast import (
+    SOURCE_DEFAULT,
+    SOURCE_FRAMEWORK,
+    SOURCE_GROUP,
+    CompetencyTable,
+    score_marks,
+)
 from deficits.records import (
     GRADE_AVERAGE,
     GRADE_FIRST,
@@ -20,9 +27,7 @@ from deficits.scoring import (
     LEVEL_DEFICIT,
     LEVEL_INSUFFICIENT,
     LEVEL_OK,
-    LEVEL_RISK,
     SCORE_COLUMNS,
-    score,
     validate_thresholds,
 )
 
@@ -41,9 +46,6 @@ _ATTEMPT_LABELS = {
     ATTEMPT_BEST: "лучшая попытка", ATTEMPT_AVERAGE: "среднее по попыткам",
 }
 
-SOURCE_DEFAULT = "default"
-SOURCE_FRAMEWORK = "framework"
-SOURCE_GROUP = "group"
 POLICY_COLUMNS = (
     *SCORE_COLUMNS, "framework", "group", "deficit_below", "risk_below", "min_questions",
     "threshold_source",
@@ -53,8 +55,6 @@ AGREES = "agrees"
 DISAGREES = "disagrees"
 NO_RATING = "no rating"
 NO_EVIDENCE = "no evidence"  # the diagnostic level is insufficient: nothing to compare
-
-_DECIMALS = 9  # as in deficits.scoring: questions are compared after rounding
 
 
 def _frozen(overrides: Mapping[str, Thresholds]) -> Mapping[str, Thresholds]:
@@ -167,28 +167,35 @@ def describe_attempt_policy(attempt_policy: str, quiz_grademethod: int = GRADE_H
     return f"Попытки: {by_method.get(method, str(method))}{suffix}"
 
 
-def _thresholds_table(keys: pd.DataFrame, policy: ThresholdPolicy) -> pd.DataFrame:
-    """Per distinct (framework, group): the thresholds that apply and their source."""
+def _competency_keys(competencies: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """competency → (framework, group) as str, missing values as "" (first row wins)."""
+    table = competencies[["competency", "framework", "group"]].drop_duplicates("competency")
+    keys = pd.DataFrame({
+        column: table[column].where(table[column].notna(), "").astype("str")
+        for column in ("competency", "framework", "group")
+    }).drop_duplicates("competency")
+    return dict(zip(keys["competency"], zip(keys["framework"], keys["group"], strict=True),
+                    strict=True))
+
+
+def competency_table(names: np.ndarray, competencies: pd.DataFrame | None,
+                     policy: ThresholdPolicy) -> CompetencyTable:
+    """Resolve the thresholds once per competency (``names``: the sorted competency names).
+
+    A competency missing from ``competencies`` (or all of them, when it is None) gets
+    framework and group "" and so the default thresholds.
+    """
+    keys = {} if competencies is None else _competency_keys(competencies)
     rows = []
-    for framework, group in keys.itertuples(index=False):
+    for name in names:
+        framework, group = keys.get(str(name), ("", ""))
         thresholds, source = policy.resolve(framework, group)
         rows.append((framework, group, thresholds.deficit_below, thresholds.risk_below,
                      thresholds.min_questions, source))
-    columns = ["framework", "group", "deficit_below", "risk_below", "min_questions",
-               "threshold_source"]
-    return pd.DataFrame.from_records(rows, columns=columns).astype(
-        {"framework": "str", "group": "str", "deficit_below": "float64",
-         "risk_below": "float64", "min_questions": "float64", "threshold_source": "str"}
-    )
-
-
-def _competency_keys(competencies: pd.DataFrame) -> pd.DataFrame:
-    """competency → framework, group as str, missing values as "" (first row per competency)."""
-    table = competencies[["competency", "framework", "group"]].drop_duplicates("competency")
-    return pd.DataFrame({
-        column: table[column].where(table[column].notna(), "").astype("str")
-        for column in ("competency", "framework", "group")
-    })
+    columns = list(zip(*rows, strict=True)) or [()] * 6
+    text = [np.asarray(c, dtype=object) for c in (columns[0], columns[1], columns[5])]
+    numbers = [np.asarray(c, dtype=np.float64) for c in columns[2:5]]
+    return CompetencyTable(np.asarray(names, dtype=object), text[0], text[1], *numbers, text[2])
 
 
 def score_with_policy(
@@ -200,8 +207,10 @@ def score_with_policy(
 ) -> pd.DataFrame:
     """Score like ``deficits.scoring.score``, with each competency's own thresholds.
 
-    Levels are computed vectorised from per-row thresholds. A competency missing from
-    ``competencies`` gets framework and group "" and so the default thresholds.
+    The same results as ``select_attempts`` → grade / maxgrade → levels, vectorised with
+    integer codes (``deficits.fast``): attempts are chosen by a lexsort of the attempt
+    table, thresholds resolved once per competency and indexed by its code. A competency
+    missing from ``competencies`` gets framework and group "" and so the default thresholds.
 
     Args:
         frame: A marks frame (``deficits.scoring.MARK_COLUMNS``).
@@ -212,27 +221,15 @@ def score_with_policy(
 
     Returns:
         ``POLICY_COLUMNS``: the score columns plus framework, group, the thresholds used
-        and ``threshold_source`` ("group", "framework" or "default").
+        and ``threshold_source`` ("group", "framework" or "default"); sorted by user_id and
+        competency.
 
     Raises:
-        ValueError: For an unknown attempt policy or grading method.
+        ValueError: For an unknown attempt policy or grading method, or a mark without a
+            competency.
     """
     method = grademethod_for(attempt_policy, quiz_grademethod)
-    scored = score(frame, Thresholds(0.0, 0.0, 0.0), method)  # scores only; levels below
-    keys = _competency_keys(competencies)
-    out = scored.merge(keys, on="competency", how="left")
-    out[["framework", "group"]] = out[["framework", "group"]].fillna("")
-    table = _thresholds_table(out[["framework", "group"]].drop_duplicates(), policy)
-    out = out.merge(table, on=["framework", "group"], how="left")
-    insufficient = out["score"].isna() | (out["questions"].round(_DECIMALS) < out["min_questions"])
-    conditions = [
-        insufficient.to_numpy(),
-        (out["score"] < out["deficit_below"]).to_numpy(),
-        (out["score"] < out["risk_below"]).to_numpy(),
-    ]
-    levels = np.select(conditions, [LEVEL_INSUFFICIENT, LEVEL_DEFICIT, LEVEL_RISK], LEVEL_OK)
-    out["level"] = pd.Series(levels, index=out.index, dtype="str")
-    return out[list(POLICY_COLUMNS)].reset_index(drop=True)
+    return score_marks(frame, method, lambda names: competency_table(names, competencies, policy))
 
 
 def merge_ratings(levels: pd.DataFrame, ratings: pd.DataFrame) -> pd.DataFrame:

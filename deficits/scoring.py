@@ -1,4 +1,4 @@
-"""Competency scores and deficit levels from per-attempt marks (vectorised with pandas)."""
+"""Competency scores and deficit levels from per-attempt marks: the plain pandas reference."""
 
 from __future__ import annotations
 
@@ -84,6 +84,19 @@ def _average(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def check_grademethod(grademethod: int) -> None:
+    """Refuse anything but Moodle's four grading methods.
+
+    Raises:
+        ValueError: For an unknown grading method.
+    """
+    if grademethod not in (GRADE_HIGHEST, GRADE_AVERAGE, GRADE_FIRST, GRADE_LAST):
+        raise ValueError(
+            f"unknown grading method {grademethod!r}: expected 1 (highest), 2 (average), "
+            "3 (first) or 4 (last)"
+        )
+
+
 def select_attempts(frame: pd.DataFrame, grademethod: int) -> pd.DataFrame:
     """Apply the quiz's grading method over whole attempts.
 
@@ -111,10 +124,7 @@ def select_attempts(frame: pd.DataFrame, grademethod: int) -> pd.DataFrame:
     elif grademethod == GRADE_AVERAGE:
         out = _average(frame)
     else:
-        raise ValueError(
-            f"unknown grading method {grademethod!r}: expected 1 (highest), 2 (average), "
-            "3 (first) or 4 (last)"
-        )
+        check_grademethod(grademethod)
     out = _typed(out[list(MARK_COLUMNS)])
     return out.sort_values(["user_id", "competency"], kind="stable").reset_index(drop=True)
 
