@@ -16,6 +16,7 @@ from app.models import (
     Attempt,
     Competency,
     CompetencyFramework,
+    CompetencyRating,
     Deficit,
     Diagnostic,
     DiagnosticMapping,
@@ -27,7 +28,7 @@ from app.services.sync_structure import GRADE_ITEM, SLOT
 from app.settings import Settings
 from deficits import records as rec
 from deficits.mapping import marks_from_attempt
-from deficits.policy import describe_attempt_policy, score_with_policy
+from deficits.policy import describe_attempt_policy, merge_ratings, score_with_policy
 from deficits.scoring import marks_frame
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class DeficitSummary(Summary):
     thresholds: list[str] = field(default_factory=list)
     levels: dict[str, int] = field(default_factory=dict)
     deficits_per_competency: dict[str, int] = field(default_factory=dict)
+    moodle_ratings: dict[str, int] = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)
 
 
@@ -61,6 +63,7 @@ def compute_deficits(diagnostic: Diagnostic, settings: Settings) -> DeficitSumma
     marks, unmapped = collect_marks(diagnostic)
     levels = score_with_policy(marks_frame(marks), competency_groups(settings), policy,
                                settings.attempt_policy, diagnostic.grademethod)
+    levels = merge_ratings(levels, stored_ratings())
     store_levels(diagnostic, levels, policy.labels)
     summary = DeficitSummary(
         thresholds=[*policy.describe(),
@@ -71,7 +74,23 @@ def compute_deficits(diagnostic: Diagnostic, settings: Settings) -> DeficitSumma
     deficits = levels[levels["level"] == "deficit"]
     summary.deficits_per_competency = {
         str(k): int(v) for k, v in deficits["competency"].value_counts().sort_index().items()}
+    summary.moodle_ratings = {str(k): int(v) for k, v in
+                              levels["agreement"].value_counts().sort_index().items()}
     return summary
+
+
+def stored_ratings() -> pd.DataFrame:
+    """Moodle's ratings pulled by sync: user_id (our teacher id), competency, proficient.
+
+    Only rated pairs (proficient True or False); a user competency without a rating is
+    no second opinion.
+    """
+    rows = db.session.execute(
+        select(CompetencyRating.teacher_id, Competency.idnumber, CompetencyRating.proficient)
+        .join(Competency, Competency.id == CompetencyRating.competency_id)
+        .where(CompetencyRating.proficient.is_not(None))).all()
+    return pd.DataFrame(rows, columns=["user_id", "competency", "proficient"]).astype(
+        {"user_id": "int64", "competency": "str", "proficient": "bool"})
 
 
 def collect_marks(diagnostic: Diagnostic) -> tuple[list[rec.Mark], list[rec.UnmappedSource]]:
@@ -117,6 +136,12 @@ def _label(labels: Mapping[str, str], row: object) -> str:
     return labels.get(key, key) if source != "default" else ""
 
 
+def _proficient(value: object) -> bool | None:
+    """Moodle's rating as stored: True, False, or None (no rating)."""
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) \
+        else bool(value)
+
+
 def competency_groups(settings: Settings) -> pd.DataFrame:
     """competency, framework (idnumber), group of every known competency.
 
@@ -149,7 +174,9 @@ def store_levels(diagnostic: Diagnostic, levels: pd.DataFrame,
                         "risk_below": float(r.risk_below),
                         "min_questions": float(r.min_questions),
                         "source": str(r.threshold_source),
-                        "label": _label(labels or {}, r)}}
+                        "label": _label(labels or {}, r)},
+         "moodle_proficient": _proficient(getattr(r, "moodle_proficient", None)),
+         "agreement": getattr(r, "agreement", None)}
         for r in levels.itertuples(index=False)]
     if rows:
         db.session.execute(Deficit.__table__.insert(), rows)

@@ -62,7 +62,8 @@ def run_pipeline(settings: Settings, echo: Callable[[str], None]) -> dict[str, o
     diagnostic = current_diagnostic()
     assert diagnostic is not None  # sync has just stored it
     with logged_run("deficits") as run:
-        run.summary = compute_deficits(diagnostic, settings).as_dict()
+        scored = compute_deficits(diagnostic, settings)
+        run.summary = scored.as_dict()
     with logged_run("recommend") as run:
         run.summary = recommend(diagnostic, settings).as_dict()
     with logged_run("approve") as run:
@@ -71,6 +72,7 @@ def run_pipeline(settings: Settings, echo: Callable[[str], None]) -> dict[str, o
         pushed = push(api, settings)
         run.summary = pushed.as_dict()
     figures = summary(diagnostic)
+    figures["moodle_ratings"] = scored.moodle_ratings
     print_summary(echo, teachers=synced.teachers, figures=figures,
                   enrolments=pushed.enrolments_sent, already=pushed.already_enrolled,
                   messages=pushed.messages_sent,
@@ -88,6 +90,10 @@ def print_summary(echo: Callable[[str], None], *, teachers: int, figures: dict[s
     echo("  Дефициты по компетенциям:")
     for comp, count in dict(figures.get("deficits_per_competency", {})).items():  # type: ignore[call-overload]
         echo(f"    {comp}: {count}")
+    ratings = dict(figures.get("moodle_ratings", {}))  # type: ignore[call-overload]
+    if ratings.get("agrees", 0) + ratings.get("disagrees", 0):
+        echo(f"  Оценки компетенций в Moodle: подтверждают уровень {ratings.get('agrees', 0)}, "
+             f"расходятся {ratings.get('disagrees', 0)}")
     items = dict(figures.get("route_items", {}))  # type: ignore[call-overload]
     echo(f"  Элементов маршрутов: {sum(items.values())} "
          + ", ".join(f"{k}: {v}" for k, v in sorted(items.items())))

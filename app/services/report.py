@@ -33,6 +33,8 @@ class DeficitMap:
     municipality: dict[str, float | None] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)
     policy: list[str] = field(default_factory=list)
+    # Moodle's own ratings beside the levels: competency → {"agrees": n, "disagrees": n}
+    ratings: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def current_diagnostic() -> Diagnostic | None:
@@ -60,6 +62,7 @@ def deficit_map(diagnostic: Diagnostic) -> DeficitMap:
     result = DeficitMap(competencies=[(c.idnumber, c.name) for c in db.session.scalars(
         select(Competency).order_by(Competency.idnumber))])
     result.thresholds, result.policy = _thresholds_used(diagnostic)
+    result.ratings = rating_agreement(diagnostic)
     if levels.empty:
         return result
     per_school = school_map(levels, teachers)
@@ -77,6 +80,19 @@ def deficit_map(diagnostic: Diagnostic) -> DeficitMap:
     result.municipality = {str(r.competency): _num(r.deficit_share)
                            for r in per_mun.itertuples()}
     return result
+
+
+def rating_agreement(diagnostic: Diagnostic) -> dict[str, dict[str, int]]:
+    """Per competency: how many levels Moodle's ratings confirm and contradict."""
+    out: dict[str, dict[str, int]] = {}
+    for code, agreement, count in db.session.execute(
+            select(Competency.idnumber, Deficit.agreement, func.count(Deficit.id))
+            .join(Competency, Competency.id == Deficit.competency_id)
+            .where(Deficit.diagnostic_id == diagnostic.id,
+                   Deficit.agreement.in_(("agrees", "disagrees")))
+            .group_by(Competency.idnumber, Deficit.agreement)):
+        out.setdefault(code, {"agrees": 0, "disagrees": 0})[agreement] = int(count)
+    return dict(sorted(out.items()))
 
 
 def summary(diagnostic: Diagnostic | None) -> dict[str, object]:

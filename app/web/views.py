@@ -89,7 +89,8 @@ def teacher(moodle_user_id: int) -> str:
     if person is None:
         abort(404)
     scores = db.session.execute(
-        select(Competency.idnumber, Competency.name, Deficit.score, Deficit.level)
+        select(Competency.idnumber, Competency.name, Deficit.score, Deficit.level,
+               Deficit.moodle_proficient, Deficit.agreement)
         .join(Deficit, Deficit.competency_id == Competency.id)
         .where(Deficit.teacher_id == person.id).order_by(Competency.idnumber)).all()
     routes = db.session.scalars(select(Route).where(Route.teacher_id == person.id).options(
