@@ -8,125 +8,141 @@ when competencies are categorical and user ids are dense, one index array per pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from deficits.aggregate import MAP_COLUMNS
-from deficits.records import Thresholds
-from deficits.scoring import LEVELS, validate_thresholds
+from deficits.fast import (
+    DEFICIT,
+    INSUFFICIENT,
+    RISK,
+    SOURCE_DEFAULT,
+    SOURCE_FRAMEWORK,
+    SOURCE_GROUP,
+    CompetencyTable,
+    competency_codes,
+    level_codes,
+    ratio,
+    user_codes,
+)
+from deficits.item_attempts import ATTEMPT_COLUMNS, Sums, attempt_sums, sum_cells
+from deficits.policy import ThresholdPolicy, competency_table, grademethod_for
+from deficits.records import GRADE_HIGHEST, Thresholds
+from deficits.scoring import LEVELS, check_grademethod, validate_thresholds
 
 ITEM_COLUMNS = ("user_id", "question", "competency", "mark", "max_mark")
 ITEM_LEVEL_COLUMNS = ("user_id", "competency", "score", "questions", "level")
 LEVEL_DTYPE = pd.CategoricalDtype(list(LEVELS))
-_DEFICIT, _RISK, _OK, _INSUFFICIENT = range(4)  # codes of LEVELS, in its order
-_DECIMALS = 9  # as deficits.scoring: 7/10 and 2.1/3 both count as 0.7
+SOURCE_DTYPE = pd.CategoricalDtype([SOURCE_DEFAULT, SOURCE_FRAMEWORK, SOURCE_GROUP])
+__all__ = ["ATTEMPT_COLUMNS", "ITEM_COLUMNS", "ITEM_LEVEL_COLUMNS", "LEVEL_DTYPE",
+           "SOURCE_DTYPE", "aggregate_items", "score_items"]
 
 
-def _competency_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (intp) of a competency column, numbered in sorted order, and the sorted names.
-
-    Raises:
-        ValueError: When a competency is missing (an unmapped question is never scored).
-    """
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        codes = column.cat.codes.to_numpy()
-        names = np.asarray(column.cat.categories.astype(str), dtype=object)
-        order = np.argsort(names, kind="stable")
-        rank = np.empty(len(names), dtype=np.intp)
-        rank[order] = np.arange(len(names))
-        names = names[order]
-        mapped = rank[codes]
-    else:
-        mapped, uniques = pd.factorize(column, sort=True)
-        codes = mapped
-        names = np.asarray(uniques, dtype=object)
-    if len(codes) and codes.min() < 0:
-        raise ValueError("rows without a competency: map every question before scoring")
-    return mapped.astype(np.intp, copy=False), names
+def _tables(thresholds: Thresholds, min_questions: float | None,
+            policy: ThresholdPolicy | None,
+            competencies: pd.DataFrame | None) -> Callable[[np.ndarray], CompetencyTable]:
+    """How to get the thresholds table for the sorted competency names; validates first."""
+    if policy is None:
+        validate_thresholds(thresholds)
+        return lambda names: CompetencyTable.uniform(names, thresholds, min_questions)
+    if min_questions is not None:
+        raise ValueError("min_questions and a policy: give the minimum in the policy instead")
+    return lambda names: competency_table(names, competencies, policy)
 
 
-def _user_codes(user_id: np.ndarray) -> tuple[np.ndarray, int, np.ndarray | None]:
-    """Sorted user codes (a fresh intp array), their number, and the ids (None: code + min).
-
-    Dense ids (span no more than an eighth of the rows) are indexed directly, without hashing.
-    """
-    if not len(user_id):
-        return np.empty(0, dtype=np.intp), 0, np.empty(0, dtype=np.int64)
-    low, high = int(user_id.min()), int(user_id.max())
-    span = high - low + 1
-    if span <= max(len(user_id) // 8, 1 << 16):
-        codes = user_id.astype(np.intp)  # a copy, used in place as the group key
-        codes -= low
-        return codes, span, None
-    codes, uniques = pd.factorize(user_id, sort=True)
-    return codes.astype(np.intp, copy=False), len(uniques), np.asarray(uniques)
-
-
-def _level_codes(score: np.ndarray, questions: np.ndarray, thresholds: Thresholds,
-                 min_questions: float) -> np.ndarray:
-    """Level code per row: insufficient evidence first, then deficit, risk, ok."""
-    codes = np.full(len(score), _OK, dtype=np.int8)
-    codes[score < thresholds.risk_below] = _RISK
-    codes[score < thresholds.deficit_below] = _DEFICIT
-    codes[np.isnan(score) | (questions < min_questions)] = _INSUFFICIENT
-    return codes
+def _one_attempt(key: np.ndarray, users: int, comp: np.ndarray, width: int,
+                 items: pd.DataFrame) -> Sums:
+    """Sums over all of a user's rows, as one attempt. ``key`` (user codes) is overwritten."""
+    key *= width
+    key += comp
+    count, grade, maxgrade = sum_cells(key, users * width, items)
+    del key
+    cell = np.flatnonzero(count)
+    return Sums(cell, count[cell].astype(np.int32), grade[cell], maxgrade[cell])
 
 
 def score_items(items: pd.DataFrame, thresholds: Thresholds = Thresholds(),  # noqa: B008
-                min_questions: float | None = None) -> pd.DataFrame:
+                min_questions: float | None = None, *, policy: ThresholdPolicy | None = None,
+                competencies: pd.DataFrame | None = None, attempt_policy: str | None = None,
+                quiz_grademethod: int = GRADE_HIGHEST) -> pd.DataFrame:
     """Score per-question marks: per user and competency, sum(mark) / sum(max_mark).
 
     Rows with a missing mark (an ungraded question) are not counted. The score is clipped
-    to 0..1 and rounded to 9 decimals; a competency with fewer questions than
-    ``min_questions``, or a max_mark sum of 0 (score NaN), is insufficient.
+    to 0..1 and rounded to 9 decimals; a competency with fewer questions than its minimum,
+    or a max_mark sum of 0 (score NaN), is insufficient. The same rules, and the same
+    results, as summing the marks per (user, attempt, competency) and calling
+    ``deficits.policy.score_with_policy`` (up to the order of floating-point sums).
 
     Args:
         items: One row per answered question, columns ``ITEM_COLUMNS`` (``question`` is not
-            read); ``competency`` best as a categorical, marks best as float32.
-        thresholds: Level thresholds; validated first.
-        min_questions: Overrides ``thresholds.min_questions`` when given.
+            read), plus ``ATTEMPT_COLUMNS`` with an attempt policy; ``competency`` best as
+            a categorical, marks best as float32.
+        thresholds: Level thresholds for every competency when no policy is given.
+        min_questions: Overrides ``thresholds.min_questions`` when given (not with a policy).
+        policy: Thresholds per framework and group (group > framework > default).
+        competencies: competency, framework, group for the policy (first row wins; a
+            competency missing here gets the default thresholds).
+        attempt_policy: None (every row of a user is one attempt), or "first", "last",
+            "best", "average" or "quiz" over whole attempts — attempt_no numbers a user's
+            attempts, and every row of an attempt carries its attempt_id and sumgrades.
+        quiz_grademethod: The quiz's grading method, used for the "quiz" attempt policy.
 
     Returns:
         Columns ``ITEM_LEVEL_COLUMNS`` sorted by user_id and competency: user_id in the
         input's dtype, competency categorical (sorted names), score float64, questions
-        int32, level categorical over ``deficits.scoring.LEVELS``.
+        int32 (float64 under "average": the mean over the attempts with that competency),
+        level categorical over ``deficits.scoring.LEVELS``; then ``attempt_id`` (int64, -1
+        when averaged) with an attempt policy, ``threshold_source`` (``SOURCE_DTYPE``) with
+        a policy.
 
     Raises:
-        ValueError: For invalid thresholds or a row without a competency.
+        ValueError: For invalid thresholds, an unknown attempt policy, a row without a
+            competency, a missing attempt column or inconsistent attempt rows.
     """
-    validate_thresholds(thresholds)
-    minimum = thresholds.min_questions if min_questions is None else min_questions
+    table_for = _tables(thresholds, min_questions, policy, competencies)
+    method = None if attempt_policy is None else grademethod_for(attempt_policy,
+                                                                 quiz_grademethod)
+    if method is not None:
+        check_grademethod(method)
     if items["mark"].hasnans:
         items = items[items["mark"].notna()]
-    comp, names = _competency_codes(items["competency"])
+    comp, names = competency_codes(items["competency"])
     user_ids = items["user_id"].to_numpy()
-    key, users, uniques = _user_codes(user_ids)
+    key, users, uniques = user_codes(user_ids)
     width = len(names)
-    key *= width
-    key += comp
-    del comp
-    cells = users * width
-    count = np.bincount(key, minlength=cells)
-    grade = np.bincount(key, weights=items["mark"].to_numpy(), minlength=cells)
-    maxgrade = np.bincount(key, weights=items["max_mark"].to_numpy(), minlength=cells)
-    del key
-    present = np.flatnonzero(count)
-    grade, maxgrade = grade[present], maxgrade[present]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(maxgrade > 0, grade / np.where(maxgrade > 0, maxgrade, 1.0), np.nan)
-    ratio = np.round(np.clip(ratio, 0.0, 1.0), _DECIMALS)
-    questions = count[present].astype(np.int32)
-    user_code = present // width
+    if method is None:
+        sums = _one_attempt(key, users, comp, width, items)
+    else:
+        sums = attempt_sums(key, users, comp, width, items=items, grademethod=method)
+    del key, comp
+    return _levels_frame(sums, names, table_for(names), user_ids=user_ids, uniques=uniques,
+                         with_source=policy is not None)
+
+
+def _levels_frame(sums: Sums, names: np.ndarray, table: CompetencyTable, *,
+                  user_ids: np.ndarray, uniques: np.ndarray | None,
+                  with_source: bool) -> pd.DataFrame:
+    """The levels frame of ``score_items`` from the sums per user × competency cell."""
+    user_code, comp = np.divmod(sums.cell, max(len(names), 1))
+    comp = comp.astype(np.int16 if len(names) < np.iinfo(np.int16).max else np.intp)
+    score = ratio(sums.grade, sums.maxgrade)
     ids = (user_code + int(user_ids.min())) if uniques is None else uniques[user_code]
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "user_id": ids.astype(user_ids.dtype, copy=False),
-        "competency": pd.Categorical.from_codes(
-            (present % width).astype(np.int16), categories=pd.Index(names, dtype="str")),
-        "score": ratio,
-        "questions": questions,
-        "level": pd.Categorical.from_codes(
-            _level_codes(ratio, questions, thresholds, minimum), dtype=LEVEL_DTYPE),
+        "competency": pd.Categorical.from_codes(comp, categories=pd.Index(names, dtype="str")),
+        "score": score,
+        "questions": sums.questions,
+        "level": pd.Categorical.from_codes(level_codes(score, sums.questions, comp, table),
+                                           dtype=LEVEL_DTYPE),
     })
+    if sums.attempt_id is not None:
+        out["attempt_id"] = sums.attempt_id
+    if with_source:
+        sources = pd.Index(SOURCE_DTYPE.categories).get_indexer(table.source).astype(np.int8)
+        out["threshold_source"] = pd.Categorical.from_codes(sources[comp], dtype=SOURCE_DTYPE)
+    return out
 
 
 def _schools(teachers: pd.DataFrame) -> tuple[pd.Index, np.ndarray, list[str]]:
@@ -151,11 +167,11 @@ def _level_index(column: pd.Series) -> np.ndarray:
 
 def _counts_frame(counts: np.ndarray) -> dict[str, np.ndarray]:
     """Map columns from counts per cell × level code (deficit, risk, ok, insufficient)."""
-    assessed = counts[:, :_INSUFFICIENT].sum(axis=1)
+    assessed = counts[:, :INSUFFICIENT].sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(assessed > 0, counts[:, _DEFICIT] / np.maximum(assessed, 1), np.nan)
-    columns = dict(zip(MAP_COLUMNS[:-1], (assessed, counts[:, _INSUFFICIENT],
-                                          counts[:, _DEFICIT], counts[:, _RISK]), strict=True))
+        share = np.where(assessed > 0, counts[:, DEFICIT] / np.maximum(assessed, 1), np.nan)
+    columns = dict(zip(MAP_COLUMNS[:-1], (assessed, counts[:, INSUFFICIENT],
+                                          counts[:, DEFICIT], counts[:, RISK]), strict=True))
     out = {name: values.astype(np.int64) for name, values in columns.items()}
     out["deficit_share"] = share.astype(np.float64)
     return out
@@ -188,7 +204,7 @@ def aggregate_items(levels: pd.DataFrame,
     del position
     n_schools = no_school + int(bool((school == no_school).any()
                                      or (school_of_user == no_school).any()))
-    comp, names = _competency_codes(levels["competency"])
+    comp, names = competency_codes(levels["competency"])
     seen = np.bincount(comp, minlength=len(names)) > 0
     if not seen.all():
         comp, names = (np.cumsum(seen) - 1)[comp], names[seen]
