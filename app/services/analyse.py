@@ -23,7 +23,7 @@ from app.models import (
     Teacher,
 )
 from app.services import Summary
-from app.services.policy import competency_group_overrides, load_policy
+from app.services.policy import attempt_policy_of, competency_group_overrides, load_policy
 from app.services.sync_structure import GRADE_ITEM, SLOT
 from app.settings import Settings
 from deficits import records as rec
@@ -62,12 +62,12 @@ def compute_deficits(diagnostic: Diagnostic, settings: Settings) -> DeficitSumma
     policy = load_policy(settings)
     marks, unmapped = collect_marks(diagnostic)
     levels = score_with_policy(marks_frame(marks), competency_groups(settings), policy,
-                               settings.attempt_policy, diagnostic.grademethod)
+                               attempt_policy_of(settings), diagnostic.grademethod)
     levels = merge_ratings(levels, stored_ratings())
     store_levels(diagnostic, levels, policy.labels)
     summary = DeficitSummary(
         thresholds=[*policy.describe(),
-                    describe_attempt_policy(settings.attempt_policy, diagnostic.grademethod)],
+                    describe_attempt_policy(attempt_policy_of(settings), diagnostic.grademethod)],
         unmapped=sorted({f"{u.kind} {u.key}" for u in unmapped}))
     summary.teachers = int(levels["user_id"].nunique()) if len(levels) else 0
     summary.levels = {str(k): int(v) for k, v in levels["level"].value_counts().items()}

@@ -1,10 +1,20 @@
-"""The methodologist's scoring policy: thresholds per framework and group, attempt policy."""
+"""The methodologist's scoring policy: thresholds per framework and group, attempt policy.
+
+The newest policy revision saved in the database (``app.services.policy_store``) applies;
+without one, the settings and the thresholds file do.
+"""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
+from app.services.policy_store import (
+    newest_revision,
+    policy_from_document,
+    revision_document,
+)
 from app.settings import Settings, SettingsError
 from deficits.policy import ATTEMPT_POLICIES, ThresholdPolicy
 from deficits.records import Thresholds
@@ -14,6 +24,74 @@ KEYS = ("deficit_below", "risk_below", "min_questions")
 
 
 def load_policy(settings: Settings) -> ThresholdPolicy:
+    """The newest policy revision's thresholds, or else those of the settings and the file.
+
+    :raise SettingsError: the revision or the file breaks a rule, or is unreadable.
+    """
+    revision = newest_revision()
+    if revision is not None:
+        return policy_from_document(revision_document(revision))
+    return file_policy(settings)
+
+
+def competency_group_overrides(settings: Settings) -> dict[str, str]:
+    """Competency idnumber → group, from the newest revision or the thresholds file.
+
+    For frameworks that Moodle holds flat: the region's blocks (normative-legal, subject,
+    methodological, psychological-pedagogical, digital, inclusive) without a hierarchy.
+    """
+    revision = newest_revision()
+    if revision is not None:
+        return dict(revision_document(revision)["competency_groups"])
+    return file_competency_groups(settings)
+
+
+def attempt_policy_of(settings: Settings) -> str:
+    """The attempt policy in force: the newest revision's, or ``PROFROUTE_ATTEMPT_POLICY``."""
+    revision = newest_revision()
+    if revision is not None:
+        return str(revision_document(revision)["attempt_policy"])
+    return settings.attempt_policy
+
+
+def policy_source(settings: Settings) -> str:
+    """Where the policy in force comes from, in Russian (for pages and reports)."""
+    revision = newest_revision()
+    if revision is not None:
+        when = revision.created_at.strftime("%d.%m.%Y")
+        return (f"редакция №{revision.id} от {when}, "
+                f"автор {revision.author or 'не указан'}")
+    defaults = Settings()
+    changed = [f"PROFROUTE_{k.upper()}" for k in (*KEYS, "attempt_policy")
+               if getattr(settings, k) != getattr(defaults, k)]
+    base = ("настройки " + ", ".join(changed)) if changed else "настройки по умолчанию"
+    if settings.thresholds_file:
+        return f"файл {settings.thresholds_file} (пороги по умолчанию: {base})"
+    return base
+
+
+def effective_document(settings: Settings) -> dict[str, Any]:
+    """The policy in force as a revision document (the starting point of an edit).
+
+    :raise SettingsError: the revision or the file breaks a rule, or is unreadable.
+    """
+    revision = newest_revision()
+    if revision is not None:
+        return revision_document(revision)
+    policy = file_policy(settings)
+
+    def entries(found: dict[str, Thresholds]) -> dict[str, dict[str, object]]:
+        return {key: {**({"label": policy.labels[key]} if key in policy.labels else {}),
+                      **{k: getattr(value, k) for k in KEYS}} for key, value in found.items()}
+
+    return {"default": {k: getattr(policy.default, k) for k in KEYS},
+            "frameworks": entries(dict(policy.frameworks)),
+            "groups": entries(dict(policy.groups)),
+            "competency_groups": file_competency_groups(settings),
+            "attempt_policy": settings.attempt_policy}
+
+
+def file_policy(settings: Settings) -> ThresholdPolicy:
     """The default thresholds from the settings, overridden per framework and per group by
     the TOML file ``PROFROUTE_THRESHOLDS_FILE``::
 
@@ -52,12 +130,8 @@ def load_policy(settings: Settings) -> ThresholdPolicy:
     return _policy(default, parts["frameworks"], parts["groups"], labels)
 
 
-def competency_group_overrides(settings: Settings) -> dict[str, str]:
-    """``[competency_groups]`` of the thresholds file: competency idnumber → group.
-
-    For frameworks that Moodle holds flat: the region's blocks (normative-legal, subject,
-    methodological, psychological-pedagogical, digital, inclusive) without a hierarchy.
-    """
+def file_competency_groups(settings: Settings) -> dict[str, str]:
+    """``[competency_groups]`` of the thresholds file: competency idnumber → group."""
     if not settings.thresholds_file:
         return {}
     try:
@@ -87,3 +161,59 @@ def _policy(default: Thresholds, frameworks: dict[str, Thresholds],
                                labels=labels)
     except ValueError as err:
         raise SettingsError(f"thresholds: {err}") from err
+
+
+ATTEMPT_RU = {"quiz": "как в настройках теста Moodle (метод оценивания)",
+              "first": "первая попытка", "last": "последняя попытка",
+              "best": "лучшая попытка", "average": "среднее по попыткам"}
+
+
+def policy_overview(settings: Settings) -> dict[str, Any]:
+    """The policy in force for the policy page and ``/api/policy``: thresholds, overrides,
+    every known competency with the group and thresholds that apply, and the history.
+
+    :raise SettingsError: the revision or the file breaks a rule, or is unreadable.
+    """
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Competency, CompetencyFramework
+    from app.services.policy_store import revisions
+
+    doc = effective_document(settings)
+    policy = policy_from_document(doc)
+    rows = db.session.execute(
+        select(Competency.idnumber, Competency.name, CompetencyFramework.idnumber,
+               Competency.group)
+        .outerjoin(CompetencyFramework, CompetencyFramework.id == Competency.framework_id)
+        .order_by(Competency.idnumber)).all()
+    competencies = []
+    for idnumber, name, framework, group in rows:
+        override = doc["competency_groups"].get(idnumber)
+        thresholds, source = policy.resolve(framework or "", override or group or "")
+        key = (override or group) if source == "group" else framework
+        competencies.append({
+            "idnumber": idnumber, "name": name, "framework": framework or "",
+            "moodle_group": group or "", "group_override": override or "",
+            "thresholds": {k: getattr(thresholds, k) for k in KEYS},
+            "thresholds_from": source, "thresholds_key": key if source != "default" else ""})
+    return {"source": policy_source(settings), "default": doc["default"],
+            "attempt_policy": doc["attempt_policy"],
+            "attempt_policy_ru": ATTEMPT_RU.get(doc["attempt_policy"], doc["attempt_policy"]),
+            "frameworks": _overrides(doc, policy, "frameworks"),
+            "groups": _overrides(doc, policy, "groups"),
+            "competency_groups": doc["competency_groups"], "competencies": competencies,
+            "describe": policy.describe(),
+            "revisions": [{"id": r.id, "created_at": r.created_at.isoformat(),
+                           "created_ru": r.created_at.strftime("%d.%m.%Y %H:%M"),
+                           "author": r.author, "comment": r.comment} for r in revisions()]}
+
+
+def _overrides(doc: dict[str, Any], policy: ThresholdPolicy, section: str
+               ) -> list[dict[str, Any]]:
+    """Each override with the thresholds it resolves to and the keys it names itself."""
+    found = getattr(policy, section)
+    return [{"key": key, "label": values.get("label", ""),
+             "explicit": sorted(k for k in KEYS if k in values),
+             **{k: getattr(found[key], k) for k in KEYS}}
+            for key, values in sorted(doc[section].items())]

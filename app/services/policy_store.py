@@ -1,0 +1,254 @@
+"""Scoring policy revisions: validation (the thresholds file's rules), storage, TOML text."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from collections.abc import Mapping
+from typing import Any
+
+from flask import has_app_context
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from app.extensions import db
+from app.models import PolicyRevision
+from app.settings import SettingsError
+from deficits.policy import ATTEMPT_POLICIES, ThresholdPolicy
+from deficits.records import Thresholds
+
+logger = logging.getLogger(__name__)
+
+KEYS = ("deficit_below", "risk_below", "min_questions")
+SECTIONS = ("frameworks", "groups")
+TOML_SECTIONS = (*SECTIONS, "competency_groups")
+TOP_KEYS = ("default", *TOML_SECTIONS, "attempt_policy")
+FIELD_RU = {"deficit_below": "порог дефицита", "risk_below": "порог риска",
+            "min_questions": "минимум вопросов", "label": "название"}
+_AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class PolicyError(SettingsError):
+    """Raised when a scoring policy is refused; ``field`` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.reason = message
+
+
+def validate_document(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A policy document checked by the rules of the thresholds file, in a plain form.
+
+    Overrides may name only some thresholds: the others come from ``default``.
+
+    :raise PolicyError: unknown key, a value that is not a number, a share outside 0..1,
+        the deficit threshold above the risk one, negative minimum, unknown attempt policy.
+    """
+    unknown = sorted(set(raw) - set(TOP_KEYS))
+    if unknown:
+        raise PolicyError(unknown[0], "неизвестный раздел; допустимы " + ", ".join(TOP_KEYS))
+    default = _table("default", raw.get("default"))
+    missing = [k for k in KEYS if k not in default]
+    if missing:
+        raise PolicyError(f"default.{missing[0]}", "не задан")
+    doc: dict[str, Any] = {"default": _thresholds("default", default, required=True)}
+    base = Thresholds(**doc["default"])
+    for section in SECTIONS:
+        doc[section] = {}
+        for key, values in _table(section, raw.get(section, {})).items():
+            where = f"{section}.{key}"
+            if not str(key).strip():
+                raise PolicyError(section, "пустой ключ; укажите idnumber рамки или имя группы")
+            entry = _thresholds(where, _table(where, values), required=False)
+            _check(where, Thresholds(**{k: entry.get(k, getattr(base, k)) for k in KEYS}))
+            doc[section][str(key)] = entry
+    groups = _table("competency_groups", raw.get("competency_groups", {}))
+    doc["competency_groups"] = {}
+    for competency, group in groups.items():
+        if not isinstance(group, str) or not group.strip():
+            raise PolicyError(f"competency_groups.{competency}",
+                              "укажите имя группы строкой, например \"subject\"")
+        doc["competency_groups"][str(competency)] = group.strip()
+    attempt = raw.get("attempt_policy", "quiz")
+    if attempt not in ATTEMPT_POLICIES:
+        raise PolicyError("attempt_policy", f"{attempt!r} — неизвестное правило попыток; "
+                          "допустимы " + ", ".join(ATTEMPT_POLICIES))
+    doc["attempt_policy"] = attempt
+    return doc
+
+
+def policy_from_document(doc: Mapping[str, Any]) -> ThresholdPolicy:
+    """The thresholds policy of a validated document (overrides filled from the default)."""
+    default = Thresholds(**doc["default"])
+    parts: dict[str, dict[str, Thresholds]] = {}
+    labels: dict[str, str] = {}
+    for section in SECTIONS:
+        parts[section] = {}
+        for key, values in doc.get(section, {}).items():
+            if values.get("label"):
+                labels[key] = str(values["label"])
+            parts[section][key] = Thresholds(**{k: float(values.get(k, getattr(default, k)))
+                                                for k in KEYS})
+    return ThresholdPolicy(default=default, frameworks=parts["frameworks"],
+                           groups=parts["groups"], labels=labels)
+
+
+def newest_revision() -> PolicyRevision | None:
+    """The effective revision, or None without one (or without a usable database)."""
+    if not has_app_context():
+        return None
+    try:
+        return db.session.scalars(select(PolicyRevision)
+                                  .order_by(PolicyRevision.id.desc()).limit(1)).first()
+    except (OperationalError, ProgrammingError) as err:  # schema not migrated yet
+        logger.warning("policy revisions unavailable, using the file: %s", err.orig)
+        db.session.rollback()
+        return None
+
+
+def revision_document(revision: PolicyRevision) -> dict[str, Any]:
+    """The revision's document, validated again (it may predate a rule).
+
+    :raise SettingsError: the stored revision breaks a rule.
+    """
+    try:
+        return validate_document(revision.document)
+    except PolicyError as err:
+        raise SettingsError(f"policy revision {revision.id}: {err}") from err
+
+
+def save_revision(document: Mapping[str, Any], author: str, comment: str) -> PolicyRevision:
+    """Validate and store a new revision; it becomes the effective policy.
+
+    :raise PolicyError: the document breaks a rule; nothing is stored.
+    """
+    doc = validate_document(document)
+    revision = PolicyRevision(document=doc, author=author.strip()[:255],
+                              comment=comment.strip())
+    db.session.add(revision)
+    db.session.commit()
+    logger.info("policy revision %s saved by %s", revision.id, revision.author)
+    return revision
+
+
+def revisions(limit: int = 50) -> list[PolicyRevision]:
+    """The revision history, newest first."""
+    return list(db.session.scalars(select(PolicyRevision)
+                                   .order_by(PolicyRevision.id.desc()).limit(limit)))
+
+
+def overrides_from_toml(text: str) -> dict[str, Any]:
+    """``[frameworks.*]``, ``[groups.*]`` and ``[competency_groups]`` in thresholds-file syntax.
+
+    :raise PolicyError: a syntax error (with its line) or another section.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        found = _AT_LINE.search(str(err))
+        where = f"строка {found.group(1)}, столбец {found.group(2)}" if found else "TOML"
+        raise PolicyError(where, f"ошибка синтаксиса TOML ({_AT_LINE.sub('', str(err))})"
+                          ) from err
+    other = sorted(set(data) - set(TOML_SECTIONS))
+    if other:
+        raise PolicyError(other[0], "здесь допустимы только разделы [frameworks.…], "
+                          "[groups.…] и [competency_groups]")
+    return {section: data.get(section, {}) for section in TOML_SECTIONS}
+
+
+def overrides_to_toml(doc: Mapping[str, Any]) -> str:
+    """The overrides and competency groups of a document in thresholds-file syntax."""
+    lines: list[str] = []
+    for section in SECTIONS:
+        for key, values in sorted(doc.get(section, {}).items()):
+            lines.append(f"[{section}.{_toml_key(key)}]")
+            if values.get("label"):
+                lines.append(f"label = {_toml_string(values['label'])}")
+            lines += [f"{k} = {values[k]!r}" for k in KEYS if k in values]
+            lines.append("")
+    groups = doc.get("competency_groups", {})
+    if groups:
+        lines.append("[competency_groups]")
+        lines += [f"{_toml_key(c)} = {_toml_string(g)}" for c, g in sorted(groups.items())]
+    return "\n".join(lines).strip() + "\n" if lines else ""
+
+
+def line_of(text: str, field: str) -> int | None:
+    """The line of ``section.key[.name]`` in TOML text, to point at a refused value."""
+    parts = field.split(".")
+    if len(parts) < 2 or parts[0] not in TOML_SECTIONS:
+        return None
+    if parts[0] == "competency_groups":
+        headers, name = {"[competency_groups]"}, parts[1]
+    else:
+        headers = {f"[{parts[0]}.{parts[1]}]", f'[{parts[0]}."{parts[1]}"]'}
+        name = parts[2] if len(parts) > 2 else ""
+    inside, header_line = False, None
+    for number, line in enumerate(text.splitlines(), start=1):
+        compact = "".join(line.split())
+        if compact.startswith("["):
+            inside = compact in headers
+            header_line = header_line or (number if inside else None)
+        elif inside and name and compact.split("=")[0].strip('"') == name:
+            return number
+    return header_line
+
+
+def _table(where: str, value: object) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise PolicyError(where, "ожидается таблица (раздел) значений")
+    return dict(value)
+
+
+def _thresholds(where: str, values: Mapping[str, Any], *, required: bool) -> dict[str, Any]:
+    allowed = set(KEYS) | (set() if required else {"label"})
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise PolicyError(f"{where}.{unknown[0]}",
+                          "неизвестный ключ; допустимы " + ", ".join(sorted(allowed)))
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key == "label":
+            out[key] = str(value).strip()
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PolicyError(f"{where}.{key}", f"{FIELD_RU[key]}: {value!r} — не число")
+        out[key] = float(value)
+    if required:
+        _check(where, Thresholds(**{k: out[k] for k in KEYS}))
+    return out
+
+
+def _check(where: str, thresholds: Thresholds) -> None:
+    """0 ≤ deficit_below ≤ risk_below ≤ 1 and min_questions ≥ 0, named in Russian."""
+    for key in ("deficit_below", "risk_below"):
+        value = getattr(thresholds, key)
+        if not 0.0 <= value <= 1.0:
+            raise PolicyError(f"{where}.{key}", f"{FIELD_RU[key]} — доля от 0 до 1 "
+                              f"(0,5 = 50 %), указано {_ru(value)}")
+    if thresholds.deficit_below > thresholds.risk_below:
+        raise PolicyError(f"{where}.deficit_below",
+                          f"порог дефицита ({_ru(thresholds.deficit_below * 100)} %) выше "
+                          f"порога риска ({_ru(thresholds.risk_below * 100)} %)")
+    if not thresholds.min_questions >= 0.0:
+        raise PolicyError(f"{where}.min_questions",
+                          f"минимум вопросов не может быть меньше 0, указано "
+                          f"{_ru(thresholds.min_questions)}")
+
+
+def _ru(value: float) -> str:
+    return f"{round(value, 6):g}".replace(".", ",")
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else _toml_string(key)
+
+
+def _toml_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
