@@ -1,9 +1,10 @@
-"""Item-level fast path: per-question marks → levels → deficit maps, for a region at scale.
+"""Item-level fast path: per-question marks → levels → maps and risk group, for a region.
 
-Same results as ``deficits.scoring.score`` (one attempt, the questions' marks summed per
-competency) followed by ``deficits.aggregate.school_map`` / ``municipality_map``, computed
-with integer codes and ``np.bincount``: no Python loop per row, no string hashing per row
-when competencies are categorical and user ids are dense, one index array per pass.
+The rules of ``deficits.policy.score_with_policy`` (thresholds per framework and group,
+minimum evidence, attempt policy over whole attempts) on per-question rows, then the results
+of ``deficits.aggregate.school_map`` / ``municipality_map`` and ``deficits.risk.risk_group``;
+computed with integer codes and ``np.bincount``: no Python loop per row, no string hashing
+per row when competencies are categorical and user ids are dense.
 """
 
 from __future__ import annotations
@@ -30,14 +31,16 @@ from deficits.fast import (
 from deficits.item_attempts import ATTEMPT_COLUMNS, Sums, attempt_sums, sum_cells
 from deficits.policy import ThresholdPolicy, competency_table, grademethod_for
 from deficits.records import GRADE_HIGHEST, Thresholds
+from deficits.risk import RiskRule
 from deficits.scoring import LEVELS, check_grademethod, validate_thresholds
 
 ITEM_COLUMNS = ("user_id", "question", "competency", "mark", "max_mark")
 ITEM_LEVEL_COLUMNS = ("user_id", "competency", "score", "questions", "level")
+RISK_ITEM_COLUMNS = ("user_id", "in_risk_group", "deficit_groups")
 LEVEL_DTYPE = pd.CategoricalDtype(list(LEVELS))
 SOURCE_DTYPE = pd.CategoricalDtype([SOURCE_DEFAULT, SOURCE_FRAMEWORK, SOURCE_GROUP])
 __all__ = ["ATTEMPT_COLUMNS", "ITEM_COLUMNS", "ITEM_LEVEL_COLUMNS", "LEVEL_DTYPE",
-           "SOURCE_DTYPE", "aggregate_items", "score_items"]
+           "RISK_ITEM_COLUMNS", "SOURCE_DTYPE", "aggregate_items", "risk_items", "score_items"]
 
 
 def _tables(thresholds: Thresholds, min_questions: float | None,
@@ -228,3 +231,43 @@ def aggregate_items(levels: pd.DataFrame,
     municipality = pd.DataFrame({"competency": pd.Series(names, dtype="str"),
                                  **_counts_frame(by_competency)})
     return school_map, municipality
+
+
+def risk_items(levels: pd.DataFrame, competencies: pd.DataFrame,
+               rule: RiskRule = RiskRule()) -> pd.DataFrame:  # noqa: B008 - frozen
+    """The risk group of ``deficits.risk.risk_group`` (same rule, same members), vectorised.
+
+    No reasons are written (``risk_group`` gives them for the teachers shown); a competency
+    missing from ``competencies``, or without a group, counts under the group "".
+
+    Args:
+        levels: From ``score_items`` (user_id, competency, level).
+        competencies: competency, group (first row per competency wins).
+        rule: The risk-group rule.
+
+    Returns:
+        ``RISK_ITEM_COLUMNS``: one row per user of ``levels`` sorted by user_id, with
+        in_risk_group (bool) and deficit_groups (int64: groups with a deficit).
+    """
+    comp, names = competency_codes(levels["competency"])
+    table = competencies[["competency", "group"]].drop_duplicates("competency")
+    lookup = dict(zip(table["competency"].astype("str"),
+                      table["group"].where(table["group"].notna(), "").astype("str"),
+                      strict=True))
+    group_of, groups = pd.factorize(np.asarray([lookup.get(str(n), "") for n in names],
+                                               dtype=object))
+    user_ids = levels["user_id"].to_numpy()
+    key, users, uniques = user_codes(user_ids)
+    present = np.flatnonzero(np.bincount(key, minlength=users))
+    deficit = _level_index(levels["level"]) == DEFICIT
+    cell = key[deficit] * len(groups) + group_of[comp[deficit]]
+    has = np.bincount(cell, minlength=users * len(groups))[:users * len(groups)] > 0
+    has = has.reshape(users, len(groups))[present]
+    count = has.sum(axis=1)
+    always = has[:, np.isin(np.asarray(groups, dtype=object), list(rule.groups_always))]
+    ids = (present + int(user_ids.min())) if uniques is None else uniques[present]
+    return pd.DataFrame({
+        "user_id": ids.astype(user_ids.dtype, copy=False),
+        "in_risk_group": (count >= rule.min_groups_with_deficit) | always.any(axis=1),
+        "deficit_groups": count.astype(np.int64),
+    })
