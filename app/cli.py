@@ -244,26 +244,39 @@ def identify_schools_cmd(app: Flask, apply: bool) -> None:
 
 
 @main.command("indicators")
-@click.option("--municipality", default=None, help="Municipality name; all when omitted.")
-@click.option("--from", "start", default=None, help="Period start, YYYY-MM-DD.")
-@click.option("--to", "end", default=None, help="Period end, YYYY-MM-DD.")
+@click.option("--municipality", default=None,
+              help="Only this municipality; without it the region total and every municipality.")
+@click.option("--from", "start", default=None, help="Period start, YYYY-MM-DD (Moscow days).")
+@click.option("--to", "end", default=None, help="Period end, YYYY-MM-DD, inclusive.")
+@click.option("--compare-from", default=None, help="Start of a period to compare with.")
+@click.option("--compare-to", default=None, help="End of the period to compare with.")
 @click.option("--xlsx", "xlsx_path", default=None, type=click.Path(dir_okay=False),
               help="Also write the indicators to this XLSX file.")
 @stage
-def indicators_cmd(app: Flask, municipality: str | None, start: str | None, end: str | None,
+def indicators_cmd(app: Flask, *, municipality: str | None, start: str | None,
+                   end: str | None, compare_from: str | None, compare_to: str | None,
                    xlsx_path: str | None) -> None:
-    """The programme's indicators with numerator and denominator (default: this school year)."""
+    """The programme's indicators with numerator and denominator (default: this school year).
+
+    Prints JSON: ``indicators`` of the region (or of ``--municipality``), ``municipalities``
+    one block each, ``compare`` the same for the comparison period, ``definitions`` of every
+    numerator and denominator.
+    """
     from pathlib import Path
 
-    from app.services.indicators import indicators, indicators_workbook, period_from
+    from app.services.indicators import (
+        compare_period,
+        indicator_report,
+        period_from,
+        report_workbook,
+    )
 
-    period = period_from(start, end)
     settings = settings_of(app)
-    found = indicators(settings, period, municipality)
-    _echo_json({"period": str(period), "municipality": municipality,
-                "indicators": [i.__dict__ for i in found]})
+    report = indicator_report(settings, period_from(start, end), municipality,
+                              compare_period(compare_from, compare_to))
+    _echo_json(report.as_dict())
     if xlsx_path:
-        Path(xlsx_path).write_bytes(indicators_workbook(settings, period, municipality))
+        Path(xlsx_path).write_bytes(report_workbook(settings, report))
 
 
 @main.command("serve")

@@ -1,62 +1,82 @@
-"""The programme's measured indicators for one municipality and period (ARCHITECTURE §1).
+"""The programme's measured indicators per municipality and period (ARCHITECTURE §1).
 
-Every indicator carries its numerator and denominator so a methodologist can check it.
-The caller passes frames already restricted to one municipality (its schools, its teachers);
-rows of other schools or users are ignored where a frame refers to them.
+Every indicator carries its numerator, its denominator and the definition of both, so a
+methodologist can check it. A period is two dates, both inclusive, counted in Moscow days:
+an event at unix time ``t`` is in it when ``start 00:00 MSK <= t < (end + 1 day) 00:00 MSK``.
 
-Frames (column names, extra columns are ignored):
+Frames of ``Sources`` (column names; extra columns are ignored; times are unix seconds):
 
-- ``schools``: ``code`` (str), ``low_results``, ``adverse_context``, ``resource_centre`` and,
-  optionally, ``stably_high`` (bools; a missing flag column counts as all False).
-- ``teachers``: ``user_id`` (int), ``school_code`` (str or None).
-- ``levels_entry`` / ``levels_final``: levels frames of the entry and final tests, as
-  ``deficits.scoring.score`` or ``deficits.items.score_items`` give them
-  (``user_id``, ``competency``, ``score``, ``level``).
-- ``risk_group``: ``user_id`` of the risk-group teachers (the caller's definition).
-- ``completions``: ``user_id``, ``completed`` (bool), ``time_completed`` (unix seconds, UTC,
-  or missing) of the PD courses' Moodle completions.
+- ``schools``: ``code``, ``low_results``, ``adverse_context``, ``resource_centre``,
+  optionally ``stably_high`` (bools; a missing flag column is all False) and ``municipality``
+  (name or None; needed only by ``by_municipality``).
+- ``teachers``: ``user_id``, ``school_code`` (teachers of other schools are ignored).
+- ``attempts``: ``user_id``, ``time_finish`` of every finished diagnostic attempt.
+- ``levels``: ``user_id``, ``diagnostic_id``, ``kind`` ("entry" or "final"), ``competency``,
+  ``score``, ``level`` and ``time_finish``: when the attempt the levels rest on finished (for
+  an average over attempts, the latest of them); one time per user and diagnostic.
+- ``completions``: ``user_id``, ``completed`` (bool), ``time_completed`` of the Moodle courses
+  of the PD offers.
 - ``partnerships``: ``resource_centre_code``, ``school_code``, ``starts_on``, ``ends_on``
   (dates; a missing date is an open end).
-- ``routes``: route items, ``user_id`` and ``status`` (see ``ROUTE_INACTIVE``).
+- ``routes``: route items, ``user_id``, ``status``, ``created`` (the route's creation) and
+  ``updated`` (the item's last change).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from deficits.indicator_texts import TEXTS
+from deficits.risk import RiskRule, risk_group
 from deficits.scoring import LEVEL_INSUFFICIENT
 
+MOSCOW = ZoneInfo("Europe/Moscow")
 ROUTE_INACTIVE = frozenset({"rejected", "cancelled"})
+ROUTE_DONE = "completed"
 COUNT_INDICATORS = frozenset({"partnerships"})  # value is a ratio of counts, not a share
-SCHOOL_FLAGS = (
-    ("schools_low_results", "low_results",
-     "Доля школ, выявленных как ШНОР", "Share of schools identified as low-results"),
-    ("schools_adverse_context", "adverse_context",
-     "Доля школ, выявленных как ШФНСУ", "Share of schools identified as adverse-context"),
-    ("schools_stably_high", "stably_high",
-     "Доля школ со стабильно высокими результатами",
-     "Share of schools identified as stably high"),
-)
+REGION, NO_MUNICIPALITY = "Все муниципалитеты", "Без муниципалитета"
 
 
 @dataclass(frozen=True)
 class Period:
-    """A reporting period, both ends inclusive (dates in UTC)."""
+    """A reporting period: dates, both inclusive, in Moscow days.
+
+    :raise ValueError: the start is after the end.
+    """
 
     start: dt.date
     end: dt.date
 
+    def __post_init__(self) -> None:
+        """Refuse a period that ends before it starts."""
+        if self.start > self.end:
+            raise ValueError(f"the period starts ({self.start}) after it ends ({self.end})")
+
     def __str__(self) -> str:
         return f"{self.start.isoformat()} – {self.end.isoformat()}"
 
+    @classmethod
+    def school_year(cls, today: dt.date) -> Period:
+        """The school year holding ``today``: 1 September – 31 August."""
+        start = dt.date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+        return cls(start, dt.date(start.year + 1, 8, 31))
+
     def bounds(self) -> tuple[int, int]:
-        """Unix seconds of the period's start and of the day after its end (exclusive)."""
-        start = dt.datetime.combine(self.start, dt.time(), tzinfo=dt.UTC)
-        end = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        """Unix seconds of the start's Moscow midnight and of the day after the end's."""
+        start = dt.datetime.combine(self.start, dt.time(), tzinfo=MOSCOW)
+        end = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), tzinfo=MOSCOW)
         return int(start.timestamp()), int(end.timestamp())
+
+    def holds(self, seconds: pd.Series) -> pd.Series:
+        """Which unix times fall in the period (a missing time never does)."""
+        start, end = self.bounds()
+        when = pd.to_numeric(seconds, errors="coerce")
+        return (when >= start) & (when < end)
 
 
 @dataclass(frozen=True)
@@ -69,11 +89,46 @@ class Indicator:
     numerator: int
     denominator: int
     value: float | None
+    definition_ru: str = ""
+    definition_en: str = ""
 
 
-def _indicator(code: str, ru: str, en: str, numerator: int, denominator: int) -> Indicator:
+@dataclass(frozen=True)
+class AreaIndicators:
+    """The indicators of one area (the region or a municipality) for one period."""
+
+    area: str
+    period: Period
+    indicators: tuple[Indicator, ...]
+
+
+def _empty_groups() -> pd.DataFrame:
+    return pd.DataFrame({"competency": pd.Series(dtype="str"), "group": pd.Series(dtype="str")})
+
+
+@dataclass(frozen=True, eq=False)
+class Sources:
+    """What the indicators count: the frames of the module docstring and the risk rule."""
+
+    schools: pd.DataFrame
+    teachers: pd.DataFrame
+    attempts: pd.DataFrame
+    levels: pd.DataFrame
+    completions: pd.DataFrame
+    partnerships: pd.DataFrame
+    routes: pd.DataFrame
+    groups: pd.DataFrame = field(default_factory=_empty_groups)  # competency, group
+    rule: RiskRule = field(default_factory=RiskRule)
+
+    def only(self, schools: pd.Series) -> Sources:
+        """The same sources for the schools where ``schools`` (a mask) is True."""
+        return replace(self, schools=self.schools[schools])
+
+
+def _indicator(code: str, numerator: int, denominator: int) -> Indicator:
     value = numerator / denominator if denominator else None
-    return Indicator(code, ru, en, int(numerator), int(denominator), value)
+    return Indicator(code, TEXTS[code][0], TEXTS[code][1], int(numerator), int(denominator),
+                     value, TEXTS[code][2], TEXTS[code][3])
 
 
 def _flag(schools: pd.DataFrame, column: str) -> pd.Series:
@@ -82,49 +137,65 @@ def _flag(schools: pd.DataFrame, column: str) -> pd.Series:
     return schools[column].fillna(False).astype(bool)
 
 
-def _teachers_of(teachers: pd.DataFrame, codes: pd.Series) -> pd.Series:
-    """Distinct user ids of the teachers whose school code is in ``codes``."""
-    users = teachers.drop_duplicates("user_id")
-    return users.loc[users["school_code"].isin(codes), "user_id"]
-
-
-def _school_indicators(schools: pd.DataFrame, teachers: pd.DataFrame,
-                       levels_entry: pd.DataFrame) -> list[Indicator]:
-    total = len(schools)
-    assessed_users = levels_entry.loc[levels_entry["level"] != LEVEL_INSUFFICIENT, "user_id"]
-    users = teachers.drop_duplicates("user_id")
-    analysed_codes = users.loc[users["user_id"].isin(assessed_users), "school_code"]
-    out = [_indicator("schools_analysed", "Доля проанализированных школ",
-                      "Share of schools analysed",
-                      int(schools["code"].isin(analysed_codes).sum()), total)]
-    for code, column, ru, en in SCHOOL_FLAGS:
-        out.append(_indicator(code, ru, en, int(_flag(schools, column).sum()), total))
+def _school_indicators(src: Sources, teachers: pd.DataFrame, period: Period) -> list[Indicator]:
+    total = len(src.schools)
+    attempted = src.attempts.loc[period.holds(src.attempts["time_finish"]), "user_id"]
+    analysed = teachers.loc[teachers["user_id"].isin(attempted), "school_code"]
+    out = [_indicator("schools_analysed", int(src.schools["code"].isin(analysed).sum()), total)]
+    for code, column in (("schools_low_results", "low_results"),
+                         ("schools_adverse_context", "adverse_context"),
+                         ("schools_stably_high", "stably_high")):
+        out.append(_indicator(code, int(_flag(src.schools, column).sum()), total))
     return out
 
 
-def _risk_group_pd(teachers: pd.DataFrame, risk_group: pd.DataFrame,
-                   completions: pd.DataFrame, period: Period) -> Indicator:
-    start, end = period.bounds()
-    risk = pd.Index(risk_group["user_id"].unique()).intersection(teachers["user_id"].unique())
-    when = pd.to_numeric(completions["time_completed"], errors="coerce")
-    in_period = when.isna() | ((when >= start) & (when < end))
-    done = completions.loc[completions["completed"].fillna(False).astype(bool) & in_period,
-                           "user_id"]
-    return _indicator("risk_group_pd", "Доля педагогов группы риска, прошедших КПК",
-                      "Share of risk-group teachers who completed PD",
-                      int(risk.isin(done).sum()), len(risk))
+def latest_results(levels: pd.DataFrame, kind: str, period: Period,
+                   before: pd.Series | None = None) -> pd.DataFrame:
+    """Per user, the level rows of their latest ``kind`` diagnostic finished in the period.
+
+    Args:
+        levels: The ``levels`` frame.
+        kind: "entry" or "final".
+        period: Only diagnostics whose attempt finished in the period count.
+        before: user_id → unix time; when given, only diagnostics finished strictly before
+            the user's time count, and users missing from it get nothing.
+
+    Returns:
+        The chosen rows with an extra column ``taken`` (their finish time).
+    """
+    mine = levels[levels["kind"] == kind]
+    when = mine.groupby(["user_id", "diagnostic_id"], as_index=False)["time_finish"].max()
+    when = when[period.holds(when["time_finish"])]
+    if before is not None:
+        when = when[when["time_finish"] < when["user_id"].map(before)]
+    latest = when.sort_values(["time_finish", "diagnostic_id"]).drop_duplicates(
+        "user_id", keep="last").rename(columns={"time_finish": "taken"})
+    return mine.merge(latest, on=["user_id", "diagnostic_id"])
 
 
-def _score_rose(teachers: pd.DataFrame, entry: pd.DataFrame, final: pd.DataFrame) -> Indicator:
+def _risk_group_pd(src: Sources, users: pd.Series, period: Period) -> Indicator:
+    entry = latest_results(src.levels, "entry", period)
+    entry = entry[entry["user_id"].isin(users)]
+    found = risk_group(entry, src.groups, src.rule)
+    risky = found.loc[found["in_risk_group"], "user_id"]
+    done = src.completions["completed"].fillna(False).astype(bool)
+    done &= period.holds(src.completions["time_completed"])
+    finished = src.completions.loc[done, "user_id"]
+    return _indicator("risk_group_pd", int(risky.isin(finished).sum()), len(risky))
+
+
+def _score_rose(levels: pd.DataFrame, users: pd.Series, period: Period) -> Indicator:
+    final = latest_results(levels, "final", period)
+    final = final[final["user_id"].isin(users)]
+    entry = latest_results(levels, "entry", period,
+                           before=final.groupby("user_id")["taken"].first())
     cols = ["user_id", "competency", "score", "level"]
     both = entry[cols].merge(final[cols], on=["user_id", "competency"], suffixes=("_e", "_f"))
     comparable = (both["level_e"] != LEVEL_INSUFFICIENT) & (both["level_f"] != LEVEL_INSUFFICIENT)
     comparable &= both["score_e"].notna() & both["score_f"].notna()
-    both = both[comparable & both["user_id"].isin(teachers["user_id"])]
-    means = both.groupby("user_id")[["score_e", "score_f"]].mean()
+    means = both[comparable].groupby("user_id")[["score_e", "score_f"]].mean()
     rose = int((means["score_f"] > means["score_e"] + 1e-9).sum())
-    return _indicator("score_rose", "Доля педагогов, повысивших результат итоговой диагностики",
-                      "Share of teachers whose score rose on the final test", rose, len(means))
+    return _indicator("score_rose", rose, len(means))
 
 
 def _network(schools: pd.DataFrame, partnerships: pd.DataFrame,
@@ -132,69 +203,73 @@ def _network(schools: pd.DataFrame, partnerships: pd.DataFrame,
     starts = pd.to_datetime(partnerships["starts_on"])
     ends = pd.to_datetime(partnerships["ends_on"])
     first, last = pd.Timestamp(period.start), pd.Timestamp(period.end)
-    active = (starts.isna() | (starts <= last)) & (ends.isna() | (ends >= first))
-    active &= partnerships["school_code"].isin(schools["code"])
-    rows = partnerships[active].drop_duplicates(["resource_centre_code", "school_code"])
-    involved = pd.concat([rows["school_code"], rows["resource_centre_code"]])
+    active = partnerships[(starts.isna() | (starts <= last)) & (ends.isna() | (ends >= first))]
+    involved = pd.concat([active["school_code"], active["resource_centre_code"]])
+    ours = active[active["school_code"].isin(schools["code"])].drop_duplicates(
+        ["resource_centre_code", "school_code"])
     return [
-        _indicator("schools_in_network", "Доля школ, вовлечённых в сетевое взаимодействие",
-                   "Share of schools in the network",
-                   int(schools["code"].isin(involved).sum()), len(schools)),
-        _indicator("partnerships", "Количество договоров о сетевом взаимодействии "
-                   "(на один ресурсный центр)",
-                   "Number of partnership agreements (per resource centre)",
-                   len(rows), int(_flag(schools, "resource_centre").sum())),
+        _indicator("schools_in_network", int(schools["code"].isin(involved).sum()),
+                   len(schools)),
+        _indicator("partnerships", len(ours), int(_flag(schools, "resource_centre").sum())),
     ]
 
 
-def _low_results_routed(schools: pd.DataFrame, teachers: pd.DataFrame,
-                        routes: pd.DataFrame) -> Indicator:
-    low_codes = schools.loc[_flag(schools, "low_results"), "code"]
-    users = _teachers_of(teachers, low_codes)
-    live = routes.loc[~routes["status"].isin(ROUTE_INACTIVE), "user_id"]
+def _low_results_routed(src: Sources, teachers: pd.DataFrame, period: Period) -> Indicator:
+    low_codes = src.schools.loc[_flag(src.schools, "low_results"), "code"]
+    users = teachers.loc[teachers["school_code"].isin(low_codes), "user_id"]
+    start, end = period.bounds()
+    routes = src.routes
+    created = pd.to_numeric(routes["created"], errors="coerce")
+    updated = pd.to_numeric(routes["updated"], errors="coerce")
+    live = ~routes["status"].isin(ROUTE_INACTIVE) & (created < end)
+    live &= ~((routes["status"] == ROUTE_DONE) & (updated < start))
     return _indicator("low_results_teachers_routed",
-                      "Доля педагогов ШНОР с индивидуальным образовательным маршрутом",
-                      "Share of low-results schools' teachers with a route",
-                      int(users.isin(live).sum()), len(users))
+                      int(users.isin(routes.loc[live, "user_id"]).sum()), len(users))
 
 
-def compute_indicators(  # noqa: PLR0917 - one frame per source, in the documented order
-    schools: pd.DataFrame, teachers: pd.DataFrame, levels_entry: pd.DataFrame,
-    levels_final: pd.DataFrame, risk_group: pd.DataFrame, completions: pd.DataFrame,
-    partnerships: pd.DataFrame, routes: pd.DataFrame, period: Period,
-) -> list[Indicator]:
-    """Compute the programme's indicators for one municipality and period.
+def compute_indicators(src: Sources, period: Period) -> list[Indicator]:
+    """The programme's indicators of the schools in ``src`` for one period.
 
-    - ``schools_analysed``: schools with at least one teacher assessed (a level other than
-      insufficient) on the entry test / all schools.
-    - ``schools_low_results``, ``schools_adverse_context``, ``schools_stably_high``: schools
-      with the flag / all schools.
-    - ``risk_group_pd``: risk-group teachers (who are in ``teachers``) with at least one
-      completed PD course in the period (a completion without a time counts) / risk-group
-      teachers.
-    - ``score_rose``: teachers whose mean score over the competencies assessed (not
-      insufficient) on both tests is higher on the final / teachers with such competencies.
-    - ``schools_in_network``: schools in at least one partnership active in the period, as the
-      supported school or the resource centre / all schools.
-    - ``partnerships``: distinct partnerships active in the period whose supported school is
-      one of ``schools`` / resource centres among ``schools``; ``value`` is then partnerships
-      per resource centre, not a share (see ``COUNT_INDICATORS``).
-    - ``low_results_teachers_routed``: teachers of low-results schools with at least one route
-      item not rejected or cancelled / teachers of low-results schools.
-
-    Args:
-        schools, teachers, levels_entry, levels_final, risk_group, completions,
-        partnerships, routes: Frames as the module docstring describes.
-        period: The reporting period (completions and partnerships are filtered by it; the
-            other frames are taken as given).
+    Each one's numerator and denominator are defined in ``TEXTS`` (shown with it): schools
+    analysed and identified (low-results, adverse-context, stably high), risk-group teachers
+    who completed PD, teachers whose score rose on the final test, schools in the network,
+    partnerships per resource centre, low-results schools' teachers with a route. Teachers
+    count only through a school of ``src.schools``.
 
     Returns:
-        The indicators in the order above.
+        The indicators in the order of ``TEXTS``.
     """
+    teachers = src.teachers[src.teachers["school_code"].isin(src.schools["code"])]
+    teachers = teachers.drop_duplicates("user_id")
     return [
-        *_school_indicators(schools, teachers, levels_entry),
-        _risk_group_pd(teachers, risk_group, completions, period),
-        _score_rose(teachers, levels_entry, levels_final),
-        *_network(schools, partnerships, period),
-        _low_results_routed(schools, teachers, routes),
+        *_school_indicators(src, teachers, period),
+        _risk_group_pd(src, teachers["user_id"], period),
+        _score_rose(src.levels, teachers["user_id"], period),
+        *_network(src.schools, src.partnerships, period),
+        _low_results_routed(src, teachers, period),
     ]
+
+
+def by_municipality(src: Sources, period: Period, *,
+                    region: str | None = REGION) -> list[AreaIndicators]:
+    """The indicators of the whole of ``src`` (unless ``region`` is None), then per municipality.
+
+    Municipalities come in name order; schools without one form the block
+    ``NO_MUNICIPALITY`` (last). Without a ``municipality`` column only the total is given.
+    """
+    out = [] if region is None else [
+        AreaIndicators(region, period, tuple(compute_indicators(src, period)))]
+    if "municipality" not in src.schools:
+        return out
+    names = src.schools["municipality"].fillna("").astype(str)
+    for name in sorted(set(names), key=lambda n: (n == "", n)):
+        out.append(AreaIndicators(name or NO_MUNICIPALITY, period,
+                                  tuple(compute_indicators(src.only(names == name), period))))
+    return out
+
+
+def comparable(current: Sequence[AreaIndicators], previous: Sequence[AreaIndicators]
+               ) -> list[tuple[AreaIndicators, AreaIndicators | None]]:
+    """Pair each area of ``current`` with the same area of ``previous`` (None if absent)."""
+    earlier = {block.area: block for block in previous}
+    return [(block, earlier.get(block.area)) for block in current]

@@ -8,32 +8,71 @@ import zipfile
 from collections.abc import Sequence
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from deficits.indicators import COUNT_INDICATORS, Indicator
+from deficits.indicator_texts import PERIOD_NOTE, TEXTS
+from deficits.indicators import COUNT_INDICATORS, AreaIndicators
 
 SHEET_TITLE = "Показатели"
-HEADERS = ("Код", "Показатель", "Числитель", "Знаменатель", "Значение")
+TERMS_TITLE = "Определения"
+HEADERS = ("Муниципалитет", "Период", "Код", "Показатель", "Числитель", "Знаменатель",
+           "Значение")
+TERMS_HEADERS = ("Код", "Показатель", "Числитель и знаменатель", "Indicator", "Definition")
 FIXED_TIME = dt.datetime(2000, 1, 1)  # workbook created/modified: output depends on input only
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _PERCENT = "0.0%"
 _RATIO = "0.00"
 
 
-def _header(sheet: Worksheet, municipality: str, period: str,
-            thresholds_text: list[str]) -> int:
-    """Write the report's title lines; return the row of the table's header."""
+def _header(sheet: Worksheet, scope: str, periods: list[str],
+            thresholds_text: list[str]) -> None:
+    """Write the report's title lines and a blank line."""
     sheet.append(["Показатели программы"])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(["Муниципалитет", municipality])
-    sheet.append(["Период", period])
+    sheet.append(["Муниципалитет", scope])
+    for label, period in zip(("Период", "Период сравнения"), periods, strict=False):
+        sheet.append([label, period])
+    sheet.append(["", PERIOD_NOTE[0]])
     sheet.append(["Пороги", *thresholds_text[:1]])
     for text in thresholds_text[1:]:
         sheet.append(["", text])
     sheet.append([])
-    return sheet.max_row + 1
+
+
+def _table(sheet: Worksheet, blocks: Sequence[AreaIndicators]) -> None:
+    """One row per area, period and indicator, with a filter on every column."""
+    sheet.append(list(HEADERS))
+    top = sheet.max_row
+    for cell in sheet[top]:
+        cell.font = Font(bold=True)
+    for block in blocks:
+        for item in block.indicators:
+            sheet.append([block.area, str(block.period), item.code, item.title_ru,
+                          item.numerator, item.denominator, item.value])
+            sheet.cell(sheet.max_row, 7).number_format = (
+                _RATIO if item.code in COUNT_INDICATORS else _PERCENT)
+    sheet.auto_filter.ref = f"A{top}:G{sheet.max_row}"
+    sheet.freeze_panes = f"A{top + 1}"
+    for column, width in zip("ABCDEFG", (34, 26, 28, 70, 12, 12, 12), strict=True):
+        sheet.column_dimensions[column].width = width
+
+
+def _terms(sheet: Worksheet) -> None:
+    """What each numerator and denominator counts, in Russian and English."""
+    sheet.append(list(TERMS_HEADERS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for code, (title_ru, title_en, definition_ru, definition_en) in TEXTS.items():
+        sheet.append([code, title_ru, definition_ru, title_en, definition_en])
+    sheet.append([])
+    sheet.append(["", "", PERIOD_NOTE[0], "", PERIOD_NOTE[1]])
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for column, width in zip("ABCDE", (28, 40, 80, 40, 80), strict=True):
+        sheet.column_dimensions[column].width = width
 
 
 def _deterministic(data: bytes) -> bytes:
@@ -49,20 +88,22 @@ def _deterministic(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def indicators_xlsx(indicators: Sequence[Indicator], *, municipality: str, period: str,
+def indicators_xlsx(blocks: Sequence[AreaIndicators], *, scope: str,
                     thresholds_text: list[str]) -> bytes:
-    """Render the indicators as an XLSX workbook with one sheet, «Показатели».
+    """Render the indicators as an XLSX workbook: «Показатели» and «Определения».
 
-    The sheet starts with the municipality, the period and the thresholds used (one line
-    each), then a table: code, Russian title, numerator, denominator, value. A share is
-    written as a number formatted as a percentage; a ratio of counts (``COUNT_INDICATORS``)
-    as a plain number; a value of None (denominator 0) as an empty cell. The same input
-    always gives the same bytes.
+    «Показатели» starts with the scope (a municipality or all of them), the period (and the
+    period compared, if any), the note on dates and the thresholds used (one line each), then
+    one long table with a filter on each column: municipality, period, code, Russian title,
+    numerator, denominator, value; one row per area, period and indicator, so a methodologist
+    filters by municipality or indicator. Numerators and denominators are numbers; a share is
+    a number formatted as a percentage, a ratio of counts (``COUNT_INDICATORS``) a plain
+    number, a value of None (denominator 0) an empty cell. «Определения» says what each
+    numerator and denominator counts. The same input always gives the same bytes.
 
     Args:
-        indicators: From ``deficits.indicators.compute_indicators``.
-        municipality: The municipality's name.
-        period: The period as it should read, e.g. ``str(Period(...))``.
+        blocks: From ``deficits.indicators.by_municipality``, for one or two periods.
+        scope: What the report covers, e.g. a municipality's name.
         thresholds_text: Human-readable lines describing the thresholds used.
 
     Returns:
@@ -74,16 +115,10 @@ def indicators_xlsx(indicators: Sequence[Indicator], *, municipality: str, perio
     book.properties.creator = "ProfRoute"
     sheet = book.active
     sheet.title = SHEET_TITLE
-    top = _header(sheet, municipality, period, thresholds_text)
-    sheet.append(list(HEADERS))
-    for cell in sheet[top]:
-        cell.font = Font(bold=True)
-    for item in indicators:
-        sheet.append([item.code, item.title_ru, item.numerator, item.denominator, item.value])
-        sheet.cell(sheet.max_row, 5).number_format = (
-            _RATIO if item.code in COUNT_INDICATORS else _PERCENT)
-    for column, width in zip("ABCDE", (30, 70, 12, 12, 12), strict=True):
-        sheet.column_dimensions[column].width = width
+    periods = list(dict.fromkeys(str(block.period) for block in blocks))
+    _header(sheet, scope, periods, thresholds_text)
+    _table(sheet, blocks)
+    _terms(book.create_sheet(TERMS_TITLE))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(book, archive).write_data()

@@ -33,33 +33,60 @@ def index() -> str:
 
 @bp.get("/indicators")
 def indicators_page() -> str:
-    """The programme's indicators for the school year (or ?from=&to=), with their terms.
+    """The indicators of the region and each municipality for the school year (or ?from=&to=).
 
-    :raise 400: a date is not YYYY-MM-DD, or the municipality is unknown.
+    ``municipality`` narrows to one municipality; ``compare_from``/``compare_to`` add a period
+    beside. Each indicator's numerator and denominator are defined on the page.
+
+    :raise 400: a date is not YYYY-MM-DD, a period ends before it starts, only one comparison
+        date is given, or the municipality is unknown.
     """
     from app import settings_of
-    from app.services.indicators import indicators, period_from
+    from app.services.indicators import (
+        compare_period,
+        indicator_report,
+        municipality_names,
+        period_from,
+        previous_year,
+    )
 
+    args = request.args
     try:
-        period = period_from(request.args.get("from"), request.args.get("to"))
-        municipality = request.args.get("municipality") or None
-        found = indicators(settings_of(current_app), period, municipality)
+        period = period_from(args.get("from"), args.get("to"))
+        compare = compare_period(args.get("compare_from"), args.get("compare_to"))
+        report = indicator_report(settings_of(current_app), period,
+                                  args.get("municipality") or None, compare)
     except SettingsError as err:
         abort(400, description=str(err))
-    return render_template("indicators.html", indicators=found, period=period,
-                           municipality=municipality, query=request.query_string.decode())
+    return render_template("indicators.html", report=report, previous=previous_year(period),
+                           municipality=args.get("municipality") or "",
+                           municipalities=municipality_names(),
+                           query=request.query_string.decode())
 
 
 @bp.get("/indicators.xlsx")
 def indicators_xlsx_file() -> Response:
-    """The same indicators as an XLSX file."""
-    from app import settings_of
-    from app.services.indicators import indicators_workbook, period_from
+    """The same indicators as an XLSX file: one long table to filter by municipality.
 
-    period = period_from(request.args.get("from"), request.args.get("to"))
-    data = indicators_workbook(settings_of(current_app), period,
-                               request.args.get("municipality") or None)
-    return Response(data, mimetype=XLSX, headers={
+    :raise 400: as the indicators page.
+    """
+    from app import settings_of
+    from app.services.indicators import (
+        compare_period,
+        indicator_report,
+        period_from,
+        report_workbook,
+    )
+
+    args = request.args
+    try:
+        period = period_from(args.get("from"), args.get("to"))
+        compare = compare_period(args.get("compare_from"), args.get("compare_to"))
+        settings = settings_of(current_app)
+        report = indicator_report(settings, period, args.get("municipality") or None, compare)
+    except SettingsError as err:
+        abort(400, description=str(err))
+    return Response(report_workbook(settings, report), mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=indicators-{period.start}.xlsx"})
 
 

@@ -1,24 +1,30 @@
-"""Programme indicators per municipality and period, and their XLSX report."""
+"""Programme indicators for one period, worked out by hand on a small network."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pandas as pd
 import pytest
-from openpyxl import load_workbook
 
-from deficits.indicators import Indicator, Period, compute_indicators
-from deficits.xlsx import SHEET_TITLE, indicators_xlsx
+from deficits.indicators import Period, Sources, compute_indicators
+from deficits.risk import RiskRule
 
 NAN = float("nan")
 PERIOD = Period(dt.date(2026, 1, 1), dt.date(2026, 6, 30))
+MSK = dt.timezone(dt.timedelta(hours=3))
 
 
-def unix(day: dt.date) -> int:
-    return int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp())
+def msk(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
+        second: int = 0) -> int:
+    """Unix seconds of a Moscow wall-clock time."""
+    return int(dt.datetime(year, month, day, hour, minute, second, tzinfo=MSK).timestamp())
 
+
+FEB, MAY = msk(2026, 2, 1, 12), msk(2026, 5, 1, 12)
+BEFORE = msk(2025, 12, 31, 23, 59, 59)   # the last second before the period
+AFTER = msk(2026, 7, 1)                   # the first second after it
+LAST = msk(2026, 6, 30, 23, 59, 59)       # the period's last second
 
 # Four schools: A low-results, B adverse-context, C resource centre and stably high,
 # D low-results and adverse-context.
@@ -32,24 +38,26 @@ SCHOOLS = pd.DataFrame({
 # Teachers: 1, 2 at A; 3 at B; 4 at D; 5 without a school; 6 at C. User 99 is not ours.
 TEACHERS = pd.DataFrame({"user_id": [1, 2, 3, 4, 5, 6],
                          "school_code": ["A", "A", "B", "D", None, "C"]})
-
-
-def levels(rows: list[tuple[int, str, float, str]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["user_id", "competency", "score", "level"])
-
-
-ENTRY = levels([(1, "PK-01", 0.4, "deficit"), (1, "PK-02", 0.8, "ok"),
-                (3, "PK-01", NAN, "insufficient"), (4, "PK-01", 0.6, "risk"),
-                (6, "PK-01", 0.9, "ok"), (99, "PK-01", 0.3, "deficit")])
-FINAL = levels([(1, "PK-01", 0.6, "risk"), (1, "PK-02", 0.7, "ok"),
-                (3, "PK-01", 0.9, "ok"), (4, "PK-01", 0.5, "risk"),
-                (6, "PK-02", 1.0, "ok"), (99, "PK-01", 0.9, "ok")])
-RISK_GROUP = pd.DataFrame({"user_id": [1, 3, 4, 99]})
+GROUPS = pd.DataFrame({"competency": ["PK-01", "PK-02"], "group": ["subject", "general"]})
+# Entry is diagnostic 10, final 20. (user, diagnostic, kind, competency, score, level, finished)
+LEVELS = pd.DataFrame([
+    (1, 10, "entry", "PK-01", 0.4, "deficit", FEB), (1, 10, "entry", "PK-02", 0.8, "ok", FEB),
+    (2, 10, "entry", "PK-01", 0.3, "deficit", AFTER),
+    (3, 10, "entry", "PK-01", 0.2, "deficit", BEFORE),
+    (4, 10, "entry", "PK-01", 0.45, "deficit", FEB), (4, 10, "entry", "PK-02", 0.5, "risk", FEB),
+    (6, 10, "entry", "PK-01", 0.9, "ok", FEB),
+    (99, 10, "entry", "PK-01", 0.3, "deficit", FEB),
+    (1, 20, "final", "PK-01", 0.6, "risk", MAY), (1, 20, "final", "PK-02", 0.7, "ok", MAY),
+    (2, 20, "final", "PK-01", 0.9, "ok", LAST),
+    (4, 20, "final", "PK-01", 0.4, "deficit", MAY), (4, 20, "final", "PK-02", 0.5, "risk", MAY),
+    (6, 20, "final", "PK-02", 1.0, "ok", MAY),
+    (99, 20, "final", "PK-01", 0.9, "ok", MAY),
+], columns=["user_id", "diagnostic_id", "kind", "competency", "score", "level", "time_finish"])
+ATTEMPTS = LEVELS[["user_id", "time_finish"]].drop_duplicates()
 COMPLETIONS = pd.DataFrame({
     "user_id": [1, 3, 4, 99, 5],
-    "completed": [True, False, True, True, True],
-    "time_completed": [unix(dt.date(2026, 3, 1)), unix(dt.date(2026, 3, 1)),
-                       unix(dt.date(2025, 12, 31)), unix(dt.date(2026, 3, 1)), None],
+    "completed": [True, True, True, True, True],
+    "time_completed": [msk(2026, 3, 1), msk(2026, 3, 1), BEFORE, msk(2026, 3, 1), None],
 })
 PARTNERSHIPS = pd.DataFrame({
     "resource_centre_code": ["C", "C", "C", "C", "C"],
@@ -58,45 +66,55 @@ PARTNERSHIPS = pd.DataFrame({
                   dt.date(2026, 7, 1), None],
     "ends_on": [None, None, dt.date(2025, 12, 31), None, None],
 })
-ROUTES = pd.DataFrame({"user_id": [1, 2, 4, 4, 3],
-                       "status": ["approved", "rejected", "cancelled", "completed", "proposed"]})
+ROUTES = pd.DataFrame([
+    (1, "approved", FEB, FEB),
+    (2, "rejected", FEB, FEB), (2, "proposed", AFTER, AFTER),
+    (4, "cancelled", FEB, FEB), (4, "enrolled", msk(2025, 10, 1), msk(2025, 10, 2)),
+    (3, "proposed", FEB, FEB),
+], columns=["user_id", "status", "created", "updated"])
+SOURCES = Sources(SCHOOLS, TEACHERS, ATTEMPTS, LEVELS, COMPLETIONS, PARTNERSHIPS, ROUTES,
+                  GROUPS, RiskRule())
 
 # code: (numerator, denominator, value) — the arithmetic beside each.
 EXPECTED = {
-    # A (user 1), C (user 6), D (user 4) assessed; B's only teacher is insufficient: 3/4
+    # attempts in the period: 1, 2 (final on the last second) at A, 4 at D, 6 at C;
+    # 3's only attempt (B) ends one second before the period: A, C, D of 4 schools = 3/4
     "schools_analysed": (3, 4, 0.75),
     "schools_low_results": (2, 4, 0.5),          # A, D
     "schools_adverse_context": (2, 4, 0.5),      # B, D
     "schools_stably_high": (1, 4, 0.25),         # C
-    # risk group ∩ teachers = 1, 3, 4; 1 completed in the period, 3 did not complete,
-    # 4 completed before it: 1/3
-    "risk_group_pd": (1, 3, 1 / 3),
-    # 1: entry (0.4 + 0.8)/2 = 0.6, final (0.6 + 0.7)/2 = 0.65, rose; 4: 0.6 → 0.5, fell;
-    # 3 insufficient on entry, 6 no competency in both, 99 not ours: 1/2
+    # entry in the period: 1 (subject deficit → risk group), 4 (subject deficit → risk group),
+    # 6 (no deficit); 2's entry is after the period, 3's before, 99 not ours.
+    # 1 completed on 1 March; 4 completed one second before the period: 1/2
+    "risk_group_pd": (1, 2, 0.5),
+    # 1: entry (0.4 + 0.8)/2 = 0.6, final (0.6 + 0.7)/2 = 0.65, rose;
+    # 4: entry (0.45 + 0.5)/2 = 0.475, final (0.4 + 0.5)/2 = 0.45, fell;
+    # 2: final in the period but the entry after it; 6: no competency on both: 1/2
     "score_rose": (1, 2, 0.5),
-    # active in the period: C–A (twice, counted once); C–D ended, C–B starts later,
-    # C–X is not our school. Schools involved: A, C: 2/4
+    # active in the period: C–A (twice), C–X; C–D ended the day before, C–B starts the day
+    # after. Our schools involved: A, C = 2/4
     "schools_in_network": (2, 4, 0.5),
-    "partnerships": (1, 1, 1.0),                 # 1 partnership / 1 resource centre
-    # low-results teachers 1, 2 (A), 4 (D); 1 approved, 4 completed, 2 only rejected: 2/3
+    # C–A once (C–X: X is not our school) / 1 resource centre
+    "partnerships": (1, 1, 1.0),
+    # low-results teachers 1, 2 (A), 4 (D); 1 approved; 4 enrolled on a route of October
+    # (still going); 2 only rejected, or proposed after the period: 2/3
     "low_results_teachers_routed": (2, 3, 2 / 3),
 }
 
 
 def test_indicators_in_order():
-    got = compute_indicators(SCHOOLS, TEACHERS, ENTRY, FINAL, RISK_GROUP, COMPLETIONS,
-                             PARTNERSHIPS, ROUTES, PERIOD)
+    got = compute_indicators(SOURCES, PERIOD)
     assert [i.code for i in got] == list(EXPECTED)
 
 
 @pytest.mark.parametrize(("code", "expected"), list(EXPECTED.items()))
 def test_indicator_values(code, expected):
-    got = {i.code: i for i in compute_indicators(
-        SCHOOLS, TEACHERS, ENTRY, FINAL, RISK_GROUP, COMPLETIONS, PARTNERSHIPS, ROUTES, PERIOD)}
+    got = {i.code: i for i in compute_indicators(SOURCES, PERIOD)}
     numerator, denominator, value = expected
     assert (got[code].numerator, got[code].denominator) == (numerator, denominator)
     assert got[code].value == pytest.approx(value)
     assert got[code].title_ru and got[code].title_en
+    assert "Знаменатель" in got[code].definition_ru and "Denominator" in got[code].definition_en
 
 
 def empty(*columns: str) -> pd.DataFrame:
@@ -104,59 +122,12 @@ def empty(*columns: str) -> pd.DataFrame:
 
 
 def test_indicators_with_nothing_have_no_value():
-    got = compute_indicators(
+    got = compute_indicators(Sources(
         empty("code", "low_results", "adverse_context", "resource_centre"),
-        empty("user_id", "school_code"), empty("user_id", "competency", "score", "level"),
-        empty("user_id", "competency", "score", "level"), empty("user_id"),
+        empty("user_id", "school_code"), empty("user_id", "time_finish"),
+        empty("user_id", "diagnostic_id", "kind", "competency", "score", "level",
+              "time_finish"),
         empty("user_id", "completed", "time_completed"),
         empty("resource_centre_code", "school_code", "starts_on", "ends_on"),
-        empty("user_id", "status"), PERIOD)
+        empty("user_id", "status", "created", "updated")), PERIOD)
     assert [(i.numerator, i.denominator, i.value) for i in got] == [(0, 0, None)] * 9
-
-
-@pytest.mark.parametrize(("when", "counted"), [
-    (dt.date(2026, 1, 1), True),      # first day of the period
-    (dt.date(2026, 6, 30), True),     # last day, inclusive
-    (dt.date(2026, 7, 1), False),     # the day after
-])
-def test_completion_period_bounds(when, counted):
-    completions = pd.DataFrame({"user_id": [1], "completed": [True],
-                                "time_completed": [unix(when)]})
-    got = compute_indicators(SCHOOLS, TEACHERS, ENTRY, FINAL, pd.DataFrame({"user_id": [1]}),
-                             completions, PARTNERSHIPS, ROUTES, PERIOD)
-    assert got[4].code == "risk_group_pd"
-    assert (got[4].numerator, got[4].denominator) == (int(counted), 1)
-
-
-INDICATORS = [
-    Indicator("schools_analysed", "Доля проанализированных школ", "Share", 3, 4, 0.75),
-    Indicator("partnerships", "Количество договоров", "Number", 3, 2, 1.5),
-    Indicator("risk_group_pd", "Доля педагогов группы риска", "Share", 0, 0, None),
-]
-
-
-def report() -> bytes:
-    return indicators_xlsx(INDICATORS, municipality="Энский район", period=str(PERIOD),
-                           thresholds_text=["дефицит < 50 %", "риск 50–70 %"])
-
-
-def test_xlsx_is_deterministic():
-    assert report() == report()
-
-
-def test_xlsx_sheet_header_and_table():
-    sheet = load_workbook(io.BytesIO(report()))[SHEET_TITLE]
-    rows = [tuple(c.value for c in row) for row in sheet.iter_rows(max_col=5)]
-    assert rows[1][:2] == ("Муниципалитет", "Энский район")
-    assert rows[2][:2] == ("Период", "2026-01-01 – 2026-06-30")
-    assert rows[3][:2] == ("Пороги", "дефицит < 50 %")
-    assert rows[4][:2] == ("", "риск 50–70 %") or rows[4][:2] == (None, "риск 50–70 %")
-    table = rows[rows.index(("Код", "Показатель", "Числитель", "Знаменатель", "Значение")) + 1:]
-    assert table == [
-        ("schools_analysed", "Доля проанализированных школ", 3, 4, 0.75),
-        ("partnerships", "Количество договоров", 3, 2, 1.5),
-        ("risk_group_pd", "Доля педагогов группы риска", 0, 0, None),
-    ]
-    last = sheet.max_row
-    formats = [sheet.cell(r, 5).number_format for r in range(last - 2, last + 1)]
-    assert formats == ["0.0%", "0.00", "0.0%"]  # a share as %, a count ratio as a number
