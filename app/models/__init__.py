@@ -22,6 +22,7 @@ from app.models.network import (
 )
 from app.models.ops import OutboxMessage, RunLog, SyncCursor, UnmappedStatement
 from app.models.route import CourseCompletion, Offer, OfferCompetency, Route, RouteItem
+from app.models.web import WebUser
 from app.models.xapi import LrsCredential, XapiStatement, XapiStatementLink
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "UnmappedStatement",
     "Teacher", "TeacherGrade", "SchoolResult", "SchoolIdentification",
     "LrsCredential", "XapiStatement", "XapiStatementLink", "CompetencyRating", "PolicyRevision",
+    "WebUser",
 ]

@@ -1,0 +1,105 @@
+"""Methodologists' logins for the web UI: created and managed from the command line.
+
+Only a werkzeug hash of each password is stored; a password is never logged.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models.web import WebUser
+
+logger = logging.getLogger(__name__)
+MIN_PASSWORD = 8
+_LOGIN = re.compile(r"^[\w.@-]{1,100}$")
+
+
+class WebUserError(ValueError):
+    """Raised when a login cannot be created or changed (bad login, short password, unknown)."""
+
+
+def add_user(login: str, name: str, password: str) -> WebUser:
+    """Create an active login.
+
+    :raise WebUserError: the login is malformed or taken, or the password is too short.
+    """
+    login = login.strip()
+    if not _LOGIN.match(login):
+        raise WebUserError(f"login {login!r}: use letters, digits, '.', '_', '-' or '@'")
+    if find_user(login) is not None:
+        raise WebUserError(f"login {login!r} already exists; use `web-user passwd`")
+    user = WebUser(login=login, name=name.strip() or login, active=True,
+                   password_hash=_hash(password))
+    db.session.add(user)
+    db.session.commit()
+    logger.info("web user %s created", login)
+    return user
+
+
+def set_password(login: str, password: str) -> WebUser:
+    """Replace a login's password.
+
+    :raise WebUserError: unknown login or too short a password.
+    """
+    user = _existing(login)
+    user.password_hash = _hash(password)
+    db.session.commit()
+    logger.info("web user %s: password changed", login)
+    return user
+
+
+def set_active(login: str, active: bool) -> WebUser:
+    """Allow or refuse a login from now on (its sessions end at their next request).
+
+    :raise WebUserError: unknown login.
+    """
+    user = _existing(login)
+    user.active = active
+    db.session.commit()
+    logger.info("web user %s: active=%s", login, active)
+    return user
+
+
+def list_users() -> list[WebUser]:
+    """Every login, oldest first."""
+    return list(db.session.scalars(select(WebUser).order_by(WebUser.id)))
+
+
+def find_user(login: str) -> WebUser | None:
+    """The login of that name, active or not."""
+    return db.session.scalars(select(WebUser).filter_by(login=login.strip())).first()
+
+
+def authenticate(login: str, password: str) -> WebUser | None:
+    """The active user with this login and password, or None (never says which was wrong)."""
+    user = find_user(login) if login.strip() else None
+    if user is None:
+        check_password_hash(_dummy_hash(), password)  # as long as for a known login
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash("profroute-no-such-user")
+
+
+def _existing(login: str) -> WebUser:
+    user = find_user(login)
+    if user is None:
+        raise WebUserError(f"no web user {login!r}; see `profroute web-user list`")
+    return user
+
+
+def _hash(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise WebUserError(f"the password must have at least {MIN_PASSWORD} characters")
+    return generate_password_hash(password)

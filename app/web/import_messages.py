@@ -1,0 +1,91 @@
+"""Russian wording of the import refusals the parsers give (the CLI prints them as they are).
+
+A line keeps its file name, row number and column; a reason with no wording here is shown
+unchanged rather than guessed.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FRAME = re.compile(r"^(?P<file>.+?), row (?P<row>\d+), (?P<field>[^:]*): (?P<reason>.*)$",
+                    re.DOTALL)
+_PAIR = re.compile(r"^(?P<file>[^:]+): unknown school in (?P<pair>.+)$")
+_V = r"(?P<v>'.*'|\".*\")"
+_REASONS: tuple[tuple[str, str], ...] = (
+    (r"is empty; fill it in", "пусто; заполните"),
+    (r"is empty; ВПР needs the grade", "пусто; для ВПР нужен класс"),
+    (r"is empty; name the question", "пусто; укажите вопрос"),
+    (r"is empty; name the competency", "пусто; укажите компетенцию"),
+    (_V + r" is not a year", r"\g<v> — не год"),
+    (_V + r" is not a grade from 1 to 11", r"\g<v> — не класс от 1 до 11"),
+    (_V + r" is not a whole number of pupils", r"\g<v> — не целое число участников"),
+    (_V + r" is not a number from 0 to (?P<h>\S+)", r"\g<v> — не число от 0 до \g<h>"),
+    (_V + r" is not да/нет", r"\g<v> — не «да» или «нет»"),
+    (_V + r" is not one of (?P<l>.+)", r"\g<v> — не одна из процедур \g<l>"),
+    (r"and the share below the minimum are both empty; fill one in",
+     "и доля ниже минимального порога пусты; заполните одно из двух"),
+    (r"repeats row (?P<n>\d+) \(same school, year, procedure, subject and grade\) with other "
+     r"values; keep one row", r"повторяет строку \g<n> (та же школа, год, процедура, предмет "
+     r"и класс) с другими значениями; оставьте одну строку"),
+    (r"missing column\(s\): (?P<c>.+?); the header must name (?P<h>.+)",
+     r"нет столбцов: \g<c>; в заголовке должны быть \g<h>"),
+    (_V + r" is not a yes/no value; write 1 or 0 \(да/нет\)",
+     r"\g<v> — не «да»/«нет»; пишите 1 или 0 (да/нет)"),
+    (_V + r" is not a date; write YYYY-MM-DD or DD\.MM\.YYYY",
+     r"\g<v> — не дата; пишите ГГГГ-ММ-ДД или ДД.ММ.ГГГГ"),
+    (_V + r" is not a whole number >= (?P<n>\d+); write one or leave it empty",
+     r"\g<v> — не целое число не меньше \g<n>; укажите число или оставьте пустым"),
+    (r"is before starts_on; swap or correct the dates",
+     "раньше даты начала (starts_on); исправьте даты"),
+    (r"(?P<a>\d+) fields, header has (?P<b>\d+): quote values with '(?P<s>.)'",
+     r"полей \g<a>, а в заголовке \g<b>: значения с «\g<s>» заключите в кавычки"),
+    (r"not UTF-8 or Windows-1251 text; save it as CSV UTF-8",
+     "текст не в UTF-8 и не в Windows-1251; сохраните файл как «CSV UTF-8»"),
+    (r"missing column\(s\); the header must be: (?P<h>.+)",
+     r"нет нужных столбцов; заголовок должен быть: \g<h>"),
+    (r"unreadable CSV \((?P<e>.*)\); check the quotes",
+     r"CSV не читается (\g<e>); проверьте кавычки"),
+    (r"file is empty; the header must be: (?P<h>.+)",
+     r"файл пуст; заголовок должен быть: \g<h>"),
+    (r"the file is empty; it needs a header row", "файл пуст; нужна строка заголовка"),
+    (r"(?P<x>.+) is listed twice; keep one row", r"\g<x> указано дважды; оставьте одну строку"),
+    (r"a school cannot partner itself; name the supported school",
+     "школа не может быть партнёром самой себе; укажите поддерживаемую школу"),
+    (r"unknown school (?P<c>\S+); add it to the schools file( first)?",
+     r"неизвестная школа \g<c>; сначала добавьте её в файл школ"),
+    (r"school (?P<c>\S+) is not marked resource_centre",
+     r"школа \g<c> не отмечена как ресурсный центр (resource_centre)"),
+    (r"unknown competency (?P<c>.+); use framework idnumbers",
+     r"неизвестная компетенция \g<c>; укажите idnumber компетенции из рамки"),
+    (_V + r" is not a kind; write (?P<l>.+)", r"\g<v> — неизвестный вид; пишите \g<l>"),
+    (r"an internship needs its host resource-centre school",
+     "для стажировки нужна принимающая школа — ресурсный центр"),
+    (r"has neither idnumber nor name", "нет ни idnumber, ни названия"),
+    (r"not a Moodle XML export \((?P<e>.*)\)", r"не экспорт вопросов Moodle XML (\g<e>)"),
+    (r"the header must name a question column \(«Вопрос»\) and «Компетенция»",
+     "в заголовке нужны столбец вопроса («Вопрос») и «Компетенция»"),
+    (r"(?P<e>.+); save the file again as CSV or XLSX",
+     r"\g<e>; сохраните файл заново как CSV или XLSX"),
+)
+_COMPILED = tuple((re.compile(f"^{pattern}$", re.DOTALL), text) for pattern, text in _REASONS)
+
+
+def reason_ru(reason: str) -> str:
+    """The Russian wording of one reason, or the reason itself when it has none."""
+    for pattern, text in _COMPILED:
+        if pattern.match(reason):
+            return pattern.sub(text, reason)
+    return reason
+
+
+def refusal_ru(line: str) -> str:
+    """``vpr.csv, row 22, Год: '20х4' is not a year`` → ``vpr.csv, строка 22, «Год»: … не год``."""
+    found = _FRAME.match(line)
+    if found:
+        field = f", «{found['field']}»" if found["field"] else ""
+        return f"{found['file']}, строка {found['row']}{field}: {reason_ru(found['reason'])}"
+    pair = _PAIR.match(line)
+    if pair:
+        return f"{pair['file']}: неизвестная школа в паре {pair['pair']}"
+    return re.sub(r"\brow (\d+)", r"строка \1", line)

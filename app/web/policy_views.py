@@ -1,0 +1,170 @@
+"""The scoring policy page: thresholds, attempt policy, minimum evidence, history, recompute."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from app.services.policy_store import PolicyError
+from app.settings import SettingsError
+
+bp = Blueprint("policy", __name__, template_folder="templates")
+FORM_LABELS = {"default.deficit_below": "Порог дефицита по умолчанию",
+               "default.risk_below": "Порог риска по умолчанию",
+               "default.min_questions": "Минимум вопросов на компетенцию",
+               "attempt_policy": "Какая попытка учитывается"}
+LEVEL_RU = {"deficit": "дефицит", "risk": "риск", "ok": "норма",
+            "insufficient": "недостаточно данных"}
+
+
+@bp.app_template_filter("percent_ru")
+def percent_ru(share: float) -> str:
+    """0.475 → «47,5 %»."""
+    return f"{round(share * 100, 4):g}".replace(".", ",") + " %"
+
+
+@bp.app_template_filter("number_ru")
+def number_ru(value: float) -> str:
+    """2.0 → «2», 1.5 → «1,5»."""
+    return f"{round(value, 6):g}".replace(".", ",")
+
+
+@bp.get("/policy")
+def policy_page() -> ResponseReturnValue:
+    """The policy in force, where it comes from, the competencies' groups and the history."""
+    return _render()
+
+
+@bp.post("/policy")
+@login_required
+def save_policy() -> ResponseReturnValue:
+    """Save the form as a new revision, which applies from the next deficits run.
+
+    :raise 422: a value breaks a rule; the page names the field and nothing is saved.
+    """
+    from app.services.policy_store import save_revision
+
+    try:
+        document = document_from_form(request.form)
+        revision = save_revision(document, author=current_user.name,
+                                 comment=request.form.get("comment", ""))
+    except PolicyError as err:
+        return _render(error=error_text(err, request.form.get("overrides", "")),
+                       form=request.form, status=422)
+    flash(f"Сохранена редакция №{revision.id}. Уровни пересчитываются при следующем запуске "
+          "«profroute deficits» — или нажмите «Пересчитать дефициты».", "saved")
+    return redirect("/policy")
+
+
+@bp.post("/policy/recompute")
+@login_required
+def recompute() -> ResponseReturnValue:
+    """Run the deficits stage for the current diagnostic, as ``profroute deficits`` does."""
+    from app import settings_of
+    from app.services import logged_run
+    from app.services.analyse import compute_deficits
+    from app.services.report import current_diagnostic
+
+    diagnostic = current_diagnostic()
+    if diagnostic is None:
+        return _render(error="Диагностика ещё не загружена из Moodle: сначала выполните "
+                             "«profroute sync».", status=409)
+    try:
+        with logged_run("deficits") as run:
+            result = compute_deficits(diagnostic, settings_of(current_app))
+            run.summary = result.as_dict()
+    except (SettingsError, ValueError) as err:
+        return _render(error=f"Дефициты не пересчитаны: {err}", status=409)
+    return _render(recomputed=result.as_dict(), diagnostic=diagnostic.name)
+
+
+@bp.get("/api/policy")
+def api_policy() -> ResponseReturnValue:
+    """The policy in force as JSON (the same content as the page).
+
+    :raise 500: the thresholds file or the newest revision breaks a rule.
+    """
+    from app import settings_of
+    from app.services.policy import policy_overview
+
+    try:
+        return jsonify(policy_overview(settings_of(current_app)))
+    except SettingsError as err:
+        return jsonify({"code": 500, "status": "Internal Server Error",
+                        "message": str(err)}), 500
+
+
+def document_from_form(form: Mapping[str, str]) -> dict[str, Any]:
+    """The policy form as a revision document (percent → share, comma decimals accepted).
+
+    :raise PolicyError: a value is not a number, or the overrides are not valid TOML.
+    """
+    from app.services.policy_store import overrides_from_toml
+
+    default = {"deficit_below": _percent(form, "deficit_below"),
+               "risk_below": _percent(form, "risk_below"),
+               "min_questions": _number(form, "min_questions")}
+    return {"default": default, **overrides_from_toml(form.get("overrides", "")),
+            "attempt_policy": form.get("attempt_policy", "quiz")}
+
+
+def error_text(err: PolicyError, overrides: str) -> str:
+    """The refusal with the form field's name, or the overrides' line it is on."""
+    from app.services.policy_store import line_of
+
+    if err.field in FORM_LABELS:
+        return f"{FORM_LABELS[err.field]}: {err.reason}"
+    if err.field.startswith("строка"):
+        return f"Переопределения, {err.field}: {err.reason}"
+    line = line_of(overrides, err.field)
+    where = f"строка {line}, " if line else ""
+    return f"Переопределения, {where}{err.field}: {err.reason}"
+
+
+def _number(form: Mapping[str, str], name: str) -> float:
+    raw = form.get(name, "")
+    text = raw.replace("%", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise PolicyError(f"default.{name}", f"«{raw}» — не число")
+    return value
+
+
+def _percent(form: Mapping[str, str], name: str) -> float:
+    value = _number(form, name)
+    if not 0 <= value <= 100:
+        raise PolicyError(f"default.{name}", f"укажите процент от 0 до 100, указано "
+                                             f"{number_ru(value)}")
+    return round(value / 100, 6)
+
+
+def _render(*, error: str | None = None, form: Mapping[str, str] | None = None,
+            status: int = 200, **extra: object) -> ResponseReturnValue:
+    from app import settings_of
+    from app.services.policy import effective_document, policy_overview
+    from app.services.policy_store import overrides_to_toml
+
+    settings = settings_of(current_app)
+    try:
+        overview = policy_overview(settings)
+        values = form or _form_values(effective_document(settings), overrides_to_toml)
+    except SettingsError as err:
+        overview, values = None, form or {}
+        error, status = f"Политика не читается: {err}", 500
+    return render_template("policy.html", overview=overview, values=values, error=error,
+                           levels=LEVEL_RU, **extra), status
+
+
+def _form_values(doc: Mapping[str, Any], to_toml: Any) -> dict[str, str]:
+    return {"deficit_below": number_ru(doc["default"]["deficit_below"] * 100),
+            "risk_below": number_ru(doc["default"]["risk_below"] * 100),
+            "min_questions": number_ru(doc["default"]["min_questions"]),
+            "attempt_policy": doc["attempt_policy"], "overrides": to_toml(doc), "comment": ""}

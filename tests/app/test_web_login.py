@@ -1,0 +1,161 @@
+"""Changing data through the web UI needs a signed-in methodologist and the form's CSRF token."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask, g
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from app.cli import main
+from app.extensions import db
+from app.models import PolicyRevision, SchoolResult, WebUser
+
+PASSWORD = "методист-2026"
+POLICY_FORM = {"deficit_below": "55", "risk_below": "75", "min_questions": "2",
+               "attempt_policy": "last", "overrides": "", "comment": "Решение методсовета"}
+RESULTS = ("Код ОО;Наименование ОО;Год;Оценочная процедура;Предмет;Класс;Средний балл\n"
+           "16104;МБОУ «СОШ № 4»;2025;ВПР;Математика;5;12,5\n").encode("cp1251")
+
+
+@pytest.fixture(autouse=True)
+def login_per_request(app: Flask) -> None:
+    """The ``app`` fixture keeps one app context, so one ``flask.g``, for the whole test;
+    a served request has its own. Drop what Flask-Login and Flask-WTF keep per request."""
+    @app.before_request
+    def forget_the_last_user() -> None:
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
+
+def add_methodologist(app: Flask, login: str = "ivanova", name: str = "Иванова М. П.") -> None:
+    result = CliRunner().invoke(main, ["web-user", "add", login, "--name", name,
+                                       "--password-stdin"], input=PASSWORD + "\n", obj=app)
+    assert result.exit_code == 0, result.output
+
+
+def token(client: FlaskClient, path: str = "/login") -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def sign_in(client: FlaskClient, login: str = "ivanova", password: str = PASSWORD,
+            next_page: str = "") -> object:
+    return client.post("/login", data={"login": login, "password": password,
+                                       "csrf_token": token(client), "next": next_page})
+
+
+def count(model: type) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_reading_pages_stay_open_and_the_imports_page_asks_for_a_login(app: Flask) -> None:
+    client = app.test_client()
+    for page in ("/", "/teachers", "/indicators", "/policy", "/api/policy"):
+        assert client.get(page).status_code == 200, page
+    answer = client.get("/imports")
+    assert answer.status_code == 302 and answer.headers["Location"].startswith("/login?next=")
+    assert "Войти" in client.get("/policy").get_data(as_text=True)
+
+
+def test_a_post_without_login_redirects_to_login_and_changes_nothing(app: Flask) -> None:
+    app.config["WTF_CSRF_ENABLED"] = False  # this test is about the login, not CSRF
+    client = app.test_client()
+    for path, data in (("/policy", POLICY_FORM), ("/policy/recompute", {}),
+                       ("/imports/identify", {"apply": "1"})):
+        answer = client.post(path, data=data)
+        assert answer.status_code == 302, path
+        assert answer.headers["Location"].startswith("/login?next=")
+    answer = client.post("/imports/results", data={"files": (io.BytesIO(RESULTS), "vpr.csv")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+    assert count(PolicyRevision) == 0 and count(SchoolResult) == 0
+
+
+def test_a_post_without_the_csrf_token_is_refused_even_when_signed_in(app: Flask) -> None:
+    add_methodologist(app)
+    client = app.test_client()
+    assert sign_in(client).status_code == 302
+    refused = client.post("/policy", data=POLICY_FORM)
+    assert refused.status_code == 400
+    assert "CSRF" in refused.get_data(as_text=True) and count(PolicyRevision) == 0
+    forged = client.post("/policy", data=POLICY_FORM | {"csrf_token": "forged"})
+    assert forged.status_code == 400 and count(PolicyRevision) == 0
+    saved = client.post("/policy", data=POLICY_FORM | {"csrf_token": token(client, "/policy")})
+    assert saved.status_code == 302 and count(PolicyRevision) == 1
+
+
+def test_an_anonymous_post_with_a_valid_token_still_needs_the_login(app: Flask) -> None:
+    client = app.test_client()
+    answer = client.post("/policy", data=POLICY_FORM | {"csrf_token": token(client)})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/login?next=%2Fpolicy"
+    assert count(PolicyRevision) == 0
+
+
+def test_sign_in_refuses_a_wrong_password_and_a_disabled_login_then_signs_out(
+        app: Flask) -> None:
+    add_methodologist(app)
+    client = app.test_client()
+    wrong = sign_in(client, password="не-тот-пароль")
+    assert wrong.status_code == 401
+    assert "Неверный логин или пароль" in wrong.get_data(as_text=True)
+    assert sign_in(client, login="nobody").status_code == 401
+    assert client.get("/imports").status_code == 302
+
+    answer = sign_in(client, next_page="/imports")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/imports"
+    page = client.get("/imports").get_data(as_text=True)
+    assert "Иванова М. П." in page and "Выйти" in page
+
+    assert CliRunner().invoke(main, ["web-user", "disable", "ivanova"], obj=app).exit_code == 0
+    assert client.get("/imports").status_code == 302  # the open session ends
+    assert sign_in(app.test_client()).status_code == 401
+
+    assert CliRunner().invoke(main, ["web-user", "enable", "ivanova"], obj=app).exit_code == 0
+    assert sign_in(client).status_code == 302
+    out = client.post("/logout", data={"csrf_token": token(client, "/policy")})
+    assert out.status_code == 302 and client.get("/imports").status_code == 302
+
+
+def test_sign_in_never_sends_the_user_to_another_site(app: Flask) -> None:
+    add_methodologist(app)
+    for target in ("https://evil.example/", "//evil.example/x", "policy"):
+        answer = sign_in(app.test_client(), next_page=target)
+        assert answer.status_code == 302 and answer.headers["Location"] == "/", target
+
+
+def test_web_user_commands_never_show_or_log_the_password(
+        app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    runner = CliRunner()
+    add_methodologist(app, "petrova", "Петрова А. С.")
+    typed = runner.invoke(main, ["web-user", "add", "sidorov", "--name", "Сидоров"],
+                          input="ещё-один-пароль\nещё-один-пароль\n", obj=app)
+    assert typed.exit_code == 0 and "ещё-один-пароль" not in typed.output
+    again = runner.invoke(main, ["web-user", "add", "petrova", "--password-stdin"],
+                          input=PASSWORD + "\n", obj=app)
+    assert again.exit_code == 2 and "already exists" in again.output
+    short = runner.invoke(main, ["web-user", "add", "kozlov", "--password-stdin"],
+                          input="123\n", obj=app)
+    assert short.exit_code == 2 and "at least 8" in short.output
+    changed = runner.invoke(main, ["web-user", "passwd", "petrova", "--password-stdin"],
+                            input="новый-пароль-2026\n", obj=app)
+    assert changed.exit_code == 0
+    listed = runner.invoke(main, ["web-user", "list"], obj=app)
+    users = json.loads(listed.output)
+    assert [u["login"] for u in users] == ["petrova", "sidorov"]
+    assert all(set(u) == {"login", "name", "active", "created"} for u in users)
+    everything = listed.output + "".join(r.getMessage() for r in caplog.records)
+    for secret in (PASSWORD, "ещё-один-пароль", "новый-пароль-2026"):
+        assert secret not in everything
+    stored = db.session.scalars(select(WebUser).filter_by(login="petrova")).one()
+    assert stored.password_hash.startswith(("scrypt:", "pbkdf2:"))
+    assert sign_in(app.test_client(), "petrova", "новый-пароль-2026").status_code == 302
