@@ -47,6 +47,7 @@ from deficits.indicators import (
     Sources,
     by_municipality,
     comparable,
+    compute_indicators,
 )
 from deficits.policy import ThresholdPolicy
 from deficits.xlsx import indicators_xlsx
@@ -132,10 +133,14 @@ def indicator_report(settings: Settings, period: Period, municipality: str | Non
     :raise SettingsError: the municipality is unknown.
     """
     sources = _sources(settings, municipality)
-    region = None if municipality else REGION
-    blocks = by_municipality(sources, period, region=region)
-    compared = [] if compare is None else by_municipality(sources, compare, region=region)
-    return IndicatorReport(municipality or REGION, period, blocks, compare, compared)
+
+    def blocks(when: Period) -> list[AreaIndicators]:
+        if municipality:  # one block, even for a municipality without schools
+            return [AreaIndicators(municipality, when,
+                                   tuple(compute_indicators(sources, when)))]
+        return by_municipality(sources, when)
+    return IndicatorReport(municipality or REGION, period, blocks(period), compare,
+                           [] if compare is None else blocks(compare))
 
 
 def report_workbook(settings: Settings, report: IndicatorReport) -> bytes:

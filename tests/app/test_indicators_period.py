@@ -161,6 +161,16 @@ def test_cli_one_municipality(app: Flask) -> None:
     assert numbers(found["indicators"]) == EXPECTED["Бета"]
 
 
+def test_cli_municipality_without_schools(app: Flask) -> None:
+    seed()
+    db.session.add(Municipality(name="Гамма"))
+    db.session.commit()
+    found = run(app, "indicators", *PERIOD, *COMPARE, "--municipality", "Гамма")
+    assert numbers(found["indicators"]) == [(0, 0)] * len(CODES)
+    assert numbers(found["compare"]["indicators"]) == [(0, 0)] * len(CODES)
+    assert all(i["value"] is None for i in found["indicators"])
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--from", "2026-07-01", "--to", "2026-06-30"], "after it ends"),
     (["--compare-from", "2025-01-01"], "give both dates"),
