@@ -7,10 +7,10 @@ import pandas as pd
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Diagnostic, School
+from app.models import Competency, Diagnostic, School, Teacher
 from app.services.report import levels_frame
 from deficits.aggregate import school_map
-from deficits.change import deficit_changes
+from deficits.change import change_summary, deficit_changes
 from deficits.maps import map_over_time, rank_schools, school_type_map
 from deficits.risk import RiskRule, risk_group
 
@@ -75,3 +75,56 @@ def changes(entry: Diagnostic, final: Diagnostic) -> list[dict[str, object]]:
     before, _ = levels_frame(entry)
     after, _ = levels_frame(final)
     return _records(deficit_changes(before, after))
+
+
+def diagnostic_pair(final_id: int | None = None) -> tuple[Diagnostic, Diagnostic] | None:
+    """The latest entry diagnostic and a final one (the given id, else the latest)."""
+    entry = db.session.scalars(select(Diagnostic).where(Diagnostic.kind == "entry")
+                               .order_by(Diagnostic.id.desc())).first()
+    query = select(Diagnostic).where(Diagnostic.kind == "final")
+    if final_id is not None:
+        query = query.where(Diagnostic.id == final_id)
+    final = db.session.scalars(query.order_by(Diagnostic.id.desc())).first()
+    return (entry, final) if entry is not None and final is not None else None
+
+
+def dynamics(entry: Diagnostic, final: Diagnostic) -> dict[str, object]:
+    """Entry → final: counts per competency and per school, and the closed deficits.
+
+    Counts only pairs with enough evidence on both tests; "closed" needs the level to go
+    from deficit to ok and the score to rise by more than one question's weight.
+    """
+    before, teachers = levels_frame(entry)
+    after, _ = levels_frame(final)
+    changes = deficit_changes(before, after)
+    names = dict(db.session.execute(select(Competency.idnumber, Competency.name)).all())
+    per_competency = _records(change_summary(changes))
+    for row in per_competency:
+        row["name"] = names.get(str(row["competency"]), "")
+    schools = {s.code: s.name for s in db.session.scalars(select(School))}
+    per_school = _records(change_summary(changes, teachers, by="school"))
+    for row in per_school:
+        code = row["school_code"]
+        row["name"] = schools.get(str(code), str(code)) if code else "Без образовательной организации"
+    people = {t.id: t for t in db.session.scalars(select(Teacher).where(
+        Teacher.id.in_([int(u) for u in changes.loc[changes["closed"], "user_id"]])))}
+    closed = [{"moodle_user_id": people[int(r.user_id)].moodle_user_id,
+               "teacher": people[int(r.user_id)].full_name, "competency": r.competency,
+               "entry_score": float(r.entry_score), "final_score": float(r.final_score)}
+              for r in changes[changes["closed"]].itertuples(index=False)
+              if int(r.user_id) in people]
+    return {"entry": {"id": entry.id, "name": entry.name},
+            "final": {"id": final.id, "name": final.name},
+            "competencies": per_competency, "schools": per_school, "closed": closed}
+
+
+def teacher_changes(teacher_id: int) -> dict[str, dict[str, object]]:
+    """One teacher's entry → final change per competency (latest pair), keyed by idnumber."""
+    pair = diagnostic_pair()
+    if pair is None:
+        return {}
+    levels = []
+    for diagnostic in pair:
+        frame, _ = levels_frame(diagnostic)
+        levels.append(frame[frame["user_id"] == teacher_id])
+    return {str(row["competency"]): row for row in _records(deficit_changes(*levels))}

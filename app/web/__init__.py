@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     """
     from app.extensions import csrf, login_manager
     from app.web.api import bp as api_bp
+    from app.web.dynamics import bp as dynamics_bp
     from app.web.auth import bp as auth_bp
     from app.web.auth import init_login
     from app.web.imports import bp as imports_bp
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     init_login(app)
     app.register_blueprint(views_bp)
+    app.register_blueprint(dynamics_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(policy_bp)
     app.register_blueprint(imports_bp)

@@ -46,12 +46,18 @@ def api_route(moodle_user_id: int) -> ResponseReturnValue:
 
 @bp.get("/deficit-map/<view>")
 def api_deficit_views(view: str) -> ResponseReturnValue:
-    """Other views of the levels: ``by-type``, ``ranking``, ``over-time``, ``risk-group``.
+    """Other views of the levels: ``by-type``, ``ranking``, ``over-time``, ``risk-group``,
+    ``change`` (the latest entry diagnostic against the latest final one).
 
     :raise 404: unknown view, or nothing synced yet.
     """
     from app.services import analytics
 
+    if view == "change":
+        pair = analytics.diagnostic_pair()
+        if pair is None:
+            abort(404, description="an entry and a final diagnostic are needed for the change")
+        return jsonify({"view": view, **analytics.dynamics(*pair)})
     diagnostic = current_diagnostic()
     views = {"by-type": analytics.by_school_type, "ranking": analytics.ranking,
              "risk-group": analytics.risk}

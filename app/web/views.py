@@ -115,17 +115,20 @@ def teacher(moodle_user_id: int) -> str:
     person = db.session.scalars(select(Teacher).filter_by(moodle_user_id=moodle_user_id)).first()
     if person is None:
         abort(404)
+    diagnostic = current_diagnostic()
     scores = db.session.execute(
         select(Competency.idnumber, Competency.name, Deficit.score, Deficit.level,
                Deficit.moodle_proficient, Deficit.agreement)
         .join(Deficit, Deficit.competency_id == Competency.id)
-        .where(Deficit.teacher_id == person.id).order_by(Competency.idnumber)).all()
+        .where(Deficit.teacher_id == person.id,
+               Deficit.diagnostic_id == (diagnostic.id if diagnostic else None))
+        .order_by(Competency.idnumber)).all()
     routes = db.session.scalars(select(Route).where(Route.teacher_id == person.id).options(
         selectinload(Route.items).selectinload(RouteItem.offer))).all()
-    from app.services.analytics import risk
+    from app.services.analytics import risk, teacher_changes
 
-    diagnostic = current_diagnostic()
     risky = next((r["reason"] for r in (risk(diagnostic) if diagnostic else [])
                   if r["user_id"] == person.id), None)
     return render_template("teacher.html", t=person, scores=scores, routes=routes,
-                           levels=LEVEL_RU, statuses=STATUS_RU, kinds=KIND_RU, risk=risky)
+                           levels=LEVEL_RU, statuses=STATUS_RU, kinds=KIND_RU, risk=risky,
+                           changes=teacher_changes(person.id))

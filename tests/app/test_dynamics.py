@@ -1,0 +1,91 @@
+"""Entry → final: the change per competency, per school and per teacher, on page and API."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import select
+
+from app import create_app
+from app.cli import main, prepare_schema
+from app.extensions import db
+from app.models import Competency, Deficit, Diagnostic, Teacher
+from app.settings import Settings
+
+
+@pytest.fixture
+def scored_app(database_url: str, moodle: tuple[str, str]) -> Iterator[Flask]:
+    url, token = moodle
+    app = create_app(Settings(database_url=database_url, moodle_url=url, moodle_token=token),
+                     {"TESTING": True})
+    with app.app_context():
+        prepare_schema()
+        for stage in ("sync", "deficits"):
+            result = CliRunner().invoke(main, [stage], obj=app, catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def add_final(closed: list[Deficit], worse: list[Deficit]) -> Diagnostic:
+    """A final diagnostic equal to the entry, but ``closed`` rows at 100 % and ``worse`` at 0."""
+    entry = db.session.scalars(select(Diagnostic)).one()
+    final = Diagnostic(moodle_quiz_id=999, moodle_course_id=entry.moodle_course_id,
+                       name="Итоговая диагностика", kind="final")
+    db.session.add(final)
+    db.session.flush()
+    for row in db.session.scalars(select(Deficit).where(Deficit.diagnostic_id == entry.id)):
+        score, level = row.score, row.level
+        if row in closed:
+            score, level = 1.0, "ok"
+        elif row in worse:
+            score, level = 0.0, "deficit"
+        db.session.add(Deficit(diagnostic_id=final.id, teacher_id=row.teacher_id,
+                               competency_id=row.competency_id, questions=row.questions,
+                               score=score, level=level))
+    db.session.commit()
+    return final
+
+
+def test_dynamics_counts_what_changed_between_entry_and_final(scored_app: Flask) -> None:
+    client = scored_app.test_client()
+    assert client.get("/api/deficit-map/change").status_code == 404
+    assert "нужны входная и итоговая" in client.get("/dynamics").get_data(as_text=True)
+
+    entry_rows = db.session.scalars(select(Deficit).order_by(Deficit.id)).all()
+    deficits = [r for r in entry_rows if r.level == "deficit" and r.score is not None
+                and r.score < 0.5][:4]
+    oks = [r for r in entry_rows if r.level == "ok"][:2]
+    add_final(closed=deficits, worse=oks)
+    code = {c.id: c.idnumber for c in db.session.scalars(select(Competency))}
+
+    data = client.get("/api/deficit-map/change").get_json()
+
+    by_comp = {r["competency"]: r for r in data["competencies"]}
+    assert Counter(code[r.competency_id] for r in deficits) == Counter(
+        {k: v["closed"] for k, v in by_comp.items() if v["closed"]})
+    assert Counter(code[r.competency_id] for r in oks) == Counter(
+        {k: v["level_down"] for k, v in by_comp.items() if v["level_down"]})
+    assert sum(r["level_up"] for r in data["competencies"]) == len(deficits)
+    comparable = [r for r in entry_rows if r.level != "insufficient"]
+    assert sum(r["compared"] for r in data["competencies"]) == len(comparable)
+    assert sum(r["closed"] for r in data["schools"]) == len(deficits)
+    assert {(c["moodle_user_id"], c["competency"]) for c in data["closed"]} == {
+        (db.session.get(Teacher, r.teacher_id).moodle_user_id, code[r.competency_id])
+        for r in deficits}
+
+    page = client.get("/dynamics").get_data(as_text=True)
+    assert "Закрытые дефициты (4)" in page
+    teacher = db.session.get(Teacher, deficits[0].teacher_id)
+    own = client.get(f"/teachers/{teacher.moodle_user_id}").get_data(as_text=True)
+    assert "дефицит закрыт" in own and "Входная → итоговая" in own
+
+
+def test_dynamics_rejects_a_bad_final_id(scored_app: Flask) -> None:
+    assert scored_app.test_client().get("/dynamics?final=abc").status_code == 400
