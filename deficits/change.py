@@ -81,7 +81,7 @@ def change_summary(changes: pd.DataFrame, teachers: pd.DataFrame | None = None,
         (frame["final_level"] != LEVEL_INSUFFICIENT)
     frame = frame[comparable].assign(
         compared=1, entry_deficit=lambda f: f["entry_level"] == LEVEL_DEFICIT,
-        level_down=lambda f: _level_down(f))
+        level_down=_level_down)
     frame["unchanged"] = ~frame["level_up"] & ~frame["level_down"]
     grouped = frame.groupby(frame[key].fillna("\uffff"), sort=True)
     out = pd.DataFrame({
@@ -92,7 +92,7 @@ def change_summary(changes: pd.DataFrame, teachers: pd.DataFrame | None = None,
         "level_down": grouped["level_down"].sum(),
         "unchanged": grouped["unchanged"].sum(),
         "mean_rise": grouped["rise"].mean(),
-    }).astype({c: "int64" for c in SUMMARY_COLUMNS[:-1]} | {"mean_rise": "float64"})
+    }).astype(dict.fromkeys(SUMMARY_COLUMNS[:-1], "int64") | {"mean_rise": "float64"})
     keys = [None if k == "\uffff" else k for k in out.index]
     out = out.reset_index(drop=True)
     out.insert(0, key, pd.Series(keys, dtype="object"))

@@ -6,14 +6,17 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Row, delete, select
 
 from app.extensions import db
 from app.models import (
     Attempt,
+    AttemptResult,
     Competency,
     CompetencyFramework,
     CompetencyRating,
@@ -103,29 +106,39 @@ def collect_marks(diagnostic: Diagnostic) -> tuple[list[rec.Mark], list[rec.Unma
             .where(DiagnosticMapping.diagnostic_id == diagnostic.id)):
         maps[source][key] = idnumber
     slot_map = {int(k): v for k, v in maps[SLOT].items()}
-    attempts = db.session.scalars(
-        select(Attempt).join(Teacher).where(Attempt.diagnostic_id == diagnostic.id,
-                                            Teacher.active.is_(True))
-        .options(selectinload(Attempt.results)))
+    rows = db.session.execute(
+        select(Attempt.id, Attempt.moodle_attempt_id, Attempt.teacher_id, Attempt.attempt_no,
+               Attempt.state, Attempt.time_finish, Attempt.sumgrades, AttemptResult.source,
+               AttemptResult.key, AttemptResult.mark, AttemptResult.max_mark)
+        .join(Teacher, Teacher.id == Attempt.teacher_id)
+        .outerjoin(AttemptResult, AttemptResult.attempt_id == Attempt.id)
+        .where(Attempt.diagnostic_id == diagnostic.id, Teacher.active.is_(True))
+        .order_by(Attempt.id))
     marks: list[rec.Mark] = []
     unmapped: list[rec.UnmappedSource] = []
-    for row in attempts:
-        found, missing = marks_from_attempt(to_record(diagnostic, row), known=known,
+    for _, group in groupby(rows, key=itemgetter(0)):
+        found, missing = marks_from_attempt(to_record(diagnostic, list(group)), known=known,
                                             item_map=maps[GRADE_ITEM], slot_map=slot_map)
         marks.extend(found)
         unmapped.extend(missing)
     return marks, unmapped
 
 
-def to_record(diagnostic: Diagnostic, row: Attempt) -> rec.QuizAttempt:
-    """The stored attempt as the record the pure core reads (user_id = our teacher id)."""
+def to_record(diagnostic: Diagnostic, rows: list[Row[Any]]) -> rec.QuizAttempt:
+    """One stored attempt (its joined result rows) as the record the pure core reads.
+
+    ``user_id`` is our teacher id. Plain rows, not ORM objects: a region's attempts load in
+    one query without building an object per result.
+    """
+    first = rows[0]
     items = tuple(rec.ItemMark(r.key, r.mark or 0.0, r.max_mark)
-                  for r in row.results if r.source == GRADE_ITEM)
+                  for r in rows if r.source == GRADE_ITEM)
     slots = tuple(rec.SlotMark(int(r.key), r.mark, r.max_mark)
-                  for r in row.results if r.source == SLOT)
-    return rec.QuizAttempt(attempt_id=row.moodle_attempt_id, quiz_id=diagnostic.moodle_quiz_id,
-                           user_id=row.teacher_id, attempt_no=row.attempt_no, state=row.state,
-                           time_start=0, time_finish=row.time_finish, sumgrades=row.sumgrades,
+                  for r in rows if r.source == SLOT)
+    return rec.QuizAttempt(attempt_id=first.moodle_attempt_id,
+                           quiz_id=diagnostic.moodle_quiz_id, user_id=first.teacher_id,
+                           attempt_no=first.attempt_no, state=first.state, time_start=0,
+                           time_finish=first.time_finish, sumgrades=first.sumgrades,
                            item_marks=items, slot_marks=slots)
 
 

@@ -105,7 +105,8 @@ def dynamics(entry: Diagnostic, final: Diagnostic) -> dict[str, object]:
     per_school = _records(change_summary(changes, teachers, by="school"))
     for row in per_school:
         code = row["school_code"]
-        row["name"] = schools.get(str(code), str(code)) if code else "Без образовательной организации"
+        row["name"] = (schools.get(str(code), str(code)) if code
+                       else "Без образовательной организации")
     people = {t.id: t for t in db.session.scalars(select(Teacher).where(
         Teacher.id.in_([int(u) for u in changes.loc[changes["closed"], "user_id"]])))}
     closed = [{"moodle_user_id": people[int(r.user_id)].moodle_user_id,

@@ -14,9 +14,9 @@ def init_app(app: Flask) -> None:
     """
     from app.extensions import csrf, login_manager
     from app.web.api import bp as api_bp
-    from app.web.dynamics import bp as dynamics_bp
     from app.web.auth import bp as auth_bp
     from app.web.auth import init_login
+    from app.web.dynamics import bp as dynamics_bp
     from app.web.imports import bp as imports_bp
     from app.web.policy_views import bp as policy_bp
     from app.web.views import bp as views_bp
