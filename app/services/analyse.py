@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -149,12 +150,6 @@ def _label(labels: Mapping[str, str], row: object) -> str:
     return labels.get(key, key) if source != "default" else ""
 
 
-def _proficient(value: object) -> bool | None:
-    """Moodle's rating as stored: True, False, or None (no rating)."""
-    return None if value is None or (isinstance(value, float) and pd.isna(value)) \
-        else bool(value)
-
-
 def competency_groups(settings: Settings) -> pd.DataFrame:
     """competency, framework (idnumber), group of every known competency.
 
@@ -176,21 +171,36 @@ def store_levels(diagnostic: Diagnostic, levels: pd.DataFrame,
     """Replace the diagnostic's Deficit rows in one transaction, each with its thresholds."""
     comp_ids = dict(db.session.execute(select(Competency.idnumber, Competency.id)).all())
     db.session.execute(delete(Deficit).where(Deficit.diagnostic_id == diagnostic.id))
+    n = len(levels)
+    column = {name: levels[name].tolist() for name in levels.columns}
+    score = levels["score"].astype("float64")
+    column["score"] = [None if v else s for v, s in
+                       zip(score.isna().tolist(), score.tolist(), strict=True)]
+    rated = column.get("moodle_proficient", [None] * n)
+    column["moodle_proficient"] = [v if isinstance(v, bool) else None for v in rated]
+    column.setdefault("agreement", [None] * n)
+    kinds: dict[tuple[object, ...], dict[str, object]] = {}  # one dict per thresholds set
+    keys = zip(column["deficit_below"], column["risk_below"], column["min_questions"],
+               column["threshold_source"], column["group"], column["framework"], strict=True)
+    thresholds = []
+    for key in keys:
+        if key not in kinds:
+            low, risk, least, source, group, framework = key
+            kinds[key] = {"deficit_below": float(low), "risk_below": float(risk),
+                          "min_questions": float(least), "source": str(source),
+                          "label": _label(labels or {}, SimpleNamespace(
+                              threshold_source=source, group=group, framework=framework))}
+        thresholds.append(kinds[key])
     rows = [
-        {"diagnostic_id": diagnostic.id, "teacher_id": int(r.user_id),
-         "competency_id": comp_ids[r.competency],
-         "score": None if pd.isna(r.score) else float(r.score),
-         "grade": float(r.grade), "max_grade": float(r.maxgrade),
-         "questions": float(r.questions), "level": str(r.level),
-         "moodle_attempt_id": None if int(r.attempt_id) < 0 else int(r.attempt_id),
-         "thresholds": {"deficit_below": float(r.deficit_below),
-                        "risk_below": float(r.risk_below),
-                        "min_questions": float(r.min_questions),
-                        "source": str(r.threshold_source),
-                        "label": _label(labels or {}, r)},
-         "moodle_proficient": _proficient(getattr(r, "moodle_proficient", None)),
-         "agreement": getattr(r, "agreement", None)}
-        for r in levels.itertuples(index=False)]
+        {"diagnostic_id": diagnostic.id, "teacher_id": int(user), "competency_id": comp_ids[comp],
+         "score": value, "grade": float(grade), "max_grade": float(top),
+         "questions": float(asked), "level": str(level),
+         "moodle_attempt_id": None if int(attempt) < 0 else int(attempt),
+         "thresholds": used, "moodle_proficient": proficient, "agreement": agreement}
+        for user, comp, value, grade, top, asked, level, attempt, used, proficient, agreement
+        in zip(column["user_id"], column["competency"], column["score"], column["grade"],
+               column["maxgrade"], column["questions"], column["level"], column["attempt_id"],
+               thresholds, column["moodle_proficient"], column["agreement"], strict=True)]
     if rows:
         db.session.execute(Deficit.__table__.insert(), rows)
     db.session.commit()
