@@ -1,20 +1,33 @@
-"""Scale of the item-level deficit path beside a bare pandas group-by-and-cut.
+"""Scale of ProfRoute's deficit rules on item results beside a bare pandas group-by-and-cut.
 
-Synthetic, seeded item results: N teachers × 40 questions, 6 competencies (8, 8, 8, 8, 5
-and 3 questions), 25 teachers per school. Each measurement runs in a fresh subprocess that
-builds the data, then times one implementation (best of ``--repeat``, perf_counter) and
-reports its peak RSS (``resource.getrusage`` max RSS) and the RSS it had before the run.
+Synthetic, seeded item results: N teachers × 40 questions, 8 competencies (5 questions
+each) in the 4 blocks of the professional standard, a share of teachers with a second whole
+attempt, 25 teachers per school. Each measurement runs in a fresh subprocess that builds the
+data, then runs one variant ``--repeat`` times (median of perf_counter) and reports its peak
+RSS during the runs (VmHWM, reset through /proc/self/clear_refs once the data is built) and
+the RSS it had before them.
 
     .venv/bin/python bench/deficits_scale.py --teachers 10000 100000 1000000
+
+Variants:
+    bare       the same item rows: best attempt per teacher by sumgrades (drop_duplicates,
+               sort_values, isin), groupby(user_id, competency) sum, mark / max_mark, one
+               pd.cut into deficit / risk / ok with the default thresholds, merge the school,
+               deficit share per school × competency and per competency.
+    profroute  deficits.items.score_items with the ThresholdPolicy (group and framework
+               overrides, minimum questions per group) and the "best" attempt policy, then
+               aggregate_items (school and municipality maps) and risk_items (risk group).
+    marks      deficits.policy.score_with_policy (the pipeline's path) on the same results
+               already summed per attempt and competency (the marks frame; summing untimed).
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import json
-import platform
-import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -25,37 +38,60 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from deficits.items import aggregate_items, score_items  # noqa: E402
+from deficits.items import aggregate_items, risk_items, score_items  # noqa: E402
+from deficits.policy import ThresholdPolicy, score_with_policy  # noqa: E402
 from deficits.records import Thresholds  # noqa: E402
+from deficits.risk import RiskRule  # noqa: E402
 
-QUESTIONS_PER_COMPETENCY = (8, 8, 8, 8, 5, 3)
-COMPETENCIES = [f"PK-{i:02d}" for i in range(1, len(QUESTIONS_PER_COMPETENCY) + 1)]
+GROUPS = {"NL": "normative-legal", "SUB": "subject", "MET": "methodological",
+          "PSY": "psychological-pedagogical"}
+COMPETENCIES = pd.DataFrame({
+    "competency": [f"{block}-0{i}" for block in GROUPS for i in (1, 2)],
+    "framework": ["PS", "PS", "PS", "PS", "PS", "FL", "PS", "FL"],  # FL: functional literacy
+    "group": [group for group in GROUPS.values() for _ in (1, 2)],
+})
+QUESTIONS_PER_COMPETENCY = 5
+# Scores are fifths (5 questions): the overrides move 0.6 to deficit in the subject block and
+# 0.4 to risk, 0.6 to ok in the FL framework.
+POLICY = ThresholdPolicy(Thresholds(0.5, 0.7, 3), frameworks={"FL": Thresholds(0.35, 0.55, 3)},
+                         groups={"subject": Thresholds(0.65, 0.85, 5)})
+ATTEMPT_POLICY = "best"
+RULE = RiskRule(min_groups_with_deficit=2, groups_always=("subject",))
 TEACHERS_PER_SCHOOL = 25
 CHUNK = 100_000  # teachers generated at a time, so building the data stays near its size
 
 
-def build(teachers: int, seed: int = 20261126) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Item results (user_id, question, competency, mark, max_mark) and the teachers."""
-    per_user = sum(QUESTIONS_PER_COMPETENCY)
+def build(teachers: int, second: float, seed: int = 20261126) -> tuple[pd.DataFrame, ...]:
+    """Item rows (user, question, competency, mark, max_mark, attempt columns), teachers."""
+    per_attempt = QUESTIONS_PER_COMPETENCY * len(COMPETENCIES)
+    rng = np.random.default_rng(seed)
+    attempts_of = 1 + (rng.random(teachers) < second)
+    attempt_user = np.repeat(np.arange(1, teachers + 1, dtype=np.int32), attempts_of)
+    attempt_no = (np.arange(len(attempt_user)) - np.repeat(np.cumsum(attempts_of) - attempts_of,
+                                                           attempts_of) + 1).astype(np.int8)
+    rows = len(attempt_user) * per_attempt
+    mark = np.empty(rows, dtype=np.float32)
+    ability = rng.beta(5, 3, size=teachers).astype(np.float32)
+    for first in range(0, len(attempt_user), CHUNK):
+        users = attempt_user[first:first + CHUNK] - 1
+        draws = rng.random((len(users), per_attempt), dtype=np.float32)
+        mark[first * per_attempt:(first + len(users)) * per_attempt] = (
+            draws < ability[users, None]).ravel()
+        del draws
+    sumgrades = mark.reshape(-1, per_attempt).sum(axis=1, dtype=np.float32)
     question_comp = np.repeat(np.arange(len(COMPETENCIES), dtype=np.int8),
                               QUESTIONS_PER_COMPETENCY)
-    rows = teachers * per_user
-    mark = np.empty(rows, dtype=np.float32)
-    rng = np.random.default_rng(seed)
-    for first in range(0, teachers, CHUNK):
-        count = min(CHUNK, teachers - first)
-        ability = rng.beta(5, 3, size=count).astype(np.float32)
-        draws = rng.random((count, per_user), dtype=np.float32)
-        mark[first * per_user:(first + count) * per_user] = (
-            draws < ability[:, None]).ravel()
-        del draws
     items = pd.DataFrame({
-        "user_id": np.repeat(np.arange(1, teachers + 1, dtype=np.int32), per_user),
-        "question": np.tile(np.arange(per_user, dtype=np.int16), teachers),
-        "competency": pd.Categorical.from_codes(np.tile(question_comp, teachers),
-                                                categories=COMPETENCIES),
+        "user_id": np.repeat(attempt_user, per_attempt),
+        "question": np.tile(np.arange(per_attempt, dtype=np.int16), len(attempt_user)),
+        "competency": pd.Categorical.from_codes(np.tile(question_comp, len(attempt_user)),
+                                                categories=list(COMPETENCIES["competency"])),
         "mark": mark,
         "max_mark": np.ones(rows, dtype=np.float32),
+        "attempt_id": np.repeat(np.arange(1, len(attempt_user) + 1, dtype=np.int32),
+                                per_attempt),
+        "attempt_no": np.repeat(attempt_no, per_attempt),
+        "sumgrades": np.repeat(sumgrades, per_attempt),
     }, copy=False)
     school = np.arange(teachers) // TEACHERS_PER_SCHOOL
     teacher_frame = pd.DataFrame({
@@ -65,76 +101,144 @@ def build(teachers: int, seed: int = 20261126) -> tuple[pd.DataFrame, pd.DataFra
     return items, teacher_frame
 
 
+def marks_of(items: pd.DataFrame) -> pd.DataFrame:
+    """The same results as a marks frame: one row per (user, attempt, competency)."""
+    sums = items.groupby(["user_id", "attempt_id", "attempt_no", "sumgrades", "competency"],
+                         observed=True, sort=False)
+    frame = sums.agg(grade=("mark", "sum"), maxgrade=("max_mark", "sum"),
+                     questions=("mark", "size")).reset_index()
+    frame["competency"] = frame["competency"].astype("str")
+    frame["time_finish"] = 0
+    return frame
+
+
 def bare(items: pd.DataFrame, teachers: pd.DataFrame) -> object:
-    """Plain pandas: group-by sum → ratio → cut into 3 levels → deficit share per school."""
-    sums = items.groupby(["user_id", "competency"], observed=True)[["mark", "max_mark"]].sum()
+    """Plain pandas: pick the best attempt, group-by sum → ratio → one cut → shares."""
+    attempts = items[["user_id", "attempt_id", "sumgrades"]].drop_duplicates("attempt_id")
+    best = attempts.sort_values(["user_id", "sumgrades"], ascending=[True, False])
+    chosen = items[items["attempt_id"].isin(best.drop_duplicates("user_id")["attempt_id"])]
+    sums = chosen.groupby(["user_id", "competency"], observed=True)[["mark", "max_mark"]].sum()
     ratio = sums["mark"] / sums["max_mark"]
     level = pd.cut(ratio, [-np.inf, 0.5, 0.7, np.inf], right=False,
                    labels=["deficit", "risk", "ok"])
     levels = level.rename("level").reset_index().merge(teachers, on="user_id", how="left")
     deficit = (levels["level"] == "deficit").rename("deficit_share")
-    return deficit.groupby([levels["school_code"], levels["competency"]], observed=True).mean()
+    schools = deficit.groupby([levels["school_code"], levels["competency"]], observed=True)
+    return schools.mean(), deficit.groupby(levels["competency"], observed=True).mean()
 
 
-def profroute(items: pd.DataFrame, teachers: pd.DataFrame) -> object:
-    """ProfRoute: scores + levels (score_items) + school and municipality maps."""
-    levels = score_items(items, Thresholds())
-    return aggregate_items(levels, teachers)
+def profroute(items: pd.DataFrame, teachers: pd.DataFrame) -> dict[str, float]:
+    """ProfRoute's rules: levels (policy, attempts), school and municipality maps, risk group."""
+    start = time.perf_counter()
+    levels = score_items(items, policy=POLICY, competencies=COMPETENCIES,
+                         attempt_policy=ATTEMPT_POLICY)
+    scored = time.perf_counter()
+    maps = aggregate_items(levels, teachers)
+    mapped = time.perf_counter()
+    risk = risk_items(levels, COMPETENCIES, RULE)
+    done = time.perf_counter()
+    del levels, maps, risk
+    return {"levels": scored - start, "maps": mapped - scored, "risk": done - mapped}
 
 
-def _rss_now_kib() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * resource.getpagesize() // 1024
+def marks(frame: pd.DataFrame, _teachers: pd.DataFrame) -> object:
+    """The pipeline's scoring: score_with_policy on the marks frame."""
+    return score_with_policy(frame, COMPETENCIES, POLICY, ATTEMPT_POLICY)
 
 
-def worker(kind: str, teachers: int, repeat: int) -> dict[str, float]:
-    """Build the data, run one implementation, report times and memory (in a fresh process)."""
-    items, frame = build(teachers)
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def worker(kind: str, teachers: int, repeat: int, second: float) -> dict[str, object]:
+    """Build the data, run one variant, report times and memory (in a fresh process)."""
+    items, frame = build(teachers, second)
+    rows = len(items)
+    if kind == "marks":
+        items = marks_of(items)
     gc.collect()
-    before = _rss_now_kib()
-    run = profroute if kind == "profroute" else bare
-    times = []
+    ctypes.CDLL("libc.so.6").malloc_trim(0)  # freed heap back to the system: RSS = data
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # reset the peak RSS: only the runs count from here
+    before = _status_kib("VmRSS")
+    run = {"bare": bare, "profroute": profroute, "marks": marks}[kind]
+    times, phases = [], []
     for _ in range(repeat):
         start = time.perf_counter()
         result = run(items, frame)
         times.append(time.perf_counter() - start)
+        if isinstance(result, dict):
+            phases.append(result)
         del result
         gc.collect()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"rows": len(items), "time": min(times), "peak_mib": peak / 1024,
-            "data_mib": before / 1024, "work_mib": max(peak - before, 0) / 1024}
+    peak = _status_kib("VmHWM")
+    return {"rows": rows, "input_rows": len(items), "time": statistics.median(times),
+            "times": times, "peak_mib": peak / 1024, "data_mib": before / 1024,
+            "work_mib": max(peak - before, 0) / 1024,
+            "phases": {k: statistics.median(p[k] for p in phases) for k in phases[0]}
+            if phases else {}}
 
 
-def measure(kind: str, teachers: int, repeat: int) -> dict[str, float]:
+def measure(kind: str, teachers: int, repeat: int, second: float) -> dict[str, object]:
     """Run ``worker`` in a fresh interpreter and return its report."""
     out = subprocess.run([sys.executable, __file__, "--worker", kind, "--teachers",
-                          str(teachers), "--repeat", str(repeat)],
+                          str(teachers), "--repeat", str(repeat), "--second", str(second)],
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--teachers", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--repeat", type=int, default=0, help="runs per measurement (0: auto)")
-    parser.add_argument("--worker", choices=["bare", "profroute"])
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="runs per measurement, the median is reported (default 5)")
+    parser.add_argument("--second", type=float, default=0.2,
+                        help="share of teachers with a second attempt (default 0.2)")
+    parser.add_argument("--variants", nargs="+", default=["bare", "profroute", "marks"],
+                        choices=["bare", "profroute", "marks"])
+    parser.add_argument("--worker", choices=["bare", "profroute", "marks"])
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.teachers[0], args.repeat or 1)))
+        print(json.dumps(worker(args.worker, args.teachers[0], args.repeat, args.second)))
         return
-    print(f"# {platform.processor() or platform.machine()}, python {platform.python_version()},"
-          f" pandas {pd.__version__}, numpy {np.__version__}")
-    print("| teachers | rows | bare time | ProfRoute time | time ratio | bare peak RSS "
-          "(work) | ProfRoute peak RSS (work) | peak ratio | work ratio |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"# python {sys.version.split()[0]}, pandas {pd.__version__}, numpy {np.__version__};"
+          f" second attempts {args.second:.0%}, attempt policy {ATTEMPT_POLICY}", flush=True)
+    reports: dict[tuple[int, str], dict[str, object]] = {}
     for teachers in args.teachers:
-        repeat = args.repeat or (3 if teachers <= 100_000 else 1)
-        b, p = measure("bare", teachers, repeat), measure("profroute", teachers, repeat)
-        print(f"| {teachers:,} | {p['rows']:,} | {b['time']:.2f} s | {p['time']:.2f} s | "
-              f"{p['time'] / b['time']:.2f} | {b['peak_mib']:,.0f} MiB ({b['work_mib']:,.0f}) | "
+        for kind in args.variants:
+            reports[teachers, kind] = measure(kind, teachers, args.repeat, args.second)
+            print(json.dumps({"teachers": teachers, "variant": kind,
+                              **reports[teachers, kind]}), flush=True)
+    print_tables(reports)
+
+
+def print_tables(reports: dict[tuple[int, str], dict]) -> None:
+    """Markdown tables: bare beside ProfRoute, and score_with_policy on the marks."""
+    print("\n| teachers | item rows | bare time | ProfRoute time | time ratio | ProfRoute ns/row "
+          "| bare peak RSS (work) | ProfRoute peak RSS (work) | peak ratio | work ratio |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (teachers, kind), p in reports.items():
+        b = reports.get((teachers, "bare"))
+        if kind != "profroute" or b is None:
+            continue
+        print(f"| {teachers:,} | {p['rows']:,} | {b['time']:.3f} s | {p['time']:.3f} s | "
+              f"{p['time'] / b['time']:.2f} | {p['time'] / p['rows'] * 1e9:.0f} | "
+              f"{b['peak_mib']:,.0f} MiB ({b['work_mib']:,.0f}) | "
               f"{p['peak_mib']:,.0f} MiB ({p['work_mib']:,.0f}) | "
               f"{p['peak_mib'] / b['peak_mib']:.2f} | "
-              f"{p['work_mib'] / max(b['work_mib'], 1):.2f} |", flush=True)
+              f"{p['work_mib'] / max(b['work_mib'], 1):.2f} |")
+    print("\n| teachers | marks rows | score_with_policy time | ns/row | peak RSS (work) |")
+    print("|---:|---:|---:|---:|---:|")
+    for (teachers, kind), m in reports.items():
+        if kind == "marks":
+            print(f"| {teachers:,} | {m['input_rows']:,} | {m['time']:.3f} s | "
+                  f"{m['time'] / m['input_rows'] * 1e9:.0f} | "
+                  f"{m['peak_mib']:,.0f} MiB ({m['work_mib']:,.0f}) |")
 
 
 if __name__ == "__main__":

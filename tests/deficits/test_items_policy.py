@@ -223,3 +223,12 @@ def test_policy_and_min_questions_together_are_refused():
         score_items(HAND_ITEMS, min_questions=1, policy=POLICY)
     with pytest.raises(ValueError, match="unknown attempt policy"):
         score_items(HAND_ITEMS, attempt_policy="median")
+
+
+@pytest.mark.parametrize("attempt_policy", [None, "best", "average"])
+def test_no_rows_give_an_empty_typed_frame(attempt_policy):
+    out = score_items(HAND_ITEMS.iloc[:0], policy=POLICY, competencies=COMPETENCIES,
+                      attempt_policy=attempt_policy)
+    assert out.empty
+    assert out["questions"].dtype == ("float64" if attempt_policy == "average" else "int32")
+    assert ("attempt_id" in out.columns) == (attempt_policy is not None)
