@@ -60,7 +60,11 @@ def _per_cell(code: np.ndarray, cells: int, values: np.ndarray, name: str) -> np
     """
     out = np.zeros(cells, dtype=values.dtype)
     out[code] = values
-    if not np.array_equal(out[code], values, equal_nan=values.dtype.kind == "f"):
+    back = out[code]
+    same = back == values
+    if not same.all() and values.dtype.kind == "f":
+        same |= np.isnan(back) & np.isnan(values)
+    if not same.all():
         raise ValueError(f"rows of one attempt (user_id, attempt_no) differ in {name}")
     return out
 
@@ -104,6 +108,21 @@ def _refuse_renumbered(user: np.ndarray, attempt_id: np.ndarray) -> None:
     twice = (user[1:] == user[:-1]) & (attempt_id[1:] == attempt_id[:-1])
     if twice.any():
         raise ValueError("one attempt_id appears under two attempt_no of the same user")
+
+
+def _per_attempt(code: np.ndarray, table: _Attempts, comp: np.ndarray, width: int,
+                 items: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, mark and max_mark sums per present attempt (rows) and competency (columns).
+
+    ``code`` (the attempt cells) is overwritten.
+    """
+    code *= width
+    code += comp
+    cells = len(table.cell_user)
+    sums = sum_cells(code, cells * width, items)
+    del code
+    count, grade, maxgrade = (a.reshape(cells, width)[table.present] for a in sums)
+    return count, grade, maxgrade
 
 
 def _to_user_key(code: np.ndarray, table: _Attempts, comp: np.ndarray,
@@ -151,20 +170,17 @@ def average_sums(code: np.ndarray, users: int, comp: np.ndarray, width: int, *,
     ``code`` holds the user codes and is overwritten.
     """
     table = _attempt_table(code, users, items)
-    code *= width
-    code += comp
-    seen = np.flatnonzero(np.bincount(code, minlength=len(table.cell_user) * width))
-    attempts = np.bincount(table.cell_user[seen // width] * width + seen % width,
-                           minlength=users * width)
-    del seen
-    code //= width
-    code = _to_user_key(code, table, comp, width)
-    count, grade, maxgrade = sum_cells(code, users * width, items)
-    del code
-    cell = np.flatnonzero(count)
-    taken = attempts[cell]
-    return Sums(cell, count[cell] / taken, grade[cell] / taken, maxgrade[cell] / taken,
-                np.full(len(cell), AVERAGE_ATTEMPT_ID, dtype=np.int64))
+    count, grade, maxgrade = _per_attempt(code, table, comp, width, items)
+    user = table.cell_user[table.present]
+    start = np.flatnonzero(np.r_[True, user[1:] != user[:-1]]) if len(user) else user
+    per_user = [np.add.reduceat(a, start, axis=0).ravel() if len(user) else a.ravel()
+                for a in (count, grade, maxgrade, (count > 0).astype(np.int64))]
+    flat = np.flatnonzero(per_user[0])
+    row, column = np.divmod(flat, max(width, 1))
+    taken = per_user[3][flat]
+    return Sums(user[start][row] * width + column, per_user[0][flat] / taken,
+                per_user[1][flat] / taken, per_user[2][flat] / taken,
+                np.full(len(flat), AVERAGE_ATTEMPT_ID, dtype=np.int64))
 
 
 def attempt_sums(code: np.ndarray, users: int, comp: np.ndarray, width: int, *,
