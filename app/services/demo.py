@@ -8,10 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import func, select
 
 from app import create_app
+from app.extensions import db
+from app.models import Attempt, Diagnostic
 from app.services import logged_run
 from app.services.analyse import compute_deficits
+from app.services.analytics import dynamics
 from app.services.catalogue import import_catalogue
 from app.services.moodle import moodle_api
 from app.services.push import push
@@ -21,8 +25,13 @@ from app.services.sandbox_process import running_sandbox
 from app.services.sync import sync
 from app.settings import Settings
 from config import DEMO_DIR
+from lms_connectors.moodle.api import MoodleAPI
 
 DEMO_DB = "var/demo.db"
+# The sandbox's final diagnostic (lms_connectors/moodle/sandbox/seed.py: FINAL_QUIZ_ID and
+# seed_catalog.FINAL_COURSE); app/ never imports the sandbox itself.
+DEMO_FINAL_COURSE = "diag-final-2026"
+DEMO_FINAL_QUIZ = "2"
 
 
 def demo_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -37,7 +46,8 @@ def demo_settings(environ: dict[str, str] | None = None) -> Settings:
 
 
 def run_demo(echo: Callable[[str], None] = print, settings: Settings | None = None) -> Flask:
-    """Start the sandbox, run sync → deficits → recommend → approve → push; return the app."""
+    """Start the sandbox, run sync → deficits → recommend → approve → push, then the final
+    diagnostic (sync → deficits → push of the ratings of closed deficits); return the app."""
     settings = settings or demo_settings()
     token = secrets.token_hex(16)
     with running_sandbox(token) as url:
@@ -77,7 +87,33 @@ def run_pipeline(settings: Settings, echo: Callable[[str], None]) -> dict[str, o
                   enrolments=pushed.enrolments_sent, already=pushed.already_enrolled,
                   messages=pushed.messages_sent,
                   without_school=synced.without_school)
+    figures["final"] = run_final(api, settings, diagnostic, echo)
     return figures
+
+
+def run_final(api: MoodleAPI, settings: Settings, entry: Diagnostic,
+              echo: Callable[[str], None]) -> dict[str, object]:
+    """The final diagnostic: sync, score, rate the closed deficits in Moodle; print the change."""
+    final_settings = settings.replace(diagnostic_course=DEMO_FINAL_COURSE,
+                                      diagnostic_quiz=DEMO_FINAL_QUIZ, diagnostic_kind="final")
+    with logged_run("sync") as run:
+        run.summary = sync(api, final_settings).as_dict()
+    final = current_diagnostic()
+    assert final is not None and final.kind == "final"
+    with logged_run("deficits") as run:
+        run.summary = compute_deficits(final, final_settings).as_dict()
+    with logged_run("push") as run:
+        pushed = push(api, final_settings)
+        run.summary = pushed.as_dict()
+    change = dynamics(entry, final)
+    counts = change["competencies"]
+    closed = sum(int(r["closed"]) for r in counts)  # type: ignore[union-attr, call-overload]
+    deficits = sum(int(r["entry_deficits"]) for r in counts)  # type: ignore[union-attr, call-overload]
+    took = db.session.scalar(select(func.count(func.distinct(Attempt.teacher_id))).where(
+        Attempt.diagnostic_id == final.id)) or 0
+    echo(f"  Итоговую диагностику прошли педагогов: {took}; закрыто дефицитов: {closed} из "
+         f"{deficits} (оценки «освоена» отправлены в Moodle: {pushed.ratings_sent})")
+    return {"teachers": took, "closed": closed, "entry_deficits": deficits}
 
 
 def print_summary(echo: Callable[[str], None], *, teachers: int, figures: dict[str, object],

@@ -244,9 +244,13 @@ def _pages(items: Iterable[rec.Teacher] | Iterator[int], size: int) -> Iterator[
 
 
 def _diagnostic(settings: Settings) -> Diagnostic | None:
+    """The stored diagnostic these settings name: by quiz id, else the latest of their kind
+    (so syncing the entry test after a final one resumes the entry test, not the final)."""
     query = select(Diagnostic).order_by(Diagnostic.id.desc())
     if settings.diagnostic_quiz.strip().isdigit():
         query = query.where(Diagnostic.moodle_quiz_id == int(settings.diagnostic_quiz))
+    else:
+        query = query.where(Diagnostic.kind == settings.diagnostic_kind)
     return db.session.scalars(query).first()
 
 

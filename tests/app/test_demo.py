@@ -23,5 +23,9 @@ def test_demo_runs_the_job_and_prints_the_summary(tmp_path: Path) -> None:
     assert "Дефициты по компетенциям:" in first and "PK-06:" in first
     sent = next(line for line in first.splitlines() if "Зачислений отправлено" in line)
     assert int(re.search(r"Moodle: (\d+)", sent).group(1)) > 50
+    final = next(line for line in first.splitlines() if "Итоговую диагностику" in line)
+    took, closed, entry_deficits, rated = map(int, re.findall(r"\d+", final))
+    assert 0 < closed < entry_deficits and closed == rated  # each closed deficit rated once
+    assert 50 < took < 180
     assert (tmp_path / "var" / "demo.db").exists()
     assert run_demo(tmp_path) == first  # a fresh municipality every time: same figures

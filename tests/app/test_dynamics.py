@@ -88,3 +88,15 @@ def test_dynamics_counts_what_changed_between_entry_and_final(scored_app: Flask)
 
 def test_dynamics_rejects_a_bad_final_id(scored_app: Flask) -> None:
     assert scored_app.test_client().get("/dynamics?final=abc").status_code == 400
+
+
+def test_syncing_the_entry_test_after_a_final_one_resumes_the_entry_test(
+        scored_app: Flask) -> None:
+    entry = db.session.scalars(select(Diagnostic)).one()
+    add_final(closed=[], worse=[])
+    result = CliRunner().invoke(main, ["sync"], obj=scored_app, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert '"mode": "incremental"' in result.output
+    db.session.expire_all()
+    final = db.session.scalars(select(Diagnostic).where(Diagnostic.kind == "final")).one()
+    assert final.moodle_quiz_id == 999 and entry.kind == "entry"

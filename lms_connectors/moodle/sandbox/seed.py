@@ -32,6 +32,7 @@ DEFAULT_SCHOOLS_CSV = Path(__file__).resolve().parents[3] / "config" / "demo" / 
 DIAG_COURSE_ID = 2
 QUIZ_ID = 1
 QUIZ_CMID = 9
+FINAL_QUIZ_ID = 2  # the final diagnostic, in a course of its own (the last course)
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,9 @@ def generate(seed: int = 2026, teachers: int = 180, schools: list[School] | None
     _enrol(site, rng, staff, schools)
     _cohorts(site, staff, schools)
     _quiz(site, grade_items)
-    _attempts(site, rng, staff, {s.code: s for s in schools})
-    _ratings(site, random.Random(seed + 1), staff)  # own stream: the values above stay put
+    skills = _attempts(site, rng, staff, {s.code: s for s in schools})
+    _ratings(site, random.Random(seed + 1), staff)  # own streams: the values above stay put
+    _final(site, random.Random(seed + 2), staff, skills, grade_items)
     logger.info("Seeded sandbox: %d users, %d courses, %d attempts",
                 len(site.users), len(site.courses), len(site.attempts))
     return site
@@ -240,8 +242,10 @@ def _quiz(site: Site, grade_items: bool = True) -> None:
 
 
 def _attempts(site: Site, rng: random.Random, staff: list[User],
-              schools: dict[str, School]) -> None:
+              schools: dict[str, School]) -> dict[int, list[float]]:
+    """The entry attempts; returns the skill per competency of each teacher who finished."""
     quiz = site.quizzes[QUIZ_ID]
+    skills: dict[int, list[float]] = {}
     difficulty = [rng.uniform(-0.12, 0.15) for _ in site.competencies]
     for user in staff:
         school = schools.get(user.profile.get("schoolcode", ""))
@@ -257,10 +261,12 @@ def _attempts(site: Site, rng: random.Random, staff: list[User],
             continue
         finish = cat.BASE_TIME - rng.randint(2, 21) * 86400 + rng.randint(8, 17) * 3600
         site.add_attempt(quiz.id, user.id, _marks(rng, quiz, skill), finish)
+        skills[user.id] = skill
         if rng.random() < 0.12:
             better = [s + 0.08 for s in skill]
             later = finish + rng.randint(1, 4) * 86400
             site.add_attempt(quiz.id, user.id, _marks(rng, quiz, better), later)
+    return skills
 
 
 def _marks(rng: random.Random, quiz: Quiz, skill: list[float]) -> list[float]:
@@ -298,3 +304,43 @@ def _ratings(site: Site, rng: random.Random, staff: list[User]) -> None:
             site.user_competencies[key] = UserCompetency(
                 len(site.user_competencies) + 1, *key, grade=2 if proficient else 1,
                 timecreated=when, timemodified=when, usermodified=admin)
+
+
+def _final(site: Site, rng: random.Random, staff: list[User], skills: dict[int, list[float]],
+           grade_items: bool) -> None:
+    """The final diagnostic: its own course (category 2, every teacher a student) with the
+    entry quiz's structure; about 60 % of the teachers who took the entry test take it, a
+    little better overall and clearly better in the competencies of the PD courses they
+    completed."""
+    entry_course = site.courses[DIAG_COURSE_ID]
+    course_id = max(site.courses) + 1
+    shortname, fullname, summary = cat.FINAL_COURSE
+    site.courses[course_id] = Course(
+        id=course_id, shortname=shortname, fullname=fullname, idnumber=shortname.upper(),
+        category=2, summary=summary, startdate=cat.DIAG_START, enddate=0,
+        sortorder=entry_course.sortorder - 1, timemodified=cat.BASE_TIME - 30 * 86400,
+        has_criteria=False, competencies=list(entry_course.competencies),
+        context_id=32 + 3 * (course_id - DIAG_COURSE_ID))
+    course = site.courses[course_id]
+    site.enrolments[(site.methodologist_id, course_id)] = Enrolment(
+        site.methodologist_id, course_id, EDITING_TEACHER_ROLE, timecreated=cat.BASE_TIME)
+    for user in staff:
+        _enrol_one(site, user, course, cat.BASE_TIME)
+    entry = site.quizzes[QUIZ_ID]
+    cmid = max([QUIZ_CMID, *(c for crs in site.courses.values() for c, _ in crs.activities)]) + 1
+    quiz = Quiz(FINAL_QUIZ_ID, cmid, course_id, cat.FINAL_QUIZ_NAME, cat.QUIZ_INTRO,
+                grade=100.0, attempts=1, grademethod=1, questionsperpage=4)
+    quiz.grade_items = list(entry.grade_items) if grade_items else []
+    quiz.questions = list(entry.questions)
+    site.quizzes[quiz.id] = quiz
+    index = {c.id: i for i, c in enumerate(site.competencies.values())}
+    for user in staff:
+        skill = skills.get(user.id)
+        if skill is None or rng.random() >= 0.6:
+            continue
+        studied = {index[c] for (uid, cid), done in site.completions.items()
+                   if uid == user.id and len(done) >= len(site.courses[cid].activities)
+                   for c in site.courses[cid].competencies}
+        better = [s + 0.05 + (0.2 if i in studied else 0.0) for i, s in enumerate(skill)]
+        finish = cat.BASE_TIME + rng.randint(1, 5) * 86400 + rng.randint(8, 17) * 3600
+        site.add_attempt(quiz.id, user.id, _marks(rng, quiz, better), finish)
