@@ -3,9 +3,9 @@
 Synthetic, seeded item results: N teachers × 40 questions, 8 competencies (5 questions
 each) in the 4 blocks of the professional standard, a share of teachers with a second whole
 attempt, 25 teachers per school. Each measurement runs in a fresh subprocess that builds the
-data, then runs one variant ``--repeat`` times (median of perf_counter) and reports its peak
-RSS during the runs (VmHWM, reset through /proc/self/clear_refs once the data is built) and
-the RSS it had before them.
+data, then runs one variant ``--repeat`` times (median of perf_counter, and of process_time
+for the CPU) and reports its peak RSS during the runs (VmHWM, reset through
+/proc/self/clear_refs once the data is built) and the RSS it had before them.
 
     .venv/bin/python bench/deficits_scale.py --teachers 10000 100000 1000000
 
@@ -166,18 +166,20 @@ def worker(kind: str, teachers: int, repeat: int, second: float) -> dict[str, ob
         clear.write("5")  # reset the peak RSS: only the runs count from here
     before = _status_kib("VmRSS")
     run = {"bare": bare, "profroute": profroute, "marks": marks}[kind]
-    times, phases = [], []
+    times, cpu, phases = [], [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = run(items, frame)
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
         if isinstance(result, dict):
             phases.append(result)
         del result
         gc.collect()
     peak = _status_kib("VmHWM")
     return {"rows": rows, "input_rows": len(items), "time": statistics.median(times),
-            "times": times, "peak_mib": peak / 1024, "data_mib": before / 1024,
+            "times": times, "cpu": statistics.median(cpu), "peak_mib": peak / 1024,
+            "data_mib": before / 1024,
             "work_mib": max(peak - before, 0) / 1024,
             "phases": {k: statistics.median(p[k] for p in phases) for k in phases[0]}
             if phases else {}}
@@ -219,24 +221,26 @@ def main() -> None:
 
 def print_tables(reports: dict[tuple[int, str], dict]) -> None:
     """Markdown tables: bare beside ProfRoute, and score_with_policy on the marks."""
-    print("\n| teachers | item rows | bare time | ProfRoute time | time ratio | ProfRoute ns/row "
+    print("\n| teachers | item rows | bare time (CPU) | ProfRoute time (CPU) | time ratio "
+          "| ProfRoute ns/row "
           "| bare peak RSS (work) | ProfRoute peak RSS (work) | peak ratio | work ratio |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for (teachers, kind), p in reports.items():
         b = reports.get((teachers, "bare"))
         if kind != "profroute" or b is None:
             continue
-        print(f"| {teachers:,} | {p['rows']:,} | {b['time']:.3f} s | {p['time']:.3f} s | "
+        print(f"| {teachers:,} | {p['rows']:,} | {b['time']:.3f} s ({b['cpu']:.3f}) | "
+              f"{p['time']:.3f} s ({p['cpu']:.3f}) | "
               f"{p['time'] / b['time']:.2f} | {p['time'] / p['rows'] * 1e9:.0f} | "
               f"{b['peak_mib']:,.0f} MiB ({b['work_mib']:,.0f}) | "
               f"{p['peak_mib']:,.0f} MiB ({p['work_mib']:,.0f}) | "
               f"{p['peak_mib'] / b['peak_mib']:.2f} | "
               f"{p['work_mib'] / max(b['work_mib'], 1):.2f} |")
-    print("\n| teachers | marks rows | score_with_policy time | ns/row | peak RSS (work) |")
+    print("\n| teachers | marks rows | score_with_policy time (CPU) | ns/row | peak RSS (work) |")
     print("|---:|---:|---:|---:|---:|")
     for (teachers, kind), m in reports.items():
         if kind == "marks":
-            print(f"| {teachers:,} | {m['input_rows']:,} | {m['time']:.3f} s | "
+            print(f"| {teachers:,} | {m['input_rows']:,} | {m['time']:.3f} s ({m['cpu']:.3f}) | "
                   f"{m['time'] / m['input_rows'] * 1e9:.0f} | "
                   f"{m['peak_mib']:,.0f} MiB ({m['work_mib']:,.0f}) |")
 
