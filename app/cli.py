@@ -113,7 +113,7 @@ def deficits_cmd(app: Flask) -> None:
     from app.services.analyse import compute_deficits
 
     with logged_run("deficits") as run:
-        result = compute_deficits(_diagnostic(), settings_of(app))
+        result = compute_deficits(_diagnostic(app), settings_of(app))
         run.summary = result.as_dict()
     _echo_json(result.as_dict())
 
@@ -125,7 +125,7 @@ def recommend_cmd(app: Flask) -> None:
     from app.services.routes import recommend
 
     with logged_run("recommend") as run:
-        result = recommend(_diagnostic(), settings_of(app))
+        result = recommend(_diagnostic(app), settings_of(app))
         run.summary = result.as_dict()
     _echo_json(result.as_dict())
 
@@ -143,7 +143,7 @@ def approve_cmd(app: Flask, approve_all: bool, teachers: tuple[int, ...],
     if not (approve_all or teachers or school):
         raise click.UsageError("say what to approve: --all, --teacher ID or --school CODE")
     with logged_run("approve") as run:
-        count = approve(_diagnostic(), teacher_ids=list(teachers) or None, school_code=school)
+        count = approve(_diagnostic(app), teacher_ids=list(teachers) or None, school_code=school)
         run.summary = {"approved": count}
     _echo_json({"approved": count})
 
@@ -157,7 +157,7 @@ def cancel_cmd(app: Flask, teacher: int, offer: str | None) -> None:
     from app.services.routes import cancel
 
     with logged_run("cancel") as run:
-        count = cancel(_diagnostic(), teacher_id=teacher, offer_key=offer)
+        count = cancel(_diagnostic(app), teacher_id=teacher, offer_key=offer)
         run.summary = {"cancelled": count}
     _echo_json({"cancelled": count})
 
@@ -203,7 +203,7 @@ def import_question_map_cmd(app: Flask, file: str) -> None:
     from app.services.question_map import import_question_map
 
     with logged_run("import-question-map") as run:
-        result = import_question_map(_diagnostic(), file)
+        result = import_question_map(_diagnostic(app), file)
         run.summary = result.as_dict()
     _echo_json(result.as_dict())
     if result.errors or result.conflicts:
@@ -476,12 +476,15 @@ def _echo_web_user_hint(app: Flask) -> None:
                "--name \"Методист\"")
 
 
-def _diagnostic():  # type: ignore[no-untyped-def]
-    from app.services.report import current_diagnostic
+def _diagnostic(app: Flask):  # type: ignore[no-untyped-def]
+    """The diagnostic the settings name (quiz id, else the latest of their kind)."""
+    from app.services.sync import configured_diagnostic
 
-    diagnostic = current_diagnostic()
+    settings = settings_of(app)
+    diagnostic = configured_diagnostic(settings)
     if diagnostic is None:
-        raise SettingsError("no diagnostic synced yet: run `profroute sync` first")
+        raise SettingsError(f"no {settings.diagnostic_kind} diagnostic synced yet: run "
+                            "`profroute sync` first")
     return diagnostic
 
 

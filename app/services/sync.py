@@ -65,7 +65,7 @@ def sync(api: MoodleAPI, settings: Settings, *, full: bool = False) -> SyncSumma
     calls_before = api.client.calls
     info = api.site_info()
     plugin = {fn.PLUGIN_QUIZ_SLOTS, fn.PLUGIN_COMPLETIONS} <= info.functions
-    diagnostic = _diagnostic(settings)
+    diagnostic = configured_diagnostic(settings)
     cursor = _cursor_value(diagnostic)
     if full or diagnostic is None or cursor is None:
         summary = full_sync(api, settings, plugin)
@@ -243,7 +243,7 @@ def _pages(items: Iterable[rec.Teacher] | Iterator[int], size: int) -> Iterator[
         yield page
 
 
-def _diagnostic(settings: Settings) -> Diagnostic | None:
+def configured_diagnostic(settings: Settings) -> Diagnostic | None:
     """The stored diagnostic these settings name: by quiz id, else the latest of their kind
     (so syncing the entry test after a final one resumes the entry test, not the final)."""
     query = select(Diagnostic).order_by(Diagnostic.id.desc())

@@ -100,3 +100,15 @@ def test_syncing_the_entry_test_after_a_final_one_resumes_the_entry_test(
     db.session.expire_all()
     final = db.session.scalars(select(Diagnostic).where(Diagnostic.kind == "final")).one()
     assert final.moodle_quiz_id == 999 and entry.kind == "entry"
+
+
+def test_deficits_scores_the_diagnostic_the_settings_name_not_the_latest(
+        scored_app: Flask) -> None:
+    final = add_final(closed=[], worse=[])
+    kept = db.session.query(Deficit).filter_by(diagnostic_id=final.id).count()
+    assert kept > 0
+    result = CliRunner().invoke(main, ["deficits"], obj=scored_app, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    # The entry settings (kind "entry") rescored the entry test; the final one is untouched.
+    assert db.session.query(Deficit).filter_by(diagnostic_id=final.id).count() == kept
