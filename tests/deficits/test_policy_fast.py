@@ -134,3 +134,11 @@ def test_attempt_groups_number_pairs_and_keep_the_first_row():
     group, first = attempt_groups(np.array([2, 1, 2, 1]), np.array([5, 9, 5, 3]))
     assert group.tolist() == [2, 1, 2, 0]
     assert first.tolist() == [3, 1, 0]  # the earliest row of each group
+
+
+def test_level_codes_follow_the_order_of_levels():
+    from deficits.fast import DEFICIT, INSUFFICIENT, OK, RISK
+    from deficits.scoring import LEVELS
+
+    assert [LEVELS[c] for c in (DEFICIT, RISK, OK, INSUFFICIENT)] == [
+        "deficit", "risk", "ok", "insufficient"]
