@@ -19,10 +19,10 @@ from app.services.analytics import dynamics
 from app.services.catalogue import import_catalogue
 from app.services.moodle import moodle_api
 from app.services.push import push
-from app.services.report import current_diagnostic, summary
+from app.services.report import summary
 from app.services.routes import approve, recommend
 from app.services.sandbox_process import running_sandbox
-from app.services.sync import sync
+from app.services.sync import configured_diagnostic, sync
 from app.settings import Settings
 from config import DEMO_DIR
 from lms_connectors.moodle.api import MoodleAPI
@@ -69,7 +69,7 @@ def run_pipeline(settings: Settings, echo: Callable[[str], None]) -> dict[str, o
     with logged_run("sync") as run:
         synced = sync(api, settings)
         run.summary = synced.as_dict()
-    diagnostic = current_diagnostic()
+    diagnostic = configured_diagnostic(settings)
     assert diagnostic is not None  # sync has just stored it
     with logged_run("deficits") as run:
         scored = compute_deficits(diagnostic, settings)
@@ -98,7 +98,7 @@ def run_final(api: MoodleAPI, settings: Settings, entry: Diagnostic,
                                       diagnostic_quiz=DEMO_FINAL_QUIZ, diagnostic_kind="final")
     with logged_run("sync") as run:
         run.summary = sync(api, final_settings).as_dict()
-    final = current_diagnostic()
+    final = configured_diagnostic(final_settings)
     assert final is not None and final.kind == "final"
     with logged_run("deficits") as run:
         run.summary = compute_deficits(final, final_settings).as_dict()
