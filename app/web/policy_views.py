@@ -104,7 +104,7 @@ def document_from_form(form: Mapping[str, str]) -> dict[str, Any]:
 
     :raise PolicyError: a value is not a number, or the overrides are not valid TOML.
     """
-    from app.services.policy_store import overrides_from_toml
+    from app.services.policy_toml import overrides_from_toml
 
     default = {"deficit_below": _percent(form, "deficit_below"),
                "risk_below": _percent(form, "risk_below"),
@@ -115,7 +115,7 @@ def document_from_form(form: Mapping[str, str]) -> dict[str, Any]:
 
 def error_text(err: PolicyError, overrides: str) -> str:
     """The refusal with the form field's name, or the overrides' line it is on."""
-    from app.services.policy_store import line_of
+    from app.services.policy_toml import line_of
 
     if err.field in FORM_LABELS:
         return f"{FORM_LABELS[err.field]}: {err.reason}"
@@ -150,7 +150,7 @@ def _render(*, error: str | None = None, form: Mapping[str, str] | None = None,
             status: int = 200, **extra: object) -> ResponseReturnValue:
     from app import settings_of
     from app.services.policy import effective_document, policy_overview
-    from app.services.policy_store import overrides_to_toml
+    from app.services.policy_toml import overrides_to_toml
 
     settings = settings_of(current_app)
     try:
