@@ -230,13 +230,21 @@ def import_results_cmd(app: Flask, files: tuple[str, ...]) -> None:
 @main.command("identify-schools")
 @click.option("--apply", is_flag=True,
               help="Set the schools' low-results and adverse-context flags from the result.")
+@click.option("--on", "on", default=None,
+              help="With --apply: the date the statuses hold from, YYYY-MM-DD (default today).")
 @stage
-def identify_schools_cmd(app: Flask, apply: bool) -> None:
+def identify_schools_cmd(app: Flask, apply: bool, on: str | None) -> None:
     """Identify low-results schools and resource-centre candidates by the documented rules."""
+    import datetime as dt
+
     from app.services.registry import identify_schools
 
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+    except ValueError as err:
+        raise SettingsError(f"--on {on!r}: write the date as YYYY-MM-DD") from err
     with logged_run("identify-schools") as run:
-        found = identify_schools(apply=apply)
+        found = identify_schools(apply=apply, on=day)
         run.summary = {"schools": len(found), "low_results": int(found["low_results"].sum())}
     _echo_json([{"school_code": r.school_code, "low_results": bool(r.low_results),
                  "resource_centre_candidate": bool(r.resource_centre_candidate),

@@ -7,9 +7,12 @@ can be checked against it line by line.
 from __future__ import annotations
 
 _SCHOOLS = ("Знаменатель — все школы.", "Denominator: all schools.")
-_FLAG = ("Числитель — школы с признаком {ru} сейчас: дата выявления не хранится, поэтому "
-         "признак не зависит от периода. ", "Numerator: schools flagged {en} now; no date of "
-         "the identification is stored, so the flag does not depend on the period. ")
+_FLAG = ("Числитель — школы, у которых признак {ru} действовал хотя бы один день периода (по "
+         "истории статусов: применение правил выявления, импорт каталога); для школы без "
+         "истории этого признака — признак в его нынешнем состоянии. ",
+         "Numerator: schools that held the {en} status on at least one day of the period (by "
+         "the status history: identification applied, catalogue imported); for a school "
+         "without a history of that status, the flag as it stands now. ")
 _PARTNERSHIP = ("действующие в периоде партнёрства (начало не позже конца периода, окончание "
                 "не раньше его начала; пустая дата — открытый край)",
                 "partnerships active in the period (start on or before its end, end on or after "

@@ -20,6 +20,9 @@ Frames of ``Sources`` (column names; extra columns are ignored; times are unix s
   (dates; a missing date is an open end).
 - ``routes``: route items, ``user_id``, ``status``, ``created`` (the route's creation) and
   ``updated`` (the item's last change).
+- ``statuses`` (optional): the dated history of school statuses, ``school_code``, ``flag``
+  (a flag column of ``schools``), ``valid_from``, ``valid_to`` (dates; None: still holds).
+  A school with history rows for a flag counts by them; without, by its flag column.
 """
 
 from __future__ import annotations
@@ -106,6 +109,10 @@ def _empty_groups() -> pd.DataFrame:
     return pd.DataFrame({"competency": pd.Series(dtype="str"), "group": pd.Series(dtype="str")})
 
 
+def _empty_statuses() -> pd.DataFrame:
+    return pd.DataFrame(columns=["school_code", "flag", "valid_from", "valid_to"])
+
+
 @dataclass(frozen=True, eq=False)
 class Sources:
     """What the indicators count: the frames of the module docstring and the risk rule."""
@@ -119,6 +126,7 @@ class Sources:
     routes: pd.DataFrame
     groups: pd.DataFrame = field(default_factory=_empty_groups)  # competency, group
     rule: RiskRule = field(default_factory=RiskRule)
+    statuses: pd.DataFrame = field(default_factory=_empty_statuses)
 
     def only(self, schools: pd.Series) -> Sources:
         """The same sources for the schools where ``schools`` (a mask) is True."""
@@ -137,6 +145,22 @@ def _flag(schools: pd.DataFrame, column: str) -> pd.Series:
     return schools[column].fillna(False).astype(bool)
 
 
+def _held(src: Sources, column: str, period: Period) -> pd.Series:
+    """Per school: did it hold the status ``column`` on a day of the period?
+
+    By its status history when it has one for that status, else by its current flag.
+    """
+    now = _flag(src.schools, column)
+    history = src.statuses[src.statuses["flag"] == column]
+    if history.empty:
+        return now
+    overlaps = [(start <= period.end) and (end is None or pd.isna(end) or end >= period.start)
+                for start, end in zip(history["valid_from"], history["valid_to"], strict=True)]
+    held = set(history.loc[overlaps, "school_code"])
+    dated = src.schools["code"].isin(set(history["school_code"]))
+    return (dated & src.schools["code"].isin(held)) | (~dated & now)
+
+
 def _school_indicators(src: Sources, teachers: pd.DataFrame, period: Period) -> list[Indicator]:
     total = len(src.schools)
     attempted = src.attempts.loc[period.holds(src.attempts["time_finish"]), "user_id"]
@@ -145,7 +169,7 @@ def _school_indicators(src: Sources, teachers: pd.DataFrame, period: Period) -> 
     for code, column in (("schools_low_results", "low_results"),
                          ("schools_adverse_context", "adverse_context"),
                          ("schools_stably_high", "stably_high")):
-        out.append(_indicator(code, int(_flag(src.schools, column).sum()), total))
+        out.append(_indicator(code, int(_held(src, column, period).sum()), total))
     return out
 
 

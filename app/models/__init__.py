@@ -18,6 +18,7 @@ from app.models.network import (
     School,
     SchoolIdentification,
     SchoolResult,
+    SchoolStatus,
     Teacher,
 )
 from app.models.ops import OutboxMessage, RunLog, SyncCursor, UnmappedStatement
@@ -32,5 +33,6 @@ __all__ = [
     "UnmappedStatement",
     "Teacher", "TeacherGrade", "SchoolResult", "SchoolIdentification",
     "LrsCredential", "XapiStatement", "XapiStatementLink", "CompetencyRating", "PolicyRevision",
+    "SchoolStatus",
     "WebUser",
 ]

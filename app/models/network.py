@@ -111,3 +111,21 @@ class SchoolIdentification(db.Model):  # type: ignore[name-defined]
     adverse_context: Mapped[bool] = mapped_column(Boolean, default=False)
     years: Mapped[int] = mapped_column(Integer, default=0)
     reasons: Mapped[str] = mapped_column(String(4000), default="")
+
+
+class SchoolStatus(db.Model):  # type: ignore[name-defined]
+    """When a school held a status: ``flag`` is low_results, adverse_context or stably_high.
+
+    One row per continuous stretch; ``valid_to`` None while it still holds. Written when a
+    flag changes (identification applied, catalogue import), so indicators of a past period
+    count the schools identified then, not as they stand now.
+    """
+
+    __tablename__ = "school_status"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_code: Mapped[str] = mapped_column(String(64), index=True)
+    flag: Mapped[str] = mapped_column(String(32))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(32), default="")  # rules | catalogue
+    reason: Mapped[str] = mapped_column(String(4000), default="")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Municipality, Offer, Partnership, School
 from app.services import Summary
+from app.services.school_status import record_flags
 from app.services.store import get_or_create
 from app.services.sync_structure import link_competencies
 from courses.catalogue import RowError, parse_offers, parse_partnerships, parse_schools
@@ -62,6 +63,9 @@ def _import_schools(path: Path, summary: ImportSummary) -> dict:  # type: ignore
         school.name = row.name
         school.low_results, school.adverse_context = row.low_results, row.adverse_context
         school.resource_centre = row.resource_centre
+        record_flags(row.code, {"low_results": row.low_results,
+                                "adverse_context": row.adverse_context},
+                     source="catalogue", reason=f"каталог {path.name}")
         if row.municipality:
             school.municipality = get_or_create(Municipality, name=row.municipality)
     summary.schools = len(rows)

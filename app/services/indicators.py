@@ -32,6 +32,7 @@ from app.models import (
     RouteItem,
     School,
     SchoolIdentification,
+    SchoolStatus,
     Teacher,
 )
 from app.services.analyse import competency_groups, thresholds_of
@@ -172,7 +173,15 @@ def _sources(settings: Settings, municipality: str | None) -> Sources:
         columns=["user_id", "diagnostic_id", "attempt_id", "time_finish"]).astype("int64")
     return Sources(schools, teachers, attempts[["user_id", "time_finish"]], _levels(attempts),
                    _completions(), _partnerships(), _routes(),
-                   competency_groups(settings)[["competency", "group"]], risk_rule(settings))
+                   competency_groups(settings)[["competency", "group"]], risk_rule(settings),
+                   _statuses())
+
+
+def _statuses() -> pd.DataFrame:
+    """The dated history of school statuses (low results, adverse context, stably high)."""
+    return pd.DataFrame(db.session.execute(select(
+        SchoolStatus.school_code, SchoolStatus.flag, SchoolStatus.valid_from,
+        SchoolStatus.valid_to)).all(), columns=["school_code", "flag", "valid_from", "valid_to"])
 
 
 def _schools(municipality: str | None) -> pd.DataFrame:

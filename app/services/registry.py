@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import School, SchoolIdentification, SchoolResult
 from app.services import Summary
+from app.services.school_status import record_flags
 from app.services.store import get_or_create
 from deficits.registry import RESULT_COLUMNS, IdentificationRules, identify, parse_results
 
@@ -60,12 +62,14 @@ def import_results(path: str | Path) -> ResultsImport:
     return summary
 
 
-def identify_schools(rules: IdentificationRules | None = None, *, apply: bool = False
-                     ) -> pd.DataFrame:
+def identify_schools(rules: IdentificationRules | None = None, *, apply: bool = False,
+                     on: dt.date | None = None) -> pd.DataFrame:
     """Run the identification rules over all stored results; keep the proposals and reasons.
 
     With ``apply`` the low-results and adverse-context flags of the schools are set from
-    them (a resource centre is only ever a candidate: a methodologist decides).
+    them (a resource centre is only ever a candidate: a methodologist decides), and the
+    school's status history records them (and the stably-high candidacy) as holding from
+    ``on`` (today in Moscow by default).
     """
     rows = db.session.execute(select(*[getattr(SchoolResult, c) if c != "school_name" else
                                        School.name for c in RESULT_COLUMNS])
@@ -82,6 +86,10 @@ def identify_schools(rules: IdentificationRules | None = None, *, apply: bool = 
             school = db.session.scalars(select(School).filter_by(code=row.school_code)).one()
             school.low_results = mark.low_results
             school.adverse_context = mark.adverse_context
+            record_flags(row.school_code, {
+                "low_results": mark.low_results, "adverse_context": mark.adverse_context,
+                "stably_high": mark.resource_centre_candidate},
+                on=on, source="rules", reason=mark.reasons)
     db.session.commit()
     return found
 
