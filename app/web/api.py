@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify
+from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Route, RouteItem, Teacher
+from app.models import Diagnostic, Route, RouteItem, Teacher
 from app.services.report import current_diagnostic, deficit_map
 
 bp = Blueprint("api", __name__)
@@ -16,13 +16,15 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/deficit-map")
 def api_deficit_map() -> ResponseReturnValue:
-    """Deficit shares per school and competency.
+    """Deficit shares per school and competency, of the latest diagnostic or ``?diagnostic=``.
 
-    :raise 404: nothing synced yet.
+    :raise 404: nothing synced yet, or an unknown diagnostic id.
     """
-    diagnostic = current_diagnostic()
+    chosen = request.args.get("diagnostic", type=int)
+    diagnostic = db.session.get(Diagnostic, chosen) if chosen else current_diagnostic()
     if diagnostic is None:
-        abort(404, description="no diagnostic synced yet")
+        abort(404, description=f"no diagnostic with id {chosen}" if chosen
+              else "no diagnostic synced yet")
     return jsonify(deficit_map(diagnostic).__dict__)
 
 

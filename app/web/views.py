@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Competency, Deficit, Route, RouteItem, Teacher
+from app.models import Competency, Deficit, Diagnostic, Route, RouteItem, Teacher
 from app.services.report import current_diagnostic, deficit_map
 from app.settings import SettingsError
 
@@ -25,10 +25,18 @@ KIND_RU = {"course": "КПК", "internship": "Стажировка", "mentoring"
 
 @bp.get("/")
 def index() -> str:
-    """The schools × competencies deficit map of the latest diagnostic."""
-    diagnostic = current_diagnostic()
+    """The schools × competencies deficit map of the latest diagnostic (or ``?diagnostic=``).
+
+    :raise 404: an unknown diagnostic id.
+    """
+    chosen = request.args.get("diagnostic", type=int)
+    diagnostic = db.session.get(Diagnostic, chosen) if chosen else current_diagnostic()
+    if chosen and diagnostic is None:
+        abort(404, description=f"no diagnostic with id {chosen}")
     data = deficit_map(diagnostic) if diagnostic else None
-    return render_template("index.html", diagnostic=diagnostic, data=data, kinds=KIND_RU)
+    others = db.session.scalars(select(Diagnostic).order_by(Diagnostic.id)).all()
+    return render_template("index.html", diagnostic=diagnostic, data=data, kinds=KIND_RU,
+                           diagnostics=others)
 
 
 @bp.get("/indicators")

@@ -112,3 +112,19 @@ def test_deficits_scores_the_diagnostic_the_settings_name_not_the_latest(
     db.session.expire_all()
     # The entry settings (kind "entry") rescored the entry test; the final one is untouched.
     assert db.session.query(Deficit).filter_by(diagnostic_id=final.id).count() == kept
+
+
+def test_the_map_shows_any_stored_diagnostic(scored_app: Flask) -> None:
+    client = scored_app.test_client()
+    entry = db.session.scalars(select(Diagnostic)).one()
+    final = add_final(closed=[], worse=[])
+    latest = client.get("/").get_data(as_text=True)
+    assert "Диагностика: «Итоговая диагностика»" in latest
+    assert f'href="/?diagnostic={entry.id}"' in latest
+    chosen = client.get(f"/?diagnostic={entry.id}").get_data(as_text=True)
+    assert f"Диагностика: «{entry.name}»" in chosen
+    assert f'href="/?diagnostic={final.id}"' in chosen
+    data = client.get(f"/api/deficit-map?diagnostic={entry.id}").get_json()
+    assert data["schools"]
+    assert client.get("/?diagnostic=999999").status_code == 404
+    assert client.get("/api/deficit-map?diagnostic=999999").status_code == 404
