@@ -114,6 +114,7 @@ def dynamics(entry: Diagnostic, final: Diagnostic) -> dict[str, object]:
                "entry_score": float(r.entry_score), "final_score": float(r.final_score)}
               for r in changes[changes["closed"]].itertuples(index=False)
               if int(r.user_id) in people]
+    closed.sort(key=lambda c: (str(c["teacher"]), str(c["competency"])))
     return {"entry": {"id": entry.id, "name": entry.name},
             "final": {"id": final.id, "name": final.name},
             "competencies": per_competency, "schools": per_school, "closed": closed}
