@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     ``MAX_CONTENT_LENGTH`` (20 MB unless configured).
     """
     from app.extensions import csrf, login_manager
+    from app.web.analytics_views import bp as analytics_bp
     from app.web.api import bp as api_bp
     from app.web.auth import bp as auth_bp
     from app.web.auth import init_login
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
     init_login(app)
     app.register_blueprint(views_bp)
     app.register_blueprint(dynamics_bp)
+    app.register_blueprint(analytics_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(policy_bp)
     app.register_blueprint(imports_bp)

@@ -1,0 +1,299 @@
+"""Analytic views of the stored levels in Russian: by school type, the ranking of schools by
+need, the map over time and the risk group (the pages of ``/api/deficit-map/<view>``)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Competency, Deficit, Diagnostic, School, Teacher
+from app.services import analytics
+from app.services.report import current_diagnostic, deficit_map
+from app.settings import SettingsError
+from app.web.views import KIND_RU, XLSX
+from deficits.maps import SCHOOL_TYPES
+from deficits.risk import NO_GROUP_LABEL, RiskRule
+from deficits.scoring import LEVEL_DEFICIT
+
+bp = Blueprint("analytics", __name__, template_folder="templates")
+
+VIEWS = {"by-type": "По типам школ", "ranking": "Рейтинг школ по потребности",
+         "over-time": "Динамика по диагностикам", "risk-group": "Группа риска"}
+DIAGNOSTIC_KIND_RU = {"entry": "входная", "final": "итоговая"}
+# Names of the usual competency groups (blocks of the professional standard) where the
+# scoring policy gives none.
+GROUP_RU = {"subject": "предметная", "methodological": "методическая",
+            "psychological": "психолого-педагогическая", "digital": "цифровая",
+            "inclusive": "инклюзивная", "normative-legal": "нормативно-правовая",
+            "": NO_GROUP_LABEL}
+Section = dict[str, Any]
+
+
+@bp.get("/analytics")
+def analytics_page() -> str:
+    """Every view (or the one of ``?view=``) of the latest synced diagnostic.
+
+    ``?school=<code>`` narrows the map over time and the risk group to one school.
+
+    :raise 404: an unknown view or school code.
+    """
+    view, school = _args()
+    diagnostic = current_diagnostic()
+    scored = diagnostic is not None and _scored(diagnostic)
+    sections = {key: BUILDERS[key](diagnostic, school) for key in VIEWS
+                if scored and view in (None, key)}
+    return render_template("analytics.html", diagnostic=diagnostic, scored=scored,
+                           sections=sections, view=view, school=school, views=VIEWS,
+                           kinds=KIND_RU, diagnostic_kinds=DIAGNOSTIC_KIND_RU)
+
+
+@bp.get("/analytics/<view>.xlsx")
+def analytics_xlsx(view: str) -> Response:
+    """One view of the page as an XLSX file (``?school=`` as on the page).
+
+    :raise 404: an unknown view or school code, or no scored diagnostic yet.
+    """
+    if view not in VIEWS:
+        abort(404, description=f"Неизвестный раздел {view!r}: {', '.join(VIEWS)}")
+    _, school = _args()
+    diagnostic = current_diagnostic()
+    if diagnostic is None or not _scored(diagnostic):
+        abort(404, description="Данных пока нет: выполните profroute sync и profroute deficits")
+    section = BUILDERS[view](diagnostic, school)
+    notes, headers, rows = TABLES[view](section)
+    used = (f"Диагностики: {', '.join(section['diagnostics'])}" if view == "over-time"
+            else f"Диагностика: {_diagnostic_text(diagnostic)}")
+    scope = [f"Отбор: {school.name} ({school.code})"] if school else []
+    data = _workbook(VIEWS[view], [used, *scope, *notes], headers, rows)
+    suffix = f"-{school.code}" if school else ""
+    return Response(data, mimetype=XLSX, headers={
+        "Content-Disposition": f"attachment; filename={view}{suffix}.xlsx"})
+
+
+def _args() -> tuple[str | None, School | None]:
+    """The ``view`` and ``school`` asked for; 404 for an unknown one."""
+    view = request.args.get("view", "").strip() or None
+    if view is not None and view not in VIEWS:
+        abort(404, description=f"Неизвестный раздел {view!r}: {', '.join(VIEWS)}")
+    code = request.args.get("school", "").strip()
+    school = db.session.scalars(select(School).filter_by(code=code)).first() if code else None
+    if code and school is None:
+        abort(404, description=f"Нет образовательной организации с кодом {code!r}")
+    return view, school
+
+
+def _scored(diagnostic: Diagnostic) -> bool:
+    """Whether the deficits stage stored levels for the diagnostic."""
+    return db.session.scalars(select(Deficit.id).where(
+        Deficit.diagnostic_id == diagnostic.id).limit(1)).first() is not None
+
+
+def _diagnostic_text(diagnostic: Diagnostic) -> str:
+    kind = DIAGNOSTIC_KIND_RU.get(diagnostic.kind, diagnostic.kind)
+    return f"«{diagnostic.name}» ({kind})"
+
+
+def _share(deficit: int, assessed: int) -> float | None:
+    return deficit / assessed if assessed else None
+
+
+def _competencies(codes: set[str]) -> list[tuple[str, str]]:
+    """(idnumber, name) of ``codes``, sorted by idnumber."""
+    names = dict(db.session.execute(select(Competency.idnumber, Competency.name)).all())
+    return [(code, names.get(code, "")) for code in sorted(codes)]
+
+
+def by_type(diagnostic: Diagnostic, _school: School | None) -> Section:
+    """Deficit share per school type and competency, teachers assessed, the municipality."""
+    rows = analytics.by_school_type(diagnostic)
+    codes = {str(r["competency"]) for r in rows}
+    types = []
+    for kind in SCHOOL_TYPES:
+        mine = [r for r in rows if r["school_type"] == kind]
+        types.append({"type": kind, "label": KIND_RU.get(kind, kind),
+                      "teachers": max((int(r["assessed"]) for r in mine), default=0),
+                      "shares": {r["competency"]: r["deficit_share"] for r in mine}})
+    # Every scored teacher counts under exactly one type: the sums are the municipality.
+    total = {c: [sum(int(r[k]) for r in rows if r["competency"] == c)
+                 for k in ("deficit", "assessed")] for c in codes}
+    municipality = {"teachers": max((a for _, a in total.values()), default=0),
+                    "shares": {c: _share(d, a) for c, (d, a) in total.items()}}
+    return {"competencies": _competencies(codes), "rows": types, "municipality": municipality}
+
+
+def ranking(diagnostic: Diagnostic, _school: School | None) -> Section:
+    """Schools by need (analytics.ranking) with name, type and the worst competency."""
+    schools = {s.code: s for s in db.session.scalars(select(School))}
+    shares = {s["code"]: s["shares"] for s in deficit_map(diagnostic).schools}
+    out = []
+    for row in analytics.ranking(diagnostic):
+        code = str(row["school_code"])
+        school = schools.get(code)
+        known = [(c, v) for c, v in shares.get(code, {}).items() if v is not None]
+        worst = min(known, key=lambda cv: (-cv[1], cv[0]), default=None)
+        out.append({"rank": row["rank"], "code": code, "name": school.name if school else code,
+                    "kind": school.kind if school else "unknown",
+                    "teachers": row["teachers_assessed"], "need": row["need_score"],
+                    "worst": worst})
+    return {"rows": out}
+
+
+def over_time(_diagnostic: Diagnostic, school: School | None) -> Section:
+    """Per diagnostic (oldest first): the municipality's shares, and each school's."""
+    rows = analytics.over_time()
+    names = {s.code: s.name for s in db.session.scalars(select(School))}
+    labels = {f"{d.kind}: {d.name}": _diagnostic_text(d)
+              for d in db.session.scalars(select(Diagnostic))}
+    periods = list(dict.fromkeys(str(r["period"]) for r in rows))
+    codes = sorted({str(r["competency"]) for r in rows})
+
+    def line(part: list[dict[str, Any]], period: str) -> dict[str, Any]:
+        mine = [r for r in part if r["period"] == period]
+        sums = {c: [sum(int(r[k]) for r in mine if r["competency"] == c)
+                    for k in ("deficit", "assessed")] for c in codes}
+        return {"period": labels.get(period, period),
+                "teachers": max((a for _, a in sums.values()), default=0),
+                "shares": {c: _share(d, a) for c, (d, a) in sums.items()}}
+
+    schools = []
+    for code in dict.fromkeys(r["school_code"] for r in rows):
+        if school is not None and code != school.code:
+            continue
+        part = [r for r in rows if r["school_code"] == code]
+        schools.append({"code": code, "name": names.get(code, code) if code else
+                        "Без образовательной организации",
+                        "periods": [line(part, p) for p in periods]})
+    return {"competencies": _competencies(set(codes)),
+            "municipality": [line(rows, p) for p in periods], "schools": schools,
+            "diagnostics": [labels.get(p, p) for p in periods]}
+
+
+def risk_group(diagnostic: Diagnostic, school: School | None) -> Section:
+    """The risk group (analytics.risk): teachers, their groups with deficits, the reason."""
+    from app import settings_of
+    from app.services.analyse import competency_groups
+    from app.services.policy import load_policy, risk_rule
+
+    settings = settings_of(current_app)
+    try:
+        rule, rows = risk_rule(settings), analytics.risk(diagnostic)
+        labels = {**GROUP_RU, **load_policy(settings).labels}
+        group_of = dict(competency_groups(settings)[["competency", "group"]].itertuples(
+            index=False))
+    except SettingsError as err:
+        return {"error": str(err), "rows": []}
+    assessed = db.session.scalar(select(func.count(func.distinct(Deficit.teacher_id))).where(
+        Deficit.diagnostic_id == diagnostic.id)) or 0
+    with_deficit = select(Deficit.teacher_id).where(Deficit.diagnostic_id == diagnostic.id,
+                                                    Deficit.level == LEVEL_DEFICIT)
+    deficits: dict[int, list[str]] = {}
+    for teacher_id, code in db.session.execute(
+            with_deficit.add_columns(Competency.idnumber)
+            .join(Competency, Competency.id == Deficit.competency_id)
+            .order_by(Competency.idnumber)):
+        deficits.setdefault(teacher_id, []).append(code)
+    people = {t.id: t for t in db.session.scalars(select(Teacher).where(
+        Teacher.id.in_(with_deficit.distinct())))}
+    out = []
+    for row in rows:
+        person = people.get(int(row["user_id"]))
+        if person is None or (school is not None and person.school_id != school.id):
+            continue
+        groups = dict.fromkeys(str(group_of.get(c, "") or "") for c in deficits[person.id])
+        out.append({"moodle_user_id": person.moodle_user_id, "name": person.full_name,
+                    "school": person.school, "competencies": deficits[person.id],
+                    "groups": [labels.get(g, g) for g in sorted(groups)],
+                    "reason": row["reason"]})
+    out.sort(key=lambda r: (r["school"] is None, r["school"].name if r["school"] else "",
+                            r["name"]))
+    return {"rule": rule_text(rule, labels), "count": len(rows), "assessed": assessed,
+            "share": _share(len(rows), assessed), "rows": out, "error": None}
+
+
+def rule_text(rule: RiskRule, labels: dict[str, str]) -> str:
+    """The risk-group rule in force, in Russian."""
+    n = rule.min_groups_with_deficit
+    word = "группе" if n % 10 == 1 and n % 100 != 11 else "группах"
+    text = f"дефициты не менее чем в {n} {word} компетенций"
+    if rule.groups_always:
+        names = ", ".join(f"«{labels.get(g, g)}»" for g in rule.groups_always)
+        where = "группе" if len(rule.groups_always) == 1 else "любой из групп"
+        text += f" или хотя бы один дефицит в {where} {names}"
+    return (f"Педагог входит в группу риска, если у него {text}. Считается только уровень "
+            "«дефицит», не «риск» и не «недостаточно данных».")
+
+
+BUILDERS: dict[str, Callable[[Diagnostic, School | None], Section]] = {
+    "by-type": by_type, "ranking": ranking, "over-time": over_time, "risk-group": risk_group}
+
+Table = tuple[list[str], list[Any], list[list[Any]]]
+
+
+def _share_rows(lines: list[dict[str, Any]], codes: list[str], first: str) -> list[list[Any]]:
+    return [[line[first], line["teachers"], *(line["shares"].get(c) for c in codes)]
+            for line in lines]
+
+
+def _by_type_table(section: Section) -> Table:
+    codes = [c for c, _ in section["competencies"]]
+    lines = [*section["rows"], {"label": "Муниципалитет", **section["municipality"]}]
+    return ([], ["Тип школы", "Педагогов", *codes], _share_rows(lines, codes, "label"))
+
+
+def _ranking_table(section: Section) -> Table:
+    return ([], ["Место", "Код", "Образовательная организация", "Тип", "Педагогов",
+                 "Средняя доля дефицитов", "Худшая компетенция", "Доля по ней"],
+            [[r["rank"], r["code"], r["name"], KIND_RU.get(r["kind"], r["kind"]), r["teachers"],
+              r["need"], *(r["worst"] or (None, None))] for r in section["rows"]])
+
+
+def _over_time_table(section: Section) -> Table:
+    codes = [c for c, _ in section["competencies"]]
+    rows = _share_rows(section["municipality"], codes, "period")
+    for school in section["schools"]:
+        rows += [[f"{school['name']}: {line[0]}", *line[1:]]
+                 for line in _share_rows(school["periods"], codes, "period")]
+    return ([], ["Диагностика", "Педагогов", *codes], rows)
+
+
+def _risk_table(section: Section) -> Table:
+    if section["error"]:
+        return [section["error"]], [], []
+    notes = [section["rule"], f"В группе риска: {section['count']} из {section['assessed']}"]
+    return (notes, ["Педагог", "Moodle id", "Образовательная организация",
+                    "Группы с дефицитами", "Компетенции с дефицитом", "Причина"],
+            [[r["name"], r["moodle_user_id"], r["school"].name if r["school"] else "",
+              ", ".join(r["groups"]), ", ".join(r["competencies"]), r["reason"]]
+             for r in section["rows"]])
+
+
+TABLES: dict[str, Callable[[Section], Table]] = {
+    "by-type": _by_type_table, "ranking": _ranking_table, "over-time": _over_time_table,
+    "risk-group": _risk_table}
+
+
+def _workbook(title: str, notes: list[str], headers: list[str], rows: list[list[Any]]) -> bytes:
+    """One sheet: the title, notes, then the table; a share is a number shown as percent."""
+    from deficits.xlsx import FIXED_TIME
+
+    book = Workbook()
+    book.properties.created = book.properties.modified = FIXED_TIME
+    sheet = book.active
+    sheet.title = title[:31]
+    for line in (title, *notes, ""):
+        sheet.append([line])
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, float):
+                cell.number_format = "0%"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
