@@ -6,10 +6,18 @@ without one, the settings and the thresholds file do.
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from app.services.policy_risk import (
+    revision_risk_ru,
+    risk_document,
+    risk_overview,
+    rule_of,
+    settings_risk_rule,
+)
 from app.services.policy_store import (
     newest_revision,
     policy_from_document,
@@ -21,6 +29,7 @@ from deficits.records import Thresholds
 from deficits.risk import RiskRule
 
 KEYS = ("deficit_below", "risk_below", "min_questions")
+logger = logging.getLogger(__name__)
 
 
 def load_policy(settings: Settings) -> ThresholdPolicy:
@@ -71,13 +80,17 @@ def policy_source(settings: Settings) -> str:
 
 
 def effective_document(settings: Settings) -> dict[str, Any]:
-    """The policy in force as a revision document (the starting point of an edit).
+    """The policy in force as a revision document (the starting point of an edit), with the
+    risk-group rule in force (the settings' when the revision has none).
 
     :raise SettingsError: the revision or the file breaks a rule, or is unreadable.
     """
     revision = newest_revision()
     if revision is not None:
-        return revision_document(revision)
+        doc = revision_document(revision)
+        if "risk" not in doc:  # saved before the rule was part of the policy
+            doc["risk"] = risk_document(settings_risk_rule(settings))
+        return doc
     policy = file_policy(settings)
 
     def entries(found: dict[str, Thresholds]) -> dict[str, dict[str, object]]:
@@ -88,7 +101,9 @@ def effective_document(settings: Settings) -> dict[str, Any]:
             "frameworks": entries(dict(policy.frameworks)),
             "groups": entries(dict(policy.groups)),
             "competency_groups": file_competency_groups(settings),
-            "attempt_policy": settings.attempt_policy}
+            "attempt_policy": settings.attempt_policy,
+            "risk": risk_document(settings_risk_rule(settings))}
+
 
 
 def file_policy(settings: Settings) -> ThresholdPolicy:
@@ -145,13 +160,52 @@ def file_competency_groups(settings: Settings) -> dict[str, str]:
 def risk_rule(settings: Settings) -> RiskRule:
     """The risk-group rule: deficits in ≥ N competency groups, or in any named group.
 
-    :raise SettingsError: N below 1.
+    The newest revision's ``risk``; without a revision, or with one saved before the rule
+    was part of the policy, ``PROFROUTE_RISK_MIN_GROUPS`` / ``PROFROUTE_RISK_GROUPS``.
+
+    :raise SettingsError: N below 1, or the newest revision breaks a rule.
     """
-    try:
-        return RiskRule(settings.risk_min_groups, tuple(
-            g.strip() for g in settings.risk_groups.split(",") if g.strip()))
-    except ValueError as err:
-        raise SettingsError(f"PROFROUTE_RISK_MIN_GROUPS: {err}") from err
+    revision = newest_revision()
+    found = revision_document(revision).get("risk") if revision is not None else None
+    if found is not None:
+        return rule_of(found)
+    return settings_risk_rule(settings)
+
+
+def recompute_all(settings: Settings) -> list[dict[str, Any]]:
+    """Recompute the levels of every stored diagnostic (entry and final), oldest first, under
+    the policy in force; each is one ``deficits`` run in the run log, as with
+    ``profroute deficits``, and commits on its own, so a failure leaves the others' levels.
+
+    Returns:
+        Per diagnostic: ``id``, ``name``, ``kind`` and either ``summary`` (the stage's
+        figures) or ``error`` (why it failed; its stored levels are unchanged).
+    """
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.extensions import db
+    from app.models import Diagnostic
+    from app.services import logged_run
+    from app.services.analyse import compute_deficits
+
+    results: list[dict[str, Any]] = []
+    for diagnostic_id, name, kind in db.session.execute(
+            select(Diagnostic.id, Diagnostic.name, Diagnostic.kind).order_by(Diagnostic.id)
+    ).all():
+        result: dict[str, Any] = {"id": diagnostic_id, "name": name, "kind": kind}
+        try:
+            with logged_run("deficits") as run:
+                diagnostic = db.session.get_one(Diagnostic, diagnostic_id)
+                summary = compute_deficits(diagnostic, settings).as_dict()
+                run.summary = summary
+            result["summary"] = summary
+        except (ValueError, LookupError, SQLAlchemyError) as err:
+            logger.warning("deficits of diagnostic %s not recomputed: %s", diagnostic_id, err)
+            plain = isinstance(err, ValueError)
+            result["error"] = str(err) if plain else f"{type(err).__name__}: {err}"
+        results.append(result)
+    return results
 
 
 def _policy(default: Thresholds, frameworks: dict[str, Thresholds],
@@ -203,10 +257,11 @@ def policy_overview(settings: Settings) -> dict[str, Any]:
             "frameworks": _overrides(doc, policy, "frameworks"),
             "groups": _overrides(doc, policy, "groups"),
             "competency_groups": doc["competency_groups"], "competencies": competencies,
-            "describe": policy.describe(),
+            "describe": policy.describe(), "risk": risk_overview(doc, newest_revision()),
             "revisions": [{"id": r.id, "created_at": r.created_at.isoformat(),
                            "created_ru": r.created_at.strftime("%d.%m.%Y %H:%M"),
-                           "author": r.author, "comment": r.comment} for r in revisions()]}
+                           "author": r.author, "comment": r.comment,
+                           "risk_ru": revision_risk_ru(r.document)} for r in revisions()]}
 
 
 def _overrides(doc: dict[str, Any], policy: ThresholdPolicy, section: str

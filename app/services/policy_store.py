@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.extensions import db
-from app.models import PolicyRevision
+from app.models import Competency, PolicyRevision
 from app.settings import SettingsError
 from deficits.policy import ATTEMPT_POLICIES, ThresholdPolicy
 from deficits.records import Thresholds
@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 KEYS = ("deficit_below", "risk_below", "min_questions")
 SECTIONS = ("frameworks", "groups")
 TOML_SECTIONS = (*SECTIONS, "competency_groups")
-TOP_KEYS = ("default", *TOML_SECTIONS, "attempt_policy")
+TOP_KEYS = ("default", *TOML_SECTIONS, "attempt_policy", "risk")
+RISK_KEYS = ("min_groups", "groups")
 FIELD_RU = {"deficit_below": "порог дефицита", "risk_below": "порог риска",
             "min_questions": "минимум вопросов", "label": "название"}
 
@@ -41,10 +42,12 @@ class PolicyError(SettingsError):
 def validate_document(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A policy document checked by the rules of the thresholds file, in a plain form.
 
-    Overrides may name only some thresholds: the others come from ``default``.
+    Overrides may name only some thresholds: the others come from ``default``. ``risk``
+    (the risk-group rule) is optional: a document without it leaves the rule to the settings.
 
     :raise PolicyError: unknown key, a value that is not a number, a share outside 0..1,
-        the deficit threshold above the risk one, negative minimum, unknown attempt policy.
+        the deficit threshold above the risk one, negative minimum, unknown attempt policy,
+        a risk rule that is not ``{min_groups: integer ≥ 1, groups: [names]}``.
     """
     unknown = sorted(set(raw) - set(TOP_KEYS))
     if unknown:
@@ -76,6 +79,8 @@ def validate_document(raw: Mapping[str, Any]) -> dict[str, Any]:
         raise PolicyError("attempt_policy", f"{attempt!r} — неизвестное правило попыток; "
                           "допустимы " + ", ".join(ATTEMPT_POLICIES))
     doc["attempt_policy"] = attempt
+    if raw.get("risk") is not None:
+        doc["risk"] = _risk(raw["risk"])
     return doc
 
 
@@ -122,9 +127,11 @@ def revision_document(revision: PolicyRevision) -> dict[str, Any]:
 def save_revision(document: Mapping[str, Any], author: str, comment: str) -> PolicyRevision:
     """Validate and store a new revision; it becomes the effective policy.
 
-    :raise PolicyError: the document breaks a rule; nothing is stored.
+    :raise PolicyError: the document breaks a rule, or its risk rule names a group no
+        competency belongs to; nothing is stored.
     """
     doc = validate_document(document)
+    check_risk_groups(doc)
     revision = PolicyRevision(document=doc, author=author.strip()[:255],
                               comment=comment.strip())
     db.session.add(revision)
@@ -137,6 +144,58 @@ def revisions(limit: int = 50) -> list[PolicyRevision]:
     """The revision history, newest first."""
     return list(db.session.scalars(select(PolicyRevision)
                                    .order_by(PolicyRevision.id.desc()).limit(limit)))
+
+
+def known_groups(doc: Mapping[str, Any]) -> list[str]:
+    """The competency groups under a document: each stored competency's group (its
+    ``competency_groups`` entry, else Moodle's parent) and every group those entries name."""
+    overrides = doc.get("competency_groups", {})
+    stored = db.session.execute(select(Competency.idnumber, Competency.group)).all()
+    found = {overrides.get(idnumber) or group or "" for idnumber, group in stored}
+    return sorted((found | set(overrides.values())) - {""})
+
+
+def check_risk_groups(doc: Mapping[str, Any]) -> None:
+    """Refuse a risk rule naming a group that is not among ``known_groups(doc)``.
+
+    :raise PolicyError: on ``risk.groups``, naming the group and listing the known ones.
+    """
+    named = doc.get("risk", {}).get("groups", [])
+    known = known_groups(doc) if named else []
+    unknown = [g for g in named if g not in known]
+    if not unknown:
+        return
+    labels = {key: values.get("label", "") for key, values in doc.get("groups", {}).items()}
+    listed = ", ".join(f"«{g}»" + (f" ({labels[g]})" if labels.get(g) else "") for g in known)
+    raise PolicyError("risk.groups", f"группа «{unknown[0]}» не найдена среди групп "
+                      "компетенций; " + (f"известные группы: {listed}" if known else
+                                         "групп пока нет: загрузите компетенции из Moodle "
+                                         "(profroute sync) или назовите группы в "
+                                         "[competency_groups]"))
+
+
+def _risk(value: object) -> dict[str, Any]:
+    """``{min_groups: int ≥ 1, groups: [str]}`` (groups stripped, without repeats)."""
+    table = _table("risk", value)
+    unknown = sorted(set(table) - set(RISK_KEYS))
+    if unknown:
+        raise PolicyError(f"risk.{unknown[0]}", "неизвестный ключ; допустимы "
+                          + ", ".join(RISK_KEYS))
+    least = table.get("min_groups")
+    if isinstance(least, float) and least.is_integer():
+        least = int(least)
+    if isinstance(least, bool) or not isinstance(least, int):
+        raise PolicyError("risk.min_groups", f"число групп с дефицитами — целое число, "
+                          f"указано {'ничего' if least is None else repr(least)}")
+    if least < 1:
+        raise PolicyError("risk.min_groups", f"число групп с дефицитами — не меньше 1 "
+                          f"(при 0 в группу риска попали бы все педагоги), указано {least}")
+    groups = table.get("groups", [])
+    if isinstance(groups, str) or not isinstance(groups, list | tuple) or not all(
+            isinstance(g, str) for g in groups):
+        raise PolicyError("risk.groups", "укажите список имён групп, например [\"subject\"]")
+    names = [g.strip() for g in groups if g.strip()]
+    return {"min_groups": least, "groups": list(dict.fromkeys(names))}
 
 
 def _table(where: str, value: object) -> dict[str, Any]:

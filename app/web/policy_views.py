@@ -17,7 +17,10 @@ bp = Blueprint("policy", __name__, template_folder="templates")
 FORM_LABELS = {"default.deficit_below": "Порог дефицита по умолчанию",
                "default.risk_below": "Порог риска по умолчанию",
                "default.min_questions": "Минимум вопросов на компетенцию",
-               "attempt_policy": "Какая попытка учитывается"}
+               "attempt_policy": "Какая попытка учитывается",
+               "risk.min_groups": "Группа риска, число групп компетенций с дефицитами",
+               "risk.groups": "Группа риска, группы, где хватает одного дефицита"}
+KIND_RU = {"entry": "входная", "final": "итоговая"}
 LEVEL_RU = {"deficit": "дефицит", "risk": "риск", "ok": "норма",
             "insufficient": "недостаточно данных"}
 
@@ -64,23 +67,25 @@ def save_policy() -> ResponseReturnValue:
 @bp.post("/policy/recompute")
 @login_required
 def recompute() -> ResponseReturnValue:
-    """Run the deficits stage for the current diagnostic, as ``profroute deficits`` does."""
-    from app import settings_of
-    from app.services import logged_run
-    from app.services.analyse import compute_deficits
-    from app.services.report import current_diagnostic
+    """Run the deficits stage for every stored diagnostic, oldest first, each logged as
+    ``profroute deficits`` logs it; the page lists each one's figures or why it failed.
 
-    diagnostic = current_diagnostic()
-    if diagnostic is None:
+    :raise 409: no diagnostic synced yet, or every one failed (their levels are unchanged).
+    """
+    from app import settings_of
+    from app.services.policy import recompute_all
+
+    results = recompute_all(settings_of(current_app))
+    if not results:
         return _render(error="Диагностика ещё не загружена из Moodle: сначала выполните "
                              "«profroute sync».", status=409)
-    try:
-        with logged_run("deficits") as run:
-            result = compute_deficits(diagnostic, settings_of(current_app))
-            run.summary = result.as_dict()
-    except (SettingsError, ValueError) as err:
-        return _render(error=f"Дефициты не пересчитаны: {err}", status=409)
-    return _render(recomputed=result.as_dict(), diagnostic=diagnostic.name)
+    failed = [r for r in results if "error" in r]
+    error = " ".join(f"Дефициты диагностики «{r['name']}» ({KIND_RU.get(r['kind'], r['kind'])})"
+                     f" не пересчитаны: {r['error']}." for r in failed)
+    if failed and len(failed) < len(results):
+        error += " Уровни остальных диагностик пересчитаны."
+    return _render(error=error or None, recomputed=results, kinds=KIND_RU,
+                   status=409 if len(failed) == len(results) else 200)
 
 
 @bp.get("/api/policy")
@@ -102,6 +107,9 @@ def api_policy() -> ResponseReturnValue:
 def document_from_form(form: Mapping[str, str]) -> dict[str, Any]:
     """The policy form as a revision document (percent → share, comma decimals accepted).
 
+    The risk-group rule is ``risk_min_groups``, the ticked ``risk_groups`` and the comma
+    list ``risk_groups_other``; a form without ``risk_min_groups`` leaves it to the settings.
+
     :raise PolicyError: a value is not a number, or the overrides are not valid TOML.
     """
     from app.services.policy_toml import overrides_from_toml
@@ -109,8 +117,18 @@ def document_from_form(form: Mapping[str, str]) -> dict[str, Any]:
     default = {"deficit_below": _percent(form, "deficit_below"),
                "risk_below": _percent(form, "risk_below"),
                "min_questions": _number(form, "min_questions")}
-    return {"default": default, **overrides_from_toml(form.get("overrides", "")),
-            "attempt_policy": form.get("attempt_policy", "quiz")}
+    document = {"default": default, **overrides_from_toml(form.get("overrides", "")),
+                "attempt_policy": form.get("attempt_policy", "quiz")}
+    if "risk_min_groups" in form:
+        raw = form["risk_min_groups"]
+        try:
+            least = int(raw.replace("\u00a0", "").replace(" ", ""))
+        except ValueError:
+            raise PolicyError("risk.min_groups", f"«{raw}» — не целое число") from None
+        other = form.get("risk_groups_other", "").split(",")
+        document["risk"] = {"min_groups": least,
+                            "groups": [*_ticked(form, "risk_groups"), *other]}
+    return document
 
 
 def error_text(err: PolicyError, overrides: str) -> str:
@@ -153,18 +171,37 @@ def _render(*, error: str | None = None, form: Mapping[str, str] | None = None,
     from app.services.policy_toml import overrides_to_toml
 
     settings = settings_of(current_app)
+    posted: dict[str, Any] | None = None
+    if form is not None:
+        posted = {**form, "risk_groups": _ticked(form, "risk_groups")}
     try:
         overview = policy_overview(settings)
-        values = form or _form_values(effective_document(settings), overrides_to_toml)
+        values = posted or _form_values(effective_document(settings), overview,
+                                        overrides_to_toml)
     except SettingsError as err:
-        overview, values = None, form or {}
+        overview, values = None, posted or {}
         error, status = f"Политика не читается: {err}", 500
     return render_template("policy.html", overview=overview, values=values, error=error,
                            levels=LEVEL_RU, **extra), status
 
 
-def _form_values(doc: Mapping[str, Any], to_toml: Any) -> dict[str, str]:
+def _form_values(doc: Mapping[str, Any], overview: Mapping[str, Any], to_toml: Any
+                 ) -> dict[str, Any]:
+    """The form filled with the policy in force; the rule's groups that no competency
+    belongs to go to the comma list (saving them is refused until they are known)."""
+    unknown = overview["risk"]["unknown_groups"]
     return {"deficit_below": number_ru(doc["default"]["deficit_below"] * 100),
             "risk_below": number_ru(doc["default"]["risk_below"] * 100),
             "min_questions": number_ru(doc["default"]["min_questions"]),
-            "attempt_policy": doc["attempt_policy"], "overrides": to_toml(doc), "comment": ""}
+            "attempt_policy": doc["attempt_policy"], "overrides": to_toml(doc), "comment": "",
+            "risk_min_groups": str(doc["risk"]["min_groups"]),
+            "risk_groups": [g for g in doc["risk"]["groups"] if g not in unknown],
+            "risk_groups_other": ", ".join(unknown)}
+
+
+def _ticked(form: Mapping[str, str], name: str) -> list[str]:
+    """Every value of a repeated field (checkboxes) of a ``MultiDict`` or a plain dict."""
+    getlist = getattr(form, "getlist", None)
+    if getlist is not None:
+        return [str(v) for v in getlist(name)]
+    return [form[name]] if name in form else []
