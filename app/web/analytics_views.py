@@ -18,7 +18,7 @@ from app.services.report import current_diagnostic, deficit_map
 from app.settings import SettingsError
 from app.web.views import KIND_RU, XLSX
 from deficits.maps import SCHOOL_TYPES
-from deficits.risk import NO_GROUP_LABEL, RiskRule
+from deficits.risk import NO_GROUP_LABEL
 from deficits.scoring import LEVEL_DEFICIT
 
 bp = Blueprint("analytics", __name__, template_folder="templates")
@@ -178,12 +178,15 @@ def risk_group(diagnostic: Diagnostic, school: School | None) -> Section:
     """The risk group (analytics.risk): teachers, their groups with deficits, the reason."""
     from app import settings_of
     from app.services.analyse import competency_groups
-    from app.services.policy import load_policy, risk_rule
+    from app.services.policy import effective_document
+    from app.services.policy_risk import group_labels, risk_overview
+    from app.services.policy_store import newest_revision
 
     settings = settings_of(current_app)
     try:
-        rule, rows = risk_rule(settings), analytics.risk(diagnostic)
-        labels = {**GROUP_RU, **load_policy(settings).labels}
+        document, rows = effective_document(settings), analytics.risk(diagnostic)
+        rule = risk_overview(document, newest_revision())
+        labels = {**GROUP_RU, **group_labels(document)}
         group_of = dict(competency_groups(settings)[["competency", "group"]].itertuples(
             index=False))
     except SettingsError as err:
@@ -212,21 +215,9 @@ def risk_group(diagnostic: Diagnostic, school: School | None) -> Section:
                     "reason": row["reason"]})
     out.sort(key=lambda r: (r["school"] is None, r["school"].name if r["school"] else "",
                             r["name"]))
-    return {"rule": rule_text(rule, labels), "count": len(rows), "assessed": assessed,
+    return {"rule": rule["describe"], "source": rule["source"],
+            "unknown_groups": rule["unknown_groups"], "count": len(rows), "assessed": assessed,
             "share": _share(len(rows), assessed), "rows": out, "error": None}
-
-
-def rule_text(rule: RiskRule, labels: dict[str, str]) -> str:
-    """The risk-group rule in force, in Russian."""
-    n = rule.min_groups_with_deficit
-    word = "группе" if n % 10 == 1 and n % 100 != 11 else "группах"
-    text = f"дефициты не менее чем в {n} {word} компетенций"
-    if rule.groups_always:
-        names = ", ".join(f"«{labels.get(g, g)}»" for g in rule.groups_always)
-        where = "группе" if len(rule.groups_always) == 1 else "любой из групп"
-        text += f" или хотя бы один дефицит в {where} {names}"
-    return (f"Педагог входит в группу риска, если у него {text}. Считается только уровень "
-            "«дефицит», не «риск» и не «недостаточно данных».")
 
 
 BUILDERS: dict[str, Callable[[Diagnostic, School | None], Section]] = {
@@ -265,7 +256,8 @@ def _over_time_table(section: Section) -> Table:
 def _risk_table(section: Section) -> Table:
     if section["error"]:
         return [section["error"]], [], []
-    notes = [section["rule"], f"В группе риска: {section['count']} из {section['assessed']}"]
+    notes = [f"{section['rule']} (источник: {section['source']})",
+             f"В группе риска: {section['count']} из {section['assessed']}"]
     return (notes, ["Педагог", "Moodle id", "Образовательная организация",
                     "Группы с дефицитами", "Компетенции с дефицитом", "Причина"],
             [[r["name"], r["moodle_user_id"], r["school"].name if r["school"] else "",

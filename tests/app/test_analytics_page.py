@@ -170,7 +170,9 @@ def test_risk_group_lists_analytics_risk_with_links_and_the_rule(scored_app: Fla
     assert risky and f"В группе риска <b>{len(risky)}</b> из {assessed} педагогов" in page
     assert f"({percent(len(risky) / assessed)})" in page
     assert len(re.findall(r"<tr data-teacher=", page)) == len(risky)
-    assert "не менее чем в 2 группах" in page and "«Предметный блок»" in page
+    rule = re.search(r'<p id="risk-rule">(.*?)</p>', page, re.S).group(1)
+    assert "не менее чем в 2 группах" in rule and "в группе «Предметный блок»" in rule
+    assert "PROFROUTE_RISK_MIN_GROUPS" in rule  # no policy revision: the settings' rule
 
     # A deficit in PK-01 (the subject group) always puts a teacher in the risk group.
     subject = db.session.scalars(select(Teacher).join(Deficit, and_(
@@ -196,6 +198,24 @@ def test_risk_group_lists_analytics_risk_with_links_and_the_rule(scored_app: Fla
         if people[r["user_id"]].school_id == school.id)
     table = sheet_rows(client, f"/analytics/risk-group.xlsx?school={school.code}")
     assert sum(1 for r in table if r[1] is not None and isinstance(r[1], int)) == len(shown)
+
+
+def test_risk_group_follows_the_rule_of_the_newest_policy_revision(scored_app: Flask) -> None:
+    from app import settings_of
+    from app.services.policy import effective_document
+    from app.services.policy_store import save_revision
+
+    before = len(analytics.risk(diagnostic()))
+    document = effective_document(settings_of(scored_app))
+    revision = save_revision({**document, "risk": {"min_groups": 3, "groups": []}}, "тест", "")
+    risky = analytics.risk(diagnostic())
+    assert 0 < len(risky) < before
+    page = scored_app.test_client().get("/analytics?view=risk-group").get_data(as_text=True)
+    rule = re.search(r'<p id="risk-rule">(.*?)</p>', page, re.S).group(1)
+    assert "не менее чем в 3 группах" in rule and "Предметный блок" not in rule
+    assert f"редакция №{revision.id}" in rule
+    assert f"В группе риска <b>{len(risky)}</b>" in page
+    assert len(re.findall(r"<tr data-teacher=", page)) == len(risky)
 
 
 def test_map_over_time_shows_each_diagnostic_oldest_first(scored_app: Flask) -> None:
