@@ -63,10 +63,12 @@ def risk(diagnostic: Diagnostic, rule: RiskRule | None = None) -> list[dict[str,
     from flask import current_app
 
     from app import settings_of
-    from app.services.policy import risk_rule
+    from app.services.policy import load_policy, risk_rule
 
+    settings = settings_of(current_app)
     levels, _ = levels_frame(diagnostic)
-    found = risk_group(levels, _groups(), rule or risk_rule(settings_of(current_app)))
+    found = risk_group(levels, _groups(), rule or risk_rule(settings),
+                       labels=load_policy(settings).labels)
     return _records(found[found["in_risk_group"]])
 
 

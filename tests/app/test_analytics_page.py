@@ -182,6 +182,8 @@ def test_risk_group_lists_analytics_risk_with_links_and_the_rule(scored_app: Fla
     link = f'<a href="/teachers/{subject.moodle_user_id}">{subject.full_name}</a>'
     assert link in page
     assert "Предметный блок" in row(page, "data-teacher", subject.moodle_user_id)
+    reason = next(r["reason"] for r in risky if r["user_id"] == subject.id)
+    assert "«Предметный блок»" in reason and "subject" not in reason  # the group's label
     calm = db.session.scalars(select(Teacher).where(~Teacher.id.in_(
         select(Deficit.teacher_id).where(Deficit.level == "deficit")))).first()
     assert calm is not None and f'href="/teachers/{calm.moodle_user_id}"' not in page
