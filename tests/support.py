@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
@@ -45,3 +47,33 @@ def pulled_data() -> dict[str, Any]:
     schools = sorted(s.code for s in db.session.scalars(select(School)))
     return {"teachers": teachers, "attempts": attempts, "results": results,
             "completions": completions, "schools": schools}
+
+
+PASSWORD = "методист-2026"
+
+
+def signed_in(app: Flask) -> FlaskClient:
+    """A client signed in as Иванова; CSRF is off (for tests that are not about CSRF).
+
+    The ``app`` fixture keeps one app context, so one ``flask.g``, for the whole test; a
+    served request has its own: drop what Flask-Login and Flask-WTF keep per request.
+    """
+    from click.testing import CliRunner
+    from flask import g
+
+    from app.cli import main
+
+    app.config["WTF_CSRF_ENABLED"] = False
+
+    @app.before_request
+    def forget_the_last_user() -> None:
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
+    result = CliRunner().invoke(main, ["web-user", "add", "ivanova", "--name", "Иванова",
+                                       "--password-stdin"], input=PASSWORD + "\n", obj=app)
+    assert result.exit_code == 0, result.output
+    client = app.test_client()
+    assert client.post("/login", data={"login": "ivanova", "password": PASSWORD}
+                       ).status_code == 302
+    return client

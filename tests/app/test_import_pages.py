@@ -6,12 +6,11 @@ import io
 import re
 
 import openpyxl
-from click.testing import CliRunner
-from flask import Flask, g
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from support import signed_in
 
-from app.cli import main
 from app.extensions import db
 from app.models import (
     Competency,
@@ -23,31 +22,8 @@ from app.models import (
 )
 from config import DEMO_DIR
 
-PASSWORD = "методист-2026"
 HEADER = ("Код ОО;Наименование ОО;Год;Оценочная процедура;Предмет;Класс;Средний балл;"
           "Доля ниже минимального порога;Число участников")
-
-
-def signed_in(app: Flask) -> FlaskClient:
-    """A client signed in as Иванова; CSRF is off (these tests are not about CSRF).
-
-    The ``app`` fixture keeps one app context, so one ``flask.g``, for the whole test; a
-    served request has its own: drop what Flask-Login and Flask-WTF keep per request.
-    """
-    app.config["WTF_CSRF_ENABLED"] = False
-
-    @app.before_request
-    def forget_the_last_user() -> None:
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
-
-    result = CliRunner().invoke(main, ["web-user", "add", "ivanova", "--name", "Иванова",
-                                       "--password-stdin"], input=PASSWORD + "\n", obj=app)
-    assert result.exit_code == 0, result.output
-    client = app.test_client()
-    assert client.post("/login", data={"login": "ivanova", "password": PASSWORD}
-                       ).status_code == 302
-    return client
 
 
 def vpr_1251() -> bytes:

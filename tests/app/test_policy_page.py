@@ -6,13 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from flask import Flask, g
-from flask.testing import FlaskClient
+from flask import Flask
 from sqlalchemy import func, select
+from support import signed_in
 
 from app import create_app, settings_of
-from app.cli import main
 from app.extensions import db
 from app.models import (
     Attempt,
@@ -30,32 +28,9 @@ from app.services.policy_store import PolicyError, save_revision
 from app.services.sync_structure import GRADE_ITEM
 from app.settings import Settings
 
-PASSWORD = "методист-2026"
 DEFAULT = {"deficit_below": 0.5, "risk_below": 0.7, "min_questions": 2.0}
 FORM = {"deficit_below": "50", "risk_below": "70", "min_questions": "2",
         "attempt_policy": "quiz", "overrides": "", "comment": ""}
-
-
-def signed_in(app: Flask) -> FlaskClient:
-    """A client signed in as Иванова; CSRF is off (these tests are not about CSRF).
-
-    The ``app`` fixture keeps one app context, so one ``flask.g``, for the whole test; a
-    served request has its own: drop what Flask-Login and Flask-WTF keep per request.
-    """
-    app.config["WTF_CSRF_ENABLED"] = False
-
-    @app.before_request
-    def forget_the_last_user() -> None:
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
-
-    result = CliRunner().invoke(main, ["web-user", "add", "ivanova", "--name", "Иванова",
-                                       "--password-stdin"], input=PASSWORD + "\n", obj=app)
-    assert result.exit_code == 0, result.output
-    client = app.test_client()
-    assert client.post("/login", data={"login": "ivanova", "password": PASSWORD}
-                       ).status_code == 302
-    return client
 
 
 def one_teacher_two_attempts() -> Diagnostic:

@@ -6,13 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from flask import Flask, g
-from flask.testing import FlaskClient
+from flask import Flask
 from sqlalchemy import func, select
+from support import signed_in
 
 from app import create_app, settings_of
-from app.cli import main
 from app.extensions import db
 from app.models import (
     Attempt,
@@ -32,7 +30,6 @@ from app.services.sync_structure import GRADE_ITEM
 from app.settings import Settings
 from deficits.risk import RiskRule
 
-PASSWORD = "методист-2026"
 DEFAULT = {"deficit_below": 0.5, "risk_below": 0.7, "min_questions": 2.0}
 FORM = {"deficit_below": "50", "risk_below": "70", "min_questions": "2",
         "attempt_policy": "quiz", "overrides": "", "comment": ""}
@@ -42,24 +39,6 @@ COMPETENCIES = (("PK-01", "Предметные знания", "subject"),
 # Marks out of 2 per competency (PK-01, PK-02, PK-03); below 1.0 (50 %) is a deficit.
 # Петрова: a deficit in "subject" only; Сидоров: in "method" and "digital"; Орлова: "method".
 MARKS = {"Петрова": (0.8, 1.8, 1.8), "Сидоров": (1.8, 0.6, 0.8), "Орлова": (1.8, 0.8, 1.6)}
-
-
-def signed_in(app: Flask) -> FlaskClient:
-    """A client signed in as Иванова, CSRF off (as in test_policy_page.py)."""
-    app.config["WTF_CSRF_ENABLED"] = False
-
-    @app.before_request
-    def forget_the_last_user() -> None:
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
-
-    result = CliRunner().invoke(main, ["web-user", "add", "ivanova", "--name", "Иванова",
-                                       "--password-stdin"], input=PASSWORD + "\n", obj=app)
-    assert result.exit_code == 0, result.output
-    client = app.test_client()
-    assert client.post("/login", data={"login": "ivanova", "password": PASSWORD}
-                       ).status_code == 302
-    return client
 
 
 def three_teachers(quiz_id: int = 11, name: str = "Входная диагностика", kind: str = "entry",
