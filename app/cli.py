@@ -2,49 +2,21 @@
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import sys
-from collections.abc import Callable
-from typing import Any
 
 import click
 from flask import Flask
-from flask_migrate import upgrade
 
-from app import MIGRATIONS, create_app, settings_of
+from app import settings_of
+from app.cli_base import _echo_json, prepare_schema, stage
+from app.cli_web_users import web_user
 from app.services import logged_run
-from app.settings import Settings, SettingsError
+from app.settings import SettingsError
 from lms_connectors.exceptions import ConnectorError
-from xapi.exceptions import XAPIError
 
 logger = logging.getLogger("profroute")
-
-
-def _echo_json(data: object) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def stage(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a command inside an app context with the schema up to date; errors in one line."""
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        ctx = click.get_current_context()
-        try:
-            app = ctx.obj if isinstance(ctx.obj, Flask) else create_app(Settings.load())
-            with app.app_context():
-                prepare_schema()
-                return func(app, *args, **kwargs)
-        except (ConnectorError, XAPIError, SettingsError, ValueError) as err:
-            click.echo(f"profroute: error: {err}", err=True)
-            sys.exit(2)
-    return wrapper
-
-
-def prepare_schema() -> None:
-    """Bring the database schema to the latest migration (idempotent)."""
-    upgrade(directory=MIGRATIONS)
+__all__ = ["main", "prepare_schema"]  # prepare_schema: the tests and the demo use it
 
 
 @click.group()
@@ -426,9 +398,6 @@ def _diagnostic(app: Flask):  # type: ignore[no-untyped-def]
                             "`profroute sync` first")
     return diagnostic
 
-
-# The methodologists' logins live in their own module; registered here, after ``stage``.
-from app.cli_web_users import web_user  # noqa: E402
 
 main.add_command(web_user)
 

@@ -7,7 +7,7 @@ import sys
 import click
 from flask import Flask
 
-from app.cli import _echo_json, stage
+from app.cli_base import _echo_json, stage
 
 
 @click.group("web-user")
