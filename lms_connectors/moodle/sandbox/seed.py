@@ -8,11 +8,13 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import seed_after
 from . import seed_catalog as cat
+from .seed_after import enrol_one, marks
+from .seed_catalog import DIAG_COURSE_ID, QUIZ_CMID, QUIZ_ID
 from .seed_names import person, username
 from .store import (
     EDITING_TEACHER_ROLE,
-    STUDENT_ROLE,
     Attempt,
     Category,
     Competency,
@@ -24,15 +26,11 @@ from .store import (
     Site,
     User,
 )
-from .store_push import Cohort, UserCompetency
+from .store_push import Cohort
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SCHOOLS_CSV = Path(__file__).resolve().parents[3] / "config" / "demo" / "schools.csv"
-DIAG_COURSE_ID = 2
-QUIZ_ID = 1
-QUIZ_CMID = 9
-FINAL_QUIZ_ID = 2  # the final diagnostic, in a course of its own (the last course)
 
 
 @dataclass(frozen=True)
@@ -82,8 +80,9 @@ def generate(seed: int = 2026, teachers: int = 180, schools: list[School] | None
     _cohorts(site, staff, schools)
     _quiz(site, grade_items)
     skills = _attempts(site, rng, staff, {s.code: s for s in schools})
-    _ratings(site, random.Random(seed + 1), staff)  # own streams: the values above stay put
-    _final(site, random.Random(seed + 2), staff, skills, grade_items)
+    # What came after the entry test, on streams of their own: the values above stay put.
+    seed_after.ratings(site, random.Random(seed + 1), staff)
+    seed_after.final(site, random.Random(seed + 2), staff, skills, grade_items)
     logger.info("Seeded sandbox: %d users, %d courses, %d attempts",
                 len(site.users), len(site.courses), len(site.attempts))
     return site
@@ -191,13 +190,13 @@ def _enrol(site: Site, rng: random.Random, staff: list[User], schools: list[Scho
             site.methodologist_id, course.id, EDITING_TEACHER_ROLE, timecreated=created)
     shortnames = {c.shortname: c for c in site.courses.values()}
     for user in staff:
-        _enrol_one(site, user, site.courses[DIAG_COURSE_ID], created)
+        enrol_one(site, user, site.courses[DIAG_COURSE_ID], created)
         for shortname, _, _, _ in cat.PD_COURSES:
             subject = cat.SUBJECT_COURSES.get(shortname)
             chance = 0.12 if subject is None else (0.45 if user.department == subject else 0.01)
             if rng.random() < chance:
                 course = shortnames[shortname]
-                _enrol_one(site, user, course, created + 86400)
+                enrol_one(site, user, course, created + 86400)
                 _complete(site, rng, user.id, course)
 
 
@@ -208,15 +207,6 @@ def _cohorts(site: Site, staff: list[User], schools: list[School]) -> None:
             index, school.name, f"school-{school.code}",
             f"Педагоги: {school.name} ({school.municipality})",
             members=[u.id for u in staff if u.profile.get("schoolcode") == school.code])
-
-
-def _enrol_one(site: Site, user: User, course: Course, created: int) -> None:
-    site.enrolments[(user.id, course.id)] = Enrolment(user.id, course.id, STUDENT_ROLE,
-                                                      timecreated=created)
-    code = user.profile.get("schoolname")
-    for group in site.groups.values():
-        if group.courseid == course.id and group.name == code:
-            group.members.add(user.id)
 
 
 def _complete(site: Site, rng: random.Random, userid: int, course: Course) -> None:
@@ -260,20 +250,13 @@ def _attempts(site: Site, rng: random.Random, staff: list[User],
                 _in_progress(site, rng, user.id)
             continue
         finish = cat.BASE_TIME - rng.randint(2, 21) * 86400 + rng.randint(8, 17) * 3600
-        site.add_attempt(quiz.id, user.id, _marks(rng, quiz, skill), finish)
+        site.add_attempt(quiz.id, user.id, marks(rng, quiz, skill), finish)
         skills[user.id] = skill
         if rng.random() < 0.12:
             better = [s + 0.08 for s in skill]
             later = finish + rng.randint(1, 4) * 86400
-            site.add_attempt(quiz.id, user.id, _marks(rng, quiz, better), later)
+            site.add_attempt(quiz.id, user.id, marks(rng, quiz, better), later)
     return skills
-
-
-def _marks(rng: random.Random, quiz: Quiz, skill: list[float]) -> list[float]:
-    return [
-        1.0 if rng.random() < min(0.97, max(0.05, skill[q.competency])) else 0.0
-        for q in quiz.questions
-    ]
 
 
 def _in_progress(site: Site, rng: random.Random, userid: int) -> None:
@@ -285,62 +268,3 @@ def _in_progress(site: Site, rng: random.Random, userid: int) -> None:
     )
     site.attempts[attempt.id] = attempt
 
-
-def _ratings(site: Site, rng: random.Random, staff: list[User]) -> None:
-    """Earlier manual ratings (a mentor's): about a third of the teachers, two competencies
-    each, agreeing with the first attempt's share (>= 0.5 proficient) 85 % of the time."""
-    quiz = site.quizzes[QUIZ_ID]
-    admin = min(site.users)
-    for user in staff:
-        attempts = site.user_attempts(QUIZ_ID, user.id)
-        if not attempts or attempts[0].state != "finished" or rng.random() >= 0.35:
-            continue
-        for index in sorted(rng.sample(range(len(site.competencies)), 2)):
-            marks = [m or 0.0 for q, m in zip(quiz.questions, attempts[0].marks, strict=True)
-                     if q.competency == index]
-            proficient = (sum(marks) / len(marks) >= 0.5) == (rng.random() < 0.85)
-            when = cat.BASE_TIME - rng.randint(30, 90) * 86400
-            key = (user.id, index + 1)
-            site.user_competencies[key] = UserCompetency(
-                len(site.user_competencies) + 1, *key, grade=2 if proficient else 1,
-                timecreated=when, timemodified=when, usermodified=admin)
-
-
-def _final(site: Site, rng: random.Random, staff: list[User], skills: dict[int, list[float]],
-           grade_items: bool) -> None:
-    """The final diagnostic: its own course (category 2, every teacher a student) with the
-    entry quiz's structure; about 60 % of the teachers who took the entry test take it, a
-    little better overall and clearly better in the competencies of the PD courses they
-    completed."""
-    entry_course = site.courses[DIAG_COURSE_ID]
-    course_id = max(site.courses) + 1
-    shortname, fullname, summary = cat.FINAL_COURSE
-    site.courses[course_id] = Course(
-        id=course_id, shortname=shortname, fullname=fullname, idnumber=shortname.upper(),
-        category=2, summary=summary, startdate=cat.DIAG_START, enddate=0,
-        sortorder=entry_course.sortorder - 1, timemodified=cat.BASE_TIME - 30 * 86400,
-        has_criteria=False, competencies=list(entry_course.competencies),
-        context_id=32 + 3 * (course_id - DIAG_COURSE_ID))
-    course = site.courses[course_id]
-    site.enrolments[(site.methodologist_id, course_id)] = Enrolment(
-        site.methodologist_id, course_id, EDITING_TEACHER_ROLE, timecreated=cat.BASE_TIME)
-    for user in staff:
-        _enrol_one(site, user, course, cat.BASE_TIME)
-    entry = site.quizzes[QUIZ_ID]
-    cmid = max([QUIZ_CMID, *(c for crs in site.courses.values() for c, _ in crs.activities)]) + 1
-    quiz = Quiz(FINAL_QUIZ_ID, cmid, course_id, cat.FINAL_QUIZ_NAME, cat.QUIZ_INTRO,
-                grade=100.0, attempts=1, grademethod=1, questionsperpage=4)
-    quiz.grade_items = list(entry.grade_items) if grade_items else []
-    quiz.questions = list(entry.questions)
-    site.quizzes[quiz.id] = quiz
-    index = {c.id: i for i, c in enumerate(site.competencies.values())}
-    for user in staff:
-        skill = skills.get(user.id)
-        if skill is None or rng.random() >= 0.6:
-            continue
-        studied = {index[c] for (uid, cid), done in site.completions.items()
-                   if uid == user.id and len(done) >= len(site.courses[cid].activities)
-                   for c in site.courses[cid].competencies}
-        better = [s + 0.05 + (0.2 if i in studied else 0.0) for i, s in enumerate(skill)]
-        finish = cat.BASE_TIME + rng.randint(1, 5) * 86400 + rng.randint(8, 17) * 3600
-        site.add_attempt(quiz.id, user.id, _marks(rng, quiz, better), finish)

@@ -64,6 +64,10 @@ QUESTION_STEMS = (
     "Какой из приёмов соответствует теме «{}»?",
     "Верно ли, что приведённый пример иллюстрирует тему «{}»?",
 )
+DIAG_COURSE_ID = 2
+QUIZ_ID = 1
+QUIZ_CMID = 9
+FINAL_QUIZ_ID = 2  # the final diagnostic, in a course of its own (the last course)
 BASE_TIME = 1795000000  # 2026-11-18, the seeded "now" of the diagnostic
 COURSE_START = 1789419600
 COURSE_END = 1797714000
