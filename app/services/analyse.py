@@ -68,10 +68,10 @@ def compute_deficits(diagnostic: Diagnostic, settings: Settings) -> DeficitSumma
     levels = score_with_policy(marks_frame(marks), competency_groups(settings), policy,
                                attempt_policy_of(settings), diagnostic.grademethod)
     levels = merge_ratings(levels, stored_ratings())
-    store_levels(diagnostic, levels, policy.labels)
+    attempts = describe_attempt_policy(attempt_policy_of(settings), diagnostic.grademethod)
+    store_levels(diagnostic, levels, policy.labels, attempts)
     summary = DeficitSummary(
-        thresholds=[*policy.describe(),
-                    describe_attempt_policy(attempt_policy_of(settings), diagnostic.grademethod)],
+        thresholds=[*policy.describe(), attempts],
         unmapped=sorted({f"{u.kind} {u.key}" for u in unmapped}))
     summary.teachers = int(levels["user_id"].nunique()) if len(levels) else 0
     summary.levels = {str(k): int(v) for k, v in levels["level"].value_counts().items()}
@@ -167,8 +167,9 @@ def competency_groups(settings: Settings) -> pd.DataFrame:
 
 
 def store_levels(diagnostic: Diagnostic, levels: pd.DataFrame,
-                 labels: Mapping[str, str] | None = None) -> None:
-    """Replace the diagnostic's Deficit rows in one transaction, each with its thresholds."""
+                 labels: Mapping[str, str] | None = None, attempts: str = "") -> None:
+    """Replace the diagnostic's Deficit rows in one transaction, each with its thresholds
+    and ``attempts``, the attempt policy that chose its marks (in Russian)."""
     comp_ids = dict(db.session.execute(select(Competency.idnumber, Competency.id)).all())
     db.session.execute(delete(Deficit).where(Deficit.diagnostic_id == diagnostic.id))
     n = len(levels)
@@ -188,6 +189,7 @@ def store_levels(diagnostic: Diagnostic, levels: pd.DataFrame,
             low, risk, least, source, group, framework = key
             kinds[key] = {"deficit_below": float(low), "risk_below": float(risk),
                           "min_questions": float(least), "source": str(source),
+                          "attempts": attempts,
                           "label": _label(labels or {}, SimpleNamespace(
                               threshold_source=source, group=group, framework=framework))}
         thresholds.append(kinds[key])

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Competency, Diagnostic, School, Teacher
-from app.services.report import levels_frame
+from app.services.report import levels_frame, policy_lines
 from deficits.aggregate import school_map
 from deficits.change import change_summary, deficit_changes
 from deficits.maps import map_over_time, rank_schools, school_type_map
@@ -117,8 +117,8 @@ def dynamics(entry: Diagnostic, final: Diagnostic) -> dict[str, object]:
               for r in changes[changes["closed"]].itertuples(index=False)
               if int(r.user_id) in people]
     closed.sort(key=lambda c: (str(c["teacher"]), str(c["competency"])))
-    return {"entry": {"id": entry.id, "name": entry.name},
-            "final": {"id": final.id, "name": final.name},
+    return {"entry": {"id": entry.id, "name": entry.name, "policy": policy_lines(entry)},
+            "final": {"id": final.id, "name": final.name, "policy": policy_lines(final)},
             "competencies": per_competency, "schools": per_school, "closed": closed}
 
 

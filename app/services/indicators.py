@@ -37,6 +37,7 @@ from app.models import (
 )
 from app.services.analyse import competency_groups, thresholds_of
 from app.services.policy import risk_rule
+from app.services.report import policy_lines
 from app.settings import Settings, SettingsError
 from deficits.indicator_texts import TEXTS
 from deficits.indicators import (
@@ -146,9 +147,16 @@ def indicator_report(settings: Settings, period: Period, municipality: str | Non
 
 def report_workbook(settings: Settings, report: IndicatorReport) -> bytes:
     """The report as an XLSX file, with the thresholds that produced the levels."""
-    policy = ThresholdPolicy(default=thresholds_of(settings))
     return indicators_xlsx([*report.blocks, *report.compared], scope=report.scope,
-                           thresholds_text=policy.describe())
+                           thresholds_text=levels_policy() or
+                           ThresholdPolicy(default=thresholds_of(settings)).describe())
+
+
+def levels_policy() -> list[str]:
+    """Per stored diagnostic, how its levels were produced (thresholds and attempts): the
+    risk group and the score change rest on them."""
+    return [f"«{d.name}»: " + "; ".join(policy_lines(d))
+            for d in db.session.scalars(select(Diagnostic).order_by(Diagnostic.id))]
 
 
 def municipality_names() -> list[str]:

@@ -131,7 +131,14 @@ def _thresholds_used(diagnostic: Diagnostic) -> tuple[dict[str, float], list[str
                                                      float(t.get("risk_below", 0.7)),
                                                      float(t.get("min_questions", 2))))
                     for t in seen.values()})
-    return {k: v for k, v in default.items() if k != "source"}, lines
+    lines += sorted({str(t["attempts"]) for t in seen.values() if t.get("attempts")})
+    return {k: v for k, v in default.items() if k not in ("source", "attempts")}, lines
+
+
+def policy_lines(diagnostic: Diagnostic) -> list[str]:
+    """How the diagnostic's stored levels were produced: one line per thresholds set that
+    applied (with its source) and the attempt policy, as every report states them."""
+    return _thresholds_used(diagnostic)[1]
 
 
 _SOURCE_RU = {"default": "по умолчанию", "framework": "для рамки", "group": "для группы"}

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, School, Teacher
 from app.services import analytics
-from app.services.report import current_diagnostic, deficit_map
+from app.services.report import current_diagnostic, deficit_map, policy_lines
 from app.settings import SettingsError
 from app.web.views import KIND_RU, XLSX
 from deficits.maps import SCHOOL_TYPES
@@ -50,7 +50,8 @@ def analytics_page() -> str:
                 if scored and view in (None, key)}
     return render_template("analytics.html", diagnostic=diagnostic, scored=scored,
                            sections=sections, view=view, school=school, views=VIEWS,
-                           kinds=KIND_RU, diagnostic_kinds=DIAGNOSTIC_KIND_RU)
+                           kinds=KIND_RU, diagnostic_kinds=DIAGNOSTIC_KIND_RU,
+                           policy=policy_lines(diagnostic) if scored else [])
 
 
 @bp.get("/analytics/<view>.xlsx")
@@ -70,7 +71,8 @@ def analytics_xlsx(view: str) -> Response:
     used = (f"Диагностики: {', '.join(section['diagnostics'])}" if view == "over-time"
             else f"Диагностика: {_diagnostic_text(diagnostic)}")
     scope = [f"Отбор: {school.name} ({school.code})"] if school else []
-    data = _workbook(VIEWS[view], [used, *scope, *notes], headers, rows)
+    policy = ["Уровни получены так: " + "; ".join(policy_lines(diagnostic))]
+    data = _workbook(VIEWS[view], [used, *policy, *scope, *notes], headers, rows)
     suffix = f"-{school.code}" if school else ""
     return Response(data, mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename={view}{suffix}.xlsx"})

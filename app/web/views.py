@@ -53,6 +53,7 @@ def indicators_page() -> str:
     from app.services.indicators import (
         compare_period,
         indicator_report,
+        levels_policy,
         municipality_names,
         period_from,
         previous_year,
@@ -69,7 +70,7 @@ def indicators_page() -> str:
     return render_template("indicators.html", report=report, previous=previous_year(period),
                            municipality=args.get("municipality") or "",
                            municipalities=municipality_names(),
-                           query=request.query_string.decode())
+                           query=request.query_string.decode(), policy=levels_policy())
 
 
 @bp.get("/indicators.xlsx")

@@ -128,3 +128,18 @@ def test_the_map_shows_any_stored_diagnostic(scored_app: Flask) -> None:
     assert data["schools"]
     assert client.get("/?diagnostic=999999").status_code == 404
     assert client.get("/api/deficit-map?diagnostic=999999").status_code == 404
+
+
+def test_every_report_states_how_the_levels_were_produced(scored_app: Flask) -> None:
+    client = scored_app.test_client()
+    attempts = "Попытки: лучшая попытка (метод оценивания теста)"  # the quiz grades highest
+    policy = client.get("/api/deficit-map").get_json()["policy"]
+    assert attempts in policy and any(line.startswith("по умолчанию: дефицит ниже 50 %")
+                                      for line in policy)
+    assert attempts in client.get("/").get_data(as_text=True)
+    assert attempts in client.get("/analytics").get_data(as_text=True)
+    assert attempts in client.get("/indicators").get_data(as_text=True)
+    # A final diagnostic stored without its policy: the comparison warns of different rules.
+    add_final(closed=[], worse=[])
+    page = client.get("/dynamics").get_data(as_text=True)
+    assert attempts in page and "получены по разным правилам" in page
