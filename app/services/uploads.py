@@ -55,15 +55,22 @@ def import_results_files(files: Iterable[tuple[str, bytes]]) -> list[UploadResul
     return out
 
 
-def import_question_map_file(name: str, data: bytes) -> UploadResult:
-    """Import a question → competency map for the current diagnostic.
+def import_question_map_file(name: str, data: bytes,
+                             diagnostic_id: int | None = None) -> UploadResult:
+    """Import a question → competency map for a diagnostic (the latest synced by default).
 
-    :raise ValueError: no diagnostic synced yet, or the file cannot be read.
+    :raise ValueError: no diagnostic synced yet, an unknown diagnostic, or the file cannot
+        be read.
     """
+    from app.extensions import db
+    from app.models import Diagnostic
     from app.services.question_map import import_question_map
     from app.services.report import current_diagnostic
 
-    diagnostic = current_diagnostic()
+    diagnostic = (db.session.get(Diagnostic, diagnostic_id) if diagnostic_id is not None
+                  else current_diagnostic())
+    if diagnostic is None and diagnostic_id is not None:
+        raise ValueError(f"no diagnostic with id {diagnostic_id}")
     if diagnostic is None:
         raise ValueError("no diagnostic synced yet: run `profroute sync` first")
     with tempfile.TemporaryDirectory(prefix="profroute-upload-") as tmp, \

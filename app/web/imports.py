@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from sqlalchemy import select
 
+from app.extensions import db
 from app.web.import_messages import refusal_ru
 
 bp = Blueprint("imports", __name__, template_folder="templates")
@@ -63,11 +65,15 @@ def upload_question_map() -> ResponseReturnValue:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _render(error="Выберите файл сопоставления вопросов.", status=400)
+    chosen = request.form.get("diagnostic", type=int)
     try:
-        return _render(results=[import_question_map_file(upload.filename, upload.read())])
+        return _render(results=[import_question_map_file(upload.filename, upload.read(),
+                                                         chosen)])
     except ValueError as err:
         message = str(err)
-        if message.startswith("no diagnostic"):
+        if message.startswith("no diagnostic with id"):
+            message = f"нет диагностики с номером {chosen}"
+        elif message.startswith("no diagnostic"):
             message = ("диагностика ещё не загружена из Moodle: сначала выполните "
                        "«profroute sync»")
         return _render(error=f"Сопоставление не загружено: {message}", status=400)
@@ -106,4 +112,8 @@ def _render(*, error: str | None = None, status: int = 200, results: list | None
               "errors": [refusal_ru(e) for e in r.errors],
               "conflicts": [refusal_ru(c) for c in r.notes.get("conflicts", [])],
               "unmapped": r.notes.get("unmapped", [])} for r in results or []]
-    return render_template("imports.html", error=error, results=shown, **extra), status
+    from app.models import Diagnostic
+
+    diagnostics = db.session.scalars(select(Diagnostic).order_by(Diagnostic.id.desc())).all()
+    return render_template("imports.html", error=error, results=shown,
+                           diagnostics=diagnostics, **extra), status

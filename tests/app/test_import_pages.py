@@ -140,6 +140,27 @@ def test_question_map_needs_a_diagnostic_then_maps_slots_and_refuses_unknown_one
     assert count(DiagnosticMapping) == 2
 
 
+def test_question_map_goes_to_the_diagnostic_chosen(app: Flask) -> None:
+    table = "Вопрос;Компетенция\n1;PK-01\n".encode("cp1251")
+    entry = Diagnostic(moodle_quiz_id=11, moodle_course_id=2, name="Входная")
+    final = Diagnostic(moodle_quiz_id=12, moodle_course_id=3, name="Итоговая", kind="final")
+    db.session.add_all([entry, final, Competency(idnumber="PK-01", name="Предметные знания")])
+    db.session.commit()
+    client = signed_in(app)
+    page = client.get("/imports").get_data(as_text=True)
+    assert f'<option value="{final.id}" selected>Итоговая (итоговая)</option>' in page
+    answer = client.post("/imports/question-map", content_type="multipart/form-data",
+                         data={"diagnostic": str(entry.id),
+                               "file": (io.BytesIO(table), "вопросы.csv")})
+    assert answer.status_code == 200
+    assert [m.diagnostic_id for m in db.session.scalars(select(DiagnosticMapping))] \
+        == [entry.id]
+    missing = client.post("/imports/question-map", content_type="multipart/form-data",
+                          data={"diagnostic": "999", "file": (io.BytesIO(table), "в.csv")})
+    assert missing.status_code == 400
+    assert "нет диагностики с номером 999" in missing.get_data(as_text=True)
+
+
 def test_identification_is_previewed_then_applied(app: Flask) -> None:
     client = signed_in(app)
     upload(client, "/imports/results", files=(vpr_1251(), "vpr.csv"))
