@@ -127,8 +127,5 @@ def teacher_changes(teacher_id: int) -> dict[str, dict[str, object]]:
     pair = diagnostic_pair()
     if pair is None:
         return {}
-    levels = []
-    for diagnostic in pair:
-        frame, _ = levels_frame(diagnostic)
-        levels.append(frame[frame["user_id"] == teacher_id])
-    return {str(row["competency"]): row for row in _records(deficit_changes(*levels))}
+    entry, final = (levels_frame(diagnostic, teacher_id)[0] for diagnostic in pair)
+    return {str(row["competency"]): row for row in _records(deficit_changes(entry, final))}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 
 from app.extensions import db
 from app.models import (
@@ -42,13 +43,17 @@ def current_diagnostic() -> Diagnostic | None:
     return db.session.scalars(select(Diagnostic).order_by(Diagnostic.id.desc())).first()
 
 
-def levels_frame(diagnostic: Diagnostic) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stored levels (user_id, competency, score, level) and teachers (user_id, school_code)."""
-    rows = db.session.execute(
-        select(Deficit.teacher_id, Competency.idnumber, Deficit.score, Deficit.level,
-               Deficit.questions)
-        .join(Competency, Competency.id == Deficit.competency_id)
-        .where(Deficit.diagnostic_id == diagnostic.id)).all()
+def levels_frame(diagnostic: Diagnostic, teacher_id: int | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stored levels (user_id, competency, score, level) and teachers (user_id, school_code);
+    with ``teacher_id`` only that teacher's levels."""
+    query = (select(Deficit.teacher_id, Competency.idnumber, Deficit.score, Deficit.level,
+                    Deficit.questions)
+             .join(Competency, Competency.id == Deficit.competency_id)
+             .where(Deficit.diagnostic_id == diagnostic.id))
+    if teacher_id is not None:
+        query = query.where(Deficit.teacher_id == teacher_id)
+    rows = db.session.execute(query).all()
     levels = pd.DataFrame(rows, columns=["user_id", "competency", "score", "level", "questions"])
     teachers = pd.DataFrame(db.session.execute(
         select(Teacher.id, School.code).outerjoin(School, School.id == Teacher.school_id)
@@ -119,8 +124,11 @@ def summary(diagnostic: Diagnostic | None) -> dict[str, object]:
 def _thresholds_used(diagnostic: Diagnostic) -> tuple[dict[str, float], list[str]]:
     """The default thresholds and one line per distinct thresholds set that produced levels."""
     seen: dict[tuple, dict] = {}
-    for row in db.session.scalars(select(Deficit.thresholds).where(
-            Deficit.diagnostic_id == diagnostic.id)):
+    # The distinct sets only (as text, which both SQLite and PostgreSQL compare), not one
+    # JSON value per stored level.
+    for text in db.session.scalars(select(cast(Deficit.thresholds, String)).where(
+            Deficit.diagnostic_id == diagnostic.id).distinct()):
+        row = json.loads(text) if text else {}
         key = tuple(sorted((k, str(v)) for k, v in (row or {}).items()))
         seen.setdefault(key, dict(row or {}))
     default = next((t for t in seen.values() if t.get("source") in (None, "default")),
