@@ -11,8 +11,6 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from app import create_app
-from app.extensions import db
 from app.services.sandbox_process import running_sandbox
 from app.settings import Settings
 
@@ -53,14 +51,9 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
     """The app with its schema built by the Alembic migrations."""
-    from app.cli import prepare_schema
+    from support import app_for
 
-    application = create_app(settings, {"TESTING": True})
-    with application.app_context():
-        prepare_schema()
-        yield application
-        db.session.remove()
-        db.engine.dispose()
+    yield from app_for(settings)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -77,3 +78,17 @@ def signed_in(app: Flask) -> FlaskClient:
     assert client.post("/login", data={"login": "ivanova", "password": PASSWORD}
                        ).status_code == 302
     return client
+
+
+def app_for(settings: Any) -> Iterator[Flask]:
+    """The app for ``settings`` with its schema built by the migrations, inside its app
+    context; the session and the engine are closed after (for fixtures: ``yield from``)."""
+    from app import create_app
+    from app.cli import prepare_schema
+
+    application = create_app(settings, {"TESTING": True})
+    with application.app_context():
+        prepare_schema()
+        yield application
+        db.session.remove()
+        db.engine.dispose()

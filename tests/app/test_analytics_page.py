@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import and_, func, select
+from support import app_for
 
-from app import create_app
-from app.cli import main, prepare_schema
+from app.cli import main
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, School, Teacher
 from app.services import analytics
@@ -28,15 +28,9 @@ VIEWS = ("by-type", "ranking", "over-time", "risk-group")
 def fresh_app(database_url: str, moodle: tuple[str, str]) -> Iterator[Flask]:
     """The app on a fresh database and sandbox, with the demo schools and thresholds file."""
     url, token = moodle
-    app = create_app(Settings(database_url=database_url, moodle_url=url, moodle_token=token,
-                              catalogue_dir=str(DEMO_DIR),
-                              thresholds_file=str(DEMO_DIR / "thresholds.toml")),
-                     {"TESTING": True})
-    with app.app_context():
-        prepare_schema()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    yield from app_for(Settings(database_url=database_url, moodle_url=url, moodle_token=token,
+                                catalogue_dir=str(DEMO_DIR),
+                                thresholds_file=str(DEMO_DIR / "thresholds.toml")))
 
 
 @pytest.fixture

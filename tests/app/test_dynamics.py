@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
+from support import app_for
 
-from app import create_app
-from app.cli import main, prepare_schema
+from app.cli import main
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, Teacher
 from app.settings import Settings
@@ -20,16 +20,11 @@ from app.settings import Settings
 @pytest.fixture
 def scored_app(database_url: str, moodle: tuple[str, str]) -> Iterator[Flask]:
     url, token = moodle
-    app = create_app(Settings(database_url=database_url, moodle_url=url, moodle_token=token),
-                     {"TESTING": True})
-    with app.app_context():
-        prepare_schema()
+    for app in app_for(Settings(database_url=database_url, moodle_url=url, moodle_token=token)):
         for stage in ("sync", "deficits"):
             result = CliRunner().invoke(main, [stage], obj=app, catch_exceptions=False)
             assert result.exit_code == 0, result.output
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def add_final(closed: list[Deficit], worse: list[Deficit]) -> Diagnostic:

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
+from support import app_for
 
-from app import create_app
-from app.cli import main, prepare_schema
+from app.cli import main
 from app.extensions import db
 from app.models import Competency, CompetencyRating, Deficit, Teacher
 from app.services.moodle import moodle_api
@@ -24,13 +24,7 @@ NOT_YET, COMPETENT = 1, 2  # Moodle's default competence scale
 
 
 def make_app(database_url: str, url: str, token: str) -> Iterator[Flask]:
-    settings = Settings(database_url=database_url, moodle_url=url, moodle_token=token)
-    app = create_app(settings, {"TESTING": True})
-    with app.app_context():
-        prepare_schema()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    yield from app_for(Settings(database_url=database_url, moodle_url=url, moodle_token=token))
 
 
 @pytest.fixture
