@@ -151,10 +151,9 @@ class PlanningOperations(APIBase):
             InvalidRequest: ``plan_id`` not a positive int.
             RecordNotFound: unknown plan.
         """
-        positive(fn.PLAN_COMPETENCIES, plan_id=plan_id)
-        body = self._call(fn.PLAN_COMPETENCIES, {"id": plan_id}, list)
+        rows = self._plan_rows(plan_id)
         with parsing(fn.PLAN_COMPETENCIES):
-            return [int(row["competency"]["id"]) for row in body]
+            return [int(row["competency"]["id"]) for row in rows]
 
     def plan_ratings(self, plan_id: int) -> list[CompetencyRating]:
         """Return Moodle's ratings of the plan's competencies (unrated ones left out).
@@ -165,10 +164,14 @@ class PlanningOperations(APIBase):
             InvalidRequest: ``plan_id`` not a positive int.
             RecordNotFound: unknown plan.
         """
-        positive(fn.PLAN_COMPETENCIES, plan_id=plan_id)
-        body = self._call(fn.PLAN_COMPETENCIES, {"id": plan_id}, list)
+        rows = self._plan_rows(plan_id)
         with parsing(fn.PLAN_COMPETENCIES):
-            return [r for r in map(parse.plan_rating, body) if r is not None]
+            return [r for r in map(parse.plan_rating, rows) if r is not None]
+
+    def _plan_rows(self, plan_id: int) -> list[dict[str, Any]]:
+        """The rows of ``core_competency_list_plan_competencies`` for one plan."""
+        positive(fn.PLAN_COMPETENCIES, plan_id=plan_id)
+        return self._call(fn.PLAN_COMPETENCIES, {"id": plan_id}, list)
 
     def add_competency_to_plan(self, plan_id: int, competency_id: int) -> bool:
         """Add a competency to a plan; adding it again answers True and changes nothing.
