@@ -9,10 +9,8 @@ from typing import Any
 
 from flask import Flask
 
-from app.extensions import db, migrate
+from app.extensions import MIGRATIONS, db, migrate
 from app.settings import Settings
-
-MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
 
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None

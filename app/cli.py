@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
+from sqlalchemy.engine import make_url
 
 from app import settings_of
+from app.analyse.levels import compute_deficits
+from app.analyse.question_map import import_question_map
 from app.cli_base import _echo_json, prepare_schema, stage
 from app.cli_web_users import web_user
-from app.services import logged_run
+from app.common.moodle import moodle_api
+from app.common.runs import logged_run
+from app.demo.run import run_demo
+from app.push.run import push
+from app.registry.catalogue import import_catalogue
+from app.registry.results import identify_schools, import_results
+from app.reports import analytics
+from app.reports.indicators import compare_period, indicator_report, period_from, report_workbook
+from app.reports.maps import current_diagnostic, deficit_map, summary
+from app.routes.items import approve, cancel, recommend
 from app.settings import SettingsError
+from app.sync.check import check_moodle
+from app.sync.pull import configured_diagnostic, sync
+from app.xapi.credentials import create_credential, list_credentials, set_credential_active
+from app.xapi.sync import emit, lrs_client, pull_from_lrs, pull_received
 from lms_connectors.exceptions import ConnectorError
+from lms_connectors.moodle.plugin_build import build_zip
 
 logger = logging.getLogger("profroute")
 __all__ = ["main", "prepare_schema"]  # prepare_schema: the tests and the demo use it
@@ -33,9 +52,6 @@ def main(verbose: bool) -> None:
 @stage
 def check_moodle_cmd(app: Flask, as_json: bool) -> None:
     """Check the Moodle site; exit 0 only when everything ProfRoute needs is there."""
-    from app.services.check import check_moodle
-    from app.services.moodle import moodle_api
-
     settings = settings_of(app)
     report = check_moodle(moodle_api(settings), settings)
     if as_json:
@@ -51,8 +67,6 @@ def check_moodle_cmd(app: Flask, as_json: bool) -> None:
 @stage
 def import_catalogue_cmd(app: Flask, directory: str) -> None:
     """Import schools.csv, partnerships.csv and offers.csv from DIRECTORY."""
-    from app.services.catalogue import import_catalogue
-
     with logged_run("import-catalogue") as run:
         result = import_catalogue(directory)
         run.summary = result.as_dict()
@@ -65,10 +79,6 @@ def import_catalogue_cmd(app: Flask, directory: str) -> None:
 @stage
 def sync_cmd(app: Flask, full: bool) -> None:
     """Pull teachers, the diagnostic's attempts and completions from Moodle (incremental)."""
-    from app.services.catalogue import import_catalogue
-    from app.services.moodle import moodle_api
-    from app.services.sync import sync
-
     settings = settings_of(app)
     with logged_run("sync") as run:
         if settings.catalogue_dir:
@@ -82,8 +92,6 @@ def sync_cmd(app: Flask, full: bool) -> None:
 @stage
 def deficits_cmd(app: Flask) -> None:
     """Score every teacher per competency and store the deficit levels."""
-    from app.services.analyse import compute_deficits
-
     with logged_run("deficits") as run:
         result = compute_deficits(_diagnostic(app), settings_of(app))
         run.summary = result.as_dict()
@@ -94,8 +102,6 @@ def deficits_cmd(app: Flask) -> None:
 @stage
 def recommend_cmd(app: Flask) -> None:
     """Propose offers for the deficits (route items with their reasons)."""
-    from app.services.routes import recommend
-
     with logged_run("recommend") as run:
         result = recommend(_diagnostic(app), settings_of(app))
         run.summary = result.as_dict()
@@ -110,8 +116,6 @@ def recommend_cmd(app: Flask) -> None:
 def approve_cmd(app: Flask, approve_all: bool, teachers: tuple[int, ...],
                 school: str | None) -> None:
     """Approve proposed route items (all, per teacher or per school)."""
-    from app.services.routes import approve
-
     if not (approve_all or teachers or school):
         raise click.UsageError("say what to approve: --all, --teacher ID or --school CODE")
     with logged_run("approve") as run:
@@ -126,8 +130,6 @@ def approve_cmd(app: Flask, approve_all: bool, teachers: tuple[int, ...],
 @stage
 def cancel_cmd(app: Flask, teacher: int, offer: str | None) -> None:
     """Cancel route items; the next push suspends their Moodle enrolments."""
-    from app.services.routes import cancel
-
     with logged_run("cancel") as run:
         count = cancel(_diagnostic(app), teacher_id=teacher, offer_key=offer)
         run.summary = {"cancelled": count}
@@ -138,9 +140,6 @@ def cancel_cmd(app: Flask, teacher: int, offer: str | None) -> None:
 @stage
 def push_cmd(app: Flask) -> None:
     """Send enrolments and messages for approved items to Moodle (idempotent)."""
-    from app.services.moodle import moodle_api
-    from app.services.push import push
-
     settings = settings_of(app)
     with logged_run("push") as run:
         result = push(moodle_api(settings), settings)
@@ -154,16 +153,13 @@ def push_cmd(app: Flask) -> None:
 @stage
 def report_cmd(app: Flask) -> None:
     """Print the figures: teachers, deficits per competency, route items, outbox, map."""
-    from app.services import analytics
-    from app.services.report import current_diagnostic, deficit_map, summary
-
     diagnostic = current_diagnostic()
     data = summary(diagnostic)
     if diagnostic is not None:
         data["deficit_map"] = deficit_map(diagnostic).__dict__
         data["by_school_type"] = analytics.by_school_type(diagnostic)
         data["ranking"] = analytics.ranking(diagnostic)
-        data["risk_group"] = analytics.risk(diagnostic)
+        data["risk_group"] = analytics.risk(diagnostic, settings_of(app))
     _echo_json(data)
 
 
@@ -172,8 +168,6 @@ def report_cmd(app: Flask) -> None:
 @stage
 def import_question_map_cmd(app: Flask, file: str) -> None:
     """Import a question → competency table (CSV/XLSX) or a Moodle XML question-bank export."""
-    from app.services.question_map import import_question_map
-
     with logged_run("import-question-map") as run:
         result = import_question_map(_diagnostic(app), file)
         run.summary = result.as_dict()
@@ -187,8 +181,6 @@ def import_question_map_cmd(app: Flask, file: str) -> None:
 @stage
 def import_results_cmd(app: Flask, files: tuple[str, ...]) -> None:
     """Import ВПР/ОГЭ/ЕГЭ results per school (CSV or XLSX, UTF-8 or Windows-1251)."""
-    from app.services.registry import import_results
-
     out = []
     with logged_run("import-results") as run:
         for path in files:
@@ -207,10 +199,6 @@ def import_results_cmd(app: Flask, files: tuple[str, ...]) -> None:
 @stage
 def identify_schools_cmd(app: Flask, apply: bool, on: str | None) -> None:
     """Identify low-results schools and resource-centre candidates by the documented rules."""
-    import datetime as dt
-
-    from app.services.registry import identify_schools
-
     try:
         day = dt.date.fromisoformat(on) if on else None
     except ValueError as err:
@@ -242,15 +230,6 @@ def indicators_cmd(app: Flask, *, municipality: str | None, start: str | None,
     one block each, ``compare`` the same for the comparison period, ``definitions`` of every
     numerator and denominator.
     """
-    from pathlib import Path
-
-    from app.services.indicators import (
-        compare_period,
-        indicator_report,
-        period_from,
-        report_workbook,
-    )
-
     settings = settings_of(app)
     report = indicator_report(settings, period_from(start, end), municipality,
                               compare_period(compare_from, compare_to))
@@ -276,8 +255,6 @@ def serve_cmd(app: Flask, port: int) -> None:
 @stage
 def xapi_pull_cmd(app: Flask, source: str, verb: str | None, activity: str | None) -> None:
     """Pull Moodle's xAPI statements since the cursor into domain events."""
-    from app.services.xapi_sync import lrs_client, pull_from_lrs, pull_received
-
     settings = settings_of(app)
     with logged_run("xapi-pull") as run:
         result = (pull_received(settings) if source == "received"
@@ -291,8 +268,6 @@ def xapi_pull_cmd(app: Flask, source: str, verb: str | None, activity: str | Non
 @stage
 def xapi_emit_cmd(app: Flask) -> None:
     """Send the route lifecycle as xAPI statements to the LRS (deterministic ids, outbox)."""
-    from app.services.xapi_sync import emit, lrs_client
-
     settings = settings_of(app)
     with logged_run("xapi-emit") as run:
         result = emit(lrs_client(settings), settings)
@@ -311,10 +286,6 @@ def moodle_plugin() -> None:
 @click.option("--dest", default="dist", show_default=True, type=click.Path(file_okay=False))
 def moodle_plugin_build(dest: str) -> None:
     """Write the installable zip of the Moodle plugin into DEST."""
-    from pathlib import Path
-
-    from lms_connectors.moodle.plugin_build import build_zip
-
     click.echo(str(build_zip(Path(dest))))
 
 
@@ -329,8 +300,6 @@ def lrs_credentials() -> None:
 @stage
 def lrs_credentials_add(app: Flask, site: str, name: str) -> None:
     """Create a credential; its secret is printed now and never again."""
-    from app.services.lrs_credentials import create_credential
-
     credential, secret = create_credential(site, name)
     click.echo(f"site:   {credential.site_url}\nkey:    {credential.key}\nsecret: {secret}")
     click.echo("In Moodle's Logstore xAPI settings: endpoint https://<profroute>/xapi/, "
@@ -341,8 +310,6 @@ def lrs_credentials_add(app: Flask, site: str, name: str) -> None:
 @stage
 def lrs_credentials_list(app: Flask) -> None:
     """List the credentials (never their secrets)."""
-    from app.services.lrs_credentials import list_credentials
-
     _echo_json([{"key": c.key, "site": c.site_url, "name": c.name, "active": c.active,
                  "created": c.created_at.isoformat()} for c in list_credentials()])
 
@@ -352,8 +319,6 @@ def lrs_credentials_list(app: Flask) -> None:
 @stage
 def lrs_credentials_deactivate(app: Flask, key: str) -> None:
     """Refuse statements sent with this key from now on."""
-    from app.services.lrs_credentials import set_credential_active
-
     set_credential_active(key, active=False)
     click.echo(f"deactivated {key}")
 
@@ -363,8 +328,6 @@ def lrs_credentials_deactivate(app: Flask, key: str) -> None:
 @click.option("--port", default=5000, show_default=True)
 def demo_cmd(no_serve: bool, port: int) -> None:
     """Run the whole job against the embedded Moodle sandbox, then serve the app."""
-    from app.services.demo import run_demo
-
     try:
         app = run_demo(echo=click.echo)
     except (ConnectorError, SettingsError) as err:
@@ -378,8 +341,6 @@ def demo_cmd(no_serve: bool, port: int) -> None:
 
 def _echo_web_user_hint(app: Flask) -> None:
     """How to create the login that the policy and import pages ask for."""
-    from sqlalchemy.engine import make_url
-
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
     click.echo("Изменять политику оценивания и загружать файлы может только методист с учётной "
                "записью. Создайте её в другом терминале (пароль будет запрошен дважды):\n"
@@ -389,8 +350,6 @@ def _echo_web_user_hint(app: Flask) -> None:
 
 def _diagnostic(app: Flask):  # type: ignore[no-untyped-def]
     """The diagnostic the settings name (quiz id, else the latest of their kind)."""
-    from app.services.sync import configured_diagnostic
-
     settings = settings_of(app)
     diagnostic = configured_diagnostic(settings)
     if diagnostic is None:

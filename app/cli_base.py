@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask_migrate import upgrade
 
-from app import MIGRATIONS, create_app
+from app import create_app
+from app.extensions import prepare_schema
 from app.settings import Settings, SettingsError
 from lms_connectors.exceptions import ConnectorError
 from xapi.exceptions import XAPIError
@@ -36,8 +36,3 @@ def stage(func: Callable[..., Any]) -> Callable[..., Any]:
             click.echo(f"profroute: error: {err}", err=True)
             sys.exit(2)
     return wrapper
-
-
-def prepare_schema() -> None:
-    """Bring the database schema to the latest migration (idempotent)."""
-    upgrade(directory=MIGRATIONS)

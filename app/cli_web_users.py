@@ -7,6 +7,7 @@ import sys
 import click
 from flask import Flask
 
+from app.accounts.web_users import add_user, list_users, set_active, set_password
 from app.cli_base import _echo_json, stage
 
 
@@ -29,8 +30,6 @@ def _read_password(from_stdin: bool) -> str:
 @stage
 def web_user_add(app: Flask, login: str, name: str, password_stdin: bool) -> None:
     """Create a login; the password is asked twice (never an argument, never logged)."""
-    from app.services.web_users import add_user
-
     user = add_user(login, name, _read_password(password_stdin))
     click.echo(f"created web user {user.login} ({user.name})")
 
@@ -41,8 +40,6 @@ def web_user_add(app: Flask, login: str, name: str, password_stdin: bool) -> Non
 @stage
 def web_user_passwd(app: Flask, login: str, password_stdin: bool) -> None:
     """Set a new password for LOGIN."""
-    from app.services.web_users import set_password
-
     set_password(login, _read_password(password_stdin))
     click.echo(f"password changed for {login}")
 
@@ -52,8 +49,6 @@ def web_user_passwd(app: Flask, login: str, password_stdin: bool) -> None:
 @stage
 def web_user_disable(app: Flask, login: str) -> None:
     """Refuse LOGIN from now on (its open sessions end at their next request)."""
-    from app.services.web_users import set_active
-
     set_active(login, active=False)
     click.echo(f"disabled {login}")
 
@@ -63,8 +58,6 @@ def web_user_disable(app: Flask, login: str) -> None:
 @stage
 def web_user_enable(app: Flask, login: str) -> None:
     """Allow a disabled LOGIN again."""
-    from app.services.web_users import set_active
-
     set_active(login, active=True)
     click.echo(f"enabled {login}")
 
@@ -73,7 +66,5 @@ def web_user_enable(app: Flask, login: str) -> None:
 @stage
 def web_user_list(app: Flask) -> None:
     """List the logins (never their password hashes)."""
-    from app.services.web_users import list_users
-
     _echo_json([{"login": u.login, "name": u.name, "active": u.active,
                  "created": u.created_at.isoformat()} for u in list_users()])

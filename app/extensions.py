@@ -1,12 +1,15 @@
-"""Flask extensions, created unbound and bound in the app factory."""
+"""Flask extensions, created unbound and bound in the app factory; the schema's migrations."""
+
+from pathlib import Path
 
 from flask_login import LoginManager
-from flask_migrate import Migrate
+from flask_migrate import Migrate, upgrade
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -26,3 +29,8 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def prepare_schema() -> None:
+    """Bring the database schema to the latest migration (idempotent; needs an app context)."""
+    upgrade(directory=MIGRATIONS)

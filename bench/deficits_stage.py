@@ -45,7 +45,7 @@ def fill(teachers: int, seed: int = 1) -> object:
         DiagnosticMapping,
         Teacher,
     )
-    from app.services.sync_structure import GRADE_ITEM
+    from app.sync.structure import GRADE_ITEM
 
     rng = random.Random(seed)
     framework = CompetencyFramework(idnumber="PKU", name="Профстандарт")
@@ -86,8 +86,8 @@ def fill(teachers: int, seed: int = 1) -> object:
 def one(teachers: int, db_url: str, repeat: int) -> dict[str, object]:
     """Fill, then run the stage ``repeat`` times in this process; report median and RSS."""
     from app import create_app
+    from app.analyse.levels import compute_deficits
     from app.cli import prepare_schema
-    from app.services.analyse import compute_deficits
     from app.settings import Settings
 
     settings = Settings(database_url=db_url)

@@ -33,9 +33,9 @@ def one(url: str, token: str, db_url: str, workers: int, full: bool) -> dict[str
     """Run one sync in this process; report time, calls and peak RSS."""
     from app import create_app
     from app.cli import prepare_schema
-    from app.services.moodle import moodle_api
-    from app.services.sync import sync
+    from app.common.moodle import moodle_api
     from app.settings import Settings
+    from app.sync.pull import sync
 
     settings = Settings(database_url=db_url, moodle_url=url, moodle_token=token,
                         sync_workers=workers, moodle_timeout=120)
@@ -66,7 +66,7 @@ def hook(url: str, token: str, name: str, body: dict[str, object]) -> None:
 
 def bench(teachers: int, latency_ms: int, sequential: bool, plugin: bool
           ) -> list[dict[str, object]]:
-    from app.services.sandbox_process import running_sandbox
+    from app.demo.sandbox import running_sandbox
 
     token = secrets.token_hex(16)
     rows = []

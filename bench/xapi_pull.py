@@ -140,8 +140,8 @@ def endpoint_rate(total: int = 20_000, batch: int = 100) -> dict[str, object]:
     from app import create_app
     from app.cli import prepare_schema
     from app.extensions import db
-    from app.services.lrs_credentials import create_credential
     from app.settings import Settings
+    from app.xapi.credentials import create_credential
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     base = templates()

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from app.services.sandbox_process import running_sandbox
+from app.demo.sandbox import running_sandbox
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

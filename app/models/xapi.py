@@ -61,7 +61,7 @@ class XapiStatementLink(db.Model):  # type: ignore[name-defined]
 
     ``kind`` is ``agent`` (the object is this agent, or the actor is named by an identifier
     other than an account or mbox), ``related_agent`` or ``related_activity``; ``key`` is the
-    activity id or the agent's identifier (see ``app.services.xapi_store.agent_key``).
+    activity id or the agent's identifier (see ``app.xapi.store.agent_key``).
     """
 
     __tablename__ = "xapi_statement_link"

@@ -2,6 +2,17 @@
 
 from flask import Flask
 
+from app.extensions import csrf, login_manager
+from app.web.analytics_views import bp as analytics_bp
+from app.web.api import bp as api_bp
+from app.web.auth import bp as auth_bp
+from app.web.auth import init_login
+from app.web.dynamics import bp as dynamics_bp
+from app.web.imports import bp as imports_bp
+from app.web.policy_views import bp as policy_bp
+from app.web.views import bp as views_bp
+from app.web.xapi import bp as xapi_bp
+
 UPLOAD_LIMIT_MB = 20
 
 
@@ -12,17 +23,6 @@ def init_app(app: Flask) -> None:
     HTTP basic credentials, never a browser session). Requests are limited to
     ``MAX_CONTENT_LENGTH`` (20 MB unless configured).
     """
-    from app.extensions import csrf, login_manager
-    from app.web.analytics_views import bp as analytics_bp
-    from app.web.api import bp as api_bp
-    from app.web.auth import bp as auth_bp
-    from app.web.auth import init_login
-    from app.web.dynamics import bp as dynamics_bp
-    from app.web.imports import bp as imports_bp
-    from app.web.policy_views import bp as policy_bp
-    from app.web.views import bp as views_bp
-    from app.web.xapi import bp as xapi_bp
-
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = UPLOAD_LIMIT_MB * 1024 * 1024
     csrf.init_app(app)

@@ -11,15 +11,21 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from app import settings_of
+from app.analyse.levels import competency_groups
+from app.analyse.policy import effective_document
+from app.analyse.revisions import newest_revision
+from app.analyse.risk_rule import group_labels, risk_overview
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, School, Teacher
-from app.services import analytics
-from app.services.report import current_diagnostic, deficit_map, policy_lines
+from app.reports import analytics
+from app.reports.maps import current_diagnostic, deficit_map, policy_lines
 from app.settings import SettingsError
 from app.web.views import KIND_RU, XLSX
 from deficits.maps import SCHOOL_TYPES
 from deficits.risk import NO_GROUP_LABEL
 from deficits.scoring import LEVEL_DEFICIT
+from deficits.xlsx import FIXED_TIME
 
 bp = Blueprint("analytics", __name__, template_folder="templates")
 
@@ -178,15 +184,9 @@ def over_time(_diagnostic: Diagnostic, school: School | None) -> Section:
 
 def risk_group(diagnostic: Diagnostic, school: School | None) -> Section:
     """The risk group (analytics.risk): teachers, their groups with deficits, the reason."""
-    from app import settings_of
-    from app.services.analyse import competency_groups
-    from app.services.policy import effective_document
-    from app.services.policy_risk import group_labels, risk_overview
-    from app.services.policy_store import newest_revision
-
     settings = settings_of(current_app)
     try:
-        document, rows = effective_document(settings), analytics.risk(diagnostic)
+        document, rows = effective_document(settings), analytics.risk(diagnostic, settings)
         rule = risk_overview(document, newest_revision())
         labels = {**GROUP_RU, **group_labels(document)}
         group_of = dict(competency_groups(settings)[["competency", "group"]].itertuples(
@@ -274,8 +274,6 @@ TABLES: dict[str, Callable[[Section], Table]] = {
 
 def _workbook(title: str, notes: list[str], headers: list[str], rows: list[list[Any]]) -> bytes:
     """One sheet: the title, notes, then the table; a share is a number shown as percent."""
-    from deficits.xlsx import FIXED_TIME
-
     book = Workbook()
     book.properties.created = book.properties.modified = FIXED_TIME
     sheet = book.active

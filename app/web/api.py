@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import settings_of
+from app.common.moodle import moodle_api
 from app.extensions import db
 from app.models import Diagnostic, Route, RouteItem, Teacher
-from app.services.report import current_diagnostic, deficit_map
+from app.reports import analytics
+from app.reports.maps import current_diagnostic, deficit_map
+from app.settings import SettingsError
+from app.sync.check import check_moodle
 
 bp = Blueprint("api", __name__)
 
@@ -53,16 +58,15 @@ def api_deficit_views(view: str) -> ResponseReturnValue:
 
     :raise 404: unknown view, or nothing synced yet.
     """
-    from app.services import analytics
-
     if view == "change":
         pair = analytics.diagnostic_pair()
         if pair is None:
             abort(404, description="an entry and a final diagnostic are needed for the change")
         return jsonify({"view": view, **analytics.dynamics(*pair)})
     diagnostic = current_diagnostic()
+    settings = settings_of(current_app)
     views = {"by-type": analytics.by_school_type, "ranking": analytics.ranking,
-             "risk-group": analytics.risk}
+             "risk-group": lambda d: analytics.risk(d, settings)}
     if diagnostic is None or (view not in views and view != "over-time"):
         abort(404, description=f"unknown view {view!r} or no diagnostic synced yet")
     rows = analytics.over_time() if view == "over-time" else views[view](diagnostic)
@@ -75,13 +79,6 @@ def api_moodle_check() -> ResponseReturnValue:
 
     :raise 400: Moodle's URL or token is not configured.
     """
-    from flask import current_app
-
-    from app import settings_of
-    from app.services.check import check_moodle
-    from app.services.moodle import moodle_api
-    from app.settings import SettingsError
-
     settings = settings_of(current_app)
     try:
         api = moodle_api(settings)

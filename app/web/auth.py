@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, jsonify, redirect, render_template, request
+from flask import Blueprint, Flask, current_app, flash, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import UserMixin, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
+from app.accounts.web_users import authenticate
 from app.extensions import db, login_manager
 from app.models.web import WebUser
 
@@ -49,8 +50,6 @@ def login() -> ResponseReturnValue:
 
     :raise 401: wrong login or password, or a disabled login (the page says so, not which).
     """
-    from app.services.web_users import authenticate
-
     target = _safe_next(request.values.get("next", ""))
     if request.method == "GET":
         return render_template("login.html", next=target, login="")
@@ -76,8 +75,6 @@ def logout() -> ResponseReturnValue:
 
 def too_large(err: Exception) -> ResponseReturnValue:
     """Uploads beyond MAX_CONTENT_LENGTH: say the limit in MB."""
-    from flask import current_app
-
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
     size = (f"{limit / 2**20:g} МБ" if limit >= 2**20 else f"{max(limit // 1024, 1)} КБ")
     message = (f"Файл слишком большой: за одну загрузку можно передать не больше {size}. "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
+from app.reports.analytics import diagnostic_pair, dynamics
 from app.web.views import LEVEL_RU
 
 bp = Blueprint("dynamics", __name__, template_folder="templates")
@@ -15,8 +16,6 @@ def dynamics_page() -> str:
 
     :raise 400: ``final`` is not a number.
     """
-    from app.services.analytics import diagnostic_pair, dynamics
-
     final = request.args.get("final", "").strip()
     if final and not final.isdigit():
         abort(400, description=f"final = {final!r}: write the id of a final diagnostic")

@@ -8,7 +8,15 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models import Diagnostic
 from app.web.import_messages import refusal_ru
+from app.web.uploads import (
+    CATALOGUE,
+    identify,
+    import_catalogue_files,
+    import_question_map_file,
+    import_results_files,
+)
 
 bp = Blueprint("imports", __name__, template_folder="templates")
 COUNT_RU = {
@@ -42,8 +50,6 @@ def upload_results() -> ResponseReturnValue:
 
     :raise 400: no file chosen, or a file cannot be read.
     """
-    from app.services.uploads import import_results_files
-
     files = [(f.filename or "", f.read()) for f in request.files.getlist("files") if f.filename]
     if not files:
         return _render(error="Выберите файл с результатами.", status=400)
@@ -60,8 +66,6 @@ def upload_question_map() -> ResponseReturnValue:
 
     :raise 400: no file chosen, no diagnostic yet, or the file cannot be read.
     """
-    from app.services.uploads import import_question_map_file
-
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _render(error="Выберите файл сопоставления вопросов.", status=400)
@@ -86,8 +90,6 @@ def upload_catalogue() -> ResponseReturnValue:
 
     :raise 400: none of the three files chosen.
     """
-    from app.services.uploads import CATALOGUE, import_catalogue_files
-
     files = {part: (f.filename or "", f.read()) for part in CATALOGUE
              if (f := request.files.get(part)) is not None and f.filename}
     if not files:
@@ -99,8 +101,6 @@ def upload_catalogue() -> ResponseReturnValue:
 @login_required
 def identify_schools() -> ResponseReturnValue:
     """Identify low-results schools by the rules: a preview, or ``apply=1`` to set flags."""
-    from app.services.uploads import identify
-
     apply = request.form.get("apply") == "1"
     return _render(identified=identify(apply), applied=apply)
 
@@ -112,7 +112,6 @@ def _render(*, error: str | None = None, status: int = 200, results: list | None
               "errors": [refusal_ru(e) for e in r.errors],
               "conflicts": [refusal_ru(c) for c in r.notes.get("conflicts", [])],
               "unmapped": r.notes.get("unmapped", [])} for r in results or []]
-    from app.models import Diagnostic
 
     diagnostics = db.session.scalars(select(Diagnostic).order_by(Diagnostic.id.desc())).all()
     return render_template("imports.html", error=error, results=shown,

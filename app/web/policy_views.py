@@ -10,7 +10,11 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, render_templ
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from app.services.policy_store import PolicyError
+from app import settings_of
+from app.analyse.levels import recompute_all
+from app.analyse.policy import effective_document, policy_overview
+from app.analyse.policy_toml import line_of, overrides_from_toml, overrides_to_toml
+from app.analyse.revisions import PolicyError, save_revision
 from app.settings import SettingsError
 
 bp = Blueprint("policy", __name__, template_folder="templates")
@@ -50,8 +54,6 @@ def save_policy() -> ResponseReturnValue:
 
     :raise 422: a value breaks a rule; the page names the field and nothing is saved.
     """
-    from app.services.policy_store import save_revision
-
     try:
         document = document_from_form(request.form)
         revision = save_revision(document, author=current_user.name,
@@ -72,9 +74,6 @@ def recompute() -> ResponseReturnValue:
 
     :raise 409: no diagnostic synced yet, or every one failed (their levels are unchanged).
     """
-    from app import settings_of
-    from app.services.policy import recompute_all
-
     results = recompute_all(settings_of(current_app))
     if not results:
         return _render(error="Диагностика ещё не загружена из Moodle: сначала выполните "
@@ -94,9 +93,6 @@ def api_policy() -> ResponseReturnValue:
 
     :raise 500: the thresholds file or the newest revision breaks a rule.
     """
-    from app import settings_of
-    from app.services.policy import policy_overview
-
     try:
         return jsonify(policy_overview(settings_of(current_app)))
     except SettingsError as err:
@@ -112,8 +108,6 @@ def document_from_form(form: Mapping[str, str]) -> dict[str, Any]:
 
     :raise PolicyError: a value is not a number, or the overrides are not valid TOML.
     """
-    from app.services.policy_toml import overrides_from_toml
-
     default = {"deficit_below": _percent(form, "deficit_below"),
                "risk_below": _percent(form, "risk_below"),
                "min_questions": _number(form, "min_questions")}
@@ -133,8 +127,6 @@ def document_from_form(form: Mapping[str, str]) -> dict[str, Any]:
 
 def error_text(err: PolicyError, overrides: str) -> str:
     """The refusal with the form field's name, or the overrides' line it is on."""
-    from app.services.policy_toml import line_of
-
     if err.field in FORM_LABELS:
         return f"{FORM_LABELS[err.field]}: {err.reason}"
     if err.field.startswith("строка"):
@@ -166,10 +158,6 @@ def _percent(form: Mapping[str, str], name: str) -> float:
 
 def _render(*, error: str | None = None, form: Mapping[str, str] | None = None,
             status: int = 200, **extra: object) -> ResponseReturnValue:
-    from app import settings_of
-    from app.services.policy import effective_document, policy_overview
-    from app.services.policy_toml import overrides_to_toml
-
     settings = settings_of(current_app)
     posted: dict[str, Any] | None = None
     if form is not None:

@@ -6,9 +6,20 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from app import settings_of
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, Route, RouteItem, Teacher
-from app.services.report import current_diagnostic, deficit_map
+from app.reports.analytics import risk, teacher_changes
+from app.reports.indicators import (
+    compare_period,
+    indicator_report,
+    levels_policy,
+    municipality_names,
+    period_from,
+    previous_year,
+    report_workbook,
+)
+from app.reports.maps import current_diagnostic, deficit_map
 from app.settings import SettingsError
 
 bp = Blueprint("views", __name__, template_folder="templates")
@@ -49,16 +60,6 @@ def indicators_page() -> str:
     :raise 400: a date is not YYYY-MM-DD, a period ends before it starts, only one comparison
         date is given, or the municipality is unknown.
     """
-    from app import settings_of
-    from app.services.indicators import (
-        compare_period,
-        indicator_report,
-        levels_policy,
-        municipality_names,
-        period_from,
-        previous_year,
-    )
-
     args = request.args
     try:
         period = period_from(args.get("from"), args.get("to"))
@@ -79,14 +80,6 @@ def indicators_xlsx_file() -> Response:
 
     :raise 400: as the indicators page.
     """
-    from app import settings_of
-    from app.services.indicators import (
-        compare_period,
-        indicator_report,
-        period_from,
-        report_workbook,
-    )
-
     args = request.args
     try:
         period = period_from(args.get("from"), args.get("to"))
@@ -134,10 +127,9 @@ def teacher(moodle_user_id: int) -> str:
         .order_by(Competency.idnumber)).all()
     routes = db.session.scalars(select(Route).where(Route.teacher_id == person.id).options(
         selectinload(Route.items).selectinload(RouteItem.offer))).all()
-    from app.services.analytics import risk, teacher_changes
 
-    risky = next((r["reason"] for r in (risk(diagnostic) if diagnostic else [])
-                  if r["user_id"] == person.id), None)
+    risk_rows = risk(diagnostic, settings_of(current_app)) if diagnostic else []
+    risky = next((r["reason"] for r in risk_rows if r["user_id"] == person.id), None)
     return render_template("teacher.html", t=person, scores=scores, routes=routes,
                            levels=LEVEL_RU, statuses=STATUS_RU, kinds=KIND_RU, risk=risky,
                            changes=teacher_changes(person.id))

@@ -13,14 +13,14 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from app.services.lrs_credentials import NotAuthenticated, authenticate
-from app.services.xapi_query import (
+from app.xapi.credentials import NotAuthenticated, authenticate
+from app.xapi.query import (
     StatementQuery,
     consistent_through,
     get_statement,
     query_statements,
 )
-from app.services.xapi_store import StatementRejected, XapiStoreError, iso, store_statements
+from app.xapi.store import StatementRejected, XapiStoreError, iso, store_statements
 
 bp = Blueprint("xapi", __name__)
 

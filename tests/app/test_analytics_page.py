@@ -14,10 +14,11 @@ from flask import Flask
 from sqlalchemy import and_, func, select
 from support import app_for
 
+from app import settings_of
 from app.cli import main
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, School, Teacher
-from app.services import analytics
+from app.reports import analytics
 from app.settings import Settings
 from config import DEMO_DIR
 
@@ -159,7 +160,7 @@ def test_school_type_shares_are_deficits_over_assessed_of_the_stored_levels(
 def test_risk_group_lists_analytics_risk_with_links_and_the_rule(scored_app: Flask) -> None:
     client = scored_app.test_client()
     page = client.get("/analytics?view=risk-group").get_data(as_text=True)
-    risky = analytics.risk(diagnostic())
+    risky = analytics.risk(diagnostic(), settings_of(scored_app))
     assessed = db.session.scalar(select(func.count(func.distinct(Deficit.teacher_id))))
     assert risky and f"В группе риска <b>{len(risky)}</b> из {assessed} педагогов" in page
     assert f"({percent(len(risky) / assessed)})" in page
@@ -198,13 +199,13 @@ def test_risk_group_lists_analytics_risk_with_links_and_the_rule(scored_app: Fla
 
 def test_risk_group_follows_the_rule_of_the_newest_policy_revision(scored_app: Flask) -> None:
     from app import settings_of
-    from app.services.policy import effective_document
-    from app.services.policy_store import save_revision
+    from app.analyse.policy import effective_document
+    from app.analyse.revisions import save_revision
 
-    before = len(analytics.risk(diagnostic()))
+    before = len(analytics.risk(diagnostic(), settings_of(scored_app)))
     document = effective_document(settings_of(scored_app))
     revision = save_revision({**document, "risk": {"min_groups": 3, "groups": []}}, "тест", "")
-    risky = analytics.risk(diagnostic())
+    risky = analytics.risk(diagnostic(), settings_of(scored_app))
     assert 0 < len(risky) < before
     page = scored_app.test_client().get("/analytics?view=risk-group").get_data(as_text=True)
     rule = re.search(r'<p id="risk-rule">(.*?)</p>', page, re.S).group(1)

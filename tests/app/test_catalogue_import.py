@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Offer, Partnership, School
-from app.services.catalogue import import_catalogue
+from app.registry.catalogue import import_catalogue
 from config import DEMO_DIR
 
 

@@ -13,8 +13,8 @@ from flask import Flask
 
 from app import create_app
 from app.cli import main, prepare_schema
+from app.demo.sandbox import running_sandbox
 from app.extensions import db
-from app.services.sandbox_process import running_sandbox
 from app.settings import Settings
 
 

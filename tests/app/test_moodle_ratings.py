@@ -13,10 +13,10 @@ from sqlalchemy import select
 from support import app_for
 
 from app.cli import main
+from app.common.moodle import moodle_api
+from app.demo.sandbox import running_sandbox
 from app.extensions import db
 from app.models import Competency, CompetencyRating, Deficit, Teacher
-from app.services.moodle import moodle_api
-from app.services.sandbox_process import running_sandbox
 from app.settings import Settings
 from lms_connectors.moodle.sandbox.seed import generate
 

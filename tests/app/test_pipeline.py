@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from support import sandbox_post, sandbox_state
 
 from app.cli import main
+from app.demo.sandbox import running_sandbox
 from app.extensions import db
 from app.models import Deficit, OutboxMessage, RouteItem, Teacher
-from app.services.sandbox_process import running_sandbox
 from app.settings import Settings
 from config import DEMO_DIR
 
@@ -197,8 +197,8 @@ def test_cancelled_item_suspends_the_enrolment_and_reapproval_reactivates(
 def test_push_builds_network_cohorts_intern_groups_events_and_plans_once(
         pipeline_app: Flask, moodle: tuple[str, str]) -> None:
     from app import settings_of
+    from app.common.moodle import moodle_api
     from app.models import Offer, Partnership, School
-    from app.services.moodle import moodle_api
 
     url, token = moodle
     for stage in ("sync", "deficits", "recommend"):

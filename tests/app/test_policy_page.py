@@ -11,6 +11,9 @@ from sqlalchemy import func, select
 from support import signed_in
 
 from app import create_app, settings_of
+from app.analyse.levels import compute_deficits
+from app.analyse.policy import load_policy, policy_source
+from app.analyse.revisions import PolicyError, save_revision
 from app.extensions import db
 from app.models import (
     Attempt,
@@ -22,11 +25,8 @@ from app.models import (
     PolicyRevision,
     Teacher,
 )
-from app.services.analyse import compute_deficits
-from app.services.policy import load_policy, policy_source
-from app.services.policy_store import PolicyError, save_revision
-from app.services.sync_structure import GRADE_ITEM
 from app.settings import Settings
+from app.sync.structure import GRADE_ITEM
 
 DEFAULT = {"deficit_below": 0.5, "risk_below": 0.7, "min_questions": 2.0}
 FORM = {"deficit_below": "50", "risk_below": "70", "min_questions": "2",

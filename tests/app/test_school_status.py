@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.cli import main
 from app.extensions import db
 from app.models import School, SchoolStatus
-from app.services.school_status import record_flags
+from app.registry.statuses import record_flags
 
 D = dt.date
 HEADER = ("Код ОО;Наименование ОО;Год;Оценочная процедура;Предмет;Класс;Средний балл;"

@@ -14,9 +14,9 @@ from support import pulled_data, sandbox_post
 
 from app import create_app
 from app.cli import main, prepare_schema
+from app.demo.sandbox import running_sandbox
 from app.extensions import db
 from app.models import Attempt, Deficit, OutboxMessage, RouteItem, Teacher
-from app.services.sandbox_process import running_sandbox
 from app.settings import Settings
 
 
@@ -127,7 +127,7 @@ def test_a_teacher_removed_from_the_course_stops_being_scored(
                                  .order_by(Teacher.moodle_user_id)).first()
     assert teacher is not None
     from app import settings_of
-    from app.services.moodle import moodle_api
+    from app.common.moodle import moodle_api
 
     moodle_api(settings_of(fault_app)).unenrol([(teacher.moodle_user_id, 2)])
     result = invoke(fault_app, "sync")

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from app import create_app
 from app.cli import main, prepare_schema
+from app.demo.sandbox import running_sandbox
 from app.extensions import db
 from app.models import Competency, Deficit, Teacher
-from app.services.sandbox_process import running_sandbox
 from app.settings import Settings
 
 

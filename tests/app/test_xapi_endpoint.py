@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import XapiStatement
-from app.services.lrs_credentials import create_credential, set_credential_active
+from app.xapi.credentials import create_credential, set_credential_active
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGSTORE = ROOT.parent / "shared" / "xapi" / "logstore_xapi_statements"

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from app.extensions import db
-from app.services.lrs_credentials import create_credential
+from app.xapi.credentials import create_credential
 
 SITE = "http://www.example.org"
 COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
@@ -193,7 +193,7 @@ def test_a_batch_of_100_is_stored_with_a_few_queries(app: Flask, lrs: Lrs) -> No
 
 
 def test_a_forged_more_token_is_400_not_a_crash(lrs: Lrs) -> None:
-    from app.services.xapi_query import StatementQuery
+    from app.xapi.query import StatementQuery
 
     good = StatementQuery(limit=1, after=("2026-11-20T10:00:00+00:00", "x")).cursor()
     assert lrs.get(more=good).status_code == 200

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CourseCompletion, Teacher
-from app.services.lrs_credentials import create_credential
-from app.services.xapi_sync import pull_received
+from app.xapi.credentials import create_credential
+from app.xapi.sync import pull_received
 
 SITE = "http://www.example.org"
 GOLDEN = Path(os.environ.get("PROFROUTE_XAPI_STATEMENTS_DIR", Path(__file__).resolve()

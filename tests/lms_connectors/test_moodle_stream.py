@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from app.services.sandbox_process import running_sandbox
+from app.demo.sandbox import running_sandbox
 from lms_connectors.exceptions import InvalidRequest, InvalidToken, MoodleUnavailable
 from lms_connectors.moodle.api import MoodleAPI
 from lms_connectors.moodle.client import MoodleClient

@@ -23,8 +23,8 @@ from app.models import (
     Teacher,
     UnmappedStatement,
 )
-from app.services.xapi_sync import emit, lrs_client, pull_from_lrs
 from app.settings import Settings
+from app.xapi.sync import emit, lrs_client, pull_from_lrs
 from xapi.client import LRSClient
 
 

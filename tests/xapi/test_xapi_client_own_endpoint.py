@@ -13,8 +13,8 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.cli import prepare_schema
 from app.extensions import db
-from app.services.lrs_credentials import create_credential
 from app.settings import Settings
+from app.xapi.credentials import create_credential
 from xapi import statements as build
 from xapi.client import LRSClient
 from xapi.exceptions import LRSAuthError, LRSRejected

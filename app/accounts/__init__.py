@@ -1,0 +1,2 @@
+"""Accounts: the people who sign in to ProfRoute's web UI (methodologists), their
+passwords (hashed) and their state."""

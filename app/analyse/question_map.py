@@ -1,0 +1,56 @@
+"""Imports a question → competency mapping (CSV/XLSX table or Moodle XML question bank)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app.common.runs import Summary
+from app.common.store import get_or_create
+from app.extensions import db
+from app.models import Competency, Diagnostic, DiagnosticMapping
+from app.sync.structure import QUESTION, SLOT
+from deficits.question_map import mapping_from_moodle_xml, mapping_from_table
+
+
+@dataclass
+class QuestionMapImport(Summary):
+    """What was stored; conflicts and unmapped questions are listed, never guessed."""
+
+    slots: int = 0
+    questions: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    unmapped: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def import_question_map(diagnostic: Diagnostic, path: str | Path) -> QuestionMapImport:
+    """Store the mapping: numeric keys are quiz slots, others question idnumbers or names.
+
+    Question keys are resolved to slots by the next ``sync`` through the ProfRoute plugin.
+
+    :raise ValueError: the file cannot be read.
+    """
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except OSError as err:
+        raise ValueError(f"{file}: {err.strerror}") from err
+    known = set(db.session.scalars(select(Competency.idnumber)))
+    is_xml = data.lstrip()[:5] == b"<?xml" or file.suffix.lower() == ".xml"
+    found = mapping_from_moodle_xml(data, known) if is_xml else mapping_from_table(data, known)
+    ids = dict(db.session.execute(select(Competency.idnumber, Competency.id)).all())
+    summary = QuestionMapImport(
+        conflicts=[f"{key}: {why}" for key, why in found.conflicts], unmapped=found.unmapped,
+        errors=[f"{file.name}, row {e.row}, {e.field}: {e.message}" for e in found.errors])
+    for key, idnumber in sorted(found.mapped.items()):
+        source = SLOT if key.isdigit() else QUESTION
+        row = get_or_create(DiagnosticMapping, diagnostic_id=diagnostic.id, source=source,
+                            key=key)
+        row.competency_id = ids[idnumber]
+        summary.slots += source == SLOT
+        summary.questions += source == QUESTION
+    db.session.commit()
+    return summary

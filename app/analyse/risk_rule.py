@@ -1,0 +1,87 @@
+"""The risk-group rule of the scoring policy: from the settings, in Russian, on the page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app.analyse.revisions import PolicyError, known_groups, validate_document
+from app.models import PolicyRevision
+from app.settings import Settings, SettingsError
+from deficits.risk import RiskRule
+
+SETTINGS_RU = "настройки PROFROUTE_RISK_MIN_GROUPS / PROFROUTE_RISK_GROUPS"
+
+
+def settings_risk_rule(settings: Settings) -> RiskRule:
+    """The risk-group rule of ``PROFROUTE_RISK_MIN_GROUPS`` / ``PROFROUTE_RISK_GROUPS``.
+
+    :raise SettingsError: N below 1.
+    """
+    try:
+        return RiskRule(settings.risk_min_groups, tuple(
+            g.strip() for g in settings.risk_groups.split(",") if g.strip()))
+    except ValueError as err:
+        raise SettingsError(f"PROFROUTE_RISK_MIN_GROUPS: {err}") from err
+
+
+def rule_of(risk: Mapping[str, Any]) -> RiskRule:
+    """The rule of a validated document's ``risk`` entry."""
+    return RiskRule(int(risk["min_groups"]), tuple(risk["groups"]))
+
+
+def risk_document(rule: RiskRule) -> dict[str, Any]:
+    """A rule as a document's ``risk`` entry."""
+    return {"min_groups": rule.min_groups_with_deficit, "groups": list(rule.groups_always)}
+
+
+def group_labels(doc: Mapping[str, Any]) -> dict[str, str]:
+    """Group key → the methodologist's name of it (``label`` of ``[groups.*]``)."""
+    return {key: str(values["label"]) for key, values in doc.get("groups", {}).items()
+            if values.get("label")}
+
+
+def describe_risk(rule: RiskRule, labels: Mapping[str, str] | None = None, *,
+                  prefix: str = "Группа риска: ") -> str:
+    """«Группа риска: дефициты не менее чем в 2 группах компетенций или хотя бы один дефицит
+    в группе «Предметный блок»» (groups by their labels where the policy names them)."""
+    n = rule.min_groups_with_deficit
+    word = "группе" if n % 10 == 1 and n % 100 != 11 else "группах"
+    text = f"{prefix}дефициты не менее чем в {n} {word} компетенций"
+    if rule.groups_always:
+        names = ", ".join(f"«{(labels or {}).get(g) or g}»" for g in rule.groups_always)
+        where = "в группе" if len(rule.groups_always) == 1 else "в одной из групп"
+        text += f" или хотя бы один дефицит {where} {names}"
+    return text
+
+
+def risk_overview(doc: Mapping[str, Any], revision: PolicyRevision | None) -> dict[str, Any]:
+    """The rule in force for the page and ``/api/policy``: its figures, where it comes from,
+    its Russian wording, the known groups (to tick) and the groups it names that no
+    competency belongs to (they put nobody in the risk group)."""
+    labels = group_labels(doc)
+    known = known_groups(doc)
+    own = revision is not None and revision.document.get("risk") is not None
+    if own and revision is not None:
+        source = f"редакция №{revision.id}"
+    elif revision is not None:
+        source = f"{SETTINGS_RU} (редакция №{revision.id} правила группы риска не задаёт)"
+    else:
+        source = SETTINGS_RU
+    rule = rule_of(doc["risk"])
+    return {"min_groups": rule.min_groups_with_deficit, "groups": list(rule.groups_always),
+            "from": "revision" if own else "settings", "source": source,
+            "describe": describe_risk(rule, labels),
+            "known_groups": [{"key": g, "label": labels.get(g, "")} for g in known],
+            "unknown_groups": [g for g in rule.groups_always if g not in known]}
+
+
+def revision_risk_ru(document: Mapping[str, Any]) -> str:
+    """A stored revision's rule for the history, or that it left the rule to the settings."""
+    try:
+        doc = validate_document(document)
+    except PolicyError:
+        return "—"
+    if doc.get("risk") is None:
+        return "по настройкам PROFROUTE_RISK_*"
+    return describe_risk(rule_of(doc["risk"]), group_labels(doc), prefix="")

@@ -1,0 +1,2 @@
+"""What every stage shares: the run log (``runs``), persistence helpers (``store``) and the
+Moodle web-service API built from the settings (``moodle``). It imports no stage."""

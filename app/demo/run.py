@@ -1,0 +1,135 @@
+"""The demo: the whole job against the embedded Moodle sandbox, with a printed summary."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from app import create_app
+from app.analyse.levels import compute_deficits
+from app.common.moodle import moodle_api
+from app.common.runs import logged_run
+from app.demo.sandbox import running_sandbox
+from app.extensions import db, prepare_schema
+from app.models import Attempt, Diagnostic
+from app.push.run import push
+from app.registry.catalogue import import_catalogue
+from app.reports.analytics import dynamics
+from app.reports.maps import summary
+from app.routes.items import approve, recommend
+from app.settings import Settings
+from app.sync.pull import configured_diagnostic, sync
+from config import DEMO_DIR
+from lms_connectors.moodle.api import MoodleAPI
+
+DEMO_DB = "var/demo.db"
+# The sandbox's final diagnostic (lms_connectors/moodle/sandbox/seed.py: FINAL_QUIZ_ID and
+# seed_catalog.FINAL_COURSE); app/ never imports the sandbox itself.
+DEMO_FINAL_COURSE = "diag-final-2026"
+DEMO_FINAL_QUIZ = "2"
+
+
+def demo_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Settings for the demo: its own SQLite file unless a database is configured."""
+    env = dict(os.environ if environ is None else environ)
+    settings = Settings.load(env)
+    if "PROFROUTE_DATABASE_URL" not in env:
+        Path(DEMO_DB).unlink(missing_ok=True)  # the demo starts from a fresh municipality
+        settings = settings.replace(database_url=f"sqlite:///{DEMO_DB}")
+    return settings.replace(catalogue_dir=str(DEMO_DIR),
+                            thresholds_file=str(DEMO_DIR / "thresholds.toml"))
+
+
+def run_demo(echo: Callable[[str], None] = print, settings: Settings | None = None) -> Flask:
+    """Start the sandbox, run sync → deficits → recommend → approve → push, then the final
+    diagnostic (sync → deficits → push of the ratings of closed deficits); return the app."""
+    settings = settings or demo_settings()
+    token = secrets.token_hex(16)
+    with running_sandbox(token) as url:
+        settings = settings.replace(moodle_url=url, moodle_token=token)
+        app = create_app(settings)
+        with app.app_context():
+            prepare_schema()
+            run_pipeline(settings, echo)
+    return app
+
+
+def run_pipeline(settings: Settings, echo: Callable[[str], None]) -> dict[str, object]:
+    """Every stage in order, each logged; returns the final figures."""
+    api = moodle_api(settings)
+    with logged_run("import-catalogue") as run:
+        run.summary = import_catalogue(settings.catalogue_dir).as_dict()
+    with logged_run("sync") as run:
+        synced = sync(api, settings)
+        run.summary = synced.as_dict()
+    diagnostic = configured_diagnostic(settings)
+    assert diagnostic is not None  # sync has just stored it
+    with logged_run("deficits") as run:
+        scored = compute_deficits(diagnostic, settings)
+        run.summary = scored.as_dict()
+    with logged_run("recommend") as run:
+        run.summary = recommend(diagnostic, settings).as_dict()
+    with logged_run("approve") as run:
+        run.summary = {"approved": approve(diagnostic)}
+    with logged_run("push") as run:
+        pushed = push(api, settings)
+        run.summary = pushed.as_dict()
+    figures = summary(diagnostic)
+    figures["moodle_ratings"] = scored.moodle_ratings
+    print_summary(echo, teachers=synced.teachers, figures=figures,
+                  enrolments=pushed.enrolments_sent, already=pushed.already_enrolled,
+                  messages=pushed.messages_sent,
+                  without_school=synced.without_school)
+    figures["final"] = run_final(api, settings, diagnostic, echo)
+    return figures
+
+
+def run_final(api: MoodleAPI, settings: Settings, entry: Diagnostic,
+              echo: Callable[[str], None]) -> dict[str, object]:
+    """The final diagnostic: sync, score, rate the closed deficits in Moodle; print the change."""
+    final_settings = settings.replace(diagnostic_course=DEMO_FINAL_COURSE,
+                                      diagnostic_quiz=DEMO_FINAL_QUIZ, diagnostic_kind="final")
+    with logged_run("sync") as run:
+        run.summary = sync(api, final_settings).as_dict()
+    final = configured_diagnostic(final_settings)
+    assert final is not None and final.kind == "final"
+    with logged_run("deficits") as run:
+        run.summary = compute_deficits(final, final_settings).as_dict()
+    with logged_run("push") as run:
+        pushed = push(api, final_settings)
+        run.summary = pushed.as_dict()
+    change = dynamics(entry, final)
+    counts = change["competencies"]
+    closed = sum(int(r["closed"]) for r in counts)  # type: ignore[union-attr, call-overload]
+    deficits = sum(int(r["entry_deficits"]) for r in counts)  # type: ignore[union-attr, call-overload]
+    took = db.session.scalar(select(func.count(func.distinct(Attempt.teacher_id))).where(
+        Attempt.diagnostic_id == final.id)) or 0
+    echo(f"  Итоговую диагностику прошли педагогов: {took}; закрыто дефицитов: {closed} из "
+         f"{deficits} (оценки «освоена» отправлены в Moodle: {pushed.ratings_sent})")
+    return {"teachers": took, "closed": closed, "entry_deficits": deficits}
+
+
+def print_summary(echo: Callable[[str], None], *, teachers: int, figures: dict[str, object],
+                  enrolments: int, already: int, messages: int,
+                  without_school: list[str]) -> None:
+    """The demo's summary, in Russian."""
+    echo("ProfRoute — демонстрация на встроенной песочнице Moodle")
+    echo(f"  Педагогов синхронизировано: {teachers}"
+         f" (без образовательной организации: {len(without_school)})")
+    echo("  Дефициты по компетенциям:")
+    for comp, count in dict(figures.get("deficits_per_competency", {})).items():  # type: ignore[call-overload]
+        echo(f"    {comp}: {count}")
+    ratings = dict(figures.get("moodle_ratings", {}))  # type: ignore[call-overload]
+    if ratings.get("agrees", 0) + ratings.get("disagrees", 0):
+        echo(f"  Оценки компетенций в Moodle: подтверждают уровень {ratings.get('agrees', 0)}, "
+             f"расходятся {ratings.get('disagrees', 0)}")
+    items = dict(figures.get("route_items", {}))  # type: ignore[call-overload]
+    echo(f"  Элементов маршрутов: {sum(items.values())} "
+         + ", ".join(f"{k}: {v}" for k, v in sorted(items.items())))
+    echo(f"  Зачислений отправлено в Moodle: {enrolments} (уже были зачислены: {already}); "
+         f"сообщений: {messages}")

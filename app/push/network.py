@@ -1,0 +1,185 @@
+"""Push of the network into Moodle: cohorts per network, groups and calendar events for
+internships, learning plans per route. Each is read back before it is written (Moodle has no
+idempotency key for these) and recorded in the outbox, so a re-run costs no call."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import (
+    Competency,
+    Offer,
+    OutboxMessage,
+    Partnership,
+    Route,
+    RouteItem,
+    School,
+    Teacher,
+)
+from app.models.ops import FAILED, SENT
+from app.models.route import APPROVED, ENROLLED
+from app.push.outbox import PushSummary, enrolment_window
+from courses.records import INTERNSHIP
+from lms_connectors.exceptions import (
+    FunctionNotInService,
+    InvalidRequest,
+    InvalidToken,
+    MoodleAPIError,
+    MoodleUnavailable,
+)
+from lms_connectors.moodle.api import MoodleAPI
+from lms_connectors.moodle.records import EventSpec
+
+logger = logging.getLogger(__name__)
+
+
+def digest(values: Iterable[object]) -> str:
+    """A short stable fingerprint of what a push wants Moodle to hold."""
+    return hashlib.sha256(",".join(map(str, sorted(values))).encode()).hexdigest()[:16]
+
+
+def ensure(key: str, kind: str, payload: dict[str, object], action: Callable[[], object],
+           summary: PushSummary) -> None:
+    """Run ``action`` once per ``key``: skipped when the outbox says it was done.
+
+    A refusal is recorded on the row (and retried by the next push); an unreachable Moodle
+    or a bad token stops the push.
+    """
+    row = db.session.scalars(select(OutboxMessage).filter_by(dedupe_key=key)).first()
+    if row is not None and row.status == SENT:
+        return
+    if row is None:
+        row = OutboxMessage(kind=kind, dedupe_key=key, payload=payload)
+        db.session.add(row)
+    row.attempts = (row.attempts or 0) + 1
+    try:
+        result = action()
+    except (InvalidToken, FunctionNotInService, MoodleUnavailable):
+        db.session.rollback()
+        raise
+    except (MoodleAPIError, InvalidRequest) as err:
+        row.status, row.last_error = FAILED, str(err)
+        summary.errors.append(f"{key}: {err}")
+        logger.warning("push %s refused by Moodle: %s", key, err)
+    else:
+        row.status, row.last_error = SENT, ""
+        row.payload = {**payload, "result": result}
+        summary.network_changes += 1
+    db.session.commit()
+
+
+def push_cohorts(api: MoodleAPI, summary: PushSummary) -> None:
+    """One cohort per network (a resource centre and its partner schools) with its teachers."""
+    networks: dict[int, set[int]] = defaultdict(set)
+    for rc_id, school_id in db.session.execute(
+            select(Partnership.resource_centre_id, Partnership.school_id)).all():
+        networks[rc_id].update({rc_id, school_id})
+    for rc_id, school_ids in sorted(networks.items()):
+        centre = db.session.get(School, rc_id)
+        assert centre is not None
+        members = sorted(db.session.scalars(select(Teacher.moodle_user_id).where(
+            Teacher.school_id.in_(school_ids), Teacher.active.is_(True))))
+        idnumber = f"profroute-net-{centre.code}"
+        name = f"Сеть ресурсного центра {centre.name}"
+        ensure(f"cohort:{idnumber}:{digest(members)}", "cohort",
+               {"idnumber": idnumber, "members": len(members)},
+               lambda i=idnumber, n=name, m=members: _cohort(api, i, n, m), summary)
+
+
+def _cohort(api: MoodleAPI, idnumber: str, name: str, members: list[int]) -> int:
+    cohort = api.cohort_by_idnumber(idnumber) or api.create_cohort(idnumber, name)
+    present = api.cohort_members([cohort.cohort_id]).get(cohort.cohort_id, set())
+    missing = [m for m in members if m not in present]
+    if missing:
+        api.add_cohort_members(cohort.cohort_id, missing)
+    return cohort.cohort_id
+
+
+def push_internships(api: MoodleAPI, summary: PushSummary) -> None:
+    """Per internship course: a group of the host resource centre's interns and an event."""
+    offers = db.session.scalars(select(Offer).where(
+        Offer.kind == INTERNSHIP, Offer.moodle_course_id.is_not(None),
+        Offer.host_school_id.is_not(None)).options(selectinload(Offer.host_school)))
+    for offer in offers:
+        host = offer.host_school
+        assert host is not None and offer.moodle_course_id is not None
+        interns = sorted(db.session.scalars(
+            select(Teacher.moodle_user_id).join(Route, Route.teacher_id == Teacher.id)
+            .join(RouteItem, RouteItem.route_id == Route.id)
+            .where(RouteItem.offer_id == offer.id, RouteItem.status == ENROLLED)))
+        if not interns:
+            continue
+        idnumber = f"profroute-rc-{host.code}"
+        group_key = f"group:{offer.moodle_course_id}:{idnumber}:{digest(interns)}"
+        ensure(group_key, "group", {"course_id": offer.moodle_course_id, "idnumber": idnumber},
+               lambda o=offer, i=idnumber, m=interns: _group(api, o, i, m), summary)
+        if offer.starts_on and offer.ends_on:
+            start, end = enrolment_window(offer.starts_on, offer.ends_on)
+            ensure(f"event:{offer.key}:{start}:{end}", "event",
+                   {"course_id": offer.moodle_course_id, "offer": offer.key},
+                   lambda o=offer, i=idnumber, s=start, e=end: _event(api, o, i, s, e), summary)
+
+
+def _group(api: MoodleAPI, offer: Offer, idnumber: str, members: list[int]) -> int:
+    course_id = offer.moodle_course_id or 0
+    group = next((g for g in api.course_groups(course_id) if g.idnumber == idnumber), None)
+    if group is None:
+        name = f"Стажёры: {offer.host_school.name if offer.host_school else idnumber}"
+        group = api.create_group(course_id, name, idnumber=idnumber,
+                                 description="Создано ProfRoute")
+    present = api.group_members([group.group_id]).get(group.group_id, set())
+    missing = [m for m in members if m not in present]
+    if missing:
+        api.add_group_members(group.group_id, missing)
+    return group.group_id
+
+
+def _event(api: MoodleAPI, offer: Offer, idnumber: str, start: int, end: int) -> int:
+    course_id = offer.moodle_course_id or 0
+    group = next((g for g in api.course_groups(course_id) if g.idnumber == idnumber), None)
+    group_id = group.group_id if group else 0
+    name = f"Стажировка: {offer.title}"
+    for event in api.calendar_events(course_ids=[course_id],
+                                     group_ids=[group_id] if group_id else ()):
+        if event.name == name and event.timestart == start:
+            return event.event_id
+    spec = EventSpec(name=name, course_id=course_id, timestart=start,
+                     timeduration=max(0, end - start), group_id=group_id,
+                     description=f"Стажировка на базе ресурсного центра ({offer.hours or '—'} ч.)")
+    return api.create_calendar_event(spec).event_id
+
+
+def push_plans(api: MoodleAPI, summary: PushSummary) -> None:
+    """The teacher's route as a Moodle learning plan holding the route's competencies."""
+    moodle_ids = dict(db.session.execute(
+        select(Competency.idnumber, Competency.moodle_id)).all())
+    routes = db.session.scalars(select(Route).options(
+        selectinload(Route.items), selectinload(Route.teacher)))
+    for route in routes:
+        comps = sorted({moodle_ids[c] for i in route.items if i.status in (APPROVED, ENROLLED)
+                        for c in i.competencies if moodle_ids.get(c)})
+        if not comps:
+            continue
+        user_id = route.teacher.moodle_user_id
+        name = f"ИОМ ProfRoute №{route.id}"
+        ensure(f"plan:{route.id}:{digest(comps)}", "plan", {"user_id": user_id, "name": name},
+               lambda u=user_id, n=name, c=comps: _plan(api, u, n, c), summary)
+
+
+def _plan(api: MoodleAPI, user_id: int, name: str, competencies: list[int]) -> int:
+    plan = next((p for p in api.user_plans(user_id) if p.name == name), None)
+    if plan is None:
+        plan = api.create_plan(user_id, name, status=1, description=(
+            "Индивидуальный образовательный маршрут по итогам диагностики (ProfRoute)"))
+    present = set(api.plan_competencies(plan.plan_id))
+    for competency_id in competencies:
+        if competency_id not in present:
+            api.add_competency_to_plan(plan.plan_id, competency_id)
+    return plan.plan_id

@@ -1,0 +1,92 @@
+"""Rates a competency in Moodle when the final diagnostic closes a teacher's deficit."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Competency, Deficit, Diagnostic, OutboxMessage, Teacher
+from app.models.ops import FAILED, PENDING, SENT
+from app.push.outbox import SENDING, UNCERTAIN, PushSummary
+from app.settings import Settings
+from deficits.change import deficit_changes
+from lms_connectors.exceptions import (
+    FunctionNotInService,
+    InvalidRequest,
+    InvalidToken,
+    MoodleAPIError,
+    MoodleUnavailable,
+)
+from lms_connectors.moodle.api import MoodleAPI
+
+logger = logging.getLogger(__name__)
+RATING = "rating"
+NOTE = ("ProfRoute: профессиональный дефицит закрыт по итогам итоговой диагностики "
+        "«{final}» (было {entry:.0%}, стало {score:.0%})")
+
+
+def enqueue_ratings(settings: Settings) -> int:
+    """One outbox row per deficit closed between the entry and each final diagnostic."""
+    entry = db.session.scalars(select(Diagnostic).where(Diagnostic.kind == "entry")
+                               .order_by(Diagnostic.id.desc())).first()
+    if entry is None:
+        return 0
+    queued = 0
+    for final in db.session.scalars(select(Diagnostic).where(Diagnostic.kind == "final")):
+        changes = deficit_changes(_levels(entry), _levels(final))
+        for row in changes[changes["closed"]].itertuples(index=False):
+            queued += _queue(settings, final, row)
+    db.session.commit()
+    return queued
+
+
+def _queue(settings: Settings, final: Diagnostic, row: object) -> int:
+    teacher = db.session.get(Teacher, int(row.user_id))  # type: ignore[attr-defined]
+    comp = db.session.scalars(select(Competency).filter_by(
+        idnumber=row.competency)).first()  # type: ignore[attr-defined]
+    if teacher is None or comp is None or comp.moodle_id is None:
+        return 0
+    key = f"{RATING}:{teacher.moodle_user_id}:{comp.moodle_id}:{final.id}"
+    if db.session.scalars(select(OutboxMessage.id).filter_by(dedupe_key=key)).first():
+        return 0
+    note = NOTE.format(final=final.name, entry=row.entry_score,  # type: ignore[attr-defined]
+                       score=row.final_score)  # type: ignore[attr-defined]
+    db.session.add(OutboxMessage(kind=RATING, dedupe_key=key, status=PENDING, payload={
+        "user_id": teacher.moodle_user_id, "competency_id": comp.moodle_id,
+        "competency_idnumber": comp.idnumber,
+        "grade": settings.rating_grade, "note": note}))
+    return 1
+
+
+def send_ratings(api: MoodleAPI, summary: PushSummary) -> None:
+    """Rate at most once: Moodle adds a new evidence row on every call."""
+    for row in db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == RATING, OutboxMessage.status == PENDING)).all():
+        row.status, row.attempts = SENDING, row.attempts + 1
+        db.session.commit()
+        try:
+            api.grade_competency(row.payload["user_id"], row.payload["competency_id"],
+                                 row.payload["grade"], row.payload["note"])
+        except (InvalidToken, FunctionNotInService, MoodleUnavailable) as err:
+            row.status, row.last_error = UNCERTAIN, str(err)
+            db.session.commit()
+            raise
+        except (MoodleAPIError, InvalidRequest) as err:
+            row.status, row.last_error = FAILED, str(err)
+            summary.errors.append(f"{row.dedupe_key}: {err}")
+        else:
+            row.status = SENT
+            summary.ratings_sent += 1
+        db.session.commit()
+
+
+def _levels(diagnostic: Diagnostic) -> pd.DataFrame:
+    rows = db.session.execute(
+        select(Deficit.teacher_id, Competency.idnumber, Deficit.level, Deficit.score,
+               Deficit.questions)
+        .join(Competency, Competency.id == Deficit.competency_id)
+        .where(Deficit.diagnostic_id == diagnostic.id)).all()
+    return pd.DataFrame(rows, columns=["user_id", "competency", "level", "score", "questions"])

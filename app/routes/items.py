@@ -1,0 +1,184 @@
+"""Recommend and approve stages: deficits become proposed route items, then approved ones."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.common.runs import Summary
+from app.common.store import get_or_create
+from app.extensions import db
+from app.models import (
+    Competency,
+    CourseCompletion,
+    Deficit,
+    Diagnostic,
+    Offer,
+    Partnership,
+    Route,
+    RouteItem,
+    School,
+    Teacher,
+)
+from app.models.route import APPROVED, CANCELLED, COMPLETED, ENROLLED, PROPOSED, REJECTED
+from app.settings import Settings
+from courses import records as crec
+from courses.matching import match
+
+logger = logging.getLogger(__name__)
+HOLDING = (APPROVED, ENROLLED, COMPLETED)  # statuses that hold a seat
+
+
+@dataclass
+class RecommendSummary(Summary):
+    """What the recommend stage proposed."""
+
+    teachers_with_needs: int = 0
+    proposed: int = 0
+    by_rule: dict[str, int] = field(default_factory=dict)
+    unmatched: dict[str, int] = field(default_factory=dict)
+
+
+
+def recommend(diagnostic: Diagnostic, settings: Settings) -> RecommendSummary:
+    """Propose offers for every deficit not yet covered by an approved or enrolled item.
+
+    Re-running replaces the proposed items only; approved, enrolled and completed items
+    and the methodologist's rejections stay.
+    """
+    needs = _needs(diagnostic, settings.include_risk)
+    offers = [_offer_record(o) for o in db.session.scalars(
+        select(Offer).options(selectinload(Offer.competencies), selectinload(Offer.host_school)))]
+    result = match(needs, offers, partners=_partners(), used_seats=_used_seats(),
+                   include_risk=settings.include_risk, excluded=_excluded(diagnostic))
+    offers_by_key = {o.key: o for o in db.session.scalars(select(Offer))}
+    _drop_proposed(diagnostic)
+    summary = RecommendSummary(teachers_with_needs=len({n.teacher_id for n in needs}))
+    for proposal in result.proposals:
+        route = get_or_create(Route, teacher_id=proposal.teacher_id, diagnostic_id=diagnostic.id)
+        offer = offers_by_key[proposal.offer_key]
+        item = get_or_create(RouteItem, route_id=route.id, offer_id=offer.id)
+        if item.status != PROPOSED:
+            continue  # rejected or cancelled by a person: never re-proposed silently
+        item.status, item.rule = PROPOSED, proposal.rule
+        item.competencies, item.reasons = list(proposal.competencies), list(proposal.reasons)
+        summary.proposed += 1
+    summary.by_rule = dict(Counter(p.rule for p in result.proposals))
+    summary.unmatched = dict(Counter(u.reason for u in result.unmatched))
+    db.session.commit()
+    return summary
+
+
+def approve(diagnostic: Diagnostic, *, teacher_ids: list[int] | None = None,
+            school_code: str | None = None) -> int:
+    """Approve proposed items (all, or of some teachers, or of one school); return how many."""
+    query = (select(RouteItem).join(Route).join(Teacher)
+             .where(Route.diagnostic_id == diagnostic.id, RouteItem.status == PROPOSED))
+    if teacher_ids:
+        query = query.where(Teacher.moodle_user_id.in_(teacher_ids))
+    if school_code:
+        query = query.join(School, School.id == Teacher.school_id).where(
+            School.code == school_code)
+    items = list(db.session.scalars(query))
+    for item in items:
+        item.move_to(APPROVED)
+    db.session.commit()
+    return len(items)
+
+
+def _needs(diagnostic: Diagnostic, include_risk: bool) -> list[crec.DeficitNeed]:
+    levels = ("deficit", "risk") if include_risk else ("deficit",)
+    rows = db.session.execute(
+        select(Deficit.teacher_id, Competency.idnumber, Deficit.level, Deficit.score,
+               Teacher.school_id)
+        .join(Competency, Competency.id == Deficit.competency_id)
+        .join(Teacher, Teacher.id == Deficit.teacher_id)
+        .where(Deficit.diagnostic_id == diagnostic.id, Deficit.level.in_(levels),
+               Teacher.active.is_(True)))
+    covered = _covered(diagnostic)
+    codes = _school_codes()
+    return [crec.DeficitNeed(teacher_id=t, school_code=codes.get(s), competency=c, level=lvl,
+                             score=float(sc or 0.0))
+            for t, c, lvl, sc, s in rows if c not in covered[t]]
+
+
+def _covered(diagnostic: Diagnostic) -> dict[int, set[str]]:
+    covered: dict[int, set[str]] = defaultdict(set)
+    for teacher_id, comps in db.session.execute(
+            select(Route.teacher_id, RouteItem.competencies).join(RouteItem)
+            .where(Route.diagnostic_id == diagnostic.id, RouteItem.status.in_(HOLDING))):
+        covered[teacher_id].update(comps or [])
+    return covered
+
+
+def _excluded(diagnostic: Diagnostic) -> dict[int, set[str]]:
+    """Per teacher, offers never to propose again: courses completed, items rejected."""
+    excluded: dict[int, set[str]] = defaultdict(set)
+    for teacher_id, key in db.session.execute(
+            select(CourseCompletion.teacher_id, Offer.key)
+            .join(Offer, Offer.moodle_course_id == CourseCompletion.moodle_course_id)
+            .where(CourseCompletion.completed.is_(True))).all():
+        excluded[teacher_id].add(key)
+    for teacher_id, key in db.session.execute(
+            select(Route.teacher_id, Offer.key).join(RouteItem, RouteItem.route_id == Route.id)
+            .join(Offer, Offer.id == RouteItem.offer_id)
+            .where(Route.diagnostic_id == diagnostic.id, RouteItem.status == REJECTED)).all():
+        excluded[teacher_id].add(key)
+    return excluded
+
+
+def _school_codes() -> dict[int, str]:
+    return dict(db.session.execute(select(School.id, School.code)).all())
+
+
+def _partners() -> dict[str, set[str]]:
+    codes = _school_codes()
+    partners: dict[str, set[str]] = defaultdict(set)
+    for rc, school in db.session.execute(
+            select(Partnership.resource_centre_id, Partnership.school_id)):
+        partners[codes[school]].add(codes[rc])
+    return partners
+
+
+def _used_seats() -> dict[str, int]:
+    rows = db.session.execute(
+        select(Offer.key, func.count(RouteItem.id)).join(RouteItem, RouteItem.offer_id == Offer.id)
+        .where(RouteItem.status.in_(HOLDING)).group_by(Offer.key))
+    return {key: int(n) for key, n in rows}
+
+
+def _drop_proposed(diagnostic: Diagnostic) -> None:
+    for item in db.session.scalars(select(RouteItem).join(Route).where(
+            Route.diagnostic_id == diagnostic.id, RouteItem.status == PROPOSED)):
+        db.session.delete(item)
+    db.session.flush()
+
+
+def _offer_record(offer: Offer) -> crec.Offer:
+    return crec.Offer(
+        key=offer.key, kind=offer.kind, title=offer.title,
+        competencies=tuple(sorted(c.idnumber for c in offer.competencies)),
+        moodle_course_id=offer.moodle_course_id,
+        host_school=offer.host_school.code if offer.host_school else None,
+        seats=offer.seats, starts_on=offer.starts_on, ends_on=offer.ends_on, hours=offer.hours)
+
+
+def cancel(diagnostic: Diagnostic, *, teacher_id: int, offer_key: str | None = None) -> int:
+    """Cancel a teacher's approved or enrolled items (one offer, or all); return how many.
+
+    The next push suspends the Moodle enrolments they had.
+    """
+    query = (select(RouteItem).join(Route).join(Teacher).join(Offer)
+             .where(Route.diagnostic_id == diagnostic.id, Teacher.moodle_user_id == teacher_id,
+                    RouteItem.status.in_((PROPOSED, *HOLDING[:2]))))
+    if offer_key:
+        query = query.where(Offer.key == offer_key)
+    items = list(db.session.scalars(query))
+    for item in items:
+        item.move_to(CANCELLED)
+    db.session.commit()
+    return len(items)

@@ -1,0 +1,151 @@
+"""Imports of uploaded files: the same use-cases as the CLI commands, fed from the web UI.
+
+Each upload is written to a private temporary folder under its own name (so refusals name
+the file the methodologist chose) and handed to the CLI's service; each run is logged.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from app.analyse.question_map import import_question_map
+from app.common.runs import logged_run
+from app.extensions import db
+from app.models import Diagnostic, Offer, OfferCompetency, Partnership, School
+from app.registry.catalogue import import_catalogue
+from app.registry.results import identify_schools, import_results
+from app.reports.maps import current_diagnostic
+
+CATALOGUE = {"schools": "schools.csv", "partnerships": "partnerships.csv",
+             "offers": "offers.csv"}
+_TRACKED = (("schools", School), ("partnerships", Partnership), ("offers", Offer),
+            ("offer_competencies", OfferCompetency))
+
+
+@dataclass
+class UploadResult:
+    """One file's (or one catalogue's) outcome: figures, refusals as the CLI words them."""
+
+    kind: str  # results | question_map | catalogue
+    file: str
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+
+
+def import_results_files(files: Iterable[tuple[str, bytes]]) -> list[UploadResult]:
+    """Import ВПР/ОГЭ/ЕГЭ result files; a re-upload of the same file changes nothing.
+
+    :raise ValueError: a file cannot be read at all.
+    """
+    out: list[UploadResult] = []
+    with tempfile.TemporaryDirectory(prefix="profroute-upload-") as tmp, \
+            logged_run("import-results") as run:
+        for name, data in files:
+            found = import_results(_write(tmp, name, data, "results.csv"))
+            unchanged = max(found.rows - found.created - found.changed, 0)
+            out.append(UploadResult("results", Path(_name(name, "results.csv")).name, {
+                "rows": found.rows, "created": found.created, "changed": found.changed,
+                "unchanged": unchanged, "rejected": len(found.errors)}, found.errors))
+        run.summary = {"files": [r.__dict__ for r in out]}
+    return out
+
+
+def import_question_map_file(name: str, data: bytes,
+                             diagnostic_id: int | None = None) -> UploadResult:
+    """Import a question → competency map for a diagnostic (the latest synced by default).
+
+    :raise ValueError: no diagnostic synced yet, an unknown diagnostic, or the file cannot
+        be read.
+    """
+    diagnostic = (db.session.get(Diagnostic, diagnostic_id) if diagnostic_id is not None
+                  else current_diagnostic())
+    if diagnostic is None and diagnostic_id is not None:
+        raise ValueError(f"no diagnostic with id {diagnostic_id}")
+    if diagnostic is None:
+        raise ValueError("no diagnostic synced yet: run `profroute sync` first")
+    with tempfile.TemporaryDirectory(prefix="profroute-upload-") as tmp, \
+            logged_run("import-question-map") as run:
+        found = import_question_map(diagnostic, _write(tmp, name, data, "map.csv"))
+        run.summary = found.as_dict()
+    return UploadResult("question_map", _name(name, "map.csv"), {
+        "slots": found.slots, "questions": found.questions, "rejected": len(found.errors),
+        "conflicts": len(found.conflicts), "unmapped": len(found.unmapped)},
+        found.errors, {"conflicts": found.conflicts, "unmapped": found.unmapped})
+
+
+def import_catalogue_files(files: dict[str, tuple[str, bytes]]) -> UploadResult:
+    """Import the uploaded schools / partnerships / offers files as one catalogue.
+
+    ``files`` maps "schools", "partnerships", "offers" to (file name, content). The figures
+    say how many rows were new, changed or unchanged per table.
+
+    :raise ValueError: none of the three files was given.
+    """
+    before = _snapshot()
+    with tempfile.TemporaryDirectory(prefix="profroute-upload-") as tmp, \
+            logged_run("import-catalogue") as run:
+        for part, (_, data) in files.items():
+            (Path(tmp) / CATALOGUE[part]).write_bytes(data)
+        found = import_catalogue(tmp)
+        run.summary = found.as_dict()
+    after = _snapshot()
+    counts = {"schools": found.schools, "partnerships": found.partnerships,
+              "offers": found.offers, "rejected": len(found.errors)}
+    for table, rows in after.items():
+        old = before[table]
+        counts[f"{table}_created"] = sum(key not in old for key in rows)
+        counts[f"{table}_changed"] = sum(key in old and old[key] != v for key, v in rows.items())
+    names = {CATALOGUE[part]: name for part, (name, _) in files.items()}
+    errors = [_renamed(line, names) for line in found.errors]
+    return UploadResult("catalogue", ", ".join(n for n, _ in files.values()), counts, errors)
+
+
+def identify(apply: bool) -> list[dict[str, Any]]:
+    """Run the identification rules (``identify-schools``); with ``apply`` set the flags."""
+    with logged_run("identify-schools") as run:
+        found = identify_schools(apply=apply)
+        run.summary = {"schools": len(found), "low_results": int(found["low_results"].sum()),
+                       "applied": apply}
+    names = dict(db.session.execute(select(School.code, School.name)).all())
+    return [{"school_code": r.school_code, "name": names.get(r.school_code, ""),
+             "low_results": bool(r.low_results),
+             "resource_centre_candidate": bool(r.resource_centre_candidate),
+             "reasons": str(r.reasons)} for r in found.itertuples(index=False)]
+
+
+def _name(name: str, fallback: str) -> str:
+    """The upload's own file name without any folder part."""
+    base = Path(name.replace("\\", "/")).name.strip()
+    return base if base not in ("", ".", "..") else fallback
+
+
+def _write(folder: str, name: str, data: bytes, fallback: str) -> Path:
+    path = Path(folder) / _name(name, fallback)
+    path.write_bytes(data)
+    return path
+
+
+def _renamed(line: str, names: dict[str, str]) -> str:
+    """A refusal naming the uploaded file rather than its canonical catalogue name."""
+    for canonical, original in names.items():
+        if line.startswith(canonical):
+            return original + line[len(canonical):]
+    return line
+
+
+def _snapshot() -> dict[str, dict[object, tuple[object, ...]]]:
+    """Every catalogue row's values by primary key, to tell new, changed and unchanged."""
+    out: dict[str, dict[object, tuple[object, ...]]] = {}
+    for table, model in _TRACKED:
+        columns = list(model.__table__.columns)
+        keys = [c for c in columns if c.primary_key]
+        rows = db.session.execute(select(*columns)).all()
+        out[table] = {tuple(row._mapping[k] for k in keys): tuple(row) for row in rows}
+    return out
