@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from app import errors
 from app.extensions import csrf, login_manager
 from app.web.analytics_views import bp as analytics_bp
 from app.web.api import bp as api_bp
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
     """
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = UPLOAD_LIMIT_MB * 1024 * 1024
+    errors.init_app(app)
     csrf.init_app(app)
     csrf.exempt(xapi_bp)
     login_manager.init_app(app)

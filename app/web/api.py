@@ -13,7 +13,6 @@ from app.extensions import db
 from app.models import Diagnostic, Route, RouteItem, Teacher
 from app.reports import analytics
 from app.reports.maps import current_diagnostic, deficit_map
-from app.settings import SettingsError
 from app.sync.check import check_moodle
 
 bp = Blueprint("api", __name__)
@@ -80,15 +79,4 @@ def api_moodle_check() -> ResponseReturnValue:
     :raise 400: Moodle's URL or token is not configured.
     """
     settings = settings_of(current_app)
-    try:
-        api = moodle_api(settings)
-    except SettingsError as err:
-        return jsonify({"code": 400, "status": "Bad Request", "message": str(err)}), 400
-    return jsonify(check_moodle(api, settings).as_dict())
-
-
-@bp.errorhandler(404)
-def not_found(err: Exception) -> ResponseReturnValue:
-    """Errors as {code, status, message}."""
-    message = getattr(err, "description", "not found")
-    return jsonify({"code": 404, "status": "Not Found", "message": message}), 404
+    return jsonify(check_moodle(moodle_api(settings), settings).as_dict())

@@ -20,7 +20,6 @@ from app.reports.indicators import (
     report_workbook,
 )
 from app.reports.maps import current_diagnostic, deficit_map
-from app.settings import SettingsError
 
 bp = Blueprint("views", __name__, template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -61,13 +60,10 @@ def indicators_page() -> str:
         date is given, or the municipality is unknown.
     """
     args = request.args
-    try:
-        period = period_from(args.get("from"), args.get("to"))
-        compare = compare_period(args.get("compare_from"), args.get("compare_to"))
-        report = indicator_report(settings_of(current_app), period,
-                                  args.get("municipality") or None, compare)
-    except SettingsError as err:
-        abort(400, description=str(err))
+    period = period_from(args.get("from"), args.get("to"))
+    compare = compare_period(args.get("compare_from"), args.get("compare_to"))
+    report = indicator_report(settings_of(current_app), period,
+                              args.get("municipality") or None, compare)
     return render_template("indicators.html", report=report, previous=previous_year(period),
                            municipality=args.get("municipality") or "",
                            municipalities=municipality_names(),
@@ -81,13 +77,10 @@ def indicators_xlsx_file() -> Response:
     :raise 400: as the indicators page.
     """
     args = request.args
-    try:
-        period = period_from(args.get("from"), args.get("to"))
-        compare = compare_period(args.get("compare_from"), args.get("compare_to"))
-        settings = settings_of(current_app)
-        report = indicator_report(settings, period, args.get("municipality") or None, compare)
-    except SettingsError as err:
-        abort(400, description=str(err))
+    period = period_from(args.get("from"), args.get("to"))
+    compare = compare_period(args.get("compare_from"), args.get("compare_to"))
+    settings = settings_of(current_app)
+    report = indicator_report(settings, period, args.get("municipality") or None, compare)
     return Response(report_workbook(settings, report), mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=indicators-{period.start}.xlsx"})
 

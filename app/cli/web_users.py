@@ -8,7 +8,7 @@ import click
 from flask import Flask
 
 from app.accounts.web_users import add_user, list_users, set_active, set_password
-from app.cli_base import _echo_json, stage
+from app.cli.base import echo_json, stage
 
 
 @click.group("web-user")
@@ -66,5 +66,5 @@ def web_user_enable(app: Flask, login: str) -> None:
 @stage
 def web_user_list(app: Flask) -> None:
     """List the logins (never their password hashes)."""
-    _echo_json([{"login": u.login, "name": u.name, "active": u.active,
+    echo_json([{"login": u.login, "name": u.name, "active": u.active,
                  "created": u.created_at.isoformat()} for u in list_users()])

@@ -1,0 +1,143 @@
+"""The pipeline's commands: check, import the catalogue, sync, deficits, recommend, approve,
+cancel, push, report."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+
+from app import settings_of
+from app.analyse.levels import compute_deficits
+from app.cli.base import echo_json, named_diagnostic, stage
+from app.common.moodle import moodle_api
+from app.common.runs import logged_run
+from app.push.run import push
+from app.registry.catalogue import import_catalogue
+from app.reports import analytics
+from app.reports.maps import current_diagnostic, deficit_map, summary
+from app.routes.items import approve, cancel, recommend
+from app.sync.check import check_moodle
+from app.sync.pull import sync
+
+
+@click.command("check-moodle")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@stage
+def check_moodle_cmd(app: Flask, as_json: bool) -> None:
+    """Check the Moodle site; exit 0 only when everything ProfRoute needs is there."""
+    settings = settings_of(app)
+    report = check_moodle(moodle_api(settings), settings)
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        for line in report.lines:
+            click.echo(f"[{'ok' if line.ok else 'FAIL'}] {line.name}: {line.detail}")
+    sys.exit(0 if report.ok else 1)
+
+
+@click.command("import-catalogue")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@stage
+def import_catalogue_cmd(app: Flask, directory: str) -> None:
+    """Import schools.csv, partnerships.csv and offers.csv from DIRECTORY."""
+    with logged_run("import-catalogue") as run:
+        result = import_catalogue(directory)
+        run.summary = result.as_dict()
+    echo_json(result.as_dict())
+
+
+@click.command("sync")
+@click.option("--full", is_flag=True,
+              help="Re-read everything (profiles included), not only changed grades.")
+@stage
+def sync_cmd(app: Flask, full: bool) -> None:
+    """Pull teachers, the diagnostic's attempts and completions from Moodle (incremental)."""
+    settings = settings_of(app)
+    with logged_run("sync") as run:
+        if settings.catalogue_dir:
+            import_catalogue(settings.catalogue_dir)
+        result = sync(moodle_api(settings), settings, full=full)
+        run.summary = result.as_dict()
+    echo_json(result.as_dict())
+
+
+@click.command("deficits")
+@stage
+def deficits_cmd(app: Flask) -> None:
+    """Score every teacher per competency and store the deficit levels."""
+    with logged_run("deficits") as run:
+        result = compute_deficits(named_diagnostic(app), settings_of(app))
+        run.summary = result.as_dict()
+    echo_json(result.as_dict())
+
+
+@click.command("recommend")
+@stage
+def recommend_cmd(app: Flask) -> None:
+    """Propose offers for the deficits (route items with their reasons)."""
+    with logged_run("recommend") as run:
+        result = recommend(named_diagnostic(app), settings_of(app))
+        run.summary = result.as_dict()
+    echo_json(result.as_dict())
+
+
+@click.command("approve")
+@click.option("--all", "approve_all", is_flag=True, help="Approve every proposed item.")
+@click.option("--teacher", "teachers", multiple=True, type=int, help="Moodle user id.")
+@click.option("--school", default=None, help="School code.")
+@stage
+def approve_cmd(app: Flask, approve_all: bool, teachers: tuple[int, ...],
+                school: str | None) -> None:
+    """Approve proposed route items (all, per teacher or per school)."""
+    if not (approve_all or teachers or school):
+        raise click.UsageError("say what to approve: --all, --teacher ID or --school CODE")
+    with logged_run("approve") as run:
+        count = approve(named_diagnostic(app), teacher_ids=list(teachers) or None,
+                        school_code=school)
+        run.summary = {"approved": count}
+    echo_json({"approved": count})
+
+
+@click.command("cancel")
+@click.option("--teacher", "teacher", required=True, type=int, help="Moodle user id.")
+@click.option("--offer", default=None, help="Offer key; all the teacher's items if omitted.")
+@stage
+def cancel_cmd(app: Flask, teacher: int, offer: str | None) -> None:
+    """Cancel route items; the next push suspends their Moodle enrolments."""
+    with logged_run("cancel") as run:
+        count = cancel(named_diagnostic(app), teacher_id=teacher, offer_key=offer)
+        run.summary = {"cancelled": count}
+    echo_json({"cancelled": count})
+
+
+@click.command("push")
+@stage
+def push_cmd(app: Flask) -> None:
+    """Send enrolments and messages for approved items to Moodle (idempotent)."""
+    settings = settings_of(app)
+    with logged_run("push") as run:
+        result = push(moodle_api(settings), settings)
+        run.summary = result.as_dict()
+    echo_json(result.as_dict())
+    if result.enrolments_failed or result.messages_failed:
+        sys.exit(1)
+
+
+@click.command("report")
+@stage
+def report_cmd(app: Flask) -> None:
+    """Print the figures: teachers, deficits per competency, route items, outbox, map."""
+    diagnostic = current_diagnostic()
+    data = summary(diagnostic)
+    if diagnostic is not None:
+        data["deficit_map"] = deficit_map(diagnostic).__dict__
+        data["by_school_type"] = analytics.by_school_type(diagnostic)
+        data["ranking"] = analytics.ranking(diagnostic)
+        data["risk_group"] = analytics.risk(diagnostic, settings_of(app))
+    echo_json(data)
+
+
+COMMANDS = (check_moodle_cmd, import_catalogue_cmd, sync_cmd, deficits_cmd, recommend_cmd,
+            approve_cmd, cancel_cmd, push_cmd, report_cmd)

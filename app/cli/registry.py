@@ -1,0 +1,97 @@
+"""Commands on ProfRoute's own data: question maps, national results, school identification,
+the programme's indicators."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from app import settings_of
+from app.analyse.question_map import import_question_map
+from app.cli.base import echo_json, named_diagnostic, stage
+from app.common.runs import logged_run
+from app.registry.results import identify_schools, import_results
+from app.reports.indicators import compare_period, indicator_report, period_from, report_workbook
+from app.settings import SettingsError
+
+
+@click.command("import-question-map")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@stage
+def import_question_map_cmd(app: Flask, file: str) -> None:
+    """Import a question → competency table (CSV/XLSX) or a Moodle XML question-bank export."""
+    with logged_run("import-question-map") as run:
+        result = import_question_map(named_diagnostic(app), file)
+        run.summary = result.as_dict()
+    echo_json(result.as_dict())
+    if result.errors or result.conflicts:
+        sys.exit(1)
+
+
+@click.command("import-results")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@stage
+def import_results_cmd(app: Flask, files: tuple[str, ...]) -> None:
+    """Import ВПР/ОГЭ/ЕГЭ results per school (CSV or XLSX, UTF-8 or Windows-1251)."""
+    out = []
+    with logged_run("import-results") as run:
+        for path in files:
+            out.append(import_results(path).as_dict() | {"file": path})
+        run.summary = {"files": out}
+    echo_json(out)
+    if any(f["errors"] for f in out):
+        sys.exit(1)
+
+
+@click.command("identify-schools")
+@click.option("--apply", is_flag=True,
+              help="Set the schools' low-results and adverse-context flags from the result.")
+@click.option("--on", "on", default=None,
+              help="With --apply: the date the statuses hold from, YYYY-MM-DD (default today).")
+@stage
+def identify_schools_cmd(app: Flask, apply: bool, on: str | None) -> None:
+    """Identify low-results schools and resource-centre candidates by the documented rules."""
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+    except ValueError as err:
+        raise SettingsError(f"--on {on!r}: write the date as YYYY-MM-DD") from err
+    with logged_run("identify-schools") as run:
+        found = identify_schools(apply=apply, on=day)
+        run.summary = {"schools": len(found), "low_results": int(found["low_results"].sum())}
+    echo_json([{"school_code": r.school_code, "low_results": bool(r.low_results),
+                 "resource_centre_candidate": bool(r.resource_centre_candidate),
+                 "reasons": r.reasons} for r in found.itertuples(index=False)])
+
+
+@click.command("indicators")
+@click.option("--municipality", default=None,
+              help="Only this municipality; without it the region total and every municipality.")
+@click.option("--from", "start", default=None, help="Period start, YYYY-MM-DD (Moscow days).")
+@click.option("--to", "end", default=None, help="Period end, YYYY-MM-DD, inclusive.")
+@click.option("--compare-from", default=None, help="Start of a period to compare with.")
+@click.option("--compare-to", default=None, help="End of the period to compare with.")
+@click.option("--xlsx", "xlsx_path", default=None, type=click.Path(dir_okay=False),
+              help="Also write the indicators to this XLSX file.")
+@stage
+def indicators_cmd(app: Flask, *, municipality: str | None, start: str | None,
+                   end: str | None, compare_from: str | None, compare_to: str | None,
+                   xlsx_path: str | None) -> None:
+    """The programme's indicators with numerator and denominator (default: this school year).
+
+    Prints JSON: ``indicators`` of the region (or of ``--municipality``), ``municipalities``
+    one block each, ``compare`` the same for the comparison period, ``definitions`` of every
+    numerator and denominator.
+    """
+    settings = settings_of(app)
+    report = indicator_report(settings, period_from(start, end), municipality,
+                              compare_period(compare_from, compare_to))
+    echo_json(report.as_dict())
+    if xlsx_path:
+        Path(xlsx_path).write_bytes(report_workbook(settings, report))
+
+
+COMMANDS = (import_question_map_cmd, import_results_cmd, identify_schools_cmd, indicators_cmd)

@@ -1,0 +1,82 @@
+"""Every domain error rendered in one place: a page, the API's JSON, or one CLI line.
+
+A domain error is one a person can act on: a setting or policy that breaks a rule, Moodle or
+the LRS refusing or not answering, input that cannot be accepted. :func:`problem_of` gives
+each its HTTP status and message once; :func:`init_app` renders it for pages and the API, and
+the CLI group (``app.cli``) prints the same message in one line and exits 2. The xAPI
+endpoint keeps its own handlers: the xAPI specification fixes its error bodies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from app.settings import SettingsError
+from lms_connectors.exceptions import ConnectorError, MoodleUnavailable
+from xapi.exceptions import LRSUnavailable, XAPIError
+
+# Rendered by the web handler; the CLI also reports a plain ValueError (bad input) this way.
+WEB_ERRORS: tuple[type[Exception], ...] = (SettingsError, ConnectorError, XAPIError)
+CLI_ERRORS: tuple[type[Exception], ...] = (*WEB_ERRORS, ValueError)
+
+TITLES_RU = {400: "Запрос не принят", 401: "Нужен вход", 403: "Нет доступа",
+             404: "Не найдено", 405: "Метод не поддерживается", 413: "Слишком большой запрос",
+             422: "Данные не приняты", 502: "Внешняя система не ответила как нужно",
+             504: "Внешняя система не отвечает"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What went wrong, as the caller is told: HTTP status, a Russian title, the message."""
+
+    status: int
+    message: str
+
+    @property
+    def title(self) -> str:
+        """The page title (Russian)."""
+        return TITLES_RU.get(self.status, "Ошибка")
+
+    def as_json(self) -> dict[str, object]:
+        """The API's error body ``{code, status, message}``."""
+        return {"code": self.status, "status": HTTP_STATUS_CODES.get(self.status, "Error"),
+                "message": self.message}
+
+
+def problem_of(err: BaseException) -> Problem:
+    """The status and message of an error: settings and bad input 400, an upstream system
+    that did not answer 504, one that refused 502, an HTTP error its own code."""
+    if isinstance(err, HTTPException):
+        return Problem(err.code or 500, err.description or err.name)
+    if isinstance(err, MoodleUnavailable | LRSUnavailable):
+        return Problem(504, str(err))
+    if isinstance(err, ConnectorError | XAPIError):
+        return Problem(502, str(err))
+    if isinstance(err, ValueError):  # SettingsError included
+        return Problem(400, str(err))
+    return Problem(500, "internal error")
+
+
+def wants_json() -> bool:
+    """API requests get JSON; pages get the error page."""
+    return request.blueprint == "api" or request.path.startswith("/api/")
+
+
+def render_problem(err: Exception) -> ResponseReturnValue:
+    """Render a domain or HTTP error for the page or API that raised it."""
+    problem = problem_of(err)
+    if wants_json():
+        return jsonify(problem.as_json()), problem.status
+    return render_template("error.html", title=problem.title,
+                           message=problem.message), problem.status
+
+
+def init_app(app: Flask) -> None:
+    """Register the one handler for domain errors and HTTP errors (4xx, 5xx)."""
+    for kind in (*WEB_ERRORS, HTTPException):
+        app.register_error_handler(kind, render_problem)
