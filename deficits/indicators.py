@@ -34,7 +34,6 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from deficits.indicator_texts import TEXTS
 from deficits.risk import RiskRule, risk_group
 from deficits.scoring import LEVEL_INSUFFICIENT
 
@@ -42,6 +41,9 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 ROUTE_INACTIVE = frozenset({"rejected", "cancelled"})
 ROUTE_DONE = "completed"
 COUNT_INDICATORS = frozenset({"partnerships"})  # value is a ratio of counts, not a share
+CODES = ("schools_analysed", "schools_low_results", "schools_adverse_context",
+         "schools_stably_high", "risk_group_pd", "score_rose", "schools_in_network",
+         "partnerships", "low_results_teachers_routed")
 REGION, NO_MUNICIPALITY = "Все муниципалитеты", "Без муниципалитета"
 
 
@@ -87,13 +89,9 @@ class Indicator:
     """One indicator: ``value`` is numerator / denominator, None when the denominator is 0."""
 
     code: str
-    title_ru: str
-    title_en: str
     numerator: int
     denominator: int
     value: float | None
-    definition_ru: str = ""
-    definition_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,8 +133,7 @@ class Sources:
 
 def _indicator(code: str, numerator: int, denominator: int) -> Indicator:
     value = numerator / denominator if denominator else None
-    return Indicator(code, TEXTS[code][0], TEXTS[code][1], int(numerator), int(denominator),
-                     value, TEXTS[code][2], TEXTS[code][3])
+    return Indicator(code, int(numerator), int(denominator), value)
 
 
 def _flag(schools: pd.DataFrame, column: str) -> pd.Series:
@@ -254,14 +251,14 @@ def _low_results_routed(src: Sources, teachers: pd.DataFrame, period: Period) ->
 def compute_indicators(src: Sources, period: Period) -> list[Indicator]:
     """The programme's indicators of the schools in ``src`` for one period.
 
-    Each one's numerator and denominator are defined in ``TEXTS`` (shown with it): schools
+    Each one's numerator and denominator are defined where it is reported, beside it: schools
     analysed and identified (low-results, adverse-context, stably high), risk-group teachers
     who completed PD, teachers whose score rose on the final test, schools in the network,
     partnerships per resource centre, low-results schools' teachers with a route. Teachers
     count only through a school of ``src.schools``.
 
     Returns:
-        The indicators in the order of ``TEXTS``.
+        The indicators in the order of ``CODES``.
     """
     teachers = src.teachers[src.teachers["school_code"].isin(src.schools["code"])]
     teachers = teachers.drop_duplicates("user_id")

@@ -66,6 +66,3 @@ def main(verbose: bool) -> None:
 for _command in (*pipeline.COMMANDS, *registry.COMMANDS, *xapi.COMMANDS, *site.COMMANDS,
                  web_user, shell_command, routes_command):
     main.add_command(_command)
-
-if __name__ == "__main__":
-    main()

@@ -37,9 +37,10 @@ from app.models import (
     SchoolStatus,
     Teacher,
 )
+from app.reports.indicator_texts import TEXTS, labelled
 from app.reports.maps import policy_lines
+from app.reports.xlsx import indicators_xlsx
 from app.settings import Settings, SettingsError
-from deficits.indicator_texts import TEXTS
 from deficits.indicators import (
     MOSCOW,
     REGION,
@@ -52,7 +53,6 @@ from deficits.indicators import (
     compute_indicators,
 )
 from deficits.policy import ThresholdPolicy
-from deficits.xlsx import indicators_xlsx
 
 FINISHED = "finished"
 
@@ -138,9 +138,9 @@ def indicator_report(settings: Settings, period: Period, municipality: str | Non
 
     def blocks(when: Period) -> list[AreaIndicators]:
         if municipality:  # one block, even for a municipality without schools
-            return [AreaIndicators(municipality, when,
-                                   tuple(compute_indicators(sources, when)))]
-        return by_municipality(sources, when)
+            return labelled([AreaIndicators(municipality, when,
+                                            tuple(compute_indicators(sources, when)))])
+        return labelled(by_municipality(sources, when))
     return IndicatorReport(municipality or REGION, period, blocks(period), compare,
                            [] if compare is None else blocks(compare))
 
@@ -165,8 +165,8 @@ def municipality_names() -> list[str]:
 
 
 def _plain(indicator: Indicator) -> dict[str, Any]:
-    return {"code": indicator.code, "title_ru": indicator.title_ru,
-            "title_en": indicator.title_en, "numerator": indicator.numerator,
+    return {"code": indicator.code, "title_ru": TEXTS[indicator.code][0],
+            "title_en": TEXTS[indicator.code][1], "numerator": indicator.numerator,
             "denominator": indicator.denominator, "value": indicator.value}
 
 

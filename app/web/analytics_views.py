@@ -20,12 +20,12 @@ from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, School, Teacher
 from app.reports import analytics
 from app.reports.maps import current_diagnostic, deficit_map, policy_lines
+from app.reports.xlsx import FIXED_TIME
 from app.settings import SettingsError
 from app.web.views import KIND_RU, XLSX
 from deficits.maps import SCHOOL_TYPES
 from deficits.risk import NO_GROUP_LABEL
 from deficits.scoring import LEVEL_DEFICIT
-from deficits.xlsx import FIXED_TIME
 
 bp = Blueprint("analytics", __name__, template_folder="templates")
 

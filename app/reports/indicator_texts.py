@@ -1,10 +1,14 @@
 """Titles and definitions (Russian and English) of the programme's indicators.
 
 Kept apart from the arithmetic in ``deficits.indicators`` so the words a methodologist reads
-can be checked against it line by line.
+can be checked against it line by line; :func:`labelled` puts them beside the figures.
 """
 
 from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+from deficits.indicators import AreaIndicators, Indicator
 
 _SCHOOLS = ("Знаменатель — все школы.", "Denominator: all schools.")
 _FLAG = ("Числитель — школы, у которых признак {ru} действовал хотя бы один день периода (по "
@@ -81,3 +85,26 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
 }
 PERIOD_NOTE = ("Даты периода включительно, сутки по московскому времени.",
                "The period's dates are inclusive, in Moscow days.")
+
+
+@dataclass(frozen=True)
+class LabelledIndicator(Indicator):
+    """An indicator with its title and definition, as pages, JSON and XLSX show it."""
+
+    title_ru: str = ""
+    title_en: str = ""
+    definition_ru: str = ""
+    definition_en: str = ""
+
+
+def labelled(blocks: list[AreaIndicators]) -> list[AreaIndicators]:
+    """The same blocks, each indicator with its texts.
+
+    :raise KeyError: an indicator has no texts (a new indicator must be defined here).
+    """
+    def label(item: Indicator) -> LabelledIndicator:
+        title_ru, title_en, definition_ru, definition_en = TEXTS[item.code]
+        return LabelledIndicator(**asdict(item), title_ru=title_ru, title_en=title_en,
+                                 definition_ru=definition_ru, definition_en=definition_en)
+    return [replace(block, indicators=tuple(label(i) for i in block.indicators))
+            for block in blocks]

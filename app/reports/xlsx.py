@@ -12,7 +12,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from deficits.indicator_texts import PERIOD_NOTE, TEXTS
+from app.reports.indicator_texts import PERIOD_NOTE, TEXTS
 from deficits.indicators import COUNT_INDICATORS, AreaIndicators
 
 SHEET_TITLE = "Показатели"
@@ -49,7 +49,7 @@ def _table(sheet: Worksheet, blocks: Sequence[AreaIndicators]) -> None:
         cell.font = Font(bold=True)
     for block in blocks:
         for item in block.indicators:
-            sheet.append([block.area, str(block.period), item.code, item.title_ru,
+            sheet.append([block.area, str(block.period), item.code, TEXTS[item.code][0],
                           item.numerator, item.denominator, item.value])
             sheet.cell(sheet.max_row, 7).number_format = (
                 _RATIO if item.code in COUNT_INDICATORS else _PERCENT)

@@ -9,6 +9,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from app.reports.indicator_texts import TEXTS, labelled
+from app.reports.xlsx import SHEET_TITLE, TERMS_TITLE, indicators_xlsx
+from deficits.indicators import CODES as ALL_CODES
 from deficits.indicators import (
     NO_MUNICIPALITY,
     REGION,
@@ -18,8 +21,8 @@ from deficits.indicators import (
     Sources,
     by_municipality,
     comparable,
+    compute_indicators,
 )
-from deficits.xlsx import SHEET_TITLE, TERMS_TITLE, indicators_xlsx
 
 PERIOD = Period(dt.date(2026, 1, 1), dt.date(2026, 6, 30))
 EARLIER = Period(dt.date(2025, 1, 1), dt.date(2025, 6, 30))
@@ -88,7 +91,7 @@ def test_periods_compared_by_area():
 
 
 def indicator(code: str, numerator: int, denominator: int, value: float | None) -> Indicator:
-    return Indicator(code, f"Показатель {code}", code, numerator, denominator, value)
+    return Indicator(code, numerator, denominator, value)
 
 
 BLOCKS = [
@@ -121,16 +124,16 @@ def test_xlsx_long_table_to_filter_by_municipality():
     top = rows.index(("Муниципалитет", "Период", "Код", "Показатель", "Числитель",
                       "Знаменатель", "Значение")) + 1
     assert rows[top:] == [
-        (REGION, "2026-01-01 – 2026-06-30", "schools_analysed", "Показатель schools_analysed",
+        (REGION, "2026-01-01 – 2026-06-30", "schools_analysed", TEXTS["schools_analysed"][0],
          3, 4, 0.75),
-        (REGION, "2026-01-01 – 2026-06-30", "partnerships", "Показатель partnerships", 3, 2, 1.5),
-        ("Север", "2026-01-01 – 2026-06-30", "schools_analysed", "Показатель schools_analysed",
+        (REGION, "2026-01-01 – 2026-06-30", "partnerships", TEXTS["partnerships"][0], 3, 2, 1.5),
+        ("Север", "2026-01-01 – 2026-06-30", "schools_analysed", TEXTS["schools_analysed"][0],
          1, 2, 0.5),
-        ("Север", "2026-01-01 – 2026-06-30", "partnerships", "Показатель partnerships", 0, 0,
+        ("Север", "2026-01-01 – 2026-06-30", "partnerships", TEXTS["partnerships"][0], 0, 0,
          None),
-        (REGION, "2025-01-01 – 2025-06-30", "schools_analysed", "Показатель schools_analysed",
+        (REGION, "2025-01-01 – 2025-06-30", "schools_analysed", TEXTS["schools_analysed"][0],
          2, 4, 0.5),
-        (REGION, "2025-01-01 – 2025-06-30", "partnerships", "Показатель partnerships", 1, 2, 0.5),
+        (REGION, "2025-01-01 – 2025-06-30", "partnerships", TEXTS["partnerships"][0], 1, 2, 0.5),
     ]
     formats = [sheet.cell(r, 7).number_format for r in range(top + 1, sheet.max_row + 1)]
     assert formats == ["0.0%", "0.00"] * 3  # a share as %, a count ratio as a number
@@ -146,3 +149,14 @@ def test_xlsx_defines_each_numerator_and_denominator(code):
     row = next(r for r in terms.iter_rows(values_only=True) if r[0] == code)
     assert "Числитель" in row[2] and "Знаменатель" in row[2]
     assert "Numerator" in row[4] and "Denominator" in row[4]
+
+
+@pytest.mark.parametrize("code", ALL_CODES)
+def test_every_computed_indicator_is_labelled_with_its_texts(code):
+    blocks = labelled(by_municipality(SOURCES, PERIOD))
+    assert [i.code for i in blocks[0].indicators] == list(ALL_CODES)
+    item = next(i for i in blocks[0].indicators if i.code == code)
+    assert (item.numerator, item.denominator) == next(
+        (i.numerator, i.denominator) for i in compute_indicators(SOURCES, PERIOD) if i.code == code)
+    assert item.title_ru == TEXTS[code][0] and item.title_en == TEXTS[code][1]
+    assert "Знаменатель" in item.definition_ru and "Denominator" in item.definition_en
