@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import zipfile
 from collections.abc import Sequence
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -123,3 +124,23 @@ def indicators_xlsx(blocks: Sequence[AreaIndicators], *, scope: str,
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(book, archive).write_data()
     return _deterministic(buffer.getvalue())
+
+
+def table_workbook(title: str, notes: list[str], headers: list[str], rows: list[list[Any]]
+                   ) -> bytes:
+    """One sheet: the title, notes, then the table; a share is a number shown as percent."""
+    book = Workbook()
+    book.properties.created = book.properties.modified = FIXED_TIME
+    sheet = book.active
+    sheet.title = title[:31]
+    for line in (title, *notes, ""):
+        sheet.append([line])
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, float):
+                cell.number_format = "0%"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

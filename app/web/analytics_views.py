@@ -3,12 +3,10 @@ need, the map over time and the risk group (the pages of ``/api/deficit-map/<vie
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from app import settings_of
@@ -20,7 +18,7 @@ from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, School, Teacher
 from app.reports import analytics
 from app.reports.maps import current_diagnostic, deficit_map, policy_lines
-from app.reports.xlsx import FIXED_TIME
+from app.reports.xlsx import table_workbook
 from app.settings import SettingsError
 from app.web.views import KIND_RU, XLSX
 from deficits.maps import SCHOOL_TYPES
@@ -78,7 +76,7 @@ def analytics_xlsx(view: str) -> Response:
             else f"Диагностика: {_diagnostic_text(diagnostic)}")
     scope = [f"Отбор: {school.name} ({school.code})"] if school else []
     policy = ["Уровни получены так: " + "; ".join(policy_lines(diagnostic))]
-    data = _workbook(VIEWS[view], [used, *policy, *scope, *notes], headers, rows)
+    data = table_workbook(VIEWS[view], [used, *policy, *scope, *notes], headers, rows)
     suffix = f"-{school.code}" if school else ""
     return Response(data, mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename={view}{suffix}.xlsx"})
@@ -270,22 +268,3 @@ def _risk_table(section: Section) -> Table:
 TABLES: dict[str, Callable[[Section], Table]] = {
     "by-type": _by_type_table, "ranking": _ranking_table, "over-time": _over_time_table,
     "risk-group": _risk_table}
-
-
-def _workbook(title: str, notes: list[str], headers: list[str], rows: list[list[Any]]) -> bytes:
-    """One sheet: the title, notes, then the table; a share is a number shown as percent."""
-    book = Workbook()
-    book.properties.created = book.properties.modified = FIXED_TIME
-    sheet = book.active
-    sheet.title = title[:31]
-    for line in (title, *notes, ""):
-        sheet.append([line])
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, float):
-                cell.number_format = "0%"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
