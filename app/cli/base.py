@@ -5,22 +5,34 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from app import settings_of
+from app.common.runs import Summary, logged_run
 from app.extensions import prepare_schema
 from app.models import Diagnostic
 from app.settings import SettingsError
 from app.sync.pull import configured_diagnostic
 
+S = TypeVar("S", bound=Summary)
+
 
 def echo_json(data: object) -> None:
     """Print data as indented JSON (Cyrillic as is)."""
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def logged_stage(name: str, work: Callable[[], S]) -> S:
+    """Run a stage's service as one run of the run log, then print its summary as JSON."""
+    with logged_run(name) as run:
+        result = work()
+        run.summary = result.as_dict()
+    echo_json(result.as_dict())
+    return result
 
 
 def stage(func: Callable[..., Any]) -> Callable[..., Any]:

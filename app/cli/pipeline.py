@@ -10,7 +10,7 @@ from flask import Flask
 
 from app import settings_of
 from app.analyse.levels import compute_deficits
-from app.cli.base import echo_json, named_diagnostic, stage
+from app.cli.base import echo_json, logged_stage, named_diagnostic, stage
 from app.common.moodle import moodle_api
 from app.common.runs import logged_run
 from app.push.run import push
@@ -42,10 +42,7 @@ def check_moodle_cmd(app: Flask, as_json: bool) -> None:
 @stage
 def import_catalogue_cmd(app: Flask, directory: str) -> None:
     """Import schools.csv, partnerships.csv and offers.csv from DIRECTORY."""
-    with logged_run("import-catalogue") as run:
-        result = import_catalogue(directory)
-        run.summary = result.as_dict()
-    echo_json(result.as_dict())
+    logged_stage("import-catalogue", lambda: import_catalogue(directory))
 
 
 @click.command("sync")
@@ -67,20 +64,15 @@ def sync_cmd(app: Flask, full: bool) -> None:
 @stage
 def deficits_cmd(app: Flask) -> None:
     """Score every teacher per competency and store the deficit levels."""
-    with logged_run("deficits") as run:
-        result = compute_deficits(named_diagnostic(app), settings_of(app))
-        run.summary = result.as_dict()
-    echo_json(result.as_dict())
+    logged_stage("deficits",
+                 lambda: compute_deficits(named_diagnostic(app), settings_of(app)))
 
 
 @click.command("recommend")
 @stage
 def recommend_cmd(app: Flask) -> None:
     """Propose offers for the deficits (route items with their reasons)."""
-    with logged_run("recommend") as run:
-        result = recommend(named_diagnostic(app), settings_of(app))
-        run.summary = result.as_dict()
-    echo_json(result.as_dict())
+    logged_stage("recommend", lambda: recommend(named_diagnostic(app), settings_of(app)))
 
 
 @click.command("approve")
@@ -117,10 +109,7 @@ def cancel_cmd(app: Flask, teacher: int, offer: str | None) -> None:
 def push_cmd(app: Flask) -> None:
     """Send enrolments and messages for approved items to Moodle (idempotent)."""
     settings = settings_of(app)
-    with logged_run("push") as run:
-        result = push(moodle_api(settings), settings)
-        run.summary = result.as_dict()
-    echo_json(result.as_dict())
+    result = logged_stage("push", lambda: push(moodle_api(settings), settings))
     if result.enrolments_failed or result.messages_failed:
         sys.exit(1)
 

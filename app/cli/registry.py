@@ -12,7 +12,7 @@ from flask import Flask
 
 from app import settings_of
 from app.analyse.question_map import import_question_map
-from app.cli.base import echo_json, named_diagnostic, stage
+from app.cli.base import echo_json, logged_stage, named_diagnostic, stage
 from app.common.runs import logged_run
 from app.registry.results import identify_schools, import_results
 from app.reports.indicators import compare_period, indicator_report, period_from, report_workbook
@@ -24,10 +24,8 @@ from app.settings import SettingsError
 @stage
 def import_question_map_cmd(app: Flask, file: str) -> None:
     """Import a question → competency table (CSV/XLSX) or a Moodle XML question-bank export."""
-    with logged_run("import-question-map") as run:
-        result = import_question_map(named_diagnostic(app), file)
-        run.summary = result.as_dict()
-    echo_json(result.as_dict())
+    result = logged_stage("import-question-map",
+                          lambda: import_question_map(named_diagnostic(app), file))
     if result.errors or result.conflicts:
         sys.exit(1)
 

@@ -9,8 +9,7 @@ import click
 from flask import Flask
 
 from app import settings_of
-from app.cli.base import echo_json, stage
-from app.common.runs import logged_run
+from app.cli.base import echo_json, logged_stage, stage
 from app.xapi.credentials import create_credential, list_credentials, set_credential_active
 from app.xapi.sync import emit, lrs_client, pull_from_lrs, pull_received
 
@@ -25,12 +24,9 @@ from app.xapi.sync import emit, lrs_client, pull_from_lrs, pull_received
 def xapi_pull_cmd(app: Flask, source: str, verb: str | None, activity: str | None) -> None:
     """Pull Moodle's xAPI statements since the cursor into domain events."""
     settings = settings_of(app)
-    with logged_run("xapi-pull") as run:
-        result = (pull_received(settings) if source == "received"
-                  else pull_from_lrs(lrs_client(settings), settings, verb=verb,
-                                     activity=activity))
-        run.summary = result.as_dict()
-    echo_json(result.as_dict())
+    logged_stage("xapi-pull", lambda: (
+        pull_received(settings) if source == "received"
+        else pull_from_lrs(lrs_client(settings), settings, verb=verb, activity=activity)))
 
 
 @click.command("xapi-emit")
@@ -38,10 +34,7 @@ def xapi_pull_cmd(app: Flask, source: str, verb: str | None, activity: str | Non
 def xapi_emit_cmd(app: Flask) -> None:
     """Send the route lifecycle as xAPI statements to the LRS (deterministic ids, outbox)."""
     settings = settings_of(app)
-    with logged_run("xapi-emit") as run:
-        result = emit(lrs_client(settings), settings)
-        run.summary = result.as_dict()
-    echo_json(result.as_dict())
+    result = logged_stage("xapi-emit", lambda: emit(lrs_client(settings), settings))
     if result.rejected:
         sys.exit(1)
 
