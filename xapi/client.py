@@ -7,11 +7,18 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from xapi import batching
 from xapi.exceptions import (
@@ -35,15 +42,21 @@ Statement = dict[str, Any]
 class LRSClient:
     """Reads and writes statements of one LRS.
 
+    Reads (GET) are retried ``settings.retries`` times while the LRS is unavailable,
+    waiting ``settings.backoff`` seconds, then twice that, and so on; writes never are.
+
     Args:
         settings: where the LRS is and how to authenticate.
         session: an injected ``requests.Session`` (tests pass one with a fake transport);
             a new one is made when omitted.
+        sleep: called with the delay before a retry (tests pass a recorder).
     """
 
-    def __init__(self, settings: LRSSettings, session: requests.Session | None = None) -> None:
+    def __init__(self, settings: LRSSettings, session: requests.Session | None = None, *,
+                 sleep: Callable[[float], object] = time.sleep) -> None:
         self.settings = settings
         self.session = session or requests.Session()
+        self._sleep = sleep
 
     def __repr__(self) -> str:
         return f"LRSClient(endpoint={self.settings.endpoint!r})"
@@ -159,18 +172,15 @@ class LRSClient:
         return self._request(method, self.settings.statements_url, params, body)
 
     def _get_json(self, url: str, params: dict[str, str] | None) -> Any:
-        """A read, retried with exponential backoff when the LRS is unavailable."""
-        attempt = 0
-        while True:
-            try:
-                return _json(self._request("GET", url, params, None))
-            except LRSUnavailable as err:
-                if attempt >= self.settings.retries:
-                    raise
-                delay = self.settings.backoff * (2 ** attempt)
-                attempt += 1
-                logger.warning("LRS read failed (%s); retry %d in %.1f s", err, attempt, delay)
-                time.sleep(delay)
+        """A read, retried with exponential backoff while the LRS is unavailable.
+
+        ``reraise`` gives the caller the last ``LRSUnavailable`` itself, not a RetryError.
+        """
+        policy = Retrying(stop=stop_after_attempt(1 + self.settings.retries),
+                          wait=wait_exponential(multiplier=self.settings.backoff),
+                          retry=retry_if_exception_type(LRSUnavailable),
+                          before_sleep=_log_retry, sleep=self._sleep, reraise=True)
+        return policy(lambda: _json(self._request("GET", url, params, None)))
 
     def _request(self, method: str, url: str, params: dict[str, str] | None,
                  body: Any) -> requests.Response:
@@ -210,6 +220,13 @@ class LRSClient:
             if secret and len(secret) > 2:
                 text = text.replace(secret, "***")
         return text
+
+
+def _log_retry(state: RetryCallState) -> None:
+    """Log a failed read at warning before tenacity sleeps and reads again."""
+    error = state.outcome.exception() if state.outcome else None
+    delay = state.next_action.sleep if state.next_action else 0.0
+    logger.warning("LRS read failed (%s); retry %d in %.1f s", error, state.attempt_number, delay)
 
 
 def with_ids(statements: Sequence[Mapping[str, Any]]) -> list[Statement]:

@@ -6,11 +6,19 @@ import io
 import logging
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import ijson
 import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from lms_connectors.exceptions import (
     InvalidRequest,
@@ -34,6 +42,27 @@ REST_DISABLED_HINT = (
     "enable web services and the REST protocol in Site administration › Server › Web services "
     "› Manage protocols, and check that no proxy blocks " + REST_PATH
 )
+
+
+def _encode(function: str, params: Mapping[str, object] | None) -> list[tuple[str, str]]:
+    """The form fields of ``params``, or InvalidRequest naming ``function``."""
+    try:
+        return encode_params(params or {})
+    except InvalidRequest as err:
+        raise InvalidRequest(err.message, function=function) from err
+
+
+def _is_transient(err: BaseException) -> bool:
+    """True for a failure a retry may cure (network, timeout, HTTP 5xx, a cut answer)."""
+    return isinstance(err, MoodleUnavailable) and err.transient
+
+
+def _log_retry(function: str, attempts: int, state: RetryCallState) -> None:
+    """Log a failed attempt at warning before tenacity sleeps and tries again."""
+    error = state.outcome.exception() if state.outcome else None
+    delay = state.next_action.sleep if state.next_action else 0.0
+    logger.warning("Moodle %s attempt %d of %d failed, retrying in %.1f s: %s",
+                   function, state.attempt_number, attempts, delay, error)
 
 
 class WebServiceCaller(Protocol):
@@ -113,28 +142,8 @@ class MoodleClient:
             MoodleAPIError: Moodle answered with an error object; the subclass follows
                 its ``errorcode`` (``InvalidToken``, ``FunctionNotInService``…).
         """
-        try:
-            fields = encode_params(params or {})
-        except InvalidRequest as err:
-            raise InvalidRequest(err.message, function=function) from err
-        attempts = 1 + (self.retries if function in READ_FUNCTIONS else 0)
-        for attempt in range(1, attempts + 1):
-            try:
-                return self._call_once(function, fields)
-            except MoodleUnavailable as err:
-                if attempt >= attempts or not err.transient:
-                    raise
-                delay = self.backoff * 2 ** (attempt - 1)
-                logger.warning(
-                    "Moodle %s attempt %d of %d failed, retrying in %.1f s: %s",
-                    function,
-                    attempt,
-                    attempts,
-                    delay,
-                    err,
-                )
-                self._sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+        fields = _encode(function, params)
+        return self._retrying(function)(self._call_once, function, fields)
 
     def call_items(self, function: str, params: Mapping[str, object] | None, prefix: str,
                    reduce: Callable[[Any], T]) -> list[T]:
@@ -149,21 +158,24 @@ class MoodleClient:
         """
         if function not in READ_FUNCTIONS:
             raise InvalidRequest("only read functions can be streamed", function=function)
-        try:
-            fields = encode_params(params or {})
-        except InvalidRequest as err:
-            raise InvalidRequest(err.message, function=function) from err
-        for attempt in range(1, 2 + self.retries):
-            try:
-                return self._stream_once(function, fields, prefix, reduce)
-            except MoodleUnavailable as err:
-                if attempt > self.retries or not err.transient:
-                    raise
-                delay = self.backoff * 2 ** (attempt - 1)
-                logger.warning("Moodle %s attempt %d failed, retrying in %.1f s: %s",
-                               function, attempt, delay, err)
-                self._sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+        fields = _encode(function, params)
+        return self._retrying(function)(self._stream_once, function, fields, prefix, reduce)
+
+    def _retrying(self, function: str) -> Retrying:
+        """The retry policy of one call: a read's transient failures, exponential backoff.
+
+        A write gets a single attempt. The last error is raised as it is (``reraise``), never
+        wrapped in ``tenacity.RetryError``.
+        """
+        attempts = 1 + (self.retries if function in READ_FUNCTIONS else 0)
+        return Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential(multiplier=self.backoff),
+            retry=retry_if_exception(_is_transient),
+            before_sleep=partial(_log_retry, function, attempts),
+            sleep=self._sleep,
+            reraise=True,
+        )
 
     def _stream_once(self, function: str, fields: list[tuple[str, str]], prefix: str,
                      reduce: Callable[[Any], T]) -> list[T]:

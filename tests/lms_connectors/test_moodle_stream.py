@@ -66,6 +66,20 @@ def test_streamed_read_is_retried_after_a_transient_failure(moodle: tuple[str, s
     assert api.client.calls == 2
 
 
+def test_streamed_read_backs_off_exponentially_and_logs_each_retry(
+        moodle: tuple[str, str], caplog: pytest.LogCaptureFixture) -> None:
+    url, token = moodle
+    sleeps: list[float] = []
+    fault(url, token, "http500", 2)
+    client = MoodleClient(url, token, sleep=sleeps.append, timeout=2, retries=3, backoff=0.25)
+    with caplog.at_level(logging.WARNING, logger="lms_connectors"):
+        assert len(MoodleAPI(client).quiz_grade_changes(2, 9)) >= 150
+    assert sleeps == [0.25, 0.5] and client.calls == 3
+    assert [r.getMessage().split(" failed")[0] for r in caplog.records] == [
+        "Moodle gradereport_user_get_grade_items attempt 1 of 4",
+        "Moodle gradereport_user_get_grade_items attempt 2 of 4"]
+
+
 def test_writes_cannot_be_streamed(moodle: tuple[str, str]) -> None:
     url, token = moodle
     with pytest.raises(InvalidRequest):

@@ -143,6 +143,29 @@ def test_reads_give_up_after_the_retries_with_a_transient_error(scripted) -> Non
     assert "retry later" in str(err.value)
 
 
+def test_reads_back_off_exponentially_through_the_injected_sleep(scripted, caplog) -> None:
+    session, script = scripted
+    adapter = script(*[(503, {"detail": "busy"})] * 4)
+    sleeps: list[float] = []
+    client = LRSClient(LRSSettings(ENDPOINT, password=SECRET, retries=3, backoff=0.5), session,
+                       sleep=sleeps.append)
+    with caplog.at_level(logging.WARNING, logger="xapi"), pytest.raises(LRSUnavailable):
+        list(client.get_statements())
+    assert sleeps == [0.5, 1.0, 2.0] and len(adapter.requests) == 4
+    assert [r.getMessage().split("; ")[-1] for r in caplog.records] == [
+        "retry 1 in 0.5 s", "retry 2 in 1.0 s", "retry 3 in 2.0 s"]
+
+
+def test_a_refused_read_is_not_retried(scripted) -> None:
+    session, script = scripted
+    adapter = script((400, {"detail": "bad query"}), (200, {"statements": []}))
+    sleeps: list[float] = []
+    client = LRSClient(LRSSettings(ENDPOINT, retries=3), session, sleep=sleeps.append)
+    with pytest.raises(LRSRejected):
+        list(client.get_statements())
+    assert len(adapter.requests) == 1 and sleeps == []
+
+
 @pytest.mark.parametrize("method", ["put", "post"])
 def test_writes_are_never_retried(scripted, method: str) -> None:
     session, script = scripted
