@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 WS_MENU = "Site administration › Server › Web services"
 
 
@@ -217,7 +219,7 @@ _HINTS: dict[str, str] = {
 }
 
 
-def error_from_body(body: dict, function: str) -> MoodleAPIError:
+def error_from_body(body: dict[str, Any], function: str) -> MoodleAPIError:
     """Build the typed exception for a Moodle error body, chosen by ``errorcode`` only.
 
     The PHP exception class is kept for the message but never decides the type: its name

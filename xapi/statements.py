@@ -181,6 +181,6 @@ def _context(site: str, extensions: dict[str, Any]) -> Context:
 
 def _as_dict(statement: Statement) -> dict[str, Any]:
     """The JSON object of a tincan statement, without ``version`` (the LRS sets it)."""
-    data = statement.as_version("1.0.3")
+    data: dict[str, Any] = statement.as_version("1.0.3")
     data.pop("version", None)
     return data

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
 
 import ijson
@@ -70,6 +70,10 @@ class WebServiceCaller(Protocol):
 
     def call(self, function: str, params: Mapping[str, object] | None = None) -> Any:
         """Call one web-service function and return its decoded JSON answer."""
+
+    def call_items(self, function: str, params: Mapping[str, object] | None, prefix: str,
+                   reduce: Callable[[Any], T]) -> list[T]:
+        """Call a read function and reduce the items under ``prefix`` while they stream."""
 
 
 def normalise_base_url(url: str) -> str:
@@ -159,7 +163,8 @@ class MoodleClient:
         if function not in READ_FUNCTIONS:
             raise InvalidRequest("only read functions can be streamed", function=function)
         fields = _encode(function, params)
-        return self._retrying(function)(self._stream_once, function, fields, prefix, reduce)
+        return cast(list[T], self._retrying(function)(self._stream_once, function, fields,
+                                                      prefix, reduce))
 
     def _retrying(self, function: str) -> Retrying:
         """The retry policy of one call: a read's transient failures, exponential backoff.
@@ -286,6 +291,6 @@ class MoodleClient:
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "[token]") if self._token else text
 
-    def _scrub_body(self, body: dict) -> dict:
+    def _scrub_body(self, body: dict[str, Any]) -> dict[str, Any]:
         return {k: self._scrub(v) if isinstance(v, str) else v for k, v in body.items()}
 

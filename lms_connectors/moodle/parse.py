@@ -29,7 +29,7 @@ from lms_connectors.moodle.records import (
 )
 
 
-def teacher(user: dict, fields: ProfileFields) -> Teacher:
+def teacher(user: dict[str, Any], fields: ProfileFields) -> Teacher:
     """A user of ``core_enrol_get_enrolled_users`` with its profile fields."""
     custom = {f["shortname"]: f.get("value") for f in user.get("customfields") or []}
 
@@ -54,7 +54,7 @@ def teacher(user: dict, fields: ProfileFields) -> Teacher:
     )
 
 
-def course(c: dict) -> MoodleCourse:
+def course(c: dict[str, Any]) -> MoodleCourse:
     """A course of ``core_course_get_courses_by_field``."""
     return MoodleCourse(
         course_id=int(c["id"]),
@@ -69,7 +69,7 @@ def course(c: dict) -> MoodleCourse:
     )
 
 
-def competency(c: dict, parents: dict[int, str], framework_idnumber: str = "") -> Competency:
+def competency(c: dict[str, Any], parents: dict[int, str], framework_idnumber: str = "") -> Competency:
     """A competency; ``group`` is its parent's idnumber."""
     return Competency(
         idnumber=str(c["idnumber"]),
@@ -80,7 +80,7 @@ def competency(c: dict, parents: dict[int, str], framework_idnumber: str = "") -
     )
 
 
-def quiz(q: dict) -> QuizInfo:
+def quiz(q: dict[str, Any]) -> QuizInfo:
     """A quiz of ``mod_quiz_get_quizzes_by_courses``."""
     return QuizInfo(
         quiz_id=int(q["id"]),
@@ -94,7 +94,7 @@ def quiz(q: dict) -> QuizInfo:
     )
 
 
-def attempt(a: dict, slots: tuple[SlotMark, ...] = ()) -> QuizAttempt:
+def attempt(a: dict[str, Any], slots: tuple[SlotMark, ...] = ()) -> QuizAttempt:
     """An attempt with its grade item marks (and slot marks from a review)."""
     return QuizAttempt(
         attempt_id=int(a["id"]),
@@ -113,7 +113,7 @@ def attempt(a: dict, slots: tuple[SlotMark, ...] = ()) -> QuizAttempt:
     )
 
 
-def slot(q: dict) -> SlotMark:
+def slot(q: dict[str, Any]) -> SlotMark:
     """A question of ``mod_quiz_get_attempt_review``.
 
     ``mark`` is formatted text ("1.00"; "" when not graded); the decimal separator follows
@@ -128,7 +128,7 @@ def slot(q: dict) -> SlotMark:
     )
 
 
-def quiz_grade(user_id: int, item: dict) -> QuizGrade:
+def quiz_grade(user_id: int, item: dict[str, Any]) -> QuizGrade:
     """A quiz grade item of ``gradereport_user_get_grade_items``."""
     return QuizGrade(
         user_id=user_id,
@@ -141,7 +141,7 @@ def quiz_grade(user_id: int, item: dict) -> QuizGrade:
     )
 
 
-def warning(w: dict) -> MoodleWarning:
+def warning(w: dict[str, Any]) -> MoodleWarning:
     """One entry of ``warnings[]``."""
     return MoodleWarning(
         warningcode=str(w["warningcode"]),
@@ -151,7 +151,7 @@ def warning(w: dict) -> MoodleWarning:
     )
 
 
-def cohort(c: dict) -> Cohort:
+def cohort(c: dict[str, Any]) -> Cohort:
     """A cohort of ``core_cohort_search_cohorts`` / ``core_cohort_create_cohorts``."""
     return Cohort(
         cohort_id=int(c["id"]),
@@ -162,7 +162,7 @@ def cohort(c: dict) -> Cohort:
     )
 
 
-def group(g: dict) -> Group:
+def group(g: dict[str, Any]) -> Group:
     """A group of ``core_group_get_course_groups`` / ``core_group_create_groups``."""
     return Group(
         group_id=int(g["id"]),
@@ -173,7 +173,7 @@ def group(g: dict) -> Group:
     )
 
 
-def event(e: dict) -> CalendarEvent:
+def event(e: dict[str, Any]) -> CalendarEvent:
     """An event; ``courseid``/``groupid`` come back null for some events (read as 0)."""
     return CalendarEvent(
         event_id=int(e["id"]),
@@ -188,7 +188,7 @@ def event(e: dict) -> CalendarEvent:
     )
 
 
-def plan(p: dict) -> Plan:
+def plan(p: dict[str, Any]) -> Plan:
     """A learning plan (``plan_exporter``)."""
     return Plan(
         plan_id=int(p["id"]),
@@ -201,7 +201,7 @@ def plan(p: dict) -> Plan:
     )
 
 
-def completion_status(course_id: int, user_id: int, status: dict) -> CourseCompletion:
+def completion_status(course_id: int, user_id: int, status: dict[str, Any]) -> CourseCompletion:
     """``completionstatus`` of ``core_completion_get_course_completion_status``.
 
     ``progress`` is the share of criteria met (percent); ``time_completed`` the latest
@@ -221,7 +221,7 @@ def completion_status(course_id: int, user_id: int, status: dict) -> CourseCompl
     )
 
 
-def quiz_slot(s: dict) -> QuizSlot:
+def quiz_slot(s: dict[str, Any]) -> QuizSlot:
     """A slot of ``local_profroute_get_quiz_slots``."""
     return QuizSlot(
         slot=int(s["slot"]),
@@ -248,7 +248,7 @@ def plugin_completion(c: dict[str, Any]) -> CourseCompletion:
     )
 
 
-def plugin_rating(row: dict) -> CompetencyRating:
+def plugin_rating(row: dict[str, Any]) -> CompetencyRating:
     """One user competency of ``local_profroute_get_user_competencies``."""
     proficiency = row.get("proficiency")
     return CompetencyRating(
@@ -258,7 +258,7 @@ def plugin_rating(row: dict) -> CompetencyRating:
         grade=int_or_none(row.get("grade")), time_modified=int(row.get("timemodified") or 0))
 
 
-def plan_rating(row: dict) -> CompetencyRating | None:
+def plan_rating(row: dict[str, Any]) -> CompetencyRating | None:
     """The rating in one row of ``core_competency_list_plan_competencies``, None if unrated.
 
     An active or draft plan gives the live ``usercompetency`` (``id`` 0 while the user was

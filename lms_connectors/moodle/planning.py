@@ -171,7 +171,8 @@ class PlanningOperations(APIBase):
     def _plan_rows(self, plan_id: int) -> list[dict[str, Any]]:
         """The rows of ``core_competency_list_plan_competencies`` for one plan."""
         positive(fn.PLAN_COMPETENCIES, plan_id=plan_id)
-        return self._call(fn.PLAN_COMPETENCIES, {"id": plan_id}, list)
+        rows: list[dict[str, Any]] = self._call(fn.PLAN_COMPETENCIES, {"id": plan_id}, list)
+        return rows
 
     def add_competency_to_plan(self, plan_id: int, competency_id: int) -> bool:
         """Add a competency to a plan; adding it again answers True and changes nothing.
@@ -182,7 +183,7 @@ class PlanningOperations(APIBase):
         """
         positive(fn.ADD_PLAN_COMPETENCY, plan_id=plan_id, competency_id=competency_id)
         params = {"planid": plan_id, "competencyid": competency_id}
-        return self._call(fn.ADD_PLAN_COMPETENCY, params, bool)
+        return bool(self._call(fn.ADD_PLAN_COMPETENCY, params, bool))
 
 
 def _ids(name: str, ids: Sequence[int]) -> list[int]:

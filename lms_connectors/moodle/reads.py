@@ -86,9 +86,9 @@ class ReadOperations(APIBase):
     def _enrolled_pages(
         self, course_id: int, fields: ProfileFields, page_size: int, only_active: bool
     ) -> Iterator[Teacher]:
-        offset, seen = 0, set()
+        offset, seen = 0, set[int]()
         while True:
-            options = [{"name": "userfields", "value": ENROLLED_USER_FIELDS}]
+            options: list[dict[str, object]] = [{"name": "userfields", "value": ENROLLED_USER_FIELDS}]
             if only_active:
                 options.append({"name": "onlyactive", "value": 1})
             options += [
@@ -251,7 +251,7 @@ class ReadOperations(APIBase):
         """
         positive(fn.GRADE_ITEMS, course_id=course_id)
 
-        def grades_of(user: dict) -> list[QuizGrade]:
+        def grades_of(user: dict[str, Any]) -> list[QuizGrade]:
             return [parse.quiz_grade(int(user["userid"]), item)
                     for item in user.get("gradeitems") or []
                     if item.get("itemmodule") == "quiz" and quiz_cmid in (None, item.get("cmid"))]
