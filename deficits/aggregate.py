@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from deficits.scoring import LEVEL_DEFICIT, LEVEL_INSUFFICIENT, LEVEL_RISK
+from deficits.levels import LEVEL_DEFICIT, LEVEL_INSUFFICIENT, LEVEL_RISK
 
 MAP_COLUMNS = ("assessed", "insufficient", "deficit", "risk", "deficit_share")
 SUMMARY_COLUMNS = (

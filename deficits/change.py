@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from deficits.scoring import LEVEL_DEFICIT, LEVEL_INSUFFICIENT, LEVEL_OK, LEVEL_RISK
+from deficits.levels import LEVEL_DEFICIT, LEVEL_INSUFFICIENT, LEVEL_OK, LEVEL_RISK
 
 RANK = {LEVEL_DEFICIT: 0, LEVEL_RISK: 1, LEVEL_OK: 2}
 CHANGE_COLUMNS = ("user_id", "competency", "entry_level", "final_level", "entry_score",

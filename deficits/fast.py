@@ -1,26 +1,53 @@
-"""Vectorised core of the scoring rules: integer codes, attempt choice, per-competency levels.
+"""Competency scores and deficit levels from marks per attempt and competency, vectorised.
 
-``deficits.policy.score_with_policy`` (marks per attempt and competency) and
-``deficits.items.score_items`` (marks per question) both use these functions, so the rules
-exist once; ``deficits.scoring`` keeps the plain pandas reference they are tested against.
+Attempts are chosen on the small attempt table (``deficits.attempts``), competencies and
+levels are integer codes, thresholds are resolved once per competency and indexed by its code.
+``deficits.policy.score_with_policy`` is the entry point.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from deficits.records import GRADE_AVERAGE, GRADE_FIRST, GRADE_HIGHEST, GRADE_LAST, Thresholds
-from deficits.scoring import AVERAGE_ATTEMPT_ID, LEVELS, check_grademethod
+from deficits.attempts import averaged_rows, check_grademethod, chosen_rows
+from deficits.levels import DECIMALS, DEFICIT, INSUFFICIENT, LEVELS, OK, RISK
+from deficits.records import GRADE_AVERAGE, Mark, Thresholds
 
-DEFICIT, RISK, OK, INSUFFICIENT = range(4)  # codes of deficits.scoring.LEVELS, in its order
+MARK_COLUMNS = (
+    "user_id", "competency", "attempt_id", "attempt_no", "sumgrades",
+    "grade", "maxgrade", "questions", "time_finish",
+)
+SCORE_COLUMNS = (
+    "user_id", "competency", "score", "grade", "maxgrade", "questions", "attempt_id", "level",
+)
 SOURCE_DEFAULT = "default"  # where a competency's thresholds come from
 SOURCE_FRAMEWORK = "framework"
 SOURCE_GROUP = "group"
-DECIMALS = 9  # as deficits.scoring: 7/10 and 2.1/3 both count as 0.7
+
+_INT_COLUMNS = ("user_id", "attempt_id", "attempt_no", "time_finish")
+_FLOAT_COLUMNS = ("sumgrades", "grade", "maxgrade", "questions")
+
+
+def marks_frame(marks: Iterable[Mark]) -> pd.DataFrame:
+    """Build the marks frame the scoring functions take.
+
+    Args:
+        marks: Marks, e.g. from ``deficits.mapping.marks_from_attempt``.
+
+    Returns:
+        One row per mark with columns ``MARK_COLUMNS`` (empty but typed when no marks):
+        ints as int64, marks as float64, competency as str.
+    """
+    rows = [tuple(getattr(m, c) for c in MARK_COLUMNS) for m in marks]
+    frame = pd.DataFrame.from_records(rows, columns=list(MARK_COLUMNS))
+    dtypes = dict.fromkeys(_INT_COLUMNS, "int64") | dict.fromkeys(_FLOAT_COLUMNS, "float64")
+    out = frame.astype(dtypes)
+    out["competency"] = out["competency"].astype("str")
+    return out
 
 
 def competency_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -119,60 +146,12 @@ def level_codes(score: np.ndarray, questions: np.ndarray, comp: np.ndarray,
     return codes
 
 
-def attempt_groups(user: np.ndarray, attempt_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group rows by (user, attempt_id): the group of each row, and each group's first row.
-
-    Groups are numbered in (user, attempt_id) order; "first" is the earliest row in the input.
-    """
-    if not len(user):
-        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
-    order = np.lexsort((attempt_id, user))  # stable: equal keys keep the input order
-    sorted_user, sorted_attempt = user[order], attempt_id[order]
-    start = np.empty(len(order), dtype=bool)
-    start[0] = True
-    start[1:] = (sorted_user[1:] != sorted_user[:-1]) | (sorted_attempt[1:] != sorted_attempt[:-1])
-    group = np.empty(len(order), dtype=np.intp)
-    group[order] = np.cumsum(start) - 1
-    return group, order[start]
-
-
-def choose_attempts(user: np.ndarray, attempt_id: np.ndarray, attempt_no: np.ndarray,
-                    sumgrades: np.ndarray, grademethod: int) -> np.ndarray:
-    """Which attempt each user keeps, from a table with one row per (user, attempt).
-
-    Highest: the highest sumgrades (NaN last), a tie to the lower attempt_no; first: the
-    lowest attempt_no; last: the highest; any remaining tie to the lower attempt_id — the
-    order of ``deficits.scoring.select_attempts``.
-
-    Returns:
-        A boolean array over the table's rows, True for the one kept row per user.
-
-    Raises:
-        ValueError: For average (not a choice of one attempt) or an unknown method.
-    """
-    check_grademethod(grademethod)
-    attempt_no = attempt_no.astype(np.int64, copy=False)
-    if grademethod == GRADE_HIGHEST:
-        keys = (attempt_id, attempt_no, -sumgrades.astype(np.float64, copy=False), user)
-    elif grademethod == GRADE_FIRST:
-        keys = (attempt_id, attempt_no, user)
-    elif grademethod == GRADE_LAST:
-        keys = (attempt_id, -attempt_no, user)
-    else:
-        raise ValueError("the average over attempts keeps every attempt: nothing to choose")
-    order = np.lexsort(keys)
-    ranked_user = user[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = ranked_user[1:] != ranked_user[:-1]
-    chosen = np.zeros(len(order), dtype=bool)
-    chosen[order[first]] = True
-    return chosen
-
-
 def _mark_arrays(frame: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The marks frame as typed arrays (competency as sorted codes), and the names."""
     column = frame["competency"]
     if not isinstance(column.dtype, pd.CategoricalDtype):
+        if column.hasnans:  # astype would turn a missing competency into the text "None"
+            raise ValueError("rows without a competency: map every question before scoring")
         column = column.astype("str")
     comp, names = competency_codes(column)
     arrays = {"comp": comp}
@@ -181,28 +160,6 @@ def _mark_arrays(frame: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray
     for name in ("sumgrades", "grade", "maxgrade", "questions"):
         arrays[name] = frame[name].astype("float64").to_numpy()
     return arrays, names
-
-
-def _chosen(marks: dict[str, np.ndarray], grademethod: int) -> dict[str, np.ndarray]:
-    """The rows of each user's chosen attempt, sorted by user, competency, then input order."""
-    user, attempt_id = marks["user_id"], marks["attempt_id"]
-    group, first = attempt_groups(user, attempt_id)
-    chosen = choose_attempts(user[first], attempt_id[first], marks["attempt_no"][first],
-                             marks["sumgrades"][first], grademethod)
-    keep = np.flatnonzero(chosen[group])
-    order = keep[np.lexsort((marks["comp"][keep], user[keep]))]
-    return {name: values[order] for name, values in marks.items()}
-
-
-def _averaged(marks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Mean grade, maxgrade and questions per user and competency (attempt_id -1)."""
-    values = pd.DataFrame({name: marks[name] for name in ("grade", "maxgrade", "questions")})
-    means = values.groupby([marks["user_id"], marks["comp"]], sort=True).mean()
-    out = {name: means[name].to_numpy() for name in ("grade", "maxgrade", "questions")}
-    out["user_id"] = means.index.get_level_values(0).to_numpy()
-    out["comp"] = means.index.get_level_values(1).to_numpy()
-    out["attempt_id"] = np.full(len(means), AVERAGE_ATTEMPT_ID, dtype=np.int64)
-    return out
 
 
 def _policy_frame(marks: dict[str, np.ndarray], table: CompetencyTable) -> pd.DataFrame:
@@ -230,8 +187,11 @@ def score_marks(frame: pd.DataFrame, grademethod: int,
     """Choose attempts (or average them), score and level a marks frame.
 
     Args:
-        frame: A marks frame (``deficits.scoring.MARK_COLUMNS``).
-        grademethod: The grading method, see ``deficits.scoring.select_attempts``.
+        frame: A marks frame (``MARK_COLUMNS``, see ``marks_frame``); the competency may
+            be categorical.
+        grademethod: The grading method (``deficits.records.GRADE_*``): highest, first and
+            last keep each user's one whole attempt (``deficits.attempts.choose_attempts``),
+            average takes the mean per competency across attempts (attempt_id -1).
         table_for: Gives the thresholds table for the sorted competency names.
 
     Returns:
@@ -243,5 +203,6 @@ def score_marks(frame: pd.DataFrame, grademethod: int,
     """
     check_grademethod(grademethod)
     marks, names = _mark_arrays(frame)
-    marks = _averaged(marks) if grademethod == GRADE_AVERAGE else _chosen(marks, grademethod)
+    marks = (averaged_rows(marks) if grademethod == GRADE_AVERAGE
+             else chosen_rows(marks, grademethod))
     return _policy_frame(marks, table_for(names))

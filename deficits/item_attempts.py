@@ -12,9 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from deficits.fast import choose_attempts
+from deficits.attempts import AVERAGE_ATTEMPT_ID, choose_attempts
 from deficits.records import GRADE_AVERAGE
-from deficits.scoring import AVERAGE_ATTEMPT_ID
 
 ATTEMPT_COLUMNS = ("attempt_id", "attempt_no", "sumgrades")
 

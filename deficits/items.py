@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from deficits.aggregate import MAP_COLUMNS
+from deficits.attempts import check_grademethod
 from deficits.fast import (
     DEFICIT,
     INSUFFICIENT,
@@ -29,10 +30,10 @@ from deficits.fast import (
     user_codes,
 )
 from deficits.item_attempts import ATTEMPT_COLUMNS, Sums, attempt_sums, sum_cells
+from deficits.levels import LEVELS, validate_thresholds
 from deficits.policy import ThresholdPolicy, competency_table, grademethod_for
 from deficits.records import GRADE_HIGHEST, Thresholds
 from deficits.risk import RiskRule
-from deficits.scoring import LEVELS, check_grademethod, validate_thresholds
 
 ITEM_COLUMNS = ("user_id", "question", "competency", "mark", "max_mark")
 ITEM_LEVEL_COLUMNS = ("user_id", "competency", "score", "questions", "level")

@@ -10,25 +10,20 @@ import numpy as np
 import pandas as pd
 
 from deficits.fast import (
+    SCORE_COLUMNS,
     SOURCE_DEFAULT,
     SOURCE_FRAMEWORK,
     SOURCE_GROUP,
     CompetencyTable,
     score_marks,
 )
+from deficits.levels import LEVEL_DEFICIT, LEVEL_INSUFFICIENT, LEVEL_OK, validate_thresholds
 from deficits.records import (
     GRADE_AVERAGE,
     GRADE_FIRST,
     GRADE_HIGHEST,
     GRADE_LAST,
     Thresholds,
-)
-from deficits.scoring import (
-    LEVEL_DEFICIT,
-    LEVEL_INSUFFICIENT,
-    LEVEL_OK,
-    SCORE_COLUMNS,
-    validate_thresholds,
 )
 
 ATTEMPT_FIRST = "first"

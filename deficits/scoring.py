@@ -2,38 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import pandas as pd
 
-from deficits.records import (
-    GRADE_AVERAGE,
-    GRADE_FIRST,
-    GRADE_HIGHEST,
-    GRADE_LAST,
-    Mark,
-    Thresholds,
+from deficits.attempts import AVERAGE_ATTEMPT_ID, check_grademethod
+from deficits.fast import MARK_COLUMNS, SCORE_COLUMNS, marks_frame
+from deficits.levels import (
+    DECIMALS,
+    LEVEL_DEFICIT,
+    LEVEL_INSUFFICIENT,
+    LEVEL_OK,
+    LEVEL_RISK,
+    LEVELS,
+    validate_thresholds,
 )
+from deficits.records import GRADE_AVERAGE, GRADE_FIRST, GRADE_HIGHEST, GRADE_LAST, Thresholds
 
-LEVEL_DEFICIT = "deficit"
-LEVEL_RISK = "risk"
-LEVEL_OK = "ok"
-LEVEL_INSUFFICIENT = "insufficient"  # not enough evidence: never a deficit
-LEVELS = (LEVEL_DEFICIT, LEVEL_RISK, LEVEL_OK, LEVEL_INSUFFICIENT)
-
-MARK_COLUMNS = (
-    "user_id", "competency", "attempt_id", "attempt_no", "sumgrades",
-    "grade", "maxgrade", "questions", "time_finish",
-)
-SCORE_COLUMNS = (
-    "user_id", "competency", "score", "grade", "maxgrade", "questions", "attempt_id", "level",
-)
-AVERAGE_ATTEMPT_ID = -1  # attempt_id (and attempt_no) of a row averaged over attempts
+__all__ = ["AVERAGE_ATTEMPT_ID", "LEVELS", "LEVEL_DEFICIT", "LEVEL_INSUFFICIENT", "LEVEL_OK",
+           "LEVEL_RISK", "MARK_COLUMNS", "SCORE_COLUMNS", "check_grademethod", "marks_frame",
+           "score", "select_attempts", "validate_thresholds"]
 
 _INT_COLUMNS = ("user_id", "attempt_id", "attempt_no", "time_finish")
 _FLOAT_COLUMNS = ("sumgrades", "grade", "maxgrade", "questions")
-_DECIMALS = 9  # scores are compared after rounding, so 7/10 and 2.1/3 both count as 0.7
+_DECIMALS = DECIMALS
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -42,19 +33,6 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.astype(dtypes)
     out["competency"] = out["competency"].astype("str")
     return out
-
-
-def marks_frame(marks: Iterable[Mark]) -> pd.DataFrame:
-    """Build the marks frame the scoring functions take.
-
-    Args:
-        marks: Marks, e.g. from ``deficits.mapping.marks_from_attempt``.
-
-    Returns:
-        One row per mark with columns ``MARK_COLUMNS`` (empty but typed when no marks).
-    """
-    rows = [tuple(getattr(m, c) for c in MARK_COLUMNS) for m in marks]
-    return _typed(pd.DataFrame.from_records(rows, columns=list(MARK_COLUMNS)))
 
 
 def _keep_attempts(frame: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.DataFrame:
@@ -82,19 +60,6 @@ def _average(frame: pd.DataFrame) -> pd.DataFrame:
     out["attempt_id"] = AVERAGE_ATTEMPT_ID
     out["attempt_no"] = AVERAGE_ATTEMPT_ID
     return out
-
-
-def check_grademethod(grademethod: int) -> None:
-    """Refuse anything but Moodle's four grading methods.
-
-    Raises:
-        ValueError: For an unknown grading method.
-    """
-    if grademethod not in (GRADE_HIGHEST, GRADE_AVERAGE, GRADE_FIRST, GRADE_LAST):
-        raise ValueError(
-            f"unknown grading method {grademethod!r}: expected 1 (highest), 2 (average), "
-            "3 (first) or 4 (last)"
-        )
 
 
 def select_attempts(frame: pd.DataFrame, grademethod: int) -> pd.DataFrame:
@@ -127,30 +92,6 @@ def select_attempts(frame: pd.DataFrame, grademethod: int) -> pd.DataFrame:
         check_grademethod(grademethod)
     out = _typed(out[list(MARK_COLUMNS)])
     return out.sort_values(["user_id", "competency"], kind="stable").reset_index(drop=True)
-
-
-def validate_thresholds(thresholds: Thresholds) -> None:
-    """Check that thresholds make sense.
-
-    Args:
-        thresholds: The thresholds to check.
-
-    Raises:
-        ValueError: Unless 0 <= deficit_below <= risk_below <= 1 and min_questions >= 0.
-    """
-    deficit, risk = thresholds.deficit_below, thresholds.risk_below
-    if not 0.0 <= deficit <= 1.0:
-        raise ValueError(f"deficit_below must be a share between 0 and 1, got {deficit!r}")
-    if not 0.0 <= risk <= 1.0:
-        raise ValueError(f"risk_below must be a share between 0 and 1, got {risk!r}")
-    if deficit > risk:
-        raise ValueError(
-            f"deficit_below ({deficit!r}) must not exceed risk_below ({risk!r})"
-        )
-    if not thresholds.min_questions >= 0.0:
-        raise ValueError(
-            f"min_questions must be 0 or more, got {thresholds.min_questions!r}"
-        )
 
 
 def _levels(scores: pd.Series, questions: pd.Series, thresholds: Thresholds) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deficits.fast import attempt_groups, choose_attempts
+from deficits.attempts import attempt_groups, choose_attempts
 from deficits.policy import POLICY_COLUMNS, ThresholdPolicy, grademethod_for, score_with_policy
 from deficits.records import GRADE_FIRST, GRADE_HIGHEST, GRADE_LAST, Mark, Thresholds
 from deficits.scoring import marks_frame, score
