@@ -61,19 +61,17 @@ def competency_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes = column.cat.codes.to_numpy()
         names = np.asarray(column.cat.categories.astype(str), dtype=object)
+    else:
+        codes, uniques = pd.factorize(column, sort=True)
+        names = np.asarray(uniques, dtype=object)
+    if len(codes) and codes.min() < 0:
+        raise ValueError("rows without a competency: map every question before scoring")
+    if isinstance(column.dtype, pd.CategoricalDtype):  # categories in any order: sort them
         order = np.argsort(names, kind="stable")
         rank = np.empty(len(names), dtype=_small_int(len(names)))
         rank[order] = np.arange(len(names))
-        names = names[order]
-        mapped = rank[codes]
-    else:
-        mapped, uniques = pd.factorize(column, sort=True)
-        codes = mapped
-        names = np.asarray(uniques, dtype=object)
-        mapped = mapped.astype(_small_int(len(names)), copy=False)
-    if len(codes) and codes.min() < 0:
-        raise ValueError("rows without a competency: map every question before scoring")
-    return mapped, names
+        return rank[codes], names[order]
+    return codes.astype(_small_int(len(names)), copy=False), names
 
 
 def _small_int(count: int) -> type[np.integer]:
@@ -147,7 +145,14 @@ def level_codes(score: np.ndarray, questions: np.ndarray, comp: np.ndarray,
 
 
 def _mark_arrays(frame: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The marks frame as typed arrays (competency as sorted codes), and the names."""
+    """The marks frame as typed arrays (competency as sorted codes), and the names.
+
+    Raises:
+        ValueError: When a column is missing, or a mark has no competency.
+    """
+    missing = [c for c in MARK_COLUMNS[:-1] if c not in frame.columns]  # time_finish unread
+    if missing:
+        raise ValueError(f"a marks frame needs the columns {', '.join(missing)}")
     column = frame["competency"]
     if not isinstance(column.dtype, pd.CategoricalDtype):
         if column.hasnans:  # astype would turn a missing competency into the text "None"
@@ -199,7 +204,8 @@ def score_marks(frame: pd.DataFrame, grademethod: int,
         of one user and competency in input order).
 
     Raises:
-        ValueError: For an unknown grading method or a mark without a competency.
+        ValueError: For an unknown grading method, a missing column or a mark without a
+            competency.
     """
     check_grademethod(grademethod)
     marks, names = _mark_arrays(frame)
