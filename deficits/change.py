@@ -12,7 +12,7 @@ CHANGE_COLUMNS = ("user_id", "competency", "entry_level", "final_level", "entry_
 
 
 def deficit_changes(entry: pd.DataFrame, final: pd.DataFrame) -> pd.DataFrame:
-    """Compare two levels frames (``deficits.scoring.score``) of the same teachers.
+    """Compare two levels frames (``deficits.policy.score_with_policy``) of the same teachers.
 
     ``closed`` is True only when the entry level was a deficit, the final level is ok, and
     the score rose by more than one question's weight (1 / questions of the final test), so

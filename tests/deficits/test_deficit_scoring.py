@@ -7,7 +7,6 @@ import math
 import pandas as pd
 import pytest
 
-from deficits.fast import MARK_COLUMNS, SCORE_COLUMNS, marks_frame
 from deficits.mapping import marks_from_attempt
 from deficits.policy import POLICY_COLUMNS, ThresholdPolicy, score_with_policy
 from deficits.records import (
@@ -20,6 +19,7 @@ from deficits.records import (
     QuizAttempt,
     Thresholds,
 )
+from deficits.scoring import MARK_COLUMNS, SCORE_COLUMNS, marks_frame
 
 NO_COMPETENCIES = pd.DataFrame({"competency": [], "framework": [], "group": []}, dtype="str")
 

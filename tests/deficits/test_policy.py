@@ -7,7 +7,6 @@ import math
 import pandas as pd
 import pytest
 
-from deficits.fast import marks_frame
 from deficits.policy import (
     POLICY_COLUMNS,
     ThresholdPolicy,
@@ -18,6 +17,7 @@ from deficits.policy import (
     score_with_policy,
 )
 from deficits.records import GRADE_FIRST, GRADE_HIGHEST, GRADE_LAST, Mark, Thresholds
+from deficits.scoring import marks_frame
 
 DEFAULT = Thresholds(0.5, 0.7, 2)
 FRAMEWORK = Thresholds(0.4, 0.6, 1)

@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from deficits.fast import marks_frame
 from deficits.policy import POLICY_COLUMNS, ThresholdPolicy, score_with_policy
 from deficits.records import GRADE_FIRST, GRADE_HIGHEST, GRADE_LAST, Mark, Thresholds
+from deficits.scoring import marks_frame
 
 NAN = float("nan")
 POLICY = ThresholdPolicy(Thresholds(0.5, 0.7, 2), {"PS": Thresholds(0.4, 0.6, 2)},

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from deficits.attempts import attempt_groups, choose_attempts
-from deficits.fast import marks_frame
 from deficits.levels import DEFICIT, INSUFFICIENT, LEVELS, OK, RISK
 from deficits.policy import POLICY_COLUMNS, ThresholdPolicy, score_with_policy
 from deficits.records import GRADE_FIRST, GRADE_HIGHEST, GRADE_LAST, Mark, Thresholds
+from deficits.scoring import marks_frame
 
 POLICY = ThresholdPolicy(Thresholds(0.5, 0.7, 2), {"PS": Thresholds(0.4, 0.6, 1)},
                          {"subject": Thresholds(0.55, 0.8, 3)})

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deficits.fast import marks_frame
 from deficits.mapping import marks_from_attempt
 from deficits.policy import POLICY_COLUMNS, ThresholdPolicy, score_with_policy
 from deficits.records import (
@@ -28,6 +27,7 @@ from deficits.records import (
     SlotMark,
     Thresholds,
 )
+from deficits.scoring import marks_frame
 
 VARIANTS = ["dense", "sparse ids", "far attempt numbers"]
 METHODS = {"first": GRADE_FIRST, "last": GRADE_LAST, "best": GRADE_HIGHEST,

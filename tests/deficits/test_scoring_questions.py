@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 from deficits.aggregate import municipality_map, school_map
-from deficits.fast import marks_frame
 from deficits.levels import LEVELS
 from deficits.mapping import marks_from_attempt
 from deficits.policy import POLICY_COLUMNS, ThresholdPolicy, score_with_policy
 from deficits.records import Mark, QuizAttempt, SlotMark, Thresholds
+from deficits.scoring import marks_frame
 
 NAN = float("nan")
 NO_COMPETENCIES = pd.DataFrame({"competency": [], "framework": [], "group": []}, dtype="str")

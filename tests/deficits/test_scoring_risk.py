@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from deficits.fast import marks_frame
 from deficits.policy import ThresholdPolicy, score_with_policy
 from deficits.records import Mark
 from deficits.risk import RISK_COLUMNS, RiskRule, risk_group
+from deficits.scoring import marks_frame
 
 COMPETENCIES = pd.DataFrame({
     "competency": ["L-1", "L-2", "S-1", "M-1", "P-1"],  # X-1 is missing: group ""
