@@ -14,11 +14,13 @@ Variants:
                sort_values, isin), groupby(user_id, competency) sum, mark / max_mark, one
                pd.cut into deficit / risk / ok with the default thresholds, merge the school,
                deficit share per school × competency and per competency.
-    profroute  deficits.items.score_items with the ThresholdPolicy (group and framework
-               overrides, minimum questions per group) and the "best" attempt policy, then
-               aggregate_items (school and municipality maps) and risk_items (risk group).
-    marks      deficits.policy.score_with_policy (the pipeline's path) on the same results
-               already summed per attempt and competency (the marks frame; summing untimed).
+    profroute  the pipeline's path from the same item rows: the marks summed per attempt and
+               competency (what Moodle's grade items give the pipeline), then
+               deficits.policy.score_with_policy with the ThresholdPolicy (group and
+               framework overrides, minimum questions per group) and the "best" attempt
+               policy, deficits.aggregate.school_map and municipality_map, and
+               deficits.risk.risk_group (the risk group with its reasons).
+    marks      score_with_policy alone on the marks frame (summing untimed).
 """
 
 from __future__ import annotations
@@ -38,10 +40,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from deficits.items import aggregate_items, risk_items, score_items  # noqa: E402
+from deficits.aggregate import municipality_map, school_map  # noqa: E402
 from deficits.policy import ThresholdPolicy, score_with_policy  # noqa: E402
 from deficits.records import Thresholds  # noqa: E402
-from deficits.risk import RiskRule  # noqa: E402
+from deficits.risk import RiskRule, risk_group  # noqa: E402
 
 GROUPS = {"NL": "normative-legal", "SUB": "subject", "MET": "methodological",
           "PSY": "psychological-pedagogical"}
@@ -128,17 +130,20 @@ def bare(items: pd.DataFrame, teachers: pd.DataFrame) -> object:
 
 
 def profroute(items: pd.DataFrame, teachers: pd.DataFrame) -> dict[str, float]:
-    """ProfRoute's rules: levels (policy, attempts), school and municipality maps, risk group."""
+    """ProfRoute's rules: marks, levels (policy, attempts), school and municipality maps, risk."""
     start = time.perf_counter()
-    levels = score_items(items, policy=POLICY, competencies=COMPETENCIES,
-                         attempt_policy=ATTEMPT_POLICY)
+    frame = marks_of(items)
+    summed = time.perf_counter()
+    levels = score_with_policy(frame, COMPETENCIES, POLICY, ATTEMPT_POLICY)
     scored = time.perf_counter()
-    maps = aggregate_items(levels, teachers)
+    del frame
+    maps = school_map(levels, teachers), municipality_map(levels)
     mapped = time.perf_counter()
-    risk = risk_items(levels, COMPETENCIES, RULE)
+    risk = risk_group(levels, COMPETENCIES, RULE)
     done = time.perf_counter()
     del levels, maps, risk
-    return {"levels": scored - start, "maps": mapped - scored, "risk": done - mapped}
+    return {"marks": summed - start, "levels": scored - summed, "maps": mapped - scored,
+            "risk": done - mapped}
 
 
 def marks(frame: pd.DataFrame, _teachers: pd.DataFrame) -> object:

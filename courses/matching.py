@@ -229,7 +229,7 @@ def match(
 def needs_from_levels(
     levels: pd.DataFrame, schools: Mapping[int, str | None]
 ) -> list[DeficitNeed]:
-    """Needs from a levels frame (``deficits.scoring.score``): its deficit and risk rows.
+    """Needs from a levels frame (``deficits.policy.score_with_policy``): its deficit and risk rows.
 
     Args:
         levels: Columns user_id, competency, score, level.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from deficits.scoring import LEVEL_DEFICIT, LEVEL_INSUFFICIENT, LEVEL_RISK
+from deficits.levels import LEVEL_DEFICIT, LEVEL_INSUFFICIENT, LEVEL_RISK
 
 MAP_COLUMNS = ("assessed", "insufficient", "deficit", "risk", "deficit_share")
 SUMMARY_COLUMNS = (
@@ -57,7 +57,7 @@ def school_map(levels: pd.DataFrame, teachers: pd.DataFrame) -> pd.DataFrame:
     a school whose teachers were not assessed shows 0 assessed and a NaN share.
 
     Args:
-        levels: A frame from ``deficits.scoring.score`` (user_id, competency, level).
+        levels: A frame from ``deficits.policy.score_with_policy`` (user_id, competency, level).
         teachers: A frame with user_id and school_code (first row per user wins).
 
     Returns:
@@ -97,7 +97,7 @@ def municipality_map(levels: pd.DataFrame) -> pd.DataFrame:
     """Deficit map per competency over all scored teachers.
 
     Args:
-        levels: A frame from ``deficits.scoring.score`` (filter it to one municipality).
+        levels: A frame from ``deficits.policy.score_with_policy`` (filter it to one municipality).
 
     Returns:
         Columns competency, assessed, insufficient, deficit, risk (ints), deficit_share
@@ -111,7 +111,7 @@ def teacher_summary(levels: pd.DataFrame) -> pd.DataFrame:
     """Each teacher's competencies by level.
 
     Args:
-        levels: A frame from ``deficits.scoring.score``.
+        levels: A frame from ``deficits.policy.score_with_policy``.
 
     Returns:
         One row per user_id with ``deficits``, ``risks`` and ``insufficient`` as tuples of

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from deficits.scoring import LEVEL_DEFICIT, LEVEL_INSUFFICIENT, LEVEL_OK, LEVEL_RISK
+from deficits.levels import LEVEL_DEFICIT, LEVEL_INSUFFICIENT, LEVEL_OK, LEVEL_RISK
 
 RANK = {LEVEL_DEFICIT: 0, LEVEL_RISK: 1, LEVEL_OK: 2}
 CHANGE_COLUMNS = ("user_id", "competency", "entry_level", "final_level", "entry_score",
@@ -12,7 +12,7 @@ CHANGE_COLUMNS = ("user_id", "competency", "entry_level", "final_level", "entry_
 
 
 def deficit_changes(entry: pd.DataFrame, final: pd.DataFrame) -> pd.DataFrame:
-    """Compare two levels frames (``deficits.scoring.score``) of the same teachers.
+    """Compare two levels frames (``deficits.policy.score_with_policy``) of the same teachers.
 
     ``closed`` is True only when the entry level was a deficit, the final level is ok, and
     the score rose by more than one question's weight (1 / questions of the final test), so

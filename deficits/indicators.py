@@ -34,8 +34,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from deficits.levels import LEVEL_INSUFFICIENT
 from deficits.risk import RiskRule, risk_group
-from deficits.scoring import LEVEL_INSUFFICIENT
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 ROUTE_INACTIVE = frozenset({"rejected", "cancelled"})

@@ -9,13 +9,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from deficits.fast import (
-    SOURCE_DEFAULT,
-    SOURCE_FRAMEWORK,
-    SOURCE_GROUP,
-    CompetencyTable,
-    score_marks,
-)
+from deficits.levels import LEVEL_DEFICIT, LEVEL_INSUFFICIENT, LEVEL_OK, validate_thresholds
 from deficits.records import (
     GRADE_AVERAGE,
     GRADE_FIRST,
@@ -24,11 +18,12 @@ from deficits.records import (
     Thresholds,
 )
 from deficits.scoring import (
-    LEVEL_DEFICIT,
-    LEVEL_INSUFFICIENT,
-    LEVEL_OK,
     SCORE_COLUMNS,
-    validate_thresholds,
+    SOURCE_DEFAULT,
+    SOURCE_FRAMEWORK,
+    SOURCE_GROUP,
+    CompetencyTable,
+    score_marks,
 )
 
 ATTEMPT_FIRST = "first"
@@ -144,7 +139,7 @@ def describe_thresholds(thresholds: Thresholds) -> str:
 
 
 def grademethod_for(attempt_policy: str, quiz_grademethod: int = GRADE_HIGHEST) -> int:
-    """The ``deficits.scoring.select_attempts`` grading method for an attempt policy.
+    """The grading method (``deficits.records.GRADE_*``) for an attempt policy.
 
     Raises:
         ValueError: For an unknown attempt policy.
@@ -205,15 +200,18 @@ def score_with_policy(
     attempt_policy: str = ATTEMPT_QUIZ,
     quiz_grademethod: int = GRADE_HIGHEST,
 ) -> pd.DataFrame:
-    """Score like ``deficits.scoring.score``, with each competency's own thresholds.
+    """Score each user's competencies and give each a level with its own thresholds.
 
-    The same results as ``select_attempts`` → grade / maxgrade → levels, vectorised with
-    integer codes (``deficits.fast``): attempts are chosen by a lexsort of the attempt
-    table, thresholds resolved once per competency and indexed by its code. A competency
-    missing from ``competencies`` gets framework and group "" and so the default thresholds.
+    Attempts are chosen over whole attempts by the attempt policy (or averaged), then
+    ``score`` = grade / maxgrade clipped to 0..1 and rounded to 9 decimals (so 0.5 is risk
+    and 0.7 ok with the default thresholds); fewer questions than the competency's minimum,
+    or a maxgrade of 0 (score NaN), is ``insufficient``. Vectorised with integer codes
+    (``deficits.scoring``): attempts are chosen by a lexsort of the attempt table,
+    thresholds resolved once per competency and indexed by its code. A competency missing
+    from ``competencies`` gets framework and group "" and so the default thresholds.
 
     Args:
-        frame: A marks frame (``deficits.scoring.MARK_COLUMNS``).
+        frame: A marks frame (``deficits.scoring.MARK_COLUMNS``, see ``marks_frame``).
         competencies: competency, framework, group (first row per competency wins).
         policy: The thresholds policy.
         attempt_policy: "first", "last", "best", "average" or "quiz".
@@ -225,8 +223,8 @@ def score_with_policy(
         competency.
 
     Raises:
-        ValueError: For an unknown attempt policy or grading method, or a mark without a
-            competency.
+        ValueError: For an unknown attempt policy or grading method, a missing column, or a
+            mark without a competency.
     """
     method = grademethod_for(attempt_policy, quiz_grademethod)
     return score_marks(frame, method, lambda names: competency_table(names, competencies, policy))

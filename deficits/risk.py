@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from deficits.scoring import LEVEL_DEFICIT
+from deficits.levels import LEVEL_DEFICIT
 
 RISK_COLUMNS = ("user_id", "in_risk_group", "reason")
 NO_GROUP_LABEL = "без группы"

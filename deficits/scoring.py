@@ -1,26 +1,38 @@
-"""Competency scores and deficit levels from per-attempt marks: the plain pandas reference."""
+"""Competency scores and deficit levels from marks per attempt and competency, vectorised.
+
+Attempts are chosen on the small attempt table (``deficits.attempts``), competencies and
+levels are integer codes, thresholds are resolved once per competency and indexed by its code.
+``deficits.policy.score_with_policy`` is the entry point.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from deficits.records import (
-    GRADE_AVERAGE,
-    GRADE_FIRST,
-    GRADE_HIGHEST,
-    GRADE_LAST,
-    Mark,
-    Thresholds,
+from deficits.attempts import averaged_rows, check_grademethod, chosen_rows
+from deficits.levels import (  # the LEVEL_* names: re-exported, see __all__
+    DECIMALS,
+    DEFICIT,
+    INSUFFICIENT,
+    LEVEL_DEFICIT,
+    LEVEL_INSUFFICIENT,
+    LEVEL_OK,
+    LEVEL_RISK,
+    LEVELS,
+    OK,
+    RISK,
 )
+from deficits.records import GRADE_AVERAGE, Mark
 
-LEVEL_DEFICIT = "deficit"
-LEVEL_RISK = "risk"
-LEVEL_OK = "ok"
-LEVEL_INSUFFICIENT = "insufficient"  # not enough evidence: never a deficit
-LEVELS = (LEVEL_DEFICIT, LEVEL_RISK, LEVEL_OK, LEVEL_INSUFFICIENT)
+# The level names are deficits.levels'; app/ still imports LEVEL_DEFICIT from here.
+__all__ = ["LEVELS", "LEVEL_DEFICIT", "LEVEL_INSUFFICIENT", "LEVEL_OK", "LEVEL_RISK",
+           "MARK_COLUMNS", "SCORE_COLUMNS", "SOURCE_DEFAULT", "SOURCE_FRAMEWORK", "SOURCE_GROUP",
+           "CompetencyTable", "competency_codes", "level_codes", "marks_frame", "ratio",
+           "score_marks"]
 
 MARK_COLUMNS = (
     "user_id", "competency", "attempt_id", "attempt_no", "sumgrades",
@@ -29,19 +41,12 @@ MARK_COLUMNS = (
 SCORE_COLUMNS = (
     "user_id", "competency", "score", "grade", "maxgrade", "questions", "attempt_id", "level",
 )
-AVERAGE_ATTEMPT_ID = -1  # attempt_id (and attempt_no) of a row averaged over attempts
+SOURCE_DEFAULT = "default"  # where a competency's thresholds come from
+SOURCE_FRAMEWORK = "framework"
+SOURCE_GROUP = "group"
 
 _INT_COLUMNS = ("user_id", "attempt_id", "attempt_no", "time_finish")
 _FLOAT_COLUMNS = ("sumgrades", "grade", "maxgrade", "questions")
-_DECIMALS = 9  # scores are compared after rounding, so 7/10 and 2.1/3 both count as 0.7
-
-
-def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return ``frame`` with the mark columns in their dtypes (ints, floats, str)."""
-    dtypes = dict.fromkeys(_INT_COLUMNS, "int64") | dict.fromkeys(_FLOAT_COLUMNS, "float64")
-    out = frame.astype(dtypes)
-    out["competency"] = out["competency"].astype("str")
-    return out
 
 
 def marks_frame(marks: Iterable[Mark]) -> pd.DataFrame:
@@ -51,146 +56,146 @@ def marks_frame(marks: Iterable[Mark]) -> pd.DataFrame:
         marks: Marks, e.g. from ``deficits.mapping.marks_from_attempt``.
 
     Returns:
-        One row per mark with columns ``MARK_COLUMNS`` (empty but typed when no marks).
+        One row per mark with columns ``MARK_COLUMNS`` (empty but typed when no marks):
+        ints as int64, marks as float64, competency as str.
     """
     rows = [tuple(getattr(m, c) for c in MARK_COLUMNS) for m in marks]
-    return _typed(pd.DataFrame.from_records(rows, columns=list(MARK_COLUMNS)))
-
-
-def _keep_attempts(frame: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.DataFrame:
-    """Keep, per user, the rows of the whole attempt ranked first by ``by``."""
-    attempts = frame[["user_id", "attempt_id", "attempt_no", "sumgrades"]].drop_duplicates(
-        ["user_id", "attempt_id"]
-    )
-    ranked = attempts.sort_values(
-        ["user_id", *by, "attempt_id"], ascending=[True, *ascending, True], na_position="last"
-    )
-    chosen = ranked.drop_duplicates("user_id")[["user_id", "attempt_id"]]
-    return frame.merge(chosen, on=["user_id", "attempt_id"], how="inner")
-
-
-def _average(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean marks per user and competency across attempts (attempt ids set to -1)."""
-    grouped = frame.groupby(["user_id", "competency"], as_index=False, sort=True)
-    out = grouped.agg(
-        sumgrades=("sumgrades", "mean"),
-        grade=("grade", "mean"),
-        maxgrade=("maxgrade", "mean"),
-        questions=("questions", "mean"),
-        time_finish=("time_finish", "max"),
-    )
-    out["attempt_id"] = AVERAGE_ATTEMPT_ID
-    out["attempt_no"] = AVERAGE_ATTEMPT_ID
+    frame = pd.DataFrame.from_records(rows, columns=list(MARK_COLUMNS))
+    dtypes = dict.fromkeys(_INT_COLUMNS, "int64") | dict.fromkeys(_FLOAT_COLUMNS, "float64")
+    out = frame.astype(dtypes)
+    out["competency"] = out["competency"].astype("str")
     return out
 
 
-def check_grademethod(grademethod: int) -> None:
-    """Refuse anything but Moodle's four grading methods.
+def competency_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of a competency column numbered in sorted name order, and the sorted names.
+
+    The codes are int16 when there are fewer than 32,768 competencies (intp otherwise).
 
     Raises:
-        ValueError: For an unknown grading method.
+        ValueError: When a competency is missing (an unmapped question is never scored).
     """
-    if grademethod not in (GRADE_HIGHEST, GRADE_AVERAGE, GRADE_FIRST, GRADE_LAST):
-        raise ValueError(
-            f"unknown grading method {grademethod!r}: expected 1 (highest), 2 (average), "
-            "3 (first) or 4 (last)"
-        )
-
-
-def select_attempts(frame: pd.DataFrame, grademethod: int) -> pd.DataFrame:
-    """Apply the quiz's grading method over whole attempts.
-
-    Highest keeps each user's attempt with the highest ``sumgrades`` (a tie goes to the
-    earlier attempt_no), first the lowest attempt_no, last the highest; so one competency
-    never mixes attempts. Average gives the mean grade, maxgrade and questions per user and
-    competency across attempts, with ``attempt_id`` and ``attempt_no`` -1.
-
-    Args:
-        frame: A marks frame (``MARK_COLUMNS``).
-        grademethod: ``GRADE_HIGHEST``, ``GRADE_AVERAGE``, ``GRADE_FIRST`` or ``GRADE_LAST``.
-
-    Returns:
-        A marks frame with the selected rows, sorted by user_id and competency.
-
-    Raises:
-        ValueError: For an unknown grading method.
-    """
-    if grademethod == GRADE_HIGHEST:
-        out = _keep_attempts(frame, ["sumgrades", "attempt_no"], [False, True])
-    elif grademethod == GRADE_FIRST:
-        out = _keep_attempts(frame, ["attempt_no"], [True])
-    elif grademethod == GRADE_LAST:
-        out = _keep_attempts(frame, ["attempt_no"], [False])
-    elif grademethod == GRADE_AVERAGE:
-        out = _average(frame)
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        names = np.asarray(column.cat.categories.astype(str), dtype=object)
     else:
-        check_grademethod(grademethod)
-    out = _typed(out[list(MARK_COLUMNS)])
-    return out.sort_values(["user_id", "competency"], kind="stable").reset_index(drop=True)
+        codes, uniques = pd.factorize(column, sort=True)
+        names = np.asarray(uniques, dtype=object)
+    if len(codes) and codes.min() < 0:
+        raise ValueError("rows without a competency: map every question before scoring")
+    if isinstance(column.dtype, pd.CategoricalDtype):  # categories in any order: sort them
+        order = np.argsort(names, kind="stable")
+        rank = np.empty(len(names), dtype=_small_int(len(names)))
+        rank[order] = np.arange(len(names))
+        return rank[codes], names[order]
+    return codes.astype(_small_int(len(names)), copy=False), names
 
 
-def validate_thresholds(thresholds: Thresholds) -> None:
-    """Check that thresholds make sense.
+def _small_int(count: int) -> type[np.integer]:
+    """int16 when ``count`` codes fit in it, else intp."""
+    return np.int16 if count < np.iinfo(np.int16).max else np.intp
 
-    Args:
-        thresholds: The thresholds to check.
+
+@dataclass(frozen=True)
+class CompetencyTable:
+    """Per competency code (sorted names): framework, group, thresholds and their source."""
+
+    names: np.ndarray
+    framework: np.ndarray
+    group: np.ndarray
+    deficit_below: np.ndarray
+    risk_below: np.ndarray
+    min_questions: np.ndarray
+    source: np.ndarray
+
+
+def ratio(grade: np.ndarray, maxgrade: np.ndarray) -> np.ndarray:
+    """grade / maxgrade clipped to 0..1 and rounded to 9 decimals; NaN where maxgrade <= 0."""
+    positive = maxgrade > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(positive, grade / np.where(positive, maxgrade, 1.0), np.nan)
+    return np.round(np.clip(out, 0.0, 1.0), DECIMALS)
+
+
+def level_codes(score: np.ndarray, questions: np.ndarray, comp: np.ndarray,
+                table: CompetencyTable) -> np.ndarray:
+    """Level code per row with its competency's thresholds: insufficient evidence first
+    (score NaN, or fewer questions than the minimum after rounding), then deficit, risk, ok.
+    """
+    if questions.dtype.kind == "f":
+        questions = np.round(questions, DECIMALS)
+    codes = np.full(len(score), OK, dtype=np.int8)
+    codes[score < table.risk_below[comp]] = RISK
+    codes[score < table.deficit_below[comp]] = DEFICIT
+    codes[np.isnan(score) | (questions < table.min_questions[comp])] = INSUFFICIENT
+    return codes
+
+
+def _mark_arrays(frame: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The marks frame as typed arrays (competency as sorted codes), and the names.
 
     Raises:
-        ValueError: Unless 0 <= deficit_below <= risk_below <= 1 and min_questions >= 0.
+        ValueError: When a column is missing, or a mark has no competency.
     """
-    deficit, risk = thresholds.deficit_below, thresholds.risk_below
-    if not 0.0 <= deficit <= 1.0:
-        raise ValueError(f"deficit_below must be a share between 0 and 1, got {deficit!r}")
-    if not 0.0 <= risk <= 1.0:
-        raise ValueError(f"risk_below must be a share between 0 and 1, got {risk!r}")
-    if deficit > risk:
-        raise ValueError(
-            f"deficit_below ({deficit!r}) must not exceed risk_below ({risk!r})"
-        )
-    if not thresholds.min_questions >= 0.0:
-        raise ValueError(
-            f"min_questions must be 0 or more, got {thresholds.min_questions!r}"
-        )
+    missing = [c for c in MARK_COLUMNS[:-1] if c not in frame.columns]  # time_finish unread
+    if missing:
+        raise ValueError(f"a marks frame needs the columns {', '.join(missing)}")
+    column = frame["competency"]
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        if column.hasnans:  # astype would turn a missing competency into the text "None"
+            raise ValueError("rows without a competency: map every question before scoring")
+        column = column.astype("str")
+    comp, names = competency_codes(column)
+    arrays = {"comp": comp}
+    for name in ("user_id", "attempt_id", "attempt_no"):
+        arrays[name] = frame[name].astype("int64").to_numpy()
+    for name in ("sumgrades", "grade", "maxgrade", "questions"):
+        arrays[name] = frame[name].astype("float64").to_numpy()
+    return arrays, names
 
 
-def _levels(scores: pd.Series, questions: pd.Series, thresholds: Thresholds) -> np.ndarray:
-    """Level per row: insufficient evidence first, then deficit, risk, ok."""
-    insufficient = scores.isna() | (questions.round(_DECIMALS) < thresholds.min_questions)
-    conditions = [
-        insufficient.to_numpy(),
-        (scores < thresholds.deficit_below).to_numpy(),
-        (scores < thresholds.risk_below).to_numpy(),
-    ]
-    return np.select(conditions, [LEVEL_INSUFFICIENT, LEVEL_DEFICIT, LEVEL_RISK], LEVEL_OK)
+def _policy_frame(marks: dict[str, np.ndarray], table: CompetencyTable) -> pd.DataFrame:
+    """The ``POLICY_COLUMNS`` frame: scores, levels and each competency's thresholds."""
+    comp = marks["comp"]
+    score = ratio(marks["grade"], marks["maxgrade"])
+    level = level_codes(score, marks["questions"], comp, table)
+    return pd.DataFrame({
+        "user_id": marks["user_id"],
+        "competency": pd.Series(table.names[comp], dtype="str"),
+        "score": score,
+        **{name: marks[name] for name in ("grade", "maxgrade", "questions", "attempt_id")},
+        "level": pd.Series(np.asarray(LEVELS, dtype=object)[level], dtype="str"),
+        "framework": pd.Series(table.framework[comp], dtype="str"),
+        "group": pd.Series(table.group[comp], dtype="str"),
+        "deficit_below": table.deficit_below[comp],
+        "risk_below": table.risk_below[comp],
+        "min_questions": table.min_questions[comp],
+        "threshold_source": pd.Series(table.source[comp], dtype="str"),
+    })
 
 
-def score(
-    frame: pd.DataFrame,
-    thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, safe as a default
-    grademethod: int = GRADE_HIGHEST,
-) -> pd.DataFrame:
-    """Score each user's competencies and give each a level.
-
-    ``score`` is grade / maxgrade, clipped to 0..1 and rounded to 9 decimals (so a ratio of
-    exactly 0.5 is risk and 0.7 is ok with the default thresholds). Fewer questions than
-    ``min_questions``, or a maxgrade of 0, is ``insufficient`` (score NaN for maxgrade 0).
+def score_marks(frame: pd.DataFrame, grademethod: int,
+                table_for: Callable[[np.ndarray], CompetencyTable]) -> pd.DataFrame:
+    """Choose attempts (or average them), score and level a marks frame.
 
     Args:
-        frame: A marks frame (``MARK_COLUMNS``), see ``marks_frame``.
-        thresholds: Level thresholds; validated first.
-        grademethod: The quiz's grading method, see ``select_attempts``.
+        frame: A marks frame (``MARK_COLUMNS``, see ``marks_frame``); the competency may
+            be categorical.
+        grademethod: The grading method (``deficits.records.GRADE_*``): highest, first and
+            last keep each user's one whole attempt (``deficits.attempts.choose_attempts``),
+            average takes the mean per competency across attempts (attempt_id -1).
+        table_for: Gives the thresholds table for the sorted competency names.
 
     Returns:
-        A frame with ``SCORE_COLUMNS`` sorted by user_id and competency.
+        The ``deficits.policy.POLICY_COLUMNS`` frame sorted by user_id and competency (rows
+        of one user and competency in input order).
 
     Raises:
-        ValueError: For invalid thresholds or an unknown grading method.
+        ValueError: For an unknown grading method, a missing column or a mark without a
+            competency.
     """
-    validate_thresholds(thresholds)
-    chosen = select_attempts(frame, grademethod)
-    maxgrade = chosen["maxgrade"].where(chosen["maxgrade"] > 0)
-    chosen["score"] = (chosen["grade"] / maxgrade).clip(0.0, 1.0).round(_DECIMALS)
-    chosen["level"] = pd.Series(
-        _levels(chosen["score"], chosen["questions"], thresholds), index=chosen.index, dtype="str"
-    )
-    return chosen[list(SCORE_COLUMNS)]
+    check_grademethod(grademethod)
+    marks, names = _mark_arrays(frame)
+    marks = (averaged_rows(marks) if grademethod == GRADE_AVERAGE
+             else chosen_rows(marks, grademethod))
+    return _policy_frame(marks, table_for(names))

@@ -1,4 +1,4 @@
-"""Attempt selection by grading method, scores and levels with thresholds."""
+"""Attempt selection by grading method, scores and levels with thresholds (score_with_policy)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from deficits.mapping import marks_from_attempt
+from deficits.policy import POLICY_COLUMNS, ThresholdPolicy, score_with_policy
 from deficits.records import (
     GRADE_AVERAGE,
     GRADE_FIRST,
@@ -18,13 +19,16 @@ from deficits.records import (
     QuizAttempt,
     Thresholds,
 )
-from deficits.scoring import (
-    MARK_COLUMNS,
-    SCORE_COLUMNS,
-    marks_frame,
-    score,
-    select_attempts,
-)
+from deficits.scoring import MARK_COLUMNS, SCORE_COLUMNS, marks_frame
+
+NO_COMPETENCIES = pd.DataFrame({"competency": [], "framework": [], "group": []}, dtype="str")
+
+
+def score(frame: pd.DataFrame, thresholds: Thresholds = Thresholds(),
+          grademethod: int = GRADE_HIGHEST) -> pd.DataFrame:
+    """One set of thresholds for every competency, attempts chosen by the quiz's method."""
+    return score_with_policy(frame, NO_COMPETENCIES, ThresholdPolicy(thresholds), "quiz",
+                             grademethod)
 
 
 def m(user: int, comp: str, attempt: int, no: int, sumgrades: float, grade: float,
@@ -50,10 +54,17 @@ def scores_of(frame: pd.DataFrame) -> dict[tuple[int, str], tuple[float, int]]:
 
 
 def test_marks_frame_columns_and_empty():
-    assert tuple(marks_frame(ATTEMPTS).columns) == MARK_COLUMNS
+    frame = marks_frame(ATTEMPTS)
+    assert tuple(frame.columns) == MARK_COLUMNS
+    assert frame.dtypes.astype(str).tolist() == [
+        "int64", "str", "int64", "int64", "float64", "float64", "float64", "float64", "int64"]
+    assert frame.iloc[0].tolist() == [1, "PK-01", 10, 1, 6.0, 2.0, 2.0, 2.0, 1001]
     empty = marks_frame([])
     assert tuple(empty.columns) == MARK_COLUMNS and empty.empty
-    assert tuple(score(empty).columns) == SCORE_COLUMNS
+    assert empty.dtypes.to_dict() == frame.dtypes.to_dict()
+    scored = score(empty)
+    assert tuple(scored.columns) == POLICY_COLUMNS and scored.empty
+    assert POLICY_COLUMNS[:len(SCORE_COLUMNS)] == SCORE_COLUMNS
 
 
 @pytest.mark.parametrize(
@@ -80,15 +91,19 @@ def test_grade_methods_select_whole_attempts(method: int, expected: dict[object,
 def test_row_order_does_not_change_the_selection(method: int):
     frame = marks_frame(ATTEMPTS)
     shuffled = frame.sample(frac=1.0, random_state=3)
-    pd.testing.assert_frame_equal(select_attempts(frame, method),
-                                  select_attempts(shuffled, method))
+    assert shuffled.index.tolist() != frame.index.tolist()
+    pd.testing.assert_frame_equal(score(frame, grademethod=method),
+                                  score(shuffled, grademethod=method))
 
 
-def test_select_attempts_keeps_mark_columns_and_sorts():
-    chosen = select_attempts(marks_frame(ATTEMPTS), GRADE_HIGHEST)
-    assert tuple(chosen.columns) == MARK_COLUMNS
-    assert list(zip(chosen["user_id"], chosen["competency"], strict=True)) == [
-        (1, "PK-01"), (1, "PK-02"), (2, "PK-01")]
+def test_scores_keep_the_chosen_marks_and_sort():
+    chosen = score(marks_frame(ATTEMPTS[::-1]), grademethod=GRADE_HIGHEST)
+    assert tuple(chosen.columns) == POLICY_COLUMNS
+    # Attempt 11's marks as they were (grade, maxgrade, questions), sorted by user, competency.
+    assert chosen[["user_id", "competency", "grade", "maxgrade", "questions",
+                   "attempt_id"]].values.tolist() == [
+        [1, "PK-01", 0.0, 2.0, 2.0, 11], [1, "PK-02", 2.0, 2.0, 2.0, 11],
+        [2, "PK-01", 1.0, 2.0, 2.0, 20]]
 
 
 def test_highest_never_mixes_competencies_of_attempts():
@@ -100,7 +115,7 @@ def test_highest_never_mixes_competencies_of_attempts():
 
 def test_unknown_grade_method_is_refused():
     with pytest.raises(ValueError, match="unknown grading method 9"):
-        select_attempts(marks_frame(ATTEMPTS), 9)
+        score(marks_frame(ATTEMPTS), grademethod=9)
 
 
 def test_in_progress_attempt_is_ignored_even_under_last():
@@ -174,7 +189,7 @@ def test_custom_thresholds(thresholds: Thresholds, grade: float, expected: str):
 )
 def test_invalid_thresholds_are_refused(thresholds: Thresholds, message: str):
     with pytest.raises(ValueError, match=message):
-        score(marks_frame(ATTEMPTS), thresholds)
+        ThresholdPolicy(thresholds)
 
 
 def test_average_questions_is_the_mean_over_attempts():

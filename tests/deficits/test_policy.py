@@ -17,7 +17,7 @@ from deficits.policy import (
     score_with_policy,
 )
 from deficits.records import GRADE_FIRST, GRADE_HIGHEST, GRADE_LAST, Mark, Thresholds
-from deficits.scoring import marks_frame, score
+from deficits.scoring import marks_frame
 
 DEFAULT = Thresholds(0.5, 0.7, 2)
 FRAMEWORK = Thresholds(0.4, 0.6, 1)
@@ -128,13 +128,15 @@ def test_all_rows_at_once_match_the_row_by_row_table():
         (0.55, 0.8, 2.0)
 
 
-def test_default_policy_gives_the_same_levels_as_score():
+def test_default_policy_gives_the_default_thresholds_to_every_competency():
     marks = [Mark(i, c, i, 1, 5, g, 2.0, q) for i, (c, g, q, _, _) in enumerate(CASES)]
-    frame = marks_frame(marks)
-    plain = score(frame)
-    ours = score_with_policy(frame, COMPETENCIES)
-    assert ours["level"].tolist() == plain["level"].tolist()
-    assert ours["score"].tolist() == plain["score"].tolist()
+    ours = score_with_policy(marks_frame(marks), COMPETENCIES)
+    # The same grades out of 2 with 50 % / 70 % and at least 2 questions everywhere.
+    assert ours["score"].tolist() == [0.5, 0.6, 0.8, 1.0, 0.4, 0.39, 0.6, 0.5, 0.5, 0.45]
+    assert ours["level"].tolist() == [
+        "risk", "risk", "ok", "insufficient", "insufficient", "insufficient", "risk", "risk",
+        "insufficient", "deficit"]
+    assert set(ours["threshold_source"]) == {"default"}
 
 
 # User 1 took the quiz three times (one competency, 2 marks out of 2 questions each):
