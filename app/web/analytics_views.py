@@ -21,9 +21,9 @@ from app.reports.maps import current_diagnostic, deficit_map, policy_lines
 from app.reports.xlsx import table_workbook
 from app.settings import SettingsError
 from app.web.views import KIND_RU, XLSX
+from deficits.levels import LEVEL_DEFICIT
 from deficits.maps import SCHOOL_TYPES
 from deficits.risk import NO_GROUP_LABEL
-from deficits.scoring import LEVEL_DEFICIT
 
 bp = Blueprint("analytics", __name__, template_folder="templates")
 
