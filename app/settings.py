@@ -1,37 +1,69 @@
-"""ProfRoute settings: environment variables ``PROFROUTE_*`` over an optional TOML file."""
+"""ProfRoute settings: one pydantic-settings model read from ``PROFROUTE_*``, ``.env`` and TOML."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from xapi.settings import XAPIVersion
 
 ENV_PREFIX = "PROFROUTE_"
+CONFIG_VARIABLE = ENV_PREFIX + "CONFIG"
 SECRET_FIELDS = frozenset({"moodle_token", "secret_key", "sandbox_token", "lrs_password"})
+
+AttemptPolicy = Literal["quiz", "first", "last", "best", "average"]
+DiagnosticKind = Literal["entry", "final"]
+CancelAction = Literal["suspend", "unenrol"]
 
 
 class SettingsError(ValueError):
     """Raised when a setting is missing or has a value ProfRoute cannot use."""
 
 
-@dataclass(frozen=True)
-class Settings:
+# The sources of the load in progress (set by Settings.load, read by settings_customise_sources):
+# a plain Settings(...) has none, so it is built from its arguments and the defaults alone.
+_LOADING: ContextVar[tuple[PydanticBaseSettingsSource, ...] | None] = ContextVar(
+    "profroute_settings_sources", default=None)
+
+
+class Settings(BaseSettings):
     """Every setting of ProfRoute, with the defaults of the recorded Moodle (ARCHITECTURE §8).
 
-    Each field ``name`` is read from ``PROFROUTE_<NAME>`` or from the key ``name`` of the
-    TOML file named by ``PROFROUTE_CONFIG``; the environment wins.
+    ``Settings(...)`` is a plain value: its arguments over the defaults. ``Settings.load()``
+    reads each field ``name`` from, in this order of precedence: its keyword arguments, the
+    environment variable ``PROFROUTE_<NAME>``, the same variable in the file ``.env`` of the
+    working directory (optional), the key ``name`` of the TOML file named by
+    ``PROFROUTE_CONFIG`` (its ``[profroute]`` table, or its top level), then the default.
+    Secrets never appear in ``repr``, :meth:`public` or errors.
     """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", hide_input_in_errors=True,
+        coerce_numbers_to_str=True)
 
     database_url: str = "sqlite:///var/profroute.db"
     moodle_url: str = ""
-    moodle_token: str = field(default="", repr=False)
+    moodle_token: str = Field(default="", repr=False)
     moodle_timeout: float = 30.0
     moodle_retries: int = 3
     diagnostic_course: str = "diag-2026"
     diagnostic_quiz: str = ""
-    diagnostic_kind: str = "entry"
+    diagnostic_kind: DiagnosticKind = "entry"
     student_role: str = "student"
     teacher_cohort: str = ""
     teacher_category: str = ""
@@ -47,50 +79,86 @@ class Settings:
     risk_below: float = 0.7
     min_questions: float = 2.0
     thresholds_file: str = ""
-    attempt_policy: str = "quiz"
+    attempt_policy: AttemptPolicy = "quiz"
     risk_min_groups: int = 2
     risk_groups: str = "subject"
     include_risk: bool = False
     enrol_role_id: int = 5
     enrol_batch_size: int = 100
-    cancel_action: str = "suspend"
+    cancel_action: CancelAction = "suspend"
     rating_grade: int = 2
     page_size: int = 200
     sync_workers: int = 4
     lrs_endpoint: str = ""
-    lrs_version: str = "1.0.3"
+    lrs_version: XAPIVersion = "1.0.3"
     lrs_username: str = ""
-    lrs_password: str = field(default="", repr=False)
+    lrs_password: str = Field(default="", repr=False)
     lrs_timeout: float = 30.0
-    secret_key: str = field(default="", repr=False)
-    sandbox_token: str = field(default="", repr=False)
+    secret_key: str = Field(default="", repr=False)
+    sandbox_token: str = Field(default="", repr=False)
+
+    def __init__(self, **values: Any) -> None:
+        """Build the settings from keyword arguments (and, under :meth:`load`, its sources).
+
+        :raise TypeError: an argument names no setting.
+        :raise SettingsError: a value has the wrong type or is not one of the allowed values.
+        """
+        unknown = sorted(set(values) - set(type(self).model_fields))
+        if unknown:
+            raise TypeError(f"Settings got unknown settings: {', '.join(unknown)}")
+        try:
+            super().__init__(**values)
+        except ValidationError as err:
+            raise _settings_error(err) from err  # err hides the inputs (hide_input_in_errors)
 
     @classmethod
-    def load(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
-        """Read the TOML file (if any), then the environment, then explicit overrides.
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The keyword arguments, then the sources of :meth:`load` when it is loading."""
+        return (init_settings, *(_LOADING.get() or ()))
+
+    @field_validator("include_risk", "diagnostic_kind", "attempt_policy", "cancel_action",
+                     "lrs_version", mode="before")
+    @classmethod
+    def _strip(cls, value: object) -> object:
+        """Words and flags may come with blanks around them (``" yes "``)."""
+        return value.strip() if isinstance(value, str) else value
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, *,
+             env_file: str | Path | None = ".env", **overrides: object) -> Settings:
+        """Read the TOML file (if any), then ``.env``, then the environment, then overrides.
+
+        Args:
+            environ: the environment (``os.environ`` by default).
+            env_file: the dotenv file read if it exists; None reads none.
+            **overrides: settings that win over every source; None values are ignored.
 
         :raise SettingsError: a value has the wrong type or the config file is unreadable.
         """
         env = dict(os.environ if environ is None else environ)
-        values: dict[str, object] = {}
-        config = env.get(ENV_PREFIX + "CONFIG")
+        dotenv = DotEnvSettingsSource(cls, env_file=env_file)
+        config = env.get(CONFIG_VARIABLE) or dotenv.env_vars.get(CONFIG_VARIABLE.lower())
+        sources: list[PydanticBaseSettingsSource] = [_EnvironSource(cls, env), dotenv]
         if config:
-            values.update(_read_toml(Path(config)))
-        for f in dataclasses.fields(cls):
-            key = ENV_PREFIX + f.name.upper()
-            if key in env:
-                values[f.name] = env[key]
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**{f.name: _coerce(f, values[f.name]) for f in dataclasses.fields(cls)
-                      if f.name in values})
+            sources.append(_TomlFile(cls, Path(config)))
+        with _loading(tuple(sources)):
+            return cls(**{k: v for k, v in overrides.items() if v is not None})
 
     def replace(self, **changes: object) -> Settings:
-        """A copy with some settings changed."""
-        return dataclasses.replace(self, **changes)
+        """A copy with some settings changed, checked like any other value.
+
+        :raise TypeError: a name is not a setting.
+        :raise SettingsError: a new value is not valid.
+        """
+        return type(self)(**{**self.model_dump(), **changes})
 
     def public(self) -> dict[str, object]:
         """The settings as a dict with every secret masked, safe to show or log."""
-        out = dataclasses.asdict(self)
+        out = self.model_dump()
         for name in SECRET_FIELDS:
             out[name] = "***" if out[name] else ""
         return out
@@ -108,32 +176,53 @@ class Settings:
                                 "for the ProfRoute service in Moodle and paste it here")
 
 
-def _read_toml(path: Path) -> dict[str, object]:
+@contextmanager
+def _loading(sources: tuple[PydanticBaseSettingsSource, ...]) -> Iterator[None]:
+    token = _LOADING.set(sources)
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise SettingsError(f"cannot read config file {path}: {err}") from err
-    section = data.get("profroute", data)
-    return {str(k).lower(): v for k, v in section.items()}
+        yield
+    finally:
+        _LOADING.reset(token)
 
 
-def _coerce(f: dataclasses.Field[object], raw: object) -> object:
-    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
-    try:
-        if kind == "bool":
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).strip().lower()
-            if text not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
-                raise ValueError(text)
-            return text in {"1", "true", "yes", "on"}
-        if kind == "int":
-            return int(raw)  # type: ignore[call-overload]
-        if kind == "float":
-            return float(raw)  # type: ignore[arg-type]
-        return str(raw)
-    except (TypeError, ValueError) as err:
-        shown = "***" if f.name in SECRET_FIELDS else repr(raw)
-        raise SettingsError(
-            f"setting {ENV_PREFIX}{f.name.upper()} = {shown} is not a valid {kind}") from err
+class _EnvironSource(EnvSettingsSource):
+    """``PROFROUTE_*`` variables of a given environment (pydantic-settings reads os.environ)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        if self.case_sensitive:
+            return dict(self._environ)
+        return {key.lower(): value for key, value in self._environ.items()}
+
+
+class _TomlFile(TomlConfigSettingsSource):
+    """The TOML settings file: its ``[profroute]`` table, or its top level; keys any case."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        if not path.is_file():
+            raise SettingsError(f"cannot read config file {path}: no such file "
+                                f"(named by {CONFIG_VARIABLE})")
+        super().__init__(settings_cls, toml_file=path)
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        try:
+            data = super()._read_file(file_path)
+        except (OSError, tomllib.TOMLDecodeError) as err:
+            raise SettingsError(f"cannot read config file {file_path}: {err}") from err
+        section = data.get("profroute", data)
+        return {str(key).lower(): value for key, value in section.items()}
+
+
+def _settings_error(err: ValidationError) -> SettingsError:
+    """One message naming each bad setting as the user writes it; secrets shown as ``***``."""
+    files = [s.toml_file_path for s in _LOADING.get() or () if isinstance(s, _TomlFile)]
+    problems = []
+    for error in err.errors():
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        where = f" (or {name} in {files[0]})" if files else ""
+        shown = "***" if name in SECRET_FIELDS else repr(error.get("input"))
+        problems.append(f"setting {ENV_PREFIX}{name.upper()}{where} = {shown}: {error['msg']}")
+    return SettingsError("; ".join(problems))

@@ -1,19 +1,37 @@
-"""How to reach the LRS: one typed settings class, read from arguments or the environment."""
+"""How to reach the LRS: one typed pydantic-settings class, from arguments or the environment."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from contextvars import ContextVar
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
-XAPI_VERSIONS = ("1.0.3", "2.0.0")
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+XAPIVersion = Literal["1.0.3", "2.0.0"]
+XAPI_VERSIONS: tuple[str, ...] = get_args(XAPIVersion)
 ENV_PREFIX = "PROFROUTE_LRS_"
+# Values an error may repeat: the endpoint may carry credentials, the others are credentials.
+_SHOWN = frozenset({"version", "timeout", "retries", "backoff"})
+
+# The environment of the from_env call in progress; a plain LRSSettings(...) reads none.
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("profroute_lrs_environ",
+                                                           default=None)
 
 
-@dataclass(frozen=True)
-class LRSSettings:
+class LRSSettings(BaseSettings):
     """How to reach the LRS. The credentials never appear in ``repr``, logs or errors.
+
+    ``LRSSettings(endpoint, ...)`` is a plain value built from its arguments; :meth:`from_env`
+    reads ``PROFROUTE_LRS_<NAME>`` for each attribute.
 
     Attributes:
         endpoint: the xAPI base URL (``http://host/xAPI/``); a trailing slash is added.
@@ -25,17 +43,51 @@ class LRSSettings:
         backoff: seconds before the first retry, doubled for each next one.
     """
 
-    endpoint: str
-    username: str = field(default="", repr=False)
-    password: str = field(default="", repr=False)
-    version: str = "1.0.3"
-    timeout: float = 10.0
-    retries: int = 3
-    backoff: float = 0.5
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore",
+                                      hide_input_in_errors=True)
 
-    def __post_init__(self) -> None:
-        """Normalise the endpoint; refuse a version, timeout or URL the client cannot use."""
-        endpoint = (self.endpoint or "").strip()
+    endpoint: str
+    username: str = Field(default="", repr=False)
+    password: str = Field(default="", repr=False)
+    version: XAPIVersion = "1.0.3"
+    timeout: float = Field(default=10.0, gt=0)
+    retries: int = Field(default=3, ge=0)
+    backoff: float = Field(default=0.5, ge=0)
+
+    def __init__(self, endpoint: str | None = None, /, **values: Any) -> None:
+        """Build the settings; the endpoint may be given by position.
+
+        Raises:
+            TypeError: an argument names no setting.
+            ValueError: a value the client cannot use, named without repeating a credential.
+        """
+        if endpoint is not None:
+            values["endpoint"] = endpoint
+        unknown = sorted(set(values) - set(type(self).model_fields))
+        if unknown:
+            raise TypeError(f"LRSSettings got unknown settings: {', '.join(unknown)}")
+        try:
+            super().__init__(**values)
+        except ValidationError as err:
+            raise ValueError(_problems(err)) from err  # err hides the inputs
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The arguments, then the environment when :meth:`from_env` is reading it."""
+        environ = _ENVIRON.get()
+        if environ is None:
+            return (init_settings,)
+        return (init_settings, _EnvironSource(settings_cls, environ))
+
+    @field_validator("endpoint")
+    @classmethod
+    def _normalise_endpoint(cls, value: str) -> str:
+        """Refuse a URL the client cannot use; end it with one slash."""
+        endpoint = value.strip()
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("LRS endpoint must be an http(s) URL such as http://host/xAPI/")
@@ -43,18 +95,12 @@ class LRSSettings:
             raise ValueError("LRS endpoint must not carry credentials; set username/password")
         if parts.query or parts.fragment:
             raise ValueError("LRS endpoint must not carry a query or fragment")
-        object.__setattr__(self, "endpoint", endpoint.rstrip("/") + "/")
-        if self.version not in XAPI_VERSIONS:
-            raise ValueError(f"xAPI version must be one of {XAPI_VERSIONS}, not {self.version!r}")
-        if not self.timeout or self.timeout <= 0:
-            raise ValueError("LRS timeout must be a positive number of seconds")
-        if self.retries < 0 or self.backoff < 0:
-            raise ValueError("LRS retries and backoff must not be negative")
+        return endpoint.rstrip("/") + "/"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> LRSSettings:
-        """Settings from ``PROFROUTE_LRS_ENDPOINT``, ``_USERNAME``, ``_PASSWORD``, ``_VERSION``
-        and ``_TIMEOUT``.
+        """Settings from ``PROFROUTE_LRS_ENDPOINT``, ``_USERNAME``, ``_PASSWORD``, ``_VERSION``,
+        ``_TIMEOUT``, ``_RETRIES`` and ``_BACKOFF``.
 
         Raises:
             ValueError: the endpoint is missing or a value is invalid.
@@ -62,13 +108,38 @@ class LRSSettings:
         env = os.environ if environ is None else environ
         if not env.get(ENV_PREFIX + "ENDPOINT"):
             raise ValueError(f"{ENV_PREFIX}ENDPOINT is not set")
-        return cls(endpoint=env[ENV_PREFIX + "ENDPOINT"],
-                   username=env.get(ENV_PREFIX + "USERNAME", ""),
-                   password=env.get(ENV_PREFIX + "PASSWORD", ""),
-                   version=env.get(ENV_PREFIX + "VERSION", "1.0.3"),
-                   timeout=float(env.get(ENV_PREFIX + "TIMEOUT", "10")))
+        token = _ENVIRON.set(env)
+        try:
+            return cls()
+        finally:
+            _ENVIRON.reset(token)
 
     @property
     def statements_url(self) -> str:
         """The Statements resource."""
         return self.endpoint + "statements"
+
+
+class _EnvironSource(EnvSettingsSource):
+    """``PROFROUTE_LRS_*`` variables of a given environment (pydantic-settings reads os.environ)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        if self.case_sensitive:
+            return dict(self._environ)
+        return {key.lower(): value for key, value in self._environ.items()}
+
+
+def _problems(err: ValidationError) -> str:
+    """Each bad setting by its variable name, with its value unless it may hold a credential."""
+    problems = []
+    for error in err.errors():
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        shown = f" = {error.get('input')!r}" if name in _SHOWN else ""
+        cause = (error.get("ctx") or {}).get("error")
+        message = str(cause) if error["type"] == "value_error" and cause else error["msg"]
+        problems.append(f"{ENV_PREFIX}{name.upper()}{shown}: {message}")
+    return "; ".join(problems)
