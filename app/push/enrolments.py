@@ -38,8 +38,28 @@ def enqueue_enrolments(settings: Settings) -> int:
     cancelled. A row is queued only when the wanted state differs from the last one queued,
     so re-running queues nothing; items whose state Moodle already has move to enrolled.
     """
+    last = latest_enrolments()
+    queued = 0
+    for pair, state in _wanted(settings).items():
+        previous = last.get(pair)
+        before = None if previous is None else record_of(previous, EnrolmentRecord)
+        if state.suspend and (before is None or before.preexisting):
+            continue  # ProfRoute never enrolled them: not its enrolment to suspend
+        if previous is not None and before is not None and _same_state(before, state):
+            if previous.status == SENT:
+                _mark_enrolled(state.route_item_ids)
+            continue
+        seq = int(previous.dedupe_key.rsplit(":", 1)[1]) + 1 if previous is not None else 1
+        db.session.add(new_row(state, f"{ENROL}:{pair[0]}:{pair[1]}:{seq}"))
+        queued += 1
+    db.session.commit()
+    return queued
+
+
+def _wanted(settings: Settings) -> dict[tuple[int, int], EnrolmentRecord]:
+    """The enrolment each (Moodle user, course) must have, with its route items' ids."""
     wanted: dict[tuple[int, int], EnrolmentRecord] = {}
-    items_of: dict[tuple[int, int], list[RouteItem]] = defaultdict(list)
+    items_of: dict[tuple[int, int], list[int]] = defaultdict(list)
     for item in db.session.scalars(select(RouteItem).where(
             RouteItem.status.in_((APPROVED, ENROLLED, CANCELLED))).options(
             selectinload(RouteItem.offer),
@@ -48,7 +68,7 @@ def enqueue_enrolments(settings: Settings) -> int:
         if offer.moodle_course_id is None:
             continue  # mentoring and other offers without a Moodle course: message only
         pair = (item.route.teacher.moodle_user_id, offer.moodle_course_id)
-        items_of[pair].append(item)
+        items_of[pair].append(item.id)
         active = item.status != CANCELLED
         start, end = (enrolment_window(offer.starts_on, offer.ends_on)
                       if offer.kind == INTERNSHIP else (0, 0))
@@ -58,24 +78,8 @@ def enqueue_enrolments(settings: Settings) -> int:
                 user_id=pair[0], course_id=pair[1], role_id=settings.enrol_role_id,
                 timestart=start, timeend=end, suspend=not active,
                 unenrol=not active and settings.cancel_action == "unenrol")
-    last = latest_enrolments()
-    queued = 0
-    for pair, state in wanted.items():
-        previous = last.get(pair)
-        before = None if previous is None else record_of(previous, EnrolmentRecord)
-        if state.suspend and (before is None or before.preexisting):
-            continue  # ProfRoute never enrolled them: not its enrolment to suspend
-        ids = [i.id for i in items_of[pair]]
-        if previous is not None and before is not None and _same_state(before, state):
-            if previous.status == SENT:
-                _mark_enrolled(ids)
-            continue
-        seq = int(previous.dedupe_key.rsplit(":", 1)[1]) + 1 if previous is not None else 1
-        db.session.add(new_row(state.replaced(route_item_ids=ids),
-                               f"{ENROL}:{pair[0]}:{pair[1]}:{seq}"))
-        queued += 1
-    db.session.commit()
-    return queued
+    return {pair: state.replaced(route_item_ids=items_of[pair])
+            for pair, state in wanted.items()}
 
 
 def skip_preexisting(api: MoodleAPI, rows: list[OutboxMessage], settings: Settings,
