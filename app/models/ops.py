@@ -37,13 +37,17 @@ class RunLog(db.Model):  # type: ignore[name-defined]
 
 
 class OutboxMessage(db.Model):  # type: ignore[name-defined]
-    """A push waiting for, or done by, Moodle or the LRS; ``dedupe_key`` makes it once-only."""
+    """A push waiting for, or done by, Moodle or the LRS; ``dedupe_key`` makes it once-only.
+
+    ``payload`` is the JSON of the typed record of the row's ``kind``: write and read it
+    through ``app.common.outbox`` (``new_row``, ``record_of``, ``replace_record``).
+    """
 
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))  # enrol | message
+    kind: Mapped[str] = mapped_column(String(32))  # picks the record: app.common.outbox
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
-    payload: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")

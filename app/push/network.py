@@ -12,6 +12,15 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.common.outbox import (
+    CalendarEventRecord,
+    CohortRecord,
+    GroupRecord,
+    OutboxRecord,
+    PlanRecord,
+    new_row,
+    replace_record,
+)
 from app.extensions import db
 from app.models import (
     Competency,
@@ -45,18 +54,19 @@ def digest(values: Iterable[object]) -> str:
     return hashlib.sha256(",".join(map(str, sorted(values))).encode()).hexdigest()[:16]
 
 
-def ensure(key: str, kind: str, payload: dict[str, object], action: Callable[[], object],
+def ensure(key: str, record: OutboxRecord, action: Callable[[], int],
            summary: PushSummary) -> None:
     """Run ``action`` once per ``key``: skipped when the outbox says it was done.
 
-    A refusal is recorded on the row (and retried by the next push); an unreachable Moodle
-    or a bad token stops the push.
+    ``record`` (a cohort, group, event or plan record) is stored on the row; on success
+    with ``result``, the Moodle id ``action`` returned. A refusal is recorded on the row
+    (and retried by the next push); an unreachable Moodle or a bad token stops the push.
     """
     row = db.session.scalars(select(OutboxMessage).filter_by(dedupe_key=key)).first()
     if row is not None and row.status == SENT:
         return
     if row is None:
-        row = OutboxMessage(kind=kind, dedupe_key=key, payload=payload)
+        row = new_row(record, key)
         db.session.add(row)
     row.attempts = (row.attempts or 0) + 1
     try:
@@ -70,7 +80,7 @@ def ensure(key: str, kind: str, payload: dict[str, object], action: Callable[[],
         logger.warning("push %s refused by Moodle: %s", key, err)
     else:
         row.status, row.last_error = SENT, ""
-        row.payload = {**payload, "result": result}
+        replace_record(row, record.replaced(result=result))
         summary.network_changes += 1
     db.session.commit()
 
@@ -88,8 +98,8 @@ def push_cohorts(api: MoodleAPI, summary: PushSummary) -> None:
             Teacher.school_id.in_(school_ids), Teacher.active.is_(True))))
         idnumber = f"profroute-net-{centre.code}"
         name = f"Сеть ресурсного центра {centre.name}"
-        ensure(f"cohort:{idnumber}:{digest(members)}", "cohort",
-               {"idnumber": idnumber, "members": len(members)},
+        ensure(f"cohort:{idnumber}:{digest(members)}",
+               CohortRecord(idnumber=idnumber, members=len(members)),
                lambda i=idnumber, n=name, m=members: _cohort(api, i, n, m), summary)
 
 
@@ -118,12 +128,12 @@ def push_internships(api: MoodleAPI, summary: PushSummary) -> None:
             continue
         idnumber = f"profroute-rc-{host.code}"
         group_key = f"group:{offer.moodle_course_id}:{idnumber}:{digest(interns)}"
-        ensure(group_key, "group", {"course_id": offer.moodle_course_id, "idnumber": idnumber},
+        ensure(group_key, GroupRecord(course_id=offer.moodle_course_id, idnumber=idnumber),
                lambda o=offer, i=idnumber, m=interns: _group(api, o, i, m), summary)
         if offer.starts_on and offer.ends_on:
             start, end = enrolment_window(offer.starts_on, offer.ends_on)
-            ensure(f"event:{offer.key}:{start}:{end}", "event",
-                   {"course_id": offer.moodle_course_id, "offer": offer.key},
+            ensure(f"event:{offer.key}:{start}:{end}",
+                   CalendarEventRecord(course_id=offer.moodle_course_id, offer=offer.key),
                    lambda o=offer, i=idnumber, s=start, e=end: _event(api, o, i, s, e), summary)
 
 
@@ -169,7 +179,7 @@ def push_plans(api: MoodleAPI, summary: PushSummary) -> None:
             continue
         user_id = route.teacher.moodle_user_id
         name = f"ИОМ ProfRoute №{route.id}"
-        ensure(f"plan:{route.id}:{digest(comps)}", "plan", {"user_id": user_id, "name": name},
+        ensure(f"plan:{route.id}:{digest(comps)}", PlanRecord(user_id=user_id, name=name),
                lambda u=user_id, n=name, c=comps: _plan(api, u, n, c), summary)
 
 

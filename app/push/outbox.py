@@ -1,5 +1,5 @@
-"""The push stage's shared parts: the outbox row kinds and states, the summary, the
-enrolment window, and how a sent or refused row is recorded."""
+"""The push stage's shared parts: the outbox row kinds (from ``app.common.outbox``) and
+states, the summary, the enrolment window, and how a sent or refused row is recorded."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from app.common.outbox import ENROL, MESSAGE
 from app.common.runs import Summary
 from app.extensions import db
 from app.models import OutboxMessage
@@ -15,7 +16,7 @@ from app.models.assessment import utcnow
 from app.models.ops import FAILED, SENT
 
 logger = logging.getLogger(__name__)
-ENROL, MESSAGE = "enrol", "message"
+__all__ = ["ENROL", "MESSAGE", "PushSummary", "enrolment_window", "fail", "mark_sent"]
 SENDING, UNCERTAIN = "sending", "uncertain"
 MOSCOW = ZoneInfo("Europe/Moscow")
 

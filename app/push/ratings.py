@@ -7,6 +7,7 @@ import logging
 import pandas as pd
 from sqlalchemy import select
 
+from app.common.outbox import RATING, RatingRecord, new_row, record_of
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, OutboxMessage, Teacher
 from app.models.ops import FAILED, PENDING, SENT
@@ -23,7 +24,7 @@ from lms_connectors.exceptions import (
 from lms_connectors.moodle.api import MoodleAPI
 
 logger = logging.getLogger(__name__)
-RATING = "rating"
+__all__ = ["RATING", "enqueue_ratings", "send_ratings"]
 NOTE = ("ProfRoute: профессиональный дефицит закрыт по итогам итоговой диагностики "
         "«{final}» (было {entry:.0%}, стало {score:.0%})")
 
@@ -54,22 +55,25 @@ def _queue(settings: Settings, final: Diagnostic, row: object) -> int:
         return 0
     note = NOTE.format(final=final.name, entry=row.entry_score,  # type: ignore[attr-defined]
                        score=row.final_score)  # type: ignore[attr-defined]
-    db.session.add(OutboxMessage(kind=RATING, dedupe_key=key, status=PENDING, payload={
-        "user_id": teacher.moodle_user_id, "competency_id": comp.moodle_id,
-        "competency_idnumber": comp.idnumber,
-        "grade": settings.rating_grade, "note": note}))
+    db.session.add(new_row(RatingRecord(
+        user_id=teacher.moodle_user_id, competency_id=comp.moodle_id,
+        competency_idnumber=comp.idnumber, grade=settings.rating_grade, note=note), key))
     return 1
 
 
 def send_ratings(api: MoodleAPI, summary: PushSummary) -> None:
-    """Rate at most once: Moodle adds a new evidence row on every call."""
+    """Rate at most once: Moodle adds a new evidence row on every call.
+
+    :raise OutboxPayloadError: a pending row does not hold a valid rating (none is sent).
+    """
     for row in db.session.scalars(select(OutboxMessage).where(
             OutboxMessage.kind == RATING, OutboxMessage.status == PENDING)).all():
+        rating = record_of(row, RatingRecord)
         row.status, row.attempts = SENDING, row.attempts + 1
         db.session.commit()
         try:
-            api.grade_competency(row.payload["user_id"], row.payload["competency_id"],
-                                 row.payload["grade"], row.payload["note"])
+            api.grade_competency(rating.user_id, rating.competency_id, rating.grade,
+                                 rating.note)
         except (InvalidToken, FunctionNotInService, MoodleUnavailable) as err:
             row.status, row.last_error = UNCERTAIN, str(err)
             db.session.commit()

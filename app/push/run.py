@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.common.outbox import EnrolmentRecord, record_of
 from app.extensions import db
 from app.models import OutboxMessage
 from app.models.ops import PENDING
@@ -39,7 +40,7 @@ def push(api: MoodleAPI, settings: Settings) -> PushSummary:
     pending = skip_preexisting(api, pending, settings, summary)
     size = max(1, min(settings.enrol_batch_size, api.enrol_batch_limit))
     for action in (False, True):  # enrolments and suspensions first, then unenrolments
-        rows = [r for r in pending if bool(r.payload.get("unenrol")) == action]
+        rows = [r for r in pending if record_of(r, EnrolmentRecord).unenrol == action]
         for start in range(0, len(rows), size):
             send_enrol_batch(api, rows[start:start + size], summary)
     push_cohorts(api, summary)

@@ -14,6 +14,14 @@ from typing import Any
 from sqlalchemy import literal, select, tuple_
 from sqlalchemy.orm import selectinload
 
+from app.common.outbox import (
+    RATING,
+    XAPI,
+    RatingRecord,
+    StatementRecord,
+    new_row,
+    record_of,
+)
 from app.common.runs import Summary
 from app.common.store import get_or_create
 from app.extensions import db
@@ -42,7 +50,6 @@ from xapi.settings import LRSSettings
 logger = logging.getLogger(__name__)
 CURSOR = "xapi:stored"
 RECEIVED_CURSOR = "xapi:received"
-XAPI = "xapi"
 CHUNK = 500  # statements mapped and committed together
 
 
@@ -194,33 +201,37 @@ class XapiEmitSummary(Summary):
 
 
 def enqueue_route_statements(settings: Settings) -> int:
-    """One outbox row per lifecycle step each route item has reached (deterministic ids)."""
+    """One outbox row per lifecycle step each route item has reached (deterministic ids),
+    and one per competency rating sent to Moodle (a closed deficit)."""
     existing = set(db.session.scalars(select(OutboxMessage.dedupe_key).where(
         OutboxMessage.kind == XAPI)))
-    queued = 0
     items = db.session.scalars(select(RouteItem).options(
         selectinload(RouteItem.offer), selectinload(RouteItem.route).selectinload(Route.teacher)))
-    for item in items:
-        for statement in _item_statements(item, settings.moodle_url):
-            key = f"{XAPI}:{statement['id']}"
-            if key not in existing:
-                db.session.add(OutboxMessage(kind=XAPI, dedupe_key=key, payload=statement))
-                existing.add(key)
-                queued += 1
-    for rating in db.session.scalars(select(OutboxMessage).where(
-            OutboxMessage.kind == "rating", OutboxMessage.status == SENT)):
-        statement = build.deficit_closed(
-            moodle_user_id=rating.payload["user_id"], site_url=settings.moodle_url,
-            competency=str(rating.payload.get("competency_idnumber")
-                           or rating.payload["competency_id"]),
-            time=_aware(rating.sent_at or rating.created_at), occurrence=rating.dedupe_key)
-        key = f"{XAPI}:{statement['id']}"
+    statements = [s for item in items for s in _item_statements(item, settings.moodle_url)]
+    statements += _rating_statements(settings.moodle_url)
+    queued = 0
+    for statement in statements:
+        record = StatementRecord(statement=statement)
+        key = f"{XAPI}:{record.statement_id}"
         if key not in existing:
-            db.session.add(OutboxMessage(kind=XAPI, dedupe_key=key, payload=statement))
+            db.session.add(new_row(record, key))
             existing.add(key)
             queued += 1
     db.session.commit()
     return queued
+
+
+def _rating_statements(site: str) -> list[dict[str, Any]]:
+    """A ``deficit closed`` statement per rating row Moodle took."""
+    out = []
+    for row in db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == RATING, OutboxMessage.status == SENT)):
+        rating = record_of(row, RatingRecord)
+        out.append(build.deficit_closed(
+            moodle_user_id=rating.user_id, site_url=site,
+            competency=rating.competency_idnumber or str(rating.competency_id),
+            time=_aware(row.sent_at or row.created_at), occurrence=row.dedupe_key))
+    return out
 
 
 def _item_statements(item: RouteItem, site: str) -> list[dict[str, Any]]:
@@ -246,13 +257,17 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 
 def send_statements(client: LRSClient, summary: XapiEmitSummary, batch: int = 100) -> None:
-    """Post pending statements in batches; a rejected batch is split to isolate the bad ones."""
+    """Post pending statements in batches; a rejected batch is split to isolate the bad ones.
+
+    :raise OutboxPayloadError: a pending row does not hold a valid statement record.
+    """
     rows = list(db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.kind == XAPI, OutboxMessage.status == PENDING).order_by(OutboxMessage.id)))
     for start in range(0, len(rows), batch):
-        part = {r.payload["id"]: r for r in rows[start:start + batch]}
-        stored, rejected = client.post_batch_split([r.payload for r in part.values()],
-                                                   batch_size=batch)
+        chunk = [(r, record_of(r, StatementRecord)) for r in rows[start:start + batch]]
+        part = {record.statement_id: row for row, record in chunk}
+        statements = {record.statement_id: record.statement for _, record in chunk}
+        stored, rejected = client.post_batch_split(list(statements.values()), batch_size=batch)
         for statement_id in stored:
             if statement_id in part:
                 part[statement_id].status = SENT

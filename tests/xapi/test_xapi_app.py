@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.cli import prepare_schema
+from app.common.outbox import StatementRecord, new_row
 from app.extensions import db
 from app.models import (
     CourseCompletion,
@@ -116,7 +117,7 @@ def test_a_statement_the_lrs_rejects_is_isolated(xapi_app: Flask, lrs, client) -
     make_route(lrs.site)
     bad = {"id": "00000000-0000-4000-8000-000000000001", "actor": {"account": {
         "homePage": lrs.site, "name": "77"}}, "object": {"id": "urn:x"}}  # no verb
-    db.session.add(OutboxMessage(kind="xapi", dedupe_key="xapi:bad", payload=bad))
+    db.session.add(new_row(StatementRecord(statement=bad), "xapi:bad"))
     db.session.commit()
     settings = xapi_app.config["PROFROUTE_SETTINGS"]
     result = emit(lrs_client(settings), settings)
