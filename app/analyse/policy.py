@@ -1,7 +1,11 @@
 """The methodologist's scoring policy: thresholds per framework and group, attempt policy.
 
-The newest policy revision saved in the database (``app.analyse.revisions``) applies;
-without one, the thresholds file over the settings, or the settings alone.
+Precedence: the newest policy revision stored in the database (``app.analyse.revisions``)
+applies. A run that stores levels (``profroute deficits``, «Пересчитать дефициты») first
+imports the thresholds file named by the settings as a new revision when the file changed
+(``import_thresholds_file``), so the database holds the policy its levels were computed with
+and readers need no file. Without any revision, the file over the settings applies, or the
+settings alone.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ from sqlalchemy import select
 from app.analyse.policy_schema import KEYS, PolicyError, validate_document
 from app.analyse.policy_toml import SETTING_OF, file_document
 from app.analyse.revisions import (
+    FILE_AUTHOR,
+    newest_import,
     newest_revision,
     policy_from_document,
     revision_document,
     revisions,
+    save_revision,
 )
 from app.analyse.risk_rule import (
     revision_risk_ru,
@@ -28,7 +35,7 @@ from app.analyse.risk_rule import (
     settings_risk_rule,
 )
 from app.extensions import db
-from app.models import Competency, CompetencyFramework
+from app.models import Competency, CompetencyFramework, PolicyRevision
 from app.settings import Settings, SettingsError
 from deficits.policy import ThresholdPolicy
 from deficits.risk import RiskRule
@@ -73,6 +80,34 @@ def unrevised_document(settings: Settings) -> dict[str, Any]:
         return validate_document(inherited)
     except PolicyError as err:
         raise SettingsError(f"{SETTING_OF.get(err.field, err.field)}: {err.reason}") from err
+
+
+def import_thresholds_file(settings: Settings) -> PolicyRevision | None:
+    """Store the thresholds file's policy as the newest revision when it changed, so the
+    database holds the policy its levels are computed with (for a run that stores levels).
+
+    "Changed": it differs from the revision last imported from a file or, before any
+    import, from the newest revision (none at all counts as a change). A revision saved on
+    ``/policy`` after an import stays in force until the file changes again.
+
+    Returns:
+        The new revision, or None (no file, or nothing changed).
+
+    :raise SettingsError: the file is unreadable or breaks a rule.
+    """
+    if not settings.thresholds_file:
+        return None
+    document = unrevised_document(settings)
+    last = newest_import() or newest_revision()
+    if last is not None and last.document == document:
+        return None
+    path = settings.thresholds_file
+    revision = save_revision(document, author=f"{FILE_AUTHOR} {path}", comment=(
+        f"Импортирована из файла порогов {path} (PROFROUTE_THRESHOLDS_FILE) при расчёте "
+        "дефицитов: " + ("политика файла изменилась с прошлого импорта." if last is not None
+                          else "в базе ещё не было политики.")))
+    logger.info("thresholds file %s imported as policy revision %s", path, revision.id)
+    return revision
 
 
 def policy_source(settings: Settings) -> str:

@@ -23,6 +23,10 @@ from deficits.records import Thresholds
 
 logger = logging.getLogger(__name__)
 
+# A revision imported from the thresholds file is signed «файл порогов <path>».
+FILE_AUTHOR = "файл порогов"
+
+
 def policy_from_document(doc: Mapping[str, Any]) -> ThresholdPolicy:
     """The thresholds policy of a validated document (overrides filled from the default)."""
     default = Thresholds(**doc["default"])
@@ -50,6 +54,13 @@ def newest_revision() -> PolicyRevision | None:
         logger.warning("policy revisions unavailable, using the file: %s", err.orig)
         db.session.rollback()
         return None
+
+
+def newest_import() -> PolicyRevision | None:
+    """The newest revision imported from a thresholds file, or None."""
+    return db.session.scalars(select(PolicyRevision)
+                              .where(PolicyRevision.author.startswith(f"{FILE_AUTHOR} "))
+                              .order_by(PolicyRevision.id.desc()).limit(1)).first()
 
 
 def revision_document(revision: PolicyRevision) -> dict[str, Any]:
