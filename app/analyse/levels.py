@@ -15,7 +15,12 @@ import pandas as pd
 from sqlalchemy import Row, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.analyse.policy import attempt_policy_of, competency_group_overrides, load_policy
+from app.analyse.policy import (
+    attempt_policy_of,
+    competency_group_overrides,
+    import_thresholds_file,
+    load_policy,
+)
 from app.common.runs import Summary, logged_run
 from app.extensions import db
 from app.models import (
@@ -60,10 +65,12 @@ def thresholds_of(settings: Settings) -> rec.Thresholds:
 
 
 def compute_deficits(diagnostic: Diagnostic, settings: Settings) -> DeficitSummary:
-    """Replace the diagnostic's deficits by a fresh scoring of the stored attempts.
+    """Replace the diagnostic's deficits by a fresh scoring of the stored attempts, under
+    the newest policy revision (the thresholds file is imported as one first if it changed).
 
-    :raise ValueError: the thresholds are inconsistent.
+    :raise ValueError: the thresholds are inconsistent (``SettingsError`` is one).
     """
+    import_thresholds_file(settings)
     policy = load_policy(settings)
     marks, unmapped = collect_marks(diagnostic)
     levels = score_with_policy(marks_frame(marks), competency_groups(settings), policy,
@@ -154,7 +161,8 @@ def _label(labels: Mapping[str, str], row: object) -> str:
 def competency_groups(settings: Settings) -> pd.DataFrame:
     """competency, framework (idnumber), group of every known competency.
 
-    The group is Moodle's parent competency, unless the thresholds file names it.
+    The group is Moodle's parent competency, unless the policy's ``competency_groups``
+    names it.
     """
     rows = db.session.execute(
         select(Competency.idnumber, CompetencyFramework.idnumber, Competency.group)

@@ -1,23 +1,31 @@
 """The methodologist's scoring policy: thresholds per framework and group, attempt policy.
 
-The newest policy revision saved in the database (``app.analyse.revisions``) applies;
-without one, the settings and the thresholds file do.
+Precedence: the newest policy revision stored in the database (``app.analyse.revisions``)
+applies. A run that stores levels (``profroute deficits``, «Пересчитать дефициты») first
+imports the thresholds file named by the settings as a new revision when the file changed
+(``import_thresholds_file``), so the database holds the policy its levels were computed with
+and readers need no file. Without any revision, the file over the settings applies, or the
+settings alone.
 """
 
 from __future__ import annotations
 
 import logging
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from app.analyse.policy_schema import KEYS, PolicyError, validate_document
+from app.analyse.policy_toml import SETTING_OF, file_document
 from app.analyse.revisions import (
+    FILE_AUTHOR,
+    newest_import,
     newest_revision,
     policy_from_document,
     revision_document,
     revisions,
+    save_revision,
 )
 from app.analyse.risk_rule import (
     revision_risk_ru,
@@ -27,25 +35,20 @@ from app.analyse.risk_rule import (
     settings_risk_rule,
 )
 from app.extensions import db
-from app.models import Competency, CompetencyFramework
+from app.models import Competency, CompetencyFramework, PolicyRevision
 from app.settings import Settings, SettingsError
-from deficits.policy import ATTEMPT_POLICIES, ThresholdPolicy
-from deficits.records import Thresholds
+from deficits.policy import ThresholdPolicy
 from deficits.risk import RiskRule
 
-KEYS = ("deficit_below", "risk_below", "min_questions")
 logger = logging.getLogger(__name__)
 
 
 def load_policy(settings: Settings) -> ThresholdPolicy:
-    """The newest policy revision's thresholds, or else those of the settings and the file.
+    """The newest policy revision's thresholds, or else those of the file and the settings.
 
     :raise SettingsError: the revision or the file breaks a rule, or is unreadable.
     """
-    revision = newest_revision()
-    if revision is not None:
-        return policy_from_document(revision_document(revision))
-    return file_policy(settings)
+    return policy_from_document(_document(settings))
 
 
 def competency_group_overrides(settings: Settings) -> dict[str, str]:
@@ -54,18 +57,57 @@ def competency_group_overrides(settings: Settings) -> dict[str, str]:
     For frameworks that Moodle holds flat: the region's blocks (normative-legal, subject,
     methodological, psychological-pedagogical, digital, inclusive) without a hierarchy.
     """
-    revision = newest_revision()
-    if revision is not None:
-        return dict(revision_document(revision)["competency_groups"])
-    return file_competency_groups(settings)
+    return dict(_document(settings)["competency_groups"])
 
 
 def attempt_policy_of(settings: Settings) -> str:
-    """The attempt policy in force: the newest revision's, or ``PROFROUTE_ATTEMPT_POLICY``."""
-    revision = newest_revision()
-    if revision is not None:
-        return str(revision_document(revision)["attempt_policy"])
-    return settings.attempt_policy
+    """The attempt policy in force: the newest revision's, else the file's, else
+    ``PROFROUTE_ATTEMPT_POLICY``."""
+    return str(_document(settings)["attempt_policy"])
+
+
+def unrevised_document(settings: Settings) -> dict[str, Any]:
+    """The policy without a revision: the thresholds file over the settings' defaults and
+    attempt policy, or the settings alone; checked by the one policy schema.
+
+    :raise SettingsError: the file is unreadable or breaks a rule, or a setting does.
+    """
+    inherited = {"default": {k: getattr(settings, k) for k in KEYS},
+                 "attempt_policy": settings.attempt_policy}
+    if settings.thresholds_file:
+        return file_document(Path(settings.thresholds_file), inherited)
+    try:
+        return validate_document(inherited)
+    except PolicyError as err:
+        raise SettingsError(f"{SETTING_OF.get(err.field, err.field)}: {err.reason}") from err
+
+
+def import_thresholds_file(settings: Settings) -> PolicyRevision | None:
+    """Store the thresholds file's policy as the newest revision when it changed, so the
+    database holds the policy its levels are computed with (for a run that stores levels).
+
+    "Changed": it differs from the revision last imported from a file or, before any
+    import, from the newest revision (none at all counts as a change). A revision saved on
+    ``/policy`` after an import stays in force until the file changes again.
+
+    Returns:
+        The new revision, or None (no file, or nothing changed).
+
+    :raise SettingsError: the file is unreadable or breaks a rule.
+    """
+    if not settings.thresholds_file:
+        return None
+    document = unrevised_document(settings)
+    last = newest_import() or newest_revision()
+    if last is not None and last.document == document:
+        return None
+    path = settings.thresholds_file
+    revision = save_revision(document, author=f"{FILE_AUTHOR} {path}", comment=(
+        f"Импортирована из файла порогов {path} (PROFROUTE_THRESHOLDS_FILE) при расчёте "
+        "дефицитов: " + ("политика файла изменилась с прошлого импорта." if last is not None
+                          else "в базе ещё не было политики.")))
+    logger.info("thresholds file %s imported as policy revision %s", path, revision.id)
+    return revision
 
 
 def policy_source(settings: Settings) -> str:
@@ -86,104 +128,44 @@ def policy_source(settings: Settings) -> str:
 
 def effective_document(settings: Settings) -> dict[str, Any]:
     """The policy in force as a revision document (the starting point of an edit), with the
-    risk-group rule in force (the settings' when the revision has none).
+    risk-group rule in force (the settings' when the document has none).
 
     :raise SettingsError: the revision or the file breaks a rule, or is unreadable.
     """
-    revision = newest_revision()
-    if revision is not None:
-        doc = revision_document(revision)
-        if "risk" not in doc:  # saved before the rule was part of the policy
-            doc["risk"] = risk_document(settings_risk_rule(settings))
-        return doc
-    policy = file_policy(settings)
-
-    def entries(found: dict[str, Thresholds]) -> dict[str, dict[str, object]]:
-        return {key: {**({"label": policy.labels[key]} if key in policy.labels else {}),
-                      **{k: getattr(value, k) for k in KEYS}} for key, value in found.items()}
-
-    return {"default": {k: getattr(policy.default, k) for k in KEYS},
-            "frameworks": entries(dict(policy.frameworks)),
-            "groups": entries(dict(policy.groups)),
-            "competency_groups": file_competency_groups(settings),
-            "attempt_policy": settings.attempt_policy,
-            "risk": risk_document(settings_risk_rule(settings))}
-
-
-
-def file_policy(settings: Settings) -> ThresholdPolicy:
-    """The default thresholds from the settings, overridden per framework and per group by
-    the TOML file ``PROFROUTE_THRESHOLDS_FILE``::
-
-        [frameworks.PKU-2026]
-        deficit_below = 0.45
-        [groups.subject]
-        label = "Предметный блок"
-        deficit_below = 0.55
-        risk_below = 0.8
-
-    :raise SettingsError: unreadable file, unknown key, or inconsistent thresholds.
-    """
-    if settings.attempt_policy not in ATTEMPT_POLICIES:
-        raise SettingsError(f"PROFROUTE_ATTEMPT_POLICY = {settings.attempt_policy!r}: write "
-                            + ", ".join(ATTEMPT_POLICIES))
-    default = Thresholds(settings.deficit_below, settings.risk_below, settings.min_questions)
-    if not settings.thresholds_file:
-        return _policy(default, {}, {}, {})
-    path = Path(settings.thresholds_file)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise SettingsError(f"PROFROUTE_THRESHOLDS_FILE {path}: {err}") from err
-    labels: dict[str, str] = {}
-    parts: dict[str, dict[str, Thresholds]] = {"frameworks": {}, "groups": {}}
-    for section, found in parts.items():
-        for key, values in dict(data.get(section, {})).items():
-            unknown = set(values) - {*KEYS, "label"}
-            if unknown:
-                raise SettingsError(f"{path}: [{section}.{key}] has unknown keys "
-                                    f"{', '.join(sorted(unknown))}; use {', '.join(KEYS)}, label")
-            if "label" in values:
-                labels[key] = str(values["label"])
-            found[key] = Thresholds(**{k: float(values.get(k, getattr(default, k)))
-                                                for k in KEYS})
-    return _policy(default, parts["frameworks"], parts["groups"], labels)
-
-
-def file_competency_groups(settings: Settings) -> dict[str, str]:
-    """``[competency_groups]`` of the thresholds file: competency idnumber → group."""
-    if not settings.thresholds_file:
-        return {}
-    try:
-        data = tomllib.loads(Path(settings.thresholds_file).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise SettingsError(f"PROFROUTE_THRESHOLDS_FILE {settings.thresholds_file}: {err}"
-                            ) from err
-    return {str(k): str(v) for k, v in dict(data.get("competency_groups", {})).items()}
+    return _with_rule(_document(settings), settings)
 
 
 def risk_rule(settings: Settings) -> RiskRule:
     """The risk-group rule: deficits in ≥ N competency groups, or in any named group.
 
-    The newest revision's ``risk``; without a revision, or with one saved before the rule
-    was part of the policy, ``PROFROUTE_RISK_MIN_GROUPS`` / ``PROFROUTE_RISK_GROUPS``.
+    The newest revision's ``risk`` (without a revision: the thresholds file's); without
+    one, or with a revision saved before the rule was part of the policy,
+    ``PROFROUTE_RISK_MIN_GROUPS`` / ``PROFROUTE_RISK_GROUPS``.
 
-    :raise SettingsError: N below 1, or the newest revision breaks a rule.
+    :raise SettingsError: N below 1, or the newest revision or the file breaks a rule.
     """
-    revision = newest_revision()
-    found = revision_document(revision).get("risk") if revision is not None else None
+    found = _document(settings).get("risk")
     if found is not None:
         return rule_of(found)
     return settings_risk_rule(settings)
 
 
-def _policy(default: Thresholds, frameworks: dict[str, Thresholds],
-            groups: dict[str, Thresholds], labels: dict[str, str]) -> ThresholdPolicy:
-    try:
-        return ThresholdPolicy(default=default, frameworks=frameworks, groups=groups,
-                               labels=labels)
-    except ValueError as err:
-        raise SettingsError(f"thresholds: {err}") from err
+def _with_rule(doc: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The document with the settings' risk-group rule when it has none of its own."""
+    if "risk" not in doc:
+        doc["risk"] = risk_document(settings_risk_rule(settings))
+    return doc
+
+
+def _document(settings: Settings) -> dict[str, Any]:
+    """The newest revision's document, or else the unrevised one.
+
+    :raise SettingsError: the revision or the file breaks a rule, or is unreadable.
+    """
+    revision = newest_revision()
+    if revision is not None:
+        return revision_document(revision)
+    return unrevised_document(settings)
 
 
 ATTEMPT_RU = {"quiz": "как в настройках теста Moodle (метод оценивания)",
@@ -197,7 +179,9 @@ def policy_overview(settings: Settings) -> dict[str, Any]:
 
     :raise SettingsError: the revision or the file breaks a rule, or is unreadable.
     """
-    doc = effective_document(settings)
+    revision, doc = newest_revision(), _document(settings)
+    rule_file = settings.thresholds_file if revision is None and "risk" in doc else ""
+    doc = _with_rule(doc, settings)
     policy = policy_from_document(doc)
     rows = db.session.execute(
         select(Competency.idnumber, Competency.name, CompetencyFramework.idnumber,
@@ -220,7 +204,7 @@ def policy_overview(settings: Settings) -> dict[str, Any]:
             "frameworks": _overrides(doc, policy, "frameworks"),
             "groups": _overrides(doc, policy, "groups"),
             "competency_groups": doc["competency_groups"], "competencies": competencies,
-            "describe": policy.describe(), "risk": risk_overview(doc, newest_revision()),
+            "describe": policy.describe(), "risk": risk_overview(doc, revision, file=rule_file),
             "revisions": [{"id": r.id, "created_at": r.created_at.isoformat(),
                            "created_ru": r.created_at.strftime("%d.%m.%Y %H:%M"),
                            "author": r.author, "comment": r.comment,

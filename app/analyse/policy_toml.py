@@ -1,16 +1,34 @@
-"""The overrides of a policy revision as thresholds-file TOML text, and back."""
+"""Policy documents as TOML: the thresholds file, and a revision's overrides as its text.
+
+Read with the standard library's ``tomllib`` (its errors carry the line and column), written
+with ``tomlkit``; both are checked by the one schema of ``app.analyse.policy_schema``.
+"""
 
 from __future__ import annotations
 
 import re
 import tomllib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from app.analyse.revisions import KEYS, SECTIONS, TOML_SECTIONS, PolicyError
+import tomlkit
+
+from app.analyse.policy_schema import (
+    KEYS,
+    SECTIONS,
+    TOML_SECTIONS,
+    PolicyError,
+    validate_document,
+)
+from app.settings import SettingsError
 
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+# The settings a thresholds file inherits when it leaves the field out.
+SETTING_OF = {"default.deficit_below": "PROFROUTE_DEFICIT_BELOW",
+              "default.risk_below": "PROFROUTE_RISK_BELOW",
+              "default.min_questions": "PROFROUTE_MIN_QUESTIONS",
+              "attempt_policy": "PROFROUTE_ATTEMPT_POLICY"}
 
 
 def overrides_from_toml(text: str) -> dict[str, Any]:
@@ -18,13 +36,7 @@ def overrides_from_toml(text: str) -> dict[str, Any]:
 
     :raise PolicyError: a syntax error (with its line) or another section.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        found = _AT_LINE.search(str(err))
-        where = f"строка {found.group(1)}, столбец {found.group(2)}" if found else "TOML"
-        raise PolicyError(where, f"ошибка синтаксиса TOML ({_AT_LINE.sub('', str(err))})"
-                          ) from err
+    data = _parse(text)
     other = sorted(set(data) - set(TOML_SECTIONS))
     if other:
         raise PolicyError(other[0], "здесь допустимы только разделы [frameworks.…], "
@@ -34,32 +46,81 @@ def overrides_from_toml(text: str) -> dict[str, Any]:
 
 def overrides_to_toml(doc: Mapping[str, Any]) -> str:
     """The overrides and competency groups of a document in thresholds-file syntax."""
-    lines: list[str] = []
+    out = tomlkit.document()
     for section in SECTIONS:
-        for key, values in sorted(doc.get(section, {}).items()):
-            lines.append(f"[{section}.{_toml_key(key)}]")
+        entries = sorted(doc.get(section, {}).items())
+        if not entries:
+            continue
+        tables = tomlkit.table(is_super_table=True)
+        for key, values in entries:
+            table = tomlkit.table()
             if values.get("label"):
-                lines.append(f"label = {_toml_string(values['label'])}")
-            lines += [f"{k} = {values[k]!r}" for k in KEYS if k in values]
-            lines.append("")
+                table.add("label", values["label"])
+            for name in (k for k in KEYS if k in values):
+                table.add(name, values[name])
+            tables.add(key, table)
+        out.add(section, tables)
     groups = doc.get("competency_groups", {})
     if groups:
-        lines.append("[competency_groups]")
-        lines += [f"{_toml_key(c)} = {_toml_string(g)}" for c, g in sorted(groups.items())]
-    return "\n".join(lines).strip() + "\n" if lines else ""
+        table = tomlkit.table()
+        for competency, group in sorted(groups.items()):
+            table.add(competency, group)
+        out.add("competency_groups", table)
+    return tomlkit.dumps(out)
+
+
+def file_document(path: Path, inherited: Mapping[str, Any]) -> dict[str, Any]:
+    """The policy document of a thresholds file (``PROFROUTE_THRESHOLDS_FILE``)::
+
+        attempt_policy = "best"
+        [frameworks.PKU-2026]
+        deficit_below = 0.45
+        [groups.subject]
+        label = "Предметный блок"
+        deficit_below = 0.55
+        risk_below = 0.8
+        [competency_groups]
+        PK-01 = "subject"
+
+    Every section of a revision may be written in it (``[default]``, ``[risk]`` too); the
+    ``default`` thresholds and the ``attempt_policy`` it leaves out are ``inherited``'s (the
+    settings').
+
+    :raise SettingsError: the file is unreadable or not TOML, or breaks a rule (the field,
+        with its line, or the setting the value came from).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = _parse(text)
+    except (OSError, PolicyError) as err:
+        raise SettingsError(f"PROFROUTE_THRESHOLDS_FILE {path}: {err}") from err
+    default = data.get("default", {})
+    if isinstance(default, Mapping):
+        data["default"] = {**inherited["default"], **default}
+    data.setdefault("attempt_policy", inherited["attempt_policy"])
+    try:
+        return validate_document(data)
+    except PolicyError as err:
+        line = line_of(text, err.field)
+        if line is None and err.field in SETTING_OF:
+            raise SettingsError(f"{SETTING_OF[err.field]} (для файла {path}): {err.reason}"
+                                ) from err
+        where = f", строка {line}" if line else ""
+        raise SettingsError(f"PROFROUTE_THRESHOLDS_FILE {path}{where}: {err}") from err
 
 
 def line_of(text: str, field: str) -> int | None:
-    """The line of ``section.key[.name]`` in TOML text, to point at a refused value."""
+    """The line of a field (``section.key[.name]``, ``default.key``, ``attempt_policy``) in
+    TOML text, to point at a refused value; a table's own line when the key is not there."""
     parts = field.split(".")
-    if len(parts) < 2 or parts[0] not in TOML_SECTIONS:
-        return None
-    if parts[0] == "competency_groups":
-        headers, name = {"[competency_groups]"}, parts[1]
-    else:
+    if len(parts) == 1:
+        headers, name = {""}, parts[0]  # a top-level key, before any table
+    elif parts[0] in SECTIONS:
         headers = {f"[{parts[0]}.{parts[1]}]", f'[{parts[0]}."{parts[1]}"]'}
         name = parts[2] if len(parts) > 2 else ""
-    inside, header_line = False, None
+    else:
+        headers, name = {f"[{parts[0]}]"}, parts[1]
+    inside, header_line = "" in headers, None
     for number, line in enumerate(text.splitlines(), start=1):
         compact = "".join(line.split())
         if compact.startswith("["):
@@ -70,10 +131,15 @@ def line_of(text: str, field: str) -> int | None:
     return header_line
 
 
-def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else _toml_string(key)
+def _parse(text: str) -> dict[str, Any]:
+    """TOML text as plain values.
 
-
-def _toml_string(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+    :raise PolicyError: a syntax error, named by its line and column.
+    """
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        found = _AT_LINE.search(str(err))
+        where = f"строка {found.group(1)}, столбец {found.group(2)}" if found else "TOML"
+        raise PolicyError(where, f"ошибка синтаксиса TOML ({_AT_LINE.sub('', str(err))})"
+                          ) from err

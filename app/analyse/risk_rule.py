@@ -55,22 +55,27 @@ def describe_risk(rule: RiskRule, labels: Mapping[str, str] | None = None, *,
     return text
 
 
-def risk_overview(doc: Mapping[str, Any], revision: PolicyRevision | None) -> dict[str, Any]:
-    """The rule in force for the page and ``/api/policy``: its figures, where it comes from,
-    its Russian wording, the known groups (to tick) and the groups it names that no
-    competency belongs to (they put nobody in the risk group)."""
+def risk_overview(doc: Mapping[str, Any], revision: PolicyRevision | None, *,
+                  file: str = "") -> dict[str, Any]:
+    """The rule in force for the page and ``/api/policy``: its figures, where it comes from
+    (the revision, the thresholds file ``file`` when no revision applies and the file sets
+    the rule, or the settings), its Russian wording, the known groups (to tick) and the
+    groups it names that no competency belongs to (they put nobody in the risk group)."""
     labels = group_labels(doc)
     known = known_groups(doc)
     own = revision is not None and revision.document.get("risk") is not None
     if own and revision is not None:
         source = f"редакция №{revision.id}"
+    elif file and revision is None:
+        source = f"файл {file}"
     elif revision is not None:
         source = f"{SETTINGS_RU} (редакция №{revision.id} правила группы риска не задаёт)"
     else:
         source = SETTINGS_RU
     rule = rule_of(doc["risk"])
     return {"min_groups": rule.min_groups_with_deficit, "groups": list(rule.groups_always),
-            "from": "revision" if own else "settings", "source": source,
+            "from": "revision" if own else ("file" if file and revision is None
+                                            else "settings"), "source": source,
             "describe": describe_risk(rule, labels),
             "known_groups": [{"key": g, "label": labels.get(g, "")} for g in known],
             "unknown_groups": [g for g in rule.groups_always if g not in known]}

@@ -35,7 +35,12 @@ DEMO_FINAL_QUIZ = "2"
 
 
 def demo_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Settings for the demo: its own SQLite file unless a database is configured."""
+    """Settings for the demo: its own SQLite file unless a database is configured, the demo
+    catalogue and the demo's thresholds file.
+
+    The first deficits run imports that file as a policy revision, so a later
+    ``profroute serve`` on the demo's database shows the same policy without the setting.
+    """
     env = dict(os.environ if environ is None else environ)
     settings = Settings.load(env)
     if "PROFROUTE_DATABASE_URL" not in env:

@@ -14,7 +14,8 @@ from flask import Flask
 from sqlalchemy import and_, func, select
 from support import app_for
 
-from app import settings_of
+from app import create_app, settings_of
+from app.analyse.policy import policy_overview
 from app.cli import main
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, School, Teacher
@@ -167,7 +168,7 @@ def test_risk_group_lists_analytics_risk_with_links_and_the_rule(scored_app: Fla
     assert len(re.findall(r"<tr data-teacher=", page)) == len(risky)
     rule = re.search(r'<p id="risk-rule">(.*?)</p>', page, re.S).group(1)
     assert "не менее чем в 2 группах" in rule and "в группе «Предметный блок»" in rule
-    assert "PROFROUTE_RISK_MIN_GROUPS" in rule  # no policy revision: the settings' rule
+    assert "PROFROUTE_RISK_MIN_GROUPS" in rule  # the file's revision sets no rule: settings
 
     # A deficit in PK-01 (the subject group) always puts a teacher in the risk group.
     subject = db.session.scalars(select(Teacher).join(Deficit, and_(
@@ -213,6 +214,33 @@ def test_risk_group_follows_the_rule_of_the_newest_policy_revision(scored_app: F
     assert f"редакция №{revision.id}" in rule
     assert f"В группе риска <b>{len(risky)}</b>" in page
     assert len(re.findall(r"<tr data-teacher=", page)) == len(risky)
+
+
+def test_the_database_keeps_the_policy_without_the_thresholds_file(
+        scored_app: Flask, database_url: str) -> None:
+    """The reported bug: `profroute serve` on the demo's database without the demo's
+    thresholds file showed another policy (nobody in the risk group). The deficits run
+    imported the file as a policy revision, so an app without the file reads the same."""
+    with_file = settings_of(scored_app)
+    assert with_file.thresholds_file
+    risky = analytics.risk(diagnostic(), with_file)
+    overview = policy_overview(with_file)
+    assert risky and overview["competency_groups"]["PK-01"] == "subject"
+    page = scored_app.test_client().get("/analytics?view=risk-group").get_data(as_text=True)
+    count = re.search(r"В группе риска <b>\d+</b> из \d+ педагогов", page).group(0)
+
+    served = create_app(Settings(database_url=database_url), {"TESTING": True})
+    with served.app_context():
+        without_file = settings_of(served)
+        assert not without_file.thresholds_file
+        assert analytics.risk(diagnostic(), without_file) == risky
+        assert policy_overview(without_file) == overview
+        again = served.test_client().get("/analytics?view=risk-group").get_data(as_text=True)
+        assert count in again and f"В группе риска <b>{len(risky)}</b>" in again
+        db.session.remove()
+        db.engine.dispose()
+    assert overview["source"].startswith("редакция №1 от ")
+    assert "автор файл порогов " in overview["source"]
 
 
 def test_map_over_time_shows_each_diagnostic_oldest_first(scored_app: Flask) -> None:

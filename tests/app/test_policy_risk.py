@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 from support import signed_in
 
@@ -71,7 +71,8 @@ def three_teachers(quiz_id: int = 11, name: str = "Входная диагнос
 
 def in_risk_group(diagnostic: Diagnostic, rule: RiskRule | None = None) -> set[str]:
     names = {t.id: t.lastname for t in db.session.scalars(select(Teacher))}
-    return {names[int(str(row["user_id"]))] for row in risk(diagnostic, rule)}
+    found = risk(diagnostic, settings_of(current_app), rule)
+    return {names[int(str(row["user_id"]))] for row in found}
 
 
 def revisions() -> int:

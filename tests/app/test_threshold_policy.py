@@ -54,9 +54,13 @@ def test_a_bad_thresholds_file_is_one_line(database_url: str, moodle: tuple[str,
     policy = tmp_path / "thresholds.toml"
     policy.write_text("[groups.subject]\ndeficit = 0.4\n", encoding="utf-8")
     code, summary, _ = deficits_with(database_url, moodle, thresholds_file=str(policy))
-    assert code == 2 and "unknown keys deficit" in summary["error"]
+    # The file is checked by the schema revisions use: the field, its line, the reason.
+    assert code == 2 and summary["error"].count("\n") == 1
+    assert (f"PROFROUTE_THRESHOLDS_FILE {policy}, строка 2: groups.subject.deficit: "
+            "неизвестный ключ; допустимы deficit_below, label") in summary["error"]
     inverted = tmp_path / "inverted.toml"
     inverted.write_text("[groups.subject]\ndeficit_below = 0.8\nrisk_below = 0.6\n",
                         encoding="utf-8")
     code, summary, _ = deficits_with(database_url, moodle, thresholds_file=str(inverted))
-    assert code == 2 and "thresholds" in summary["error"]
+    assert code == 2 and ("строка 2: groups.subject.deficit_below: порог дефицита (80 %) "
+                          "выше порога риска (60 %)") in summary["error"]
