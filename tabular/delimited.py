@@ -5,10 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
-from tabular.table import RowError
+from tabular.table import RawRow, RowError
 
 UNDECODABLE = "not UTF-8 or Windows-1251 text; save it as CSV UTF-8"
-RawRow = tuple[int, list[str]]
 
 
 def decode(data: bytes) -> str:

@@ -6,8 +6,8 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from tabular.delimited import UNDECODABLE, RawRow, csv_records, decode, sniff_separator
-from tabular.table import Row, RowError, Table, resolve_columns
+from tabular.delimited import UNDECODABLE, csv_records, decode, sniff_separator
+from tabular.table import RawRow, Row, RowError, Table, resolve_columns
 from tabular.workbook import MAX_UNPACKED, is_xlsx, xlsx_records
 
 

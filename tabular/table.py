@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 _SPACES = re.compile(r"\s+")
 _PERCENT_UNIT = re.compile(r"[\s,(]*%\s*\)?$")
+RawRow = tuple[int, list[str]]  # a record as read: its 1-based row number and its cells
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import zlib
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from tabular.delimited import RawRow
+from tabular.table import RawRow
 
 XLSX_MAGIC = b"PK\x03\x04"
 MAX_UNPACKED = 256 * 1024 * 1024  # a 20 MB upload of ordinary sheets unpacks to far less
