@@ -1,15 +1,18 @@
-"""Parse ProfRoute's catalogue CSV files (schools, partnerships, offers) from bytes."""
+"""Parse ProfRoute's catalogue files (schools, partnerships, offers) from bytes."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
 from courses.records import COURSE, INTERNSHIP, MENTORING, OFFER_KINDS, Offer
+from tabular import RowError, read_table
+
+__all__ = ["OFFER_COLUMNS", "PARTNERSHIP_COLUMNS", "SCHOOL_COLUMNS", "OfferRow",
+           "PartnershipRow", "RowError", "SchoolRow", "parse_offers", "parse_partnerships",
+           "parse_schools"]
 
 SCHOOL_COLUMNS = ("code", "name", "municipality", "low_results", "adverse_context",
                   "resource_centre")
@@ -25,15 +28,6 @@ _KIND_ALIASES = {"курс": COURSE, "кпк": COURSE, "стажировка": I
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class RowError:
-    """A problem in one row (1-based line in the file, header = 1; 0 = the whole file)."""
-
-    row: int
-    field: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -65,14 +59,6 @@ class OfferRow:
 
     offer: Offer
     moodle_course_shortname: str | None
-
-
-def decode(data: bytes) -> str:
-    """Decode a CSV file: UTF-8 (BOM or not), else Windows-1251 (UnicodeDecodeError if neither)."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1251")
 
 
 class _Row:
@@ -124,49 +110,17 @@ class _Row:
         return starts, ends
 
 
-def _data_row(start: int, record: list[str], header: list[str], sep: str) -> _Row | RowError:
-    """A data row keyed by column name, or an error when it has more cells than the header."""
-    if len(record) > len(header):
-        hint = f"{len(record)} fields, header has {len(header)}: quote values with '{sep}'"
-        return RowError(start, "", hint)
-    cells = record + [""] * (len(header) - len(record))
-    return _Row(start, {name: cells[i].strip() for i, name in enumerate(header)})
-
-
 def _records(data: bytes, columns: tuple[str, ...]) -> tuple[list[_Row], list[RowError]]:
-    """Split a CSV file into data rows (with line numbers) and file-level errors."""
-    try:
-        text = decode(data)
-    except UnicodeDecodeError:
-        return [], [RowError(0, "", "not UTF-8 or Windows-1251 text; save it as CSV UTF-8")]
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    sep = ";" if ";" in first and first.count(";") >= first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    header: list[str] | None = None
-    rows: list[_Row] = []
-    errors: list[RowError] = []
-    line = 1
-    try:
-        for record in reader:
-            start, line = line, reader.line_num + 1
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is not None:
-                item = _data_row(start, record, header, sep)
-                if isinstance(item, RowError):
-                    errors.append(item)
-                else:
-                    rows.append(item)
-                continue
-            header = [cell.strip().lower() for cell in record]
-            if missing := [c for c in columns if c not in header]:
-                message = f"missing column(s); the header must be: {sep.join(columns)}"
-                return [], [RowError(start, ",".join(missing), message)]
-    except csv.Error as err:
-        errors.append(RowError(line, "", f"unreadable CSV ({err}); check the quotes"))
-    if header is None:
-        errors.append(RowError(1, "", f"file is empty; the header must be: {sep.join(columns)}"))
-    return rows, errors
+    """Read a catalogue file into data rows (with their line numbers) and refusals."""
+    table = read_table(data, aliases={name: (name,) for name in columns}, strict_width=True)
+    shown = table.separator if table.separator in (";", ",") else ";"
+    if not table.header:
+        empty = RowError(1, "", f"file is empty; the header must be: {shown.join(columns)}")
+        return [], list(table.errors) or [empty]
+    if missing := table.missing(columns):
+        message = f"missing column(s); the header must be: {shown.join(columns)}"
+        return [], [RowError(table.header_row, ",".join(missing), message)]
+    return [_Row(row.number, dict(row.fields)) for row in table.rows], list(table.errors)
 
 
 def _collect(
@@ -200,7 +154,7 @@ def parse_schools(data: bytes) -> tuple[list[SchoolRow], list[RowError]]:
     An empty flag is false. A repeated school code is an error on the later row.
 
     Args:
-        data: The file's bytes (UTF-8 with or without BOM, or Windows-1251; ``;`` or ``,``).
+        data: The file's bytes (see ``tabular.read_table``: CSV or XLSX).
 
     Returns:
         The valid schools in file order, and one RowError per problem found.
@@ -229,7 +183,7 @@ def parse_partnerships(
     """Parse the partnerships file (``PARTNERSHIP_COLUMNS``; dates YYYY-MM-DD or DD.MM.YYYY).
 
     Args:
-        data: The file's bytes (UTF-8 with or without BOM, or Windows-1251; ``;`` or ``,``).
+        data: The file's bytes (see ``tabular.read_table``: CSV or XLSX).
         schools: Known schools by code; when given, codes must exist and the resource
             centre must be flagged as one.
 
@@ -287,7 +241,7 @@ def parse_offers(
     наставничество); an internship needs a host school. Empty seats = no limit.
 
     Args:
-        data: The file's bytes (UTF-8 with or without BOM, or Windows-1251; ``;`` or ``,``).
+        data: The file's bytes (see ``tabular.read_table``: CSV or XLSX).
         schools: Known schools by code; when given, host schools must exist.
         competencies: Known competency idnumbers; when given, each listed one must be
             known (matched case-insensitively, stored in canonical spelling).

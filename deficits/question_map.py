@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from deficits.mapping import competency_of_question
-from deficits.slot_table import _decode as decode
+from tabular import Row, RowError, read_table
+
+__all__ = ["COMPETENCY_HEADERS", "KEY_HEADERS", "QuestionIdentity", "QuestionMapping",
+           "RowError", "mapping_from_moodle_xml", "mapping_from_questions", "mapping_from_table",
+           "merge_mappings", "parse_moodle_xml"]
 
 KEY_HEADERS = ("вопрос", "id вопроса", "idnumber вопроса", "question", "question id",
                "idnumber", "слот", "slot", "номер вопроса")
 COMPETENCY_HEADERS = ("компетенция", "код компетенции", "competency", "competency idnumber")
 
-_XLSX_MAGIC = b"PK\x03\x04"
+_TABLE_COLUMNS = {"key": KEY_HEADERS, "competency": COMPETENCY_HEADERS}
 _PATH_SEPARATOR = re.compile(r"(?<!/)/(?!/)")
 _SKIPPED_TYPES = frozenset({"category", "random", "description"})
-
-
-@dataclass(frozen=True)
-class RowError:
-    """A problem in one row (1-based line in the file, header = 1; 0 = the whole file)."""
-
-    row: int
-    field: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -55,74 +47,6 @@ class QuestionMapping:
     conflicts: list[tuple[str, str]] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
-
-
-def _cell(value: object) -> str:
-    """A spreadsheet cell as text: whole floats without ``.0``, empty for None."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
-    """The first sheet's rows as ``(row number, cells)``; raises ValueError if unreadable."""
-    from openpyxl import load_workbook  # optional dependency: only XLSX needs it
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError) as err:
-        raise ValueError(f"unreadable XLSX ({err})") from err
-    try:
-        sheet = book.worksheets[0]
-        return [(n, [_cell(v) for v in values])
-                for n, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
-    finally:
-        book.close()
-
-
-def _csv_rows(data: bytes) -> list[tuple[int, list[str]]]:
-    """CSV rows as ``(line number, cells)``; ``;`` or ``,`` guessed from the first line."""
-    text = decode(data)
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    sep = ";" if ";" in first and first.count(";") >= first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    rows: list[tuple[int, list[str]]] = []
-    line = 1
-    for record in reader:
-        rows.append((line, [cell.strip() for cell in record]))
-        line = reader.line_num + 1
-    return rows
-
-
-def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]], list[RowError]]:
-    """Read a CSV (UTF-8 or Windows-1251, ``;`` or ``,``) or XLSX table (first sheet).
-
-    Blank rows are skipped; the first non-blank row is the header (lower-cased, trimmed).
-
-    Returns:
-        The header, the data rows as ``(row number in the file, cells padded to the
-        header)``, and file-level errors (row 0 or the header's row).
-    """
-    try:
-        rows = _xlsx_rows(data) if data.startswith(_XLSX_MAGIC) else _csv_rows(data)
-    except UnicodeDecodeError:
-        return [], [], [RowError(0, "", "not UTF-8 or Windows-1251 text; save it as CSV UTF-8")]
-    except (ValueError, csv.Error) as err:
-        return [], [], [RowError(0, "", f"{err}; save the file again as CSV or XLSX")]
-    rows = [(n, cells) for n, cells in rows if any(cells)]
-    if not rows:
-        return [], [], [RowError(0, "", "the file is empty; it needs a header row")]
-    header = [cell.casefold() for cell in rows[0][1]]
-    width = len(header)
-    body = [(n, cells + [""] * (width - len(cells))) for n, cells in rows[1:]]
-    return header, body, []
-
-
-def _column(header: list[str], names: tuple[str, ...]) -> int | None:
-    """Index of the first of ``names`` (in their order) present in ``header``."""
-    return next((header.index(name) for name in names if name in header), None)
 
 
 class _Collector:
@@ -160,42 +84,51 @@ def mapping_from_table(data: bytes, known: Collection[str] | None = None) -> Que
 
     The key column is the first of ``KEY_HEADERS`` present (question idnumber, question
     name or slot number, e.g. «Вопрос»), the competency column the first of
-    ``COMPETENCY_HEADERS`` (e.g. «Компетенция»); headers are case-insensitive. A row with
-    an empty key or competency, or an unknown competency, is an error (its key, if any, is
-    listed as unmapped); the same key with two competencies is a conflict, never a guess.
+    ``COMPETENCY_HEADERS`` (e.g. «Компетенция»); headers are case-, space- and
+    ё-insensitive. A row with an empty key or competency, or an unknown competency, is an
+    error (its key, if any, is listed as unmapped); the same key with two competencies is a
+    conflict, never a guess.
 
     Args:
-        data: The file's bytes (XLSX, or CSV in UTF-8/Windows-1251 with ``;`` or ``,``).
+        data: The file's bytes (see ``tabular.read_table``: XLSX, or CSV in UTF-8 or
+            Windows-1251 with ``;``, ``,`` or tab).
         known: Competency idnumbers of the framework; when given, competencies are checked
             and stored in their canonical spelling (matched case-insensitively).
 
     Returns:
         The mapping; errors carry 1-based row numbers (header = 1).
     """
-    header, rows, errors = read_rows(data)
-    if errors:
-        return QuestionMapping(errors=errors)
-    key_col, comp_col = _column(header, KEY_HEADERS), _column(header, COMPETENCY_HEADERS)
-    if key_col is None or comp_col is None:
+    table = read_table(data, aliases=_TABLE_COLUMNS)
+    if not table.header:
+        empty = RowError(0, "", "the file is empty; it needs a header row")
+        return QuestionMapping(errors=list(table.errors) or [empty])
+    if table.missing(_TABLE_COLUMNS):
         message = "the header must name a question column («Вопрос») and «Компетенция»"
-        return QuestionMapping(errors=[RowError(1, "", message)])
+        return QuestionMapping(errors=[RowError(table.header_row, "", message)])
     folded = {k.casefold(): k for k in sorted(known)} if known is not None else None
+    names = {c: table.header[i].casefold() for c, i in table.columns.items()}
     collector = _Collector()
-    key_name, comp_name = header[key_col], header[comp_col]
-    for line, cells in rows:
-        key, competency = cells[key_col], cells[comp_col]
-        if not key:
-            collector.errors.append(RowError(line, key_name, "is empty; name the question"))
-            continue
-        canonical = folded.get(competency.casefold()) if folded is not None else competency
-        if not competency or canonical is None:
-            message = ("is empty; name the competency" if not competency else
-                       f"unknown competency {competency}; use framework idnumbers")
-            collector.errors.append(RowError(line, comp_name, message))
-            collector.unmapped.append(key)
-            continue
-        collector.claim(key, canonical, f"row {line}")
+    collector.errors.extend(table.errors)
+    for row in table.rows:
+        _claim_row(collector, row, names, folded)
     return collector.result()
+
+
+def _claim_row(collector: _Collector, row: Row, names: Mapping[str, str],
+               folded: Mapping[str, str] | None) -> None:
+    """Claim one table row's key for its competency, or record why the row is refused."""
+    key, competency = row.fields["key"], row.fields["competency"]
+    if not key:
+        collector.errors.append(RowError(row.number, names["key"], "is empty; name the question"))
+        return
+    canonical = folded.get(competency.casefold()) if folded is not None else competency
+    if not competency or canonical is None:
+        message = ("is empty; name the competency" if not competency else
+                   f"unknown competency {competency}; use framework idnumbers")
+        collector.errors.append(RowError(row.number, names["competency"], message))
+        collector.unmapped.append(key)
+        return
+    collector.claim(key, canonical, f"row {row.number}")
 
 
 def mapping_from_questions(

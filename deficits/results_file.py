@@ -1,16 +1,18 @@
 """Read schools' national assessment results (ВПР, ОГЭ, ЕГЭ) from CSV or XLSX files.
 
-CSV or XLSX, UTF-8 or Windows-1251, `;` or `,`, Russian or English headers; every bad row is
-refused with its row number and reason, the good rows are kept.
+The file is read by ``tabular.read_table`` (CSV or XLSX, UTF-8 or Windows-1251, `;`, `,` or
+tab); headers are Russian or English; every bad row is refused with its row number and
+reason, the good rows are kept.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import pandas as pd
 
-from deficits.question_map import RowError, read_rows
+from tabular import RowError, Table, read_table
 
 RESULT_COLUMNS = ("school_code", "school_name", "year", "assessment", "subject", "grade",
                   "mean_score", "share_below_min", "participants", "adverse_context")
@@ -39,16 +41,6 @@ _ASSESSMENT_ALIASES = {"впр": "ВПР", "огэ": "ОГЭ", "егэ": "ЕГЭ
 _DEFAULT_GRADE = {"ОГЭ": 9, "ЕГЭ": 11}
 _TRUE = frozenset({"да", "1", "yes", "true"})
 _FALSE = frozenset({"нет", "0", "no", "false"})
-_PERCENT_SUFFIX = re.compile(r"[\s,(]*%\s*\)?$")
-
-
-def _canonical_header(header: list[str]) -> tuple[dict[str, int], bool]:
-    """Column index by canonical name, and whether the share column is headed in %."""
-    names = {_PERCENT_SUFFIX.sub("", h).strip(): i for i, h in reversed(list(enumerate(header)))}
-    found = {c: names[a] for c, aliases in _HEADERS.items() for a in reversed(aliases)
-             if a in names}
-    share_in_percent = "share_below_min" in found and "%" in header[found["share_below_min"]]
-    return found, share_in_percent
 
 
 def _number(text: str) -> float | None:
@@ -63,10 +55,10 @@ def _number(text: str) -> float | None:
 class _Row:
     """One data row: typed getters that record a RowError instead of raising."""
 
-    def __init__(self, line: int, cells: list[str], columns: dict[str, int]) -> None:
+    def __init__(self, line: int, cells: Mapping[str, str]) -> None:
         self.line = line
         self.errors: list[RowError] = []
-        self.cells = {c: cells[i] for c, i in columns.items()}
+        self.cells = cells
 
     def fail(self, column: str, message: str) -> None:
         self.errors.append(RowError(self.line, _LABELS[column], message))
@@ -152,40 +144,61 @@ def parse_results(data: bytes) -> tuple[pd.DataFrame, list[RowError]]:
     procedure, subject and grade with other values is refused (the first is kept).
 
     Args:
-        data: The file's bytes (XLSX, or CSV in UTF-8/Windows-1251 with ``;`` or ``,``).
+        data: The file's bytes (see ``tabular.read_table``: XLSX, or CSV in UTF-8 or
+            Windows-1251 with ``;``, ``,`` or tab).
 
     Returns:
         The tidy frame (``RESULT_COLUMNS``, sorted by school, year, procedure, subject,
         grade) and one RowError per problem (1-based row, header = 1).
     """
-    header, rows, errors = read_rows(data)
-    if errors:
-        return _empty(), errors
-    columns, share_in_percent = _canonical_header(header)
+    table = read_table(data, aliases=_HEADERS)
+    if not table.header:
+        empty = RowError(0, "", "the file is empty; it needs a header row")
+        return _empty(), list(table.errors) or [empty]
+    if refusal := _missing_columns(table):
+        return _empty(), [refusal]
+    records, errors = _collect(table, 100.0 if _share_in_percent(table) else 1.0)
+    frame = _typed(pd.DataFrame(records, columns=list(RESULT_COLUMNS))) if records else _empty()
+    return frame.sort_values(_KEY, ignore_index=True), [*errors, *table.errors]
+
+
+def _missing_columns(table: Table) -> RowError | None:
+    """The refusal of a header that lacks a needed column, or None."""
     needed = ("school_code", "year", "assessment", "subject")
-    missing = [_LABELS[c] for c in needed if c not in columns]
-    if not {"mean_score", "share_below_min"} & columns.keys():
+    missing = [_LABELS[c] for c in table.missing(needed)]
+    if len(table.missing(("mean_score", "share_below_min"))) == 2:
         missing.append(f"{_LABELS['mean_score']} or {_LABELS['share_below_min']}")
-    if missing:
-        message = (f"missing column(s): {', '.join(missing)}; the header must name «Код ОО», "
-                   "«Год», «Оценочная процедура», «Предмет» and «Средний балл» or «Доля ниже "
-                   "минимального порога»")
-        return _empty(), [RowError(1, "", message)]
-    if "share_below_min" in columns and not share_in_percent:
-        values = [cells[columns["share_below_min"]] for _, cells in rows]
-        share_in_percent = any("%" in v or (_number(v) or 0) > 1 for v in values)
+    if not missing:
+        return None
+    message = (f"missing column(s): {', '.join(missing)}; the header must name «Код ОО», "
+               "«Год», «Оценочная процедура», «Предмет» and «Средний балл» or «Доля ниже "
+               "минимального порога»")
+    return RowError(table.header_row, "", message)
+
+
+def _share_in_percent(table: Table) -> bool:
+    """Whether the share column is in percent: «%» in its header or a value, or a value > 1."""
+    column = table.columns.get("share_below_min")
+    if column is None:
+        return False
+    values = [row.fields["share_below_min"] for row in table.rows]
+    return "%" in table.header[column] or any("%" in v or (_number(v) or 0) > 1 for v in values)
+
+
+def _collect(table: Table, share_scale: float) -> tuple[list[dict[str, object]], list[RowError]]:
+    """One record per good row; exact repeats dropped, conflicting repeats refused."""
     records: list[dict[str, object]] = []
+    errors: list[RowError] = []
     seen: dict[tuple[object, ...], tuple[int, dict[str, object]]] = {}
-    for line, cells in rows:
-        row = _Row(line, cells, columns)
-        record = _record(row, 100.0 if share_in_percent else 1.0)
+    for line in table.rows:
+        row = _Row(line.number, line.fields)
+        record = _record(row, share_scale)
         key = tuple(record[c] for c in _KEY)
         if not row.errors and key in seen and seen[key][1] != record:
             row.fail("school_code", f"repeats row {seen[key][0]} (same school, year, procedure,"
                                     " subject and grade) with other values; keep one row")
         errors.extend(row.errors)
         if not row.errors and key not in seen:
-            seen[key] = (line, record)
+            seen[key] = (row.line, record)
             records.append(record)
-    frame = _typed(pd.DataFrame(records, columns=list(RESULT_COLUMNS))) if records else _empty()
-    return frame.sort_values(_KEY, ignore_index=True), errors
+    return records, errors

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
+
+from tabular import read_table
 
 HEADER_SLOT = ("slot", "слот", "номер вопроса", "вопрос")
 HEADER_COMPETENCY = ("competency", "компетенция", "idnumber")
+_COLUMNS = {"slot": HEADER_SLOT, "competency": HEADER_COMPETENCY}
 
 
 @dataclass(frozen=True)
@@ -18,49 +19,35 @@ class TableError:
     message: str
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1251")
-
-
 def parse_slot_table(data: bytes) -> tuple[dict[int, str], list[TableError]]:
-    """Read ``slot;competency`` rows (UTF-8 or Windows-1251, ``;`` or ``,``, header first).
+    """Read ``slot;competency`` rows (see ``tabular.read_table``: CSV or XLSX, header first).
 
     A bad row is reported and skipped; a slot given twice with different competencies is
     a conflict: both rows are refused, never guessed.
     """
-    text = _decode(data)
-    dialect = ";" if text.split("\n", 1)[0].count(";") >= 1 else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=dialect))
-    if not rows:
-        return {}, [TableError(0, "the file is empty; expected a header 'slot;competency'")]
-    header = [h.strip().casefold() for h in rows[0]]
-    try:
-        slot_col = next(i for i, h in enumerate(header) if h in HEADER_SLOT)
-        comp_col = next(i for i, h in enumerate(header) if h in HEADER_COMPETENCY)
-    except StopIteration:
-        return {}, [TableError(1, "the header must name the columns 'slot' and 'competency'")]
-    table: dict[int, str] = {}
+    table = read_table(data, aliases=_COLUMNS)
+    if not table.header:
+        empty = [TableError(0, "the file is empty; expected a header 'slot;competency'")]
+        return {}, [TableError(e.row, e.message) for e in table.errors] or empty
+    if table.missing(_COLUMNS):
+        message = "the header must name the columns 'slot' and 'competency'"
+        return {}, [TableError(table.header_row, message)]
+    errors = [TableError(e.row, e.message) for e in table.errors]
+    result: dict[int, str] = {}
     seen: dict[int, int] = {}
-    errors: list[TableError] = []
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        slot_text = row[slot_col].strip() if slot_col < len(row) else ""
-        comp = row[comp_col].strip() if comp_col < len(row) else ""
+    for row in table.rows:
+        slot_text, comp = row.fields["slot"], row.fields["competency"]
         if not slot_text.isdigit() or int(slot_text) < 1:
-            errors.append(TableError(line, f"slot {slot_text!r} is not a positive number"))
+            errors.append(TableError(row.number, f"slot {slot_text!r} is not a positive number"))
             continue
         if not comp:
-            errors.append(TableError(line, f"slot {slot_text}: the competency is empty"))
+            errors.append(TableError(row.number, f"slot {slot_text}: the competency is empty"))
             continue
         slot = int(slot_text)
-        if slot in table and table[slot] != comp:
-            errors.append(TableError(line, f"slot {slot} is mapped to {table[slot]} on row "
-                                           f"{seen[slot]} and to {comp} here: keep one"))
-            del table[slot]
+        if slot in result and result[slot] != comp:
+            errors.append(TableError(row.number, f"slot {slot} is mapped to {result[slot]} on "
+                                                 f"row {seen[slot]} and to {comp} here: keep one"))
+            del result[slot]
             continue
-        table[slot], seen[slot] = comp, line
-    return table, errors
+        result[slot], seen[slot] = comp, row.number
+    return result, errors

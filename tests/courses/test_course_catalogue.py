@@ -1,12 +1,15 @@
-"""Catalogue CSV parsing: encodings, separators, bad rows reported with line numbers."""
+"""Catalogue parsing: encodings, separators, XLSX, bad rows reported with line numbers."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
+from openpyxl import Workbook
 
 from courses.catalogue import (
+    PARTNERSHIP_COLUMNS,
     OfferRow,
     PartnershipRow,
     RowError,
@@ -170,3 +173,28 @@ def test_offers_host_school_checked_against_schools():
     offers, errors = parse_offers(text.encode(), schools={s.code: s for s in GOOD_SCHOOLS})
     assert offers == []
     assert [(e.row, e.field) for e in errors] == [(2, "host_school_code")]
+
+
+def _xlsx(rows: list[list[object]]) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row or [None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_schools_and_partnerships_from_xlsx_keep_their_row_numbers():
+    lines = [line.split(";") if line else [] for line in SCHOOLS.splitlines()]
+    lines[-1] = ["16104", 'Школа "Радуга"', "Ельнинский", "YES", "False", "нет"]
+    schools, errors = parse_schools(_xlsx(lines))
+    assert schools == GOOD_SCHOOLS
+    assert [(e.row, e.field) for e in errors] == [(4, "low_results"), (6, "code"), (7, "code")]
+    found, errors = parse_partnerships(_xlsx([
+        list(PARTNERSHIP_COLUMNS),
+        ["16102", "16101", dt.datetime(2025, 9, 1), "31.05.2026", "Д-1"],  # a date cell
+        ["16102", "16102", None, None, None],  # partners itself
+    ]))
+    assert found == [PartnershipRow("16102", "16101", dt.date(2025, 9, 1),
+                                    dt.date(2026, 5, 31), "Д-1")]
+    assert [(e.row, e.field) for e in errors] == [(3, "school_code")]

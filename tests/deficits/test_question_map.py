@@ -14,7 +14,6 @@ from deficits.question_map import (
     mapping_from_table,
     merge_mappings,
     parse_moodle_xml,
-    read_rows,
 )
 
 FILES = Path(__file__).parent / "files"
@@ -26,6 +25,7 @@ KNOWN = ["PK-01", "PK-02", "PK-03"]
     ("\ufeffВопрос,Компетенция\nPK-01-Q1,PK-01\nPK-02-Q1,PK-02\n", "utf-8"),
     ("Вопрос;Компетенция\nPK-01-Q1;PK-01\n\nPK-02-Q1;PK-02\n", "cp1251"),
     ("ID вопроса,Код компетенции\nPK-01-Q1,PK-01\nPK-02-Q1,PK-02\n", "cp1251"),
+    ("ID  ВОПРОСА\tКод компетенции\nPK-01-Q1\tPK-01\nPK-02-Q1\tPK-02\n", "utf-8-sig"),
 ])
 def test_table_in_both_encodings_and_separators(text, encoding):
     result = mapping_from_table(text.encode(encoding), KNOWN)
@@ -88,11 +88,11 @@ def test_table_from_xlsx(mapping_xlsx):
                                       "unknown competency PK-04; use framework idnumbers")]
 
 
-def test_read_rows_reports_broken_xlsx():
-    header, rows, errors = read_rows(b"PK\x03\x04 not really a zip")
-    assert (header, rows) == ([], [])
-    assert errors[0].row == 0
-    assert "unreadable XLSX" in errors[0].message
+def test_table_reports_broken_xlsx():
+    result = mapping_from_table(b"PK\x03\x04 not really a zip", KNOWN)
+    assert (result.mapped, result.unmapped, result.conflicts) == ({}, [], [])
+    assert [e.row for e in result.errors] == [0]
+    assert "unreadable XLSX" in result.errors[0].message
 
 
 def test_moodle_xml_questions_take_the_category_before_them():

@@ -75,7 +75,7 @@ def _assert_expected(frame, errors):
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "cp1251"])
-@pytest.mark.parametrize("sep", [";", ","])
+@pytest.mark.parametrize("sep", [";", ",", "\t"])
 def test_results_csv_in_both_encodings_and_separators(encoding, sep):
     _assert_expected(*parse_results(_csv(ROWS, sep, encoding)))
 
@@ -85,6 +85,15 @@ def test_results_file_as_exported_by_a_region():
     data = (FILES / "results_2023.csv").read_bytes()
     assert data == _csv(ROWS, ";", "cp1251")
     _assert_expected(*parse_results(data))
+
+
+def test_results_headers_are_case_space_and_yo_insensitive():
+    header = ["КОД  ОО", "наименование\u00a0оо", " Год ", "Оценочная процедура", "предмет",
+              "Класс", "Средний балл", "Доля ниже минимального порога (%)", "Число участников",
+              "Неблагоприятные условия"]
+    data = _csv(ROWS, ";", "cp1251").decode("cp1251").splitlines(keepends=True)
+    data[0] = ";".join(header) + "\r\n"
+    _assert_expected(*parse_results("".join(data).encode("cp1251")))
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
-"""The slot → competency table: encodings, separators, bad rows, conflicts."""
+"""The slot → competency table: encodings, separators, XLSX, bad rows, conflicts."""
+
+import io
 
 import pytest
+from openpyxl import Workbook
 
-from deficits.slot_table import parse_slot_table
+from deficits.slot_table import TableError, parse_slot_table
 
 
 @pytest.mark.parametrize(("data", "table", "error_rows"), [
@@ -13,11 +16,25 @@ from deficits.slot_table import parse_slot_table
     (b"slot;competency\n1;PK-01\n1;PK-02\n2;PK-02\n", {2: "PK-02"}, [3]),
     (b"slot;competency\n1;PK-01\n1;PK-01\n", {1: "PK-01"}, []),
     (b"question;what\n1;PK-01\n", {}, [1]),
+    ("слот\tкомпетенция\n1\tPK-01\n\n3\tPK-02\n".encode(), {1: "PK-01", 3: "PK-02"}, []),
+    (b"slot,competency\n1,PK-01\n\nx,PK-02\n", {1: "PK-01"}, [4]),  # line numbers, not records
+    (b"", {}, [0]),
+    (b"\x98\xff", {}, [0]),  # neither UTF-8 nor Windows-1251: one error, not a crash
 ])
 def test_slot_table_keeps_good_rows_and_reports_bad_ones(data, table, error_rows):
     parsed, errors = parse_slot_table(data)
     assert parsed == table
     assert [e.row for e in errors] == error_rows
+
+
+def test_slot_table_from_xlsx():
+    book = Workbook()
+    for row in (["Слот", "Компетенция"], [1, "PK-01"], [None, None], ["два", "PK-02"]):
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert parse_slot_table(buffer.getvalue()) == (
+        {1: "PK-01"}, [TableError(4, "slot 'два' is not a positive number")])
 
 
 @pytest.mark.parametrize(("category", "idnumber", "tags", "expected"), [

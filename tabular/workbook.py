@@ -1,0 +1,79 @@
+"""XLSX tables: the first sheet's rows as text, read-only, with a guard on the unpacked size."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+import zlib
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from tabular.table import RawRow
+
+XLSX_MAGIC = b"PK\x03\x04"
+MAX_UNPACKED = 256 * 1024 * 1024  # a 20 MB upload of ordinary sheets unpacks to far less
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, SyntaxError,
+               InvalidFileException)  # SyntaxError: the XML parsers' errors derive from it
+
+
+def is_xlsx(data: bytes) -> bool:
+    """Whether the bytes are a zip archive, as an XLSX workbook is."""
+    return data.startswith(XLSX_MAGIC)
+
+
+def cell_text(value: object) -> str:
+    """A spreadsheet cell as text.
+
+    None is empty; a whole float loses its ``.0``; a date (or a date-time at midnight) is
+    ``YYYY-MM-DD``; anything else is its text, trimmed.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _check_unpacked(data: bytes, limit: int) -> None:
+    """Refuse an archive whose entries unpack to more than ``limit`` bytes (a zip bomb).
+
+    The sizes are the ones the archive declares; Python's zipfile never unpacks an entry
+    beyond its declared size, so they bound what openpyxl reads.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > limit:
+        mib = 1024 * 1024
+        raise ValueError(f"it unpacks to {unpacked / mib:.1f} MB, more than {limit / mib:.1f} MB")
+
+
+def xlsx_records(data: bytes, max_unpacked: int = MAX_UNPACKED) -> list[RawRow]:
+    """The first sheet's rows as ``(row number, cells as text)``, empty rows included.
+
+    Args:
+        data: The workbook's bytes.
+        max_unpacked: The most bytes the archive may unpack to.
+
+    Raises:
+        ValueError: The workbook cannot be read, or unpacks to more than ``max_unpacked``;
+            the message reads «unreadable XLSX (why)».
+    """
+    try:
+        _check_unpacked(data, max_unpacked)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (*_UNREADABLE, ValueError) as err:
+        raise ValueError(f"unreadable XLSX ({err})") from err
+    try:
+        sheet = book.worksheets[0]
+        return [(number, [cell_text(value) for value in values])
+                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
+    except _UNREADABLE as err:
+        raise ValueError(f"unreadable XLSX ({err})") from err
+    finally:
+        book.close()
