@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from app import create_app
-from app.cli import prepare_schema
 from app.extensions import db
 from app.models import (
     CourseCompletion,
@@ -24,21 +22,14 @@ from app.models import (
     UnmappedStatement,
 )
 from app.services.xapi_sync import emit, lrs_client, pull_from_lrs
-from app.settings import Settings
 from xapi.client import LRSClient
 
 
 @pytest.fixture
-def xapi_app(database_url: str, lrs) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
-    settings = Settings(database_url=database_url, moodle_url=lrs.site,
-                        lrs_endpoint=lrs.url, lrs_username=lrs.username,
-                        lrs_password=lrs.password, lrs_timeout=10)
-    app = create_app(settings, {"TESTING": True})
-    with app.app_context():
-        prepare_schema()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+def xapi_app(make_app: Callable[..., Flask], database_url: str,
+             lrs) -> Flask:  # type: ignore[no-untyped-def]
+    return make_app(database_url=database_url, moodle_url=lrs.site, lrs_endpoint=lrs.url,
+                    lrs_username=lrs.username, lrs_password=lrs.password, lrs_timeout=10)
 
 
 def golden(load_case, case_names, site: str) -> list[dict]:  # type: ignore[no-untyped-def]
