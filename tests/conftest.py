@@ -1,15 +1,21 @@
-"""Shared fixtures: databases (SQLite and PostgreSQL), the app, the Moodle sandbox process."""
+"""Shared fixtures: databases (SQLite and PostgreSQL), the app with its test client and CLI
+runner (``app``, ``client``, ``runner``, ``signed_in_client``, ``make_app`` for own settings),
+the Moodle sandbox process."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
+from support import AppRunner, app_for, signed_in
 
 from app.demo.sandbox import running_sandbox
 from app.settings import Settings
@@ -50,10 +56,43 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
-    """The app with its schema built by the Alembic migrations."""
-    from support import app_for
+    """The app with its schema built by the Alembic migrations, inside its app context."""
+    with app_for(settings) as application:
+        yield application
 
-    yield from app_for(settings)
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """``make_app(**settings)``: the app on ``Settings(**settings)`` as ``app`` is, for a test
+    that needs settings of its own (a Moodle, a thresholds file...).
+
+    ``database_url`` defaults to a SQLite file of the test's own; pass the ``database_url``
+    fixture to run on both backends. Each app keeps its app context until the test ends.
+    """
+    with contextlib.ExitStack() as apps:
+        def make(**settings: Any) -> Flask:
+            settings.setdefault("database_url", f"sqlite:///{tmp_path / 'profroute.db'}")
+            return apps.enter_context(app_for(Settings(**settings)))
+
+        yield make
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of ``app``, not signed in."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> AppRunner:
+    """Runs ``profroute`` commands on ``app``: ``runner.invoke(["sync"])``."""
+    return AppRunner(app)
+
+
+@pytest.fixture
+def signed_in_client(app: Flask) -> FlaskClient:
+    """A test client of ``app`` signed in as a methodologist, CSRF off."""
+    return signed_in(app)
 
 
 @pytest.fixture

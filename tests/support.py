@@ -1,17 +1,24 @@
-"""Helpers for the app tests: the sandbox's test hooks and backend-neutral DB snapshots."""
+"""Helpers for the app tests: the one app builder and CLI runner behind the fixtures of
+``conftest.py``, a signed-in client, the sandbox's test hooks and backend-neutral DB snapshots.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import requests
-from flask import Flask
+from click.testing import CliRunner, Result
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.extensions import db
+from app import create_app
+from app.cli import main
+from app.extensions import db, prepare_schema
 from app.models import Attempt, AttemptResult, CourseCompletion, School, Teacher
+from app.settings import Settings
 
 
 def sandbox_state(url: str, token: str) -> dict[str, Any]:
@@ -53,42 +60,62 @@ def pulled_data() -> dict[str, Any]:
 PASSWORD = "методист-2026"
 
 
-def signed_in(app: Flask) -> FlaskClient:
-    """A client signed in as Иванова; CSRF is off (for tests that are not about CSRF).
+@contextlib.contextmanager
+def app_for(settings: Settings) -> Iterator[Flask]:
+    """The app for ``settings`` (``TESTING`` on) with its schema built by the migrations, inside
+    its app context.
 
-    The ``app`` fixture keeps one app context, so one ``flask.g``, for the whole test; a
-    served request has its own: drop what Flask-Login and Flask-WTF keep per request.
+    The session is removed and the engine disposed on exit. The ``app`` and ``make_app``
+    fixtures are built on it; use it directly for module-scoped fixtures and for tests that
+    build one app after another.
     """
-    from click.testing import CliRunner
-    from flask import g
+    application = create_app(settings, {"TESTING": True})
+    with application.app_context():
+        prepare_schema()
+        try:
+            yield application
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
-    from app.cli import main
 
-    app.config["WTF_CSRF_ENABLED"] = False
+class AppRunner:
+    """Runs ``profroute`` commands in-process on one app, the way ``app.test_cli_runner()``
+    runs ``flask`` commands: ``runner.invoke(["sync", "--full"])``.
 
+    The command group is plain click; the app reaches the commands as click's ``obj``, and
+    each command runs in an app context, so a database session, of its own.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def invoke(self, args: Sequence[str], **kwargs: Any) -> Result:
+        """Run ``profroute ARGS``; ``kwargs`` go to click's ``CliRunner.invoke`` (``input``,
+        ``catch_exceptions``...). The result carries the exit code and the output."""
+        return CliRunner().invoke(main, list(args), obj=self.app, **kwargs)
+
+
+def forget_login_per_request(app: Flask) -> None:
+    """Make each served request forget the last request's user and CSRF token.
+
+    An app fixture keeps one app context, so one ``flask.g``, for the whole test; a served
+    request has its own: drop what Flask-Login and Flask-WTF keep per request.
+    """
     @app.before_request
     def forget_the_last_user() -> None:
         g.pop("_login_user", None)
         g.pop("csrf_token", None)
 
-    result = CliRunner().invoke(main, ["web-user", "add", "ivanova", "--name", "Иванова",
-                                       "--password-stdin"], input=PASSWORD + "\n", obj=app)
+
+def signed_in(app: Flask) -> FlaskClient:
+    """A client signed in as Иванова; CSRF is off (for tests that are not about CSRF)."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    forget_login_per_request(app)
+    result = AppRunner(app).invoke(["web-user", "add", "ivanova", "--name", "Иванова",
+                                    "--password-stdin"], input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     client = app.test_client()
     assert client.post("/login", data={"login": "ivanova", "password": PASSWORD}
                        ).status_code == 302
     return client
-
-
-def app_for(settings: Any) -> Iterator[Flask]:
-    """The app for ``settings`` with its schema built by the migrations, inside its app
-    context; the session and the engine are closed after (for fixtures: ``yield from``)."""
-    from app import create_app
-    from app.cli import prepare_schema
-
-    application = create_app(settings, {"TESTING": True})
-    with application.app_context():
-        prepare_schema()
-        yield application
-        db.session.remove()
-        db.engine.dispose()

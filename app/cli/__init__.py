@@ -20,10 +20,9 @@ from app import create_app
 from app.cli import pipeline, registry, site, xapi
 from app.cli.web_users import web_user
 from app.errors import CLI_ERRORS, problem_of
-from app.extensions import prepare_schema
 from app.settings import Settings
 
-__all__ = ["main", "prepare_schema"]  # prepare_schema: re-exported for the tests
+__all__ = ["main"]
 
 
 def _create_app() -> Flask:

@@ -5,18 +5,17 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import and_, func, select
-from support import app_for
+from support import AppRunner
 
 from app import create_app, settings_of
 from app.analyse.policy import policy_overview
-from app.cli import main
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, School, Teacher
 from app.reports import analytics
@@ -27,23 +26,22 @@ VIEWS = ("by-type", "ranking", "over-time", "risk-group")
 
 
 @pytest.fixture
-def fresh_app(database_url: str, moodle: tuple[str, str]) -> Iterator[Flask]:
+def app(make_app: Callable[..., Flask], database_url: str, moodle: tuple[str, str]) -> Flask:
     """The app on a fresh database and sandbox, with the demo schools and thresholds file."""
     url, token = moodle
-    yield from app_for(Settings(database_url=database_url, moodle_url=url, moodle_token=token,
-                                catalogue_dir=str(DEMO_DIR),
-                                thresholds_file=str(DEMO_DIR / "thresholds.toml")))
+    return make_app(database_url=database_url, moodle_url=url, moodle_token=token,
+                    catalogue_dir=str(DEMO_DIR), thresholds_file=str(DEMO_DIR / "thresholds.toml"))
 
 
 @pytest.fixture
-def scored_app(fresh_app: Flask) -> Flask:
+def scored_app(app: Flask, runner: AppRunner) -> Flask:
     for stage in ("sync", "deficits"):
-        run(fresh_app, stage)
-    return fresh_app
+        run(runner, stage)
+    return app
 
 
-def run(app: Flask, stage: str) -> None:
-    result = CliRunner().invoke(main, [stage], obj=app, catch_exceptions=False)
+def run(runner: AppRunner, stage: str) -> None:
+    result = runner.invoke([stage], catch_exceptions=False)
     db.session.expire_all()  # the command ran in its own session
     assert result.exit_code == 0, result.output
 
@@ -74,20 +72,20 @@ def sheet_rows(client: object, url: str) -> list[tuple[object, ...]]:
     return list(book.active.iter_rows(values_only=True))
 
 
-def test_analytics_page_says_what_to_run_until_levels_are_stored(fresh_app: Flask) -> None:
-    client = fresh_app.test_client()
+def test_analytics_page_says_what_to_run_until_levels_are_stored(
+        client: FlaskClient, runner: AppRunner) -> None:
     page = client.get("/analytics").get_data(as_text=True)
     assert "Данных пока нет" in page and "profroute sync" in page and 'href="/analytics"' in page
     assert client.get("/analytics/ranking.xlsx").status_code == 404
     assert client.get("/analytics?view=nonsense").status_code == 404
     assert client.get("/analytics/nonsense.xlsx").status_code == 404
 
-    run(fresh_app, "sync")
+    run(runner, "sync")
     page = client.get("/analytics").get_data(as_text=True)
     assert "уровни ещё не рассчитаны" in page and "profroute deficits" in page
     assert 'id="ranking"' not in page
 
-    run(fresh_app, "deficits")
+    run(runner, "deficits")
     page = client.get("/analytics").get_data(as_text=True)
     for view in VIEWS:
         assert f'<h2 id="{view}">' in page and f'href="/api/deficit-map/{view}"' in page
@@ -97,8 +95,8 @@ def test_analytics_page_says_what_to_run_until_levels_are_stored(fresh_app: Flas
     assert client.get("/analytics?school=00000").status_code == 404
 
 
-def test_ranking_on_the_page_follows_analytics_ranking(scored_app: Flask) -> None:
-    client = scored_app.test_client()
+def test_ranking_on_the_page_follows_analytics_ranking(scored_app: Flask,
+                                                        client: FlaskClient) -> None:
     page = client.get("/analytics?view=ranking").get_data(as_text=True)
     shown = re.findall(r'<tr data-school="([^"]+)"><td>(\d+)</td>', page)
     ranked = analytics.ranking(diagnostic())
@@ -127,8 +125,7 @@ def test_ranking_on_the_page_follows_analytics_ranking(scored_app: Flask) -> Non
 
 
 def test_school_type_shares_are_deficits_over_assessed_of_the_stored_levels(
-        scored_app: Flask) -> None:
-    client = scored_app.test_client()
+        scored_app: Flask, client: FlaskClient) -> None:
     page = client.get("/analytics").get_data(as_text=True)
     levels = (select(Competency.idnumber, Deficit.level).join(Deficit.competency)
               .where(Deficit.diagnostic_id == diagnostic().id))
@@ -158,8 +155,8 @@ def test_school_type_shares_are_deficits_over_assessed_of_the_stored_levels(
     assert dict(zip(header[2:], low[2:], strict=True)) == pytest.approx(wanted)
 
 
-def test_risk_group_lists_analytics_risk_with_links_and_the_rule(scored_app: Flask) -> None:
-    client = scored_app.test_client()
+def test_risk_group_lists_analytics_risk_with_links_and_the_rule(
+        scored_app: Flask, client: FlaskClient) -> None:
     page = client.get("/analytics?view=risk-group").get_data(as_text=True)
     risky = analytics.risk(diagnostic(), settings_of(scored_app))
     assessed = db.session.scalar(select(func.count(func.distinct(Deficit.teacher_id))))
@@ -198,7 +195,8 @@ def test_risk_group_lists_analytics_risk_with_links_and_the_rule(scored_app: Fla
     assert sum(1 for r in table if r[1] is not None and isinstance(r[1], int)) == len(shown)
 
 
-def test_risk_group_follows_the_rule_of_the_newest_policy_revision(scored_app: Flask) -> None:
+def test_risk_group_follows_the_rule_of_the_newest_policy_revision(
+        scored_app: Flask, client: FlaskClient) -> None:
     from app import settings_of
     from app.analyse.policy import effective_document
     from app.analyse.revisions import save_revision
@@ -208,7 +206,7 @@ def test_risk_group_follows_the_rule_of_the_newest_policy_revision(scored_app: F
     revision = save_revision({**document, "risk": {"min_groups": 3, "groups": []}}, "тест", "")
     risky = analytics.risk(diagnostic(), settings_of(scored_app))
     assert 0 < len(risky) < before
-    page = scored_app.test_client().get("/analytics?view=risk-group").get_data(as_text=True)
+    page = client.get("/analytics?view=risk-group").get_data(as_text=True)
     rule = re.search(r'<p id="risk-rule">(.*?)</p>', page, re.S).group(1)
     assert "не менее чем в 3 группах" in rule and "Предметный блок" not in rule
     assert f"редакция №{revision.id}" in rule
@@ -243,7 +241,8 @@ def test_the_database_keeps_the_policy_without_the_thresholds_file(
     assert "автор файл порогов " in overview["source"]
 
 
-def test_map_over_time_shows_each_diagnostic_oldest_first(scored_app: Flask) -> None:
+def test_map_over_time_shows_each_diagnostic_oldest_first(scored_app: Flask,
+                                                           client: FlaskClient) -> None:
     entry = diagnostic()
     pk01 = db.session.scalars(select(Competency).filter_by(idnumber="PK-01")).one()
     final = Diagnostic(moodle_quiz_id=999, moodle_course_id=entry.moodle_course_id,
@@ -257,7 +256,7 @@ def test_map_over_time_shows_each_diagnostic_oldest_first(scored_app: Flask) -> 
                                score=old.score, level=level))
     db.session.commit()
 
-    page = scored_app.test_client().get("/analytics?view=over-time").get_data(as_text=True)
+    page = client.get("/analytics?view=over-time").get_data(as_text=True)
     entry_row, final_row = row(page, "data-period", 1), row(page, "data-period", 2)
     assert "(входная)" in entry_row and "«Итоговая диагностика» (итоговая)" in final_row
     levels = Counter(db.session.scalars(select(Deficit.level).where(

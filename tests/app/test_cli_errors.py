@@ -8,13 +8,10 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from click.testing import CliRunner
-from flask import Flask
+from support import AppRunner, app_for
 
 from app import create_app
-from app.cli import main, prepare_schema
 from app.demo.sandbox import running_sandbox
-from app.extensions import db
 from app.settings import Settings
 
 
@@ -32,13 +29,9 @@ def free_port() -> int:
 
 
 def invoke(tmp_path, *args: str, **settings: str):  # type: ignore[no-untyped-def]
-    app: Flask = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}",
-                                     moodle_retries=0, moodle_timeout=5, **settings))
-    with app.app_context():
-        prepare_schema()
-        result = CliRunner().invoke(main, list(args), obj=app)
-        db.engine.dispose()
-    return result
+    with app_for(Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}",
+                          moodle_retries=0, moodle_timeout=5, **settings)) as app:
+        return AppRunner(app).invoke(args)
 
 
 @pytest.mark.parametrize("command", ["sync", "check-moodle"])
@@ -112,12 +105,9 @@ def test_unknown_diagnostic_course_names_its_setting(tmp_path, moodle) -> None:
 def test_check_report_is_served_as_json_for_the_ui(tmp_path, moodle) -> None:
     url, token, limited = moodle
     for key, expected in ((token, True), (limited, False)):
-        app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}",
-                                  moodle_url=url, moodle_token=key))
-        with app.app_context():
-            prepare_schema()
+        with app_for(Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}",
+                              moodle_url=url, moodle_token=key)) as app:
             report = app.test_client().get("/api/moodle/check").get_json()
-            db.engine.dispose()
         assert report["ok"] is expected
         assert {c["name"] for c in report["checks"]} >= {"site", "functions"}
     bare = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}"))

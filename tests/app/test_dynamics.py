@@ -3,28 +3,30 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
-from support import app_for
+from support import AppRunner
 
-from app.cli import main
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, Teacher
-from app.settings import Settings
 
 
 @pytest.fixture
-def scored_app(database_url: str, moodle: tuple[str, str]) -> Iterator[Flask]:
+def app(make_app: Callable[..., Flask], database_url: str, moodle: tuple[str, str]) -> Flask:
     url, token = moodle
-    for app in app_for(Settings(database_url=database_url, moodle_url=url, moodle_token=token)):
-        for stage in ("sync", "deficits"):
-            result = CliRunner().invoke(main, [stage], obj=app, catch_exceptions=False)
-            assert result.exit_code == 0, result.output
-        yield app
+    return make_app(database_url=database_url, moodle_url=url, moodle_token=token)
+
+
+@pytest.fixture
+def scored_app(app: Flask, runner: AppRunner) -> Flask:
+    for stage in ("sync", "deficits"):
+        result = runner.invoke([stage], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    return app
 
 
 def add_final(closed: list[Deficit], worse: list[Deficit]) -> Diagnostic:
@@ -47,8 +49,8 @@ def add_final(closed: list[Deficit], worse: list[Deficit]) -> Diagnostic:
     return final
 
 
-def test_dynamics_counts_what_changed_between_entry_and_final(scored_app: Flask) -> None:
-    client = scored_app.test_client()
+def test_dynamics_counts_what_changed_between_entry_and_final(
+        scored_app: Flask, client: FlaskClient) -> None:
     assert client.get("/api/deficit-map/change").status_code == 404
     assert "нужны входная и итоговая" in client.get("/dynamics").get_data(as_text=True)
 
@@ -81,15 +83,15 @@ def test_dynamics_counts_what_changed_between_entry_and_final(scored_app: Flask)
     assert "дефицит закрыт" in own and "Входная → итоговая" in own
 
 
-def test_dynamics_rejects_a_bad_final_id(scored_app: Flask) -> None:
-    assert scored_app.test_client().get("/dynamics?final=abc").status_code == 400
+def test_dynamics_rejects_a_bad_final_id(scored_app: Flask, client: FlaskClient) -> None:
+    assert client.get("/dynamics?final=abc").status_code == 400
 
 
 def test_syncing_the_entry_test_after_a_final_one_resumes_the_entry_test(
-        scored_app: Flask) -> None:
+        scored_app: Flask, runner: AppRunner) -> None:
     entry = db.session.scalars(select(Diagnostic)).one()
     add_final(closed=[], worse=[])
-    result = CliRunner().invoke(main, ["sync"], obj=scored_app, catch_exceptions=False)
+    result = runner.invoke(["sync"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert '"mode": "incremental"' in result.output
     db.session.expire_all()
@@ -98,19 +100,18 @@ def test_syncing_the_entry_test_after_a_final_one_resumes_the_entry_test(
 
 
 def test_deficits_scores_the_diagnostic_the_settings_name_not_the_latest(
-        scored_app: Flask) -> None:
+        scored_app: Flask, runner: AppRunner) -> None:
     final = add_final(closed=[], worse=[])
     kept = db.session.query(Deficit).filter_by(diagnostic_id=final.id).count()
     assert kept > 0
-    result = CliRunner().invoke(main, ["deficits"], obj=scored_app, catch_exceptions=False)
+    result = runner.invoke(["deficits"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     # The entry settings (kind "entry") rescored the entry test; the final one is untouched.
     assert db.session.query(Deficit).filter_by(diagnostic_id=final.id).count() == kept
 
 
-def test_the_map_shows_any_stored_diagnostic(scored_app: Flask) -> None:
-    client = scored_app.test_client()
+def test_the_map_shows_any_stored_diagnostic(scored_app: Flask, client: FlaskClient) -> None:
     entry = db.session.scalars(select(Diagnostic)).one()
     final = add_final(closed=[], worse=[])
     latest = client.get("/").get_data(as_text=True)
@@ -125,8 +126,8 @@ def test_the_map_shows_any_stored_diagnostic(scored_app: Flask) -> None:
     assert client.get("/api/deficit-map?diagnostic=999999").status_code == 404
 
 
-def test_every_report_states_how_the_levels_were_produced(scored_app: Flask) -> None:
-    client = scored_app.test_client()
+def test_every_report_states_how_the_levels_were_produced(
+        scored_app: Flask, client: FlaskClient) -> None:
     attempts = "Попытки: лучшая попытка (метод оценивания теста)"  # the quiz grades highest
     policy = client.get("/api/deficit-map").get_json()["policy"]
     assert attempts in policy and any(line.startswith("по умолчанию: дефицит ниже 50 %")

@@ -9,7 +9,6 @@ import openpyxl
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from support import signed_in
 
 from app.extensions import db
 from app.models import (
@@ -53,9 +52,9 @@ def items(page: str) -> list[str]:
 
 
 def test_a_1251_results_file_keeps_the_good_rows_names_the_bad_one_and_reimports_nothing(
-        app: Flask) -> None:
-    client = signed_in(app)
-    status, page = upload(client, "/imports/results", files=(vpr_1251(), "ВПР-2025.csv"))
+        signed_in_client: FlaskClient) -> None:
+    status, page = upload(signed_in_client, "/imports/results",
+                          files=(vpr_1251(), "ВПР-2025.csv"))
     assert status == 200
     shown = items(page)
     assert "строк принято: 20" in shown and "новых: 20" in shown and "строк отклонено: 1" in shown
@@ -67,7 +66,8 @@ def test_a_1251_results_file_keeps_the_good_rows_names_the_bad_one_and_reimports
     assert db.session.scalars(select(School).filter_by(code="30003")).one().name == \
         "МБОУ «СОШ № 3»"
 
-    status, page = upload(client, "/imports/results", files=(vpr_1251(), "ВПР-2025.csv"))
+    status, page = upload(signed_in_client, "/imports/results",
+                          files=(vpr_1251(), "ВПР-2025.csv"))
     shown = items(page)
     assert status == 200 and "новых: 0" in shown and "изменено: 0" in shown
     assert "без изменений: 20" in shown and count(SchoolResult) == 20
@@ -75,7 +75,7 @@ def test_a_1251_results_file_keeps_the_good_rows_names_the_bad_one_and_reimports
     assert [r.status for r in runs] == ["ok", "ok"]
 
 
-def test_an_xlsx_results_file_is_read_too(app: Flask) -> None:
+def test_an_xlsx_results_file_is_read_too(signed_in_client: FlaskClient) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["Код ОО", "Наименование ОО", "Год", "Оценочная процедура", "Предмет",
@@ -84,7 +84,7 @@ def test_an_xlsx_results_file_is_read_too(app: Flask) -> None:
     sheet.append(["16105", "МБОУ «СОШ № 5»", 2025, "ОГЭ", "Русский язык", "три", 51])
     buffer = io.BytesIO()
     book.save(buffer)
-    status, page = upload(signed_in(app), "/imports/results",
+    status, page = upload(signed_in_client, "/imports/results",
                           files=(buffer.getvalue(), "ОГЭ.xlsx"))
     shown = items(page)
     assert status == 200 and "новых: 1" in shown and count(SchoolResult) == 1
@@ -92,47 +92,46 @@ def test_an_xlsx_results_file_is_read_too(app: Flask) -> None:
     assert db.session.scalars(select(SchoolResult)).one().grade == 9  # ОГЭ is grade 9
 
 
-def test_an_upload_over_the_limit_is_refused_with_the_limit(app: Flask) -> None:
-    client = signed_in(app)
+def test_an_upload_over_the_limit_is_refused_with_the_limit(
+        app: Flask, signed_in_client: FlaskClient, client: FlaskClient) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 4096
-    status, page = upload(client, "/imports/results", files=(b"x" * 10_000, "big.csv"))
+    status, page = upload(signed_in_client, "/imports/results",
+                          files=(b"x" * 10_000, "big.csv"))
     assert status == 413 and "Файл слишком большой" in page and "не больше 4 КБ" in page
     assert count(SchoolResult) == 0
-    assert app.test_client().get("/").status_code == 200  # the default limit is 20 MB
+    assert client.get("/").status_code == 200  # the default limit is 20 MB
     app.config["MAX_CONTENT_LENGTH"] = 20 * 1024 * 1024
 
 
 def test_catalogue_upload_reports_the_bad_row_by_its_file_and_reimport_changes_nothing(
-        app: Flask) -> None:
+        signed_in_client: FlaskClient) -> None:
     schools = (DEMO_DIR / "schools.csv").read_text(encoding="utf-8").splitlines()
     schools.insert(2, "16199;МБОУ «СОШ № 99»;Зеленодольский муниципальный район;может быть;0;0")
     content = ("\n".join(schools) + "\n").encode("cp1251")
     offers = (DEMO_DIR / "offers.csv").read_bytes()
-    client = signed_in(app)
     files = {"schools": (content, "Школы района.csv"), "offers": (offers, "КПК.csv")}
-    status, page = upload(client, "/imports/catalogue", **files)
+    status, page = upload(signed_in_client, "/imports/catalogue", **files)
     shown = items(page)
     assert status == 200 and f"школ в файле: {len(schools) - 2}" in shown
     assert "Школы района.csv, строка 3, «low_results»: &#39;может быть&#39; — не «да»/«нет»; " \
            "пишите 1 или 0 (да/нет)" in shown
     assert count(School) == len(schools) - 2 and "строк отклонено: 1" in shown
-    _, again = upload(client, "/imports/catalogue", **files)
+    _, again = upload(signed_in_client, "/imports/catalogue", **files)
     shown = items(again)
     assert "школ добавлено: 0" in shown and "школ изменено: 0" in shown
     assert "предложений добавлено: 0" in shown and "предложений изменено: 0" in shown
 
 
 def test_question_map_needs_a_diagnostic_then_maps_slots_and_refuses_unknown_ones(
-        app: Flask) -> None:
+        signed_in_client: FlaskClient) -> None:
     table = "Вопрос;Компетенция\n1;PK-01\n2;PK-02\n3;PK-99\n".encode("cp1251")
-    client = signed_in(app)
-    status, page = upload(client, "/imports/question-map", file=(table, "вопросы.csv"))
+    status, page = upload(signed_in_client, "/imports/question-map", file=(table, "вопросы.csv"))
     assert status == 400 and "сначала выполните «profroute sync»" in page
     db.session.add_all([Diagnostic(moodle_quiz_id=11, moodle_course_id=2, name="Входная"),
                         Competency(idnumber="PK-01", name="Предметные знания"),
                         Competency(idnumber="PK-02", name="Методика")])
     db.session.commit()
-    status, page = upload(client, "/imports/question-map", file=(table, "вопросы.csv"))
+    status, page = upload(signed_in_client, "/imports/question-map", file=(table, "вопросы.csv"))
     shown = items(page)
     assert status == 200 and "слотов сопоставлено: 2" in shown
     assert "вопросы.csv, строка 4, «компетенция»: неизвестная компетенция PK-99; укажите " \
@@ -140,36 +139,34 @@ def test_question_map_needs_a_diagnostic_then_maps_slots_and_refuses_unknown_one
     assert count(DiagnosticMapping) == 2
 
 
-def test_question_map_goes_to_the_diagnostic_chosen(app: Flask) -> None:
+def test_question_map_goes_to_the_diagnostic_chosen(signed_in_client: FlaskClient) -> None:
     table = "Вопрос;Компетенция\n1;PK-01\n".encode("cp1251")
     entry = Diagnostic(moodle_quiz_id=11, moodle_course_id=2, name="Входная")
     final = Diagnostic(moodle_quiz_id=12, moodle_course_id=3, name="Итоговая", kind="final")
     db.session.add_all([entry, final, Competency(idnumber="PK-01", name="Предметные знания")])
     db.session.commit()
-    client = signed_in(app)
-    page = client.get("/imports").get_data(as_text=True)
+    page = signed_in_client.get("/imports").get_data(as_text=True)
     assert f'<option value="{final.id}" selected>Итоговая (итоговая)</option>' in page
-    answer = client.post("/imports/question-map", content_type="multipart/form-data",
+    answer = signed_in_client.post("/imports/question-map", content_type="multipart/form-data",
                          data={"diagnostic": str(entry.id),
                                "file": (io.BytesIO(table), "вопросы.csv")})
     assert answer.status_code == 200
     assert [m.diagnostic_id for m in db.session.scalars(select(DiagnosticMapping))] \
         == [entry.id]
-    missing = client.post("/imports/question-map", content_type="multipart/form-data",
+    missing = signed_in_client.post("/imports/question-map", content_type="multipart/form-data",
                           data={"diagnostic": "999", "file": (io.BytesIO(table), "в.csv")})
     assert missing.status_code == 400
     assert "нет диагностики с номером 999" in missing.get_data(as_text=True)
 
 
-def test_identification_is_previewed_then_applied(app: Flask) -> None:
-    client = signed_in(app)
-    upload(client, "/imports/results", files=(vpr_1251(), "vpr.csv"))
-    preview = client.post("/imports/identify", data={"apply": "0"}).get_data(as_text=True)
+def test_identification_is_previewed_then_applied(signed_in_client: FlaskClient) -> None:
+    upload(signed_in_client, "/imports/results", files=(vpr_1251(), "vpr.csv"))
+    preview = signed_in_client.post("/imports/identify", data={"apply": "0"}).get_data(as_text=True)
     assert "Предварительный результат" in preview and "Применить" in preview
     assert re.search(r"<td>30001</td><td class=\"name\">МБОУ «СОШ № 1»</td><td>да</td>", preview)
     school = db.session.scalars(select(School).filter_by(code="30001")).one()
     assert school.low_results is False
-    applied = client.post("/imports/identify", data={"apply": "1"}).get_data(as_text=True)
+    applied = signed_in_client.post("/imports/identify", data={"apply": "1"}).get_data(as_text=True)
     assert "Признаки школ установлены" in applied
     db.session.expire_all()
     assert db.session.scalars(select(School).filter_by(code="30001")).one().low_results is True

@@ -7,11 +7,9 @@ import json
 from pathlib import Path
 
 import openpyxl
-from click.testing import CliRunner
 from sqlalchemy import func, select
+from support import AppRunner, app_for
 
-from app import create_app
-from app.cli import main, prepare_schema
 from app.extensions import db
 from app.models import Partnership, School, Teacher
 from app.settings import Settings
@@ -21,16 +19,15 @@ from config import DEMO_DIR
 def test_indicators_after_the_pipeline(database_url: str, moodle: tuple[str, str],
                                        tmp_path: Path) -> None:
     url, token = moodle
-    app = create_app(Settings(database_url=database_url, moodle_url=url, moodle_token=token,
-                              catalogue_dir=str(DEMO_DIR)), {"TESTING": True})
-    runner = CliRunner()
-    with app.app_context():
-        prepare_schema()
+    settings = Settings(database_url=database_url, moodle_url=url, moodle_token=token,
+                        catalogue_dir=str(DEMO_DIR))
+    with app_for(settings) as app:
+        runner = AppRunner(app)
         for args in (["sync"], ["deficits"], ["recommend"], ["approve", "--all"], ["push"]):
-            assert runner.invoke(main, args, obj=app).exit_code == 0
+            assert runner.invoke(args).exit_code == 0
         out = tmp_path / "indicators.xlsx"
-        result = runner.invoke(main, ["indicators", "--from", "2026-09-01", "--to",
-                                      "2027-08-31", "--xlsx", str(out)], obj=app)
+        result = runner.invoke(["indicators", "--from", "2026-09-01", "--to", "2027-08-31",
+                                "--xlsx", str(out)])
         assert result.exit_code == 0, result.output
         found = {i["code"]: i for i in json.loads(result.output)["indicators"]}
         client = app.test_client()
@@ -44,8 +41,6 @@ def test_indicators_after_the_pipeline(database_url: str, moodle: tuple[str, str
         links = db.session.scalar(select(func.count(Partnership.id)))
         low_teachers = db.session.scalar(select(func.count(Teacher.id)).join(School).where(
             School.low_results, Teacher.active))
-        db.session.remove()
-        db.engine.dispose()
     assert found["schools_analysed"]["denominator"] == schools
     assert 0 < found["schools_analysed"]["numerator"] <= schools
     assert (found["schools_low_results"]["numerator"], found["schools_low_results"][

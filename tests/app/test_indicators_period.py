@@ -12,10 +12,9 @@ import json
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from flask import Flask
+from flask.testing import FlaskClient
+from support import AppRunner
 
-from app.cli import main
 from app.extensions import db
 from app.models import (
     Attempt,
@@ -127,16 +126,16 @@ def by_area(part: dict) -> dict[str | None, list[tuple[int, int]]]:
             **{m["municipality"]: numbers(m["indicators"]) for m in part["municipalities"]}}
 
 
-def run(app: Flask, *args: str) -> dict:
-    result = CliRunner().invoke(main, list(args), obj=app)
+def run(runner: AppRunner, *args: str) -> dict:
+    result = runner.invoke(args)
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
 
-def test_cli_region_and_each_municipality_with_a_comparison(app: Flask, tmp_path) -> None:
+def test_cli_region_and_each_municipality_with_a_comparison(runner: AppRunner, tmp_path) -> None:
     seed()
     out = tmp_path / "indicators.xlsx"
-    found = run(app, "indicators", *PERIOD, *COMPARE, "--xlsx", str(out))
+    found = run(runner, "indicators", *PERIOD, *COMPARE, "--xlsx", str(out))
     assert found["period"] == "2026-01-01 – 2026-06-30" and found["municipality"] is None
     assert by_area(found) == EXPECTED
     assert found["compare"]["period"] == "2025-01-01 – 2025-12-31"
@@ -154,18 +153,18 @@ def test_cli_region_and_each_municipality_with_a_comparison(app: Flask, tmp_path
     ]
 
 
-def test_cli_one_municipality(app: Flask) -> None:
+def test_cli_one_municipality(runner: AppRunner) -> None:
     seed()
-    found = run(app, "indicators", *PERIOD, "--municipality", "Бета")
+    found = run(runner, "indicators", *PERIOD, "--municipality", "Бета")
     assert found["municipality"] == "Бета" and found["municipalities"] == []
     assert numbers(found["indicators"]) == EXPECTED["Бета"]
 
 
-def test_cli_municipality_without_schools(app: Flask) -> None:
+def test_cli_municipality_without_schools(runner: AppRunner) -> None:
     seed()
     db.session.add(Municipality(name="Гамма"))
     db.session.commit()
-    found = run(app, "indicators", *PERIOD, *COMPARE, "--municipality", "Гамма")
+    found = run(runner, "indicators", *PERIOD, *COMPARE, "--municipality", "Гамма")
     assert numbers(found["indicators"]) == [(0, 0)] * len(CODES)
     assert numbers(found["compare"]["indicators"]) == [(0, 0)] * len(CODES)
     assert all(i["value"] is None for i in found["indicators"])
@@ -176,15 +175,14 @@ def test_cli_municipality_without_schools(app: Flask) -> None:
     (["--compare-from", "2025-01-01"], "give both dates"),
     (["--municipality", "Гамма"], "no municipality named 'Гамма'; known: Альфа, Бета"),
 ])
-def test_cli_refusals(app: Flask, args: list[str], message: str) -> None:
+def test_cli_refusals(runner: AppRunner, args: list[str], message: str) -> None:
     seed()
-    result = CliRunner().invoke(main, ["indicators", *args], obj=app)
+    result = runner.invoke(["indicators", *args])
     assert result.exit_code == 2 and message in result.output
 
 
-def test_page_and_download(app: Flask) -> None:
+def test_page_and_download(client: FlaskClient) -> None:
     seed()
-    client = app.test_client()
     query = "from=2026-01-01&to=2026-06-30&compare_from=2025-01-01&compare_to=2025-12-31"
     page = client.get(f"/indicators?{query}").get_data(as_text=True)
     assert page.index("Все муниципалитеты") < page.index(">Альфа<") < page.index(">Бета<")

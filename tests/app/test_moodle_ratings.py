@@ -4,36 +4,31 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
-from support import app_for
+from support import AppRunner
 
-from app.cli import main
 from app.common.moodle import moodle_api
 from app.demo.sandbox import running_sandbox
 from app.extensions import db
 from app.models import Competency, CompetencyRating, Deficit, Teacher
-from app.settings import Settings
 from lms_connectors.moodle.sandbox.seed import generate
 
 NOT_YET, COMPETENT = 1, 2  # Moodle's default competence scale
 
 
-def make_app(database_url: str, url: str, token: str) -> Iterator[Flask]:
-    yield from app_for(Settings(database_url=database_url, moodle_url=url, moodle_token=token))
-
-
 @pytest.fixture
-def rated_app(database_url: str, moodle: tuple[str, str]) -> Iterator[Flask]:
-    yield from make_app(database_url, *moodle)
+def rated_app(make_app: Callable[..., Flask], database_url: str,
+              moodle: tuple[str, str]) -> Flask:
+    url, token = moodle
+    return make_app(database_url=database_url, moodle_url=url, moodle_token=token)
 
 
 def run(app: Flask, *args: str) -> dict:
-    result = CliRunner().invoke(main, list(args), obj=app, catch_exceptions=False)
+    result = AppRunner(app).invoke(args, catch_exceptions=False)
     db.session.expire_all()
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
@@ -128,22 +123,23 @@ def test_a_changed_rating_replaces_the_stored_one(rated_app: Flask) -> None:
     assert db.session.query(CompetencyRating).count() == len(stored())
 
 
-def test_without_the_plugin_ratings_come_from_learning_plans(database_url: str) -> None:
+def test_without_the_plugin_ratings_come_from_learning_plans(
+        make_app: Callable[..., Flask], database_url: str) -> None:
     token = secrets.token_hex(16)
     with running_sandbox(token, plugin=False) as url:
-        for app in make_app(database_url, url, token):
-            moodle = api(app)
-            run(app, "sync")
-            assert stored() == {}  # the seeded ratings are in no plan: not visible this way
-            teacher = db.session.scalars(select(Teacher).where(Teacher.active)
-                                         .order_by(Teacher.moodle_user_id)).first()
-            competency = db.session.scalars(select(Competency).order_by(Competency.id)).first()
-            plan = moodle.create_plan(teacher.moodle_user_id, "ИОМ 2026/27")
-            moodle.add_competency_to_plan(plan.plan_id, competency.moodle_id)
-            moodle.grade_competency(teacher.moodle_user_id, competency.moodle_id, NOT_YET)
+        app = make_app(database_url=database_url, moodle_url=url, moodle_token=token)
+        moodle = api(app)
+        run(app, "sync")
+        assert stored() == {}  # the seeded ratings are in no plan: not visible this way
+        teacher = db.session.scalars(select(Teacher).where(Teacher.active)
+                                     .order_by(Teacher.moodle_user_id)).first()
+        competency = db.session.scalars(select(Competency).order_by(Competency.id)).first()
+        plan = moodle.create_plan(teacher.moodle_user_id, "ИОМ 2026/27")
+        moodle.add_competency_to_plan(plan.plan_id, competency.moodle_id)
+        moodle.grade_competency(teacher.moodle_user_id, competency.moodle_id, NOT_YET)
 
-            assert run(app, "sync")["ratings"] == 0  # incremental: plans are read on full syncs
-            summary = run(app, "sync", "--full")
+        assert run(app, "sync")["ratings"] == 0  # incremental: plans are read on full syncs
+        summary = run(app, "sync", "--full")
 
-            assert summary["ratings"] == 1
-            assert stored() == {(teacher.moodle_user_id, competency.idnumber): False}
+        assert summary["ratings"] == 1
+        assert stored() == {(teacher.moodle_user_id, competency.idnumber): False}

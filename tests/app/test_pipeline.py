@@ -4,37 +4,26 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from support import sandbox_post, sandbox_state
+from support import AppRunner, sandbox_post, sandbox_state
 
-from app.cli import main
 from app.demo.sandbox import running_sandbox
 from app.extensions import db
 from app.models import Deficit, OutboxMessage, RouteItem, Teacher
-from app.settings import Settings
 from config import DEMO_DIR
 
 
 @pytest.fixture
-def pipeline_app(database_url: str, moodle: tuple[str, str]) -> Iterator[Flask]:
-    from app import create_app
-    from app.cli import prepare_schema
-
+def app(make_app: Callable[..., Flask], database_url: str, moodle: tuple[str, str]) -> Flask:
+    """The app on the sandbox with the demo catalogue and thresholds file."""
     url, token = moodle
-    settings = Settings(database_url=database_url, moodle_url=url, moodle_token=token,
-                        catalogue_dir=str(DEMO_DIR),
-                        thresholds_file=str(DEMO_DIR / "thresholds.toml"))
-    application = create_app(settings, {"TESTING": True})
-    with application.app_context():
-        prepare_schema()
-        yield application
-        db.session.remove()
-        db.engine.dispose()
+    return make_app(database_url=database_url, moodle_url=url, moodle_token=token,
+                    catalogue_dir=str(DEMO_DIR), thresholds_file=str(DEMO_DIR / "thresholds.toml"))
 
 
 def run_through_push(app: Flask) -> None:
@@ -46,17 +35,17 @@ def run_through_push(app: Flask) -> None:
 
 
 def run(app: Flask, *args: str) -> str:
-    result = CliRunner().invoke(main, list(args), obj=app, catch_exceptions=False)
+    result = AppRunner(app).invoke(args, catch_exceptions=False)
     db.session.expire_all()  # the command ran in its own app context and session
     assert result.exit_code == 0, result.output
     return result.output
 
 
-def test_pipeline_from_quiz_to_enrolments_is_idempotent(pipeline_app: Flask,
-                                                         moodle: tuple[str, str]) -> None:
+def test_pipeline_from_quiz_to_enrolments_is_idempotent(app: Flask,
+                                                        moodle: tuple[str, str]) -> None:
     url, token = moodle
     for stage in ("sync", "deficits", "recommend"):
-        run(pipeline_app, stage)
+        run(app, stage)
     teachers = db.session.scalar(select(func.count(Teacher.id)).where(Teacher.active))
     assert teachers >= 150
     deficits = db.session.scalar(select(func.count(Deficit.id)).where(Deficit.level == "deficit"))
@@ -64,9 +53,9 @@ def test_pipeline_from_quiz_to_enrolments_is_idempotent(pipeline_app: Flask,
     proposed = db.session.scalars(select(RouteItem)).all()
     assert proposed and all(item.status == "proposed" and item.reasons for item in proposed)
 
-    run(pipeline_app, "approve", "--all")
+    run(app, "approve", "--all")
     before = {(e["userid"], e["courseid"]): e for e in sandbox_state(url, token)["enrolments"]}
-    summary = json.loads(run(pipeline_app, "push"))
+    summary = json.loads(run(app, "push"))
     state = sandbox_state(url, token)
     after = {(e["userid"], e["courseid"]): e for e in state["enrolments"]}
     untouched = [pair for pair in before if after[pair] != before[pair]]
@@ -82,25 +71,25 @@ def test_pipeline_from_quiz_to_enrolments_is_idempotent(pipeline_app: Flask,
     assert len(state["messages"]) == len(routes_with_items)
 
     enrol_calls = state["calls"].get("enrol_manual_enrol_users", 0)
-    run(pipeline_app, "push")
+    run(app, "push")
     again = sandbox_state(url, token)
     assert again["calls"].get("enrol_manual_enrol_users", 0) == enrol_calls
     assert len(again["messages"]) == len(state["messages"])
     assert len(again["enrolments"]) == len(state["enrolments"])
 
 
-def test_rejected_batch_is_split_until_the_bad_row_is_isolated(pipeline_app: Flask,
-                                                                moodle: tuple[str, str]) -> None:
+def test_rejected_batch_is_split_until_the_bad_row_is_isolated(
+        app: Flask, runner: AppRunner, moodle: tuple[str, str]) -> None:
     url, token = moodle
     for stage in ("sync", "deficits", "recommend"):
-        run(pipeline_app, stage)
-    run(pipeline_app, "approve", "--all")
+        run(app, stage)
+    run(app, "approve", "--all")
     ghost = db.session.scalars(select(Teacher).where(Teacher.active)).first()
     assert ghost is not None
     ghost.moodle_user_id = 987654  # as if the user was deleted in Moodle
     db.session.commit()
 
-    result = CliRunner().invoke(main, ["push"], obj=pipeline_app)
+    result = runner.invoke(["push"])
     db.session.expire_all()
     assert result.exit_code == 1  # some rows failed
 
@@ -120,26 +109,25 @@ def test_rejected_batch_is_split_until_the_bad_row_is_isolated(pipeline_app: Fla
     assert len(failed) == len(ghost_items) and all(i.status == "approved" for i in ghost_items)
 
 
-def test_new_attempt_in_moodle_is_picked_up_by_a_resync(pipeline_app: Flask,
+def test_new_attempt_in_moodle_is_picked_up_by_a_resync(app: Flask,
                                                         moodle: tuple[str, str]) -> None:
     url, token = moodle
-    run(pipeline_app, "sync")
-    run(pipeline_app, "deficits")
+    run(app, "sync")
+    run(app, "deficits")
     teacher = db.session.scalars(select(Teacher).where(Teacher.active)
                                  .order_by(Teacher.moodle_user_id)).first()
     assert teacher is not None
     sandbox_post(url, token, "attempts", {"userid": teacher.moodle_user_id, "fraction": 1.0})
-    run(pipeline_app, "sync")
-    run(pipeline_app, "deficits")
+    run(app, "sync")
+    run(app, "deficits")
     levels = set(db.session.scalars(select(Deficit.level).where(
         Deficit.teacher_id == teacher.id)))
     assert levels == {"ok"}  # highest grade: the perfect attempt wins
 
 
-def test_pages_show_the_deficit_map_and_a_route(pipeline_app: Flask) -> None:
+def test_pages_show_the_deficit_map_and_a_route(app: Flask, client: FlaskClient) -> None:
     for stage in ("sync", "deficits", "recommend"):
-        run(pipeline_app, stage)
-    client = pipeline_app.test_client()
+        run(app, stage)
     page = client.get("/").get_data(as_text=True)
     assert "Карта профессиональных дефицитов" in page
     assert "PK-01" in page and "МБОУ" in page and "Муниципалитет" in page
@@ -167,9 +155,9 @@ def test_pages_show_the_deficit_map_and_a_route(pipeline_app: Flask) -> None:
 
 
 def test_cancelled_item_suspends_the_enrolment_and_reapproval_reactivates(
-        pipeline_app: Flask, moodle: tuple[str, str]) -> None:
+        app: Flask, moodle: tuple[str, str]) -> None:
     url, token = moodle
-    run_through_push(pipeline_app)
+    run_through_push(app)
     item = next(i for i in db.session.scalars(select(RouteItem).order_by(RouteItem.id))
                 if i.offer.moodle_course_id and i.status == "enrolled")
     user, course = item.route.teacher.moodle_user_id, item.offer.moodle_course_id
@@ -179,34 +167,34 @@ def test_cancelled_item_suspends_the_enrolment_and_reapproval_reactivates(
                     if (e["userid"], e["courseid"]) == (user, course))
 
     assert enrolment()["suspend"] == 0
-    run(pipeline_app, "cancel", "--teacher", str(user), "--offer", item.offer.key)
-    run(pipeline_app, "push")
+    run(app, "cancel", "--teacher", str(user), "--offer", item.offer.key)
+    run(app, "push")
     assert enrolment()["suspend"] == 1
     calls = sandbox_state(url, token)["calls"]["enrol_manual_enrol_users"]
-    run(pipeline_app, "push")  # nothing changed: nothing sent
+    run(app, "push")  # nothing changed: nothing sent
     assert sandbox_state(url, token)["calls"]["enrol_manual_enrol_users"] == calls
 
     db.session.get(RouteItem, item.id).move_to("proposed")
     db.session.commit()
-    run(pipeline_app, "approve", "--teacher", str(user))
-    run(pipeline_app, "push")
+    run(app, "approve", "--teacher", str(user))
+    run(app, "push")
     assert enrolment()["suspend"] == 0
     assert db.session.get(RouteItem, item.id).status == "enrolled"
 
 
 def test_push_builds_network_cohorts_intern_groups_events_and_plans_once(
-        pipeline_app: Flask, moodle: tuple[str, str]) -> None:
+        app: Flask, moodle: tuple[str, str]) -> None:
     from app import settings_of
     from app.common.moodle import moodle_api
     from app.models import Offer, Partnership, School
 
     url, token = moodle
     for stage in ("sync", "deficits", "recommend"):
-        run(pipeline_app, stage)
-    run(pipeline_app, "approve", "--all")
-    first = json.loads(run(pipeline_app, "push"))
+        run(app, stage)
+    run(app, "approve", "--all")
+    first = json.loads(run(app, "push"))
     assert first["network_changes"] > 0 and first["errors"] == []
-    api = moodle_api(settings_of(pipeline_app))
+    api = moodle_api(settings_of(app))
 
     centre = db.session.get(School, db.session.scalars(
         select(Partnership.resource_centre_id)).first())
@@ -238,7 +226,7 @@ def test_push_builds_network_cohorts_intern_groups_events_and_plans_once(
 
     creates = {k: v for k, v in sandbox_state(url, token)["calls"].items()
                if "create" in k or "add_" in k}
-    again = json.loads(run(pipeline_app, "push"))
+    again = json.loads(run(app, "push"))
     assert again["network_changes"] == 0
     assert {k: v for k, v in sandbox_state(url, token)["calls"].items()
             if "create" in k or "add_" in k} == creates
@@ -246,37 +234,29 @@ def test_push_builds_network_cohorts_intern_groups_events_and_plans_once(
 
 @pytest.mark.parametrize("plugin", [True, False])
 def test_completed_course_moves_the_route_item_to_completed(
-        database_url: str, plugin: bool) -> None:
-    from app import create_app
-    from app.cli import prepare_schema
-
+        make_app: Callable[..., Flask], database_url: str, plugin: bool) -> None:
     token = secrets.token_hex(16)
     with running_sandbox(token, plugin=plugin) as url:
-        app = create_app(Settings(database_url=database_url, moodle_url=url,
-                                  moodle_token=token, catalogue_dir=str(DEMO_DIR)),
-                         {"TESTING": True})
-        with app.app_context():
-            prepare_schema()
-            run_through_push(app)
-            item = next(i for i in db.session.scalars(select(RouteItem).order_by(RouteItem.id))
-                        if i.status == "enrolled" and i.offer.kind == "course")
-            user, course = item.route.teacher.moodle_user_id, item.offer.moodle_course_id
-            sandbox_post(url, token, "completions", {"userid": user, "courseid": course})
-            summary = json.loads(run(app, "sync"))
-            assert summary["items_completed"] == 1, summary
-            assert db.session.get(RouteItem, item.id).status == "completed"
-            assert summary["mode"] == "incremental"
-            db.session.remove()
-            db.engine.dispose()
+        app = make_app(database_url=database_url, moodle_url=url, moodle_token=token,
+                       catalogue_dir=str(DEMO_DIR))
+        run_through_push(app)
+        item = next(i for i in db.session.scalars(select(RouteItem).order_by(RouteItem.id))
+                    if i.status == "enrolled" and i.offer.kind == "course")
+        user, course = item.route.teacher.moodle_user_id, item.offer.moodle_course_id
+        sandbox_post(url, token, "completions", {"userid": user, "courseid": course})
+        summary = json.loads(run(app, "sync"))
+        assert summary["items_completed"] == 1, summary
+        assert db.session.get(RouteItem, item.id).status == "completed"
+        assert summary["mode"] == "incremental"
 
 
 def test_a_deficit_closed_by_the_final_test_is_rated_once_in_moodle(
-        pipeline_app: Flask, moodle: tuple[str, str]) -> None:
+        app: Flask, moodle: tuple[str, str]) -> None:
     from app.models import Competency, Diagnostic
 
     url, token = moodle
     for stage in ("sync", "deficits"):
-        run(pipeline_app, stage)
+        run(app, stage)
     entry = db.session.scalars(select(Diagnostic)).one()
     final = Diagnostic(moodle_quiz_id=999, moodle_course_id=entry.moodle_course_id,
                        name="Итоговая диагностика", kind="final")
@@ -292,39 +272,31 @@ def test_a_deficit_closed_by_the_final_test_is_rated_once_in_moodle(
                                level="ok" if better else row.level))
     db.session.commit()
 
-    first = json.loads(run(pipeline_app, "push"))
+    first = json.loads(run(app, "push"))
     assert first["ratings_sent"] == 3
     assert sandbox_state(url, token)["calls"]["core_competency_grade_competency"] == 3
-    again = json.loads(run(pipeline_app, "push"))
+    again = json.loads(run(app, "push"))
     assert again["ratings_sent"] == 0
     assert sandbox_state(url, token)["calls"]["core_competency_grade_competency"] == 3
     rated = {db.session.get(Competency, d.competency_id).idnumber for d in closed}
     assert rated <= {c.idnumber for c in db.session.scalars(select(Competency))}
 
 
-def test_cancel_can_unenrol_instead_of_suspending(database_url: str,
-                                                  moodle: tuple[str, str]) -> None:
-    from app import create_app
-    from app.cli import prepare_schema
-
+def test_cancel_can_unenrol_instead_of_suspending(
+        make_app: Callable[..., Flask], database_url: str, moodle: tuple[str, str]) -> None:
     url, token = moodle
-    app = create_app(Settings(database_url=database_url, moodle_url=url, moodle_token=token,
-                              catalogue_dir=str(DEMO_DIR), cancel_action="unenrol"),
-                     {"TESTING": True})
-    with app.app_context():
-        prepare_schema()
-        run_through_push(app)
-        item = next(i for i in db.session.scalars(select(RouteItem).order_by(RouteItem.id))
-                    if i.offer.moodle_course_id and i.status == "enrolled"
-                    and not _preexisting(i))
-        pair = (item.route.teacher.moodle_user_id, item.offer.moodle_course_id)
-        run(app, "cancel", "--teacher", str(pair[0]), "--offer", item.offer.key)
-        summary = json.loads(run(app, "push"))
-        assert summary["enrolments_sent"] == 1
-        assert pair not in {(e["userid"], e["courseid"])
-                            for e in sandbox_state(url, token)["enrolments"]}
-        db.session.remove()
-        db.engine.dispose()
+    app = make_app(database_url=database_url, moodle_url=url, moodle_token=token,
+                   catalogue_dir=str(DEMO_DIR), cancel_action="unenrol")
+    run_through_push(app)
+    item = next(i for i in db.session.scalars(select(RouteItem).order_by(RouteItem.id))
+                if i.offer.moodle_course_id and i.status == "enrolled"
+                and not _preexisting(i))
+    pair = (item.route.teacher.moodle_user_id, item.offer.moodle_course_id)
+    run(app, "cancel", "--teacher", str(pair[0]), "--offer", item.offer.key)
+    summary = json.loads(run(app, "push"))
+    assert summary["enrolments_sent"] == 1
+    assert pair not in {(e["userid"], e["courseid"])
+                        for e in sandbox_state(url, token)["enrolments"]}
 
 
 def _preexisting(item: RouteItem) -> bool:
@@ -333,10 +305,10 @@ def _preexisting(item: RouteItem) -> bool:
     return bool(row and row.payload.get("preexisting"))
 
 
-def test_views_by_school_type_ranking_risk_group_and_over_time(pipeline_app: Flask) -> None:
+def test_views_by_school_type_ranking_risk_group_and_over_time(
+        app: Flask, client: FlaskClient) -> None:
     for stage in ("sync", "deficits"):
-        run(pipeline_app, stage)
-    client = pipeline_app.test_client()
+        run(app, stage)
     types = client.get("/api/deficit-map/by-type").get_json()["rows"]
     assert {r["school_type"] for r in types} == {"low_results", "adverse_context",
                                                  "resource_centre", "other"}
@@ -353,5 +325,5 @@ def test_views_by_school_type_ranking_risk_group_and_over_time(pipeline_app: Fla
     assert {r["period"] for r in over} == {"entry: Входная диагностика профессиональных "
                                            "компетенций"}
     assert client.get("/api/deficit-map/nonsense").status_code == 404
-    report = json.loads(run(pipeline_app, "report"))
+    report = json.loads(run(app, "report"))
     assert report["ranking"] and report["by_school_type"] and "risk_group" in report

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from support import signed_in
 
 from app import create_app, settings_of
 from app.analyse.levels import compute_deficits
@@ -73,28 +73,29 @@ def revisions() -> int:
     return db.session.scalar(select(func.count(PolicyRevision.id))) or 0
 
 
-def test_the_page_shows_the_default_policy_its_source_and_the_competencies(app: Flask) -> None:
+def test_the_page_shows_the_default_policy_its_source_and_the_competencies(
+        client: FlaskClient) -> None:
     one_teacher_two_attempts()
-    page = app.test_client().get("/policy").get_data(as_text=True)
+    page = client.get("/policy").get_data(as_text=True)
     assert "Дефицит — результат ниже</td><td>50 %" in page
     assert "Риск — результат ниже</td><td>70 %" in page
     assert "Действует: <b>настройки по умолчанию</b>" in page
     assert "PK-02 Методика обучения" in page and "Методический блок" in page
     assert "Войдите</a>, чтобы изменить" in page  # no form for a reader
-    data = app.test_client().get("/api/policy").get_json()
+    data = client.get("/api/policy").get_json()
     assert data["default"] == DEFAULT and data["attempt_policy"] == "quiz"
     assert data["source"] == "настройки по умолчанию" and data["revisions"] == []
     assert [c["idnumber"] for c in data["competencies"]] == ["PK-01", "PK-02"]
     assert data["competencies"][0]["moodle_group"] == "Предметный блок"
 
 
-def test_a_saved_revision_changes_the_levels_the_recompute_button_computes(app: Flask) -> None:
+def test_a_saved_revision_changes_the_levels_the_recompute_button_computes(
+        app: Flask, signed_in_client: FlaskClient) -> None:
     diagnostic = one_teacher_two_attempts()
     compute_deficits(diagnostic, settings_of(app))
     assert levels() == {"PK-01": "risk", "PK-02": "ok"}  # best attempt: 60 %, 90 % vs 50/70
 
-    client = signed_in(app)
-    saved = client.post("/policy", data=FORM | {"deficit_below": "65", "risk_below": "80",
+    saved = signed_in_client.post("/policy", data=FORM | {"deficit_below": "65", "risk_below": "80",
                                                 "comment": "Порог по решению методсовета"},
                         follow_redirects=True)
     page = saved.get_data(as_text=True)
@@ -104,7 +105,7 @@ def test_a_saved_revision_changes_the_levels_the_recompute_button_computes(app: 
     assert "Порог по решению методсовета" in page  # the history
     assert levels() == {"PK-01": "risk", "PK-02": "ok"}  # nothing recomputed yet
 
-    answer = client.post("/policy/recompute")
+    answer = signed_in_client.post("/policy/recompute")
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200 and "Дефициты пересчитаны" in page
     assert "По умолчанию: дефицит ниже 65 %, риск ниже 80 %" in page
@@ -155,9 +156,8 @@ def test_attempt_policy_group_override_and_minimum_evidence_from_revisions(app: 
      "Переопределения, default: здесь допустимы только разделы"),
 ])
 def test_an_invalid_revision_is_refused_with_the_field_and_nothing_is_saved(
-        app: Flask, form: dict[str, str], message: str) -> None:
-    client = signed_in(app)
-    answer = client.post("/policy", data=FORM | form | {"comment": "ошибка"})
+        form: dict[str, str], message: str, signed_in_client: FlaskClient) -> None:
+    answer = signed_in_client.post("/policy", data=FORM | form | {"comment": "ошибка"})
     page = answer.get_data(as_text=True)
     assert answer.status_code == 422 and message in page
     assert revisions() == 0
@@ -200,16 +200,16 @@ def test_without_a_usable_database_the_file_and_settings_apply(tmp_path: Path) -
         db.engine.dispose()
 
 
-def test_recompute_without_a_diagnostic_says_what_to_run(app: Flask) -> None:
-    answer = signed_in(app).post("/policy/recompute")
+def test_recompute_without_a_diagnostic_says_what_to_run(signed_in_client: FlaskClient) -> None:
+    answer = signed_in_client.post("/policy/recompute")
     assert answer.status_code == 409 and "profroute sync" in answer.get_data(as_text=True)
 
 
-def test_the_form_starts_from_the_policy_in_force(app: Flask) -> None:
+def test_the_form_starts_from_the_policy_in_force(signed_in_client: FlaskClient) -> None:
     save_revision({"default": DEFAULT, "groups": {"subject": {"label": "Предметный блок",
                                                               "risk_below": 0.75}},
                    "attempt_policy": "best"}, "Иванова", "")
-    page = signed_in(app).get("/policy").get_data(as_text=True)
+    page = signed_in_client.get("/policy").get_data(as_text=True)
     assert re.search(r'<option value="best" selected>', page)
     assert 'name="deficit_below" value="50"' in page
     assert "[groups.subject]\nlabel = &#34;Предметный блок&#34;\nrisk_below = 0.75" in page

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from flask import Flask, current_app
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from support import signed_in
 
 from app import create_app, settings_of
 from app.analyse.levels import compute_deficits
@@ -89,7 +89,8 @@ def levels_of(diagnostic_id: int) -> dict[tuple[str, str], str]:
         .where(Deficit.diagnostic_id == diagnostic_id))}
 
 
-def test_a_revision_with_a_risk_rule_changes_who_is_in_the_risk_group(app: Flask) -> None:
+def test_a_revision_with_a_risk_rule_changes_who_is_in_the_risk_group(
+        app: Flask, client: FlaskClient) -> None:
     diagnostic = three_teachers()
     compute_deficits(diagnostic, settings_of(app))
     # The settings' rule (2, subject): Петрова by her subject deficit, Сидоров by 2 groups.
@@ -105,21 +106,21 @@ def test_a_revision_with_a_risk_rule_changes_who_is_in_the_risk_group(app: Flask
 
     save_revision({"default": DEFAULT, "risk": {"min_groups": 1, "groups": []}}, "Иванова", "")
     assert in_risk_group(diagnostic) == {"Петрова", "Сидоров", "Орлова"}
-    rows = scored_rows(app, "/api/deficit-map/risk-group")
+    rows = scored_rows(client, "/api/deficit-map/risk-group")
     assert len(rows) == 3 and all("порог — 1" in r["reason"] for r in rows)
 
 
-def scored_rows(app: Flask, url: str) -> list[dict[str, object]]:
-    answer = app.test_client().get(url)
+def scored_rows(client: FlaskClient, url: str) -> list[dict[str, object]]:
+    answer = client.get(url)
     assert answer.status_code == 200
     return list(answer.get_json()["rows"])
 
 
-def test_the_page_shows_and_saves_the_risk_rule_with_group_labels(app: Flask) -> None:
+def test_the_page_shows_and_saves_the_risk_rule_with_group_labels(
+        app: Flask, signed_in_client: FlaskClient) -> None:
     diagnostic = three_teachers()
     compute_deficits(diagnostic, settings_of(app))
-    client = signed_in(app)
-    page = client.get("/policy").get_data(as_text=True)
+    page = signed_in_client.get("/policy").get_data(as_text=True)
     assert ("Группа риска: дефициты не менее чем в 2 группах компетенций или хотя бы один "
             "дефицит в группе «subject»") in page
     assert "Откуда правило: настройки PROFROUTE_RISK_MIN_GROUPS" in page
@@ -127,7 +128,7 @@ def test_the_page_shows_and_saves_the_risk_rule_with_group_labels(app: Flask) ->
     assert 'name="risk_groups" value="subject" checked' in page
     assert 'name="risk_groups" value="method">' in page
 
-    saved = client.post("/policy", follow_redirects=True, data=FORM | {
+    saved = signed_in_client.post("/policy", follow_redirects=True, data=FORM | {
         "overrides": '[groups.method]\nlabel = "Методический блок"\n',
         "risk_min_groups": "3", "risk_groups": ["method", "digital"], "risk_groups_other": "",
         "comment": "риск по методике"})
@@ -139,7 +140,7 @@ def test_the_page_shows_and_saves_the_risk_rule_with_group_labels(app: Flask) ->
     assert f'<td class="name">{wording}</td>' in page  # the history
     assert in_risk_group(diagnostic) == {"Сидоров", "Орлова"}
 
-    data = client.get("/api/policy").get_json()
+    data = signed_in_client.get("/api/policy").get_json()
     assert data["risk"]["min_groups"] == 3 and data["risk"]["groups"] == ["method", "digital"]
     assert data["risk"]["from"] == "revision" and data["risk"]["unknown_groups"] == []
     assert {"key": "method", "label": "Методический блок"} in data["risk"]["known_groups"]
@@ -158,10 +159,9 @@ def test_the_page_shows_and_saves_the_risk_rule_with_group_labels(app: Flask) ->
                                  "не целое число"),
 ])
 def test_a_bad_risk_rule_is_refused_with_the_message_and_nothing_is_saved(
-        app: Flask, form: dict[str, str], message: str) -> None:
+        form: dict[str, str], message: str, signed_in_client: FlaskClient) -> None:
     three_teachers()
-    client = signed_in(app)
-    answer = client.post("/policy", data=FORM | {"risk_min_groups": "2",
+    answer = signed_in_client.post("/policy", data=FORM | {"risk_min_groups": "2",
                                                  "risk_groups": ["subject"]} | form)
     page = answer.get_data(as_text=True)
     assert answer.status_code == 422 and message in page
@@ -170,17 +170,17 @@ def test_a_bad_risk_rule_is_refused_with_the_message_and_nothing_is_saved(
 
 
 def test_before_any_competency_the_settings_group_is_flagged_and_must_be_cleared(
-        app: Flask) -> None:
-    client = signed_in(app)
-    page = client.get("/policy").get_data(as_text=True)
+        app: Flask, signed_in_client: FlaskClient) -> None:
+    page = signed_in_client.get("/policy").get_data(as_text=True)
     assert "«subject»:\nтакой группы нет среди групп компетенций" in page
     assert 'name="risk_groups_other" value="subject"' in page
     form = FORM | {"risk_min_groups": "2", "risk_groups_other": "subject"}
-    answer = client.post("/policy", data=form)
+    answer = signed_in_client.post("/policy", data=form)
     assert answer.status_code == 422 and revisions() == 0
     assert "группа «subject» не найдена среди групп компетенций; групп пока нет: загрузите " \
            "компетенции из Moodle (profroute sync)" in answer.get_data(as_text=True)
-    assert client.post("/policy", data=form | {"risk_groups_other": ""}).status_code == 302
+    cleared = signed_in_client.post("/policy", data=form | {"risk_groups_other": ""})
+    assert cleared.status_code == 302
     assert risk_rule(settings_of(app)) == RiskRule(2, ())
 
 
@@ -203,7 +203,8 @@ def test_known_groups_are_the_stored_ones_under_the_revisions_competency_groups(
     assert risk_rule(settings_of(app)) == RiskRule(2, ("inclusive",))
 
 
-def test_a_revision_without_a_risk_rule_leaves_it_to_the_settings(app: Flask) -> None:
+def test_a_revision_without_a_risk_rule_leaves_it_to_the_settings(
+        app: Flask, client: FlaskClient) -> None:
     diagnostic = three_teachers()
     compute_deficits(diagnostic, settings_of(app))
     db.session.add(PolicyRevision(document={"default": DEFAULT, "attempt_policy": "quiz"},
@@ -215,11 +216,11 @@ def test_a_revision_without_a_risk_rule_leaves_it_to_the_settings(app: Flask) ->
     assert risk_rule(other) == RiskRule(1, ())
     assert in_risk_group(diagnostic, risk_rule(other)) == {"Петрова", "Сидоров", "Орлова"}
 
-    page = app.test_client().get("/policy").get_data(as_text=True)
+    page = client.get("/policy").get_data(as_text=True)
     assert ("Откуда правило: настройки PROFROUTE_RISK_MIN_GROUPS / PROFROUTE_RISK_GROUPS "
             "(редакция №1 правила группы риска не задаёт)") in page
     assert '<td class="name">по настройкам PROFROUTE_RISK_*</td>' in page
-    assert app.test_client().get("/api/policy").get_json()["risk"]["from"] == "settings"
+    assert client.get("/api/policy").get_json()["risk"]["from"] == "settings"
 
 
 def test_without_a_usable_database_the_settings_rule_applies(tmp_path: Path) -> None:
@@ -232,13 +233,13 @@ def test_without_a_usable_database_the_settings_rule_applies(tmp_path: Path) -> 
         db.engine.dispose()
 
 
-def test_recompute_processes_the_entry_and_the_final_diagnostic(app: Flask) -> None:
+def test_recompute_processes_the_entry_and_the_final_diagnostic(
+        signed_in_client: FlaskClient) -> None:
     entry = three_teachers()
     final = three_teachers(12, "Итоговая диагностика", "final", shift=0.2)
-    client = signed_in(app)
-    client.post("/policy", data=FORM | {"deficit_below": "60", "risk_below": "80"})
+    signed_in_client.post("/policy", data=FORM | {"deficit_below": "60", "risk_below": "80"})
 
-    answer = client.post("/policy/recompute")
+    answer = signed_in_client.post("/policy/recompute")
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200 and "Дефициты пересчитаны" in page
     assert page.index("«Входная диагностика» (входная)") < page.index(
@@ -257,7 +258,8 @@ def test_recompute_processes_the_entry_and_the_final_diagnostic(app: Flask) -> N
     assert [r.summary["teachers"] for r in runs] == [3, 3]
 
 
-def test_a_failed_diagnostic_is_named_and_the_others_are_recomputed(app: Flask) -> None:
+def test_a_failed_diagnostic_is_named_and_the_others_are_recomputed(
+        app: Flask, signed_in_client: FlaskClient) -> None:
     entry = three_teachers()
     final = three_teachers(12, "Итоговая диагностика", "final", shift=0.2)
     compute_deficits(entry, settings_of(app))
@@ -269,7 +271,7 @@ def test_a_failed_diagnostic_is_named_and_the_others_are_recomputed(app: Flask) 
     save_revision({"default": DEFAULT | {"deficit_below": 0.6, "risk_below": 0.8}},
                   "Иванова", "")
 
-    answer = signed_in(app).post("/policy/recompute")
+    answer = signed_in_client.post("/policy/recompute")
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200
     assert ("Дефициты диагностики «Итоговая диагностика» (итоговая) не пересчитаны: unknown "

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
-from flask import Flask
 from sqlalchemy import func, select
+from support import AppRunner
 
-from app.cli import main
 from app.extensions import db
 from app.models import School, SchoolIdentification, SchoolResult
 
@@ -28,23 +26,23 @@ def results_file(path: Path) -> Path:
     return path
 
 
-def run(app: Flask, *args: str) -> tuple[int, object]:
-    result = CliRunner().invoke(main, list(args), obj=app)
+def run(runner: AppRunner, *args: str) -> tuple[int, object]:
+    result = runner.invoke(args)
     db.session.expire_all()
     return result.exit_code, json.loads(result.output) if result.output.strip() else None
 
 
-def test_results_import_and_identification(app: Flask, tmp_path: Path) -> None:
+def test_results_import_and_identification(runner: AppRunner, tmp_path: Path) -> None:
     path = results_file(tmp_path / "vpr.csv")
-    code, first = run(app, "import-results", str(path))
+    code, first = run(runner, "import-results", str(path))
     assert code == 1  # a bad row was refused
     assert first[0]["created"] == 20 and first[0]["errors"] == [
         "vpr.csv, row 22, Год: '20х4' is not a year"]
-    code, again = run(app, "import-results", str(path))
+    code, again = run(runner, "import-results", str(path))
     assert again[0]["created"] == 0 and again[0]["changed"] == 0
     assert db.session.scalar(select(func.count(SchoolResult.id))) == 20
 
-    code, found = run(app, "identify-schools", "--apply")
+    code, found = run(runner, "identify-schools", "--apply")
     assert code == 0
     flags = {f["school_code"]: f for f in found}
     assert flags["30001"]["low_results"] and "ШНОР" in flags["30001"]["reasons"]

@@ -16,7 +16,7 @@ def test_migrations_match_the_models(app: Flask) -> None:
 
 
 def test_migrations_are_idempotent(app: Flask) -> None:
-    from app.cli import prepare_schema
+    from app.extensions import prepare_schema
 
     prepare_schema()  # a second upgrade is a no-op
     from alembic.script import ScriptDirectory

@@ -6,11 +6,10 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
+from support import AppRunner
 
-from app.cli import main
 from app.extensions import db
 from app.models import School, SchoolStatus
 from app.registry.statuses import record_flags
@@ -56,16 +55,16 @@ def test_record_flags_refuses_an_unknown_status(app: Flask) -> None:
         raise AssertionError("an unknown status was accepted")
 
 
-def run(app: Flask, *args: str) -> tuple[int, object]:
-    result = CliRunner().invoke(main, list(args), obj=app)
+def run(runner: AppRunner, *args: str) -> tuple[int, object]:
+    result = runner.invoke(args)
     db.session.expire_all()
     return result.exit_code, json.loads(result.output) if result.output.strip() else None
 
 
-def test_identification_applied_on_a_date_counts_from_that_date(app: Flask,
+def test_identification_applied_on_a_date_counts_from_that_date(runner: AppRunner,
                                                                  tmp_path: Path) -> None:
-    run(app, "import-results", str(results_file(tmp_path / "vpr.csv")))
-    code, found = run(app, "identify-schools", "--apply", "--on", "2026-10-01")
+    run(runner, "import-results", str(results_file(tmp_path / "vpr.csv")))
+    code, found = run(runner, "identify-schools", "--apply", "--on", "2026-10-01")
     assert code == 0
     low = sorted(r["school_code"] for r in found if r["low_results"])
     assert low and history(low[0]) == [(D(2026, 10, 1), None)]
@@ -74,7 +73,7 @@ def test_identification_applied_on_a_date_counts_from_that_date(app: Flask,
     total = db.session.query(School).count()
 
     def share(start: str, end: str) -> tuple[int, int]:
-        _, out = run(app, "indicators", "--from", start, "--to", end)
+        _, out = run(runner, "indicators", "--from", start, "--to", end)
         region = out["areas"][0] if "areas" in out else out
         found = {i["code"]: i for i in region["indicators"]}["schools_low_results"]
         return found["numerator"], found["denominator"]
@@ -82,12 +81,11 @@ def test_identification_applied_on_a_date_counts_from_that_date(app: Flask,
     assert share("2026-09-01", "2026-09-30") == (0, total)  # not yet identified
     assert share("2026-09-01", "2026-10-01") == (len(low), total)
     # Applying the same identification again changes no history.
-    run(app, "identify-schools", "--apply", "--on", "2026-11-01")
+    run(runner, "identify-schools", "--apply", "--on", "2026-11-01")
     assert history(low[0]) == [(D(2026, 10, 1), None)]
 
 
-def test_a_bad_date_is_refused(app: Flask) -> None:
-    result = CliRunner().invoke(main, ["identify-schools", "--apply", "--on", "01.10.2026"],
-                                obj=app)
+def test_a_bad_date_is_refused(runner: AppRunner) -> None:
+    result = runner.invoke(["identify-schools", "--apply", "--on", "01.10.2026"])
     assert result.exit_code != 0 and "YYYY-MM-DD" in result.output
     assert db.session.query(SchoolStatus).count() == 0

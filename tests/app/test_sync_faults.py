@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from flask import Flask
 from sqlalchemy import select
-from support import pulled_data, sandbox_post
+from support import AppRunner, app_for, pulled_data, sandbox_post
 
-from app import create_app
-from app.cli import main, prepare_schema
 from app.demo.sandbox import running_sandbox
 from app.extensions import db
 from app.models import Attempt, Deficit, OutboxMessage, RouteItem, Teacher
@@ -25,33 +22,24 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """What an undisturbed sync stores (the sandbox is seeded the same every time)."""
     token = secrets.token_hex(16)
     with running_sandbox(token) as url:
-        app = create_app(Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('r')}/r.db",
-                                  moodle_url=url, moodle_token=token))
-        with app.app_context():
-            prepare_schema()
-            assert CliRunner().invoke(main, ["sync"], obj=app).exit_code == 0
-            data = pulled_data()
-            db.engine.dispose()
-    return data
+        settings = Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('r')}/r.db",
+                            moodle_url=url, moodle_token=token)
+        with app_for(settings) as app:
+            assert AppRunner(app).invoke(["sync"]).exit_code == 0
+            return pulled_data()
 
 
 
 
 @pytest.fixture
-def fault_app(tmp_path: Path, moodle: tuple[str, str]) -> Iterator[Flask]:
+def fault_app(make_app: Callable[..., Flask], moodle: tuple[str, str]) -> Flask:
+    """The app on SQLite, retrying twice with a short timeout."""
     url, token = moodle
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}", moodle_url=url,
-                              moodle_token=token, moodle_retries=2, moodle_timeout=2),
-                     {"TESTING": True})
-    with app.app_context():
-        prepare_schema()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    return make_app(moodle_url=url, moodle_token=token, moodle_retries=2, moodle_timeout=2)
 
 
 def invoke(app: Flask, *args: str) -> Result:
-    result = CliRunner().invoke(main, list(args), obj=app)
+    result = AppRunner(app).invoke(args)
     db.session.expire_all()
     return result
 

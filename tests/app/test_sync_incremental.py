@@ -3,35 +3,26 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
-from support import pulled_data, sandbox_post, sandbox_state
+from support import AppRunner, pulled_data, sandbox_post, sandbox_state
 
-from app import create_app
-from app.cli import main, prepare_schema
 from app.extensions import db
 from app.models import Attempt, Teacher
-from app.settings import Settings
 
 
 @pytest.fixture
-def sync_app(database_url: str, moodle: tuple[str, str]) -> Iterator[Flask]:
+def sync_app(make_app: Callable[..., Flask], database_url: str,
+             moodle: tuple[str, str]) -> Flask:
     url, token = moodle
-    app = create_app(Settings(database_url=database_url, moodle_url=url, moodle_token=token),
-                     {"TESTING": True})
-    with app.app_context():
-        prepare_schema()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    return make_app(database_url=database_url, moodle_url=url, moodle_token=token)
 
 
 def sync(app: Flask, *args: str) -> dict:
-    result = CliRunner().invoke(main, ["sync", *args], obj=app, catch_exceptions=False)
+    result = AppRunner(app).invoke(["sync", *args], catch_exceptions=False)
     db.session.expire_all()
     assert result.exit_code == 0, result.output
     return json.loads(result.output)

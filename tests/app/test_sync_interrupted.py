@@ -10,10 +10,8 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
-from support import pulled_data, sandbox_post
+from support import app_for, pulled_data, sandbox_post
 
-from app import create_app
-from app.extensions import db
 from app.settings import Settings
 
 
@@ -37,12 +35,8 @@ def count_attempts(database_url: str) -> int:
 
 
 def snapshot(database_url: str) -> dict[str, object]:
-    app = create_app(Settings(database_url=database_url))
-    with app.app_context():
-        data = pulled_data()
-        db.session.remove()
-        db.engine.dispose()
-    return data
+    with app_for(Settings(database_url=database_url)):
+        return pulled_data()
 
 
 def test_sync_killed_half_way_converges_on_rerun(database_url: str, moodle: tuple[str, str],

@@ -7,11 +7,9 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
+from support import AppRunner, app_for
 
-from app import create_app
-from app.cli import main, prepare_schema
 from app.demo.sandbox import running_sandbox
 from app.extensions import db
 from app.models import Teacher
@@ -27,21 +25,16 @@ def moodle() -> Iterator[tuple[str, str]]:
 
 def sync_twice(database_url: str, moodle: tuple[str, str], **settings: str) -> tuple[dict, dict]:
     url, token = moodle
-    app = create_app(Settings(database_url=database_url, moodle_url=url, moodle_token=token,
-                              **settings), {"TESTING": True})
-    with app.app_context():
-        prepare_schema()
+    with app_for(Settings(database_url=database_url, moodle_url=url, moodle_token=token,
+                          **settings)) as app:
         outputs = []
         for _ in range(2):
-            result = CliRunner().invoke(main, ["sync"], obj=app)
+            result = AppRunner(app).invoke(["sync"])
             assert result.exit_code == 0, result.output
             outputs.append(json.loads(result.output))
-        app.extensions["rows"] = [
-            (t.moodle_user_id, t.subjects, t.school.code if t.school else None)
-            for t in db.session.scalars(select(Teacher).where(Teacher.active))]
-        db.session.remove()
-        db.engine.dispose()
-    return outputs[0], outputs[1] | {"rows": app.extensions["rows"]}
+        rows = [(t.moodle_user_id, t.subjects, t.school.code if t.school else None)
+                for t in db.session.scalars(select(Teacher).where(Teacher.active))]
+    return outputs[0], outputs[1] | {"rows": rows}
 
 
 def test_cohort_scope(database_url: str, moodle: tuple[str, str]) -> None:
@@ -68,21 +61,15 @@ def test_category_scope(database_url: str, moodle: tuple[str, str]) -> None:
     ("colour=red", "PROFROUTE_TEACHER_FILTER"), ("subject", "PROFROUTE_TEACHER_FILTER")])
 def test_bad_filter_is_named(tmp_path, moodle, value, words) -> None:
     url, token = moodle
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", moodle_url=url,
-                              moodle_token=token, teacher_filter=value))
-    with app.app_context():
-        prepare_schema()
-        result = CliRunner().invoke(main, ["sync"], obj=app)
-        db.engine.dispose()
+    with app_for(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", moodle_url=url,
+                          moodle_token=token, teacher_filter=value)) as app:
+        result = AppRunner(app).invoke(["sync"])
     assert result.exit_code == 2 and words in result.output
 
 
 def test_unknown_cohort_is_named(tmp_path, moodle) -> None:
     url, token = moodle
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", moodle_url=url,
-                              moodle_token=token, teacher_cohort="no-such-cohort"))
-    with app.app_context():
-        prepare_schema()
-        result = CliRunner().invoke(main, ["sync"], obj=app)
-        db.engine.dispose()
+    with app_for(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", moodle_url=url,
+                          moodle_token=token, teacher_cohort="no-such-cohort")) as app:
+        result = AppRunner(app).invoke(["sync"])
     assert result.exit_code == 2 and "PROFROUTE_TEACHER_COHORT" in result.output

@@ -7,11 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
+from support import AppRunner, app_for
 
-from app import create_app
-from app.cli import main, prepare_schema
 from app.demo.sandbox import running_sandbox
 from app.extensions import db
 from app.models import Competency, Deficit, Teacher
@@ -25,20 +23,16 @@ def slot_table(path: Path) -> Path:
 
 
 def levels_after_sync(settings: Settings) -> tuple[dict[tuple[int, str], tuple[str, float]], str]:
-    app = create_app(settings, {"TESTING": True})
-    with app.app_context():
-        prepare_schema()
-        runner = CliRunner()
-        synced = runner.invoke(main, ["sync"], obj=app, catch_exceptions=False)
+    with app_for(settings) as app:
+        runner = AppRunner(app)
+        synced = runner.invoke(["sync"], catch_exceptions=False)
         assert synced.exit_code == 0, synced.output
-        scored = runner.invoke(main, ["deficits"], obj=app, catch_exceptions=False)
+        scored = runner.invoke(["deficits"], catch_exceptions=False)
         assert scored.exit_code == 0, scored.output
         rows = db.session.execute(
             select(Teacher.moodle_user_id, Competency.idnumber, Deficit.level, Deficit.score)
             .join(Teacher, Teacher.id == Deficit.teacher_id)
             .join(Competency, Competency.id == Deficit.competency_id)).all()
-        db.session.remove()
-        db.engine.dispose()
     return {(u, c): (lvl, round(s or 0, 6)) for u, c, lvl, s in rows}, synced.output
 
 

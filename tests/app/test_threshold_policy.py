@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
 from sqlalchemy import func, select
+from support import AppRunner, app_for
 
-from app import create_app
-from app.cli import main, prepare_schema
 from app.extensions import db
 from app.models import Deficit
 from app.settings import Settings
@@ -18,18 +16,14 @@ from app.settings import Settings
 def deficits_with(database_url: str, moodle: tuple[str, str], **settings: str
                   ) -> tuple[int, dict, int]:
     url, token = moodle
-    app = create_app(Settings(database_url=database_url, moodle_url=url, moodle_token=token,
-                              **settings), {"TESTING": True})
-    with app.app_context():
-        prepare_schema()
-        runner = CliRunner()
-        assert runner.invoke(main, ["sync"], obj=app).exit_code == 0
-        result = runner.invoke(main, ["deficits"], obj=app)
+    with app_for(Settings(database_url=database_url, moodle_url=url, moodle_token=token,
+                          **settings)) as app:
+        runner = AppRunner(app)
+        assert runner.invoke(["sync"]).exit_code == 0
+        result = runner.invoke(["deficits"])
         count = db.session.scalar(select(func.count(Deficit.id)).where(
             Deficit.level == "deficit")) or 0
         page = app.test_client().get("/").get_data(as_text=True)
-        db.session.remove()
-        db.engine.dispose()
     summary = json.loads(result.output) if result.exit_code == 0 else {"error": result.output}
     return result.exit_code, summary | {"page": page}, count
 

@@ -8,16 +8,14 @@ import logging
 import re
 
 import pytest
-from click.testing import CliRunner
-from flask import Flask, g
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from support import PASSWORD, AppRunner, forget_login_per_request
 
-from app.cli import main
 from app.extensions import db
 from app.models import PolicyRevision, SchoolResult, WebUser
 
-PASSWORD = "методист-2026"
 POLICY_FORM = {"deficit_below": "55", "risk_below": "75", "min_questions": "2",
                "attempt_policy": "last", "overrides": "", "comment": "Решение методсовета"}
 RESULTS = ("Код ОО;Наименование ОО;Год;Оценочная процедура;Предмет;Класс;Средний балл\n"
@@ -26,17 +24,14 @@ RESULTS = ("Код ОО;Наименование ОО;Год;Оценочная 
 
 @pytest.fixture(autouse=True)
 def login_per_request(app: Flask) -> None:
-    """The ``app`` fixture keeps one app context, so one ``flask.g``, for the whole test;
-    a served request has its own. Drop what Flask-Login and Flask-WTF keep per request."""
-    @app.before_request
-    def forget_the_last_user() -> None:
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
+    """Each served request forgets the last one's user and CSRF token."""
+    forget_login_per_request(app)
 
 
-def add_methodologist(app: Flask, login: str = "ivanova", name: str = "Иванова М. П.") -> None:
-    result = CliRunner().invoke(main, ["web-user", "add", login, "--name", name,
-                                       "--password-stdin"], input=PASSWORD + "\n", obj=app)
+def add_methodologist(runner: AppRunner, login: str = "ivanova",
+                      name: str = "Иванова М. П.") -> None:
+    result = runner.invoke(["web-user", "add", login, "--name", name, "--password-stdin"],
+                           input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
 
 
@@ -57,8 +52,8 @@ def count(model: type) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def test_reading_pages_stay_open_and_the_imports_page_asks_for_a_login(app: Flask) -> None:
-    client = app.test_client()
+def test_reading_pages_stay_open_and_the_imports_page_asks_for_a_login(
+        client: FlaskClient) -> None:
     for page in ("/", "/teachers", "/indicators", "/policy", "/api/policy"):
         assert client.get(page).status_code == 200, page
     answer = client.get("/imports")
@@ -66,9 +61,9 @@ def test_reading_pages_stay_open_and_the_imports_page_asks_for_a_login(app: Flas
     assert "Войти" in client.get("/policy").get_data(as_text=True)
 
 
-def test_a_post_without_login_redirects_to_login_and_changes_nothing(app: Flask) -> None:
+def test_a_post_without_login_redirects_to_login_and_changes_nothing(
+        app: Flask, client: FlaskClient) -> None:
     app.config["WTF_CSRF_ENABLED"] = False  # this test is about the login, not CSRF
-    client = app.test_client()
     for path, data in (("/policy", POLICY_FORM), ("/policy/recompute", {}),
                        ("/imports/identify", {"apply": "1"})):
         answer = client.post(path, data=data)
@@ -80,9 +75,9 @@ def test_a_post_without_login_redirects_to_login_and_changes_nothing(app: Flask)
     assert count(PolicyRevision) == 0 and count(SchoolResult) == 0
 
 
-def test_a_post_without_the_csrf_token_is_refused_even_when_signed_in(app: Flask) -> None:
-    add_methodologist(app)
-    client = app.test_client()
+def test_a_post_without_the_csrf_token_is_refused_even_when_signed_in(
+        client: FlaskClient, runner: AppRunner) -> None:
+    add_methodologist(runner)
     assert sign_in(client).status_code == 302
     refused = client.post("/policy", data=POLICY_FORM)
     assert refused.status_code == 400
@@ -93,17 +88,16 @@ def test_a_post_without_the_csrf_token_is_refused_even_when_signed_in(app: Flask
     assert saved.status_code == 302 and count(PolicyRevision) == 1
 
 
-def test_an_anonymous_post_with_a_valid_token_still_needs_the_login(app: Flask) -> None:
-    client = app.test_client()
+def test_an_anonymous_post_with_a_valid_token_still_needs_the_login(
+        client: FlaskClient) -> None:
     answer = client.post("/policy", data=POLICY_FORM | {"csrf_token": token(client)})
     assert answer.status_code == 302 and answer.headers["Location"] == "/login?next=%2Fpolicy"
     assert count(PolicyRevision) == 0
 
 
 def test_sign_in_refuses_a_wrong_password_and_a_disabled_login_then_signs_out(
-        app: Flask) -> None:
-    add_methodologist(app)
-    client = app.test_client()
+        app: Flask, client: FlaskClient, runner: AppRunner) -> None:
+    add_methodologist(runner)
     wrong = sign_in(client, password="не-тот-пароль")
     assert wrong.status_code == 401
     assert "Неверный логин или пароль" in wrong.get_data(as_text=True)
@@ -115,41 +109,39 @@ def test_sign_in_refuses_a_wrong_password_and_a_disabled_login_then_signs_out(
     page = client.get("/imports").get_data(as_text=True)
     assert "Иванова М. П." in page and "Выйти" in page
 
-    assert CliRunner().invoke(main, ["web-user", "disable", "ivanova"], obj=app).exit_code == 0
+    assert runner.invoke(["web-user", "disable", "ivanova"]).exit_code == 0
     assert client.get("/imports").status_code == 302  # the open session ends
     assert sign_in(app.test_client()).status_code == 401
 
-    assert CliRunner().invoke(main, ["web-user", "enable", "ivanova"], obj=app).exit_code == 0
+    assert runner.invoke(["web-user", "enable", "ivanova"]).exit_code == 0
     assert sign_in(client).status_code == 302
     out = client.post("/logout", data={"csrf_token": token(client, "/policy")})
     assert out.status_code == 302 and client.get("/imports").status_code == 302
 
 
-def test_sign_in_never_sends_the_user_to_another_site(app: Flask) -> None:
-    add_methodologist(app)
+def test_sign_in_never_sends_the_user_to_another_site(app: Flask, runner: AppRunner) -> None:
+    add_methodologist(runner)
     for target in ("https://evil.example/", "//evil.example/x", "policy"):
         answer = sign_in(app.test_client(), next_page=target)
         assert answer.status_code == 302 and answer.headers["Location"] == "/", target
 
 
 def test_web_user_commands_never_show_or_log_the_password(
-        app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+        app: Flask, runner: AppRunner, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    runner = CliRunner()
-    add_methodologist(app, "petrova", "Петрова А. С.")
-    typed = runner.invoke(main, ["web-user", "add", "sidorov", "--name", "Сидоров"],
-                          input="ещё-один-пароль\nещё-один-пароль\n", obj=app)
+    add_methodologist(runner, "petrova", "Петрова А. С.")
+    typed = runner.invoke(["web-user", "add", "sidorov", "--name", "Сидоров"],
+                          input="ещё-один-пароль\nещё-один-пароль\n")
     assert typed.exit_code == 0 and "ещё-один-пароль" not in typed.output
-    again = runner.invoke(main, ["web-user", "add", "petrova", "--password-stdin"],
-                          input=PASSWORD + "\n", obj=app)
+    again = runner.invoke(["web-user", "add", "petrova", "--password-stdin"],
+                          input=PASSWORD + "\n")
     assert again.exit_code == 2 and "already exists" in again.output
-    short = runner.invoke(main, ["web-user", "add", "kozlov", "--password-stdin"],
-                          input="123\n", obj=app)
+    short = runner.invoke(["web-user", "add", "kozlov", "--password-stdin"], input="123\n")
     assert short.exit_code == 2 and "at least 8" in short.output
-    changed = runner.invoke(main, ["web-user", "passwd", "petrova", "--password-stdin"],
-                            input="новый-пароль-2026\n", obj=app)
+    changed = runner.invoke(["web-user", "passwd", "petrova", "--password-stdin"],
+                            input="новый-пароль-2026\n")
     assert changed.exit_code == 0
-    listed = runner.invoke(main, ["web-user", "list"], obj=app)
+    listed = runner.invoke(["web-user", "list"])
     users = json.loads(listed.output)
     assert [u["login"] for u in users] == ["petrova", "sidorov"]
     assert all(set(u) == {"login", "name", "active", "created"} for u in users)

@@ -66,9 +66,9 @@ class Lrs:
 
 
 @pytest.fixture
-def lrs(app: Flask) -> Lrs:
+def lrs(client: FlaskClient) -> Lrs:
     credential, secret = create_credential(SITE, "Moodle test site")
-    return Lrs(app.test_client(), credential.key, secret)
+    return Lrs(client, credential.key, secret)
 
 
 def stored_count() -> int:
@@ -76,8 +76,8 @@ def stored_count() -> int:
     return db.session.query(XapiStatement).count()
 
 
-def test_about_answers_the_versions_without_credentials(app: Flask) -> None:
-    answer = app.test_client().get("/xapi/about")
+def test_about_answers_the_versions_without_credentials(client: FlaskClient) -> None:
+    answer = client.get("/xapi/about")
     assert answer.status_code == 200
     assert answer.json == {"version": ["1.0.3", "2.0.0"]}
     assert answer.headers["X-Experience-API-Version"] == "2.0.0"

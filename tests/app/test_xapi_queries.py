@@ -62,9 +62,9 @@ class Lrs:
 
 
 @pytest.fixture
-def lrs(app: Flask) -> Lrs:
+def lrs(client: FlaskClient) -> Lrs:
     credential, secret = create_credential(SITE, "Moodle test site")
-    return Lrs(app.test_client(), credential.key, secret)
+    return Lrs(client, credential.key, secret)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
@@ -33,7 +34,7 @@ def completed_course_statements() -> list[dict]:
     return out
 
 
-def test_received_statements_are_mapped_once(app: Flask) -> None:
+def test_received_statements_are_mapped_once(app: Flask, client: FlaskClient) -> None:
     settings = app.config["PROFROUTE_SETTINGS"]
     app.config["PROFROUTE_SETTINGS"] = settings = settings.replace(moodle_url=SITE)
     teacher = Teacher(moodle_user_id=1, username="t", lastname="Т", firstname="Т")
@@ -42,8 +43,8 @@ def test_received_statements_are_mapped_once(app: Flask) -> None:
     db.session.commit()
     auth = base64.b64encode(f"{credential.key}:{secret}".encode()).decode()
     headers = {"Authorization": f"Basic {auth}", "X-Experience-API-Version": "1.0.3"}
-    answer = app.test_client().post("/xapi/statements", json=completed_course_statements(),
-                                    headers=headers)
+    answer = client.post("/xapi/statements", json=completed_course_statements(),
+                         headers=headers)
     assert answer.status_code == 200, answer.get_data(as_text=True)
 
     first = pull_received(settings)

@@ -1,10 +1,20 @@
 """A real LRS for the tests: Ralph (PyPI ``ralph-malph``) on its file-system backend.
 
-Ralph pins its own fastapi, pydantic, click and sentry-sdk, so it lives in its own virtualenv
-(``.venv-lrs`` beside ``.venv``, made on first use, or ``PROFROUTE_LRS_PYTHON``), and runs as a
-subprocess on a free port of 127.0.0.1. This file is both the launcher (imported by the tests,
-standard library only) and, run as a script by that venv's python, the server entry point
-that works around the fs backend's quirks before Ralph is imported:
+Ralph pins its own fastapi, pydantic, click and sentry-sdk, so it lives in its own virtualenv,
+made on first use outside the checkout (a fresh clone stays clean, re-runs and other clones
+reuse it) and run as a subprocess on a free port of 127.0.0.1. Where that virtualenv is:
+
+- ``PROFROUTE_LRS_PYTHON``: the python of a ready virtualenv with Ralph, used as it is;
+- else ``PROFROUTE_LRS_VENV``: the virtualenv's directory, made there on first use;
+- else ``${XDG_CACHE_HOME:-~/.cache}/profroute/lrs-venv-<hash>``, the hash of the pinned
+  requirements and the Python version, so a change of either makes a new one.
+
+Making it holds an exclusive lock (``<venv>.lock``), so test runs started together build it
+once; a half-made one (no ``.ralph-installed`` marker) is removed and made again.
+
+This file is both the launcher (imported by the tests, standard library only) and, run as a
+script by that venv's python, the server entry point that works around the fs backend's quirks
+before Ralph is imported:
 
 - writes after the first one fail (``default_operation_type = CREATE``): set to APPEND;
 - ``verb`` and ``activity`` filters never match (IRI objects compared with strings),
@@ -18,8 +28,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
+import hashlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,7 +44,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 RALPH_REQUIREMENTS = ("ralph-malph[cli,lrs]==5.1.0", "requests>=2.31,<3")
-ENV_PYTHON = "PROFROUTE_LRS_PYTHON"
+ENV_PYTHON, ENV_VENV = "PROFROUTE_LRS_PYTHON", "PROFROUTE_LRS_VENV"
+INSTALLED = ".ralph-installed"
 ENV_USER, ENV_PASSWORD = "PROFROUTE_LRS_USERNAME", "PROFROUTE_LRS_PASSWORD"  # noqa: S105
 
 
@@ -39,26 +53,47 @@ class LRSStartError(RuntimeError):
     """Raised when the LRS cannot be installed or does not start."""
 
 
+def default_venv() -> Path:
+    """Where Ralph's virtualenv goes: ``PROFROUTE_LRS_VENV``, else the per-user cache."""
+    if os.environ.get(ENV_VENV):
+        return Path(os.environ[ENV_VENV]).expanduser()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser()
+    pinned = "\n".join((*RALPH_REQUIREMENTS, f"python{sys.version_info[0]}.{sys.version_info[1]}"))
+    digest = hashlib.sha256(pinned.encode()).hexdigest()[:12]
+    return cache / "profroute" / f"lrs-venv-{digest}"
+
+
 def lrs_python(venv: Path | None = None) -> Path:
-    """The python of Ralph's virtualenv, made and filled on first use.
+    """The python of Ralph's virtualenv, made and filled on first use (see the module doc).
 
     Raises:
         LRSStartError: the venv cannot be created or Ralph cannot be installed.
     """
     if os.environ.get(ENV_PYTHON):
         return Path(os.environ[ENV_PYTHON])
-    venv = venv or ROOT / ".venv-lrs"
+    venv = venv or default_venv()
     python = venv / "bin" / "python"
-    if python.exists() and (venv / ".ralph-installed").exists():
+    if (venv / INSTALLED).exists():
         return python
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with (venv.parent / f"{venv.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (venv / INSTALLED).exists():
+            _make_venv(venv)
+    return python
+
+
+def _make_venv(venv: Path) -> None:
+    """Create ``venv`` afresh and install Ralph into it; mark it done last."""
+    shutil.rmtree(venv, ignore_errors=True)
+    python = venv / "bin" / "python"
     commands = [[sys.executable, "-m", "venv", str(venv)],
                 [str(python), "-m", "pip", "install", "--quiet", *RALPH_REQUIREMENTS]]
     for command in commands:
         done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
         if done.returncode:
             raise LRSStartError(f"{' '.join(command[:4])} failed:\n{done.stderr[-2000:]}")
-    (venv / ".ralph-installed").touch()
-    return python
+    (venv / INSTALLED).touch()
 
 
 @contextlib.contextmanager
@@ -114,7 +149,7 @@ def _wait_until_up(proc: subprocess.Popen[bytes], port_file: Path, timeout: floa
     raise LRSStartError(f"Ralph did not answer within {timeout:.0f} s")
 
 
-# ---- below: runs inside .venv-lrs as the server process ------------------------------------
+# ---- below: runs inside Ralph's virtualenv as the server process -----------------------------
 
 
 def _write_auth_file(path: Path, username: str, password: str) -> None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from app import create_app
-from app.cli import prepare_schema
 from app.common.outbox import StatementRecord, new_row
 from app.extensions import db
 from app.models import (
@@ -24,22 +22,15 @@ from app.models import (
     Teacher,
     UnmappedStatement,
 )
-from app.settings import Settings
 from app.xapi.sync import emit, lrs_client, pull_from_lrs
 from xapi.client import LRSClient
 
 
 @pytest.fixture
-def xapi_app(database_url: str, lrs) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
-    settings = Settings(database_url=database_url, moodle_url=lrs.site,
-                        lrs_endpoint=lrs.url, lrs_username=lrs.username,
-                        lrs_password=lrs.password, lrs_timeout=10)
-    app = create_app(settings, {"TESTING": True})
-    with app.app_context():
-        prepare_schema()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+def xapi_app(make_app: Callable[..., Flask], database_url: str,
+             lrs) -> Flask:  # type: ignore[no-untyped-def]
+    return make_app(database_url=database_url, moodle_url=lrs.site, lrs_endpoint=lrs.url,
+                    lrs_username=lrs.username, lrs_password=lrs.password, lrs_timeout=10)
 
 
 def golden(load_case, case_names, site: str) -> list[dict]:  # type: ignore[no-untyped-def]

@@ -10,10 +10,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from app import create_app
-from app.cli import prepare_schema
 from app.extensions import db
-from app.settings import Settings
 from app.xapi.credentials import create_credential
 from xapi import statements as build
 from xapi.client import LRSClient
@@ -24,14 +21,11 @@ SITE = "https://moodle.example.ru"
 
 
 @pytest.fixture
-def endpoint(database_url: str) -> Iterator[tuple[str, str, str]]:
+def endpoint(app: Flask) -> Iterator[tuple[str, str, str]]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app: Flask = create_app(Settings(database_url=database_url))
-    with app.app_context():
-        prepare_schema()
-        credential, secret = create_credential(SITE)
-        db.session.commit()
-        key = credential.key
+    credential, secret = create_credential(SITE)
+    db.session.commit()
+    key = credential.key
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -39,8 +33,6 @@ def endpoint(database_url: str) -> Iterator[tuple[str, str, str]]:
         yield f"http://127.0.0.1:{server.socket.getsockname()[1]}/xapi/", key, secret
     finally:
         server.shutdown()
-        with app.app_context():
-            db.engine.dispose()
 
 
 def statements(count: int) -> list[dict]:
