@@ -87,7 +87,7 @@ def one(teachers: int, db_url: str, repeat: int) -> dict[str, object]:
     """Fill, then run the stage ``repeat`` times in this process; report median and RSS."""
     from app import create_app
     from app.analyse.levels import compute_deficits
-    from app.cli import prepare_schema
+    from app.extensions import prepare_schema
     from app.settings import Settings
 
     settings = Settings(database_url=db_url)

@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 def one(url: str, token: str, db_url: str, workers: int, full: bool) -> dict[str, object]:
     """Run one sync in this process; report time, calls and peak RSS."""
     from app import create_app
-    from app.cli import prepare_schema
     from app.common.moodle import moodle_api
+    from app.extensions import prepare_schema
     from app.settings import Settings
     from app.sync.pull import sync
 

@@ -138,8 +138,7 @@ def endpoint_rate(total: int = 20_000, batch: int = 100) -> dict[str, object]:
     from werkzeug.serving import make_server
 
     from app import create_app
-    from app.cli import prepare_schema
-    from app.extensions import db
+    from app.extensions import db, prepare_schema
     from app.settings import Settings
     from app.xapi.credentials import create_credential
 

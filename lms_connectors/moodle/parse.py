@@ -69,7 +69,8 @@ def course(c: dict[str, Any]) -> MoodleCourse:
     )
 
 
-def competency(c: dict[str, Any], parents: dict[int, str], framework_idnumber: str = "") -> Competency:
+def competency(c: dict[str, Any], parents: dict[int, str],
+               framework_idnumber: str = "") -> Competency:
     """A competency; ``group`` is its parent's idnumber."""
     return Competency(
         idnumber=str(c["idnumber"]),

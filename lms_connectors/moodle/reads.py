@@ -88,7 +88,8 @@ class ReadOperations(APIBase):
     ) -> Iterator[Teacher]:
         offset, seen = 0, set[int]()
         while True:
-            options: list[dict[str, object]] = [{"name": "userfields", "value": ENROLLED_USER_FIELDS}]
+            options: list[dict[str, object]] = [
+                {"name": "userfields", "value": ENROLLED_USER_FIELDS}]
             if only_active:
                 options.append({"name": "onlyactive", "value": 1})
             options += [
