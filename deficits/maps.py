@@ -29,7 +29,8 @@ _DECIMALS = 9  # need scores are compared after rounding, so float noise never b
 
 def _flag(column: pd.Series) -> np.ndarray:
     """A school flag as a bool array, missing values as False."""
-    return column.where(column.notna(), False).astype("bool").to_numpy()
+    flags: np.ndarray = column.where(column.notna(), False).astype("bool").to_numpy()
+    return flags
 
 
 def school_types(schools: pd.DataFrame) -> pd.DataFrame:

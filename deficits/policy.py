@@ -190,7 +190,8 @@ def competency_table(names: np.ndarray, competencies: pd.DataFrame | None,
     columns = list(zip(*rows, strict=True)) or [()] * 6
     text = [np.asarray(c, dtype=object) for c in (columns[0], columns[1], columns[5])]
     numbers = [np.asarray(c, dtype=np.float64) for c in columns[2:5]]
-    return CompetencyTable(np.asarray(names, dtype=object), text[0], text[1], *numbers, text[2])
+    return CompetencyTable(np.asarray(names, dtype=object), text[0], text[1], numbers[0],
+                           numbers[1], numbers[2], text[2])
 
 
 def score_with_policy(

@@ -104,7 +104,7 @@ def _record(row: _Row, share_scale: float) -> dict[str, object]:
         if grade is None and assessment:
             row.fail("grade", "is empty; ВПР needs the grade")
     share = row.real("share_below_min", 100.0 if share_scale > 1 else 1.0)
-    record = {
+    record: dict[str, object] = {
         "school_code": row.text("school_code", required=True),
         "school_name": row.text("school_name"),
         "year": row.whole("year", 2000, 2100, "a year") if row.text("year", required=True)

@@ -53,7 +53,7 @@ class LRSClient:
     """
 
     def __init__(self, settings: LRSSettings, session: requests.Session | None = None, *,
-                 sleep: Callable[[float], object] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
         self.session = session or requests.Session()
         self._sleep = sleep
@@ -75,7 +75,7 @@ class LRSClient:
             LRSRejected, LRSAuthError: the LRS refused the query or the credentials.
             LRSProtocolError: an answer that is not a StatementResult.
         """
-        params = _query_params(since=since, until=until, verb=verb, activity=activity,
+        params: dict[str, str] | None = _query_params(since=since, until=until, verb=verb, activity=activity,
                                agent=agent, limit=limit, ascending=ascending)
         url: str | None = self.settings.statements_url
         seen: set[str] = set()

@@ -121,7 +121,7 @@ class MoodleClient:
         timeout: float = 30.0,
         retries: int = 3,
         backoff: float = 0.5,
-        sleep: Callable[[float], object] = time.sleep,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = normalise_base_url(base_url)
         self.endpoint = self.base_url + REST_PATH

@@ -72,7 +72,7 @@ def create_cohorts(ctx: Context, params: dict[str, Any]) -> Any:
     site = ctx.site
     with site.lock:
         taken = {c.idnumber for c in site.cohorts.values() if c.idnumber}
-        created = []
+        created: list[Cohort] = []
         for item in params["cohorts"]:
             contextid = _context(ctx, item["categorytype"])
             if item["idnumber"] and item["idnumber"] in taken:

@@ -37,7 +37,7 @@ def list_competency_frameworks(ctx: Context, params: dict[str, Any]) -> Any:
         "timecreated": created, "timemodified": created, "usermodified": 2, "canmanage": False,
         "competenciescount": count, "contextname": "System", "contextnamenoprefix": "System",
     }
-    query = params["query"].lower()
+    query = str(params["query"]).lower()
     if query and query not in (framework["shortname"].lower() + framework["idnumber"].lower()):
         return []
     return [framework][params["skip"]:] if params["skip"] else [framework]

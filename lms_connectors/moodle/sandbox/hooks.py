@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from .quiz import attempt_data
-from .seed import QUIZ_ID
+from .seed_catalog import QUIZ_ID
 from .store import Site
 
 FAULT_MODES = ("http500", "html", "timeout", "invalidtoken")
@@ -152,7 +152,8 @@ def complete_course() -> ResponseReturnValue:
     """
     site = _controls().site
     body: dict[str, Any] = request.get_json(silent=True) or {}
-    course = site.courses.get(body.get("courseid"))
+    course_id = body.get("courseid")
+    course = site.courses.get(course_id) if isinstance(course_id, int) else None
     userid = body.get("userid")
     if course is None or userid not in site.users or (userid, course.id) not in site.enrolments:
         abort(400)

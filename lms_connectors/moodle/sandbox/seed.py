@@ -98,14 +98,15 @@ def _catalogue(site: Site, schools: list[School]) -> None:
     specs: list[tuple[str, str, str, int, tuple[str, ...]]] = [
         (cat.DIAG_COURSE[0], cat.DIAG_COURSE[1], cat.DIAG_COURSE[2], 2, ()),
     ]
-    for shortname, fullname, hours, comps in cat.PD_COURSES:
+    for shortname, fullname, hours, pd_comps in cat.PD_COURSES:
         summary = f"Дополнительная профессиональная программа повышения квалификации, {hours} ч."
-        specs.append((shortname, fullname, summary, 3, comps))
+        specs.append((shortname, fullname, summary, 3, tuple(pd_comps)))
     centres = [s for s in schools if s.resource_centre]
     for index, school in enumerate(centres):
-        comps = cat.INTERNSHIP_COMPETENCIES[index % len(cat.INTERNSHIP_COMPETENCIES)]
+        centre_comps = cat.INTERNSHIP_COMPETENCIES[index % len(cat.INTERNSHIP_COMPETENCIES)]
         specs.append((f"int-{school.code}", f"Стажировка на базе {school.name}",
-                      f"Стажировка на базе ресурсного центра {school.name}, 24 ч.", 4, comps))
+                      f"Стажировка на базе ресурсного центра {school.name}, 24 ч.", 4,
+                      tuple(centre_comps)))
     cmid = 1
     for offset, (shortname, fullname, summary, category, comps) in enumerate(specs):
         course = Course(
@@ -139,7 +140,8 @@ def _teachers(site: Site, rng: random.Random, schools: list[School], total: int)
     subjects, subject_weights = zip(*cat.SUBJECTS, strict=True)
     taken: set[str] = {"admin"}
     staff: list[User] = []
-    placements = [(s, n) for s, size in zip(schools, sizes, strict=True) for n in range(size)]
+    placements: list[tuple[School | None, int]] = [
+        (s, n) for s, size in zip(schools, sizes, strict=True) for n in range(size)]
     placements += [(None, n) for n in range(no_school)]
     municipality = schools[0].municipality
     for school, number in placements:
