@@ -26,9 +26,11 @@ test: $(STAMP) ## Start PostgreSQL on 127.0.0.1 and run the whole suite (SQLite 
 	tests/tools/with-postgres.sh $(BIN)/python -m pytest
 	$(MAKE) --no-print-directory lint
 
-lint: $(STAMP) ## ruff and the import-linter layer contracts
+lint: $(STAMP) ## ruff, the import-linter layer contracts and mypy
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy --strict deficits courses tabular xapi lms_connectors
+	$(BIN)/mypy app
 
 bench: $(STAMP) ## Run the benchmarks in bench/
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b; done || echo "no benchmarks yet"

@@ -56,7 +56,8 @@ def choose_attempts(user: np.ndarray, attempt_id: np.ndarray, attempt_no: np.nda
     check_grademethod(grademethod)
     attempt_no = attempt_no.astype(np.int64, copy=False)
     if grademethod == GRADE_HIGHEST:
-        keys: tuple[np.ndarray, ...] = (attempt_id, attempt_no, -sumgrades.astype(np.float64, copy=False), user)
+        keys: tuple[np.ndarray, ...] = (
+            attempt_id, attempt_no, -sumgrades.astype(np.float64, copy=False), user)
     elif grademethod == GRADE_FIRST:
         keys = (attempt_id, attempt_no, user)
     elif grademethod == GRADE_LAST:

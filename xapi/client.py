@@ -75,8 +75,9 @@ class LRSClient:
             LRSRejected, LRSAuthError: the LRS refused the query or the credentials.
             LRSProtocolError: an answer that is not a StatementResult.
         """
-        params: dict[str, str] | None = _query_params(since=since, until=until, verb=verb, activity=activity,
-                               agent=agent, limit=limit, ascending=ascending)
+        params: dict[str, str] | None = _query_params(
+            since=since, until=until, verb=verb, activity=activity, agent=agent, limit=limit,
+            ascending=ascending)
         url: str | None = self.settings.statements_url
         seen: set[str] = set()
         while url:

@@ -38,7 +38,8 @@ def list_competency_frameworks(ctx: Context, params: dict[str, Any]) -> Any:
         "competenciescount": count, "contextname": "System", "contextnamenoprefix": "System",
     }
     query = str(params["query"]).lower()
-    if query and query not in (framework["shortname"].lower() + framework["idnumber"].lower()):
+    name = str(framework["shortname"]).lower() + str(framework["idnumber"]).lower()
+    if query and query not in name:
         return []
     return [framework][params["skip"]:] if params["skip"] else [framework]
 
