@@ -13,7 +13,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 from ralph.models.xapi.base.statements import BaseXapiStatement
@@ -22,9 +22,6 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.xapi import IRI_LENGTH, LrsCredential, XapiStatement, XapiStatementLink
-
-if TYPE_CHECKING:  # Ralph and Pydantic load on the first validation, not with the app
-    from pydantic import ValidationError
 
 logger = logging.getLogger(__name__)
 
