@@ -28,8 +28,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         app.config.update(test_config)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
-    # Imported here, not at the top: the blueprints and models import this package's
-    # settings_of and the stages below it, which import ``app`` first.
+    # Imported here, not at the top: the web blueprints take ``settings_of`` from this
+    # package, so they can only load once this module has run to its end.
     from app import models  # noqa: F401  (register the tables with the metadata)
     from app.web import init_app as init_web
 
