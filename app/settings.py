@@ -14,13 +14,12 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
-    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
-from xapi.settings import XAPIVersion
+from xapi.settings import EnvironSource, XAPIVersion
 
 ENV_PREFIX = "PROFROUTE_"
 CONFIG_VARIABLE = ENV_PREFIX + "CONFIG"
@@ -142,7 +141,7 @@ class Settings(BaseSettings):
         env = dict(os.environ if environ is None else environ)
         dotenv = DotEnvSettingsSource(cls, env_file=env_file)
         config = env.get(CONFIG_VARIABLE) or dotenv.env_vars.get(CONFIG_VARIABLE.lower())
-        sources: list[PydanticBaseSettingsSource] = [_EnvironSource(cls, env), dotenv]
+        sources: list[PydanticBaseSettingsSource] = [EnvironSource(cls, env), dotenv]
         if config:
             sources.append(_TomlFile(cls, Path(config)))
         with _loading(tuple(sources)):
@@ -184,18 +183,6 @@ def _loading(sources: tuple[PydanticBaseSettingsSource, ...]) -> Iterator[None]:
     finally:
         _LOADING.reset(token)
 
-
-class _EnvironSource(EnvSettingsSource):
-    """``PROFROUTE_*`` variables of a given environment (pydantic-settings reads os.environ)."""
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        self._environ = environ
-        super().__init__(settings_cls)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        if self.case_sensitive:
-            return dict(self._environ)
-        return {key.lower(): value for key, value in self._environ.items()}
 
 
 class _TomlFile(TomlConfigSettingsSource):

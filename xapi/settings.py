@@ -81,7 +81,7 @@ class LRSSettings(BaseSettings):
         environ = _ENVIRON.get()
         if environ is None:
             return (init_settings,)
-        return (init_settings, _EnvironSource(settings_cls, environ))
+        return (init_settings, EnvironSource(settings_cls, environ))
 
     @field_validator("endpoint")
     @classmethod
@@ -120,8 +120,9 @@ class LRSSettings(BaseSettings):
         return self.endpoint + "statements"
 
 
-class _EnvironSource(EnvSettingsSource):
-    """``PROFROUTE_LRS_*`` variables of a given environment (pydantic-settings reads os.environ)."""
+class EnvironSource(EnvSettingsSource):
+    """The settings class's variables (its ``env_prefix``) read from a given environment
+    instead of ``os.environ``; ``app.settings`` uses it too."""
 
     def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
         self._environ = environ
