@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.common.runs import Summary
-from app.common.store import get_or_create
+from app.common.store import get_or_create, read_file
 from app.extensions import db
 from app.models import Competency, Diagnostic, DiagnosticMapping
 from app.sync.structure import QUESTION, SLOT
@@ -34,10 +34,7 @@ def import_question_map(diagnostic: Diagnostic, path: str | Path) -> QuestionMap
     :raise ValueError: the file cannot be read.
     """
     file = Path(path)
-    try:
-        data = file.read_bytes()
-    except OSError as err:
-        raise ValueError(f"{file}: {err.strerror}") from err
+    data = read_file(file)
     known = set(db.session.scalars(select(Competency.idnumber)))
     is_xml = data.lstrip()[:5] == b"<?xml" or file.suffix.lower() == ".xml"
     found = mapping_from_moodle_xml(data, known) if is_xml else mapping_from_table(data, known)

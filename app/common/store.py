@@ -1,7 +1,8 @@
-"""Small persistence helpers shared by the use-cases."""
+"""Small persistence and file helpers shared by the stages."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -19,3 +20,15 @@ def get_or_create(model: type[M], defaults: dict[str, Any] | None = None, **keys
         db.session.add(row)
         db.session.flush()
     return row
+
+
+def read_file(path: str | Path) -> bytes:
+    """The bytes of an imported file.
+
+    :raise ValueError: the file cannot be read (the message names it and why).
+    """
+    file = Path(path)
+    try:
+        return file.read_bytes()
+    except OSError as err:
+        raise ValueError(f"{file}: {err.strerror}") from err

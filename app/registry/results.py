@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from app.common.runs import Summary
-from app.common.store import get_or_create
+from app.common.store import get_or_create, read_file
 from app.extensions import db
 from app.models import School, SchoolIdentification, SchoolResult
 from app.registry.statuses import record_flags
@@ -35,10 +35,7 @@ def import_results(path: str | Path) -> ResultsImport:
     :raise ValueError: the file cannot be read.
     """
     file = Path(path)
-    try:
-        data = file.read_bytes()
-    except OSError as err:
-        raise ValueError(f"{file}: {err.strerror}") from err
+    data = read_file(file)
     frame, errors = parse_results(data)
     summary = ResultsImport(rows=len(frame), errors=[
         f"{file.name}, row {e.row}, {e.field}: {e.message}" for e in errors])
