@@ -37,6 +37,8 @@ GROUP_RU = {"subject": "предметная", "methodological": "методич
             "inclusive": "инклюзивная", "normative-legal": "нормативно-правовая",
             "": NO_GROUP_LABEL}
 Section = dict[str, Any]
+# A row of app.reports.analytics: the values are whatever the frame held.
+Record = dict[str, Any]
 
 
 @bp.get("/analytics")
@@ -50,12 +52,16 @@ def analytics_page() -> str:
     view, school = _args()
     diagnostic = current_diagnostic()
     scored = diagnostic is not None and _scored(diagnostic)
-    sections = {key: BUILDERS[key](diagnostic, school) for key in VIEWS
-                if scored and view in (None, key)}
+    sections: dict[str, Section] = {}
+    policy: list[str] = []
+    if diagnostic is not None and scored:
+        sections = {key: BUILDERS[key](diagnostic, school) for key in VIEWS
+                    if view in (None, key)}
+        policy = policy_lines(diagnostic)
     return render_template("analytics.html", diagnostic=diagnostic, scored=scored,
                            sections=sections, view=view, school=school, views=VIEWS,
                            kinds=KIND_RU, diagnostic_kinds=DIAGNOSTIC_KIND_RU,
-                           policy=policy_lines(diagnostic) if scored else [])
+                           policy=policy)
 
 
 @bp.get("/analytics/<view>.xlsx")
@@ -117,7 +123,7 @@ def _competencies(codes: set[str]) -> list[tuple[str, str]]:
 
 def by_type(diagnostic: Diagnostic, _school: School | None) -> Section:
     """Deficit share per school type and competency, teachers assessed, the municipality."""
-    rows = analytics.by_school_type(diagnostic)
+    rows: list[Record] = analytics.by_school_type(diagnostic)
     codes = {str(r["competency"]) for r in rows}
     types = []
     for kind in SCHOOL_TYPES:
@@ -136,7 +142,8 @@ def by_type(diagnostic: Diagnostic, _school: School | None) -> Section:
 def ranking(diagnostic: Diagnostic, _school: School | None) -> Section:
     """Schools by need (analytics.ranking) with name, type and the worst competency."""
     schools = {s.code: s for s in db.session.scalars(select(School))}
-    shares = {s["code"]: s["shares"] for s in deficit_map(diagnostic).schools}
+    mapped: list[Record] = deficit_map(diagnostic).schools
+    shares = {s["code"]: s["shares"] for s in mapped}
     out = []
     for row in analytics.ranking(diagnostic):
         code = str(row["school_code"])
@@ -152,7 +159,7 @@ def ranking(diagnostic: Diagnostic, _school: School | None) -> Section:
 
 def over_time(_diagnostic: Diagnostic, school: School | None) -> Section:
     """Per diagnostic (oldest first): the municipality's shares, and each school's."""
-    rows = analytics.over_time()
+    rows: list[Record] = analytics.over_time()
     names = {s.code: s.name for s in db.session.scalars(select(School))}
     labels = {f"{d.kind}: {d.name}": _diagnostic_text(d)
               for d in db.session.scalars(select(Diagnostic))}
@@ -184,7 +191,8 @@ def risk_group(diagnostic: Diagnostic, school: School | None) -> Section:
     """The risk group (analytics.risk): teachers, their groups with deficits, the reason."""
     settings = settings_of(current_app)
     try:
-        document, rows = effective_document(settings), analytics.risk(diagnostic, settings)
+        document = effective_document(settings)
+        rows: list[Record] = analytics.risk(diagnostic, settings)
         rule = risk_overview(document, newest_revision())
         labels = {**GROUP_RU, **group_labels(document)}
         group_of = dict(competency_groups(settings)[["competency", "group"]].itertuples(
@@ -203,7 +211,7 @@ def risk_group(diagnostic: Diagnostic, school: School | None) -> Section:
         deficits.setdefault(teacher_id, []).append(code)
     people = {t.id: t for t in db.session.scalars(select(Teacher).where(
         Teacher.id.in_(with_deficit.distinct())))}
-    out = []
+    out: list[Record] = []
     for row in rows:
         person = people.get(int(row["user_id"]))
         if person is None or (school is not None and person.school_id != school.id):
