@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import literal, select, tuple_
 from sqlalchemy.orm import selectinload
@@ -234,9 +234,21 @@ def _rating_statements(site: str) -> list[dict[str, Any]]:
     return out
 
 
+class _ItemFields(TypedDict):
+    """The keyword arguments every route-item statement builder takes."""
+
+    moodle_user_id: int
+    site_url: str
+    offer_key: str
+    offer_title: str
+    competencies: list[str]
+    time: dt.datetime
+    occurrence: str
+
+
 def _item_statements(item: RouteItem, site: str) -> list[dict[str, Any]]:
     offer = item.offer
-    common = {"moodle_user_id": item.route.teacher.moodle_user_id, "site_url": site,
+    common: _ItemFields = {"moodle_user_id": item.route.teacher.moodle_user_id, "site_url": site,
               "offer_key": offer.key, "offer_title": offer.title,
               "competencies": list(item.competencies), "time": _aware(item.updated_at),
               "occurrence": str(item.id)}
