@@ -68,6 +68,8 @@ def _log_retry(function: str, attempts: int, state: RetryCallState) -> None:
 class WebServiceCaller(Protocol):
     """What the typed API needs from a client; test fakes implement the same method."""
 
+    calls: int  # web-service calls made so far (the sync reports the difference)
+
     def call(self, function: str, params: Mapping[str, object] | None = None) -> Any:
         """Call one web-service function and return its decoded JSON answer."""
 
