@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 from flask import Flask
 from sqlalchemy import func, select
@@ -109,9 +110,10 @@ def run_final(api: MoodleAPI, settings: Settings, entry: Diagnostic,
         pushed = push(api, final_settings)
         run.summary = pushed.as_dict()
     change = dynamics(entry, final)
-    counts = change["competencies"]
-    closed = sum(int(r["closed"]) for r in counts)  # type: ignore[union-attr, call-overload]
-    deficits = sum(int(r["entry_deficits"]) for r in counts)  # type: ignore[union-attr, call-overload]
+    # dynamics() puts the per-competency rows (analytics._records) under "competencies".
+    counts = cast(list[dict[str, Any]], change["competencies"])
+    closed = sum(int(r["closed"]) for r in counts)
+    deficits = sum(int(r["entry_deficits"]) for r in counts)
     took = db.session.scalar(select(func.count(func.distinct(Attempt.teacher_id))).where(
         Attempt.diagnostic_id == final.id)) or 0
     echo(f"  Итоговую диагностику прошли педагогов: {took}; закрыто дефицитов: {closed} из "
