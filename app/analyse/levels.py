@@ -133,7 +133,7 @@ def collect_marks(diagnostic: Diagnostic) -> tuple[list[rec.Mark], list[rec.Unma
     return marks, unmapped
 
 
-def to_record(diagnostic: Diagnostic, rows: list[Row[Any]]) -> rec.QuizAttempt:
+def to_record(diagnostic: Diagnostic, rows: list[Row[*tuple[Any, ...]]]) -> rec.QuizAttempt:
     """One stored attempt (its joined result rows) as the record the pure core reads.
 
     ``user_id`` is our teacher id. Plain rows, not ORM objects: a region's attempts load in
