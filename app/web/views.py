@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import settings_of
@@ -92,8 +92,9 @@ def teachers() -> str:
     found: list[Teacher] = []
     if query:
         like = f"%{query}%"
-        conditions = [Teacher.lastname.ilike(like), Teacher.firstname.ilike(like),
-                      Teacher.username.ilike(like)]
+        conditions: list[ColumnElement[bool]] = [
+            Teacher.lastname.ilike(like), Teacher.firstname.ilike(like),
+            Teacher.username.ilike(like)]
         if query.isdigit():
             conditions.append(Teacher.moodle_user_id == int(query))
         found = list(db.session.scalars(select(Teacher).where(or_(*conditions))
