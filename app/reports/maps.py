@@ -96,6 +96,7 @@ def rating_agreement(diagnostic: Diagnostic) -> dict[str, dict[str, int]]:
             .where(Deficit.diagnostic_id == diagnostic.id,
                    Deficit.agreement.in_(("agrees", "disagrees")))
             .group_by(Competency.idnumber, Deficit.agreement)):
+        assert agreement is not None  # the query keeps "agrees" and "disagrees" only
         out.setdefault(code, {"agrees": 0, "disagrees": 0})[agreement] = int(count)
     return dict(sorted(out.items()))
 
