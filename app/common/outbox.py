@@ -9,7 +9,7 @@ validates again, and reaches its row through :func:`new_row` or :func:`replace_r
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, Self, TypeVar, overload
+from typing import Any, ClassVar, Final, Literal, Self, TypeVar, overload
 
 from pydantic import (
     BaseModel,
@@ -24,7 +24,7 @@ from pydantic import (
 from app.models import OutboxMessage
 from app.models.ops import PENDING
 
-PAYLOAD_VERSION = 1
+PAYLOAD_VERSION: Final = 1
 ENROL, MESSAGE, RATING = "enrol", "message", "rating"
 COHORT, GROUP, EVENT, PLAN = "cohort", "group", "event", "plan"
 XAPI = "xapi"
