@@ -101,8 +101,8 @@ def _needs(diagnostic: Diagnostic, include_risk: bool) -> list[crec.DeficitNeed]
                Teacher.active.is_(True)))
     covered = _covered(diagnostic)
     codes = _school_codes()
-    return [crec.DeficitNeed(teacher_id=t, school_code=codes.get(s), competency=c, level=lvl,
-                             score=float(sc or 0.0))
+    return [crec.DeficitNeed(teacher_id=t, school_code=codes.get(s) if s is not None else None,
+                             competency=c, level=lvl, score=float(sc or 0.0))
             for t, c, lvl, sc, s in rows if c not in covered[t]]
 
 
