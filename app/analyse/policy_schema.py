@@ -10,7 +10,7 @@ path (``groups.subject.deficit_below``) with the reason in Russian.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
@@ -46,7 +46,8 @@ class Threshold(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValidationError(f"{FIELD_RU[self.name]}: {value!r} — не число")
+            # Bound to a schema field, so named (an unbound field fails on the lookup).
+            raise ValidationError(f"{FIELD_RU[cast(str, self.name)]}: {value!r} — не число")
         return float(value)
 
 
