@@ -80,7 +80,8 @@ def store_attempt(diagnostic: Diagnostic, teacher: Teacher, attempt: rec.QuizAtt
     row.diagnostic_id, row.teacher_id = diagnostic.id, teacher.id
     row.attempt_no, row.state = attempt.attempt_no, attempt.state
     row.time_finish, row.sumgrades = attempt.time_finish, attempt.sumgrades
-    marks = {(GRADE_ITEM, m.name): (m.grade, m.maxgrade) for m in attempt.item_marks}
+    marks: dict[tuple[str, str], tuple[float | None, float]] = {
+        (GRADE_ITEM, m.name): (m.grade, m.maxgrade) for m in attempt.item_marks}
     if not marks:
         marks = {(SLOT, str(s.slot)): (s.mark, s.maxmark) for s in attempt.slot_marks}
     existing = {(r.source, r.key): r for r in row.results}
