@@ -33,6 +33,7 @@ def complete_route_items(api: MoodleAPI, summary: SyncSummary) -> int:
         .where(RouteItem.status == ENROLLED, CourseCompletion.completed.is_(True))).all()
     moved = 0
     for item, user_id, course_id in rows:
+        assert course_id is not None  # joined on equality with a completion's course id
         try:
             status = api.course_completion(course_id, user_id)
         except NotEnrolled:
