@@ -214,8 +214,8 @@ def _check_capabilities(api: MoodleAPI, report: CheckReport, site: Site) -> None
 def _check_courses(api: MoodleAPI, settings: Settings, report: CheckReport) -> None:
     courses = {c.shortname: c for c in api.courses_by_field("category", settings.pd_category)
                } if settings.pd_category else {}
-    named = set(db.session.scalars(select(Offer.moodle_course_shortname).where(
-        Offer.moodle_course_shortname.is_not(None))))
+    named = {name for name in db.session.scalars(select(Offer.moodle_course_shortname).where(
+        Offer.moodle_course_shortname.is_not(None))) if name is not None}
     for shortname in sorted(named - set(courses)):
         found = api.courses_by_field("shortname", shortname)
         if found:
