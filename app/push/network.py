@@ -8,6 +8,7 @@ import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -49,8 +50,8 @@ from lms_connectors.moodle.records import EventSpec
 logger = logging.getLogger(__name__)
 
 
-def digest(values: Iterable[object]) -> str:
-    """A short stable fingerprint of what a push wants Moodle to hold."""
+def digest(values: Iterable[int]) -> str:
+    """A short stable fingerprint of what a push wants Moodle to hold (Moodle ids)."""
     return hashlib.sha256(",".join(map(str, sorted(values))).encode()).hexdigest()[:16]
 
 
@@ -100,7 +101,7 @@ def push_cohorts(api: MoodleAPI, summary: PushSummary) -> None:
         name = f"Сеть ресурсного центра {centre.name}"
         ensure(f"cohort:{idnumber}:{digest(members)}",
                CohortRecord(idnumber=idnumber, members=len(members)),
-               lambda i=idnumber, n=name, m=members: _cohort(api, i, n, m), summary)
+               partial(_cohort, api, idnumber, name, members), summary)
 
 
 def _cohort(api: MoodleAPI, idnumber: str, name: str, members: list[int]) -> int:
@@ -129,12 +130,12 @@ def push_internships(api: MoodleAPI, summary: PushSummary) -> None:
         idnumber = f"profroute-rc-{host.code}"
         group_key = f"group:{offer.moodle_course_id}:{idnumber}:{digest(interns)}"
         ensure(group_key, GroupRecord(course_id=offer.moodle_course_id, idnumber=idnumber),
-               lambda o=offer, i=idnumber, m=interns: _group(api, o, i, m), summary)
+               partial(_group, api, offer, idnumber, interns), summary)
         if offer.starts_on and offer.ends_on:
             start, end = enrolment_window(offer.starts_on, offer.ends_on)
             ensure(f"event:{offer.key}:{start}:{end}",
                    CalendarEventRecord(course_id=offer.moodle_course_id, offer=offer.key),
-                   lambda o=offer, i=idnumber, s=start, e=end: _event(api, o, i, s, e), summary)
+                   partial(_event, api, offer, idnumber, start, end), summary)
 
 
 def _group(api: MoodleAPI, offer: Offer, idnumber: str, members: list[int]) -> int:
@@ -173,14 +174,14 @@ def push_plans(api: MoodleAPI, summary: PushSummary) -> None:
     routes = db.session.scalars(select(Route).options(
         selectinload(Route.items), selectinload(Route.teacher)))
     for route in routes:
-        comps = sorted({moodle_ids[c] for i in route.items if i.status in (APPROVED, ENROLLED)
-                        for c in i.competencies if moodle_ids.get(c)})
+        comps = sorted({moodle_id for i in route.items if i.status in (APPROVED, ENROLLED)
+                        for c in i.competencies if (moodle_id := moodle_ids.get(c))})
         if not comps:
             continue
         user_id = route.teacher.moodle_user_id
         name = f"ИОМ ProfRoute №{route.id}"
         ensure(f"plan:{route.id}:{digest(comps)}", PlanRecord(user_id=user_id, name=name),
-               lambda u=user_id, n=name, c=comps: _plan(api, u, n, c), summary)
+               partial(_plan, api, user_id, name, comps), summary)
 
 
 def _plan(api: MoodleAPI, user_id: int, name: str, competencies: list[int]) -> int:
