@@ -8,7 +8,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, or_, select
 
@@ -183,7 +183,7 @@ def formatted(statement: dict[str, Any], fmt: str, languages: Sequence[str]) -> 
     if fmt == "ids":
         return _ids(statement)
     if fmt == "canonical":
-        return _canonical(statement, list(languages))  # type: ignore[no-any-return]
+        return cast(dict[str, Any], _canonical(statement, list(languages)))
     return statement
 
 
