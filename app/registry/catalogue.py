@@ -14,7 +14,13 @@ from app.extensions import db
 from app.models import Municipality, Offer, Partnership, School
 from app.registry.statuses import record_flags
 from app.sync.structure import link_competencies
-from courses.catalogue import RowError, parse_offers, parse_partnerships, parse_schools
+from courses.catalogue import (
+    RowError,
+    SchoolRow,
+    parse_offers,
+    parse_partnerships,
+    parse_schools,
+)
 
 logger = logging.getLogger(__name__)
 FILES = ("schools.csv", "partnerships.csv", "offers.csv")
@@ -53,7 +59,7 @@ def import_catalogue(directory: str | Path) -> ImportSummary:
     return summary
 
 
-def _import_schools(path: Path, summary: ImportSummary) -> dict:  # type: ignore[type-arg]
+def _import_schools(path: Path, summary: ImportSummary) -> dict[str, SchoolRow]:
     if not path.exists():
         return {}
     rows, errors = parse_schools(path.read_bytes())
@@ -73,7 +79,8 @@ def _import_schools(path: Path, summary: ImportSummary) -> dict:  # type: ignore
     return {row.code: row for row in rows}
 
 
-def _import_partnerships(path: Path, schools: dict, summary: ImportSummary) -> None:  # type: ignore[type-arg]
+def _import_partnerships(path: Path, schools: dict[str, SchoolRow],
+                         summary: ImportSummary) -> None:
     if not path.exists():
         return
     rows, errors = parse_partnerships(path.read_bytes(), schools=schools or None)
@@ -91,7 +98,7 @@ def _import_partnerships(path: Path, schools: dict, summary: ImportSummary) -> N
         summary.partnerships += 1
 
 
-def _import_offers(path: Path, schools: dict, summary: ImportSummary) -> None:  # type: ignore[type-arg]
+def _import_offers(path: Path, schools: dict[str, SchoolRow], summary: ImportSummary) -> None:
     if not path.exists():
         return
     rows, errors = parse_offers(path.read_bytes(), schools=schools or None)
