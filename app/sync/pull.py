@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -51,6 +52,7 @@ from lms_connectors.moodle import functions as fn
 from lms_connectors.moodle.api import MoodleAPI
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 __all__ = ["SyncSummary", "sync"]
 COMMIT_EVERY = 20  # teachers stored per transaction: what a killed run can lose at most
@@ -246,7 +248,7 @@ def _watch_completions(api: MoodleAPI, settings: Settings, skip: set[int]) -> in
     return count
 
 
-def _pages(items: Iterable[rec.Teacher] | Iterator[int], size: int) -> Iterator[list]:  # type: ignore[type-arg]
+def _pages(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while page := list(islice(iterator, max(1, size))):
         yield page
