@@ -12,6 +12,7 @@ from app.models import Diagnostic
 from app.web.import_messages import refusal_ru
 from app.web.uploads import (
     CATALOGUE,
+    UploadResult,
     identify,
     import_catalogue_files,
     import_question_map_file,
@@ -105,7 +106,8 @@ def identify_schools() -> ResponseReturnValue:
     return _render(identified=identify(apply), applied=apply)
 
 
-def _render(*, error: str | None = None, status: int = 200, results: list | None = None,  # type: ignore[type-arg]
+def _render(*, error: str | None = None, status: int = 200,
+            results: list[UploadResult] | None = None,
             **extra: object) -> ResponseReturnValue:
     shown = [{"title": TITLE_RU[r.kind], "file": r.file,
               "counts": [(COUNT_RU.get(k, k), v) for k, v in r.counts.items()],
