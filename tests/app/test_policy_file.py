@@ -148,7 +148,6 @@ def test_every_section_of_a_revision_may_be_in_the_file(app: Flask, tmp_path: Pa
     ("[risk]\ngroups = [\"subject\"]\n", {},
      "строка 1: risk.min_groups: число групп с дефицитами — целое число, указано ничего"),
     ("[thresholds]\ndeficit_below = 0.4\n", {}, ": thresholds: неизвестный раздел"),
-    ("", {"attempt_policy": "median"}, "PROFROUTE_ATTEMPT_POLICY (для файла "),
 ])
 def test_a_refused_file_names_the_field_and_its_line_or_the_setting(
         app: Flask, tmp_path: Path, text: str, setting: dict[str, str], message: str) -> None:
@@ -161,7 +160,15 @@ def test_a_refused_file_names_the_field_and_its_line_or_the_setting(
     assert authors() == []
 
 
-def test_a_bad_setting_without_a_file_is_named(app: Flask) -> None:
-    settings = settings_of(app).replace(attempt_policy="median")
-    with pytest.raises(SettingsError, match="PROFROUTE_ATTEMPT_POLICY: 'median' — неизвестное"):
-        load_policy(settings)
+@pytest.mark.parametrize("with_file", [False, True])
+def test_a_bad_setting_is_refused_by_name_before_any_policy_is_read(
+        app: Flask, tmp_path: Path, with_file: bool) -> None:
+    """The settings model refuses an unknown attempt policy when the settings are built, so
+    neither the thresholds file nor the policy is read with it, and nothing is imported."""
+    thresholds = tmp_path / "thresholds.toml"
+    thresholds.write_text("", encoding="utf-8")
+    extra = {"thresholds_file": str(thresholds)} if with_file else {}
+    with pytest.raises(SettingsError, match="PROFROUTE_ATTEMPT_POLICY = 'median'"):
+        settings_of(app).replace(attempt_policy="median", **extra)
+    assert authors() == []
+    load_policy(settings_of(app))  # the app's own settings still load a policy
