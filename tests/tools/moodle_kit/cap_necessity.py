@@ -94,7 +94,8 @@ def main() -> int:
     """Baseline, then one run per removed capability."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write {capability: {call: outcome}}")
-    parser.add_argument("--caps", nargs="*", help="only these capabilities")
+    parser.add_argument("--caps", nargs="*",
+                        help="only these capabilities; cap1+cap2 removes both together")
     args = parser.parse_args()
     token = os.environ["PROFROUTE_KIT_TOKEN"]
     base = run_all(token)
@@ -102,12 +103,12 @@ def main() -> int:
     print("baseline failures:", json.dumps(failing, ensure_ascii=False, indent=1))
     caps = args.caps or role_cap("list").split()
     result: dict[str, dict[str, str]] = {}
-    for cap in caps:
-        role_cap("remove", cap)
+    for cap in caps:  # "a+b" removes several capabilities together
+        role_cap("remove", *cap.split("+"))
         try:
             result[cap] = differences(base, run_all(token))
         finally:
-            role_cap("allow", cap)
+            role_cap("allow", *cap.split("+"))
         print(cap, json.dumps(result[cap], ensure_ascii=False), flush=True)
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n",

@@ -1,12 +1,13 @@
 <?php
-// Allows or removes one capability of the plugin's role "profroute" in the system context on a kit
-// Moodle, or lists the role's capabilities. Used by cap_necessity.py.
+// Allows or removes capabilities of the plugin's role "profroute" (or of the role named by
+// ROLE_SHORTNAME, e.g. "user" = Authenticated user) in the system context on a kit Moodle, or
+// lists the role's capabilities. Used by cap_necessity.py.
 //   sudo -u www-data php role_cap.php allow|remove <capability> ...
 //   sudo -u www-data php role_cap.php list
 define('CLI_SCRIPT', true);
 require((getenv('MOODLE_DIR') ?: '/srv/moodle') . '/config.php');
 
-$roleid = $DB->get_field('role', 'id', ['shortname' => 'profroute'], MUST_EXIST);
+$roleid = $DB->get_field('role', 'id', ['shortname' => getenv('ROLE_SHORTNAME') ?: 'profroute'], MUST_EXIST);
 $sys = context_system::instance();
 $action = $argv[1] ?? 'list';
 if ($action === 'list') {
