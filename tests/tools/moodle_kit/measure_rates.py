@@ -77,7 +77,10 @@ def main() -> int:
     parser.add_argument("--data", type=Path, required=True, help="bench_data.php's JSON line")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--parallel", type=int, default=4)
-    parser.add_argument("--messages", type=int, default=200, help="messages per measurement")
+    parser.add_argument("--messages", type=int, default=1000,
+                        help="messages per batched measurement (50 per call)")
+    parser.add_argument("--single-messages", type=int, default=100,
+                        help="messages sent one per call")
     args = parser.parse_args()
     token = os.environ["PROFROUTE_KIT_TOKEN"]
     data = json.loads(args.data.read_text(encoding="utf-8"))
@@ -87,7 +90,7 @@ def main() -> int:
         "enrol_sequential": enrol_rate(token, courses[0], users[:half], args.batch, 1),
         "enrol_parallel": enrol_rate(token, courses[1], users[half:2 * half], args.batch,
                                      args.parallel),
-        "messages_1_per_call": message_rate(token, users[:args.messages], 1),
+        "messages_1_per_call": message_rate(token, users[:args.single_messages], 1),
         "messages_50_per_call": message_rate(token, users[:args.messages], 50),
         "messages_50_per_call_parallel": message_rate(token, users[:args.messages], 50,
                                                       args.parallel),
