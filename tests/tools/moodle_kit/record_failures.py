@@ -10,7 +10,8 @@ Writes recordings in the format of ../shared/moodle-recordings/4.5 (tokens repla
 * the group, calendar and plan reads of the push made by a user without their capability
   (``ws_limited`` of the kit: only ``webservice/rest:use``), to show how each one refuses;
 * ``core_message_send_instant_messages`` with a batch of 50 messages, one of them to a user id
-  that does not exist, and the number of messages Moodle stored during that failed call.
+  that does not exist (and, with ``KIT_DELETED_USER_ID``, one to a deleted user), and the
+  number of messages Moodle stored during the call.
 
 Environment: ``PROFROUTE_KIT_TOKEN`` (token of a user holding only the plugin's role, see
 ``plugin_token.php``); the kit's token file for ``ws_limited`` (``MOODLE_TOKEN_FILE``, default
@@ -50,11 +51,11 @@ def enrolled_options(option: str) -> list[dict[str, object]]:
             {"name": "limitfrom", "value": 0}, {"name": "limitnumber", "value": 200}]
 
 
-def batch_of_50(stamp: str) -> list[dict[str, object]]:
-    """50 messages to the kit's teachers (in turn), one of them to a user that does not exist."""
+def batch_of_50(stamp: str, bad_user: int = BAD_USER) -> list[dict[str, object]]:
+    """50 messages to the kit's teachers (in turn), message ``BAD_AT + 1`` to ``bad_user``."""
     messages = []
     for i in range(50):
-        to = BAD_USER if i == BAD_AT else TEACHERS[i % len(TEACHERS)]
+        to = bad_user if i == BAD_AT else TEACHERS[i % len(TEACHERS)]
         messages.append({"touserid": to, "text": f"Проба пакета {stamp}, сообщение {i + 1}",
                          "textformat": 1, "clientmsgid": f"batch-{stamp}-{i:02d}"})
     return messages
@@ -95,16 +96,14 @@ def record_read_backs(token: str, limited: str) -> None:
                limited, LIMITED)
 
 
-def record_message_batch(token: str) -> None:
-    """A batch of 50 messages with one nonexistent recipient, and what Moodle stored meanwhile."""
+def record_message_batch(token: str, name: str, bad_user: int, bad_what: str) -> None:
+    """A batch of 50 messages with one bad recipient, and what Moodle stored meanwhile."""
     stamp = time.strftime("%H%M%S")
     before = stored_messages()
-    name = "core_message_send_instant_messages__batch50_one_invalid_recipient"
-    record(name, "core_message_send_instant_messages", {"messages": batch_of_50(stamp)},
+    record(name, "core_message_send_instant_messages", {"messages": batch_of_50(stamp, bad_user)},
            f"50 messages in one call with the plugin role's token; message {BAD_AT + 1} goes to "
-           f"user id {BAD_USER}, which does not exist. See messages_stored_during_failed_call: "
-           "how many of the 49 good messages Moodle stored although the call failed.",
-           token, PLUGIN_ROLE)
+           f"user id {bad_user}, {bad_what}. See messages_stored_during_failed_call: how many "
+           "of the 49 good messages Moodle stored during the call.", token, PLUGIN_ROLE)
     path = OUT / f"{name}.json"
     text = path.read_text(encoding="utf-8")
     stored = stored_messages() - before
@@ -119,7 +118,13 @@ def main() -> int:
     token = os.environ["PROFROUTE_KIT_TOKEN"]
     limited = wsrec.load_tokens()["ws_limited"]
     record_read_backs(token, limited)
-    record_message_batch(token)
+    record_message_batch(token, "core_message_send_instant_messages__batch50_one_invalid_recipient",
+                         BAD_USER, "which does not exist")
+    deleted = os.environ.get("KIT_DELETED_USER_ID")
+    if deleted:
+        record_message_batch(
+            token, "core_message_send_instant_messages__batch50_one_deleted_recipient",
+            int(deleted), "a user deleted in Moodle (user.deleted = 1)")
     return 0
 
 
