@@ -70,11 +70,6 @@ def calls() -> list[tuple[str, str, dict[str, object]]]:
         ("core_group_get_group_members", "core_group_get_group_members", {"groupids": [1]}),
         ("core_calendar_get_calendar_events", "core_calendar_get_calendar_events",
          {"events": {"courseids": [3]}, "options": {"userevents": 0, "siteevents": 0}}),
-        ("core_competency_list_user_plans", "core_competency_list_user_plans", {"userid": 5}),
-        ("core_competency_list_user_plans__active", "core_competency_list_user_plans",
-         {"userid": 6}),
-        ("core_competency_list_plan_competencies", "core_competency_list_plan_competencies",
-         {"id": 1}),
         ("local_profroute_get_quiz_slots", "local_profroute_get_quiz_slots", {"quizid": 1}),
         ("local_profroute_get_completions", "local_profroute_get_completions",
          {"courseids": [3, 4]}),
@@ -117,6 +112,12 @@ def calls() -> list[tuple[str, str, dict[str, object]]]:
          {"planid": 1, "competencyid": 6}),
         ("core_competency_grade_competency", "core_competency_grade_competency",
          {"userid": 8, "competencyid": 4, "grade": 2, "note": "Проба прав"}),
+        # plan reads after the plan writes: on a fresh kit site plan 1 is the draft made above
+        ("core_competency_list_user_plans", "core_competency_list_user_plans", {"userid": 5}),
+        ("core_competency_list_user_plans__active", "core_competency_list_user_plans",
+         {"userid": 6}),
+        ("core_competency_list_plan_competencies", "core_competency_list_plan_competencies",
+         {"id": 1}),
     ]
 
 
