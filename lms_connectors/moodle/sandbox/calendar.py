@@ -15,7 +15,8 @@ _TYPES = ("user", "site", "course", "group")
 def create_calendar_events(ctx: Context, params: dict[str, Any]) -> Any:
     """``core_calendar_create_calendar_events``: every event belongs to the WS user.
 
-    The same event twice makes two events. The whole batch fails on one bad event.
+    The same event twice makes two events. The whole batch fails on one bad event; an
+    event the role may not add is left out with a ``nopermissions`` warning.
 
     Raises:
         MoodleError: ``invalidrecord`` for an unknown course or group,
@@ -25,9 +26,13 @@ def create_calendar_events(ctx: Context, params: dict[str, Any]) -> Any:
     with site.lock:
         for item in params["events"]:
             _check(ctx, item)
-        created = []
+        created, warnings = [], []
         for item in params["events"]:
             kind = item["eventtype"]
+            if not _allowed(ctx, kind):
+                warnings.append({"item": item["name"], "warningcode": "nopermissions",
+                                 "message": "you do not have permissions to create this event"})
+                continue
             event = CalendarEvent(
                 id=max(site.events, default=0) + 1, name=item["name"],
                 description=item.get("description") or "", format=item["format"],
@@ -38,7 +43,14 @@ def create_calendar_events(ctx: Context, params: dict[str, Any]) -> Any:
                 sequence=item["sequence"], timemodified=site.now())
             site.events[event.id] = event
             created.append(_stored(event))
-    return {"events": created, "warnings": []}
+    return {"events": created, "warnings": warnings}
+
+
+def _allowed(ctx: Context, kind: str) -> bool:
+    """calendar/lib.php calendar_add_event_allowed, with the role in the system context."""
+    if ctx.can("moodle/calendar:manageentries"):
+        return True
+    return kind == "user" and ctx.can("moodle/calendar:manageownentries")
 
 
 def _check(ctx: Context, item: dict[str, Any]) -> None:

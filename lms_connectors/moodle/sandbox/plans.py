@@ -65,7 +65,9 @@ def list_user_plans(ctx: Context, params: dict[str, Any]) -> Any:
     """
     if params["userid"] not in ctx.site.users:
         raise errors.missing_record("user")
-    plans = [p for p in ctx.site.plans.values() if p.userid == params["userid"]]
+    drafts = ctx.can("moodle/competency:planviewdraft")  # plan::can_read_user_draft
+    plans = [p for p in ctx.site.plans.values()
+             if p.userid == params["userid"] and (drafts or p.status != 0)]
     return [_plan(ctx, p) for p in sorted(plans, key=lambda p: p.id)]
 
 
@@ -81,6 +83,7 @@ def create_plan(ctx: Context, params: dict[str, Any]) -> Any:
         raise MoodleError("dml_missing_record_exception", "Invalid user", "invaliduser")
     if item["status"] == 2:
         raise errors.coding_error("A plan cannot be created as complete.")
+    _require_draft(ctx, item["status"])
     with site.lock:
         plan = Plan(id=max(site.plans, default=0) + 1, userid=item["userid"], name=item["name"],
                     description=item["description"], descriptionformat=item["descriptionformat"],
@@ -88,6 +91,12 @@ def create_plan(ctx: Context, params: dict[str, Any]) -> Any:
                     timecreated=site.now())
         site.plans[plan.id] = plan
     return _plan(ctx, plan)
+
+
+def _require_draft(ctx: Context, status: int) -> None:
+    """plan::can_manage of a draft plan also needs planmanagedraft (refused as planmanage)."""
+    if status == 0 and not ctx.can("moodle/competency:planmanagedraft"):
+        raise errors.missing_capability("moodle/competency:planmanage")
 
 
 def _plan_or_fail(ctx: Context, planid: int) -> Plan:
@@ -104,6 +113,7 @@ def add_competency_to_plan(ctx: Context, params: dict[str, Any]) -> Any:
         MoodleError: ``invalidrecord`` for an unknown plan or competency.
     """
     plan = _plan_or_fail(ctx, params["planid"])
+    _require_draft(ctx, plan.status)
     if params["competencyid"] not in ctx.site.competencies:
         raise errors.missing_record("competency")
     with ctx.site.lock:

@@ -89,7 +89,8 @@ def get_user_attempts(ctx: Context, params: dict[str, Any]) -> Any:
 
     Raises:
         MoodleError: ``invalidrecord`` for an unknown quiz or user, ``invalidparameter``
-            for an unknown status.
+            for an unknown status, ``nopermissions`` for another user's attempts without
+            ``mod/quiz:viewreports``.
     """
     site = ctx.site
     quiz = site.quizzes.get(params["quizid"])
@@ -98,6 +99,8 @@ def get_user_attempts(ctx: Context, params: dict[str, Any]) -> Any:
     userid = params["userid"] or ctx.userid
     if userid not in site.users:
         raise errors.missing_record("user")
+    if userid != ctx.userid:
+        ctx.require("mod/quiz:viewreports")  # another user's attempts
     states = _STATUSES.get(params["status"])
     if states is None:
         raise errors.invalid_parameter()
