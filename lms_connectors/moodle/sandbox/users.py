@@ -67,7 +67,7 @@ def get_enrolled_users(ctx: Context, params: dict[str, Any]) -> Any:
     Raises:
         MoodleError: ``invalidrecord`` for an unknown course, ``nopermissions`` for an
             option whose capability the role lacks (``withcapability``: ``moodle/role:review``,
-            ``onlyactive``: ``moodle/course:enrolreview``, ``groupid`` of a group the WS
+            ``onlyactive``/``onlysuspended``: ``moodle/course:enrolreview``, ``groupid`` of a group the WS
             user is not in: ``moodle/site:accessallgroups``), like enrol/externallib.php.
     """
     site = ctx.site
@@ -93,7 +93,7 @@ def _require_options(ctx: Context, options: dict[str, str]) -> None:
     group = ctx.site.groups.get(int(options.get("groupid") or 0))
     if group is not None and ctx.userid not in group.members:
         ctx.require("moodle/site:accessallgroups")
-    if options.get("onlyactive") not in (None, "", "0"):
+    if any(options.get(o) not in (None, "", "0") for o in ("onlyactive", "onlysuspended")):
         ctx.require("moodle/course:enrolreview")
 
 
