@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .role_capabilities import DECLARED, NEEDED, ROLE
 
 SITE_INFO = "core_webservice_get_site_info"
@@ -78,3 +80,50 @@ REQUIRED_FUNCTIONS: frozenset[str] = SERVICE_FUNCTIONS - PLUGIN_FUNCTIONS
 CAPABILITIES: dict[str, tuple[str, ...]] = NEEDED
 DECLARED_CAPABILITIES: dict[str, tuple[str, ...]] = DECLARED
 ROLE_CAPABILITIES: tuple[str, ...] = ROLE
+
+# English names of capabilities (lang/en/role.php and the plugins' lang files of Moodle 4.5):
+# Moodle's ``nopermissions`` message names the capability by them, never by its id.
+CAPABILITY_NAMES: dict[str, str] = {
+    "enrol/manual:enrol": "Enrol users",
+    "enrol/manual:unenrol": "Unenrol users from the course",
+    "gradereport/user:view": "View your own grade report",
+    "mod/quiz:view": "View quiz information",
+    "mod/quiz:viewreports": "View quiz reports",
+    "moodle/cohort:assign": "Add and remove cohort members",
+    "moodle/cohort:manage": "Create, delete and move cohorts",
+    "moodle/cohort:view": "View site-wide cohorts",
+    "moodle/competency:competencygrade": "Set competency rating",
+    "moodle/competency:competencyview": "View competency frameworks",
+    "moodle/competency:coursecompetencyview": "View course competencies",
+    "moodle/competency:planmanage": "Manage learning plans",
+    "moodle/competency:planview": "View all learning plans",
+    "moodle/competency:usercompetencyview": "View a user competency",
+    "moodle/course:enrolreview": "Review course enrolments",
+    "moodle/course:managegroups": "Manage groups",
+    "moodle/course:viewparticipants": "View participants",
+    "moodle/grade:viewall": "View grades of other users",
+    "moodle/question:viewall": "View all questions",
+    "moodle/role:review": "Review permissions for others",
+    "moodle/site:accessallgroups": "Access all groups",
+    "moodle/site:sendmessage": "Send messages to any user",
+}
+_NAMED = re.compile(r"\(([^()]+)\)\.?$")
+# Moodle's answer when the WS user may not enter a course (``require_login`` refused).
+COURSE_REFUSALS = frozenset({"requireloginerror", "errorcoursecontextnotvalid"})
+
+
+def missing_capability(function: str, errorcode: str | None, message: str) -> str | None:
+    """The capability a refusal of ``function`` names, when Moodle's answer tells it.
+
+    ``nopermissions`` names it by its English name at the end of the message; a refused
+    course means ``moodle/course:view`` (the WS user is enrolled nowhere).
+    """
+    if errorcode in COURSE_REFUSALS:
+        return "moodle/course:view"
+    if errorcode != "nopermissions":
+        return None
+    found = _NAMED.search(message.strip())
+    by_name = {name: cap for cap, name in CAPABILITY_NAMES.items()}
+    if found and found.group(1) in by_name:
+        return by_name[found.group(1)]
+    return None

@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
+from lms_connectors.moodle.functions import CAPABILITY_NAMES
+
 _MOODLE = "core\\exception\\moodle_exception"
 NOT_ACCESSIBLE = "Course or activity not accessible."
-# English names of the capabilities the sandbox checks (lang/en/role.php and the plugins'
-# lang files of Moodle 4.5): Moodle's nopermissions message names the capability by them.
-CAPABILITY_NAMES = {
-    "enrol/manual:enrol": "Enrol users",
-    "enrol/manual:unenrol": "Unenrol users from the course",
-    "gradereport/user:view": "View your own grade report",
-    "mod/quiz:view": "View quiz information",
-    "mod/quiz:viewreports": "View quiz reports",
-    "moodle/cohort:assign": "Add and remove cohort members",
-    "moodle/cohort:manage": "Create, delete and move cohorts",
-    "moodle/cohort:view": "View site-wide cohorts",
-    "moodle/competency:competencygrade": "Set competency rating",
-    "moodle/competency:competencyview": "View competency frameworks",
-    "moodle/competency:coursecompetencyview": "View course competencies",
-    "moodle/competency:planmanage": "Manage learning plans",
-    "moodle/competency:planview": "View all learning plans",
-    "moodle/competency:usercompetencyview": "View a user competency",
-    "moodle/course:enrolreview": "Review course enrolments",
-    "moodle/course:managegroups": "Manage groups",
-    "moodle/course:viewparticipants": "View participants",
-    "moodle/grade:viewall": "View grades of other users",
-    "moodle/question:viewall": "View all questions",
-    "moodle/role:review": "Review permissions for others",
-    "moodle/site:accessallgroups": "Access all groups",
-    "moodle/site:sendmessage": "Send messages to any user",
-}
 _INVALID_PARAMETER = "core\\exception\\invalid_parameter_exception"
 
 

@@ -66,9 +66,10 @@ def get_enrolled_users(ctx: Context, params: dict[str, Any]) -> Any:
 
     Raises:
         MoodleError: ``invalidrecord`` for an unknown course, ``nopermissions`` for an
-            option whose capability the role lacks (``withcapability``: ``moodle/role:review``,
-            ``onlyactive``/``onlysuspended``: ``moodle/course:enrolreview``, ``groupid`` of a group the WS
-            user is not in: ``moodle/site:accessallgroups``), like enrol/externallib.php.
+            option whose capability the role lacks (``withcapability``:
+            ``moodle/role:review``, ``onlyactive``/``onlysuspended``:
+            ``moodle/course:enrolreview``, ``groupid`` of a group the WS user is not in:
+            ``moodle/site:accessallgroups``), like enrol/externallib.php.
     """
     site = ctx.site
     if params["courseid"] not in site.courses:
