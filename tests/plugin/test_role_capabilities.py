@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lms_connectors.moodle import role_build
+from lms_connectors.moodle import role_build, role_supplement
 from lms_connectors.moodle.functions import (
     CAPABILITIES,
     DECLARED_CAPABILITIES,
@@ -48,7 +48,7 @@ def test_every_function_of_the_service_has_its_capabilities_in_the_role() -> Non
     assert set(DECLARED_CAPABILITIES) == set(CAPABILITIES) == SERVICE_FUNCTIONS
     role = set(ROLE_CAPABILITIES)
     for function in sorted(SERVICE_FUNCTIONS):
-        lacking = set(DECLARED_CAPABILITIES[function]) - set(role_build.WITHHELD) - role
+        lacking = set(DECLARED_CAPABILITIES[function]) - set(role_supplement.WITHHELD) - role
         assert not lacking, f"{function} declares {sorted(lacking)}, not in the role"
         assert set(CAPABILITIES[function]) <= role, function
     assert "webservice/rest:use" in role
@@ -60,27 +60,27 @@ def test_the_read_back_of_enrolments_needs_enrolreview() -> None:
 
 
 def test_supplement_and_withheld_are_documented_with_their_moodle_source() -> None:
-    for function, extra in role_build.SUPPLEMENT.items():
+    for function, extra in role_supplement.SUPPLEMENT.items():
         assert function in SERVICE_FUNCTIONS, function
         for capability, source in extra:
             assert re.fullmatch(r"[a-z]+/[a-z_]+:[a-z]+", capability), capability
             assert re.search(r"\w+(/\w+)*\.php", source), (capability, source)
-    for capability, why in role_build.WITHHELD.items():
+    for capability, why in role_supplement.WITHHELD.items():
         assert capability not in ROLE_CAPABILITIES
         assert ".php" in why
 
 
 def test_withheld_capabilities_are_only_those_declared_by_some_function() -> None:
     declared = {c for caps in DECLARED_CAPABILITIES.values() for c in caps}
-    assert set(role_build.WITHHELD) <= declared
+    assert set(role_supplement.WITHHELD) <= declared
 
 
 def test_a_function_lacking_a_declared_capability_is_caught() -> None:
     declared = dict(DECLARED_CAPABILITIES)
     declared[ENROLLED_USERS] = (*declared[ENROLLED_USERS], "moodle/course:enrolreview")
-    assert "moodle/course:enrolreview" in role_build.role(role_build.needed(declared))
+    assert "moodle/course:enrolreview" in role_supplement.role(role_supplement.needed(declared))
     stripped = {k: tuple(c for c in v if c != "moodle/cohort:view") for k, v in declared.items()}
-    assert "moodle/cohort:view" not in role_build.role(role_build.needed(stripped))
+    assert "moodle/cohort:view" not in role_supplement.role(role_supplement.needed(stripped))
 
 
 @pytest.mark.skipif(not FUNCTIONS_JSON.is_file(), reason="Moodle recordings not found")
