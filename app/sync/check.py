@@ -230,12 +230,25 @@ def _probe_course(api: MoodleAPI, report: CheckReport, site: Site, shortname: st
             course_id, page_size=1, only_active=True)), None)),
         (fn.COURSE_GROUPS, lambda: api.course_groups(course_id)),
         (fn.GROUP_MEMBERS, group_members),
-        (fn.CALENDAR_EVENTS, lambda: api.calendar_events(course_ids=[course_id])),
+        (fn.CALENDAR_EVENTS, lambda: _calendar(api, course_id)),
     ]
     refused = [_refusal(function, err) for function, err in _run_probes(site, probes)]
     report.add(f"course {shortname}: reads", not refused,
                "the push's reads before it writes answer: enrolled users (active), groups, "
                "group members, calendar events" if not refused else "; ".join(refused))
+
+
+def _calendar(api: MoodleAPI, course_id: int) -> object:
+    """Moodle answers a course it refuses with a warning, not an error: read the warnings."""
+    body = api.client.call(fn.CALENDAR_EVENTS, {
+        "events": {"courseids": [course_id]},
+        "options": {"userevents": False, "siteevents": False}})
+    refused = [w for w in (body or {}).get("warnings", [])
+               if isinstance(w, dict) and w.get("warningcode") == "nopermissions"]
+    if refused:  # "No access rights in course context Course or activity not accessible."
+        message = str(refused[0].get("message", "")).split("#0", 1)[0].strip()
+        raise AccessDenied("requireloginerror", message, fn.CALENDAR_EVENTS)
+    return body
 
 
 def _run_probes(site: Site, probes: list[tuple[str, Callable[[], object]]]

@@ -70,3 +70,14 @@ def test_a_role_that_cannot_manage_groups_names_that(make_app: Callable[..., Fla
 def test_the_missing_capability_is_read_from_moodles_answer(errorcode: str, message: str,
                                                            expected: str | None) -> None:
     assert missing_capability("core_enrol_get_enrolled_users", errorcode, message) == expected
+
+
+def test_a_role_that_cannot_enter_courses_is_named_by_every_course_read(
+        make_app: Callable[..., Flask]) -> None:
+    code, report = check(make_app, ROLE - {"moodle/course:view"})
+    assert code == 1
+    line = next(line for line in course_lines(report) if not line["ok"])
+    for function in ("core_enrol_get_enrolled_users", "core_group_get_course_groups",
+                     "core_calendar_get_calendar_events"):
+        assert function in line["detail"]
+    assert "missing capability moodle/course:view" in line["detail"]

@@ -112,3 +112,18 @@ def test_a_whole_sync_and_push_succeed_with_exactly_the_plugin_role(
         items = [i for i in db.session.scalars(select(RouteItem))
                  if i.offer.moodle_course_id is not None]
         assert items and all(i.status == "enrolled" for i in items)
+
+
+def test_a_token_without_course_access_gets_calendar_warnings_not_events() -> None:
+    moodle = Moodle(capabilities=PLUGIN_ROLE - {"moodle/course:view"})
+    group = min(g.id for g in moodle.site.groups.values() if g.courseid == 3)
+    answer = moodle.call("core_calendar_get_calendar_events", **{
+        "events[courseids][0]": 3, "events[groupids][0]": group})
+    assert answer["events"] == []
+    assert [(w["item"], w["itemid"], w["warningcode"]) for w in answer["warnings"]] == [
+        ("course", 3, "nopermissions"), ("group", group, "nopermissions")]
+    assert answer["warnings"][0]["message"].startswith(
+        "No access rights in course context Course or activity not accessible.")
+    members = moodle.call("core_group_get_group_members", **{"groupids[0]": group})
+    assert members["errorcode"] == "errorcoursecontextnotvalid"
+    assert members["message"].endswith("Course or activity not accessible.")

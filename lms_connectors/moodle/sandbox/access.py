@@ -93,7 +93,7 @@ RULES: dict[str, Rule] = {
     "core_group_create_groups": Rule(_rows("groups"), True, ("moodle/course:managegroups",)),
     "core_group_add_group_members": Rule(_member_groups,
                                          requires=("moodle/course:managegroups",)),
-    "core_group_get_group_members": Rule(_group_ids, requires=("moodle/course:managegroups",)),
+    "core_group_get_group_members": Rule(_group_ids, True, ("moodle/course:managegroups",)),
     "core_competency_list_user_plans": Rule(requires=("moodle/competency:planview",)),
     "core_competency_list_plan_competencies": Rule(requires=("moodle/competency:planview",)),
     "core_competency_create_plan": Rule(requires=("moodle/competency:planmanage",)),
