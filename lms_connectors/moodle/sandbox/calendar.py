@@ -139,12 +139,13 @@ def _accessible(ctx: Context, selectors: dict[str, Any]
     warnings Moodle answers for them (what a token without moodle/course:view gets)."""
     if ctx.can(COURSE_VIEW):
         return selectors, []
-    courses = {"courseids": lambda cid: cid,
-               "groupids": lambda gid: ctx.site.groups[gid].courseid
-               if gid in ctx.site.groups else 0}
+    groups = ctx.site.groups
+    course_of = {"courseids": {cid: cid for cid in selectors["courseids"]},
+                 "groupids": {gid: groups[gid].courseid for gid in selectors["groupids"]
+                              if gid in groups}}
     kept, warnings = dict(selectors), []
-    for key, course_of in courses.items():
-        refused = [i for i in selectors[key] if course_of(i) in ctx.site.courses]
+    for key, courses in course_of.items():
+        refused = [i for i in selectors[key] if courses.get(i) in ctx.site.courses]
         kept[key] = [i for i in selectors[key] if i not in refused]
         warnings += [{"item": key.removesuffix("ids"), "itemid": i,
                       "warningcode": "nopermissions",
