@@ -82,12 +82,14 @@ DECLARED_CAPABILITIES: dict[str, tuple[str, ...]] = DECLARED
 CAPABILITIES: dict[str, tuple[str, ...]] = needed(DECLARED)
 ROLE_CAPABILITIES: tuple[str, ...] = role(CAPABILITIES)
 
-# English names of capabilities (lang/en/role.php and the plugins' lang files of Moodle 4.5):
-# Moodle's ``nopermissions`` message names the capability by them, never by its id.
+# English names of capabilities (lang/en/role.php and the plugins' lang files of Moodle 4.5,
+# checked against a real 4.5 in kit-findings.md): Moodle's ``nopermissions`` message names
+# the capability by them, never by its id.
 CAPABILITY_NAMES: dict[str, str] = {
     "enrol/manual:enrol": "Enrol users",
     "enrol/manual:unenrol": "Unenrol users from the course",
-    "gradereport/user:view": "View your own grade report",
+    "gradereport/user:view": "View user report",
+    "mod/quiz:reviewmyattempts": "Review your own attempts",
     "mod/quiz:view": "View quiz information",
     "mod/quiz:viewreports": "View quiz reports",
     "moodle/cohort:assign": "Add and remove cohort members",
@@ -111,6 +113,12 @@ CAPABILITY_NAMES: dict[str, str] = {
 _NAMED = re.compile(r"\(([^()]+)\)\.?$")
 # Moodle's answer when the WS user may not enter a course (``require_login`` refused).
 COURSE_REFUSALS = frozenset({"requireloginerror", "errorcoursecontextnotvalid"})
+# Refusals with an errorcode of their own, and the capability that lifts them.
+REFUSAL_CAPABILITIES = {
+    "nopermissiontoviewgrades": "moodle/grade:viewall",  # "Cannot view grades."
+    "noreviewattempt": "mod/quiz:viewreports",  # another user's attempt
+    "wsusercannotassign": "moodle/role:assign",
+}
 
 
 def missing_capability(function: str, errorcode: str | None, message: str) -> str | None:
@@ -121,6 +129,8 @@ def missing_capability(function: str, errorcode: str | None, message: str) -> st
     """
     if errorcode in COURSE_REFUSALS:
         return "moodle/course:view"
+    if errorcode in REFUSAL_CAPABILITIES:
+        return REFUSAL_CAPABILITIES[errorcode]
     if errorcode != "nopermissions":
         return None
     found = _NAMED.search(message.strip())

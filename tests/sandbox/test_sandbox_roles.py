@@ -54,14 +54,24 @@ def test_a_role_edited_while_running_is_honoured() -> None:
 
 
 @pytest.mark.parametrize(("capability", "function", "fields", "named"), [
-    ("moodle/course:viewparticipants", "core_enrol_get_enrolled_users", {"courseid": 3},
-     "View participants"),
+    ("moodle/course:viewparticipants moodle/course:enrolreview", "core_enrol_get_enrolled_users",
+     {"courseid": 3}, "View participants"),
     ("moodle/course:managegroups", "core_group_get_course_groups", {"courseid": 3},
      "Manage groups"),
     ("moodle/cohort:view moodle/cohort:manage", "core_cohort_get_cohort_members", {"cohortids[0]": 1},
      "View site-wide cohorts"),
-    ("moodle/competency:planview", "core_competency_list_user_plans", {"userid": 4},
-     "View all learning plans"),
+    ("moodle/competency:planview moodle/competency:planmanage moodle/competency:planmanagedraft",
+     "core_competency_list_user_plans", {"userid": 4}, "View all learning plans"),
+    ("moodle/competency:planmanagedraft", "core_competency_create_plan",
+     {"plan[name]": "ИОМ", "plan[userid]": 4}, "Manage learning plans"),
+    ("moodle/competency:planmanage", "core_competency_create_plan",
+     {"plan[name]": "ИОМ", "plan[userid]": 4, "plan[status]": 1}, "Manage learning plans"),
+    ("moodle/competency:competencyview", "core_competency_grade_competency",
+     {"userid": 4, "competencyid": 1, "grade": 2}, "View competency frameworks"),
+    ("mod/quiz:viewreports", "mod_quiz_get_user_attempts", {"quizid": 1, "userid": 4},
+     "View quiz reports"),
+    ("gradereport/user:view", "gradereport_user_get_grade_items", {"courseid": 2, "userid": 4},
+     "View user report"),
     ("enrol/manual:enrol", "enrol_manual_enrol_users",
      {"enrolments[0][roleid]": 5, "enrolments[0][userid]": 4, "enrolments[0][courseid]": 3},
      "Enrol users"),
@@ -127,3 +137,35 @@ def test_a_token_without_course_access_gets_calendar_warnings_not_events() -> No
     members = moodle.call("core_group_get_group_members", **{"groupids[0]": group})
     assert members["errorcode"] == "errorcoursecontextnotvalid"
     assert members["message"].endswith("Course or activity not accessible.")
+
+
+def test_any_of_the_capabilities_moodle_accepts_is_enough() -> None:
+    # Recorded on a real 4.5 (kit-findings.md, 22:23 UTC): each alone changes nothing.
+    for removed, function, fields in (
+            ({"moodle/course:viewparticipants"}, "core_enrol_get_enrolled_users", {"courseid": 3}),
+            ({"moodle/cohort:view"}, "core_cohort_search_cohorts",
+             {"query": "school", "includes": "all", "context[contextid]": 1}),
+            ({"moodle/competency:planview", "moodle/competency:planviewdraft"},
+             "core_competency_list_user_plans", {"userid": 4})):
+        answer = Moodle(capabilities=PLUGIN_ROLE - removed).call(function, **fields)
+        assert not (isinstance(answer, dict) and "exception" in answer), (removed, answer)
+
+
+def test_refusals_with_their_own_errorcode_are_answered_like_moodle() -> None:
+    grades = Moodle(capabilities=PLUGIN_ROLE - {"moodle/grade:viewall"}).call(
+        "gradereport_user_get_grade_items", courseid=2, userid=4)
+    assert (grades["errorcode"], grades["message"]) == ("nopermissiontoviewgrades",
+                                                        "Cannot view grades.")
+    moodle = Moodle(capabilities=PLUGIN_ROLE - {"mod/quiz:viewreports"})
+    attempt = min(a.id for a in moodle.site.attempts.values())
+    review = moodle.call("mod_quiz_get_attempt_review", attemptid=attempt)
+    assert (review["errorcode"], review["message"]) == (
+        "noreviewattempt", "You are not allowed to review this attempt.")
+    neither = Moodle(capabilities=PLUGIN_ROLE - {"mod/quiz:viewreports",
+                                                 "mod/quiz:reviewmyattempts"})
+    assert neither.call("mod_quiz_get_attempt_review", attemptid=attempt)["message"].endswith(
+        "(Review your own attempts).")
+    hidden = Moodle(capabilities=PLUGIN_ROLE - {"mod/quiz:view"})
+    for function, fields in (("mod_quiz_get_user_attempts", {"quizid": 1, "userid": 4}),
+                             ("local_profroute_get_quiz_slots", {"quizid": 1})):
+        assert hidden.call(function, **fields)["errorcode"] == "requireloginerror"

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from . import errors
 from .context import Context
 from .store import Site
 
@@ -70,12 +71,17 @@ class Rule:
 
 
 COHORT_VIEW = ("moodle/cohort:view", ("moodle/cohort:manage",))
+# course_can_view_participants (course/lib.php): either capability lets the caller list them.
+PARTICIPANTS = ("moodle/course:viewparticipants", ("moodle/course:enrolreview",))
+# plan::can_read_user (competency/classes/plan.php): managing plans lets the caller read them.
+PLAN_READ = ("moodle/competency:planview", ("moodle/competency:planmanage",
+                                            "moodle/competency:planmanagedraft"))
 RULES: dict[str, Rule] = {
-    "core_enrol_get_enrolled_users": Rule(_course, True, ("moodle/course:viewparticipants",)),
+    "core_enrol_get_enrolled_users": Rule(_course, True, (PARTICIPANTS,)),
     "enrol_manual_enrol_users": Rule(_rows("enrolments"), requires=("enrol/manual:enrol",)),
     "enrol_manual_unenrol_users": Rule(_rows("enrolments"), requires=("enrol/manual:unenrol",)),
     "core_completion_get_course_completion_status": Rule(_course),
-    "mod_quiz_get_user_attempts": Rule(_quiz, requires=("mod/quiz:view",)),
+    "mod_quiz_get_user_attempts": Rule(_quiz),
     "mod_quiz_get_attempt_review": Rule(_attempt),
     "gradereport_user_get_grade_items": Rule(_course, requires=("gradereport/user:view",)),
     "core_competency_list_competency_frameworks": Rule(
@@ -94,11 +100,10 @@ RULES: dict[str, Rule] = {
     "core_group_add_group_members": Rule(_member_groups,
                                          requires=("moodle/course:managegroups",)),
     "core_group_get_group_members": Rule(_group_ids, True, ("moodle/course:managegroups",)),
-    "core_competency_list_user_plans": Rule(requires=("moodle/competency:planview",)),
-    "core_competency_list_plan_competencies": Rule(requires=("moodle/competency:planview",)),
-    "core_competency_create_plan": Rule(requires=("moodle/competency:planmanage",)),
-    "core_competency_add_competency_to_plan": Rule(requires=("moodle/competency:planmanage",)),
-    "core_competency_grade_competency": Rule(requires=("moodle/competency:competencygrade",)),
+    "core_competency_list_user_plans": Rule(requires=(PLAN_READ,)),
+    "core_competency_list_plan_competencies": Rule(requires=(PLAN_READ,)),
+    "core_competency_grade_competency": Rule(requires=("moodle/competency:competencygrade",
+                                                       "moodle/competency:competencyview")),
     "local_profroute_get_quiz_slots": Rule(
         _quiz, requires=("mod/quiz:viewreports", "moodle/question:viewall")),
     "local_profroute_get_user_competencies": Rule(
@@ -119,6 +124,8 @@ def check(function: str, ctx: Context, params: dict[str, Any]) -> None:
     if rule.courses is not None:
         for courseid in dict.fromkeys(rule.courses(ctx.site, params)):
             ctx.enter_course(courseid, wrapped=rule.wrapped)
+            if rule.courses in (_quiz, _attempt) and not ctx.can("mod/quiz:view"):
+                raise errors.require_login()  # the quiz is not visible: require_login fails
     for required in rule.requires:
         capability, also = (required, ()) if isinstance(required, str) else required
         ctx.require(capability, also=also)

@@ -122,7 +122,8 @@ def get_users_courses(ctx: Context, params: dict[str, Any]) -> Any:
 def _may_list(ctx: Context, userid: int) -> bool:
     if not ctx.can("moodle/course:view"):
         return False
-    return userid == ctx.userid or ctx.can("moodle/course:viewparticipants")
+    return userid == ctx.userid or ctx.can("moodle/course:viewparticipants") or ctx.can(
+        "moodle/course:enrolreview")
 
 
 def get_course_completion_status(ctx: Context, params: dict[str, Any]) -> Any:

@@ -65,7 +65,8 @@ def list_user_plans(ctx: Context, params: dict[str, Any]) -> Any:
     """
     if params["userid"] not in ctx.site.users:
         raise errors.missing_record("user")
-    drafts = ctx.can("moodle/competency:planviewdraft")  # plan::can_read_user_draft
+    drafts = (ctx.can("moodle/competency:planviewdraft")  # plan::can_read_user_draft
+              or ctx.can("moodle/competency:planmanagedraft"))
     plans = [p for p in ctx.site.plans.values()
              if p.userid == params["userid"] and (drafts or p.status != 0)]
     return [_plan(ctx, p) for p in sorted(plans, key=lambda p: p.id)]
@@ -94,8 +95,10 @@ def create_plan(ctx: Context, params: dict[str, Any]) -> Any:
 
 
 def _require_draft(ctx: Context, status: int) -> None:
-    """plan::can_manage of a draft plan also needs planmanagedraft (refused as planmanage)."""
-    if status == 0 and not ctx.can("moodle/competency:planmanagedraft"):
+    """plan::can_manage: a draft plan needs planmanagedraft, another planmanage; either
+    refusal names planmanage ("Manage learning plans"), as a real 4.5 answers."""
+    needed = "moodle/competency:planmanagedraft" if status == 0 else "moodle/competency:planmanage"
+    if not ctx.can(needed):
         raise errors.missing_capability("moodle/competency:planmanage")
 
 
