@@ -102,8 +102,9 @@ SUPPLEMENT: dict[str, tuple[tuple[str, str], ...]] = {
          "competency/classes/plan.php: can_manage_user_draft (a plan in draft status)"),
     ),
     "core_competency_grade_competency": (
-        ("moodle/competency:usercompetencyview",
-         "competency/classes/api.php: grade_competency reads the user competency first"),
+        ("moodle/competency:competencyview",
+         "competency/classes/api.php: grade_competency reads the competency first (a real "
+         "4.5 refuses it without, naming 'View competency frameworks')"),
     ),
     "enrol_manual_enrol_users": (
         COURSE_VIEW,
