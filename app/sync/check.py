@@ -72,6 +72,10 @@ class Site:
 def check_moodle(api: MoodleAPI, settings: Settings) -> CheckReport:
     """Site, version, functions, capabilities, diagnostic, profile fields, target courses.
 
+    In every target course it probes the reads the push makes there before it writes
+    (active enrolments, groups, group members, calendar events), so a role that would make
+    the push write blind is caught here, with the missing capability named.
+
     Never raises for a Moodle-side problem: each becomes a failed line saying what to fix.
     """
     report, site = CheckReport(), Site()
@@ -195,7 +199,7 @@ def _check_capabilities(api: MoodleAPI, report: CheckReport, site: Site) -> None
         (fn.USERS_COURSES, lambda: api.user_courses(user) if user else None),
         (fn.SEARCH_COHORTS, lambda: api.cohort_by_idnumber("profroute-probe")),
         (fn.COURSE_GROUPS, lambda: api.course_groups(course)),
-        (fn.CALENDAR_EVENTS, lambda: api.calendar_events(course_ids=[course])),
+        (fn.CALENDAR_EVENTS, lambda: _calendar(api, course)),
         (fn.USER_PLANS, lambda: api.user_plans(user) if user else None),
         (fn.PLAN_COMPETENCIES, lambda: _plan_competencies(api, user)),
     ]
