@@ -18,6 +18,7 @@ from app.models import RouteItem
 from config import DEMO_DIR
 from lms_connectors.moodle.functions import ROLE_CAPABILITIES
 from lms_connectors.moodle.sandbox import PLUGIN_ROLE, create_app
+from lms_connectors.moodle.sandbox.store_push import Plan
 
 ENROLREVIEW = "moodle/course:enrolreview"
 NO_ENROLREVIEW = {  # what Moodle 4.5 answered the 1.1.0 role (kit-findings.md, 22:14 UTC)
@@ -60,8 +61,9 @@ def test_a_role_edited_while_running_is_honoured() -> None:
      "Manage groups"),
     ("moodle/cohort:view moodle/cohort:manage", "core_cohort_get_cohort_members", {"cohortids[0]": 1},
      "View site-wide cohorts"),
-    ("moodle/competency:planview moodle/competency:planmanage moodle/competency:planmanagedraft",
-     "core_competency_list_user_plans", {"userid": 4}, "View all learning plans"),
+    ("moodle/competency:planview moodle/competency:planmanage moodle/competency:planviewdraft "
+     "moodle/competency:planmanagedraft", "core_competency_list_user_plans", {"userid": 4},
+     "View all learning plans"),
     ("moodle/competency:planmanagedraft", "core_competency_create_plan",
      {"plan[name]": "ИОМ", "plan[userid]": 4}, "Manage learning plans"),
     ("moodle/competency:planmanage", "core_competency_create_plan",
@@ -169,3 +171,20 @@ def test_refusals_with_their_own_errorcode_are_answered_like_moodle() -> None:
     for function, fields in (("mod_quiz_get_user_attempts", {"quizid": 1, "userid": 4}),
                              ("local_profroute_get_quiz_slots", {"quizid": 1})):
         assert hidden.call(function, **fields)["errorcode"] == "requireloginerror"
+
+
+def test_plans_the_role_may_not_read_vanish_from_lists_and_are_refused_by_id() -> None:
+    moodle = Moodle(capabilities=PLUGIN_ROLE - {"moodle/competency:planview",
+                                                "moodle/competency:planmanage"})
+    draft = moodle.call("core_competency_create_plan", **{"plan[name]": "Черновик",
+                                                          "plan[userid]": 4})
+    assert draft["status"] == 0
+    site = moodle.site  # an active plan someone else made (the role may not create it)
+    plan = Plan(id=max(site.plans) + 1, userid=4, name="Активный", description="",
+                descriptionformat=1, status=1, duedate=0, usermodified=site.ws_userid,
+                timecreated=site.now())
+    site.plans[plan.id] = plan
+    listed = moodle.call("core_competency_list_user_plans", userid=4)
+    assert [p["name"] for p in listed] == ["Черновик"]  # silently, as a real 4.5 answers
+    refused = moodle.call("core_competency_list_plan_competencies", id=plan.id)
+    assert refused["message"].endswith("(View all learning plans).")

@@ -75,6 +75,7 @@ COHORT_VIEW = ("moodle/cohort:view", ("moodle/cohort:manage",))
 PARTICIPANTS = ("moodle/course:viewparticipants", ("moodle/course:enrolreview",))
 # plan::can_read_user (competency/classes/plan.php): managing plans lets the caller read them.
 PLAN_READ = ("moodle/competency:planview", ("moodle/competency:planmanage",
+                                            "moodle/competency:planviewdraft",
                                             "moodle/competency:planmanagedraft"))
 RULES: dict[str, Rule] = {
     "core_enrol_get_enrolled_users": Rule(_course, True, (PARTICIPANTS,)),
