@@ -24,6 +24,8 @@ MIN_VERSION, TESTED_VERSION = 2022112800, 2024100700  # Moodle 4.1 LTS … 4.5
 SERVICE_PAGE = ("Site administration › Server › Web services › External services › "
                 "ProfRoute › Functions")
 ROLE_PAGE = "Site administration › Users › Permissions › Define roles › ProfRoute integration"
+PLUGIN_UPGRADE = ("or install the newest ProfRoute plugin: its upgrade (Site administration › "
+                  "Notifications) adds what its role lacks")
 
 
 @dataclass
@@ -70,6 +72,10 @@ class Site:
 def check_moodle(api: MoodleAPI, settings: Settings) -> CheckReport:
     """Site, version, functions, capabilities, diagnostic, profile fields, target courses.
 
+    In every target course it probes the reads the push makes there before it writes
+    (active enrolments, groups, group members, calendar events), so a role that would make
+    the push write blind is caught here, with the missing capability named.
+
     Never raises for a Moodle-side problem: each becomes a failed line saying what to fix.
     """
     report, site = CheckReport(), Site()
@@ -86,7 +92,7 @@ def check_moodle(api: MoodleAPI, settings: Settings) -> CheckReport:
         _guard(report, "profile fields", lambda: _check_fields(settings, report, site))
         _guard(report, "quiz mapping", lambda: _check_mapping(api, report, site))
         _check_capabilities(api, report, site)
-    _guard(report, "target courses", lambda: _check_courses(api, settings, report))
+    _guard(report, "target courses", lambda: _check_target_courses(api, settings, report, site))
     return report
 
 
@@ -193,9 +199,64 @@ def _check_capabilities(api: MoodleAPI, report: CheckReport, site: Site) -> None
         (fn.USERS_COURSES, lambda: api.user_courses(user) if user else None),
         (fn.SEARCH_COHORTS, lambda: api.cohort_by_idnumber("profroute-probe")),
         (fn.COURSE_GROUPS, lambda: api.course_groups(course)),
-        (fn.CALENDAR_EVENTS, lambda: api.calendar_events(course_ids=[course])),
+        (fn.CALENDAR_EVENTS, lambda: _calendar(api, course)),
         (fn.USER_PLANS, lambda: api.user_plans(user) if user else None),
+        (fn.PLAN_COMPETENCIES, lambda: _plan_competencies(api, user)),
     ]
+    denied = [_refusal(function, err) for function, err in _run_probes(site, probes)]
+    report.add("capabilities", not denied,
+               "read capabilities probed: all granted; write capabilities are used on the "
+               "first push (the plugin's status page lists the role's capabilities)"
+               if not denied else "; ".join(denied))
+
+
+def _plan_competencies(api: MoodleAPI, user: int) -> object:
+    plans = api.user_plans(user) if user else []
+    return api.plan_competencies(plans[0].plan_id) if plans else None
+
+
+def _check_target_courses(api: MoodleAPI, settings: Settings, report: CheckReport,
+                          site: Site) -> None:
+    courses = _check_courses(api, settings, report)
+    for shortname, course in sorted(courses.items()):
+        _probe_course(api, report, site, shortname, course.course_id)
+
+
+def _probe_course(api: MoodleAPI, report: CheckReport, site: Site, shortname: str,
+                  course_id: int) -> None:
+    """Every read the push makes in a course before it writes there, as the push makes it."""
+    def group_members() -> object:
+        groups = api.course_groups(course_id)
+        return api.group_members([groups[0].group_id]) if groups else None
+
+    probes: list[tuple[str, Callable[[], object]]] = [
+        (fn.ENROLLED_USERS, lambda: next(iter(api.enrolled_users(
+            course_id, page_size=1, only_active=True)), None)),
+        (fn.COURSE_GROUPS, lambda: api.course_groups(course_id)),
+        (fn.GROUP_MEMBERS, group_members),
+        (fn.CALENDAR_EVENTS, lambda: _calendar(api, course_id)),
+    ]
+    refused = [_refusal(function, err) for function, err in _run_probes(site, probes)]
+    report.add(f"course {shortname}: reads", not refused,
+               "the push's reads before it writes answer: enrolled users (active), groups, "
+               "group members, calendar events" if not refused else "; ".join(refused))
+
+
+def _calendar(api: MoodleAPI, course_id: int) -> object:
+    """Moodle answers a course it refuses with a warning, not an error: read the warnings."""
+    body = api.client.call(fn.CALENDAR_EVENTS, {
+        "events": {"courseids": [course_id]},
+        "options": {"userevents": False, "siteevents": False}})
+    refused = [w for w in (body or {}).get("warnings", [])
+               if isinstance(w, dict) and w.get("warningcode") == "nopermissions"]
+    if refused:  # "No access rights in course context Course or activity not accessible."
+        message = str(refused[0].get("message", "")).split("#0", 1)[0].strip()
+        raise AccessDenied("requireloginerror", message, fn.CALENDAR_EVENTS)
+    return body
+
+
+def _run_probes(site: Site, probes: list[tuple[str, Callable[[], object]]]
+                ) -> list[tuple[str, AccessDenied]]:
     denied = []
     for function, probe in probes:
         if function not in site.functions:
@@ -203,15 +264,23 @@ def _check_capabilities(api: MoodleAPI, report: CheckReport, site: Site) -> None
         try:
             probe()
         except AccessDenied as err:
-            denied.append(f"{function} needs {', '.join(fn.CAPABILITIES[function])} "
-                          f"({err.errorcode})")
-    report.add("capabilities", not denied,
-               "read capabilities probed: all granted; write capabilities are used on the "
-               "first push (the plugin's status page lists the role's capabilities)"
-               if not denied else f"allow in the role ({ROLE_PAGE}): " + "; ".join(denied))
+            denied.append((function, err))
+    return denied
 
 
-def _check_courses(api: MoodleAPI, settings: Settings, report: CheckReport) -> None:
+def _refusal(function: str, err: AccessDenied) -> str:
+    """What Moodle refused and how to fix it: the capability and where to grant it."""
+    capability = fn.missing_capability(function, err.errorcode, err.message)
+    if capability is None:
+        return (f"{function} refused ({err.label}: {err.message}); it needs "
+                f"{', '.join(fn.CAPABILITIES[function])}: allow them in the role "
+                f"({ROLE_PAGE}), {PLUGIN_UPGRADE}")
+    return (f"{function} refused ({err.label}): missing capability {capability}; allow it "
+            f"in the role ({ROLE_PAGE}), {PLUGIN_UPGRADE}")
+
+
+def _check_courses(api: MoodleAPI, settings: Settings,
+                   report: CheckReport) -> dict[str, MoodleCourse]:
     courses = {c.shortname: c for c in api.courses_by_field("category", settings.pd_category)
                } if settings.pd_category else {}
     named = {name for name in db.session.scalars(select(Offer.moodle_course_shortname).where(
@@ -228,6 +297,7 @@ def _check_courses(api: MoodleAPI, settings: Settings, report: CheckReport) -> N
                f"{len(courses)} target courses have manual enrolment" if not without else
                "add the «Manual enrolments» method (Course › Participants › Enrolment "
                "methods) to: " + ", ".join(without))
+    return courses
 
 
 def _guard(report: CheckReport, name: str, step: Callable[[], None]) -> bool:

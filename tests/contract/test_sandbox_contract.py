@@ -13,7 +13,9 @@ made on a state earlier calls built (a plan to add to, a group, an event to dele
 replays those calls (``PRELUDES``), so every recorded variant of every served function, success
 and error, is checked. The plugin's functions (``local_profroute_*``) are checked against the
 plugin's recordings in ``tests/plugin/recordings`` when they exist, and always against the
-answer format the plugin documents (``PLUGIN_EXAMPLES``).
+answer format the plugin documents (``PLUGIN_EXAMPLES``). The recordings made with the
+token of ``ws_limited`` (the service, only ``webservice/rest:use``) are replayed with a
+sandbox token holding exactly that role (``WITH_WS_LIMITED``) and must match exactly.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 import pytest
 
 from lms_connectors.moodle.functions import SERVICE_FUNCTIONS
-from lms_connectors.moodle.sandbox import create_app
+from lms_connectors.moodle.sandbox import LIMITED_CAPABILITIES, TokenRole, create_app
 from lms_connectors.moodle.sandbox.functions import (
     PARAMETERS,
     PLUGIN_HANDLERS,
@@ -39,6 +41,7 @@ from lms_connectors.moodle.sandbox.store import Site
 
 TOKEN = "contract-token"
 LIMITED = "contract-limited-token"
+WS_LIMITED = "contract-ws-limited-token"  # the recordings' ws_limited: the service, no capability
 REPO = Path(__file__).resolve().parents[2]
 RECORDINGS = Path(
     os.environ.get("PROFROUTE_RECORDINGS_DIR", REPO.parent / "shared" / "moodle-recordings" / "4.5")
@@ -48,9 +51,10 @@ REPLAYED_ON = {  # generic error recorded on an unserved function -> served twin
     "error_missing_required_parameter.json": "core_enrol_get_enrolled_users",
     "error_unexpected_parameter.json": "core_enrol_get_enrolled_users",
     "error_nonexistent_course.json": "core_enrol_get_enrolled_users",
+    "error_missing_capability.json": "core_cohort_get_cohort_members",
 }
 PLUGIN_RECORDINGS = REPO / "tests" / "plugin" / "recordings"
-NOT_APPLICABLE = {  # recorded with the limited user's capabilities, not its service
+WITH_WS_LIMITED = {  # recorded with the token of ws_limited: the whole service, no capability
     "error_limited_user_get_users_by_field.json", "error_limited_user_quiz_attempts.json",
     "error_course_access_limited_user.json", "error_missing_capability.json",
     "core_competency_create_plan__limited_user.json",
@@ -284,7 +288,8 @@ def _list_problems(expected: list[Any], actual: list[Any], spec: Any, path: str)
 
 @pytest.fixture()
 def client() -> Any:
-    app = create_app(TOKEN, limited_token=LIMITED)
+    app = create_app(TOKEN, limited_token=LIMITED,
+                     tokens={WS_LIMITED: TokenRole(LIMITED_CAPABILITIES, limited_user=True)})
     return app.test_client()
 
 
@@ -300,6 +305,7 @@ def _send(client: Any, name: str, record: dict[str, Any]) -> Any:
     token = "" if name == "error_missing_token.json" else (
         "not-the-token" if name == "error_invalid_token.json" else TOKEN)
     token = LIMITED if name in OTHER_SERVICE else token
+    token = WS_LIMITED if name in WITH_WS_LIMITED else token
     form = {"wstoken": token, "wsfunction": function, "moodlewsrestformat": "json", **fields}
     method = record.get("request", {}).get("method", "POST")
     if method == "GET":
@@ -333,8 +339,6 @@ def _check(client: Any, name: str, record: dict[str, Any]) -> None:
 @pytest.mark.skipif(not RECORDINGS.is_dir(), reason="Moodle recordings not found")
 @pytest.mark.parametrize("name", _recordings())
 def test_sandbox_answers_like_the_recording(client: Any, name: str) -> None:
-    if name in NOT_APPLICABLE:
-        pytest.skip("recorded with the limited user's capabilities (the sandbox has none)")
     _prelude(client, name)
     _check(client, name, _load(name))
 
@@ -372,8 +376,6 @@ def test_plugin_functions_answer_the_documented_format(client: Any, function: st
 
 @pytest.mark.parametrize("name", _plugin_recordings())
 def test_sandbox_answers_like_the_plugin_recording(client: Any, name: str) -> None:
-    if name in NOT_APPLICABLE:
-        pytest.skip("recorded with the limited user's capabilities (the sandbox has none)")
     record = json.loads((PLUGIN_RECORDINGS / name).read_text(encoding="utf-8"))
     _prelude(client, name)
     _check(client, name, record)
@@ -436,3 +438,12 @@ def test_shape_comparator_reports_differences() -> None:
     assert shape_problems({"a": [1]}, {"a": []}) == ["$.a: empty where Moodle answered 1 items"]
     optional = {"keys": {"a": {"required": "optional"}}}
     assert shape_problems({"a": 1}, {}, optional) == []
+
+
+@pytest.mark.skipif(not RECORDINGS.is_dir(), reason="Moodle recordings not found")
+@pytest.mark.parametrize("name", sorted(WITH_WS_LIMITED))
+def test_a_role_without_capabilities_is_answered_exactly_like_moodle(client: Any,
+                                                                     name: str) -> None:
+    folder = PLUGIN_RECORDINGS if name.startswith("local_profroute_") else RECORDINGS
+    record = json.loads((folder / name).read_text(encoding="utf-8"))
+    assert _send(client, name, record) == record["response"]

@@ -14,6 +14,7 @@ import pytest
 
 from lms_connectors.moodle.functions import (
     CAPABILITIES,
+    DECLARED_CAPABILITIES,
     PLUGIN_COMPLETIONS,
     PLUGIN_FUNCTIONS,
     PLUGIN_QUIZ_SLOTS,
@@ -105,16 +106,19 @@ def test_plugin_declares_its_functions_with_their_capabilities():
         assert f"'classname' => 'local_profroute\\external\\{classname}'" in body
         assert "'type' => 'read'" in body
         caps = re.search(r"'capabilities' => '([^']*)'", body).group(1)
-        assert tuple(c.strip() for c in caps.split(",")) == CAPABILITIES[name]
+        assert tuple(c.strip() for c in caps.split(",")) == DECLARED_CAPABILITIES[name]
+        assert set(DECLARED_CAPABILITIES[name]) <= set(CAPABILITIES[name])
         code = read(f"classes/external/{classname}.php")
-        for cap in CAPABILITIES[name]:
+        for cap in DECLARED_CAPABILITIES[name]:
             assert f"require_capability('{cap}'" in code
 
 
 def test_role_holds_exactly_the_role_capabilities():
     setup = read("classes/local/setup.php")
-    capabilities = QUOTED.findall(php_array_after(setup, "const CAPABILITIES"))
+    generated = read("classes/local/role_capabilities.php")
+    capabilities = QUOTED.findall(php_array_after(generated, "const ALL"))
     assert tuple(capabilities) == ROLE_CAPABILITIES
+    assert "const CAPABILITIES = role_capabilities::ALL;" in setup
     assert "const ROLE_SHORTNAME = 'profroute';" in setup
     assert "const ASSIGNABLE_ARCHETYPE = 'student';" in setup
     assert "set_role_contextlevels($roleid, [CONTEXT_SYSTEM]);" in setup

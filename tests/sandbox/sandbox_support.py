@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+from collections.abc import Iterator
 from typing import Any
+
+from flask import Flask
+from werkzeug.serving import make_server
 
 from lms_connectors.moodle.sandbox import create_app
 from lms_connectors.moodle.sandbox.store import Site
@@ -43,3 +49,16 @@ class Moodle:
 def form(prefix: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """PHP-array form fields for a list of objects (``prefix[0][key]=value``)."""
     return {f"{prefix}[{i}][{k}]": v for i, row in enumerate(rows) for k, v in row.items()}
+
+
+@contextlib.contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve a sandbox app built in the test (a chosen role...) over HTTP; yield its URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        thread.join()

@@ -1,5 +1,5 @@
 """Moodle sandbox: an embedded stand-in speaking Moodle's REST protocol, for demo and tests."""
 
-from .app import create_app
+from .app import LIMITED_CAPABILITIES, PLUGIN_ROLE, TokenRole, create_app
 
-__all__ = ["create_app"]
+__all__ = ["LIMITED_CAPABILITIES", "PLUGIN_ROLE", "TokenRole", "create_app"]

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, request
 
-from . import errors, protocol
+from lms_connectors.moodle.functions import ROLE_CAPABILITIES
+
+from . import access, errors, protocol
 from .context import Context
 from .errors import MoodleError
 from .functions import (
@@ -28,6 +30,9 @@ from .store import Site
 logger = logging.getLogger(__name__)
 
 LIMITED_FUNCTIONS = ("core_webservice_get_site_info",)
+# The plugin's role (what the main token holds), and what the recordings' ws_limited held.
+PLUGIN_ROLE: frozenset[str] = frozenset(ROLE_CAPABILITIES)
+LIMITED_CAPABILITIES: frozenset[str] = frozenset({"webservice/rest:use"})
 _HTML_PAGE = ("<!DOCTYPE html><html><head><title>Site under maintenance</title></head><body>"
               "<h1>This site is undergoing maintenance and is currently not available</h1>"
               "</body></html>")
@@ -35,17 +40,37 @@ _HTML_PAGE = ("<!DOCTYPE html><html><head><title>Site under maintenance</title><
 
 @dataclass
 class TokenInfo:
-    """What one token may do."""
+    """What one token may do: its service's functions and its user's role.
+
+    ``capabilities`` is a set a test may change while the app runs (a role edited by an
+    administrator); ``app.extensions["moodle_sandbox_tokens"]`` holds every token's info.
+    """
 
     userid: int
     functions: tuple[str, ...]
+    capabilities: set[str] = field(default_factory=lambda: set(PLUGIN_ROLE))
     privatekey: str = field(default_factory=lambda: secrets.token_hex(16), repr=False)
+
+
+@dataclass(frozen=True)
+class TokenRole:
+    """A further token for ``create_app(tokens=...)``: the whole service, a chosen role.
+
+    Attributes:
+        capabilities: What the token's user holds (e.g. the plugin role less one).
+        limited_user: Owned by the limited user instead of the main WS user.
+    """
+
+    capabilities: Iterable[str]
+    limited_user: bool = False
 
 
 def create_app(token: str, *, limited_token: str | None = None, site: Site | None = None,
                seed: int = 2026, teachers: int = 180, grade_items: bool = True,
                limited_functions: Iterable[str] = LIMITED_FUNCTIONS,
-               timeout_seconds: float = 30.0, plugin: bool = True) -> Flask:
+               timeout_seconds: float = 30.0, plugin: bool = True,
+               capabilities: Iterable[str] = PLUGIN_ROLE,
+               tokens: Mapping[str, TokenRole] | None = None) -> Flask:
     """Create the sandbox app.
 
     Args:
@@ -59,6 +84,9 @@ def create_app(token: str, *, limited_token: str | None = None, site: Site | Non
         timeout_seconds: How long a ``timeout`` fault stalls a call.
         plugin: False plays a Moodle without the ProfRoute plugin: its functions are
             neither in site info nor known (answered like any unknown function).
+        capabilities: The role of the main token's user: the plugin's role by default.
+            The limited token holds ``LIMITED_CAPABILITIES`` (only ``webservice/rest:use``).
+        tokens: Further tokens, each with the whole service and its own role.
 
     Returns:
         The Flask app; ``app.extensions["moodle_sandbox"]`` holds the site and controls.
@@ -67,18 +95,24 @@ def create_app(token: str, *, limited_token: str | None = None, site: Site | Non
         raise ValueError("the sandbox needs a non-empty token")
     site = site if site is not None else generate(seed=seed, teachers=teachers,
                                                         grade_items=grade_items)
-    tokens = {token: TokenInfo(site.ws_userid, SERVED if plugin else SERVED_WITHOUT_PLUGIN)}
+    service = SERVED if plugin else SERVED_WITHOUT_PLUGIN
+    infos = {token: TokenInfo(site.ws_userid, service, set(capabilities))}
     if limited_token:
-        tokens[limited_token] = TokenInfo(site.limited_userid, tuple(limited_functions))
+        infos[limited_token] = TokenInfo(site.limited_userid, tuple(limited_functions),
+                                         set(LIMITED_CAPABILITIES))
+    for key, chosen in (tokens or {}).items():
+        owner = site.limited_userid if chosen.limited_user else site.ws_userid
+        infos[key] = TokenInfo(owner, service, set(chosen.capabilities))
     controls = Controls(site=site, token=token, timeout_seconds=timeout_seconds)
     app = Flask(__name__)
     app.extensions["moodle_sandbox"] = controls
+    app.extensions["moodle_sandbox_tokens"] = infos
     app.register_blueprint(hooks)
     known = KNOWN_MOODLE_FUNCTIONS | frozenset(SERVED if plugin else SERVED_WITHOUT_PLUGIN)
 
     @app.route("/webservice/rest/server.php", methods=["GET", "POST"])
     def server() -> Response:
-        return _serve(controls, tokens, known)
+        return _serve(controls, infos, known)
 
     return app
 
@@ -120,7 +154,8 @@ def _call(site: Site, function: str, params: dict[str, Any], info: TokenInfo) ->
     cleaned = protocol.validate(PARAMETERS[function], params)
     host = request.host_url.rstrip("/")
     ctx = Context(site=site, userid=info.userid, functions=info.functions, siteurl=host,
-                  privatekey=info.privatekey)
+                  privatekey=info.privatekey, capabilities=frozenset(info.capabilities))
+    access.check(function, ctx, cleaned)
     return HANDLERS[function](ctx, cleaned)
 
 
@@ -142,4 +177,4 @@ def _answer(body: str, as_json: bool) -> Response:
     return Response(body, status=200, content_type="application/xml; charset=utf-8")
 
 
-__all__ = ["create_app"]
+__all__ = ["LIMITED_CAPABILITIES", "PLUGIN_ROLE", "TokenRole", "create_app"]

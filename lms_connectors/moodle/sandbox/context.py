@@ -1,10 +1,14 @@
-"""What a handler gets besides its parameters: the site and who is calling."""
+"""What a handler gets besides its parameters: the site, who is calling, what they may do."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
+from . import errors
 from .store import Site
+
+COURSE_VIEW = "moodle/course:view"
 
 
 @dataclass(frozen=True)
@@ -17,6 +21,7 @@ class Context:
         functions: The functions of the token's service, in site-info order.
         siteurl: Base URL used in rendered links (``http://host:port``).
         privatekey: The ``userprivateaccesskey`` of the token (never logged).
+        capabilities: What the token's user holds (its role, system context).
     """
 
     site: Site
@@ -24,3 +29,29 @@ class Context:
     functions: tuple[str, ...]
     siteurl: str
     privatekey: str = ""
+    capabilities: frozenset[str] = field(default_factory=frozenset)
+
+    def can(self, capability: str) -> bool:
+        """``has_capability``: the token's role holds it."""
+        return capability in self.capabilities
+
+    def require(self, capability: str, *, also: Iterable[str] = (), named: str = "") -> None:
+        """``require_capability`` (or ``has_any_capability`` of it and ``also``).
+
+        Raises:
+            MoodleError: ``nopermissions`` naming ``named`` (default: the capability).
+        """
+        if not self.can(capability) and not any(self.can(other) for other in also):
+            raise errors.missing_capability(named or capability)
+
+    def enter_course(self, courseid: int, *, wrapped: bool = False) -> None:
+        """``validate_context`` of a course: the WS user is enrolled nowhere, so entering a
+        course needs ``moodle/course:view`` (``require_login``, ``is_viewing``).
+
+        Raises:
+            MoodleError: ``requireloginerror``, or ``errorcoursecontextnotvalid`` where the
+                function wraps the failure (``wrapped``) like enrolled users and groups do.
+        """
+        if courseid in self.site.courses and not self.can(COURSE_VIEW):
+            raise (errors.course_context_not_valid(courseid, errors.NOT_ACCESSIBLE) if wrapped
+                   else errors.require_login())

@@ -97,6 +97,8 @@ def get_users_courses(ctx: Context, params: dict[str, Any]) -> Any:
     site, now = ctx.site, ctx.site.now()
     answer = []
     for course in active_courses(ctx, params["userid"]):
+        if not _may_list(ctx, params["userid"]):
+            continue  # validate_context or view participants refused: left out, no error
         progress, completed = course_progress(ctx, course, params["userid"])
         data: dict[str, Any] = {"id": course.id, "shortname": course.shortname,
                                 "fullname": course.fullname, "displayname": course.fullname}
@@ -115,6 +117,13 @@ def get_users_courses(ctx: Context, params: dict[str, Any]) -> Any:
         )
         answer.append(data)
     return answer
+
+
+def _may_list(ctx: Context, userid: int) -> bool:
+    if not ctx.can("moodle/course:view"):
+        return False
+    return userid == ctx.userid or ctx.can("moodle/course:viewparticipants") or ctx.can(
+        "moodle/course:enrolreview")
 
 
 def get_course_completion_status(ctx: Context, params: dict[str, Any]) -> Any:

@@ -27,7 +27,7 @@ def enrol_users(ctx: Context, params: dict[str, Any]) -> Any:
         for item in params["enrolments"]:
             if item["courseid"] not in site.courses:
                 raise errors.invalid_parameter()
-            if item["roleid"] != STUDENT_ROLE:
+            if item["roleid"] != STUDENT_ROLE or not ctx.can("moodle/role:assign"):
                 raise errors.cannot_assign_role(item["roleid"], item["userid"], item["courseid"])
             if item["userid"] not in site.users:
                 raise errors.enrol_unknown_user()

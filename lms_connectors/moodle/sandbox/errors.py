@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from lms_connectors.moodle.functions import CAPABILITY_NAMES
+
 _MOODLE = "core\\exception\\moodle_exception"
+NOT_ACCESSIBLE = "Course or activity not accessible."
 _INVALID_PARAMETER = "core\\exception\\invalid_parameter_exception"
 
 
@@ -90,6 +93,25 @@ def cannot_assign_role(roleid: int, userid: int, courseid: int) -> MoodleError:
 def messages_format_not_supported() -> MoodleError:
     """What a message batch mixing valid and invalid recipients fails with (core bug)."""
     return moodle_exception("formatnotsupported", "webservice/formatnotsupported")
+
+
+def missing_capability(capability: str) -> MoodleError:
+    """``required_capability_exception`` for a capability (``error_missing_capability``)."""
+    return no_permission(CAPABILITY_NAMES.get(capability, capability))
+
+
+def require_login() -> MoodleError:
+    """``require_login`` refused: the course is not accessible to the WS user."""
+    return MoodleError("core\\exception\\require_login_exception", NOT_ACCESSIBLE,
+                       "requireloginerror")
+
+
+def course_context_not_valid(courseid: int, reason: str) -> MoodleError:
+    """What functions that wrap ``validate_context`` answer (``errorcoursecontextnotvalid``)."""
+    return moodle_exception(
+        "errorcoursecontextnotvalid",
+        f"You cannot execute functions in the course context (course id:{courseid}). "
+        f"The context error message was: {reason}")
 
 
 def no_permission(capability_name: str) -> MoodleError:

@@ -13,12 +13,15 @@ def get_grade_items(ctx: Context, params: dict[str, Any]) -> Any:
     """``gradereport_user_get_grade_items``; userid 0 lists every student by name.
 
     Raises:
-        MoodleError: ``invalidrecord`` for an unknown course or user.
+        MoodleError: ``invalidrecord`` for an unknown course or user, ``nopermissiontoviewgrades``
+            for other users' grades without ``moodle/grade:viewall``.
     """
     site = ctx.site
     course = site.courses.get(params["courseid"])
     if course is None:
         raise errors.missing_record("course")
+    if params["userid"] != ctx.userid and not ctx.can("moodle/grade:viewall"):
+        raise errors.moodle_exception("nopermissiontoviewgrades", "Cannot view grades.")
     if params["userid"]:
         if params["userid"] not in site.users:
             raise errors.missing_record("user")

@@ -11,10 +11,7 @@ from .store import Group
 
 
 def _context_error(courseid: int) -> MoodleError:
-    return errors.moodle_exception(
-        "errorcoursecontextnotvalid",
-        f"You cannot execute functions in the course context (course id:{courseid}). "
-        "The context error message was: Invalid parameter value detected")
+    return errors.course_context_not_valid(courseid, "Invalid parameter value detected")
 
 
 def group_data(group: Group, enrolmentkey: str | None) -> dict[str, Any]:

@@ -65,7 +65,8 @@ def list_user_plans(ctx: Context, params: dict[str, Any]) -> Any:
     """
     if params["userid"] not in ctx.site.users:
         raise errors.missing_record("user")
-    plans = [p for p in ctx.site.plans.values() if p.userid == params["userid"]]
+    plans = [p for p in ctx.site.plans.values()
+             if p.userid == params["userid"] and _can_read(ctx, p.status)]
     return [_plan(ctx, p) for p in sorted(plans, key=lambda p: p.id)]
 
 
@@ -81,6 +82,7 @@ def create_plan(ctx: Context, params: dict[str, Any]) -> Any:
         raise MoodleError("dml_missing_record_exception", "Invalid user", "invaliduser")
     if item["status"] == 2:
         raise errors.coding_error("A plan cannot be created as complete.")
+    _require_draft(ctx, item["status"])
     with site.lock:
         plan = Plan(id=max(site.plans, default=0) + 1, userid=item["userid"], name=item["name"],
                     description=item["description"], descriptionformat=item["descriptionformat"],
@@ -88,6 +90,27 @@ def create_plan(ctx: Context, params: dict[str, Any]) -> Any:
                     timecreated=site.now())
         site.plans[plan.id] = plan
     return _plan(ctx, plan)
+
+
+def _can_read(ctx: Context, status: int) -> bool:
+    """plan::can_read_user(_draft): a plan the role may not read is silently left out of
+    lists (a real 4.5: without planview and planmanage, active plans vanish)."""
+    wanted = (("moodle/competency:planviewdraft", "moodle/competency:planmanagedraft")
+              if status == 0 else ("moodle/competency:planview", "moodle/competency:planmanage"))
+    return any(ctx.can(capability) for capability in wanted)
+
+
+def _require_read(ctx: Context, plan: Plan) -> None:
+    if not _can_read(ctx, plan.status):
+        raise errors.missing_capability("moodle/competency:planview")
+
+
+def _require_draft(ctx: Context, status: int) -> None:
+    """plan::can_manage: a draft plan needs planmanagedraft, another planmanage; either
+    refusal names planmanage ("Manage learning plans"), as a real 4.5 answers."""
+    needed = "moodle/competency:planmanagedraft" if status == 0 else "moodle/competency:planmanage"
+    if not ctx.can(needed):
+        raise errors.missing_capability("moodle/competency:planmanage")
 
 
 def _plan_or_fail(ctx: Context, planid: int) -> Plan:
@@ -104,6 +127,8 @@ def add_competency_to_plan(ctx: Context, params: dict[str, Any]) -> Any:
         MoodleError: ``invalidrecord`` for an unknown plan or competency.
     """
     plan = _plan_or_fail(ctx, params["planid"])
+    _require_read(ctx, plan)
+    _require_draft(ctx, plan.status)
     if params["competencyid"] not in ctx.site.competencies:
         raise errors.missing_record("competency")
     with ctx.site.lock:
@@ -137,6 +162,7 @@ def list_plan_competencies(ctx: Context, params: dict[str, Any]) -> Any:
         MoodleError: ``invalidrecord`` for an unknown plan.
     """
     plan = _plan_or_fail(ctx, params["id"])
+    _require_read(ctx, plan)
     site = ctx.site
     return [
         {"competency": competency_data(ctx, site.competencies[cid]),

@@ -67,6 +67,9 @@ def get_completions(ctx: Context, params: dict[str, Any]) -> Any:
                                           "course completion."))
         elif cid not in site.courses:
             warnings.append(_warning(cid, f"Course {cid} does not exist."))
+        elif not (ctx.can("moodle/course:view") and ctx.can("report/completion:view")):
+            warnings.append(_warning(cid, f"Course {cid}: no access or no permission to view "
+                                          "course completion.", "nopermissions"))
         else:
             wanted.add(cid)
     found = []
@@ -86,9 +89,8 @@ def get_completions(ctx: Context, params: dict[str, Any]) -> Any:
     return {"completions": found, "warnings": warnings}
 
 
-def _warning(courseid: int, message: str) -> dict[str, Any]:
-    return {"item": "course", "itemid": courseid, "warningcode": "invalidcourseid",
-            "message": message}
+def _warning(courseid: int, message: str, code: str = "invalidcourseid") -> dict[str, Any]:
+    return {"item": "course", "itemid": courseid, "warningcode": code, "message": message}
 
 
 def get_user_competencies(ctx: Context, params: dict[str, Any]) -> Any:

@@ -89,7 +89,8 @@ def get_user_attempts(ctx: Context, params: dict[str, Any]) -> Any:
 
     Raises:
         MoodleError: ``invalidrecord`` for an unknown quiz or user, ``invalidparameter``
-            for an unknown status.
+            for an unknown status, ``nopermissions`` for another user's attempts without
+            ``mod/quiz:viewreports``.
     """
     site = ctx.site
     quiz = site.quizzes.get(params["quizid"])
@@ -98,6 +99,8 @@ def get_user_attempts(ctx: Context, params: dict[str, Any]) -> Any:
     userid = params["userid"] or ctx.userid
     if userid not in site.users:
         raise errors.missing_record("user")
+    if userid != ctx.userid:
+        ctx.require("mod/quiz:viewreports")  # another user's attempts
     states = _STATUSES.get(params["status"])
     if states is None:
         raise errors.invalid_parameter()
@@ -109,12 +112,18 @@ def get_attempt_review(ctx: Context, params: dict[str, Any]) -> Any:
     """``mod_quiz_get_attempt_review``: marks per slot, ``""`` while not graded.
 
     Raises:
-        MoodleError: ``invalidrecord`` for an unknown attempt.
+        MoodleError: ``invalidrecord`` for an unknown attempt; another user's attempt
+            without ``mod/quiz:viewreports``: ``noreviewattempt``, or ``nopermissions``
+            naming ``mod/quiz:reviewmyattempts`` when that is missing too.
     """
     site = ctx.site
     attempt = site.attempts.get(params["attemptid"])
     if attempt is None:
         raise errors.missing_record("quiz_attempts")
+    if attempt.userid != ctx.userid and not ctx.can("mod/quiz:viewreports"):
+        ctx.require("mod/quiz:reviewmyattempts")
+        raise errors.moodle_exception("noreviewattempt",
+                                      "You are not allowed to review this attempt.")
     quiz = site.quizzes[attempt.quiz]
     per_page = quiz.questionsperpage or len(quiz.questions)
     questions = [

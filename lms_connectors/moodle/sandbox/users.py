@@ -51,6 +51,8 @@ def get_users_by_field(ctx: Context, params: dict[str, Any]) -> Any:
     field = params["field"]
     if field not in _USER_FIELDS:
         raise errors.coding_error("invalid field parameter")
+    if not ctx.can("moodle/user:viewdetails"):
+        return []  # user_get_user_details leaves out users whose profile the caller can't see
     wanted = {str(v) for v in params["values"]}
     found = [
         u for u in ctx.site.users.values()
@@ -63,15 +65,17 @@ def get_enrolled_users(ctx: Context, params: dict[str, Any]) -> Any:
     """``core_enrol_get_enrolled_users`` with its options (the only paged Moodle call).
 
     Raises:
-        MoodleError: ``invalidrecord`` for an unknown course, ``nopermissions`` for the
-            ``withcapability`` option (the recorded role lacks ``moodle/role:review``).
+        MoodleError: ``invalidrecord`` for an unknown course, ``nopermissions`` for an
+            option whose capability the role lacks (``withcapability``:
+            ``moodle/role:review``, ``onlyactive``/``onlysuspended``:
+            ``moodle/course:enrolreview``, ``groupid`` of a group the WS user is not in:
+            ``moodle/site:accessallgroups``), like enrol/externallib.php.
     """
     site = ctx.site
     if params["courseid"] not in site.courses:
         raise errors.missing_record("course")
     options = {o["name"]: o["value"] for o in params["options"]}
-    if "withcapability" in options:
-        raise errors.no_permission("Review permissions for others")
+    _require_options(ctx, options)
     enrolments = _filter(ctx, site.course_enrolments(params["courseid"]), options)
     users = _sort([site.users[e.userid] for e in enrolments], options)
     start = int(options.get("limitfrom", 0) or 0)
@@ -82,6 +86,16 @@ def get_enrolled_users(ctx: Context, params: dict[str, Any]) -> Any:
         fields = {f.strip() for f in options["userfields"].split(",")}
     by_user = {e.userid: e for e in enrolments}
     return [_enrolled_user(ctx, u, by_user[u.id], fields) for u in users]
+
+
+def _require_options(ctx: Context, options: dict[str, str]) -> None:
+    if options.get("withcapability"):
+        ctx.require("moodle/role:review")
+    group = ctx.site.groups.get(int(options.get("groupid") or 0))
+    if group is not None and ctx.userid not in group.members:
+        ctx.require("moodle/site:accessallgroups")
+    if any(options.get(o) not in (None, "", "0") for o in ("onlyactive", "onlysuspended")):
+        ctx.require("moodle/course:enrolreview")
 
 
 def _filter(ctx: Context, enrolments: list[Enrolment], options: dict[str, str]) -> list[Enrolment]:

@@ -25,8 +25,8 @@
 defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_profroute';
-$plugin->version   = 2026112601;
-$plugin->release   = '1.1.0';
+$plugin->version   = 2026120600;
+$plugin->release   = '1.2.0';
 $plugin->requires  = 2022112800; // Moodle 4.1 LTS.
 $plugin->supported = [401, 405];
 $plugin->maturity  = MATURITY_STABLE;

@@ -31,6 +31,14 @@ defined('MOODLE_INTERNAL') || die();
  * @return bool
  */
 function xmldb_local_profroute_upgrade($oldversion) {
+    if ($oldversion < 2026120600) {
+        // 1.2.0: the role gains what the push's read-backs need and the function descriptions
+        // declare (moodle/course:enrolreview for core_enrol_get_enrolled_users with onlyactive,
+        // moodle/course:useremail, moodle/competency:planviewown, the calendar's own and group
+        // entries). An installed role is fixed here, before any push relies on it.
+        \local_profroute\local\setup::ensure_role();
+        upgrade_plugin_savepoint(true, 2026120600, 'local', 'profroute');
+    }
     // Idempotent: creates the role if an administrator deleted it, adds capabilities a new
     // version needs; never removes what an administrator added.
     \local_profroute\local\setup::ensure_role();

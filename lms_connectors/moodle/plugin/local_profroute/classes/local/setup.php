@@ -40,52 +40,11 @@ class setup {
     const ASSIGNABLE_ARCHETYPE = 'student';
 
     /**
-     * Capabilities the role allows in the system context: exactly ROLE_CAPABILITIES of ProfRoute's
-     * lms_connectors/moodle/functions.py (one per line, sorted; a test compares both lists).
+     * Capabilities the role allows in the system context: generated into role_capabilities
+     * by ProfRoute's role_build.py from Moodle's own function descriptions (a test keeps
+     * both in step with ROLE_CAPABILITIES of lms_connectors/moodle/functions.py).
      */
-    const CAPABILITIES = [
-        'enrol/manual:enrol',
-        'enrol/manual:unenrol',
-        'gradereport/user:view',
-        'mod/quiz:reviewmyattempts',
-        'mod/quiz:view',
-        'mod/quiz:viewreports',
-        'moodle/calendar:manageentries',
-        'moodle/category:viewhiddencategories',
-        'moodle/cohort:assign',
-        'moodle/cohort:manage',
-        'moodle/cohort:view',
-        'moodle/competency:competencygrade',
-        'moodle/competency:competencyview',
-        'moodle/competency:coursecompetencyview',
-        'moodle/competency:planmanage',
-        'moodle/competency:planmanagedraft',
-        'moodle/competency:planview',
-        'moodle/competency:planviewdraft',
-        'moodle/competency:usercompetencyview',
-        'moodle/course:managegroups',
-        'moodle/course:view',
-        'moodle/course:viewhiddenactivities',
-        'moodle/course:viewhiddencourses',
-        'moodle/course:viewhiddensections',
-        'moodle/course:viewparticipants',
-        'moodle/grade:view',
-        'moodle/grade:viewall',
-        'moodle/question:viewall',
-        'moodle/role:assign',
-        'moodle/site:accessallgroups',
-        'moodle/site:messageanyuser',
-        'moodle/site:sendmessage',
-        'moodle/site:viewfullnames',
-        'moodle/site:viewuseridentity',
-        'moodle/user:viewalldetails',
-        'moodle/user:viewdetails',
-        'moodle/user:viewhiddendetails',
-        'moodle/user:viewuseractivitiesreport',
-        'report/completion:view',
-        'report/progress:view',
-        'webservice/rest:use',
-    ];
+    const CAPABILITIES = role_capabilities::ALL;
 
     /**
      * Creates the role if it is missing and makes it hold the plugin's capabilities. Idempotent.
