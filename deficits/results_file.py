@@ -13,17 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from tabular import RowError, Table, header_aliases, read_table
+from tabular import SCHOOL_CODE_PATTERN, RowError, Table, header_aliases, read_table
 
 RESULT_COLUMNS = ("school_code", "school_name", "year", "assessment", "subject", "grade",
                   "mean_score", "share_below_min", "participants", "adverse_context")
 VALUE_COLUMNS = ("mean_score", "share_below_min", "participants", "adverse_context")
 ASSESSMENTS = ("ВПР", "ОГЭ", "ЕГЭ")
-SCHOOL_CODE_PATTERN = r"[0-9A-Za-z][0-9A-Za-z._/-]{0,39}"
 MEANS = ("mean_score", "mean_mark", "mean_test", "mean_primary")  # one is stored, in this order
 RULES = {  # identification rule → the columns it needs (any one of them)
     "rank": MEANS, "centre": MEANS, "threshold": ("share_below_min",),
@@ -31,7 +30,7 @@ RULES = {  # identification rule → the columns it needs (any one of them)
 }
 FIRST_YEAR = 2001  # the first ЕГЭ; ОГЭ and ВПР came later
 _KEY = ["school_code", "year", "assessment", "subject", "grade"]
-_LABELS = {"school_code": "Код ОО", "school_name": "Наименование ОО", "year": "Год",
+COLUMN_LABELS = {"school_code": "Код ОО", "school_name": "Наименование ОО", "year": "Год",
            "assessment": "Оценочная процедура", "subject": "Предмет", "grade": "Класс",
            "mean_score": "Средний балл", "mean_mark": "Средняя отметка",
            "mean_test": "Средний тестовый балл", "mean_primary": "Средний первичный балл",
@@ -50,8 +49,8 @@ _SCALES: dict[str, dict[str, tuple[float, float, str] | None]] = {
     "mean_score": {"ВПР": (2, 60, "a mean mark 2–5 or a primary score up to 60"),
                    "ОГЭ": (2, 68, "a mean mark 2–5 or a primary score up to 68"),
                    "ЕГЭ": (0, 100, "a test score from 0 to 100")},
-    "mean_mark": {"ВПР": (2, 5, "a mean mark from 2 to 5"), "ОГЭ": (2, 5, "a mean mark from 2 to 5"),
-                  "ЕГЭ": None},
+    "mean_mark": {"ВПР": (2, 5, "a mean mark from 2 to 5"),
+                  "ОГЭ": (2, 5, "a mean mark from 2 to 5"), "ЕГЭ": None},
     "mean_test": {"ВПР": None, "ОГЭ": None, "ЕГЭ": (0, 100, "a test score from 0 to 100")},
     "mean_primary": {"ВПР": (0, 60, "a primary score from 0 to 60"),
                      "ОГЭ": (0, 68, "a primary score from 0 to 68"),
@@ -75,6 +74,8 @@ class ResultsFile:
         values: The value columns (``VALUE_COLUMNS``) the file holds: the others must not
             be overwritten by an import of it.
         refused: The file as a whole was refused (unreadable, empty or missing columns).
+        municipalities: School code → municipality («Муниципалитет», «АТЕ»), of good rows.
+        header: The header's cells as written.
     """
 
     frame: pd.DataFrame
@@ -84,6 +85,8 @@ class ResultsFile:
     disabled: list[str] = field(default_factory=list)
     values: tuple[str, ...] = ()
     refused: bool = False
+    municipalities: dict[str, str] = field(default_factory=dict)
+    header: tuple[str, ...] = ()
 
 
 def _number(text: str) -> float | None:
@@ -104,7 +107,7 @@ class _Row:
         self.cells = cells
 
     def fail(self, column: str, message: str) -> None:
-        self.errors.append(RowError(self.line, _LABELS[column], message))
+        self.errors.append(RowError(self.line, COLUMN_LABELS[column], message))
 
     def text(self, column: str, *, required: bool = False) -> str:
         value = self.cells.get(column, "")
@@ -180,7 +183,7 @@ def _mean(row: _Row, assessment: str, column: str | None) -> float | None:
             continue
         scale = _SCALES[name][assessment]
         if scale is None:
-            row.fail(name, f"{assessment} has no {_LABELS[name].casefold()}; leave it empty")
+            row.fail(name, f"{assessment} has no {COLUMN_LABELS[name].casefold()}; leave it empty")
             continue
         value = row.real(name, scale[0], scale[1], f"{scale[2]} ({assessment})")
         stored = value if name == column else stored
@@ -205,7 +208,7 @@ def _record(row: _Row, checks: _Checks) -> dict[str, object]:
         "mean_score": _mean(row, assessment, checks.mean),
         "share_below_min": share / checks.share_scale if share is not None else None,
         "participants": row.whole("participants", 1, 10**5, "a whole number of pupils (1 or more)"),
-        "adverse_context": row.flag(),
+        "adverse_context": row.flag(), "municipality": row.text("municipality"),
     }
     if record["mean_score"] is None and share is None and not row.errors:
         row.fail(checks.mean or "mean_score",
@@ -260,18 +263,21 @@ def read_results(data: bytes, *, name: str = "", mapping: Mapping[str, str] | No
         return ResultsFile(_empty(), list(table.errors) or [empty], refused=True)
     values = tuple(c for c in VALUE_COLUMNS if c in table.columns or
                    (c == "mean_score" and table.missing(MEANS) != list(MEANS)))
-    report = {"read_as": table.read_as, "unread": table.unread, "values": values,
-              "disabled": [rule for rule, needs in RULES.items()
-                           if len(table.missing(needs)) == len(needs)]}
+    disabled = [rule for rule, needs in RULES.items() if len(table.missing(needs)) == len(needs)]
+    read = ResultsFile(_empty(), [], table.read_as, table.unread, disabled, values,
+                       header=table.header)
     if refusal := _missing_columns(table):
-        return ResultsFile(_empty(), [refusal], **report, refused=True)
+        return replace(read, errors=[refusal], refused=True)
     checks = _Checks(100.0 if _share_in_percent(table) else 1.0, re.compile(code_pattern),
                      last_year or dt.date.today().year,
                      next((m for m in MEANS if m in table.columns), None))
     records, errors = _collect(table, checks)
-    frame = _typed(pd.DataFrame(records, columns=list(RESULT_COLUMNS))) if records else _empty()
-    return ResultsFile(frame.sort_values(_KEY, ignore_index=True), [*errors, *table.errors],
-                       **report)
+    if not records:
+        return replace(read, errors=[*errors, *table.errors])
+    frame = _typed(pd.DataFrame(records, columns=list(RESULT_COLUMNS)))
+    places = {str(r["school_code"]): str(r["municipality"]) for r in records if r["municipality"]}
+    return replace(read, frame=frame.sort_values(_KEY, ignore_index=True),
+                   errors=[*errors, *table.errors], municipalities=places)
 
 
 def parse_results(data: bytes) -> tuple[pd.DataFrame, list[RowError]]:
@@ -283,9 +289,9 @@ def parse_results(data: bytes) -> tuple[pd.DataFrame, list[RowError]]:
 def _missing_columns(table: Table) -> RowError | None:
     """The refusal of a header that lacks a needed column, or None."""
     needed = ("school_code", "year", "assessment", "subject")
-    missing = [_LABELS[c] for c in table.missing(needed)]
+    missing = [COLUMN_LABELS[c] for c in table.missing(needed)]
     if len(table.missing((*MEANS, "share_below_min"))) == len(MEANS) + 1:
-        missing.append(f"{_LABELS['mean_score']} or {_LABELS['share_below_min']}")
+        missing.append(f"{COLUMN_LABELS['mean_score']} or {COLUMN_LABELS['share_below_min']}")
     if not missing:
         return None
     message = (f"missing column(s): {', '.join(missing)}; the header must name «Код ОО», "
