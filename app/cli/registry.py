@@ -28,6 +28,8 @@ def import_question_map_cmd(app: Flask, file: str) -> None:
     """Import a question → competency table (CSV/XLSX) or a Moodle XML question-bank export."""
     result = logged_stage("import-question-map",
                           lambda: import_question_map(named_diagnostic(app), file))
+    if result.refused:
+        sys.exit(2)
     if result.errors or result.conflicts:
         sys.exit(1)
 

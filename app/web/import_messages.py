@@ -107,6 +107,8 @@ _REASONS: tuple[tuple[str, str], ...] = (
     (r"an internship needs its host resource-centre school",
      "для стажировки нужна принимающая школа — ресурсный центр"),
     (r"has neither idnumber nor name", "нет ни idnumber, ни названия"),
+    (_V + r" is not a slot number; write 1, 2, 3…",
+     r"\g<v> — не номер вопроса (слота); пишите 1, 2, 3…"),
     (r"not a Moodle XML export \((?P<e>.*)\)", r"не экспорт вопросов Moodle XML (\g<e>)"),
     (r"the header must name a question column \(«Вопрос»\) and «Компетенция»",
      "в заголовке нужны столбец вопроса («Вопрос») и «Компетенция»"),

@@ -115,8 +115,8 @@ def upload_question_map() -> ResponseReturnValue:
         return _render(error="Выберите файл сопоставления вопросов.", status=400)
     chosen = request.form.get("diagnostic", type=int)
     try:
-        return _render(results=[import_question_map_file(upload.filename, upload.read(),
-                                                         chosen)])
+        result = import_question_map_file(upload.filename, upload.read(), chosen)
+        return _render(results=[result], status=400 if result.refused else 200)
     except ValueError as err:
         message = str(err)
         if message.startswith("no diagnostic with id"):
@@ -138,7 +138,8 @@ def upload_catalogue() -> ResponseReturnValue:
              if (f := request.files.get(part)) is not None and f.filename}
     if not files:
         return _render(error="Выберите хотя бы один файл каталога.", status=400)
-    return _render(results=[import_catalogue_files(files)])
+    result = import_catalogue_files(files, settings_of(current_app).school_code_pattern)
+    return _render(results=[result], status=400 if result.refused else 200)
 
 
 @bp.post("/imports/identify")
@@ -188,6 +189,7 @@ def _render(*, error: str | None = None, status: int = 200,
             results: list[UploadResult] | None = None,
             **extra: object) -> ResponseReturnValue:
     shown = [{"title": TITLE_RU[r.kind], "file": r.file, "refused": r.refused,
+              "refused_files": r.notes.get("refused", []),
               "counts": [(COUNT_RU.get(k, k), v) for k, v in r.counts.items()],
               "errors": [refusal_ru(e) for e in r.errors], "warnings": r.warnings,
               "conflicts": [refusal_ru(c) for c in r.notes.get("conflicts", [])],

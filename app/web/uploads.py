@@ -113,10 +113,12 @@ def import_question_map_file(name: str, data: bytes,
     return UploadResult("question_map", _name(name, "map.csv"), {
         "slots": found.slots, "questions": found.questions, "rejected": len(found.errors),
         "conflicts": len(found.conflicts), "unmapped": len(found.unmapped)},
-        found.errors, {"conflicts": found.conflicts, "unmapped": found.unmapped})
+        found.errors, {"conflicts": found.conflicts, "unmapped": found.unmapped},
+        refused=found.refused)
 
 
-def import_catalogue_files(files: dict[str, tuple[str, bytes]]) -> UploadResult:
+def import_catalogue_files(files: dict[str, tuple[str, bytes]],
+                           code_pattern: str) -> UploadResult:
     """Import the uploaded schools / partnerships / offers files as one catalogue.
 
     ``files`` maps "schools", "partnerships", "offers" to (file name, content). The figures
@@ -129,7 +131,9 @@ def import_catalogue_files(files: dict[str, tuple[str, bytes]]) -> UploadResult:
             logged_run("import-catalogue") as run:
         for part, (_, data) in files.items():
             (Path(tmp) / CATALOGUE[part]).write_bytes(data)
-        found = import_catalogue(tmp)
+        names = {CATALOGUE[part]: _name(name, CATALOGUE[part])
+                 for part, (name, _) in files.items()}
+        found = import_catalogue(tmp, code_pattern, names)
         run.summary = found.as_dict()
     after = _snapshot()
     counts = {"schools": found.schools, "partnerships": found.partnerships,
@@ -138,9 +142,10 @@ def import_catalogue_files(files: dict[str, tuple[str, bytes]]) -> UploadResult:
         old = before[table]
         counts[f"{table}_created"] = sum(key not in old for key in rows)
         counts[f"{table}_changed"] = sum(key in old and old[key] != v for key, v in rows.items())
-    names = {CATALOGUE[part]: name for part, (name, _) in files.items()}
-    errors = [_renamed(line, names) for line in found.errors]
-    return UploadResult("catalogue", ", ".join(n for n, _ in files.values()), counts, errors)
+    return UploadResult("catalogue", ", ".join(names.values()), counts, found.errors,
+                        {"refused": found.refused}, refused=len(found.refused) == len(files),
+                        warnings=[f"{name}: {line}" for name, cells in found.unread.items()
+                                  for line in column_warnings(cells, [])])
 
 
 def identify(apply: bool) -> list[dict[str, Any]]:
@@ -166,14 +171,6 @@ def _write(folder: str, name: str, data: bytes, fallback: str) -> Path:
     path = Path(folder) / _name(name, fallback)
     path.write_bytes(data)
     return path
-
-
-def _renamed(line: str, names: dict[str, str]) -> str:
-    """A refusal naming the uploaded file rather than its canonical catalogue name."""
-    for canonical, original in names.items():
-        if line.startswith(canonical):
-            return original + line[len(canonical):]
-    return line
 
 
 def _snapshot() -> dict[str, dict[object, tuple[object, ...]]]:
