@@ -131,7 +131,8 @@ def refusal_ru(line: str) -> str:
     found = _FRAME.match(line)
     if found:
         field = f", «{found['field']}»" if found["field"] else ""
-        return f"{found['file']}, строка {found['row']}{field}: {reason_ru(found['reason'])}"
+        where = f", строка {found['row']}" if found["row"] != "0" else ""
+        return f"{found['file']}{where}{field}: {reason_ru(found['reason'])}"
     pair = _PAIR.match(line)
     if pair:
         return f"{pair['file']}: неизвестная школа в паре {pair['pair']}"
