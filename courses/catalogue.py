@@ -168,9 +168,9 @@ def _collect(
     seen: set[tuple[str, ...]] = set()
     for row in read.rows:
         item = build(row)
-        if all(name := key(item)) and name in seen:
-            row.fail(columns[0], f"{' → '.join(name)} is listed twice; keep one row")
-        seen.add(name)
+        if all(ident := key(item)) and ident in seen:
+            row.fail(columns[0], f"{' → '.join(ident)} is listed twice; keep one row")
+        seen.add(ident)
         errors.extend(row.errors)
         if not row.errors:
             found.append(item)
