@@ -52,3 +52,24 @@ def test_results_import_and_identification(runner: AppRunner, tmp_path: Path) ->
     school = db.session.scalars(select(School).filter_by(code="30001")).one()
     assert school.low_results is True and school.resource_centre is False
     assert db.session.get(SchoolIdentification, "30010").resource_centre_candidate
+
+
+def test_cli_refuses_a_file_as_a_whole_with_exit_2_and_maps_columns_by_hand(
+        runner: AppRunner, tmp_path: Path) -> None:
+    koi8 = tmp_path / "koi8.csv"
+    koi8.write_bytes(HEADER.encode("koi8-r") + "\n30001;Школа;2025;ВПР;Математика;5;3;10;20\n"
+                     .encode("koi8-r"))
+    code, out = run(runner, "import-results", str(koi8))
+    assert code == 2 and out[0]["refused"] and "KOI8-R" in out[0]["errors"][0]
+    worded = tmp_path / "worded.csv"
+    worded.write_text("Код ОО;Год;Процедура;Предмет;Класс;Средний балл;Всего\n"
+                      "30001;2025;ВПР;Математика;5;3,5;25\n", encoding="utf-8")
+    result = runner.invoke(["import-results", str(worded)])
+    assert result.exit_code == 0 and "«Всего»" in result.stderr
+    assert "правило «ШНОР по порогу» не работает" in result.stderr
+    assert db.session.scalars(select(SchoolResult)).one().participants is None
+    code, out = run(runner, "import-results", "--map", "Всего=participants", str(worded))
+    assert code == 0 and out[0]["changed"] == 1 and out[0]["columns"]["Всего"] == "participants"
+    assert db.session.scalars(select(SchoolResult)).one().participants == 25
+    bad = runner.invoke(["import-results", "--map", "Всего=pupils", str(worded)])
+    assert bad.exit_code != 0 and "participants" in bad.output
