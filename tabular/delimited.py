@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 
 from tabular.table import RawRow, RowError
 
@@ -16,7 +17,6 @@ NO_BOM_UTF16 = f"looks like UTF-16 without a BOM, which is not accepted ({ACCEPT
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _COMMON = frozenset("оеаинтсрвл")  # the ten most frequent Russian letters, ~60 % of a text
-_CYRILLIC = re.compile(r"[а-яё]")
 
 
 class UndecodableText(ValueError):
@@ -59,8 +59,9 @@ def _windows_1251(data: bytes) -> str:
 
 def _russian_score(text: str) -> float:
     """The share of the Cyrillic letters (case folded) that are among the ten most frequent."""
-    letters = _CYRILLIC.findall(text.casefold())
-    return sum(letter in _COMMON for letter in letters) / len(letters) if letters else 0.0
+    counts = Counter(text.casefold())
+    letters = sum(n for char, n in counts.items() if "а" <= char <= "я" or char == "ё")
+    return sum(counts[char] for char in _COMMON) / letters if letters else 0.0
 
 
 def sniff_separator(text: str) -> str:
