@@ -122,7 +122,10 @@ def reason_ru(reason: str) -> str:
     """The Russian wording of one reason, or the reason itself when it has none."""
     for pattern, text in _COMPILED:
         if pattern.match(reason):
-            return pattern.sub(text, reason)
+            worded = pattern.sub(text, reason)
+            if reason.startswith("missing column(s): "):  # a list of Russian column names
+                worded = worded.replace("» and «", "» и «").replace(" or ", " или ")
+            return worded
     return reason
 
 

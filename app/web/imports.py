@@ -66,12 +66,12 @@ def upload_results() -> ResponseReturnValue:
     pattern = settings_of(current_app).school_code_pattern
     previews = [preview_results(name, data, pattern) for name, data in files]
     readable = [(name, data) for (name, data), p in zip(files, previews, strict=True)
-                if not p.refused]
-    refused = [p for p in previews if p.refused]
+                if p.readable]
+    unreadable = [p for p in previews if not p.readable]
     token = keep(_root(), _owner(), readable).token if readable else ""
-    return _render(refused=_shown_refusals(refused), status=200 if readable else 400,
+    return _render(refused=_shown_refusals(unreadable), status=200 if readable else 400,
                    pending={"token": token, "files": [_shown_preview(p) for p in previews
-                                                      if not p.refused]})
+                                                      if p.readable]})
 
 
 @bp.post("/imports/results/apply")
@@ -176,6 +176,7 @@ def _repeated(mapping: dict[str, str]) -> set[str]:
 def _shown_preview(preview: ResultsPreview) -> dict[str, object]:
     """A preview as the page shows it: each column with the meaning it is read with."""
     return {"file": preview.file, "rows": preview.rows, "warnings": preview.warnings,
+            "refused": preview.refused,
             "errors": [refusal_ru(e) for e in preview.errors],
             "columns": [(cell, preview.read_as.get(cell, "")) for cell in preview.header
                         if cell]}

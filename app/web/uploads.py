@@ -59,6 +59,11 @@ class ResultsPreview:
     warnings: list[str]
     refused: bool
 
+    @property
+    def readable(self) -> bool:
+        """Whether the file could be read as a table: its columns can then be mapped."""
+        return bool(self.header)
+
 
 def preview_results(name: str, data: bytes, code_pattern: str,
                     mapping: Mapping[str, str] | None = None) -> ResultsPreview:

@@ -186,3 +186,20 @@ def test_the_preview_is_kept_for_its_user_and_applying_needs_the_csrf_token(app,
     app.config["WTF_CSRF_ENABLED"] = False
     assert web.post("/imports/results/apply", data={"token": "../../etc"}).status_code == 400
     assert io  # the uploads stay server-side: the page carries only the token
+
+
+def test_a_file_refused_for_its_columns_is_still_previewed_and_can_be_mapped(web):
+    text = ("Логин ОО;Год;Процедура;Предмет;Класс;Средний бал\r\n"
+            "sch1;2025;ВПР;Химия;8;3,5\r\nsch2;2025;ВПР;Химия;8;61\r\n")
+    status, page = upload(web, "/imports/results", files=(text.encode(), "v.csv"))
+    assert status == 200 and "сопоставьте столбцы вручную" in page
+    assert "нет столбцов: Средний балл или Доля ниже минимального порога" in error_box(page)
+    fields = form_choices(page)
+    as_is = web.post("/imports/results/apply", data=fields)
+    assert as_is.status_code == 400 and count(SchoolResult) == 0
+    status, page = upload(web, "/imports/results", files=(text.encode(), "v.csv"))
+    fields = form_choices(page) | {"col-0-5": "mean_score"}
+    applied = web.post("/imports/results/apply", data=fields).get_data(as_text=True)
+    assert "v.csv, строка 3, «Средний балл»: &#39;61&#39; — не средняя отметка 2–5 и не " \
+           "первичный балл до 60 (ВПР)" in applied
+    assert [r.mean_score for r in db.session.scalars(select(SchoolResult))] == [3.5]
