@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from tabular import SCHOOL_CODE_PATTERN
 from xapi.settings import EnvironSource, XAPIVersion
 
 ENV_PREFIX = "PROFROUTE_"
@@ -73,6 +75,7 @@ class Settings(BaseSettings):
     field_municipality: str = "municipality"
     pd_category: str = "3"
     catalogue_dir: str = ""
+    school_code_pattern: str = SCHOOL_CODE_PATTERN  # imported school codes (whole match)
     slot_map: str = ""
     deficit_below: float = 0.5
     risk_below: float = 0.7
@@ -125,6 +128,16 @@ class Settings(BaseSettings):
     def _strip(cls, value: object) -> object:
         """Words and flags may come with blanks around them (``" yes "``)."""
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("school_code_pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        """The school code format must be a regular expression."""
+        try:
+            re.compile(value)
+        except re.error as err:
+            raise ValueError(f"not a regular expression ({err})") from err
+        return value
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, *,

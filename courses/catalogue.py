@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from courses.records import COURSE, INTERNSHIP, MENTORING, OFFER_KINDS, Offer
-from tabular import RowError, read_table
+from tabular import SCHOOL_CODE_PATTERN, RowError, header_aliases, read_table
 
-__all__ = ["OFFER_COLUMNS", "PARTNERSHIP_COLUMNS", "SCHOOL_COLUMNS", "OfferRow",
-           "PartnershipRow", "RowError", "SchoolRow", "parse_offers", "parse_partnerships",
-           "parse_schools"]
+__all__ = ["OFFER_COLUMNS", "PARTNERSHIP_COLUMNS", "REQUIRED", "SCHOOL_COLUMNS", "CatalogueFile",
+           "OfferRow", "PartnershipRow", "RowError", "SchoolRow", "parse_offers",
+           "parse_partnerships", "parse_schools", "read_offers", "read_partnerships",
+           "read_schools"]
 
 SCHOOL_COLUMNS = ("code", "name", "municipality", "low_results", "adverse_context",
                   "resource_centre")
@@ -21,6 +23,11 @@ PARTNERSHIP_COLUMNS = ("resource_centre_code", "school_code", "starts_on", "ends
 OFFER_COLUMNS = ("key", "kind", "title", "competencies", "moodle_course_shortname",
                  "host_school_code", "seats", "starts_on", "ends_on", "hours")
 
+# The columns a file cannot do without; a missing other column is left as stored.
+REQUIRED = {"schools": ("code", "name"),
+            "partnerships": ("resource_centre_code", "school_code"),
+            "offers": ("key", "kind", "title", "competencies")}
+_CODES = ("code", "resource_centre_code", "school_code", "host_school_code")
 _TRUE = frozenset({"1", "да", "yes", "true"})
 _FALSE = frozenset({"0", "нет", "no", "false"})
 _KIND_ALIASES = {"курс": COURSE, "кпк": COURSE, "стажировка": INTERNSHIP,
@@ -28,6 +35,25 @@ _KIND_ALIASES = {"курс": COURSE, "кпк": COURSE, "стажировка": I
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CatalogueFile(Generic[T]):
+    """A catalogue file as read.
+
+    Attributes:
+        rows: The valid records in file order.
+        errors: One RowError per problem (row 0: the file; the header's row: its columns).
+        present: The canonical columns the file holds: an import writes only these.
+        unread: The header cells no column was read from.
+        refused: The file as a whole was refused (unreadable, empty, required columns missing).
+    """
+
+    rows: list[T]
+    errors: list[RowError]
+    present: frozenset[str] = frozenset()
+    unread: list[str] = field(default_factory=list)
+    refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +77,7 @@ class PartnershipRow:
     starts_on: dt.date | None
     ends_on: dt.date | None
     agreement_no: str | None
+    row: int = field(default=0, compare=False)  # its row in the file
 
 
 @dataclass(frozen=True)
@@ -64,9 +91,10 @@ class OfferRow:
 class _Row:
     """One data row: typed field getters that record errors instead of raising."""
 
-    def __init__(self, line: int, cells: dict[str, str]) -> None:
+    def __init__(self, line: int, cells: dict[str, str], code: re.Pattern[str]) -> None:
         self.line = line
         self.cells = cells
+        self.code = code
         self.errors: list[RowError] = []
 
     def fail(self, field: str, message: str) -> None:
@@ -76,6 +104,8 @@ class _Row:
         value = self.cells.get(field, "")
         if required and not value:
             self.fail(field, "is empty; fill it in")
+        if value and field in _CODES and not self.code.fullmatch(value):
+            self.fail(field, f"{value!r} is not a school code (expected {self.code.pattern})")
         return value or None
 
     def flag(self, field: str) -> bool:
@@ -110,36 +140,42 @@ class _Row:
         return starts, ends
 
 
-def _records(data: bytes, columns: tuple[str, ...]) -> tuple[list[_Row], list[RowError]]:
+def _records(data: bytes, kind: str, columns: tuple[str, ...], name: str,
+             code: re.Pattern[str]) -> CatalogueFile[_Row]:
     """Read a catalogue file into data rows (with their line numbers) and refusals."""
-    table = read_table(data, aliases={name: (name,) for name in columns}, strict_width=True)
+    table = read_table(data, aliases=header_aliases(kind), strict_width=True, name=name)
     shown = table.separator if table.separator in (";", ",") else ";"
     if not table.header:
         empty = RowError(1, "", f"file is empty; the header must be: {shown.join(columns)}")
-        return [], list(table.errors) or [empty]
-    if missing := table.missing(columns):
+        return CatalogueFile([], list(table.errors) or [empty], refused=True)
+    present, unread = frozenset(table.columns), table.unread
+    if missing := table.missing(REQUIRED[kind]):
         message = f"missing column(s); the header must be: {shown.join(columns)}"
-        return [], [RowError(table.header_row, ",".join(missing), message)]
-    return [_Row(row.number, dict(row.fields)) for row in table.rows], list(table.errors)
+        return CatalogueFile([], [RowError(table.header_row, ",".join(missing), message)],
+                             present, unread, refused=True)
+    rows = [_Row(row.number, dict(row.fields), code) for row in table.rows]
+    return CatalogueFile(rows, list(table.errors), present, unread)
 
 
 def _collect(
-    data: bytes, columns: tuple[str, ...], build: Callable[[_Row], T],
-    key: Callable[[T], tuple[str, ...]],
-) -> tuple[list[T], list[RowError]]:
+    data: bytes, kind: str, columns: tuple[str, ...], build: Callable[[_Row], T],
+    key: Callable[[T], tuple[str, ...]], *, name: str, code_pattern: str,
+) -> CatalogueFile[T]:
     """Build a record per row; a repeated complete key is an error on the later row."""
-    rows, errors = _records(data, columns)
+    read = _records(data, kind, columns, name, re.compile(code_pattern))
+    errors = list(read.errors)
     found: list[T] = []
     seen: set[tuple[str, ...]] = set()
-    for row in rows:
+    for row in read.rows:
         item = build(row)
-        if all(name := key(item)) and name in seen:
-            row.fail(columns[0], f"{' → '.join(name)} is listed twice; keep one row")
-        seen.add(name)
+        if all(ident := key(item)) and ident in seen:
+            row.fail(columns[0], f"{' → '.join(ident)} is listed twice; keep one row")
+        seen.add(ident)
         errors.extend(row.errors)
         if not row.errors:
             found.append(item)
-    return found, sorted(errors, key=lambda e: e.row)
+    return CatalogueFile(found, sorted(errors, key=lambda e: e.row), read.present, read.unread,
+                         read.refused)
 
 
 def _school(row: _Row) -> SchoolRow:
@@ -148,18 +184,27 @@ def _school(row: _Row) -> SchoolRow:
     return SchoolRow(code, name, row.text("municipality"), low, adverse, centre)
 
 
-def parse_schools(data: bytes) -> tuple[list[SchoolRow], list[RowError]]:
-    """Parse the schools file (``SCHOOL_COLUMNS``; flags 0/1, да/нет, yes/no, true/false).
+def read_schools(data: bytes, *, name: str = "",
+                 code_pattern: str = SCHOOL_CODE_PATTERN) -> CatalogueFile[SchoolRow]:
+    """Read the schools file (``SCHOOL_COLUMNS`` or their aliases; flags 0/1, да/нет, yes/no,
+    true/false; only «code» and «name» required).
 
-    An empty flag is false. A repeated school code is an error on the later row.
+    An empty flag is false. A repeated school code is an error on the later row; a code
+    not matching ``code_pattern`` (whole match) too.
 
     Args:
         data: The file's bytes (see ``tabular.read_table``: CSV or XLSX).
-
-    Returns:
-        The valid schools in file order, and one RowError per problem found.
+        name: The file's name as the user chose it.
+        code_pattern: The school codes' format.
     """
-    return _collect(data, SCHOOL_COLUMNS, _school, lambda school: (school.code,))
+    return _collect(data, "schools", SCHOOL_COLUMNS, _school, lambda school: (school.code,),
+                    name=name, code_pattern=code_pattern)
+
+
+def parse_schools(data: bytes) -> tuple[list[SchoolRow], list[RowError]]:
+    """The valid schools in file order and one RowError per problem (see ``read_schools``)."""
+    found = read_schools(data)
+    return found.rows, found.errors
 
 
 def _partnership(row: _Row, schools: Mapping[str, SchoolRow] | None) -> PartnershipRow:
@@ -174,24 +219,34 @@ def _partnership(row: _Row, schools: Mapping[str, SchoolRow] | None) -> Partners
         if centre in schools and not schools[centre].resource_centre:
             row.fail("resource_centre_code", f"school {centre} is not marked resource_centre")
     starts, ends = row.period()
-    return PartnershipRow(centre, school, starts, ends, row.text("agreement_no"))
+    return PartnershipRow(centre, school, starts, ends, row.text("agreement_no"), row.line)
 
 
-def parse_partnerships(
-    data: bytes, *, schools: Mapping[str, SchoolRow] | None = None
-) -> tuple[list[PartnershipRow], list[RowError]]:
-    """Parse the partnerships file (``PARTNERSHIP_COLUMNS``; dates YYYY-MM-DD or DD.MM.YYYY).
+def read_partnerships(
+    data: bytes, *, schools: Mapping[str, SchoolRow] | None = None, name: str = "",
+    code_pattern: str = SCHOOL_CODE_PATTERN,
+) -> CatalogueFile[PartnershipRow]:
+    """Read the partnerships file (``PARTNERSHIP_COLUMNS``; dates YYYY-MM-DD or DD.MM.YYYY).
 
     Args:
         data: The file's bytes (see ``tabular.read_table``: CSV or XLSX).
         schools: Known schools by code; when given, codes must exist and the resource
             centre must be flagged as one.
-
-    Returns:
-        The valid partnerships in file order, and one RowError per problem found.
+        name: The file's name as the user chose it.
+        code_pattern: The school codes' format.
     """
-    return _collect(data, PARTNERSHIP_COLUMNS, lambda row: _partnership(row, schools),
-                    lambda p: (p.resource_centre_code, p.school_code))
+    return _collect(data, "partnerships", PARTNERSHIP_COLUMNS,
+                    lambda row: _partnership(row, schools),
+                    lambda p: (p.resource_centre_code, p.school_code), name=name,
+                    code_pattern=code_pattern)
+
+
+def parse_partnerships(
+    data: bytes, *, schools: Mapping[str, SchoolRow] | None = None
+) -> tuple[list[PartnershipRow], list[RowError]]:
+    """The valid partnerships and one RowError per problem (see ``read_partnerships``)."""
+    found = read_partnerships(data, schools=schools)
+    return found.rows, found.errors
 
 
 def _competencies(row: _Row, known: Collection[str] | None) -> tuple[str, ...]:
@@ -234,7 +289,20 @@ def parse_offers(
     schools: Mapping[str, SchoolRow] | None = None,
     competencies: Collection[str] | None = None,
 ) -> tuple[list[OfferRow], list[RowError]]:
-    """Parse the offers file (``OFFER_COLUMNS``).
+    """The valid offers and one RowError per problem (see ``read_offers``)."""
+    found = read_offers(data, schools=schools, competencies=competencies)
+    return found.rows, found.errors
+
+
+def read_offers(
+    data: bytes,
+    *,
+    schools: Mapping[str, SchoolRow] | None = None,
+    competencies: Collection[str] | None = None,
+    name: str = "",
+    code_pattern: str = SCHOOL_CODE_PATTERN,
+) -> CatalogueFile[OfferRow]:
+    """Read the offers file (``OFFER_COLUMNS``).
 
     ``competencies`` is a comma-separated list inside one field (quote it when the file's
     separator is a comma). ``kind`` is course, internship or mentoring (or курс, стажировка,
@@ -245,9 +313,8 @@ def parse_offers(
         schools: Known schools by code; when given, host schools must exist.
         competencies: Known competency idnumbers; when given, each listed one must be
             known (matched case-insensitively, stored in canonical spelling).
-
-    Returns:
-        The valid offers in file order, and one RowError per problem found.
+        name: The file's name as the user chose it.
+        code_pattern: The school codes' format.
     """
-    return _collect(data, OFFER_COLUMNS, lambda row: _offer(row, schools, competencies),
-                    lambda item: (item.offer.key,))
+    return _collect(data, "offers", OFFER_COLUMNS, lambda row: _offer(row, schools, competencies),
+                    lambda item: (item.offer.key,), name=name, code_pattern=code_pattern)

@@ -9,17 +9,16 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from deficits.mapping import competency_of_question
-from tabular import Row, RowError, read_table
+from tabular import Row, RowError, header_aliases, read_table
 
 __all__ = ["COMPETENCY_HEADERS", "KEY_HEADERS", "QuestionIdentity", "QuestionMapping",
            "RowError", "mapping_from_moodle_xml", "mapping_from_questions", "mapping_from_table",
            "merge_mappings", "parse_moodle_xml"]
 
-KEY_HEADERS = ("вопрос", "id вопроса", "idnumber вопроса", "question", "question id",
-               "idnumber", "слот", "slot", "номер вопроса")
-COMPETENCY_HEADERS = ("компетенция", "код компетенции", "competency", "competency idnumber")
-
-_TABLE_COLUMNS = {"key": KEY_HEADERS, "competency": COMPETENCY_HEADERS}
+_TABLE_COLUMNS = header_aliases("question_map")  # kept in tabular/headers.toml
+KEY_HEADERS = _TABLE_COLUMNS["key"]
+COMPETENCY_HEADERS = _TABLE_COLUMNS["competency"]
+_NUMBER = re.compile(r"^[-+]?\d+(?:[.,]\d*)?$")
 _PATH_SEPARATOR = re.compile(r"(?<!/)/(?!/)")
 _SKIPPED_TYPES = frozenset({"category", "random", "description"})
 
@@ -79,26 +78,28 @@ class _Collector:
         )
 
 
-def mapping_from_table(data: bytes, known: Collection[str] | None = None) -> QuestionMapping:
+def mapping_from_table(data: bytes, known: Collection[str] | None = None, *,
+                       name: str = "") -> QuestionMapping:
     """Read a question → competency table (CSV or XLSX) a methodologist uploads.
 
     The key column is the first of ``KEY_HEADERS`` present (question idnumber, question
     name or slot number, e.g. «Вопрос»), the competency column the first of
     ``COMPETENCY_HEADERS`` (e.g. «Компетенция»); headers are case-, space- and
     ё-insensitive. A row with an empty key or competency, or an unknown competency, is an
-    error (its key, if any, is listed as unmapped); the same key with two competencies is a
-    conflict, never a guess.
+    error (its key, if any, is listed as unmapped); so is a number that is no slot
+    («0», «1,5», «-2»); the same key with two competencies is a conflict, never a guess.
 
     Args:
         data: The file's bytes (see ``tabular.read_table``: XLSX, or CSV in UTF-8 or
             Windows-1251 with ``;``, ``,`` or tab).
         known: Competency idnumbers of the framework; when given, competencies are checked
             and stored in their canonical spelling (matched case-insensitively).
+        name: The file's name as the user chose it (a workbook name on text is refused).
 
     Returns:
         The mapping; errors carry 1-based row numbers (header = 1).
     """
-    table = read_table(data, aliases=_TABLE_COLUMNS)
+    table = read_table(data, aliases=_TABLE_COLUMNS, name=name)
     if not table.header:
         empty = RowError(0, "", "the file is empty; it needs a header row")
         return QuestionMapping(errors=list(table.errors) or [empty])
@@ -120,6 +121,10 @@ def _claim_row(collector: _Collector, row: Row, names: Mapping[str, str],
     key, competency = row.fields["key"], row.fields["competency"]
     if not key:
         collector.errors.append(RowError(row.number, names["key"], "is empty; name the question"))
+        return
+    if _NUMBER.match(key) and not (key.isdigit() and int(key) >= 1):
+        collector.errors.append(RowError(row.number, names["key"],
+                                         f"{key!r} is not a slot number; write 1, 2, 3…"))
         return
     canonical = folded.get(competency.casefold()) if folded is not None else competency
     if not competency or canonical is None:

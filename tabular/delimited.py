@@ -4,22 +4,64 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections import Counter
 
 from tabular.table import RawRow, RowError
 
-UNDECODABLE = "not UTF-8 or Windows-1251 text; save it as CSV UTF-8"
+ACCEPTED = "UTF-8 (with or without BOM), UTF-16 with BOM or Windows-1251"
+UNDECODABLE = f"not text in {ACCEPTED}; save it as CSV UTF-8"
+KOI8 = f"looks like KOI8-R text, which is not accepted ({ACCEPTED}); save it as CSV UTF-8"
+NO_BOM_UTF16 = f"looks like UTF-16 without a BOM, which is not accepted ({ACCEPTED}); " \
+               "save it as CSV UTF-8"
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_COMMON = frozenset("оеаинтсрвл")  # the ten most frequent Russian letters, ~60 % of a text
+
+
+class UndecodableText(ValueError):
+    """Raised when a text table is in an encoding the reader does not accept."""
 
 
 def decode(data: bytes) -> str:
-    """Decode a text table: UTF-8 (with or without BOM), else Windows-1251.
+    """Decode a text table: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1251.
+
+    Windows-1251 is accepted only when it reads as Russian: KOI8-R text (which any byte
+    string "decodes" to in Windows-1251, as garbled letters) is refused by comparing how
+    often the most frequent Russian letters occur in each reading. Control characters
+    (binary data, UTF-16 without BOM) are refused too.
 
     Raises:
-        UnicodeDecodeError: The bytes are neither.
+        UndecodableText: The bytes are none of the accepted encodings; the message names them.
     """
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode(encoding or "utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1251")
+        if encoding:
+            raise UndecodableText(UNDECODABLE) from None
+        text = _windows_1251(data)
+    if _CONTROL.search(text):
+        raise UndecodableText(NO_BOM_UTF16 if "\x00" in text and not encoding else UNDECODABLE)
+    return text
+
+
+def _windows_1251(data: bytes) -> str:
+    """Bytes read as Windows-1251, unless they are not that or read better as KOI8-R."""
+    try:
+        text = data.decode("cp1251")
+    except UnicodeDecodeError:
+        raise UndecodableText(UNDECODABLE) from None
+    if _russian_score(data.decode("koi8-r", errors="replace")) > _russian_score(text):
+        raise UndecodableText(KOI8)
+    return text
+
+
+def _russian_score(text: str) -> float:
+    """The share of the Cyrillic letters (case folded) that are among the ten most frequent."""
+    counts = Counter(text.casefold())
+    letters = sum(n for char, n in counts.items() if "а" <= char <= "я" or char == "ё")
+    return sum(counts[char] for char in _COMMON) / letters if letters else 0.0
 
 
 def sniff_separator(text: str) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from pathlib import Path
 
-from tabular.delimited import UNDECODABLE, csv_records, decode, sniff_separator
+from tabular.delimited import UndecodableText, csv_records, decode, sniff_separator
 from tabular.table import RawRow, Row, RowError, Table, resolve_columns
-from tabular.workbook import MAX_UNPACKED, is_xlsx, xlsx_records
+from tabular.workbook import MAX_UNPACKED, is_xlsx, not_a_table, xlsx_records
 
 
 def read_table(
@@ -17,12 +18,16 @@ def read_table(
     aliases: Mapping[str, Iterable[str]] | None = None,
     strict_width: bool = False,
     max_unpacked: int = MAX_UNPACKED,
+    name: str = "",
+    mapping: Mapping[str, str] | None = None,
 ) -> Table:
     """Read a table a methodologist uploads, never losing a good row to a bad one.
 
     An XLSX workbook (recognised by its zip signature; first sheet, read-only) or a CSV
-    text (UTF-8 with or without BOM, else Windows-1251; ``;``, ``,`` or tab, guessed from
-    the first non-blank line). Blank rows are skipped; the first non-blank row is the header.
+    text (UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1251 unless it reads as
+    KOI8-R; ``;``, ``,`` or tab, guessed from the first non-blank line). Blank rows are
+    skipped; the first non-blank row is the header. An Excel 97–2003 workbook, an HTML page
+    or any file named ``.xlsx`` that is no workbook is refused as a whole.
 
     Args:
         source: The file's bytes, or its path (``str`` or ``PathLike``).
@@ -31,6 +36,8 @@ def read_table(
         strict_width: Refuse a CSV record with more cells than the header (a value holding
             the separator unquoted); otherwise extra cells are kept.
         max_unpacked: The most bytes an XLSX archive may unpack to.
+        name: The file's name as the user chose it (a path's own name by default).
+        mapping: Header cell → canonical name, chosen by hand; it wins over ``aliases``.
 
     Returns:
         The table. A file that cannot be read at all is a Table without a header and with
@@ -39,25 +46,31 @@ def read_table(
     Raises:
         OSError: ``source`` is a path that cannot be read.
     """
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    if is_xlsx(data):
+    if not isinstance(source, bytes):
+        name = name or Path(source).name
+        source = Path(source).read_bytes()
+    if not is_xlsx(source) and (refusal := not_a_table(source, name)):
+        return Table(errors=(RowError(0, "", refusal),), separator="")
+    known = partial(resolve_columns, aliases=aliases or {}, mapping=mapping or {})
+    if is_xlsx(source):
         try:
-            records = xlsx_records(data, max_unpacked)
+            records = xlsx_records(source, max_unpacked)
         except ValueError as err:
             problem = f"{err}; save the file again as CSV or XLSX"
             return Table(errors=(RowError(0, "", problem),), separator="")
-        return _assemble(records, None, "", aliases or {}, strict_width=False)
+        return _assemble(records, None, "", known, strict_width=False)
     try:
-        text = decode(data)
-    except UnicodeDecodeError:
-        return Table(errors=(RowError(0, "", UNDECODABLE),))
+        text = decode(source)
+    except UndecodableText as err:
+        return Table(errors=(RowError(0, "", str(err)),))
     separator = sniff_separator(text)
     records, error = csv_records(text, separator)
-    return _assemble(records, error, separator, aliases or {}, strict_width=strict_width)
+    return _assemble(records, error, separator, known, strict_width=strict_width)
 
 
 def _assemble(records: list[RawRow], error: RowError | None, separator: str,
-              aliases: Mapping[str, Iterable[str]], *, strict_width: bool) -> Table:
+              known: Callable[[tuple[str, ...]], dict[str, int]], *,
+              strict_width: bool) -> Table:
     """Header, rows and errors from the raw records (blank ones skipped)."""
     filled = [(number, cells) for number, cells in records if any(c.strip() for c in cells)]
     tail = (error,) if error is not None else ()
@@ -65,7 +78,7 @@ def _assemble(records: list[RawRow], error: RowError | None, separator: str,
         return Table(errors=tail, separator=separator)
     (header_row, header_cells), body = filled[0], filled[1:]
     header = tuple(cell.strip() for cell in header_cells)
-    columns = resolve_columns(header, aliases)
+    columns = known(header)
     rows: list[Row] = []
     errors: list[RowError] = []
     for number, cells in body:

@@ -62,6 +62,18 @@ class Table:
         """The canonical ``names`` (in their order) the header has no column for."""
         return [name for name in names if name not in self.columns]
 
+    @property
+    def unread(self) -> list[str]:
+        """The non-empty header cells no canonical column was read from, in file order."""
+        read = set(self.columns.values())
+        return [cell for i, cell in enumerate(self.header) if cell and i not in read]
+
+    @property
+    def read_as(self) -> dict[str, str]:
+        """Each recognised column's header cell as written → its canonical name."""
+        return {self.header[i]: name for name, i in sorted(self.columns.items(),
+                                                          key=lambda item: item[1])}
+
 
 def normalise_header(text: str) -> str:
     """A header cell as compared with aliases: case-, space- and ё-insensitive.
@@ -74,14 +86,16 @@ def normalise_header(text: str) -> str:
     return _PERCENT_UNIT.sub("", folded).strip()
 
 
-def resolve_columns(header: Sequence[str],
-                    aliases: Mapping[str, Iterable[str]]) -> dict[str, int]:
+def resolve_columns(header: Sequence[str], aliases: Mapping[str, Iterable[str]],
+                    mapping: Mapping[str, str] | None = None) -> dict[str, int]:
     """Find each canonical column in a header by its accepted spellings.
 
     Args:
         header: The header's cells as written.
         aliases: Canonical name → accepted spellings, most preferred first (the canonical
             name itself counts only if it is listed).
+        mapping: Header cell → canonical name (or ``""``: not read), chosen by hand; it
+            wins over the aliases, cells compared as in ``normalise_header``.
 
     Returns:
         Column index by canonical name, for those found: the first spelling listed that is
@@ -90,9 +104,12 @@ def resolve_columns(header: Sequence[str],
     index: dict[str, int] = {}
     for position, cell in enumerate(header):
         index.setdefault(normalise_header(cell), position)
-    columns: dict[str, int] = {}
+    chosen = {normalise_header(cell): name for cell, name in (mapping or {}).items()}
+    taken = {index[cell] for cell in chosen if cell in index}
+    columns = {name: index[cell] for cell, name in chosen.items() if name and cell in index}
     for canonical, names in aliases.items():
-        found = next((index[n] for n in map(normalise_header, names) if n in index), None)
-        if found is not None:
+        found = next((index[n] for n in map(normalise_header, names)
+                      if n in index and index[n] not in taken), None)
+        if found is not None and canonical not in columns:
             columns[canonical] = found
     return columns

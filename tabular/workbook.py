@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import zipfile
 import zlib
+from pathlib import Path
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
@@ -13,6 +14,9 @@ from openpyxl.utils.exceptions import InvalidFileException
 from tabular.table import RawRow
 
 XLSX_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97–2003 .xls (and .doc, .msg)
+OLD_EXCEL = "an Excel 97–2003 (.xls) workbook, which is not read"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 MAX_UNPACKED = 256 * 1024 * 1024  # a 20 MB upload of ordinary sheets unpacks to far less
 _UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, SyntaxError,
                InvalidFileException)  # SyntaxError: the XML parsers' errors derive from it
@@ -21,6 +25,24 @@ _UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, Synt
 def is_xlsx(data: bytes) -> bool:
     """Whether the bytes are a zip archive, as an XLSX workbook is."""
     return data.startswith(XLSX_MAGIC)
+
+
+def not_a_table(data: bytes, name: str = "") -> str | None:
+    """Why bytes that are no zip archive cannot be a table, or None if they may be text.
+
+    An Excel 97–2003 workbook and an HTML page (which some systems save as ``.xls``) are
+    refused; so is anything else under a workbook's name (``.xlsx``, ``.xlsm``, ``.xls``).
+    """
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if data.startswith(OLE2_MAGIC):
+        return f"{OLD_EXCEL}; save it as XLSX or CSV UTF-8"
+    if head.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")) and \
+            not name.lower().endswith(".xml"):
+        return "an HTML or XML page, not a table file; save it as XLSX or CSV UTF-8"
+    if name.lower().endswith(WORKBOOK_SUFFIXES):
+        return (f"named {Path(name).suffix.lower()} but not an Excel workbook (no XLSX "
+                "inside); save it as XLSX or CSV UTF-8")
+    return None
 
 
 def cell_text(value: object) -> str:

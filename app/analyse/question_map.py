@@ -24,9 +24,11 @@ class QuestionMapImport(Summary):
     conflicts: list[str] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    refused: bool = False  # the file as a whole was refused: nothing of it stored
 
 
-def import_question_map(diagnostic: Diagnostic, path: str | Path) -> QuestionMapImport:
+def import_question_map(diagnostic: Diagnostic, path: str | Path,
+                        name: str = "") -> QuestionMapImport:
     """Store the mapping: numeric keys are quiz slots, others question idnumbers or names.
 
     Question keys are resolved to slots by the next ``sync`` through the ProfRoute plugin.
@@ -34,14 +36,18 @@ def import_question_map(diagnostic: Diagnostic, path: str | Path) -> QuestionMap
     :raise ValueError: the file cannot be read.
     """
     file = Path(path)
+    name = name or file.name
     data = read_file(file)
     known = set(db.session.scalars(select(Competency.idnumber)))
     is_xml = data.lstrip()[:5] == b"<?xml" or file.suffix.lower() == ".xml"
-    found = mapping_from_moodle_xml(data, known) if is_xml else mapping_from_table(data, known)
+    found = mapping_from_moodle_xml(data, known) if is_xml else \
+        mapping_from_table(data, known, name=name)
     ids = dict(db.session.execute(select(Competency.idnumber, Competency.id)).all())
+    nothing_read = not (found.mapped or found.conflicts or found.unmapped)
     summary = QuestionMapImport(
         conflicts=[f"{key}: {why}" for key, why in found.conflicts], unmapped=found.unmapped,
-        errors=[f"{file.name}, row {e.row}, {e.field}: {e.message}" for e in found.errors])
+        errors=[f"{name}, row {e.row}, {e.field}: {e.message}" for e in found.errors],
+        refused=nothing_read and any(not e.field for e in found.errors))
     for key, idnumber in sorted(found.mapped.items()):
         source = SLOT if key.isdigit() else QUESTION
         row = get_or_create(DiagnosticMapping, diagnostic_id=diagnostic.id, source=source,

@@ -20,6 +20,7 @@ from app.reports.maps import current_diagnostic, deficit_map, summary
 from app.routes.items import approve, cancel, recommend
 from app.sync.check import check_moodle
 from app.sync.pull import sync
+from app.web.import_messages import column_warnings
 
 
 @click.command("check-moodle")
@@ -41,8 +42,17 @@ def check_moodle_cmd(app: Flask, as_json: bool) -> None:
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @stage
 def import_catalogue_cmd(app: Flask, directory: str) -> None:
-    """Import schools.csv, partnerships.csv and offers.csv from DIRECTORY."""
-    logged_stage("import-catalogue", lambda: import_catalogue(directory))
+    """Import schools.csv, partnerships.csv and offers.csv from DIRECTORY.
+
+    Exits 2 when a file is refused as a whole, 1 when rows are refused.
+    """
+    pattern = settings_of(app).school_code_pattern
+    found = logged_stage("import-catalogue", lambda: import_catalogue(directory, pattern))
+    for name, cells in found.unread.items():
+        for line in column_warnings(cells, []):
+            click.echo(f"{name}: {line}", err=True)
+    if found.refused or found.errors:
+        sys.exit(2 if found.refused else 1)
 
 
 @click.command("sync")
@@ -54,7 +64,7 @@ def sync_cmd(app: Flask, full: bool) -> None:
     settings = settings_of(app)
     with logged_run("sync") as run:
         if settings.catalogue_dir:
-            import_catalogue(settings.catalogue_dir)
+            import_catalogue(settings.catalogue_dir, settings.school_code_pattern)
         result = sync(moodle_api(settings), settings, full=full)
         run.summary = result.as_dict()
     echo_json(result.as_dict())

@@ -17,6 +17,8 @@ from app.common.runs import logged_run
 from app.registry.results import identify_schools, import_results
 from app.reports.indicators import compare_period, indicator_report, period_from, report_workbook
 from app.settings import SettingsError
+from app.web.import_messages import column_warnings
+from tabular import header_aliases
 
 
 @click.command("import-question-map")
@@ -26,23 +28,55 @@ def import_question_map_cmd(app: Flask, file: str) -> None:
     """Import a question → competency table (CSV/XLSX) or a Moodle XML question-bank export."""
     result = logged_stage("import-question-map",
                           lambda: import_question_map(named_diagnostic(app), file))
+    if result.refused:
+        sys.exit(2)
     if result.errors or result.conflicts:
         sys.exit(1)
 
 
 @click.command("import-results")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--map", "mapping", multiple=True, metavar="HEADER=COLUMN",
+              help="Read the column headed HEADER as COLUMN (e.g. «Всего=participants»); "
+                   "repeatable; an empty COLUMN leaves the column unread.")
 @stage
-def import_results_cmd(app: Flask, files: tuple[str, ...]) -> None:
-    """Import ВПР/ОГЭ/ЕГЭ results per school (CSV or XLSX, UTF-8 or Windows-1251)."""
+def import_results_cmd(app: Flask, files: tuple[str, ...], mapping: tuple[str, ...]) -> None:
+    """Import ВПР/ОГЭ/ЕГЭ results per school (CSV or XLSX; UTF-8, UTF-16 with BOM or
+    Windows-1251).
+
+    Exits 2 when a file is refused as a whole (nothing of it stored), 1 when rows are
+    refused; unread columns and the rules they disable are warned about on stderr.
+    """
+    chosen = parse_mapping(mapping)
+    pattern = settings_of(app).school_code_pattern
     out = []
     with logged_run("import-results") as run:
         for path in files:
-            out.append(import_results(path).as_dict() | {"file": path})
+            found = import_results(path, mapping=chosen, code_pattern=pattern)
+            for line in column_warnings(found.unread, found.disabled):
+                click.echo(f"{Path(path).name}: {line}", err=True)
+            out.append(found.as_dict() | {"file": path})
         run.summary = {"files": out}
     echo_json(out)
+    if any(f["refused"] for f in out):
+        sys.exit(2)
     if any(f["errors"] for f in out):
         sys.exit(1)
+
+
+def parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``("Всего=participants",)`` → ``{"Всего": "participants"}``.
+
+    :raise SettingsError: a pair without ``=`` or naming no results column.
+    """
+    chosen: dict[str, str] = {}
+    for pair in pairs:
+        header, sep, column = pair.partition("=")
+        if not sep or column.strip() not in (*header_aliases("results"), ""):
+            raise SettingsError(f"--map {pair!r}: write HEADER=COLUMN, COLUMN one of "
+                                + ", ".join(header_aliases("results")))
+        chosen[header.strip()] = column.strip()
+    return chosen
 
 
 @click.command("identify-schools")

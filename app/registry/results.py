@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -12,51 +13,80 @@ from sqlalchemy import select
 from app.common.runs import Summary
 from app.common.store import get_or_create, read_file
 from app.extensions import db
-from app.models import School, SchoolIdentification, SchoolResult
+from app.models import Municipality, School, SchoolIdentification, SchoolResult
 from app.registry.statuses import record_flags
-from deficits.registry import RESULT_COLUMNS, IdentificationRules, identify, parse_results
-
-VALUES = ("mean_score", "share_below_min", "participants", "adverse_context")
+from deficits.registry import RESULT_COLUMNS, IdentificationRules, identify
+from deficits.results_file import ResultsFile, read_results
+from tabular import SCHOOL_CODE_PATTERN
 
 
 @dataclass
 class ResultsImport(Summary):
-    """What an import stored; refused rows with their row number and reason."""
+    """What an import stored; refused rows with their row number and reason.
+
+    ``columns`` says how each header cell was read, ``unread`` names the cells that were
+    not, ``disabled`` the identification rules the file cannot feed; ``refused`` is set when
+    the file as a whole was refused (nothing stored).
+    """
 
     rows: int = 0
     created: int = 0
     changed: int = 0
     errors: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
+    unread: list[str] = field(default_factory=list)
+    disabled: list[str] = field(default_factory=list)
+    refused: bool = False
 
 
-def import_results(path: str | Path) -> ResultsImport:
+def import_results(path: str | Path, *, name: str = "", mapping: dict[str, str] | None = None,
+                   code_pattern: str = SCHOOL_CODE_PATTERN) -> ResultsImport:
     """Upsert the results of a ВПР/ОГЭ/ЕГЭ file (CSV or XLSX); re-importing changes nothing.
+
+    Only the value columns the file holds are written: a stored value is never replaced
+    by an empty one because its column was missing or not recognised.
+
+    Args:
+        path: The file.
+        name: The file's name as the user chose it (the path's own name by default).
+        mapping: Header cell → canonical column, chosen by hand on the preview.
+        code_pattern: The registry's school code format (the ``school_code_pattern`` setting).
 
     :raise ValueError: the file cannot be read.
     """
     file = Path(path)
-    data = read_file(file)
-    frame, errors = parse_results(data)
-    summary = ResultsImport(rows=len(frame), errors=[
-        f"{file.name}, row {e.row}, {e.field}: {e.message}" for e in errors])
-    for row in frame.itertuples(index=False):
-        key = {"school_code": row.school_code, "year": int(row.year),
-               "assessment": row.assessment, "subject": row.subject, "grade": int(row.grade)}
-        stored = db.session.scalars(select(SchoolResult).filter_by(**key)).first()
-        values = {name: _plain(getattr(row, name)) for name in VALUES}
-        if stored is None:
-            db.session.add(SchoolResult(**key, **values))
-            summary.created += 1
-        elif any(getattr(stored, k) != v for k, v in values.items()):
-            for name, value in values.items():
-                setattr(stored, name, value)
-            summary.changed += 1
-        school = get_or_create(School, code=row.school_code,
-                               defaults={"name": row.school_name or row.school_code})
-        if school.name in ("", school.code) and row.school_name:
-            school.name = row.school_name
+    name = name or file.name
+    found = read_results(read_file(file), name=name, mapping=mapping, code_pattern=code_pattern)
+    summary = ResultsImport(
+        rows=len(found.frame), columns=found.read_as, unread=found.unread,
+        disabled=found.disabled, refused=found.refused,
+        errors=[f"{name}, row {e.row}, {e.field}: {e.message}" for e in found.errors])
+    for row in found.frame.itertuples(index=False):
+        _store(row, found, summary)
     db.session.commit()
     return summary
+
+
+def _store(row: Any, found: ResultsFile, summary: ResultsImport) -> None:
+    """Upsert one good row (only the value columns the file holds) and its school."""
+    key = {"school_code": row.school_code, "year": int(row.year),
+           "assessment": row.assessment, "subject": row.subject, "grade": int(row.grade)}
+    stored = db.session.scalars(select(SchoolResult).filter_by(**key)).first()
+    values = {name: _plain(getattr(row, name)) for name in found.values}
+    if stored is None:
+        db.session.add(SchoolResult(**key, **values))
+        summary.created += 1
+    elif any(getattr(stored, k) != v for k, v in values.items()):
+        for name, value in values.items():
+            setattr(stored, name, value)
+        summary.changed += 1
+    school = get_or_create(School, code=row.school_code,
+                           defaults={"name": row.school_name or row.school_code})
+    if school.name in ("", school.code) and row.school_name:
+        school.name = row.school_name
+    place = found.municipalities.get(row.school_code)
+    if place and school.municipality_id is None:
+        school.municipality = get_or_create(Municipality, name=place)
 
 
 def identify_schools(rules: IdentificationRules | None = None, *, apply: bool = False,

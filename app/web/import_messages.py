@@ -7,17 +7,49 @@ unchanged rather than guessed.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+from tabular import ACCEPTED
 
 _FRAME = re.compile(r"^(?P<file>.+?), row (?P<row>\d+), (?P<field>[^:]*): (?P<reason>.*)$",
                     re.DOTALL)
 _PAIR = re.compile(r"^(?P<file>[^:]+): unknown school in (?P<pair>.+)$")
 _V = r"(?P<v>'.*'|\".*\")"
+_ACCEPTED = re.escape(ACCEPTED)
+_ACCEPTED_RU = "UTF-8 (с BOM или без), UTF-16 с BOM, Windows-1251"
+RULES_RU = {
+    "rank": "правило «ШНОР по среднему результату» не работает: нет столбца среднего балла",
+    "centre": "кандидаты в ресурсные центры не выявляются: нет столбца среднего балла",
+    "threshold": "правило «ШНОР по порогу» не работает: нет столбца доли участников ниже "
+                 "минимального порога",
+    "weights": "доли ниже минимального порога усредняются без весов: нет столбца числа "
+               "участников",
+    "adverse": "признак ШФНСУ не определяется: нет столбца «Неблагоприятные условия»",
+}
 _REASONS: tuple[tuple[str, str], ...] = (
     (r"is empty; fill it in", "пусто; заполните"),
     (r"is empty; ВПР needs the grade", "пусто; для ВПР нужен класс"),
     (r"is empty; name the question", "пусто; укажите вопрос"),
     (r"is empty; name the competency", "пусто; укажите компетенцию"),
     (_V + r" is not a year", r"\g<v> — не год"),
+    (_V + r" is not a year from (?P<a>\d+) to (?P<b>\d+)", r"\g<v> — не год от \g<a> до \g<b>"),
+    (_V + r" is not a grade from (?P<a>\d+) to (?P<b>\d+) \((?P<p>\S+)\)",
+     r"\g<v> — не класс от \g<a> до \g<b> (\g<p>)"),
+    (_V + r" is not grade (?P<a>\d+) \((?P<p>\S+)\)", r"\g<v> — не \g<a> класс (\g<p>)"),
+    (_V + r" is not a whole number of pupils \(1 or more\)",
+     r"\g<v> — не целое число участников (1 и больше)"),
+    (_V + r" is not a mean mark from 2 to 5 \((?P<p>\S+)\)",
+     r"\g<v> — не средняя отметка от 2 до 5 (\g<p>)"),
+    (_V + r" is not a test score from 0 to 100 \((?P<p>\S+)\)",
+     r"\g<v> — не тестовый балл от 0 до 100 (\g<p>)"),
+    (_V + r" is not a primary score from 0 to (?P<h>\d+) \((?P<p>\S+)\)",
+     r"\g<v> — не первичный балл от 0 до \g<h> (\g<p>)"),
+    (_V + r" is not a mean mark 2–5 or a primary score up to (?P<h>\d+) \((?P<p>\S+)\)",
+     r"\g<v> — не средняя отметка 2–5 и не первичный балл до \g<h> (\g<p>)"),
+    (r"(?P<p>\S+) has no (?P<w>.+); leave it empty",
+     r"у \g<p> нет показателя «\g<w>»; оставьте пустым"),
+    (_V + r" is not a school code \(expected (?P<f>.+)\)",
+     r"\g<v> — не код школы (ожидается формат \g<f>)"),
     (_V + r" is not a grade from 1 to 11", r"\g<v> — не класс от 1 до 11"),
     (_V + r" is not a whole number of pupils", r"\g<v> — не целое число участников"),
     (_V + r" is not a number from 0 to (?P<h>\S+)", r"\g<v> — не число от 0 до \g<h>"),
@@ -40,8 +72,21 @@ _REASONS: tuple[tuple[str, str], ...] = (
      "раньше даты начала (starts_on); исправьте даты"),
     (r"(?P<a>\d+) fields, header has (?P<b>\d+): quote values with '(?P<s>.)'",
      r"полей \g<a>, а в заголовке \g<b>: значения с «\g<s>» заключите в кавычки"),
-    (r"not UTF-8 or Windows-1251 text; save it as CSV UTF-8",
-     "текст не в UTF-8 и не в Windows-1251; сохраните файл как «CSV UTF-8»"),
+    (r"not text in " + _ACCEPTED + r"; save it as CSV UTF-8",
+     "файл не является текстом в кодировке " + _ACCEPTED_RU + "; сохраните его как «CSV UTF-8»"),
+    (r"looks like KOI8-R text, which is not accepted \(" + _ACCEPTED + r"\); save it as CSV UTF-8",
+     "файл, похоже, в кодировке KOI8-R, она не принимается (принимаются " + _ACCEPTED_RU
+     + "); сохраните его как «CSV UTF-8»"),
+    (r"looks like UTF-16 without a BOM, which is not accepted \(" + _ACCEPTED
+     + r"\); save it as CSV UTF-8", "файл, похоже, в UTF-16 без метки BOM, так он не принимается "
+     "(принимаются " + _ACCEPTED_RU + "); сохраните его как «CSV UTF-8»"),
+    (r"an Excel 97–2003 \(\.xls\) workbook, which is not read; save it as XLSX or CSV UTF-8",
+     "это книга Excel 97–2003 (.xls), она не читается; сохраните её как XLSX или «CSV UTF-8»"),
+    (r"an HTML or XML page, not a table file; save it as XLSX or CSV UTF-8",
+     "это страница HTML или XML, а не таблица; сохраните её как XLSX или «CSV UTF-8»"),
+    (r"named (?P<s>\.\w+) but not an Excel workbook \(no XLSX inside\); save it as XLSX or "
+     r"CSV UTF-8", r"файл назван \g<s>, но это не книга Excel (внутри нет XLSX); сохраните его "
+     r"как XLSX или «CSV UTF-8»"),
     (r"missing column\(s\); the header must be: (?P<h>.+)",
      r"нет нужных столбцов; заголовок должен быть: \g<h>"),
     (r"unreadable CSV \((?P<e>.*)\); check the quotes",
@@ -62,6 +107,8 @@ _REASONS: tuple[tuple[str, str], ...] = (
     (r"an internship needs its host resource-centre school",
      "для стажировки нужна принимающая школа — ресурсный центр"),
     (r"has neither idnumber nor name", "нет ни idnumber, ни названия"),
+    (_V + r" is not a slot number; write 1, 2, 3…",
+     r"\g<v> — не номер вопроса (слота); пишите 1, 2, 3…"),
     (r"not a Moodle XML export \((?P<e>.*)\)", r"не экспорт вопросов Moodle XML (\g<e>)"),
     (r"the header must name a question column \(«Вопрос»\) and «Компетенция»",
      "в заголовке нужны столбец вопроса («Вопрос») и «Компетенция»"),
@@ -75,7 +122,10 @@ def reason_ru(reason: str) -> str:
     """The Russian wording of one reason, or the reason itself when it has none."""
     for pattern, text in _COMPILED:
         if pattern.match(reason):
-            return pattern.sub(text, reason)
+            worded = pattern.sub(text, reason)
+            if reason.startswith("missing column(s): "):  # a list of Russian column names
+                worded = worded.replace("» and «", "» и «").replace(" or ", " или ")
+            return worded
     return reason
 
 
@@ -84,8 +134,17 @@ def refusal_ru(line: str) -> str:
     found = _FRAME.match(line)
     if found:
         field = f", «{found['field']}»" if found["field"] else ""
-        return f"{found['file']}, строка {found['row']}{field}: {reason_ru(found['reason'])}"
+        where = f", строка {found['row']}" if found["row"] != "0" else ""
+        return f"{found['file']}{where}{field}: {reason_ru(found['reason'])}"
     pair = _PAIR.match(line)
     if pair:
         return f"{pair['file']}: неизвестная школа в паре {pair['pair']}"
     return re.sub(r"\brow (\d+)", r"строка \1", line)
+
+
+def column_warnings(unread: Iterable[str], disabled: Iterable[str]) -> list[str]:
+    """The warnings of a file's columns: the cells not read, the rules the file disables."""
+    cells = ", ".join(f"«{cell}»" for cell in unread)
+    lines = [f"столбцы не прочитаны: {cells} — сопоставьте их вручную или уберите"] \
+        if cells else []
+    return lines + [RULES_RU.get(rule, rule) for rule in disabled]

@@ -7,7 +7,7 @@ the file the methodologist chose) and handed to the CLI's service; each run is l
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,8 @@ from app.models import Diagnostic, Offer, OfferCompetency, Partnership, School
 from app.registry.catalogue import import_catalogue
 from app.registry.results import identify_schools, import_results
 from app.reports.maps import current_diagnostic
+from app.web.import_messages import column_warnings
+from deficits.results_file import read_results
 
 CATALOGUE = {"schools": "schools.csv", "partnerships": "partnerships.csv",
              "offers": "offers.csv"}
@@ -30,29 +32,68 @@ _TRACKED = (("schools", School), ("partnerships", Partnership), ("offers", Offer
 
 @dataclass
 class UploadResult:
-    """One file's (or one catalogue's) outcome: figures, refusals as the CLI words them."""
+    """One file's (or one catalogue's) outcome: figures, refusals as the CLI words them.
+
+    ``refused`` is set when the file as a whole was refused (nothing of it stored);
+    ``warnings`` are Russian lines about its columns (unread ones, rules disabled).
+    """
 
     kind: str  # results | question_map | catalogue
     file: str
     counts: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     notes: dict[str, list[str]] = field(default_factory=dict)
+    refused: bool = False
+    warnings: list[str] = field(default_factory=list)
 
 
-def import_results_files(files: Iterable[tuple[str, bytes]]) -> list[UploadResult]:
-    """Import ВПР/ОГЭ/ЕГЭ result files; a re-upload of the same file changes nothing.
+@dataclass(frozen=True)
+class ResultsPreview:
+    """How a results file would be read, before anything is stored."""
+
+    file: str
+    header: tuple[str, ...]
+    read_as: dict[str, str]
+    rows: int
+    errors: list[str]
+    warnings: list[str]
+    refused: bool
+
+    @property
+    def readable(self) -> bool:
+        """Whether the file could be read as a table: its columns can then be mapped."""
+        return bool(self.header)
+
+
+def preview_results(name: str, data: bytes, code_pattern: str,
+                    mapping: Mapping[str, str] | None = None) -> ResultsPreview:
+    """Read a results file as its import would (with the mapping chosen), storing nothing."""
+    shown = _name(name, "results.csv")
+    found = read_results(data, name=shown, mapping=mapping, code_pattern=code_pattern)
+    return ResultsPreview(shown, found.header, found.read_as, len(found.frame),
+                          [f"{shown}, row {e.row}, {e.field}: {e.message}" for e in found.errors],
+                          column_warnings(found.unread, found.disabled), found.refused)
+
+
+def import_results_files(files: Iterable[tuple[str, Path, Mapping[str, str]]],
+                         code_pattern: str) -> list[UploadResult]:
+    """Import kept ВПР/ОГЭ/ЕГЭ result files, each read with its hand-chosen column mapping.
+
+    A re-upload of the same file changes nothing.
 
     :raise ValueError: a file cannot be read at all.
     """
     out: list[UploadResult] = []
-    with tempfile.TemporaryDirectory(prefix="profroute-upload-") as tmp, \
-            logged_run("import-results") as run:
-        for name, data in files:
-            found = import_results(_write(tmp, name, data, "results.csv"))
+    with logged_run("import-results") as run:
+        for name, path, mapping in files:
+            shown = _name(name, "results.csv")
+            found = import_results(path, name=shown, mapping=dict(mapping),
+                                   code_pattern=code_pattern)
             unchanged = max(found.rows - found.created - found.changed, 0)
-            out.append(UploadResult("results", Path(_name(name, "results.csv")).name, {
+            out.append(UploadResult("results", shown, {
                 "rows": found.rows, "created": found.created, "changed": found.changed,
-                "unchanged": unchanged, "rejected": len(found.errors)}, found.errors))
+                "unchanged": unchanged, "rejected": len(found.errors)}, found.errors,
+                refused=found.refused, warnings=column_warnings(found.unread, found.disabled)))
         run.summary = {"files": [r.__dict__ for r in out]}
     return out
 
@@ -77,10 +118,12 @@ def import_question_map_file(name: str, data: bytes,
     return UploadResult("question_map", _name(name, "map.csv"), {
         "slots": found.slots, "questions": found.questions, "rejected": len(found.errors),
         "conflicts": len(found.conflicts), "unmapped": len(found.unmapped)},
-        found.errors, {"conflicts": found.conflicts, "unmapped": found.unmapped})
+        found.errors, {"conflicts": found.conflicts, "unmapped": found.unmapped},
+        refused=found.refused)
 
 
-def import_catalogue_files(files: dict[str, tuple[str, bytes]]) -> UploadResult:
+def import_catalogue_files(files: dict[str, tuple[str, bytes]],
+                           code_pattern: str) -> UploadResult:
     """Import the uploaded schools / partnerships / offers files as one catalogue.
 
     ``files`` maps "schools", "partnerships", "offers" to (file name, content). The figures
@@ -93,7 +136,9 @@ def import_catalogue_files(files: dict[str, tuple[str, bytes]]) -> UploadResult:
             logged_run("import-catalogue") as run:
         for part, (_, data) in files.items():
             (Path(tmp) / CATALOGUE[part]).write_bytes(data)
-        found = import_catalogue(tmp)
+        names = {CATALOGUE[part]: _name(name, CATALOGUE[part])
+                 for part, (name, _) in files.items()}
+        found = import_catalogue(tmp, code_pattern, names)
         run.summary = found.as_dict()
     after = _snapshot()
     counts = {"schools": found.schools, "partnerships": found.partnerships,
@@ -102,9 +147,10 @@ def import_catalogue_files(files: dict[str, tuple[str, bytes]]) -> UploadResult:
         old = before[table]
         counts[f"{table}_created"] = sum(key not in old for key in rows)
         counts[f"{table}_changed"] = sum(key in old and old[key] != v for key, v in rows.items())
-    names = {CATALOGUE[part]: name for part, (name, _) in files.items()}
-    errors = [_renamed(line, names) for line in found.errors]
-    return UploadResult("catalogue", ", ".join(n for n, _ in files.values()), counts, errors)
+    return UploadResult("catalogue", ", ".join(names.values()), counts, found.errors,
+                        {"refused": found.refused}, refused=len(found.refused) == len(files),
+                        warnings=[f"{name}: {line}" for name, cells in found.unread.items()
+                                  for line in column_warnings(cells, [])])
 
 
 def identify(apply: bool) -> list[dict[str, Any]]:
@@ -130,14 +176,6 @@ def _write(folder: str, name: str, data: bytes, fallback: str) -> Path:
     path = Path(folder) / _name(name, fallback)
     path.write_bytes(data)
     return path
-
-
-def _renamed(line: str, names: dict[str, str]) -> str:
-    """A refusal naming the uploaded file rather than its canonical catalogue name."""
-    for canonical, original in names.items():
-        if line.startswith(canonical):
-            return original + line[len(canonical):]
-    return line
 
 
 def _snapshot() -> dict[str, dict[object, tuple[object, ...]]]:

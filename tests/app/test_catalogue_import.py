@@ -50,3 +50,38 @@ def test_bad_rows_are_refused_with_their_row_and_the_others_kept(
     again = import_catalogue(tmp_path)
     assert again.errors == result.errors and {s.code for s in db.session.scalars(
         select(School))} == codes
+
+
+def test_a_file_without_optional_columns_keeps_what_is_stored(app: Flask, tmp_path: Path) -> None:
+    import_catalogue(DEMO_DIR)
+    before = snapshot()
+    centre = db.session.scalars(select(School).filter_by(resource_centre=True)).first()
+    # Russian headers, only the required columns: names may change, flags must not
+    (tmp_path / "schools.csv").write_text(f"Код ОО;Наименование ОО;Примечание\n"
+                                          f"{centre.code};{centre.name};новое\n",
+                                          encoding="utf-8")
+    result = import_catalogue(tmp_path)
+    assert result.errors == [] and result.refused == []
+    assert result.unread == {"schools.csv": ["Примечание"]}
+    db.session.expire_all()
+    assert snapshot() == before and centre.municipality is not None
+
+
+def test_partnerships_with_unknown_schools_name_their_rows(app: Flask, tmp_path: Path) -> None:
+    import_catalogue(DEMO_DIR)
+    centre = db.session.scalars(select(School).filter_by(resource_centre=True)).first()
+    (tmp_path / "partnerships.csv").write_text(
+        f"Код РЦ;Код ОО\n{centre.code};99999\n{centre.code};школа 1\n", encoding="utf-8")
+    result = import_catalogue(tmp_path)
+    assert set(result.errors) == {
+        "partnerships.csv, row 2, school_code: unknown school 99999; add it to the schools "
+        "file first",
+        "partnerships.csv, row 3, school_code: 'школа 1' is not a school code (expected "
+        "[0-9A-Za-z][0-9A-Za-z._/-]{0,39})"}
+
+
+def test_a_file_missing_a_required_column_is_refused_as_a_whole(app: Flask,
+                                                                 tmp_path: Path) -> None:
+    (tmp_path / "schools.csv").write_text("code;municipality\n1;Казань\n", encoding="utf-8")
+    result = import_catalogue(tmp_path)
+    assert result.refused == ["schools.csv"] and db.session.scalars(select(School)).all() == []

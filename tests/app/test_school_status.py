@@ -22,7 +22,7 @@ HEADER = ("Код ОО;Наименование ОО;Год;Оценочная �
 def results_file(path: Path) -> Path:
     """ВПР of 10 schools over two years, school 40001 the lowest (UTF-8, `;`)."""
     lines = [HEADER] + [f"400{n:02d};МБОУ «СОШ № {n}»;{year};ВПР;Математика;5;"
-                        f"{10 + n * 5},5;{max(0, 40 - n * 4)} %;{20 + n}"
+                        f"{10 + n * 4},5;{max(0, 40 - n * 4)} %;{20 + n}"
                         for year in (2024, 2025) for n in range(1, 11)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -58,7 +58,7 @@ def test_record_flags_refuses_an_unknown_status(app: Flask) -> None:
 def run(runner: AppRunner, *args: str) -> tuple[int, object]:
     result = runner.invoke(args)
     db.session.expire_all()
-    return result.exit_code, json.loads(result.output) if result.output.strip() else None
+    return result.exit_code, json.loads(result.stdout) if result.stdout.strip() else None
 
 
 def test_identification_applied_on_a_date_counts_from_that_date(runner: AppRunner,

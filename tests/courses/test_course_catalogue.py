@@ -64,8 +64,7 @@ def test_crlf_and_multiline_quoted_field_keep_line_numbers():
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        (b"code;name\n1;A\n", RowError(1, "municipality,low_results,adverse_context,"
-                                          "resource_centre", "")),
+        (b"code;municipality\n1;A\n", RowError(1, "name", "")),  # only code, name required
         (b"", RowError(1, "", "")),
         (b"\n\n", RowError(1, "", "")),
         (b"\x98\xff", RowError(0, "", "")),  # neither UTF-8 nor Windows-1251

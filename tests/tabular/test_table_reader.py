@@ -10,6 +10,7 @@ import pytest
 from openpyxl import Workbook
 
 from tabular import (
+    UNDECODABLE,
     Row,
     RowError,
     normalise_header,
@@ -120,7 +121,7 @@ def test_an_unreadable_csv_record_keeps_the_rows_before_it():
 @pytest.mark.parametrize(("data", "message"), [
     (b"", None),
     (b"\r\n \n;;\n", None),
-    (b"\x98\xff", "not UTF-8 or Windows-1251 text; save it as CSV UTF-8"),
+    (b"\x98\xff", UNDECODABLE),
     (b"PK\x03\x04 not really a zip",
      "unreadable XLSX (File is not a zip file); save the file again as CSV or XLSX"),
 ])
