@@ -71,3 +71,17 @@ class XapiStatementLink(db.Model):  # type: ignore[name-defined]
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     key: Mapped[str] = mapped_column(String(IRI_LENGTH), primary_key=True)
 
+
+
+class XapiPulledStatement(db.Model):  # type: ignore[name-defined]
+    """A statement a pull already applied, per source, kept while it lies in the overlap.
+
+    A pull reads again from its cursor minus a safety overlap (statements sharing one
+    ``stored`` instant, a late commit, an LRS not yet consistent); the ids here drop what it
+    already applied. Rows older than the cursor minus the overlap are pruned.
+    """
+
+    __tablename__ = "xapi_pulled_statement"
+    source: Mapped[str] = mapped_column(String(255), primary_key=True)
+    statement_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stored: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

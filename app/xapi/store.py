@@ -17,8 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from ralph.models.xapi.base.statements import BaseXapiStatement
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import false, insert, select, text, update
 
 from app.extensions import db
 from app.models.xapi import IRI_LENGTH, LrsCredential, XapiStatement, XapiStatementLink
@@ -27,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 VERSION_RE = re.compile(r"^(1\.0|2\.0)\.\d+$")
+WRITERS_LOCK = 0x78415049  # "xAPI": the advisory lock key of the endpoint's writers
 UNSET = frozenset({"stored", "authority", "version"})  # set by the LRS, not compared
 _NOISE = frozenset({"missing", "extra_forbidden", "literal_error"})
 
@@ -173,15 +173,31 @@ def store_statements(statements: list[Any], credential: LrsCredential, version: 
     if statement_id is not None:
         statements = [_with_put_id(statements[0], statement_id)]
     models = validate(statements)
-    now = dt.datetime.now(dt.UTC)
-    stored = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as answered: ms
-    rows = [_row(raw, model, stored, credential, version)
+    _lock_writers()
+    rows = [_row(raw, model, _now_ms(), credential, version)
             for raw, model in zip(statements, models, strict=True)]
-    try:
-        return _insert(rows)
-    except IntegrityError:  # a concurrent request stored one of the ids first: look again
-        db.session.rollback()
-        return _insert(rows)
+    return _insert(rows)
+
+
+def _now_ms() -> dt.datetime:
+    """Now, to the millisecond, as ``stored`` is answered."""
+    now = dt.datetime.now(dt.UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _lock_writers() -> None:
+    """Serialise the endpoint's writers until this transaction ends.
+
+    ``stored`` is taken after the lock and the batch commits before the next writer takes
+    its own, so statements become visible in ``stored`` order: a pull that has read up to
+    some ``stored`` never sees an earlier one appear later. On PostgreSQL a transaction-level
+    advisory lock; on SQLite the database's write lock, taken by a write that changes nothing.
+    """
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITERS_LOCK})
+    else:
+        session.execute(update(XapiStatement).where(false()).values(voided=False))
 
 
 def _with_put_id(raw: Any, statement_id: str) -> Any:
