@@ -56,9 +56,12 @@ def authenticate_and_negotiate() -> None:
 
 @bp.after_request
 def version_header(response: Response) -> Response:
-    """Every answer says the xAPI version it speaks."""
+    """Every answer says the xAPI version it speaks; every GET of statements, whatever its
+    status (a refusal, a 404 included), says how far its answers are consistent."""
     response.headers[VERSION_HEADER] = (
         VERSIONS[-1] if request.endpoint == "xapi.about" else g.get("xapi_version", VERSIONS[0]))
+    if request.endpoint == "xapi.get_statements" and CONSISTENT_HEADER not in response.headers:
+        response.headers[CONSISTENT_HEADER] = iso(consistent_through())
     return response
 
 
@@ -112,9 +115,7 @@ def get_statements() -> ResponseReturnValue:
         voided = "voidedStatementId" in args
         statement = get_statement(args["voidedStatementId" if voided else "statementId"],
                                   voided, args.get("format", "exact"), languages)
-        response = jsonify(statement)
-        response.headers[CONSISTENT_HEADER] = iso(consistent_through())
-        return response
+        return jsonify(statement)
     query = StatementQuery.from_cursor(args["more"]) if "more" in args else _query(args)
     page = query_statements(query, languages)
     more = url_for(".get_statements", more=page.more) if page.more else ""

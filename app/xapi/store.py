@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pydantic import ValidationError
-from ralph.models.xapi.base.statements import BaseXapiStatement
+from app.xapi.schema import Statement
 from sqlalchemy import false, insert, select, text, update
 
 from app.extensions import db
@@ -25,7 +25,7 @@ from app.models.xapi import IRI_LENGTH, LrsCredential, XapiStatement, XapiStatem
 logger = logging.getLogger(__name__)
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
-VERSION_RE = re.compile(r"^(1\.0|2\.0)\.\d+$")
+VERSION_RE = re.compile(r"^(1\.0|2\.0)(\.\d+)?$")  # "1.0" or "1.0.x" (Data 2.4.10)
 WRITERS_LOCK = 0x78415049  # "xAPI": the advisory lock key of the endpoint's writers
 UNSET = frozenset({"stored", "authority", "version"})  # set by the LRS, not compared
 _NOISE = frozenset({"missing", "extra_forbidden", "literal_error"})
@@ -77,7 +77,7 @@ def authority_of(credential: LrsCredential) -> dict[str, Any]:
 
 # --- validation ---------------------------------------------------------------------------
 
-def validate(statements: list[Any]) -> list[BaseXapiStatement]:
+def validate(statements: list[Any]) -> list[Statement]:
     """Validate every statement of a batch; the first invalid one rejects the batch.
 
     :raise StatementRejected: which statement, which field and why.
@@ -91,7 +91,7 @@ def validate(statements: list[Any]) -> list[BaseXapiStatement]:
         if version is not None and not VERSION_RE.match(str(version)):
             raise _rejected(index, "version", f"unsupported xAPI version {version!r}")
         try:
-            model = BaseXapiStatement.model_validate(
+            model = Statement.model_validate(
                 {k: v for k, v in raw.items() if k != "version"})
         except ValidationError as err:
             reasons = _reasons(index, err)
@@ -103,7 +103,7 @@ def validate(statements: list[Any]) -> list[BaseXapiStatement]:
     return models
 
 
-def _check_semantics(index: int, raw: dict[str, Any], model: BaseXapiStatement,
+def _check_semantics(index: int, raw: dict[str, Any], model: Statement,
                      seen: set[str]) -> None:
     """What the models leave out: voiding shape, ids unique in a batch, indexable lengths."""
     if model.id is not None:
@@ -172,6 +172,7 @@ def store_statements(statements: list[Any], credential: LrsCredential, version: 
     """
     if statement_id is not None:
         statements = [_with_put_id(statements[0], statement_id)]
+    statements = [normalised(raw) for raw in statements]
     models = validate(statements)
     _lock_writers()
     rows = [_row(raw, model, _now_ms(), credential, version)
@@ -198,6 +199,26 @@ def _lock_writers() -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITERS_LOCK})
     else:
         session.execute(update(XapiStatement).where(false()).values(voided=False))
+
+
+def normalised(raw: Any) -> Any:
+    """The statement with each single context activity turned into a list of one, in the
+    statement and its sub-statement, as the LRS stores and answers it (Data 2.4.6.2)."""
+    if not isinstance(raw, dict):
+        return raw
+    out = {**raw, "context": _context_lists(raw.get("context"))} if "context" in raw else raw
+    obj = out.get("object")
+    if isinstance(obj, dict) and obj.get("objectType") == "SubStatement" and "context" in obj:
+        out = {**out, "object": {**obj, "context": _context_lists(obj["context"])}}
+    return out
+
+
+def _context_lists(context: Any) -> Any:
+    activities = context.get("contextActivities") if isinstance(context, dict) else None
+    if not isinstance(activities, dict):
+        return context
+    return {**context, "contextActivities": {
+        key: [value] if isinstance(value, dict) else value for key, value in activities.items()}}
 
 
 def _with_put_id(raw: Any, statement_id: str) -> Any:
@@ -251,7 +272,7 @@ def _apply_voiding(fresh: list[dict[str, Any]]) -> None:
         ).values(voided=True))
 
 
-def _row(raw: dict[str, Any], model: BaseXapiStatement, stored: dt.datetime,
+def _row(raw: dict[str, Any], model: Statement, stored: dt.datetime,
          credential: LrsCredential, version: str) -> dict[str, Any]:
     """The table row of a validated statement, its JSON completed as the LRS answers it."""
     timestamp = utc(model.timestamp) if model.timestamp else stored
