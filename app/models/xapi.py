@@ -60,8 +60,9 @@ class XapiStatementLink(db.Model):  # type: ignore[name-defined]
     """An agent or activity a statement names, for the ``agent`` and ``related_*`` filters.
 
     ``kind`` is ``agent`` (the object is this agent, or the actor is named by an identifier
-    other than an account or mbox), ``related_agent`` or ``related_activity``; ``key`` is the
-    activity id or the agent's identifier (see ``app.xapi.store.agent_key``).
+    other than an account or mbox), ``related_agent``, ``related_activity`` or
+    ``statement_ref`` (the object is a StatementRef); ``key`` is the activity id, the agent's
+    identifier (see ``app.xapi.store.agent_key``) or the targeted statement's id.
     """
 
     __tablename__ = "xapi_statement_link"

@@ -5,6 +5,7 @@ Only field types and Ralph's own model-level check are replaced; every rule is s
 by Pydantic through Ralph's classes. Corrections:
 
 - a Group may be a context instructor, an Agent or Group a sub-statement's object;
+- numbers are numbers and strings strings (a score, an attachment's type and hash);
 - an ``openid`` is a URI; a ``duration`` an xAPI ISO 8601 duration (weeks stand alone);
 - a timestamp's offset is never ``-00:00`` (Data 4.5);
 - an object without ``objectType`` is an Activity (so it needs an ``id``);
@@ -18,7 +19,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    StrictStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from ralph.models.xapi.base.agents import (
     BaseXapiAgentWithAccount,
     BaseXapiAgentWithMbox,
@@ -34,7 +41,8 @@ from ralph.models.xapi.base.groups import (
     BaseXapiIdentifiedGroupWithOpenId,
 )
 from ralph.models.xapi.base.objects import BaseXapiSubStatement
-from ralph.models.xapi.base.results import BaseXapiResult
+from ralph.models.xapi.base.attachments import BaseXapiAttachment
+from ralph.models.xapi.base.results import BaseXapiResult, BaseXapiResultScore
 from ralph.models.xapi.base.statements import BaseXapiStatement
 from ralph.models.xapi.base.unnested_objects import BaseXapiUnnestedObject
 
@@ -88,10 +96,30 @@ class Context(BaseXapiContext):
     team: Group | None = None  # type: ignore[assignment]
 
 
+def _number(value: Any) -> Any:
+    if isinstance(value, str | bool):
+        raise ValueError("must be a JSON number, not a string")
+    return value
+
+
+class Score(BaseXapiResultScore):
+    """A score whose values are JSON numbers (Ralph would read ``"100"`` as 100)."""
+
+    _numbers = field_validator("scaled", "raw", "min", "max", mode="before")(_number)
+
+
 class Result(BaseXapiResult):
     """A result whose duration is checked as xAPI writes it, not as Python reads it."""
 
+    score: Score | None = None  # type: ignore[assignment]
     duration: DURATION | None = None  # type: ignore[assignment]
+
+
+class Attachment(BaseXapiAttachment):
+    """An attachment whose content type and hash are JSON strings (Ralph coerces numbers)."""
+
+    contentType: StrictStr  # type: ignore[assignment]  # noqa: N815 (xAPI's name)
+    sha2: StrictStr  # type: ignore[assignment]
 
 
 def _timestamp_offset(value: Any) -> Any:
@@ -115,6 +143,7 @@ class SubStatement(BaseXapiSubStatement):
     object: BaseXapiUnnestedObject | Agent | Group  # type: ignore[assignment]
     context: Context | None = None  # type: ignore[assignment]
     result: Result | None = None  # type: ignore[assignment]
+    attachments: list[Attachment] | None = None  # type: ignore[assignment]
 
     _offset = field_validator("timestamp", mode="before")(_timestamp_offset)
 
@@ -135,6 +164,7 @@ class Statement(BaseXapiStatement):
     context: Context | None = None  # type: ignore[assignment]
     result: Result | None = None  # type: ignore[assignment]
     authority: Agent | AnonymousGroup | None = None  # type: ignore[assignment]
+    attachments: list[Attachment] | None = None  # type: ignore[assignment]
 
     _offset = field_validator("timestamp", mode="before")(_timestamp_offset)
 

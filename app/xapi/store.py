@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 VERSION_RE = re.compile(r"^(1\.0|2\.0)(\.\d+)?$")  # "1.0" or "1.0.x" (Data 2.4.10)
 WRITERS_LOCK = 0x78415049  # "xAPI": the advisory lock key of the endpoint's writers
+STATEMENT_REF = "statement_ref"  # link kind: the statement a StatementRef object targets
 UNSET = frozenset({"stored", "authority", "version"})  # set by the LRS, not compared
 _NOISE = frozenset({"missing", "extra_forbidden", "literal_error"})
 
@@ -329,6 +330,8 @@ def agent_key(agent: Any) -> str | None:
 def _links(statement: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(kind, key) of the agents and activities the statement names, for the filters."""
     actor, obj = statement["actor"], statement["object"]
+    if obj.get("objectType") == "StatementRef":
+        yield STATEMENT_REF, str(obj["id"]).lower()
     if obj.get("objectType") in ("Agent", "Group") and agent_key(obj):
         yield "agent", str(agent_key(obj))
     if not (actor.get("account") or actor.get("mbox")) and agent_key(actor):

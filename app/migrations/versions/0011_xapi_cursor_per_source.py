@@ -15,6 +15,9 @@ received source never pulled anything (no ``xapi:received`` row), it becomes
 statement's time ahead of the LRS's statements, so it is dropped and the next LRS pull reads
 the LRS from the start (applying a statement again is harmless: completions land in one row,
 unmapped statements are kept once by id). ``xapi:received`` ("stored|id") keeps its instant.
+
+Statements already stored whose object is a StatementRef get their ``statement_ref`` link,
+so queries find them through the statement they target (Data 2.5.1).
 """
 import datetime as dt
 
@@ -28,6 +31,11 @@ branch_labels = None
 depends_on = None
 
 SHARED, RECEIVED, LEGACY, LRS_PREFIX = 'xapi:stored', 'xapi:received', 'xapi:lrs:legacy', 'xapi:lrs:'
+PAGE = 1000
+statement = sa.table('xapi_statement', sa.column('id', sa.String()),
+                     sa.column('statement', sa.JSON()))
+link = sa.table('xapi_statement_link', sa.column('statement_id', sa.String()),
+                sa.column('kind', sa.String()), sa.column('key', sa.String()))
 cursor = sa.table('sync_cursor', sa.column('name', sa.String()), sa.column('value', sa.String()),
                   sa.column('updated_at', sa.DateTime(timezone=True)))
 
@@ -46,6 +54,7 @@ def upgrade():
     op.create_index(op.f('ix_xapi_pulled_statement_stored'), 'xapi_pulled_statement', ['stored'],
                     unique=False)
     conn = op.get_bind()
+    _link_statement_refs(conn)
     received = _value(conn, RECEIVED)
     if received is not None:
         conn.execute(cursor.update().where(cursor.c.name == RECEIVED)
@@ -53,6 +62,22 @@ def upgrade():
         conn.execute(cursor.delete().where(cursor.c.name == SHARED))
     else:
         conn.execute(cursor.update().where(cursor.c.name == SHARED).values(name=LEGACY))
+
+
+def _link_statement_refs(conn):
+    last = ''
+    while True:
+        rows = conn.execute(sa.select(statement.c.id, statement.c.statement)
+                            .where(statement.c.id > last).order_by(statement.c.id)
+                            .limit(PAGE)).all()
+        refs = [{'statement_id': row.id, 'kind': 'statement_ref',
+                 'key': str(row.statement['object']['id']).lower()}
+                for row in rows if row.statement.get('object', {}).get('objectType') == 'StatementRef']
+        if refs:
+            conn.execute(link.insert(), refs)
+        if len(rows) < PAGE:
+            return
+        last = rows[-1].id
 
 
 def downgrade():
@@ -67,5 +92,6 @@ def downgrade():
     if received:
         conn.execute(cursor.update().where(cursor.c.name == RECEIVED)
                      .values(value=received + '|'))
+    conn.execute(link.delete().where(link.c.kind == 'statement_ref'))
     op.drop_index(op.f('ix_xapi_pulled_statement_stored'), table_name='xapi_pulled_statement')
     op.drop_table('xapi_pulled_statement')
