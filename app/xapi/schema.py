@@ -17,21 +17,24 @@ by Pydantic through Ralph's classes. Corrections:
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, NoReturn
 
 from pydantic import (
     AfterValidator,
     StrictStr,
     StringConstraints,
+    ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from ralph.models.xapi.base.agents import (
     BaseXapiAgentWithAccount,
     BaseXapiAgentWithMbox,
     BaseXapiAgentWithMboxSha1Sum,
     BaseXapiAgentWithOpenId,
 )
+from ralph.models.xapi.base.attachments import BaseXapiAttachment
 from ralph.models.xapi.base.contexts import BaseXapiContext
 from ralph.models.xapi.base.groups import (
     BaseXapiAnonymousGroup,
@@ -41,7 +44,6 @@ from ralph.models.xapi.base.groups import (
     BaseXapiIdentifiedGroupWithOpenId,
 )
 from ralph.models.xapi.base.objects import BaseXapiSubStatement
-from ralph.models.xapi.base.attachments import BaseXapiAttachment
 from ralph.models.xapi.base.results import BaseXapiResult, BaseXapiResultScore
 from ralph.models.xapi.base.statements import BaseXapiStatement
 from ralph.models.xapi.base.unnested_objects import BaseXapiUnnestedObject
@@ -61,6 +63,7 @@ def _duration(value: str) -> str:
 DURATION = Annotated[str, AfterValidator(_duration)]
 NEGATIVE_ZERO = re.compile(r"-00:?00$")
 MAY_BE_EMPTY = frozenset({"extensions", "definition"})
+CONTEXT_MISUSED = "context.revision and context.platform need an Activity as the object"
 
 
 class AgentWithOpenId(BaseXapiAgentWithOpenId):
@@ -69,8 +72,8 @@ class AgentWithOpenId(BaseXapiAgentWithOpenId):
     openid: URI
 
 
-Agent = Union[BaseXapiAgentWithMbox, BaseXapiAgentWithMboxSha1Sum, AgentWithOpenId,
-              BaseXapiAgentWithAccount]
+Agent = (BaseXapiAgentWithMbox | BaseXapiAgentWithMboxSha1Sum | AgentWithOpenId
+         | BaseXapiAgentWithAccount)
 
 
 class AnonymousGroup(BaseXapiAnonymousGroup):
@@ -85,8 +88,8 @@ class GroupWithOpenId(BaseXapiIdentifiedGroupWithOpenId):
     openid: URI
 
 
-Group = Union[BaseXapiIdentifiedGroupWithMbox, BaseXapiIdentifiedGroupWithMboxSha1Sum,
-              GroupWithOpenId, BaseXapiIdentifiedGroupWithAccount, AnonymousGroup]
+Group = (BaseXapiIdentifiedGroupWithMbox | BaseXapiIdentifiedGroupWithMboxSha1Sum
+         | GroupWithOpenId | BaseXapiIdentifiedGroupWithAccount | AnonymousGroup)
 
 
 class Context(BaseXapiContext):
@@ -151,9 +154,9 @@ class SubStatement(BaseXapiSubStatement):
     @classmethod
     def activity_by_default(cls, values: Any) -> Any:
         """See ``_activity_by_default``; revision and platform only with an Activity."""
-        values = _activity_by_default(values)
-        _check_context_object(values)
-        return values
+        if _context_misused(values):
+            raise ValueError(CONTEXT_MISUSED)
+        return _activity_by_default(values)
 
 
 class Statement(BaseXapiStatement):
@@ -175,35 +178,43 @@ class Statement(BaseXapiStatement):
         empty ``definition`` or ``extensions``; see also ``activity_by_default``."""
         if isinstance(values, dict):
             _check_not_empty(values)
-            _check_context_object(values)
-            _check_authority(values.get("authority"))
+            if _context_misused(values):
+                _refuse(("context",), CONTEXT_MISUSED)
+            if _authority_misused(values.get("authority")):
+                _refuse(("authority",), "a Group authority must be an anonymous Group of two "
+                        "Agents (the OAuth consumer and user)")
         return _activity_by_default(values)
 
 
-def _check_not_empty(values: dict[str, Any], path: str = "") -> None:
+def _refuse(loc: tuple[str | int, ...], message: str) -> NoReturn:
+    """Refuse the statement at ``loc`` (a model-level check keeps the field it is about)."""
+    raise ValidationError.from_exception_data("XapiStatementError", [InitErrorDetails(
+        type=PydanticCustomError("xapi_invalid", message), loc=loc, input=None)])
+
+
+def _check_not_empty(values: dict[str, Any], loc: tuple[str | int, ...] = ()) -> None:
     for key, value in values.items():
         if key in MAY_BE_EMPTY and value == {}:
             continue
         if value is None or value in ("", {}):
-            raise ValueError(f"{path}{key}: statements may not contain empty values")
+            _refuse((*loc, key), "statements may not contain empty values")
         if isinstance(value, dict) and key != "extensions":
-            _check_not_empty(value, f"{path}{key}.")
+            _check_not_empty(value, (*loc, key))
 
 
-def _check_context_object(values: Any) -> None:
+def _context_misused(values: Any) -> bool:
+    """True when ``revision`` or ``platform`` is in the context of an object no Activity."""
     if not isinstance(values, dict) or not isinstance(values.get("context"), dict):
-        return
+        return False
     context, obj = values["context"], values.get("object")
     kind = obj.get("objectType", "Activity") if isinstance(obj, dict) else "Activity"
-    if ("revision" in context or "platform" in context) and kind != "Activity":
-        raise ValueError("context.revision and context.platform are only allowed when the "
-                         "object is an Activity")
+    return ("revision" in context or "platform" in context) and kind != "Activity"
 
 
-def _check_authority(authority: Any) -> None:
-    if isinstance(authority, dict) and authority.get("objectType") == "Group":
-        members = authority.get("member")
-        if not isinstance(members, list) or len(members) != 2 or any(
-                k in authority for k in ("mbox", "mbox_sha1sum", "openid", "account")):
-            raise ValueError("authority: a Group authority must be an anonymous Group of "
-                             "two Agents (the OAuth consumer and user)")
+def _authority_misused(authority: Any) -> bool:
+    """True for a Group authority that is not an anonymous pair (OAuth consumer and user)."""
+    if not (isinstance(authority, dict) and authority.get("objectType") == "Group"):
+        return False
+    members = authority.get("member")
+    return not isinstance(members, list) or len(members) != 2 or any(
+        k in authority for k in ("mbox", "mbox_sha1sum", "openid", "account"))

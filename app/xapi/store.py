@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from pydantic import ValidationError
-from app.xapi.schema import Statement
 from sqlalchemy import false, insert, select, text, update
 
 from app.extensions import db
 from app.models.xapi import IRI_LENGTH, LrsCredential, XapiStatement, XapiStatementLink
+from app.xapi.schema import Statement
 
 logger = logging.getLogger(__name__)
 
