@@ -26,6 +26,7 @@ from app.models.route import CourseCompletion, Offer, OfferCompetency, Route, Ro
 from app.models.web import WebUser
 from app.models.xapi import (
     LrsCredential,
+    XapiAttachment,
     XapiPulledStatement,
     XapiStatement,
     XapiStatementLink,
@@ -38,6 +39,7 @@ __all__ = [
     "UnmappedStatement",
     "Teacher", "TeacherGrade", "SchoolResult", "SchoolIdentification",
     "LrsCredential", "XapiStatement", "XapiStatementLink", "XapiPulledStatement",
+    "XapiAttachment",
     "CompetencyRating", "PolicyRevision",
     "SchoolStatus",
     "WebUser",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -86,3 +86,13 @@ class XapiPulledStatement(db.Model):  # type: ignore[name-defined]
     source: Mapped[str] = mapped_column(String(255), primary_key=True)
     statement_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     stored: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class XapiAttachment(db.Model):  # type: ignore[name-defined]
+    """An attachment's raw data sent with statements (multipart/mixed), by its SHA-2 hash;
+    statements name it in ``attachments[].sha2``."""
+
+    __tablename__ = "xapi_attachment"
+    sha2: Mapped[str] = mapped_column(String(128), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)

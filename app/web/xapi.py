@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
+from app.xapi import attachments
 from app.xapi.credentials import NotAuthenticated, authenticate
 from app.xapi.query import (
     StatementQuery,
@@ -78,10 +79,12 @@ def post_statements() -> ResponseReturnValue:
     :raise 400: invalid JSON or statement (which one, which field, why); nothing stored.
     :raise 409: a statement id is already stored with another body; nothing stored.
     """
-    body = _json_body()
+    body, parts = _statements_body()
     statements = body if isinstance(body, list) else [body]
     if not statements:
         raise StatementRejected("the request holds no statement")
+    attachments.check(statements, parts)
+    attachments.keep(parts)
     return jsonify(store_statements(statements, g.lrs_credential, g.xapi_version))
 
 
@@ -95,7 +98,10 @@ def put_statement() -> ResponseReturnValue:
     statement_id = request.args.get("statementId")
     if not statement_id:
         raise StatementRejected("PUT needs the statementId parameter")
-    store_statements([_json_body()], g.lrs_credential, g.xapi_version, statement_id)
+    body, parts = _statements_body()
+    attachments.check([body], parts)
+    attachments.keep(parts)
+    store_statements([body], g.lrs_credential, g.xapi_version, statement_id)
     return Response(status=204)
 
 
@@ -115,13 +121,22 @@ def get_statements() -> ResponseReturnValue:
         voided = "voidedStatementId" in args
         statement = get_statement(args["voidedStatementId" if voided else "statementId"],
                                   voided, args.get("format", "exact"), languages)
-        return jsonify(statement)
+        return _answer(statement, [statement], _flag(args, "attachments"))
     query = StatementQuery.from_cursor(args["more"]) if "more" in args else _query(args)
     page = query_statements(query, languages)
     more = url_for(".get_statements", more=page.more) if page.more else ""
-    response = jsonify({"statements": page.statements, "more": more})
+    response = _answer({"statements": page.statements, "more": more}, page.statements,
+                       _flag(args, "attachments"))
     response.headers[CONSISTENT_HEADER] = iso(page.consistent_through)
     return response
+
+
+def _answer(body: Any, statements: list[dict[str, Any]], with_attachments: bool) -> Response:
+    """JSON, or with ``attachments=true`` multipart/mixed: the JSON, then the data."""
+    if not with_attachments:
+        return jsonify(body)
+    data, content_type = attachments.multipart_answer(body, statements)
+    return Response(data, content_type=content_type)
 
 
 @bp.errorhandler(XapiStoreError)
@@ -148,15 +163,19 @@ def _error(code: int, message: str, errors: list[dict[str, Any]]) -> Response:
     return response
 
 
-def _json_body() -> Any:
-    """The request's JSON; attachments (multipart) are not supported.
+def _statements_body() -> tuple[Any, dict[str, attachments.Part]]:
+    """The request's statements (JSON) and, from a multipart/mixed request, the attachments'
+    data by hash.
 
-    :raise 400: not JSON.
+    :raise 400: not JSON, or a malformed or other multipart request.
     """
+    if request.mimetype == "multipart/mixed":
+        return attachments.parse_multipart(request.content_type or "",
+                                           request.get_data(cache=False))
     if request.mimetype.startswith("multipart/"):
-        raise StatementRejected("statements with attachments (multipart) are not supported")
+        raise StatementRejected("statements with attachments are sent as multipart/mixed")
     try:
-        return json.loads(request.get_data(cache=False) or b"null")
+        return json.loads(request.get_data(cache=False) or b"null"), {}
     except ValueError as err:
         raise StatementRejected(f"the body is not JSON: {err}") from err
 

@@ -17,7 +17,7 @@ by Pydantic through Ralph's classes. Corrections:
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeAlias
 
 from pydantic import (
     AfterValidator,
@@ -72,7 +72,7 @@ class AgentWithOpenId(BaseXapiAgentWithOpenId):
     openid: URI
 
 
-Agent = (BaseXapiAgentWithMbox | BaseXapiAgentWithMboxSha1Sum | AgentWithOpenId
+Agent: TypeAlias = (BaseXapiAgentWithMbox | BaseXapiAgentWithMboxSha1Sum | AgentWithOpenId
          | BaseXapiAgentWithAccount)
 
 
@@ -88,7 +88,7 @@ class GroupWithOpenId(BaseXapiIdentifiedGroupWithOpenId):
     openid: URI
 
 
-Group = (BaseXapiIdentifiedGroupWithMbox | BaseXapiIdentifiedGroupWithMboxSha1Sum
+Group: TypeAlias = (BaseXapiIdentifiedGroupWithMbox | BaseXapiIdentifiedGroupWithMboxSha1Sum
          | GroupWithOpenId | BaseXapiIdentifiedGroupWithAccount | AnonymousGroup)
 
 

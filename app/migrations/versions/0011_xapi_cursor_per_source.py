@@ -1,4 +1,4 @@
-"""xapi cursor per source: pulled statement ids, the shared cursor split
+"""xapi cursor per source: pulled statement ids, the shared cursor split, attachments
 
 Revision ID: 0011
 Revises: 0009
@@ -16,6 +16,7 @@ statement's time ahead of the LRS's statements, so it is dropped and the next LR
 the LRS from the start (applying a statement again is harmless: completions land in one row,
 unmapped statements are kept once by id). ``xapi:received`` ("stored|id") keeps its instant.
 
+``xapi_attachment`` keeps the raw data of attachments sent as multipart/mixed, by SHA-2.
 Statements already stored whose object is a StatementRef get their ``statement_ref`` link,
 so queries find them through the statement they target (Data 2.5.1).
 """
@@ -53,6 +54,12 @@ def upgrade():
     )
     op.create_index(op.f('ix_xapi_pulled_statement_stored'), 'xapi_pulled_statement', ['stored'],
                     unique=False)
+    op.create_table('xapi_attachment',
+    sa.Column('sha2', sa.String(length=128), nullable=False),
+    sa.Column('content_type', sa.String(length=255), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('sha2', name=op.f('pk_xapi_attachment'))
+    )
     conn = op.get_bind()
     _link_statement_refs(conn)
     received = _value(conn, RECEIVED)
@@ -95,3 +102,4 @@ def downgrade():
     conn.execute(link.delete().where(link.c.kind == 'statement_ref'))
     op.drop_index(op.f('ix_xapi_pulled_statement_stored'), table_name='xapi_pulled_statement')
     op.drop_table('xapi_pulled_statement')
+    op.drop_table('xapi_attachment')
