@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import Authorization, Headers, MultiDict
 from werkzeug.exceptions import HTTPException
 
 from app.xapi import attachments
@@ -29,6 +30,8 @@ VERSIONS = ("1.0.3", "2.0.0")
 VERSION_HEADER = "X-Experience-API-Version"
 CONSISTENT_HEADER = "X-Experience-API-Consistent-Through"
 _VERSION_RE = re.compile(r"^(1\.0|2\.0)(\.\d+)?$")
+FORM_HEADERS = ("Authorization", "X-Experience-API-Version", "Content-Type", "Content-Length",
+                "If-Match", "If-None-Match")  # form fields that stand for headers
 _SINGLE = {"statementId", "voidedStatementId", "format", "attachments"}
 _QUERY = {"since", "until", "verb", "activity", "agent", "registration", "related_activities",
           "related_agents", "limit", "ascending", "format", "attachments"}
@@ -43,10 +46,14 @@ def authenticate_and_negotiate() -> None:
     """
     if request.endpoint == "xapi.about":
         return
-    version = request.headers.get(VERSION_HEADER, "").strip()
+    g.xapi_request = _alternate_request() if "method" in request.args else XapiRequest(
+        request.method, request.args, request.headers,
+        request.get_data(cache=False) if request.method in ("POST", "PUT") else b"")
+    headers = g.xapi_request.headers
+    version = headers.get(VERSION_HEADER, "").strip()
     supported = bool(_VERSION_RE.match(version))
     g.xapi_version = VERSIONS[1] if supported and version.startswith("2") else VERSIONS[0]
-    auth = request.authorization
+    auth = Authorization.from_header(headers.get("Authorization"))
     g.lrs_credential = authenticate(auth.username if auth else None,
                                     auth.password if auth else None)
     if not supported:
@@ -55,13 +62,54 @@ def authenticate_and_negotiate() -> None:
             if version else f"the {VERSION_HEADER} header is required")
 
 
+@dataclass(frozen=True)
+class XapiRequest:
+    """A request to the Statement resource as sent, or as an Alternate Request Syntax POST
+    stands for it (Communication 1.3): its method, parameters, headers and body."""
+
+    method: str
+    args: MultiDict[str, str]
+    headers: Headers
+    body: bytes
+
+    @property
+    def mimetype(self) -> str:
+        """The body's media type, without its parameters."""
+        return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+def _alternate_request() -> XapiRequest:
+    """The request a ``POST ?method=…`` form stands for (xAPI 1.0.3, Communication 1.3).
+
+    :raise 400: not a POST, other query parameters, not a form, or an unknown method.
+    """
+    method = request.args["method"].upper()
+    if request.method != "POST" or set(request.args) != {"method"}:
+        raise StatementRejected("the alternate request syntax is a POST with only the method "
+                                "parameter in its query")
+    if request.mimetype != "application/x-www-form-urlencoded":
+        raise StatementRejected("the alternate request syntax sends a form "
+                                "(application/x-www-form-urlencoded)")
+    if method not in ("GET", "PUT", "POST"):
+        raise StatementRejected(f"method {method} is not allowed on statements")
+    form = request.form
+    headers = Headers([(name, form[name]) for name in FORM_HEADERS if name in form])
+    headers.setdefault("Content-Type", "application/json")
+    args = MultiDict([(k, v) for k, v in form.items(multi=True)
+                      if k not in FORM_HEADERS and k != "content"])
+    return XapiRequest(method, args, headers, form.get("content", "").encode())
+
+
 @bp.after_request
 def version_header(response: Response) -> Response:
     """Every answer says the xAPI version it speaks; every GET of statements, whatever its
     status (a refusal, a 404 included), says how far its answers are consistent."""
     response.headers[VERSION_HEADER] = (
         VERSIONS[-1] if request.endpoint == "xapi.about" else g.get("xapi_version", VERSIONS[0]))
-    if request.endpoint == "xapi.get_statements" and CONSISTENT_HEADER not in response.headers:
+    sent = g.get("xapi_request")
+    method = sent.method if sent is not None else request.method
+    if request.endpoint != "xapi.about" and method == "GET" \
+            and CONSISTENT_HEADER not in response.headers:
         response.headers[CONSISTENT_HEADER] = iso(consistent_through())
     return response
 
@@ -79,13 +127,15 @@ def post_statements() -> ResponseReturnValue:
     :raise 400: invalid JSON or statement (which one, which field, why); nothing stored.
     :raise 409: a statement id is already stored with another body; nothing stored.
     """
+    method = g.xapi_request.method
+    if method != "POST":
+        return get_statements() if method == "GET" else put_statement()
     body, parts = _statements_body()
     statements = body if isinstance(body, list) else [body]
     if not statements:
         raise StatementRejected("the request holds no statement")
-    attachments.check(statements, parts)
-    attachments.keep(parts)
-    return jsonify(store_statements(statements, g.lrs_credential, g.xapi_version))
+    return jsonify(store_statements(statements, g.lrs_credential, g.xapi_version,
+                                    on_valid=attachments.receiver(parts)))
 
 
 @bp.put("/statements")
@@ -95,13 +145,12 @@ def put_statement() -> ResponseReturnValue:
     :raise 400: no statementId, invalid JSON or statement.
     :raise 409: the id is already stored with another body.
     """
-    statement_id = request.args.get("statementId")
+    statement_id = g.xapi_request.args.get("statementId")
     if not statement_id:
         raise StatementRejected("PUT needs the statementId parameter")
     body, parts = _statements_body()
-    attachments.check([body], parts)
-    attachments.keep(parts)
-    store_statements([body], g.lrs_credential, g.xapi_version, statement_id)
+    store_statements([body], g.lrs_credential, g.xapi_version, statement_id,
+                     on_valid=attachments.receiver(parts))
     return Response(status=204)
 
 
@@ -112,7 +161,7 @@ def get_statements() -> ResponseReturnValue:
     :raise 400: unknown or malformed parameter, or a `more` token this LRS did not give.
     :raise 404: no such statement (a voided one only answers to voidedStatementId).
     """
-    args = request.args
+    args = g.xapi_request.args
     languages = [tag for tag, _ in request.accept_languages]
     if "statementId" in args or "voidedStatementId" in args:
         _only(args, _SINGLE, "with statementId or voidedStatementId")
@@ -169,13 +218,13 @@ def _statements_body() -> tuple[Any, dict[str, attachments.Part]]:
 
     :raise 400: not JSON, or a malformed or other multipart request.
     """
-    if request.mimetype == "multipart/mixed":
-        return attachments.parse_multipart(request.content_type or "",
-                                           request.get_data(cache=False))
-    if request.mimetype.startswith("multipart/"):
+    sent = g.xapi_request
+    if sent.mimetype == "multipart/mixed":
+        return attachments.parse_multipart(sent.headers["Content-Type"], sent.body)
+    if sent.mimetype.startswith("multipart/"):
         raise StatementRejected("statements with attachments are sent as multipart/mixed")
     try:
-        return json.loads(request.get_data(cache=False) or b"null"), {}
+        return json.loads(sent.body or b"null"), {}
     except ValueError as err:
         raise StatementRejected(f"the body is not JSON: {err}") from err
 

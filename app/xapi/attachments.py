@@ -15,7 +15,7 @@ import email.message
 import email.policy
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +66,14 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[Any, dict[str, Part
             raise StatementRejected(f"part {index}: Content-Transfer-Encoding must be binary")
         data[str(sha2).strip()] = Part(part.get_content_type(), _payload(part))
     return statements, data
+
+
+def receiver(parts: Mapping[str, Part]) -> Callable[[list[Any]], None]:
+    """What the store calls once the statements are valid: check, then keep the data."""
+    def receive(statements: list[Any]) -> None:
+        check(statements, parts)
+        keep(parts)
+    return receive
 
 
 def check(statements: list[Any], parts: Mapping[str, Part]) -> None:

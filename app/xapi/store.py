@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import ValidationError
@@ -157,7 +157,8 @@ def _field(loc: tuple[Any, ...]) -> str:
 # --- storage ------------------------------------------------------------------------------
 
 def store_statements(statements: list[Any], credential: LrsCredential, version: str,
-                     statement_id: str | None = None) -> list[str]:
+                     statement_id: str | None = None,
+                     on_valid: Callable[[list[Any]], None] | None = None) -> list[str]:
     """Validate and store a batch in one transaction; answer the ids in the batch's order.
 
     A statement already stored with the same body is accepted again without change.
@@ -167,6 +168,8 @@ def store_statements(statements: list[Any], credential: LrsCredential, version: 
         credential: who sends them; sets ``authority``.
         version: the request's X-Experience-API-Version, the default statement version.
         statement_id: the PUT's ``statementId``, which the statement must carry or take.
+        on_valid: called with the statements once valid, before they are stored, in the
+            same transaction (the attachments' checks and data).
 
     :raise StatementRejected: a statement is invalid (400); nothing is stored.
     :raise StatementConflict: an id is stored with another body (409); nothing is stored.
@@ -175,6 +178,8 @@ def store_statements(statements: list[Any], credential: LrsCredential, version: 
         statements = [_with_put_id(statements[0], statement_id)]
     statements = [normalised(raw) for raw in statements]
     models = validate(statements)
+    if on_valid is not None:
+        on_valid(statements)
     _lock_writers()
     rows = [_row(raw, model, _now_ms(), credential, version)
             for raw, model in zip(statements, models, strict=True)]
