@@ -93,7 +93,11 @@ def _alternate_request() -> XapiRequest:
     if method not in ("GET", "PUT", "POST"):
         raise StatementRejected(f"method {method} is not allowed on statements")
     form = request.form
-    headers = Headers([(name, form[name]) for name in FORM_HEADERS if name in form])
+    headers = Headers([(k, v) for k, v in request.headers.items()
+                       if k.lower() not in ("content-type", "content-length")])
+    for name in FORM_HEADERS:
+        if name in form:
+            headers[name] = form[name]
     headers.setdefault("Content-Type", "application/json")
     args = MultiDict([(k, v) for k, v in form.items(multi=True)
                       if k not in FORM_HEADERS and k != "content"])
