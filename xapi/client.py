@@ -8,6 +8,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -30,13 +31,23 @@ from xapi.exceptions import (
     XAPIError,
 )
 from xapi.settings import LRSSettings
-from xapi.times import format_timestamp
+from xapi.times import format_timestamp, parse_instant
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LRSClient", "LRSSettings", "with_ids"]
+__all__ = ["LRSClient", "LRSSettings", "StatementPage", "with_ids"]
 
 Statement = dict[str, Any]
+CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
+
+
+@dataclass(frozen=True)
+class StatementPage:
+    """One page of a statement query and the LRS's ``X-Experience-API-Consistent-Through``:
+    every statement it stored before that instant is in its answers (None when not sent)."""
+
+    statements: list[Statement]
+    consistent_through: dt.datetime | None
 
 
 class LRSClient:
@@ -75,17 +86,32 @@ class LRSClient:
             LRSRejected, LRSAuthError: the LRS refused the query or the credentials.
             LRSProtocolError: an answer that is not a StatementResult.
         """
+        for page in self.get_statement_pages(since=since, until=until, verb=verb,
+                                             activity=activity, agent=agent, limit=limit,
+                                             ascending=ascending):
+            yield from page.statements
+
+    def get_statement_pages(self, *, since: str | int | dt.datetime | None = None,
+                            until: str | int | dt.datetime | None = None,
+                            verb: str | None = None, activity: str | None = None,
+                            agent: Mapping[str, Any] | None = None, limit: int | None = None,
+                            ascending: bool = True) -> Iterator[StatementPage]:
+        """The pages of ``get_statements``, each with the LRS's consistency instant.
+
+        Raises: as ``get_statements``.
+        """
         params: dict[str, str] | None = _query_params(
             since=since, until=until, verb=verb, activity=activity, agent=agent, limit=limit,
             ascending=ascending)
         url: str | None = self.settings.statements_url
         seen: set[str] = set()
         while url:
-            page = self._get_json(url, params)
+            response = self._get(url, params)
+            page = _json(response)
             statements = page.get("statements") if isinstance(page, dict) else None
             if not isinstance(statements, list):
                 raise LRSProtocolError("LRS answered a statement query without a statement list")
-            yield from statements
+            yield StatementPage(statements, _consistent_through(response))
             more = page.get("more") or ""
             url, params = (urljoin(url, more), None) if more and statements else (None, None)
             if url in seen:
@@ -100,7 +126,7 @@ class LRSClient:
         Tolerates an LRS (Ralph) that answers a StatementResult list instead of the statement.
         """
         try:
-            body = self._get_json(self.settings.statements_url, {"statementId": statement_id})
+            body = _json(self._get(self.settings.statements_url, {"statementId": statement_id}))
         except LRSRejected as err:
             if err.status == 404:
                 return None
@@ -172,7 +198,7 @@ class LRSClient:
         """One write: never retried, as the LRS may have stored it before failing."""
         return self._request(method, self.settings.statements_url, params, body)
 
-    def _get_json(self, url: str, params: dict[str, str] | None) -> Any:
+    def _get(self, url: str, params: dict[str, str] | None) -> requests.Response:
         """A read, retried with exponential backoff while the LRS is unavailable.
 
         ``reraise`` gives the caller the last ``LRSUnavailable`` itself, not a RetryError.
@@ -181,7 +207,7 @@ class LRSClient:
                           wait=wait_exponential(multiplier=self.settings.backoff),
                           retry=retry_if_exception_type(LRSUnavailable),
                           before_sleep=_log_retry, sleep=self._sleep, reraise=True)
-        return policy(lambda: _json(self._request("GET", url, params, None)))
+        return policy(lambda: self._request("GET", url, params, None))
 
     def _request(self, method: str, url: str, params: dict[str, str] | None,
                  body: Any) -> requests.Response:
@@ -254,6 +280,18 @@ def _query_params(*, since: Any, until: Any, verb: str | None, activity: str | N
             raise ValueError("limit must be a positive page size")
         params["limit"] = str(limit)
     return params
+
+
+def _consistent_through(response: requests.Response) -> dt.datetime | None:
+    """The consistency header as an aware instant; None when absent or unreadable."""
+    value = response.headers.get(CONSISTENT_THROUGH)
+    if not value:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError:
+        logger.warning("LRS sent an unreadable %s: %.40s", CONSISTENT_THROUGH, value)
+        return None
 
 
 def _json(response: requests.Response) -> Any:

@@ -77,12 +77,14 @@ class MappedStatement:
 class MapResult:
     """The events of many statements, how many statements of each kind, and the unmapped ones.
 
-    ``unmapped`` holds (statement id, or its index in the input when it has none, reason).
+    ``unmapped`` holds (statement id, or its index in the input when it has none, reason);
+    ``other_sites`` how many statements each other site's actor (``account.homePage``) made.
     """
 
     events: tuple[Any, ...]
     counts: Mapping[str, int]
     unmapped: list[tuple[str | int, str]] = field(default_factory=list)
+    other_sites: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def ignored(self) -> int:
@@ -127,6 +129,7 @@ def map_statements(statements: Iterable[Mapping[str, Any]], site_url: str, *,
     events: list[Any] = []
     counts: Counter[str] = Counter()
     unmapped: list[tuple[str | int, str]] = []
+    sites: Counter[str] = Counter()
     for index, statement in enumerate(statements):
         mapped = map_statement(statement, site_url, quiz_ids=quiz_ids)
         counts[mapped.kind] += 1
@@ -134,9 +137,11 @@ def map_statements(statements: Iterable[Mapping[str, Any]], site_url: str, *,
         if mapped.kind == KIND_UNMAPPED:
             key = statement.get("id") if isinstance(statement, Mapping) else None
             unmapped.append((key or index, mapped.reason))
+        elif mapped.kind == KIND_FOREIGN:
+            sites[normalise_site(str(statement["actor"]["account"].get("homePage", "")))] += 1
     if unmapped:
         logger.info("%d statements mapped to no event, first: %s", len(unmapped), unmapped[0])
-    return MapResult(tuple(events), dict(counts), unmapped)
+    return MapResult(tuple(events), dict(counts), unmapped, dict(sites))
 
 
 def event_name(statement: Mapping[str, Any]) -> str | None:

@@ -20,12 +20,21 @@ def parse_timestamp(value: str) -> int:
     Raises:
         ValueError: the value is not an ISO 8601 timestamp.
     """
+    return int(parse_instant(value).timestamp())
+
+
+def parse_instant(value: str) -> dt.datetime:
+    """An xAPI ISO 8601 timestamp as an aware datetime in UTC, to the microsecond.
+
+    Raises:
+        ValueError: the value is not an ISO 8601 timestamp.
+    """
     if not isinstance(value, str):
         raise ValueError(f"timestamp must be a string, not {type(value).__name__}")
     moment = dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return int(moment.timestamp())
+    return moment.astimezone(dt.UTC)
 
 
 def format_timestamp(value: int | float | dt.datetime) -> str:

@@ -24,7 +24,13 @@ from app.models.network import (
 from app.models.ops import OutboxMessage, RunLog, SyncCursor, UnmappedStatement
 from app.models.route import CourseCompletion, Offer, OfferCompetency, Route, RouteItem
 from app.models.web import WebUser
-from app.models.xapi import LrsCredential, XapiStatement, XapiStatementLink
+from app.models.xapi import (
+    LrsCredential,
+    XapiAttachment,
+    XapiPulledStatement,
+    XapiStatement,
+    XapiStatementLink,
+)
 
 __all__ = [
     "Attempt", "AttemptResult", "Competency", "CompetencyFramework", "CourseCompletion",
@@ -32,7 +38,9 @@ __all__ = [
     "OutboxMessage", "Partnership", "Route", "RouteItem", "RunLog", "School", "SyncCursor",
     "UnmappedStatement",
     "Teacher", "TeacherGrade", "SchoolResult", "SchoolIdentification",
-    "LrsCredential", "XapiStatement", "XapiStatementLink", "CompetencyRating", "PolicyRevision",
+    "LrsCredential", "XapiStatement", "XapiStatementLink", "XapiPulledStatement",
+    "XapiAttachment",
+    "CompetencyRating", "PolicyRevision",
     "SchoolStatus",
     "WebUser",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -60,8 +60,9 @@ class XapiStatementLink(db.Model):  # type: ignore[name-defined]
     """An agent or activity a statement names, for the ``agent`` and ``related_*`` filters.
 
     ``kind`` is ``agent`` (the object is this agent, or the actor is named by an identifier
-    other than an account or mbox), ``related_agent`` or ``related_activity``; ``key`` is the
-    activity id or the agent's identifier (see ``app.xapi.store.agent_key``).
+    other than an account or mbox), ``related_agent``, ``related_activity`` or
+    ``statement_ref`` (the object is a StatementRef); ``key`` is the activity id, the agent's
+    identifier (see ``app.xapi.store.agent_key``) or the targeted statement's id.
     """
 
     __tablename__ = "xapi_statement_link"
@@ -71,3 +72,27 @@ class XapiStatementLink(db.Model):  # type: ignore[name-defined]
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     key: Mapped[str] = mapped_column(String(IRI_LENGTH), primary_key=True)
 
+
+
+class XapiPulledStatement(db.Model):  # type: ignore[name-defined]
+    """A statement a pull already applied, per source, kept while it lies in the overlap.
+
+    A pull reads again from its cursor minus a safety overlap (statements sharing one
+    ``stored`` instant, a late commit, an LRS not yet consistent); the ids here drop what it
+    already applied. Rows older than the cursor minus the overlap are pruned.
+    """
+
+    __tablename__ = "xapi_pulled_statement"
+    source: Mapped[str] = mapped_column(String(255), primary_key=True)
+    statement_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stored: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class XapiAttachment(db.Model):  # type: ignore[name-defined]
+    """An attachment's raw data sent with statements (multipart/mixed), by its SHA-2 hash;
+    statements name it in ``attachments[].sha2``."""
+
+    __tablename__ = "xapi_attachment"
+    sha2: Mapped[str] = mapped_column(String(128), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)

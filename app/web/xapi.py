@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import Authorization, Headers, MultiDict
 from werkzeug.exceptions import HTTPException
 
+from app.xapi import attachments
 from app.xapi.credentials import NotAuthenticated, authenticate
 from app.xapi.query import (
     StatementQuery,
@@ -28,6 +30,8 @@ VERSIONS = ("1.0.3", "2.0.0")
 VERSION_HEADER = "X-Experience-API-Version"
 CONSISTENT_HEADER = "X-Experience-API-Consistent-Through"
 _VERSION_RE = re.compile(r"^(1\.0|2\.0)(\.\d+)?$")
+FORM_HEADERS = ("Authorization", "X-Experience-API-Version", "Content-Type", "Content-Length",
+                "If-Match", "If-None-Match")  # form fields that stand for headers
 _SINGLE = {"statementId", "voidedStatementId", "format", "attachments"}
 _QUERY = {"since", "until", "verb", "activity", "agent", "registration", "related_activities",
           "related_agents", "limit", "ascending", "format", "attachments"}
@@ -42,10 +46,14 @@ def authenticate_and_negotiate() -> None:
     """
     if request.endpoint == "xapi.about":
         return
-    version = request.headers.get(VERSION_HEADER, "").strip()
+    g.xapi_request = _alternate_request() if "method" in request.args else XapiRequest(
+        request.method, request.args, request.headers,
+        request.get_data(cache=False) if request.method in ("POST", "PUT") else b"")
+    headers = g.xapi_request.headers
+    version = headers.get(VERSION_HEADER, "").strip()
     supported = bool(_VERSION_RE.match(version))
     g.xapi_version = VERSIONS[1] if supported and version.startswith("2") else VERSIONS[0]
-    auth = request.authorization
+    auth = Authorization.from_header(headers.get("Authorization"))
     g.lrs_credential = authenticate(auth.username if auth else None,
                                     auth.password if auth else None)
     if not supported:
@@ -54,11 +62,59 @@ def authenticate_and_negotiate() -> None:
             if version else f"the {VERSION_HEADER} header is required")
 
 
+@dataclass(frozen=True)
+class XapiRequest:
+    """A request to the Statement resource as sent, or as an Alternate Request Syntax POST
+    stands for it (Communication 1.3): its method, parameters, headers and body."""
+
+    method: str
+    args: MultiDict[str, str]
+    headers: Headers
+    body: bytes
+
+    @property
+    def mimetype(self) -> str:
+        """The body's media type, without its parameters."""
+        return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+def _alternate_request() -> XapiRequest:
+    """The request a ``POST ?method=…`` form stands for (xAPI 1.0.3, Communication 1.3).
+
+    :raise 400: not a POST, other query parameters, not a form, or an unknown method.
+    """
+    method = request.args["method"].upper()
+    if request.method != "POST" or set(request.args) != {"method"}:
+        raise StatementRejected("the alternate request syntax is a POST with only the method "
+                                "parameter in its query")
+    if request.mimetype != "application/x-www-form-urlencoded":
+        raise StatementRejected("the alternate request syntax sends a form "
+                                "(application/x-www-form-urlencoded)")
+    if method not in ("GET", "PUT", "POST"):
+        raise StatementRejected(f"method {method} is not allowed on statements")
+    form = request.form
+    headers = Headers([(k, v) for k, v in request.headers.items()
+                       if k.lower() not in ("content-type", "content-length")])
+    for name in FORM_HEADERS:
+        if name in form:
+            headers[name] = form[name]
+    headers.setdefault("Content-Type", "application/json")
+    args = MultiDict([(k, v) for k, v in form.items(multi=True)
+                      if k not in FORM_HEADERS and k != "content"])
+    return XapiRequest(method, args, headers, form.get("content", "").encode())
+
+
 @bp.after_request
 def version_header(response: Response) -> Response:
-    """Every answer says the xAPI version it speaks."""
+    """Every answer says the xAPI version it speaks; every GET of statements, whatever its
+    status (a refusal, a 404 included), says how far its answers are consistent."""
     response.headers[VERSION_HEADER] = (
         VERSIONS[-1] if request.endpoint == "xapi.about" else g.get("xapi_version", VERSIONS[0]))
+    sent = g.get("xapi_request")
+    method = sent.method if sent is not None else request.method
+    if request.endpoint != "xapi.about" and method == "GET" \
+            and CONSISTENT_HEADER not in response.headers:
+        response.headers[CONSISTENT_HEADER] = iso(consistent_through())
     return response
 
 
@@ -75,11 +131,15 @@ def post_statements() -> ResponseReturnValue:
     :raise 400: invalid JSON or statement (which one, which field, why); nothing stored.
     :raise 409: a statement id is already stored with another body; nothing stored.
     """
-    body = _json_body()
+    method = g.xapi_request.method
+    if method != "POST":
+        return get_statements() if method == "GET" else put_statement()
+    body, parts = _statements_body()
     statements = body if isinstance(body, list) else [body]
     if not statements:
         raise StatementRejected("the request holds no statement")
-    return jsonify(store_statements(statements, g.lrs_credential, g.xapi_version))
+    return jsonify(store_statements(statements, g.lrs_credential, g.xapi_version,
+                                    on_valid=attachments.receiver(parts)))
 
 
 @bp.put("/statements")
@@ -89,10 +149,12 @@ def put_statement() -> ResponseReturnValue:
     :raise 400: no statementId, invalid JSON or statement.
     :raise 409: the id is already stored with another body.
     """
-    statement_id = request.args.get("statementId")
+    statement_id = g.xapi_request.args.get("statementId")
     if not statement_id:
         raise StatementRejected("PUT needs the statementId parameter")
-    store_statements([_json_body()], g.lrs_credential, g.xapi_version, statement_id)
+    body, parts = _statements_body()
+    store_statements([body], g.lrs_credential, g.xapi_version, statement_id,
+                     on_valid=attachments.receiver(parts))
     return Response(status=204)
 
 
@@ -103,7 +165,7 @@ def get_statements() -> ResponseReturnValue:
     :raise 400: unknown or malformed parameter, or a `more` token this LRS did not give.
     :raise 404: no such statement (a voided one only answers to voidedStatementId).
     """
-    args = request.args
+    args = g.xapi_request.args
     languages = [tag for tag, _ in request.accept_languages]
     if "statementId" in args or "voidedStatementId" in args:
         _only(args, _SINGLE, "with statementId or voidedStatementId")
@@ -112,15 +174,22 @@ def get_statements() -> ResponseReturnValue:
         voided = "voidedStatementId" in args
         statement = get_statement(args["voidedStatementId" if voided else "statementId"],
                                   voided, args.get("format", "exact"), languages)
-        response = jsonify(statement)
-        response.headers[CONSISTENT_HEADER] = iso(consistent_through())
-        return response
+        return _answer(statement, [statement], _flag(args, "attachments"))
     query = StatementQuery.from_cursor(args["more"]) if "more" in args else _query(args)
     page = query_statements(query, languages)
     more = url_for(".get_statements", more=page.more) if page.more else ""
-    response = jsonify({"statements": page.statements, "more": more})
+    response = _answer({"statements": page.statements, "more": more}, page.statements,
+                       _flag(args, "attachments"))
     response.headers[CONSISTENT_HEADER] = iso(page.consistent_through)
     return response
+
+
+def _answer(body: Any, statements: list[dict[str, Any]], with_attachments: bool) -> Response:
+    """JSON, or with ``attachments=true`` multipart/mixed: the JSON, then the data."""
+    if not with_attachments:
+        return jsonify(body)
+    data, content_type = attachments.multipart_answer(body, statements)
+    return Response(data, content_type=content_type)
 
 
 @bp.errorhandler(XapiStoreError)
@@ -147,15 +216,19 @@ def _error(code: int, message: str, errors: list[dict[str, Any]]) -> Response:
     return response
 
 
-def _json_body() -> Any:
-    """The request's JSON; attachments (multipart) are not supported.
+def _statements_body() -> tuple[Any, dict[str, attachments.Part]]:
+    """The request's statements (JSON) and, from a multipart/mixed request, the attachments'
+    data by hash.
 
-    :raise 400: not JSON.
+    :raise 400: not JSON, or a malformed or other multipart request.
     """
-    if request.mimetype.startswith("multipart/"):
-        raise StatementRejected("statements with attachments (multipart) are not supported")
+    sent = g.xapi_request
+    if sent.mimetype == "multipart/mixed":
+        return attachments.parse_multipart(sent.headers["Content-Type"], sent.body)
+    if sent.mimetype.startswith("multipart/"):
+        raise StatementRejected("statements with attachments are sent as multipart/mixed")
     try:
-        return json.loads(request.get_data(cache=False) or b"null")
+        return json.loads(sent.body or b"null"), {}
     except ValueError as err:
         raise StatementRejected(f"the body is not JSON: {err}") from err
 

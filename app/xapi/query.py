@@ -11,10 +11,18 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models.xapi import XapiStatement, XapiStatementLink
-from app.xapi.store import StatementNotFound, StatementRejected, agent_key, iso, utc
+from app.xapi.store import (
+    STATEMENT_REF,
+    StatementNotFound,
+    StatementRejected,
+    agent_key,
+    iso,
+    utc,
+)
 
 MAX_LIMIT = 500
 FORMATS = ("exact", "ids", "canonical")
@@ -133,15 +141,15 @@ def _filters(query: StatementQuery) -> list[ColumnElement[bool]]:
         clauses.append(s.stored > utc(query.since))
     if query.until is not None:
         clauses.append(s.stored <= utc(query.until))
-    if query.verb:
-        clauses.append(s.verb_id == query.verb)
-    if query.activity:
-        clauses.append(_linked("related_activity", query.activity) if query.related_activities
-                       else s.activity_id == query.activity)
-    if query.agent is not None:
-        clauses.append(_agent_clause(query.agent, query.related_agents))
-    if query.registration:
-        clauses.append(s.registration == query.registration.lower())
+    criteria = _criteria(query, s)
+    if criteria:
+        # A statement targeting another (StatementRef) meets the criteria when its target
+        # does, voided or not (Data 2.5.1.s1): the filters other than time and limit.
+        target = aliased(XapiStatement)
+        targets = select(target.id).where(*_criteria(query, target))
+        clauses.append(or_(and_(*criteria), s.id.in_(
+            select(XapiStatementLink.statement_id).where(
+                XapiStatementLink.kind == STATEMENT_REF, XapiStatementLink.key.in_(targets)))))
     if query.after is not None:
         stored, last_id = utc(dt.datetime.fromisoformat(query.after[0])), query.after[1]
         if query.ascending:
@@ -151,20 +159,34 @@ def _filters(query: StatementQuery) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def _linked(kind: str, key: str) -> ColumnElement[bool]:
-    return XapiStatement.id.in_(select(XapiStatementLink.statement_id).where(
-        XapiStatementLink.kind == kind, XapiStatementLink.key == key))
+def _criteria(query: StatementQuery, s: Any) -> list[ColumnElement[bool]]:
+    """The query's filters on what a statement says (verb, activity, agent, registration)."""
+    clauses: list[ColumnElement[bool]] = []
+    if query.verb:
+        clauses.append(s.verb_id == query.verb)
+    if query.activity:
+        clauses.append(_linked(s, "related_activity", query.activity)
+                       if query.related_activities else s.activity_id == query.activity)
+    if query.agent is not None:
+        clauses.append(_agent_clause(s, query.agent, query.related_agents))
+    if query.registration:
+        clauses.append(s.registration == query.registration.lower())
+    return clauses
 
 
-def _agent_clause(agent: dict[str, Any], related: bool) -> ColumnElement[bool]:
+def _linked(s: Any, kind: str, key: str) -> ColumnElement[bool]:
+    return cast(ColumnElement[bool], s.id.in_(select(XapiStatementLink.statement_id).where(
+        XapiStatementLink.kind == kind, XapiStatementLink.key == key)))
+
+
+def _agent_clause(s: Any, agent: dict[str, Any], related: bool) -> ColumnElement[bool]:
     """The agent is the actor or the object (or, if ``related``, named anywhere)."""
     key = agent_key(agent)
     if key is None:
         raise StatementRejected("agent: an Agent or identified Group with mbox, "
                                 "mbox_sha1sum, openid or account is required")
     if related:
-        return _linked("related_agent", key)
-    s = XapiStatement
+        return _linked(s, "related_agent", key)
     if key.startswith("account:"):
         account = agent["account"]
         actor = and_(s.actor_home_page == account["homePage"],
@@ -172,8 +194,8 @@ def _agent_clause(agent: dict[str, Any], related: bool) -> ColumnElement[bool]:
     elif key.startswith("mbox:"):
         actor = s.actor_mbox == agent["mbox"]
     else:
-        return _linked("agent", key)
-    return or_(actor, _linked("agent", key))
+        return _linked(s, "agent", key)
+    return or_(actor, _linked(s, "agent", key))
 
 
 # --- formats ------------------------------------------------------------------------------
@@ -200,7 +222,7 @@ def _ids(part: dict[str, Any]) -> dict[str, Any]:
     elif kind in ("Agent", "Group"):
         out["object"] = _agent_ids(obj)
     elif kind == "Activity":
-        out["object"] = {k: obj[k] for k in ("objectType", "id") if k in obj}
+        out["object"] = {"id": obj["id"]}  # an Activity: only its id
     context = out.get("context")
     if context:
         out["context"] = context = dict(context)

@@ -12,21 +12,22 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import ValidationError
-from ralph.models.xapi.base.statements import BaseXapiStatement
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import false, insert, select, text, update
 
 from app.extensions import db
 from app.models.xapi import IRI_LENGTH, LrsCredential, XapiStatement, XapiStatementLink
+from app.xapi.schema import Statement
 
 logger = logging.getLogger(__name__)
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
-VERSION_RE = re.compile(r"^(1\.0|2\.0)\.\d+$")
+VERSION_RE = re.compile(r"^(1\.0|2\.0)(\.\d+)?$")  # "1.0" or "1.0.x" (Data 2.4.10)
+WRITERS_LOCK = 0x78415049  # "xAPI": the advisory lock key of the endpoint's writers
+STATEMENT_REF = "statement_ref"  # link kind: the statement a StatementRef object targets
 UNSET = frozenset({"stored", "authority", "version"})  # set by the LRS, not compared
 _NOISE = frozenset({"missing", "extra_forbidden", "literal_error"})
 
@@ -77,7 +78,7 @@ def authority_of(credential: LrsCredential) -> dict[str, Any]:
 
 # --- validation ---------------------------------------------------------------------------
 
-def validate(statements: list[Any]) -> list[BaseXapiStatement]:
+def validate(statements: list[Any]) -> list[Statement]:
     """Validate every statement of a batch; the first invalid one rejects the batch.
 
     :raise StatementRejected: which statement, which field and why.
@@ -91,7 +92,7 @@ def validate(statements: list[Any]) -> list[BaseXapiStatement]:
         if version is not None and not VERSION_RE.match(str(version)):
             raise _rejected(index, "version", f"unsupported xAPI version {version!r}")
         try:
-            model = BaseXapiStatement.model_validate(
+            model = Statement.model_validate(
                 {k: v for k, v in raw.items() if k != "version"})
         except ValidationError as err:
             reasons = _reasons(index, err)
@@ -103,7 +104,7 @@ def validate(statements: list[Any]) -> list[BaseXapiStatement]:
     return models
 
 
-def _check_semantics(index: int, raw: dict[str, Any], model: BaseXapiStatement,
+def _check_semantics(index: int, raw: dict[str, Any], model: Statement,
                      seen: set[str]) -> None:
     """What the models leave out: voiding shape, ids unique in a batch, indexable lengths."""
     if model.id is not None:
@@ -156,7 +157,8 @@ def _field(loc: tuple[Any, ...]) -> str:
 # --- storage ------------------------------------------------------------------------------
 
 def store_statements(statements: list[Any], credential: LrsCredential, version: str,
-                     statement_id: str | None = None) -> list[str]:
+                     statement_id: str | None = None,
+                     on_valid: Callable[[list[Any]], None] | None = None) -> list[str]:
     """Validate and store a batch in one transaction; answer the ids in the batch's order.
 
     A statement already stored with the same body is accepted again without change.
@@ -166,22 +168,63 @@ def store_statements(statements: list[Any], credential: LrsCredential, version: 
         credential: who sends them; sets ``authority``.
         version: the request's X-Experience-API-Version, the default statement version.
         statement_id: the PUT's ``statementId``, which the statement must carry or take.
+        on_valid: called with the statements once valid, before they are stored, in the
+            same transaction (the attachments' checks and data).
 
     :raise StatementRejected: a statement is invalid (400); nothing is stored.
     :raise StatementConflict: an id is stored with another body (409); nothing is stored.
     """
     if statement_id is not None:
         statements = [_with_put_id(statements[0], statement_id)]
+    statements = [normalised(raw) for raw in statements]
     models = validate(statements)
-    now = dt.datetime.now(dt.UTC)
-    stored = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as answered: ms
-    rows = [_row(raw, model, stored, credential, version)
+    if on_valid is not None:
+        on_valid(statements)
+    _lock_writers()
+    rows = [_row(raw, model, _now_ms(), credential, version)
             for raw, model in zip(statements, models, strict=True)]
-    try:
-        return _insert(rows)
-    except IntegrityError:  # a concurrent request stored one of the ids first: look again
-        db.session.rollback()
-        return _insert(rows)
+    return _insert(rows)
+
+
+def _now_ms() -> dt.datetime:
+    """Now, to the millisecond, as ``stored`` is answered."""
+    now = dt.datetime.now(dt.UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _lock_writers() -> None:
+    """Serialise the endpoint's writers until this transaction ends.
+
+    ``stored`` is taken after the lock and the batch commits before the next writer takes
+    its own, so statements become visible in ``stored`` order: a pull that has read up to
+    some ``stored`` never sees an earlier one appear later. On PostgreSQL a transaction-level
+    advisory lock; on SQLite the database's write lock, taken by a write that changes nothing.
+    """
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITERS_LOCK})
+    else:
+        session.execute(update(XapiStatement).where(false()).values(voided=False))
+
+
+def normalised(raw: Any) -> Any:
+    """The statement with each single context activity turned into a list of one, in the
+    statement and its sub-statement, as the LRS stores and answers it (Data 2.4.6.2)."""
+    if not isinstance(raw, dict):
+        return raw
+    out = {**raw, "context": _context_lists(raw.get("context"))} if "context" in raw else raw
+    obj = out.get("object")
+    if isinstance(obj, dict) and obj.get("objectType") == "SubStatement" and "context" in obj:
+        out = {**out, "object": {**obj, "context": _context_lists(obj["context"])}}
+    return out
+
+
+def _context_lists(context: Any) -> Any:
+    activities = context.get("contextActivities") if isinstance(context, dict) else None
+    if not isinstance(activities, dict):
+        return context
+    return {**context, "contextActivities": {
+        key: [value] if isinstance(value, dict) else value for key, value in activities.items()}}
 
 
 def _with_put_id(raw: Any, statement_id: str) -> Any:
@@ -235,7 +278,7 @@ def _apply_voiding(fresh: list[dict[str, Any]]) -> None:
         ).values(voided=True))
 
 
-def _row(raw: dict[str, Any], model: BaseXapiStatement, stored: dt.datetime,
+def _row(raw: dict[str, Any], model: Statement, stored: dt.datetime,
          credential: LrsCredential, version: str) -> dict[str, Any]:
     """The table row of a validated statement, its JSON completed as the LRS answers it."""
     timestamp = utc(model.timestamp) if model.timestamp else stored
@@ -292,6 +335,8 @@ def agent_key(agent: Any) -> str | None:
 def _links(statement: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(kind, key) of the agents and activities the statement names, for the filters."""
     actor, obj = statement["actor"], statement["object"]
+    if obj.get("objectType") == "StatementRef":
+        yield STATEMENT_REF, str(obj["id"]).lower()
     if obj.get("objectType") in ("Agent", "Group") and agent_key(obj):
         yield "agent", str(agent_key(obj))
     if not (actor.get("account") or actor.get("mbox")) and agent_key(actor):

@@ -4,6 +4,7 @@ route lifecycle as statements through the outbox."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, TypedDict
 
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import delete, insert, literal, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from app.common.outbox import (
@@ -36,34 +37,57 @@ from app.models import (
 )
 from app.models.ops import FAILED, PENDING, SENT, UnmappedStatement
 from app.models.route import APPROVED, COMPLETED, ENROLLED
-from app.models.xapi import XapiStatement
+from app.models.xapi import XapiPulledStatement, XapiStatement
 from app.settings import Settings, SettingsError
 from app.sync.store import store_completions
+from app.xapi.query import consistent_through
+from app.xapi.store import utc
 from courses.events import ActivityCompletion, EnrolmentChange
 from courses.records import INTERNSHIP, CourseCompletion
 from deficits.records import QuizAttempt
 from xapi import statements as build
-from xapi.client import LRSClient
-from xapi.mapping import map_statements
+from xapi.client import LRSClient, StatementPage
+from xapi.mapping import map_statements, normalise_site
 from xapi.settings import LRSSettings
+from xapi.times import format_timestamp, parse_instant
 
 logger = logging.getLogger(__name__)
-CURSOR = "xapi:stored"
 RECEIVED_CURSOR = "xapi:received"
+LRS_CURSOR = "xapi:lrs:"
+LEGACY_LRS_CURSOR = "xapi:lrs:legacy"  # the cursor once shared by both sources (migration 0011)
+# Each pull reads again from its cursor minus this margin and drops the statements it already
+# applied (by id): statements sharing one ``stored`` instant, committed late, or stored by an
+# LRS not yet consistent are read on the next pull instead of skipped.
+OVERLAP = dt.timedelta(minutes=10)
 CHUNK = 500  # statements mapped and committed together
+CURSOR_NAME_LENGTH = 255  # sync_cursor.name
+LISTED = 50  # ids, sites and reasons listed in a summary
 
 
 @dataclass
 class XapiPullSummary(Summary):
-    """What a pull read, what it became, and what mapped to nothing."""
+    """What a pull read, what it became, and what it could not use (and why).
 
+    ``other_sites``: statements whose actor belongs to another Moodle site, per site;
+    ``unknown_people``: events of Moodle users who are no teacher of ProfRoute (the first
+    user ids in ``unknown_user_ids``); ``already_pulled``: statements read again in the
+    overlap and dropped because an earlier pull applied them.
+    """
+
+    source: str = ""
     statements: int = 0
+    already_pulled: int = 0
     completions: int = 0
     attempts_to_reread: int = 0
     activity_completions: int = 0
     enrolment_changes: int = 0
+    other_site: int = 0
+    other_sites: dict[str, int] = field(default_factory=dict)
+    unknown_people: int = 0
+    unknown_user_ids: list[int] = field(default_factory=list)
     kinds: dict[str, int] = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)
+    cursor: str = ""
 
 
 def lrs_client(settings: Settings) -> LRSClient:
@@ -79,80 +103,193 @@ def lrs_client(settings: Settings) -> LRSClient:
                                  timeout=settings.lrs_timeout))
 
 
-def pull(statements: Iterable[dict[str, Any]], settings: Settings) -> XapiPullSummary:
-    """Map statements (oldest first) and apply their events; the cursor follows ``stored``.
+def lrs_cursor_name(endpoint: str, *, verb: str | None = None,
+                    activity: str | None = None) -> str:
+    """The cursor of one LRS (and one filter: a narrowed pull never moves the full one's)."""
+    name = LRS_CURSOR + normalise_site(endpoint)
+    if verb or activity:
+        name += f"|verb={verb or ''}|activity={activity or ''}"
+    if len(name) > CURSOR_NAME_LENGTH:
+        name = LRS_CURSOR + "sha256:" + hashlib.sha256(name.encode()).hexdigest()
+    return name
 
-    Completions seen here and by the web-service pull land in the same row, so each counts
-    once. A quiz attempt only carries its total: its teacher is marked to be re-read with
-    per-competency marks by the next ``sync``. Statements that map to nothing are counted
-    and listed (first 50) in the run log, never fatal.
+
+def pull(pages: Iterable[StatementPage], settings: Settings, source: str) -> XapiPullSummary:
+    """Map statements (oldest first) and apply their events, once each; move ``source``'s cursor.
+
+    Statements ``source`` already applied are dropped by id. Each chunk commits its events,
+    the ids it applied and the cursor together, so a run failing mid-way loses nothing and
+    the next one goes on. The cursor follows ``stored`` but never passes the LRS's
+    consistency instant (``X-Experience-API-Consistent-Through``). Completions seen here and
+    by the web-service pull land in the same row, so each counts once. A quiz attempt only
+    carries its total: its teacher is marked to be re-read with per-competency marks by the
+    next ``sync``. What cannot be used is counted and listed, never fatal: statements that
+    map to nothing (kept with the reason), of another site, of people ProfRoute does not know.
     """
-    summary = XapiPullSummary()
+    summary = XapiPullSummary(source=source)
     quiz_ids = {d.moodle_cmid: d.moodle_quiz_id for d in db.session.scalars(select(Diagnostic))
                 if d.moodle_cmid}
     teachers = dict(db.session.execute(select(Teacher.moodle_user_id, Teacher.id)).all())
     kinds: Counter[str] = Counter()
-    for chunk in _chunks(statements, CHUNK):
-        result = map_statements(chunk, settings.moodle_url, quiz_ids=quiz_ids)
-        kinds.update(result.counts)
-        summary.statements += len(chunk)
-        for event in result.events:
-            _apply(event, teachers, summary)
-        summary.unmapped += [f"{key}: {why}" for key, why in result.unmapped]
-        _keep_unmapped(chunk, result.unmapped)
-        stored = max((s.get("stored") or "" for s in chunk), default="")
-        if stored:
-            get_or_create(SyncCursor, name=CURSOR).value = stored
-        db.session.commit()
+    sites: Counter[str] = Counter()
+    unknown: set[int] = set()
+    ceiling: dt.datetime | None = None
+    for page in pages:
+        if page.consistent_through is not None:
+            ceiling = min(ceiling or page.consistent_through, page.consistent_through)
+        for chunk in _chunks(page.statements, CHUNK):
+            fresh = _not_pulled(source, chunk)
+            summary.already_pulled += len(chunk) - len(fresh)
+            summary.statements += len(fresh)
+            result = map_statements(fresh, settings.moodle_url, quiz_ids=quiz_ids)
+            kinds.update(result.counts)
+            sites.update(result.other_sites)
+            for event in result.events:
+                _apply(event, teachers, summary, unknown)
+            summary.unmapped += [f"{key}: {why}" for key, why in result.unmapped]
+            _keep_unmapped(fresh, result.unmapped)
+            _remember(source, fresh)
+            _advance(source, chunk, ceiling)
+            db.session.commit()
+    _forget_before_overlap(source)
     summary.kinds = dict(kinds)
-    summary.unmapped = summary.unmapped[:50]
+    summary.other_site = sum(sites.values())
+    summary.other_sites = dict(sites.most_common(LISTED))
+    summary.unknown_user_ids = sorted(unknown)[:LISTED]
+    summary.unmapped = summary.unmapped[:LISTED]
+    cursor = db.session.get(SyncCursor, source)
+    summary.cursor = cursor.value if cursor is not None else ""
+    _warn_unused(summary)
     return summary
 
 
 def pull_from_lrs(client: LRSClient, settings: Settings, *, verb: str | None = None,
                   activity: str | None = None) -> XapiPullSummary:
-    """Pull every statement stored since the cursor (following ``more`` to the end).
+    """Pull every statement the LRS stored since its cursor (minus the overlap), to the end.
 
-    ``verb`` and ``activity`` narrow the query (e.g. only completions of one course); the
-    cursor then still moves past what was read.
+    ``verb`` and ``activity`` narrow the query (e.g. only completions of one course); a
+    narrowed pull has a cursor of its own.
     """
-    row = db.session.get(SyncCursor, CURSOR)
-    since = row.value if row is not None and row.value else None
-    return pull(client.get_statements(since=since, verb=verb, activity=activity,
-                                       ascending=True), settings)
+    source = lrs_cursor_name(client.settings.endpoint, verb=verb, activity=activity)
+    if not (verb or activity):
+        _adopt_legacy_cursor(source)
+    pages = client.get_statement_pages(since=_since(source), verb=verb, activity=activity,
+                                       ascending=True)
+    return pull(pages, settings, source)
 
 
-def pull_received(settings: Settings, page: int = 1000) -> XapiPullSummary:
+def pull_received(settings: Settings, page: int = CHUNK) -> XapiPullSummary:
     """Map the statements Moodle sent to ProfRoute's own endpoint since the last pass.
 
-    Keyset-paged on (stored, id); voided statements are skipped.
+    Read in (stored, id) order from the cursor minus the overlap, keyset-paged; voided
+    statements are skipped. The endpoint takes ``stored`` inside its writers' lock, so a
+    statement committed later never has an earlier ``stored`` than one already read.
     """
-    row = db.session.get(SyncCursor, RECEIVED_CURSOR)
-    after = tuple(row.value.split("|", 1)) if row is not None and "|" in row.value else None
+    return pull(_received_pages(_since(RECEIVED_CURSOR), page), settings, RECEIVED_CURSOR)
 
-    def statements() -> Iterator[dict[str, Any]]:
-        nonlocal after
-        while True:
-            query = select(XapiStatement.stored, XapiStatement.id, XapiStatement.statement)\
-                .where(XapiStatement.voided.is_(False))\
-                .order_by(XapiStatement.stored, XapiStatement.id).limit(page)
-            if after is not None:
-                stored = dt.datetime.fromisoformat(after[0])
-                query = query.where(tuple_(XapiStatement.stored, XapiStatement.id)
-                                    > tuple_(literal(stored, XapiStatement.stored.type),
-                                             literal(after[1])))
-            rows = db.session.execute(query).all()
-            for stored_at, statement_id, body in rows:
-                after = (stored_at.isoformat(), statement_id)
-                yield body
-            if len(rows) < page:
-                return
 
-    summary = pull(statements(), settings)
-    if after is not None:
-        get_or_create(SyncCursor, name=RECEIVED_CURSOR).value = "|".join(after)
+def _received_pages(since: dt.datetime | None, size: int) -> Iterator[StatementPage]:
+    after: tuple[dt.datetime, str] | None = None
+    while True:
+        consistent = consistent_through()  # taken before the read: all before it is visible
+        query = select(XapiStatement.stored, XapiStatement.id, XapiStatement.statement)\
+            .where(XapiStatement.voided.is_(False))\
+            .order_by(XapiStatement.stored, XapiStatement.id).limit(size)
+        if since is not None:
+            query = query.where(XapiStatement.stored >= since)
+        if after is not None:
+            query = query.where(tuple_(XapiStatement.stored, XapiStatement.id) > tuple_(
+                literal(after[0], XapiStatement.stored.type), literal(after[1])))
+        rows = db.session.execute(query).all()
+        yield StatementPage([body for _, _, body in rows], consistent)
+        if len(rows) < size:
+            return
+        after = (utc(rows[-1][0]), rows[-1][1])
+
+
+def _since(source: str) -> dt.datetime | None:
+    """Where a pull of ``source`` reads from: its cursor minus the overlap (None: the start)."""
+    row = db.session.get(SyncCursor, source)
+    cursor = _instant(row.value) if row is not None else None
+    return cursor - OVERLAP if cursor is not None else None
+
+
+def _instant(value: str | None) -> dt.datetime | None:
+    try:
+        return parse_instant(value) if value else None
+    except ValueError:
+        logger.warning("xAPI cursor %r is not an instant: reading from the start", value)
+        return None
+
+
+def _adopt_legacy_cursor(source: str) -> None:
+    """The first LRS pull after migration 0011 takes over the cursor the sources shared."""
+    legacy = db.session.get(SyncCursor, LEGACY_LRS_CURSOR)
+    if legacy is None or db.session.get(SyncCursor, source) is not None:
+        return
+    get_or_create(SyncCursor, name=source).value = legacy.value
+    db.session.delete(legacy)
+    db.session.commit()
+
+
+def _not_pulled(source: str, chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The statements of the chunk ``source`` has not applied yet (nor twice in the chunk)."""
+    ids = {str(s["id"]) for s in chunk if isinstance(s, dict) and s.get("id")}
+    seen = set(db.session.scalars(select(XapiPulledStatement.statement_id).where(
+        XapiPulledStatement.source == source,
+        XapiPulledStatement.statement_id.in_(ids)))) if ids else set()
+    fresh = []
+    for statement in chunk:
+        key = str(statement.get("id") or "") if isinstance(statement, dict) else ""
+        if key and key in seen:
+            continue
+        if key:
+            seen.add(key)
+        fresh.append(statement)
+    return fresh
+
+
+def _stored(statement: dict[str, Any]) -> dt.datetime | None:
+    return _instant(statement.get("stored")) if isinstance(statement, dict) else None
+
+
+def _remember(source: str, fresh: list[dict[str, Any]]) -> None:
+    now = dt.datetime.now(dt.UTC)
+    rows = [{"source": source, "statement_id": str(s["id"]), "stored": _stored(s) or now}
+            for s in fresh if isinstance(s, dict) and s.get("id")]
+    if rows:
+        db.session.execute(insert(XapiPulledStatement), rows)
+
+
+def _advance(source: str, chunk: list[dict[str, Any]], ceiling: dt.datetime | None) -> None:
+    """Move the cursor to the newest ``stored`` read, not past ``ceiling``, never back."""
+    newest = max((t for t in map(_stored, chunk) if t is not None), default=None)
+    if newest is None:
+        return
+    if ceiling is not None:
+        newest = min(newest, ceiling)
+    row = get_or_create(SyncCursor, name=source)
+    current = _instant(row.value)
+    if current is None or newest > current:
+        row.value = format_timestamp(newest)
+
+
+def _forget_before_overlap(source: str) -> None:
+    """Drop the applied ids no later pull can read again."""
+    since = _since(source)
+    if since is not None:
+        db.session.execute(delete(XapiPulledStatement).where(
+            XapiPulledStatement.source == source, XapiPulledStatement.stored < since))
         db.session.commit()
-    return summary
+
+
+def _warn_unused(summary: XapiPullSummary) -> None:
+    if summary.other_site:
+        logger.warning("xAPI pull %s: %d statements of other sites (%s) not used",
+                       summary.source, summary.other_site, ", ".join(summary.other_sites))
+    if summary.unknown_people:
+        logger.warning("xAPI pull %s: %d events of %d Moodle users who are no teacher here",
+                       summary.source, summary.unknown_people, len(summary.unknown_user_ids))
 
 
 def _keep_unmapped(chunk: list[dict[str, Any]], unmapped: list[tuple[str | int, str]]) -> None:
@@ -169,11 +306,16 @@ def _keep_unmapped(chunk: list[dict[str, Any]], unmapped: list[tuple[str | int, 
                                          statement=by_id.get(str(key), {})))
 
 
-def _apply(event: object, teachers: dict[int, int], summary: XapiPullSummary) -> None:
-    teacher_id = teachers.get(getattr(event, "user_id", -1))
+def _apply(event: object, teachers: dict[int, int], summary: XapiPullSummary,
+           unknown: set[int]) -> None:
+    user_id = getattr(event, "user_id", -1)
+    teacher_id = teachers.get(user_id)
+    if teacher_id is None:
+        summary.unknown_people += 1
+        unknown.add(user_id)
+        return
     if isinstance(event, CourseCompletion):
-        if teacher_id is not None:
-            summary.completions += store_completions(teacher_id, [event])
+        summary.completions += store_completions(teacher_id, [event])
     elif isinstance(event, QuizAttempt):
         for mark in db.session.scalars(select(TeacherGrade).where(
                 TeacherGrade.teacher_id == teacher_id)):

@@ -146,7 +146,7 @@ def test_formats_ids_and_canonical(lrs: Lrs) -> None:
         "parent": [{"id": QUIZ, "definition": {"name": {"en": "Quiz"}}}]}}))
     ids = lrs.get(statementId=statement_id, format="ids").json
     assert ids["actor"] == account("2") and ids["verb"] == {"id": COMPLETED}
-    assert ids["object"] == {"objectType": "Activity", "id": course(1)}
+    assert ids["object"] == {"id": course(1)}
     assert ids["context"]["contextActivities"] == {"parent": [{"id": QUIZ}]}
     answer = lrs.client.get("/xapi/statements", query_string={"format": "canonical"},
                             headers={**lrs.headers, "Accept-Language": "ru"})
