@@ -16,8 +16,11 @@ GRADE_COMPETENCY = "core_competency_grade_competency"
 # refusal is the known "unreadable course taken for an empty one".
 REFUSED_FOR_GOOD = frozenset({ENROL, SEND_MESSAGES, GRADE_COMPETENCY})
 GRADE_ITEMS = "gradereport_user_get_grade_items"  # read as a stream (the client's call_items)
-# Cases known to fail, each tested on its own (test_known_failures.py), so never drawn here.
-PUSH_AVOIDS = {"exception": REFUSED_FOR_GOOD | {READ_BACK}}
+COURSE_GROUPS = "core_group_get_course_groups"
+CREATE_GROUPS = "core_group_create_groups"
+# Cases known to fail, each tested on its own (test_fault_cases.py), so never drawn here.
+PUSH_AVOIDS = {"exception": REFUSED_FOR_GOOD | {READ_BACK, COURSE_GROUPS, CREATE_GROUPS},
+               "revoke": frozenset({SEND_MESSAGES})}
 SYNC_AVOIDS = {"reset": frozenset({GRADE_ITEMS})}
 KILLS_PER_SCHEDULES = 50  # one kill -9 run (push and sync in turn) per 50 schedules
 

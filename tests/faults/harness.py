@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from faults.invariants import Contents, Key, Verdict, check
+from faults.schedules import READ_BACK, Schedule
 from sqlalchemy import select
 from support import app_for, pulled_data
 
@@ -35,8 +37,6 @@ from app.routes.items import approve, recommend
 from app.settings import Settings
 from app.sync.pull import configured_diagnostic, sync
 from config import DEMO_DIR
-from faults.invariants import Contents, Key, Verdict, check
-from faults.schedules import READ_BACK, Schedule
 from lms_connectors.exceptions import ConnectorError
 from lms_connectors.moodle.api import Enrolment, MoodleAPI
 from lms_connectors.moodle.client import MoodleClient

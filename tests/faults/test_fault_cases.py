@@ -5,7 +5,13 @@ is never retried, a lost message answer is left for a person, one bad row in a b
 from __future__ import annotations
 
 import pytest
-from faults.campaign import GRADE_COMPETENCY, GRADE_ITEMS, SEND_MESSAGES
+from faults.campaign import (
+    COURSE_GROUPS,
+    CREATE_GROUPS,
+    GRADE_COMPETENCY,
+    GRADE_ITEMS,
+    SEND_MESSAGES,
+)
 from faults.harness import World, run_schedule
 from faults.schedules import ENROL, READ_BACK, Fault, Schedule
 
@@ -46,6 +52,29 @@ def test_a_row_refused_by_a_moodle_exception_goes_out_on_a_later_push(
         world: World, function: str) -> None:
     # every call: the halving of a refused enrolment batch then refuses each row
     outcome = run_schedule(world, one_fault(world, "push", function, "exception", calls=10))
+    assert outcome.verdict.ok, outcome.verdict.explain()
+
+
+@pytest.mark.xfail(strict=True, reason="push: a message refused for an invalid token is "
+                   "marked FAILED (messages.py), so no push sends it once the token is fixed")
+def test_a_message_refused_for_a_revoked_token_goes_out_with_a_new_one(world: World) -> None:
+    outcome = run_schedule(world, one_fault(world, "push", SEND_MESSAGES, "revoke"))
+    assert outcome.verdict.ok, outcome.verdict.explain()
+
+
+@pytest.mark.xfail(strict=True, reason="push: a rating refused for an invalid token (nothing "
+                   "done in Moodle) is marked uncertain (ratings.py), so it is never sent")
+def test_a_rating_refused_for_a_revoked_token_goes_out_with_a_new_one(world: World) -> None:
+    outcome = run_schedule(world, one_fault(world, "push", GRADE_COMPETENCY, "revoke"))
+    assert outcome.verdict.ok and not outcome.verdict.uncertain, outcome.verdict.explain()
+
+
+@pytest.mark.parametrize("function", [COURSE_GROUPS, CREATE_GROUPS])
+@pytest.mark.xfail(strict=True, reason="push: when the internship group's push fails, its "
+                   "calendar event is created without the group (network.py _event falls "
+                   "back to group 0) and recorded as sent, so it is never corrected")
+def test_an_internship_event_waits_for_its_group(world: World, function: str) -> None:
+    outcome = run_schedule(world, one_fault(world, "push", function, "exception"))
     assert outcome.verdict.ok, outcome.verdict.explain()
 
 

@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
@@ -108,7 +108,7 @@ class FaultPlan:
                     "held": self.held, "revoked": self.revoked}
 
 
-def _positive(value: object) -> bool:
+def _positive(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
@@ -122,7 +122,7 @@ def _entries(raw: object) -> Iterator[tuple[tuple[str, int], str]]:
         if not isinstance(function, str) or not _positive(nth) or mode not in SCHEDULE_MODES:
             raise ValueError(f"bad fault {entry!r}: function, nth >= 1 and one of "
                              f"{', '.join(SCHEDULE_MODES)}")
-        yield (function, int(nth)), str(mode)
+        yield (function, nth), str(mode)
 
 
 @schedule_hooks.record_once

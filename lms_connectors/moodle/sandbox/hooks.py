@@ -166,7 +166,12 @@ def complete_course() -> ResponseReturnValue:
 
 
 # Scheduled faults of the fault harness (faults.py): the same token guard, under /_sandbox/.
-schedule_hooks.before_request(lambda: _controls() and None)
+@schedule_hooks.before_request
+def _guard_schedule_hooks() -> None:
+    """Refuse a schedule hook without the right ``X-Sandbox-Token`` (403)."""
+    _controls()
+
+
 hooks.register_blueprint(schedule_hooks)
 
 
