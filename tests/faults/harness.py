@@ -54,13 +54,13 @@ class Sandbox:
 
     url: str
     token: str
+    session: requests.Session = field(default_factory=requests.Session, repr=False)
 
     def hook(self, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST ``body`` to a hook (GET without one) and return its JSON answer."""
-        headers = {"X-Sandbox-Token": self.token}
-        answer = (requests.post(f"{self.url}/_sandbox/{name}", json=body, headers=headers,
-                                timeout=10) if body is not None else
-                  requests.get(f"{self.url}/_sandbox/{name}", headers=headers, timeout=10))
+        answer = self.session.request("POST" if body is not None else "GET",
+                                      f"{self.url}/_sandbox/{name}", json=body, timeout=10,
+                                      headers={"X-Sandbox-Token": self.token})
         answer.raise_for_status()
         result: dict[str, Any] = answer.json()
         return result
