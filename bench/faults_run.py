@@ -34,9 +34,7 @@ def _print(tally: Tally, seconds: float, cpu: float) -> None:
     print(f"faults injected: {sum(tally.injected.values())}")
     for mode, count in sorted(tally.injected.items()):
         print(f"  {mode}: {count}")
-    print(f"lost: {tally.lost}  doubled: {tally.doubled}  foreign enrolments changed: "
-          f"{tally.foreign_changed}  pulls differing: {tally.pulls_differing}  uncertain sends "
-          f"left for a person: {tally.uncertain}")
+    print("  ".join(f"{name}: {count}" for name, count in tally.figures.items()))
     for failure in tally.failures:
         print(f"FAILED {failure}")
 

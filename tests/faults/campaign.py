@@ -34,17 +34,18 @@ def schedule_for(number: int, total: int, world: World, first_seed: int = 0) -> 
                            avoid=PUSH_AVOIDS if stage == "push" else SYNC_AVOIDS)
 
 
+FIGURES = ("lost", "doubled", "foreign enrolments changed", "pulls differing",
+           "uncertain sends left for a person")
+
+
 @dataclass
 class Tally:
-    """Figures over many schedules."""
+    """Figures over many schedules: schedules by stage, faults injected by mode, and the
+    ``FIGURES`` (all 0 but the uncertain sends when nothing went wrong)."""
 
     schedules: Counter[str] = field(default_factory=Counter)
     injected: Counter[str] = field(default_factory=Counter)
-    lost: int = 0
-    doubled: int = 0
-    uncertain: int = 0
-    foreign_changed: int = 0
-    pulls_differing: int = 0
+    figures: Counter[str] = field(default_factory=lambda: Counter(dict.fromkeys(FIGURES, 0)))
     failures: list[str] = field(default_factory=list)
 
     def add(self, outcome: Outcome) -> None:
@@ -54,11 +55,11 @@ class Tally:
         self.injected.update(outcome.injected)
         if schedule.kill and outcome.failed:
             self.injected["kill -9"] += 1
-        self.lost += sum(verdict.lost.values())
-        self.doubled += sum(verdict.doubled.values())
-        self.uncertain += verdict.uncertain
-        self.foreign_changed += len(verdict.foreign_changed)
-        self.pulls_differing += not outcome.pulled_equal
+        self.figures.update({
+            "lost": verdict.lost.total(), "doubled": verdict.doubled.total(),
+            "foreign enrolments changed": len(verdict.foreign_changed),
+            "pulls differing": int(not outcome.pulled_equal),
+            "uncertain sends left for a person": verdict.uncertain})
         if not verdict.ok or not outcome.pulled_equal:
             self.failures.append(f"{schedule.describe()}: {verdict.explain()}, pulled data "
                                  f"{'equal' if outcome.pulled_equal else 'DIFFERENT'}")

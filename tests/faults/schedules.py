@@ -67,13 +67,14 @@ def random_schedule(seed: int, stage: str, profile: Counter[str], *,
     ``stage`` made (``profile``: calls per function).
 
     One to three faults at calls of the profile (``avoid`` maps a mode to functions it never
-    hits: the cases known to fail, tested on their own); with ``users`` (a push), one run in four also makes one of them
-    unknown to enrolment (a batch holding them is refused whole); with ``kill``, one more
-    fault holds a call's answer so the harness can ``kill -9`` the process there.
+    hits: the cases known to fail, tested on their own); with ``users`` (a push), one run in
+    four also makes one of them unknown to enrolment (a batch holding them is refused
+    whole). With ``kill``, the one fault holds a call's answer so the harness can
+    ``kill -9`` the process there (no other fault may end the process before it).
     """
     rng = random.Random(seed)
     faults: dict[tuple[str, int], str] = {}
-    for _ in range(rng.randint(1, 3)):
+    for _ in range(0 if kill else rng.randint(1, 3)):
         call = _pick_call(rng, profile)
         modes = [m for m in IN_PROCESS_MODES if call[0] not in (avoid or {}).get(m, ())]
         faults[call] = rng.choice(modes)
