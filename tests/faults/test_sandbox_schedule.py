@@ -16,11 +16,11 @@ SITE_INFO = "core_webservice_get_site_info"
 @pytest.fixture
 def client(world: World) -> MoodleClient:
     world.sandbox.hook("schedule", {})
-    return MoodleClient(world.sandbox.url, world.sandbox.token, timeout=0.3, retries=0)
+    return MoodleClient(world.sandbox.url, world.sandbox.token, timeout=1.0, retries=0)
 
 
 def schedule(world: World, *modes: str) -> None:
-    world.sandbox.hook("schedule", {"stall": 0.6, "faults": [
+    world.sandbox.hook("schedule", {"stall": 2.0, "faults": [
         {"function": SITE_INFO, "nth": n, "mode": m} for n, m in enumerate(modes, 1)]})
 
 
