@@ -25,10 +25,12 @@ SYNC_AVOIDS = {"reset": frozenset({GRADE_ITEMS})}
 KILLS_PER_SCHEDULES = 50  # one kill -9 run (push and sync in turn) per 50 schedules
 
 
-def schedule_for(number: int, total: int, world: World, first_seed: int = 0) -> Schedule:
-    """Schedule ``number`` of ``total``: the first few ``kill -9`` a process (push and sync
-    in turn), the others run in-process, two pushes for every sync."""
-    kill = number < max(2, total // KILLS_PER_SCHEDULES)
+def schedule_for(number: int, total: int, world: World, first_seed: int = 0,
+                 kills: int | None = None) -> Schedule:
+    """Schedule ``number`` of ``total``: the first ``kills`` (one per
+    ``KILLS_PER_SCHEDULES`` by default, at least 2) ``kill -9`` a process, push and sync in
+    turn; the others run in-process, two pushes for every sync."""
+    kill = number < (max(2, total // KILLS_PER_SCHEDULES) if kills is None else kills)
     stage = ("push", "sync")[number % 2] if kill else ("sync" if number % 3 == 2 else "push")
     return random_schedule(first_seed + number, stage, world.profiles[stage], kill=kill,
                            avoid=PUSH_AVOIDS if stage == "push" else SYNC_AVOIDS)
