@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Flask, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from .faults import schedule_hooks
 from .quiz import attempt_data
 from .seed_catalog import QUIZ_ID
 from .store import Site
@@ -162,6 +163,16 @@ def complete_course() -> ResponseReturnValue:
         site.completions[(userid, course.id)] = {
             cmid: when for cmid, _ in course.activities}
     return jsonify(userid=userid, courseid=course.id, timecompleted=when), 201
+
+
+# Scheduled faults of the fault harness (faults.py): the same token guard, under /_sandbox/.
+@schedule_hooks.before_request
+def _guard_schedule_hooks() -> None:
+    """Refuse a schedule hook without the right ``X-Sandbox-Token`` (403)."""
+    _controls()
+
+
+hooks.register_blueprint(schedule_hooks)
 
 
 def init_app(app: Flask) -> None:
