@@ -14,12 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.common.outbox import (
+    PLAN,
     CalendarEventRecord,
     CohortRecord,
     GroupRecord,
     OutboxRecord,
     PlanRecord,
     new_row,
+    record_of,
     replace_record,
 )
 from app.extensions import db
@@ -43,6 +45,7 @@ from lms_connectors.exceptions import (
     InvalidToken,
     MoodleAPIError,
     MoodleUnavailable,
+    RecordNotFound,
 )
 from lms_connectors.moodle.api import MoodleAPI
 from lms_connectors.moodle.records import EventSpec
@@ -168,9 +171,16 @@ def _event(api: MoodleAPI, offer: Offer, idnumber: str, start: int, end: int) ->
 
 
 def push_plans(api: MoodleAPI, summary: PushSummary) -> None:
-    """The teacher's route as a Moodle learning plan holding the route's competencies."""
+    """The teacher's route as a Moodle learning plan holding the route's competencies.
+
+    The idempotency check costs no call when the route's competencies did not change
+    since the last push (the outbox key holds their digest) and at most one read per
+    teacher when they did: the plan's competencies when an earlier push recorded the
+    plan's id, else the teacher's plans.
+    """
     moodle_ids = dict(db.session.execute(
         select(Competency.idnumber, Competency.moodle_id)).all())
+    known = _known_plans()
     routes = db.session.scalars(select(Route).options(
         selectinload(Route.items), selectinload(Route.teacher)))
     for route in routes:
@@ -181,16 +191,45 @@ def push_plans(api: MoodleAPI, summary: PushSummary) -> None:
         user_id = route.teacher.moodle_user_id
         name = f"ИОМ ProfRoute №{route.id}"
         ensure(f"plan:{route.id}:{digest(comps)}", PlanRecord(user_id=user_id, name=name),
-               partial(_plan, api, user_id, name, comps), summary)
+               partial(_plan, api, user_id, name, comps, known.get(route.id)), summary)
 
 
-def _plan(api: MoodleAPI, user_id: int, name: str, competencies: list[int]) -> int:
+def _known_plans() -> dict[int, int]:
+    """The Moodle plan id an earlier push recorded, per route id."""
+    known: dict[int, int] = {}
+    for row in db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == PLAN, OutboxMessage.status == SENT)
+            .order_by(OutboxMessage.id)):
+        plan_id = record_of(row, PlanRecord).result
+        if plan_id is not None:
+            known[int(row.dedupe_key.split(":")[1])] = plan_id
+    return known
+
+
+def _plan(api: MoodleAPI, user_id: int, name: str, competencies: list[int],
+          known_id: int | None) -> int:
+    """Make the plan hold ``competencies`` with at most one read.
+
+    A plan recorded by an earlier push: read its competencies, add the missing ones. Else
+    find the plan by name among the teacher's plans (a push that died after creating it)
+    or create it, then add every competency (adding one twice changes nothing).
+    """
+    if known_id is not None:
+        try:
+            present = set(api.plan_competencies(known_id))
+        except RecordNotFound:  # deleted in Moodle: make it again
+            present, known_id = set(), None
+        else:
+            _add_plan_competencies(api, known_id, [c for c in competencies if c not in present])
+            return known_id
     plan = next((p for p in api.user_plans(user_id) if p.name == name), None)
     if plan is None:
         plan = api.create_plan(user_id, name, status=1, description=(
             "Индивидуальный образовательный маршрут по итогам диагностики (ProfRoute)"))
-    present = set(api.plan_competencies(plan.plan_id))
-    for competency_id in competencies:
-        if competency_id not in present:
-            api.add_competency_to_plan(plan.plan_id, competency_id)
+    _add_plan_competencies(api, plan.plan_id, competencies)
     return plan.plan_id
+
+
+def _add_plan_competencies(api: MoodleAPI, plan_id: int, competencies: list[int]) -> None:
+    for competency_id in competencies:
+        api.add_competency_to_plan(plan_id, competency_id)
