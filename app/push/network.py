@@ -51,6 +51,7 @@ from lms_connectors.moodle.api import MoodleAPI
 from lms_connectors.moodle.records import EventSpec
 
 logger = logging.getLogger(__name__)
+MEMBERS_PER_CALL = 100  # cohort and group members per call, well within max_input_vars
 
 
 def digest(values: Iterable[int]) -> str:
@@ -110,10 +111,14 @@ def push_cohorts(api: MoodleAPI, summary: PushSummary) -> None:
 def _cohort(api: MoodleAPI, idnumber: str, name: str, members: list[int]) -> int:
     cohort = api.cohort_by_idnumber(idnumber) or api.create_cohort(idnumber, name)
     present = api.cohort_members([cohort.cohort_id]).get(cohort.cohort_id, set())
-    missing = [m for m in members if m not in present]
-    if missing:
-        api.add_cohort_members(cohort.cohort_id, missing)
+    for chunk in _chunks([m for m in members if m not in present]):
+        api.add_cohort_members(cohort.cohort_id, chunk)
     return cohort.cohort_id
+
+
+def _chunks(ids: list[int], size: int = MEMBERS_PER_CALL) -> list[list[int]]:
+    """``ids`` in calls of at most ``size`` (a call has a field limit)."""
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
 def push_internships(api: MoodleAPI, summary: PushSummary) -> None:
@@ -149,9 +154,8 @@ def _group(api: MoodleAPI, offer: Offer, idnumber: str, members: list[int]) -> i
         group = api.create_group(course_id, name, idnumber=idnumber,
                                  description="Создано ProfRoute")
     present = api.group_members([group.group_id]).get(group.group_id, set())
-    missing = [m for m in members if m not in present]
-    if missing:
-        api.add_group_members(group.group_id, missing)
+    for chunk in _chunks([m for m in members if m not in present]):
+        api.add_group_members(group.group_id, chunk)
     return group.group_id
 
 
