@@ -35,7 +35,7 @@ from app.models import (
     School,
     Teacher,
 )
-from app.models.ops import FAILED, SENT
+from app.models.ops import FAILED, PENDING, SENT
 from app.models.route import APPROVED, ENROLLED
 from app.push.outbox import PushSummary, enrolment_window
 from courses.records import INTERNSHIP
@@ -48,6 +48,7 @@ from lms_connectors.exceptions import (
     RecordNotFound,
 )
 from lms_connectors.moodle.api import MoodleAPI
+from lms_connectors.moodle.functions import READ_FUNCTIONS
 from lms_connectors.moodle.records import EventSpec
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,9 @@ def ensure(key: str, record: OutboxRecord, action: Callable[[], int],
 
     ``record`` (a cohort, group, event or plan record) is stored on the row; on success
     with ``result``, the Moodle id ``action`` returned. A refusal is recorded on the row
-    (and retried by the next push); an unreachable Moodle or a bad token stops the push.
+    (and retried by the next push); a failed read-back (which the writes in ``action``
+    follow) leaves the row pending with its error, as nothing was written. An unreachable
+    Moodle or a bad token stops the push.
     """
     row = db.session.scalars(select(OutboxMessage).filter_by(dedupe_key=key)).first()
     if row is not None and row.status == SENT:
@@ -79,10 +82,18 @@ def ensure(key: str, record: OutboxRecord, action: Callable[[], int],
     except (InvalidToken, FunctionNotInService, MoodleUnavailable):
         db.session.rollback()
         raise
-    except (MoodleAPIError, InvalidRequest) as err:
-        row.status, row.last_error = FAILED, str(err)
+    except MoodleAPIError as err:
+        if err.function in READ_FUNCTIONS:  # the read-back failed: nothing was written
+            row.status, row.last_error = PENDING, (
+                f"чтение перед записью не удалось, ничего не записано, ждёт следующей "
+                f"отправки: {err}")
+        else:
+            row.status, row.last_error = FAILED, str(err)
         summary.errors.append(f"{key}: {err}")
         logger.warning("push %s refused by Moodle: %s", key, err)
+    except InvalidRequest as err:
+        row.status, row.last_error = FAILED, str(err)
+        summary.errors.append(f"{key}: {err}")
     else:
         row.status, row.last_error = SENT, ""
         replace_record(row, record.replaced(result=result))

@@ -28,6 +28,7 @@ from lms_connectors.moodle.api import Enrolment
 
 ENROLLED_USERS = "core_enrol_get_enrolled_users"
 SEND = "core_message_send_instant_messages"
+GROUPS = "core_group_get_course_groups"
 TEACHERS = 40  # a small site keeps these tests fast
 
 
@@ -89,6 +90,9 @@ def test_unreadable_course_gets_nothing_and_foreign_enrolments_are_never_rewritt
     # the read-back of the first course fails as Moodle answers a missing capability
     sandbox_post(*moodle, "faults", {"function": ENROLLED_USERS, "mode": "nopermissions",
                                      "times": 1})
+    # and so does every read of course groups, which the groups and events are written after
+    sandbox_post(*moodle, "faults", {"function": GROUPS, "mode": "nopermissions",
+                                     "times": 100})
 
     summary, made = push(app, moodle, exit_code=1)
     after = sandbox_state(*moodle)
@@ -106,16 +110,25 @@ def test_unreadable_course_gets_nothing_and_foreign_enrolments_are_never_rewritt
     assert {"user_id": foreign[0], "course_id": foreign[1]} in summary["foreign_enrolments"]
     assert summary["calls_by_function"] == dict(made)  # what the push says it did, it did
     assert summary["calls"] == sum(made.values())
+    assert made[GROUPS] > 0 and made["core_group_create_groups"] == 0
+    assert made["core_calendar_create_calendar_events"] == 0
+    network = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind.in_(("group", "event")))).all()
+    assert network and all(r.status == "pending" and "nopermissions" in r.last_error
+                           for r in network)
 
     page = signed_in(app).get("/push").get_data(as_text=True)
     assert f"курс {held}" in page and "nopermissions" in page
 
+    sandbox_post(*moodle, "faults", {"function": GROUPS, "mode": "nopermissions", "times": 0})
     again, made = push(app, moodle)
     assert again["held_courses"] == [] and again["enrolments_sent"] == len(waiting)
     final = by_pair(sandbox_state(*moodle))
     assert all((r.payload["user_id"], held) in final for r in waiting)
     assert final[foreign] == by_pair(before)[foreign]
     assert again["calls_by_function"] == dict(made)
+    assert made["core_group_create_groups"] > 0
+    assert made["core_calendar_create_calendar_events"] > 0
 
     third, made = push(app, moodle)
     assert third["calls"] == 0 and not made  # nothing changed: not a single call
