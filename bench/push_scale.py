@@ -4,7 +4,7 @@ Pushes N enrolments (one route item per teacher, spread over the PD courses), N 
 (one per route) and P learning plans (routes with a competency) in ONE ``push``, then pushes
 again. Each phase runs with its own sandbox latency, chosen to match what a real Moodle 4.5
 takes per call (a call of 100 enrolments about 1 s, a call of 50 messages about 240 ms, a
-single plan call about 50 ms); the sandbox's pooled ceiling at that latency is
+single plan call or read about 50 ms); the sandbox's pooled ceiling at that latency is
 ``parallel × batch ÷ latency`` for enrolments and ``batch ÷ latency`` for messages (sent
 one batch after another). Reports the phases' rates and their ratio to that ceiling, the
 calls per function, the database commits per phase, and the second push's calls.
@@ -36,6 +36,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DIAG_COURSE_ID = 2  # the sandbox's diagnostic course: every teacher is enrolled there
+
+
+def log(message: str) -> None:
+    """Progress on stderr (the figures go to stdout as JSON)."""
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
 def hook(url: str, token: str, name: str, body: dict[str, object]) -> None:
@@ -109,17 +114,18 @@ def timed_phases(url: str, token: str, latency: dict[str, int], commits: list[in
     are recorded in ``figures``."""
     import app.push.run as run
 
-    def wrap(name: str, phase: Callable[..., None]) -> Callable[..., None]:
-        def timed(*args: Any) -> None:
+    def wrap(name: str, phase: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any) -> Any:
             hook(url, token, "latency", {"ms": latency[name]})
             before, started = len(commits), time.perf_counter()
-            phase(*args)
+            result = phase(*args)
             figures.setdefault(name, {"seconds": round(time.perf_counter() - started, 2),
                                       "commits": len(commits) - before})  # the first push
+            return result
         return timed
 
-    for name, attr in (("enrolments", "_push_enrolments"), ("plans", "push_plans"),
-                       ("messages", "send_messages")):
+    for name, attr in (("read_back", "read_back"), ("enrolments", "send_enrolments"),
+                       ("plans", "push_plans"), ("messages", "send_messages")):
         setattr(run, attr, wrap(name, getattr(run, attr)))
 
 
@@ -134,7 +140,7 @@ def bench(args: argparse.Namespace) -> dict[str, object]:
 
     token = secrets.token_hex(16)
     latency = {"enrolments": args.enrol_latency_ms, "messages": args.message_latency_ms,
-               "plans": args.latency_ms}
+               "plans": args.latency_ms, "read_back": args.latency_ms}
     with running_sandbox(token, teachers=args.teachers, timeout=300) as url, \
             tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=f"sqlite:///{tmp}/push.db", moodle_url=url,
@@ -144,7 +150,9 @@ def bench(args: argparse.Namespace) -> dict[str, object]:
         with app.app_context():
             prepare_schema()
             api = moodle_api(settings)
+            log(f"sandbox up at {url}")
             sizes = seed(api, args.teachers, args.plans)
+            log(f"seeded {sizes}")
             figures: dict[str, dict[str, float]] = {}
             with counting_commits() as commits:
                 timed_phases(url, token, latency, commits, figures)
@@ -152,6 +160,7 @@ def bench(args: argparse.Namespace) -> dict[str, object]:
                 first = push(api, settings)
                 total = time.perf_counter() - started
                 hook(url, token, "latency", {"ms": 0})
+                log(f"first push: {total:.1f} s")
                 second = push(api, settings)
     calls = Counter(first.calls_by_function)
     enrol_ceiling = args.parallel * settings.enrol_batch_size / (latency["enrolments"] / 1000)

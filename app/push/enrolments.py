@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import OutboxMessage, Route, RouteItem
 from app.models.ops import SENT
 from app.models.route import APPROVED, CANCELLED, ENROLLED
-from app.push.outbox import ENROL, PushSummary, enrolment_window, fail, mark_sent
+from app.push.outbox import ENROL, PushSummary, enrolment_window, fail, mark_sent, reload
 from app.settings import Settings
 from courses.records import INTERNSHIP
 from lms_connectors.exceptions import (
@@ -112,7 +112,7 @@ def read_back(api: MoodleAPI, rows: list[OutboxMessage], settings: Settings,
     for row in rows:
         record = records[row.dedupe_key]
         if record.course_id in held:
-            row.last_error = held[record.course_id]
+            row.last_error = f"курс {record.course_id}: {held[record.course_id]}"
             summary.enrolments_held += 1
         elif row.dedupe_key in firsts and record.user_id in enrolled[record.course_id]:
             replace_record(row, record.replaced(preexisting=True))
@@ -127,7 +127,7 @@ def read_back(api: MoodleAPI, rows: list[OutboxMessage], settings: Settings,
     for course_id, error in sorted(held.items()):
         count = sum(1 for r in rows if records[r.dedupe_key].course_id == course_id)
         summary.held_courses.append({"course_id": course_id, "rows": count, "error": error})
-        summary.errors.append(f"course {course_id}: {error}")
+        summary.errors.append(f"курс {course_id}: {error}")
     db.session.commit()
     return keep
 
@@ -146,8 +146,8 @@ def _enrolled_by_course(api: MoodleAPI, course_ids: list[int], settings: Setting
             raise
         except MoodleAPIError as err:
             logger.warning("cannot read the participants of course %s: %s", course_id, err)
-            held[course_id] = (f"курс {course_id}: не удалось прочитать участников курса, "
-                               f"записи не отправлены и ждут следующей отправки: {err}")
+            held[course_id] = ("не удалось прочитать участников курса: записи не отправлены "
+                               f"и ждут следующей отправки ({err})")
     return enrolled, held
 
 
@@ -242,6 +242,7 @@ def _deliver(api: MoodleAPI, records: list[EnrolmentRecord],
 def _record_batch(rows: list[OutboxMessage], outcomes: list[Exception | None],
                   summary: PushSummary) -> None:
     """Record one batch's outcome: sent rows, their items enrolled, refusals; one commit."""
+    reload(rows)
     enrolled_items: list[int] = []
     for row, error in zip(rows, outcomes, strict=True):
         if error is not None:

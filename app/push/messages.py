@@ -13,7 +13,16 @@ from app.extensions import db
 from app.models import OutboxMessage, Route, RouteItem
 from app.models.ops import PENDING
 from app.models.route import APPROVED, ENROLLED
-from app.push.outbox import ENROL, MESSAGE, SENDING, UNCERTAIN, PushSummary, fail, mark_sent
+from app.push.outbox import (
+    ENROL,
+    MESSAGE,
+    SENDING,
+    UNCERTAIN,
+    PushSummary,
+    fail,
+    mark_sent,
+    reload,
+)
 from app.push.texts import route_message
 from app.settings import Settings
 from lms_connectors.exceptions import (
@@ -103,10 +112,12 @@ def _settle_interrupted() -> None:
 
 def _send_batch(api: MoodleAPI, rows: list[OutboxMessage], summary: PushSummary) -> bool:
     """Send one batch; False when Moodle stopped answering (send no more now)."""
+    reload(rows)
     messages = [record_of(row, MessageRecord) for row in rows]
     for row in rows:
         row.status, row.attempts = SENDING, row.attempts + 1
     db.session.commit()
+    reload(rows)
     try:
         results = api.send_messages([OutgoingMessage(m.user_id, m.text, m.client_msg_id)
                                      for m in messages])
@@ -125,10 +136,10 @@ def _send_batch(api: MoodleAPI, rows: list[OutboxMessage], summary: PushSummary)
             summary.messages_failed += len(rows)
             db.session.commit()
         return True
-    for row, result in zip(rows, results, strict=True):
+    for row, message, result in zip(rows, messages, results, strict=True):
         if result.error is not None:
-            fail(row, MessageRejected(None, f"to user {record_of(row, MessageRecord).user_id}: "
-                                      f"{result.error}", fn.SEND_MESSAGES), summary)
+            fail(row, MessageRejected(None, f"to user {message.user_id}: {result.error}",
+                                      fn.SEND_MESSAGES), summary)
             summary.messages_failed += 1
         else:
             mark_sent(row)

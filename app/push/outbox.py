@@ -8,15 +8,18 @@ import logging
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import inspect, select
+
 from app.common.outbox import ENROL, MESSAGE
 from app.common.runs import Summary
+from app.extensions import db
 from app.models import OutboxMessage
 from app.models.assessment import utcnow
 from app.models.ops import FAILED, SENT
 
 logger = logging.getLogger(__name__)
 __all__ = ["ENROL", "MESSAGE", "SENDING", "UNCERTAIN", "PushSummary", "enrolment_window",
-           "fail", "mark_sent"]
+           "fail", "mark_sent", "reload"]
 SENDING, UNCERTAIN = "sending", "uncertain"
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -63,6 +66,14 @@ def enrolment_window(starts_on: dt.date | None, ends_on: dt.date | None) -> tupl
     end = 0 if ends_on is None else int(
         dt.datetime.combine(ends_on, dt.time.max, MOSCOW).timestamp())
     return start, end
+
+
+def reload(rows: list[OutboxMessage]) -> None:
+    """Load a batch's rows again in ONE query (a commit expired them; touching each one
+    would read it back alone, one query per row)."""
+    ids: list[int] = [inspect(row).identity[0] for row in rows]
+    db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                       .execution_options(populate_existing=True)).all()
 
 
 def mark_sent(row: OutboxMessage) -> None:

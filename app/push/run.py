@@ -19,7 +19,7 @@ from app.models.ops import PENDING
 from app.push.enrolments import enqueue_enrolments, read_back, send_enrolments
 from app.push.messages import enqueue_messages, send_messages
 from app.push.network import push_cohorts, push_internships, push_plans
-from app.push.outbox import ENROL, PushSummary
+from app.push.outbox import ENROL, PushSummary, reload
 from app.push.ratings import enqueue_ratings, send_ratings
 from app.settings import Settings, SettingsError
 from lms_connectors.moodle.api import MoodleAPI
@@ -58,7 +58,9 @@ def _push_enrolments(api: MoodleAPI, settings: Settings, summary: PushSummary) -
     pending = list(db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.kind == ENROL, OutboxMessage.status == PENDING).order_by(OutboxMessage.id)))
     pending = read_back(api, pending, settings, summary)
+    reload(pending)  # read_back committed: one query, not one per row
     size = max(1, min(settings.enrol_batch_size, api.enrol_batch_limit))
-    for action in (False, True):
-        rows = [r for r in pending if record_of(r, EnrolmentRecord).unenrol == action]
+    unenrol = {r.id: record_of(r, EnrolmentRecord).unenrol for r in pending}
+    batches = ([r for r in pending if not unenrol[r.id]], [r for r in pending if unenrol[r.id]])
+    for rows in batches:
         send_enrolments(api, rows, size, settings.enrol_parallel, summary)
