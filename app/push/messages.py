@@ -70,8 +70,10 @@ def enqueue_messages() -> int:
 def send_messages(api: MoodleAPI, settings: Settings, summary: PushSummary) -> None:
     """Send the pending messages in batches (one call each), each message at most once.
 
-    A batch is marked as sending (one commit) before its call and recorded after it (one
-    commit). A batch whose answer was lost, or whose whole call failed after messages may
+    One commit per batch: a batch is marked as sending, in the same commit as the outcome
+    of the batch before it, before its call; the last outcome is committed at the end. A
+    push that dies after a call thus leaves that batch sending, which the next push turns
+    into uncertain. A batch whose answer was lost, or whose whole call failed after messages may
     have been stored (``formatnotsupported`` for a mixed batch, a PHP crash), is marked
     uncertain: it is never re-sent automatically, a person resolves it on the push page.
     Rows left sending by a push that died are uncertain too. An unreachable Moodle stops
@@ -89,6 +91,7 @@ def send_messages(api: MoodleAPI, settings: Settings, summary: PushSummary) -> N
     for start in range(0, len(rows), size):
         if not _send_batch(api, rows[start:start + size], summary):
             break
+    db.session.commit()
     summary.uncertain = uncertain_messages()
 
 
@@ -111,7 +114,10 @@ def _settle_interrupted() -> None:
 
 
 def _send_batch(api: MoodleAPI, rows: list[OutboxMessage], summary: PushSummary) -> bool:
-    """Send one batch; False when Moodle stopped answering (send no more now)."""
+    """Send one batch; False when Moodle stopped answering (send no more now).
+
+    The outcome is recorded in the session, not committed (see :func:`send_messages`).
+    """
     reload(rows)
     messages = [record_of(row, MessageRecord) for row in rows]
     for row in rows:
@@ -144,8 +150,7 @@ def _send_batch(api: MoodleAPI, rows: list[OutboxMessage], summary: PushSummary)
         else:
             mark_sent(row)
             summary.messages_sent += 1
-    db.session.commit()
-    return True
+    return True  # committed with the next batch's mark, or at the end
 
 
 def _uncertain(rows: list[OutboxMessage], err: Exception, summary: PushSummary) -> None:
