@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     include_risk: bool = False
     enrol_role_id: int = 5
     enrol_batch_size: int = 100
+    enrol_parallel: int = Field(default=4, ge=1, le=16)  # enrolment calls at once
+    message_batch_size: int = Field(default=50, ge=1, le=200)  # messages per call
     cancel_action: CancelAction = "suspend"
     rating_grade: int = 2
     page_size: int = 200

@@ -13,7 +13,7 @@ from app.analyse.levels import compute_deficits
 from app.cli.base import echo_json, logged_stage, named_diagnostic, stage
 from app.common.moodle import moodle_api
 from app.common.runs import logged_run
-from app.push.run import push
+from app.push.run import PushSummary, push
 from app.registry.catalogue import import_catalogue
 from app.reports import analytics
 from app.reports.maps import current_diagnostic, deficit_map, summary
@@ -120,8 +120,23 @@ def push_cmd(app: Flask) -> None:
     """Send enrolments and messages for approved items to Moodle (idempotent)."""
     settings = settings_of(app)
     result = logged_stage("push", lambda: push(moodle_api(settings), settings))
-    if result.enrolments_failed or result.messages_failed:
+    if result.needs_attention:
+        for line in push_notes(result):
+            click.echo(line, err=True)
         sys.exit(1)
+
+
+def push_notes(result: PushSummary) -> list[str]:
+    """What a push leaves for a person, in Russian: held courses, refusals, uncertain
+    messages (the JSON summary on stdout has the same in full, with the calls made)."""
+    lines = [f"Курс {c['course_id']}: ничего не отправлено, {c['rows']} записей ждут "
+             f"следующей отправки. {c['error']}" for c in result.held_courses]
+    if result.enrolments_failed or result.messages_failed:
+        lines.append(f"Отклонено Moodle: записей на курсы {result.enrolments_failed}, "
+                     f"сообщений {result.messages_failed} (см. errors)")
+    lines += [f"Сообщение {m['key']} пользователю {m['user_id']}: неизвестно, дошло ли; "
+              "решите на странице «Отправка в Moodle» (/push)" for m in result.uncertain]
+    return lines
 
 
 @click.command("report")

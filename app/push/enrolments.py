@@ -1,11 +1,14 @@
-"""Enrolments: what Moodle's enrolments must become, read back before writing, sent in
-batches that are halved on a refusal until the bad rows are isolated."""
+"""Enrolments: what Moodle's enrolments must become, read back before writing (a course
+that cannot be read gets nothing), sent in parallel batches that are halved on a refusal
+until the bad rows are isolated."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -15,7 +18,7 @@ from app.extensions import db
 from app.models import OutboxMessage, Route, RouteItem
 from app.models.ops import SENT
 from app.models.route import APPROVED, CANCELLED, ENROLLED
-from app.push.outbox import ENROL, PushSummary, enrolment_window, fail, mark_sent
+from app.push.outbox import ENROL, PushSummary, enrolment_window, fail, mark_sent, reload
 from app.settings import Settings
 from courses.records import INTERNSHIP
 from lms_connectors.exceptions import (
@@ -23,6 +26,7 @@ from lms_connectors.exceptions import (
     InvalidRequest,
     InvalidToken,
     MoodleAPIError,
+    MoodleError,
     MoodleUnavailable,
 )
 from lms_connectors.moodle.api import Enrolment, MoodleAPI
@@ -40,6 +44,7 @@ def enqueue_enrolments(settings: Settings) -> int:
     """
     last = latest_enrolments()
     queued = 0
+    settled: list[int] = []
     for pair, state in _wanted(settings).items():
         previous = last.get(pair)
         before = None if previous is None else record_of(previous, EnrolmentRecord)
@@ -47,11 +52,12 @@ def enqueue_enrolments(settings: Settings) -> int:
             continue  # ProfRoute never enrolled them: not its enrolment to suspend
         if previous is not None and before is not None and _same_state(before, state):
             if previous.status == SENT:
-                _mark_enrolled(state.route_item_ids)
+                settled.extend(state.route_item_ids)
             continue
         seq = int(previous.dedupe_key.rsplit(":", 1)[1]) + 1 if previous is not None else 1
         db.session.add(new_row(state, f"{ENROL}:{pair[0]}:{pair[1]}:{seq}"))
         queued += 1
+    _mark_enrolled(settled)
     db.session.commit()
     return queued
 
@@ -82,39 +88,67 @@ def _wanted(settings: Settings) -> dict[tuple[int, int], EnrolmentRecord]:
             for pair, state in wanted.items()}
 
 
-def skip_preexisting(api: MoodleAPI, rows: list[OutboxMessage], settings: Settings,
-                     summary: PushSummary) -> list[OutboxMessage]:
-    """Read back before writing: leave alone enrolments Moodle already has active.
+def read_back(api: MoodleAPI, rows: list[OutboxMessage], settings: Settings,
+              summary: PushSummary) -> list[OutboxMessage]:
+    """Read back before writing; return the rows that may be sent now.
 
-    A first enrolment of a teacher who is already active in the course is recorded as done
-    (``preexisting``) without a call: re-enrolling would overwrite the dates and status an
-    administrator set, and cancelling the route item later will not suspend it.
+    Every course with a first enrolment to send is read (``core_enrol_get_enrolled_users``,
+    suspended and not-yet-started enrolments included). A user enrolled there in any way
+    (another window, another role, suspended, another method) is someone else's
+    enrolment: it is recorded as done (``preexisting``) without a call, reported in
+    ``foreign_enrolments`` and never rewritten, suspended or removed by ProfRoute. When a
+    course cannot be read, NOTHING is sent to it: its rows stay pending with the error on
+    them (``held_courses``) and go out on a later push.
+
+    :raise InvalidToken, FunctionNotInService, MoodleUnavailable: nothing can be read at all.
     """
     records = {r.dedupe_key: record_of(r, EnrolmentRecord) for r in rows}
-    firsts = [r for r in rows
-              if not records[r.dedupe_key].suspend and r.dedupe_key.endswith(":1")]
-    active: dict[int, set[int]] = {}
-    for course_id in sorted({records[r.dedupe_key].course_id for r in firsts}):
-        try:
-            active[course_id] = {t.moodle_user_id for t in api.enrolled_users(
-                course_id, page_size=settings.page_size, only_active=True)}
-        except (InvalidToken, FunctionNotInService, MoodleUnavailable):
-            raise
-        except MoodleAPIError as err:  # e.g. a deleted course: its enrolments will fail
-            logger.warning("cannot read the participants of course %s: %s", course_id, err)
-            active[course_id] = set()
-    keep = []
+    firsts = {r.dedupe_key for r in rows
+              if not records[r.dedupe_key].suspend and r.dedupe_key.endswith(":1")}
+    enrolled, held = _enrolled_by_course(
+        api, sorted({records[k].course_id for k in firsts}), settings)
+    keep: list[OutboxMessage] = []
+    done_items: list[int] = []
     for row in rows:
         record = records[row.dedupe_key]
-        if row in firsts and record.user_id in active[record.course_id]:
+        if record.course_id in held:
+            row.last_error = f"курс {record.course_id}: {held[record.course_id]}"
+            summary.enrolments_held += 1
+        elif row.dedupe_key in firsts and record.user_id in enrolled[record.course_id]:
             replace_record(row, record.replaced(preexisting=True))
             mark_sent(row)
-            _mark_enrolled(record.route_item_ids)
+            done_items.extend(record.route_item_ids)
             summary.already_enrolled += 1
+            summary.foreign_enrolments.append(
+                {"user_id": record.user_id, "course_id": record.course_id})
         else:
             keep.append(row)
+    _mark_enrolled(done_items)
+    for course_id, error in sorted(held.items()):
+        count = sum(1 for r in rows if records[r.dedupe_key].course_id == course_id)
+        summary.held_courses.append({"course_id": course_id, "rows": count, "error": error})
+        summary.errors.append(f"курс {course_id}: {error}")
     db.session.commit()
     return keep
+
+
+def _enrolled_by_course(api: MoodleAPI, course_ids: list[int], settings: Settings
+                        ) -> tuple[dict[int, set[int]], dict[int, str]]:
+    """Who is enrolled in each course (in any state), and the courses that could not be read
+    with the reason (Russian, shown to the administrator)."""
+    enrolled: dict[int, set[int]] = {}
+    held: dict[int, str] = {}
+    for course_id in course_ids:
+        try:
+            enrolled[course_id] = {t.moodle_user_id for t in api.enrolled_users(
+                course_id, page_size=settings.page_size)}
+        except (InvalidToken, FunctionNotInService, MoodleUnavailable):
+            raise
+        except MoodleAPIError as err:
+            logger.warning("cannot read the participants of course %s: %s", course_id, err)
+            held[course_id] = ("не удалось прочитать участников курса: записи не отправлены "
+                               f"и ждут следующей отправки ({err})")
+    return enrolled, held
 
 
 def latest_enrolments() -> dict[tuple[int, int], OutboxMessage]:
@@ -136,37 +170,89 @@ def _same_state(before: EnrolmentRecord, state: EnrolmentRecord) -> bool:
 
 
 def _mark_enrolled(item_ids: Sequence[int]) -> None:
+    """Move the approved items among ``item_ids`` to enrolled (one query)."""
+    if not item_ids:
+        return
     for item in db.session.scalars(select(RouteItem).where(
             RouteItem.id.in_(item_ids), RouteItem.status == APPROVED)):
         item.move_to(ENROLLED)
 
 
-def send_enrol_batch(api: MoodleAPI, rows: list[OutboxMessage], summary: PushSummary) -> None:
-    """Send rows in one call; when Moodle rejects it, halve until the bad rows are isolated."""
-    records = [record_of(r, EnrolmentRecord) for r in rows]
-    enrolments = [Enrolment(user_id=e.user_id, course_id=e.course_id, role_id=e.role_id,
-                            timestart=e.timestart, timeend=e.timeend, suspend=e.suspend)
-                  for e in records]
-    summary.calls += 1
+def send_enrolments(api: MoodleAPI, rows: list[OutboxMessage], size: int, workers: int,
+                    summary: PushSummary) -> None:
+    """Send rows in batches of ``size``, up to ``workers`` calls at once.
+
+    The calls run in worker threads and touch no database; each batch's outcome is then
+    recorded in this thread with one commit per batch, in the order of the batches. A
+    refused batch is halved until the bad rows are isolated. After an unreachable Moodle
+    or a bad token no new batch starts; the batches already answered are recorded before
+    the error is raised (the others stay pending).
+
+    :raise InvalidToken, FunctionNotInService, MoodleUnavailable: as the first such error.
+    """
+    batches = [rows[i:i + size] for i in range(0, len(rows), size)]
+    stop = threading.Event()
+    fatal: MoodleError | None = None
+    with ThreadPoolExecutor(max_workers=max(1, workers),
+                            thread_name_prefix="profroute-enrol") as pool:
+        futures = [pool.submit(_deliver, api, [record_of(r, EnrolmentRecord) for r in batch],
+                               stop) for batch in batches]
+        for batch, future in zip(batches, futures, strict=True):
+            try:
+                outcomes = future.result()
+            except (InvalidToken, FunctionNotInService, MoodleUnavailable) as err:
+                fatal = fatal or err
+                continue
+            if outcomes is not None:
+                _record_batch(batch, outcomes, summary)
+    if fatal is not None:
+        raise fatal
+
+
+def _deliver(api: MoodleAPI, records: list[EnrolmentRecord],
+             stop: threading.Event) -> list[Exception | None] | None:
+    """Send one batch (worker thread): per record, None when done or Moodle's refusal.
+
+    None when the push stopped before this batch was sent.
+    """
+    if stop.is_set():
+        return None
     try:
         if records[0].unenrol:
-            api.unenrol([(e.user_id, e.course_id) for e in enrolments])
+            api.unenrol([(e.user_id, e.course_id) for e in records])
         else:
-            api.enrol(enrolments)
+            api.enrol([Enrolment(user_id=e.user_id, course_id=e.course_id, role_id=e.role_id,
+                                 timestart=e.timestart, timeend=e.timeend, suspend=e.suspend)
+                       for e in records])
     except (InvalidToken, FunctionNotInService, MoodleUnavailable):
+        stop.set()
         raise
     except (MoodleAPIError, InvalidRequest) as err:
-        if len(rows) > 1:
-            half = len(rows) // 2
-            send_enrol_batch(api, rows[:half], summary)
-            send_enrol_batch(api, rows[half:], summary)
-            return
-        fail(rows[0], err, summary)
-        summary.enrolments_failed += 1
-        return
-    for row, record in zip(rows, records, strict=True):
+        if len(records) == 1:
+            return [err]
+        half = len(records) // 2
+        first, second = (_deliver(api, records[:half], stop),
+                         _deliver(api, records[half:], stop))
+        if first is None or second is None:
+            return None
+        return first + second
+    return [None] * len(records)
+
+
+def _record_batch(rows: list[OutboxMessage], outcomes: list[Exception | None],
+                  summary: PushSummary) -> None:
+    """Record one batch's outcome: sent rows, their items enrolled, refusals; one commit."""
+    reload(rows)
+    enrolled_items: list[int] = []
+    for row, error in zip(rows, outcomes, strict=True):
+        if error is not None:
+            fail(row, error, summary)
+            summary.enrolments_failed += 1
+            continue
         mark_sent(row)
+        summary.enrolments_sent += 1
+        record = record_of(row, EnrolmentRecord)
         if not record.suspend:
-            _mark_enrolled(record.route_item_ids)
-    summary.enrolments_sent += len(rows)
+            enrolled_items.extend(record.route_item_ids)
+    _mark_enrolled(enrolled_items)
     db.session.commit()

@@ -1,8 +1,9 @@
-"""Messages: one per route whose pushed content is new, each sent at most once."""
+"""Messages: one per route whose pushed content is new, sent in batches, each at most once."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -12,16 +13,32 @@ from app.extensions import db
 from app.models import OutboxMessage, Route, RouteItem
 from app.models.ops import PENDING
 from app.models.route import APPROVED, ENROLLED
-from app.push.outbox import ENROL, SENDING, UNCERTAIN, PushSummary, fail, mark_sent
+from app.push.outbox import (
+    ENROL,
+    MESSAGE,
+    SENDING,
+    UNCERTAIN,
+    PushSummary,
+    fail,
+    mark_sent,
+    reload,
+)
 from app.push.texts import route_message
+from app.settings import Settings
 from lms_connectors.exceptions import (
     FunctionNotInService,
+    InvalidRequest,
     InvalidToken,
     MessageRejected,
     MoodleAPIError,
+    MoodleCrash,
     MoodleUnavailable,
 )
-from lms_connectors.moodle.api import MoodleAPI
+from lms_connectors.moodle import functions as fn
+from lms_connectors.moodle.api import MoodleAPI, OutgoingMessage
+
+logger = logging.getLogger(__name__)
+MIXED_BATCH = "formatnotsupported"  # a batch with an unknown recipient: the rest IS stored
 
 
 def enqueue_messages() -> int:
@@ -29,6 +46,8 @@ def enqueue_messages() -> int:
     busy = {record_of(r, EnrolmentRecord).user_id for r in db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == ENROL,
                                     OutboxMessage.status == PENDING))}
+    known = set(db.session.scalars(select(OutboxMessage.dedupe_key).where(
+        OutboxMessage.kind == MESSAGE)))
     count = 0
     routes = db.session.scalars(select(Route).options(
         selectinload(Route.items).selectinload(RouteItem.offer), selectinload(Route.teacher)))
@@ -38,7 +57,7 @@ def enqueue_messages() -> int:
             continue
         digest = hashlib.sha256(",".join(str(i.offer_id) for i in items).encode()).hexdigest()
         key = f"message:route:{route.id}:{digest[:16]}"
-        if db.session.scalars(select(OutboxMessage.id).filter_by(dedupe_key=key)).first():
+        if key in known:
             continue
         db.session.add(new_row(MessageRecord(
             user_id=route.teacher.moodle_user_id, client_msg_id=f"profroute-{digest[:20]}",
@@ -48,31 +67,101 @@ def enqueue_messages() -> int:
     return count
 
 
-def send_message(api: MoodleAPI, row: OutboxMessage, summary: PushSummary) -> None:
-    """Send one message at most once: it is marked as sending before the call.
+def send_messages(api: MoodleAPI, settings: Settings, summary: PushSummary) -> None:
+    """Send the pending messages in batches (one call each), each message at most once.
 
-    :raise OutboxPayloadError: the row does not hold a valid message (nothing is sent).
+    One commit per batch: a batch is marked as sending, in the same commit as the outcome
+    of the batch before it, before its call; the last outcome is committed at the end. A
+    push that dies after a call thus leaves that batch sending, which the next push turns
+    into uncertain. A batch whose answer was lost, or whose whole call failed after messages may
+    have been stored (``formatnotsupported`` for a mixed batch, a PHP crash), is marked
+    uncertain: it is never re-sent automatically, a person resolves it on the push page.
+    Rows left sending by a push that died are uncertain too. An unreachable Moodle stops
+    the messages of this push (the rest stay pending).
+
+    :raise OutboxPayloadError: a pending row does not hold a valid message (nothing sent).
+    :raise InvalidToken, FunctionNotInService: nothing can be sent with this token (the
+        batch stays pending).
     """
-    message = record_of(row, MessageRecord)
-    row.status = SENDING
-    row.attempts += 1
+    _settle_interrupted()
+    rows = list(db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == MESSAGE, OutboxMessage.status == PENDING)
+        .order_by(OutboxMessage.id)))
+    size = max(1, min(settings.message_batch_size, api.message_batch_limit))
+    for start in range(0, len(rows), size):
+        if not _send_batch(api, rows[start:start + size], summary):
+            break
     db.session.commit()
-    summary.calls += 1
+    summary.uncertain = uncertain_messages()
+
+
+def uncertain_messages() -> list[dict[str, object]]:
+    """Every message whose fate is unknown: key, recipient, error (for a person to resolve)."""
+    return [{"id": row.id, "key": row.dedupe_key,
+             "user_id": record_of(row, MessageRecord).user_id, "error": row.last_error}
+            for row in db.session.scalars(select(OutboxMessage).where(
+                OutboxMessage.kind == MESSAGE, OutboxMessage.status == UNCERTAIN)
+                .order_by(OutboxMessage.id))]
+
+
+def _settle_interrupted() -> None:
+    """Rows still marked sending belong to a push that died mid-call: their fate is unknown."""
+    for row in db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == MESSAGE, OutboxMessage.status == SENDING)):
+        row.status = UNCERTAIN
+        row.last_error = "отправка прервана: неизвестно, дошло ли сообщение"
+    db.session.commit()
+
+
+def _send_batch(api: MoodleAPI, rows: list[OutboxMessage], summary: PushSummary) -> bool:
+    """Send one batch; False when Moodle stopped answering (send no more now).
+
+    The outcome is recorded in the session, not committed (see :func:`send_messages`).
+    """
+    reload(rows)
+    messages = [record_of(row, MessageRecord) for row in rows]
+    for row in rows:
+        row.status, row.attempts = SENDING, row.attempts + 1
+    db.session.commit()
+    reload(rows)
     try:
-        api.send_message(message.user_id, message.text, message.client_msg_id)
-    except MessageRejected as err:
-        fail(row, err, summary)
-        summary.messages_failed += 1
-    except MoodleUnavailable as err:
-        row.status, row.last_error = UNCERTAIN, str(err)
-        db.session.commit()
+        results = api.send_messages([OutgoingMessage(m.user_id, m.text, m.client_msg_id)
+                                     for m in messages])
+    except (InvalidToken, FunctionNotInService) as err:
+        _settle(rows, PENDING, str(err))  # refused before anything was stored
         raise
-    except MoodleAPIError as err:
-        fail(row, err, summary)
-        summary.messages_failed += 1
-        if isinstance(err, InvalidToken | FunctionNotInService):
-            raise
-    else:
-        mark_sent(row)
-        summary.messages_sent += 1
+    except MoodleUnavailable as err:
+        _uncertain(rows, err, summary)
+        return False
+    except (MoodleAPIError, InvalidRequest) as err:
+        if isinstance(err, MoodleCrash) or getattr(err, "errorcode", "") == MIXED_BATCH:
+            _uncertain(rows, err, summary)
+        else:  # refused as a whole before sending (parameters, capability)
+            for row in rows:
+                fail(row, err, summary)
+            summary.messages_failed += len(rows)
+            db.session.commit()
+        return True
+    for row, message, result in zip(rows, messages, results, strict=True):
+        if result.error is not None:
+            fail(row, MessageRejected(None, f"to user {message.user_id}: {result.error}",
+                                      fn.SEND_MESSAGES), summary)
+            summary.messages_failed += 1
+        else:
+            mark_sent(row)
+            summary.messages_sent += 1
+    return True  # committed with the next batch's mark, or at the end
+
+
+def _uncertain(rows: list[OutboxMessage], err: Exception, summary: PushSummary) -> None:
+    """The batch may have been delivered, in whole or in part: a person decides."""
+    logger.warning("message batch of %d: answer lost or ambiguous, marked uncertain: %s",
+                   len(rows), err)
+    _settle(rows, UNCERTAIN, f"неизвестно, дошли ли сообщения (ответ Moodle потерян): {err}")
+    summary.messages_uncertain += len(rows)
+
+
+def _settle(rows: list[OutboxMessage], status: str, error: str) -> None:
+    for row in rows:
+        row.status, row.last_error = status, error
     db.session.commit()

@@ -14,12 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.common.outbox import (
+    PLAN,
     CalendarEventRecord,
     CohortRecord,
     GroupRecord,
     OutboxRecord,
     PlanRecord,
     new_row,
+    record_of,
     replace_record,
 )
 from app.extensions import db
@@ -33,7 +35,7 @@ from app.models import (
     School,
     Teacher,
 )
-from app.models.ops import FAILED, SENT
+from app.models.ops import FAILED, PENDING, SENT
 from app.models.route import APPROVED, ENROLLED
 from app.push.outbox import PushSummary, enrolment_window
 from courses.records import INTERNSHIP
@@ -43,11 +45,14 @@ from lms_connectors.exceptions import (
     InvalidToken,
     MoodleAPIError,
     MoodleUnavailable,
+    RecordNotFound,
 )
 from lms_connectors.moodle.api import MoodleAPI
+from lms_connectors.moodle.functions import READ_FUNCTIONS
 from lms_connectors.moodle.records import EventSpec
 
 logger = logging.getLogger(__name__)
+MEMBERS_PER_CALL = 100  # cohort and group members per call, well within max_input_vars
 
 
 def digest(values: Iterable[int]) -> str:
@@ -61,7 +66,9 @@ def ensure(key: str, record: OutboxRecord, action: Callable[[], int],
 
     ``record`` (a cohort, group, event or plan record) is stored on the row; on success
     with ``result``, the Moodle id ``action`` returned. A refusal is recorded on the row
-    (and retried by the next push); an unreachable Moodle or a bad token stops the push.
+    (and retried by the next push); a failed read-back (which the writes in ``action``
+    follow) leaves the row pending with its error, as nothing was written. An unreachable
+    Moodle or a bad token stops the push.
     """
     row = db.session.scalars(select(OutboxMessage).filter_by(dedupe_key=key)).first()
     if row is not None and row.status == SENT:
@@ -75,10 +82,18 @@ def ensure(key: str, record: OutboxRecord, action: Callable[[], int],
     except (InvalidToken, FunctionNotInService, MoodleUnavailable):
         db.session.rollback()
         raise
-    except (MoodleAPIError, InvalidRequest) as err:
-        row.status, row.last_error = FAILED, str(err)
+    except MoodleAPIError as err:
+        if err.function in READ_FUNCTIONS:  # the read-back failed: nothing was written
+            row.status, row.last_error = PENDING, (
+                f"чтение перед записью не удалось, ничего не записано, ждёт следующей "
+                f"отправки: {err}")
+        else:
+            row.status, row.last_error = FAILED, str(err)
         summary.errors.append(f"{key}: {err}")
         logger.warning("push %s refused by Moodle: %s", key, err)
+    except InvalidRequest as err:
+        row.status, row.last_error = FAILED, str(err)
+        summary.errors.append(f"{key}: {err}")
     else:
         row.status, row.last_error = SENT, ""
         replace_record(row, record.replaced(result=result))
@@ -107,10 +122,14 @@ def push_cohorts(api: MoodleAPI, summary: PushSummary) -> None:
 def _cohort(api: MoodleAPI, idnumber: str, name: str, members: list[int]) -> int:
     cohort = api.cohort_by_idnumber(idnumber) or api.create_cohort(idnumber, name)
     present = api.cohort_members([cohort.cohort_id]).get(cohort.cohort_id, set())
-    missing = [m for m in members if m not in present]
-    if missing:
-        api.add_cohort_members(cohort.cohort_id, missing)
+    for chunk in _chunks([m for m in members if m not in present]):
+        api.add_cohort_members(cohort.cohort_id, chunk)
     return cohort.cohort_id
+
+
+def _chunks(ids: list[int], size: int = MEMBERS_PER_CALL) -> list[list[int]]:
+    """``ids`` in calls of at most ``size`` (a call has a field limit)."""
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
 def push_internships(api: MoodleAPI, summary: PushSummary) -> None:
@@ -146,9 +165,8 @@ def _group(api: MoodleAPI, offer: Offer, idnumber: str, members: list[int]) -> i
         group = api.create_group(course_id, name, idnumber=idnumber,
                                  description="Создано ProfRoute")
     present = api.group_members([group.group_id]).get(group.group_id, set())
-    missing = [m for m in members if m not in present]
-    if missing:
-        api.add_group_members(group.group_id, missing)
+    for chunk in _chunks([m for m in members if m not in present]):
+        api.add_group_members(group.group_id, chunk)
     return group.group_id
 
 
@@ -168,9 +186,16 @@ def _event(api: MoodleAPI, offer: Offer, idnumber: str, start: int, end: int) ->
 
 
 def push_plans(api: MoodleAPI, summary: PushSummary) -> None:
-    """The teacher's route as a Moodle learning plan holding the route's competencies."""
+    """The teacher's route as a Moodle learning plan holding the route's competencies.
+
+    The idempotency check costs no call when the route's competencies did not change
+    since the last push (the outbox key holds their digest) and at most one read per
+    teacher when they did: the plan's competencies when an earlier push recorded the
+    plan's id, else the teacher's plans.
+    """
     moodle_ids = dict(db.session.execute(
         select(Competency.idnumber, Competency.moodle_id)).all())
+    known = _known_plans()
     routes = db.session.scalars(select(Route).options(
         selectinload(Route.items), selectinload(Route.teacher)))
     for route in routes:
@@ -181,16 +206,45 @@ def push_plans(api: MoodleAPI, summary: PushSummary) -> None:
         user_id = route.teacher.moodle_user_id
         name = f"ИОМ ProfRoute №{route.id}"
         ensure(f"plan:{route.id}:{digest(comps)}", PlanRecord(user_id=user_id, name=name),
-               partial(_plan, api, user_id, name, comps), summary)
+               partial(_plan, api, user_id, name, comps, known.get(route.id)), summary)
 
 
-def _plan(api: MoodleAPI, user_id: int, name: str, competencies: list[int]) -> int:
+def _known_plans() -> dict[int, int]:
+    """The Moodle plan id an earlier push recorded, per route id."""
+    known: dict[int, int] = {}
+    for row in db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == PLAN, OutboxMessage.status == SENT)
+            .order_by(OutboxMessage.id)):
+        plan_id = record_of(row, PlanRecord).result
+        if plan_id is not None:
+            known[int(row.dedupe_key.split(":")[1])] = plan_id
+    return known
+
+
+def _plan(api: MoodleAPI, user_id: int, name: str, competencies: list[int],
+          known_id: int | None) -> int:
+    """Make the plan hold ``competencies`` with at most one read.
+
+    A plan recorded by an earlier push: read its competencies, add the missing ones. Else
+    find the plan by name among the teacher's plans (a push that died after creating it)
+    or create it, then add every competency (adding one twice changes nothing).
+    """
+    if known_id is not None:
+        try:
+            present = set(api.plan_competencies(known_id))
+        except RecordNotFound:  # deleted in Moodle: make it again
+            present, known_id = set(), None
+        else:
+            _add_plan_competencies(api, known_id, [c for c in competencies if c not in present])
+            return known_id
     plan = next((p for p in api.user_plans(user_id) if p.name == name), None)
     if plan is None:
         plan = api.create_plan(user_id, name, status=1, description=(
             "Индивидуальный образовательный маршрут по итогам диагностики (ProfRoute)"))
-    present = set(api.plan_competencies(plan.plan_id))
-    for competency_id in competencies:
-        if competency_id not in present:
-            api.add_competency_to_plan(plan.plan_id, competency_id)
+    _add_plan_competencies(api, plan.plan_id, competencies)
     return plan.plan_id
+
+
+def _add_plan_competencies(api: MoodleAPI, plan_id: int, competencies: list[int]) -> None:
+    for competency_id in competencies:
+        api.add_competency_to_plan(plan_id, competency_id)

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pandas as pd
 from sqlalchemy import select
 
 from app.common.outbox import RATING, RatingRecord, new_row, record_of
 from app.extensions import db
-from app.models import Competency, Deficit, Diagnostic, OutboxMessage, Teacher
+from app.models import (
+    Competency,
+    CompetencyRating,
+    Deficit,
+    Diagnostic,
+    OutboxMessage,
+    Teacher,
+)
 from app.models.ops import FAILED, PENDING, SENT
 from app.push.outbox import SENDING, UNCERTAIN, PushSummary
 from app.settings import Settings
 from deficits.change import deficit_changes
+from deficits.policy import merge_ratings
 from lms_connectors.exceptions import (
     FunctionNotInService,
     InvalidRequest,
@@ -84,7 +93,42 @@ def send_ratings(api: MoodleAPI, summary: PushSummary) -> None:
         else:
             row.status = SENT
             summary.ratings_sent += 1
+            store_rating(rating)
         db.session.commit()
+
+
+def store_rating(rating: RatingRecord) -> None:
+    """Keep the rating the push just wrote as Moodle's current rating of the pair.
+
+    The teacher's Moodle rating (``CompetencyRating``) takes the grade sent, and the
+    deficits of that teacher and competency compare with it again, so the pages show
+    Moodle's rating as the push left it (not the one pulled before the push).
+    """
+    teacher_id = db.session.scalars(select(Teacher.id).filter_by(
+        moodle_user_id=rating.user_id)).first()
+    competency = db.session.scalars(select(Competency).where(
+        Competency.moodle_id == rating.competency_id)).first()
+    if teacher_id is None or competency is None:
+        return
+    proficient = True  # the push rates a closed deficit with the competent grade
+    stored = db.session.scalars(select(CompetencyRating).filter_by(
+        teacher_id=teacher_id, competency_id=competency.id)).first()
+    if stored is None:
+        stored = CompetencyRating(teacher_id=teacher_id, competency_id=competency.id)
+        db.session.add(stored)
+    stored.proficient, stored.grade = proficient, rating.grade
+    stored.rated_at = int(time.time())
+    for deficit in db.session.scalars(select(Deficit).filter_by(
+            teacher_id=teacher_id, competency_id=competency.id)):
+        deficit.moodle_proficient = proficient
+        deficit.agreement = _agreement(deficit.level, proficient)
+
+
+def _agreement(level: str, proficient: bool) -> str:
+    """How one diagnostic level compares with one Moodle rating (the deficits' own rule)."""
+    levels = pd.DataFrame({"user_id": [0], "competency": ["c"], "level": [level]})
+    rated = pd.DataFrame({"user_id": [0], "competency": ["c"], "proficient": [proficient]})
+    return str(merge_ratings(levels, rated)["agreement"].iloc[0])
 
 
 def _levels(diagnostic: Diagnostic) -> pd.DataFrame:

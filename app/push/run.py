@@ -2,10 +2,13 @@
 ratings, and one message per teacher.
 
 Everything goes through the outbox: a row is written once per intended effect (its
-``dedupe_key``), so re-running never enrols twice or sends a message twice.
+``dedupe_key``), so re-running never enrols twice or sends a message twice. The summary
+counts the web-service calls the push really made, at the client's transport.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 from sqlalchemy import select
 
@@ -13,10 +16,10 @@ from app.common.outbox import EnrolmentRecord, record_of
 from app.extensions import db
 from app.models import OutboxMessage
 from app.models.ops import PENDING
-from app.push.enrolments import enqueue_enrolments, send_enrol_batch, skip_preexisting
-from app.push.messages import enqueue_messages, send_message
+from app.push.enrolments import enqueue_enrolments, read_back, send_enrolments
+from app.push.messages import enqueue_messages, send_messages
 from app.push.network import push_cohorts, push_internships, push_plans
-from app.push.outbox import ENROL, MESSAGE, PushSummary
+from app.push.outbox import ENROL, PushSummary, reload
 from app.push.ratings import enqueue_ratings, send_ratings
 from app.settings import Settings, SettingsError
 from lms_connectors.moodle.api import MoodleAPI
@@ -25,7 +28,7 @@ __all__ = ["PushSummary", "push"]
 
 
 def push(api: MoodleAPI, settings: Settings) -> PushSummary:
-    """Enqueue and send enrolments, then one message per teacher whose route changed.
+    """Enqueue and send enrolments, the network, plans, ratings, then the messages.
 
     :raise MoodleUnavailable: Moodle stopped answering; what is not sent stays pending.
     :raise InvalidToken, FunctionNotInService: nothing more can be sent with this token.
@@ -34,23 +37,30 @@ def push(api: MoodleAPI, settings: Settings) -> PushSummary:
         raise SettingsError(f"PROFROUTE_CANCEL_ACTION = {settings.cancel_action!r}: write "
                             "suspend or unenrol")
     summary = PushSummary()
-    enqueue_enrolments(settings)
-    pending = list(db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.kind == ENROL, OutboxMessage.status == PENDING).order_by(OutboxMessage.id)))
-    pending = skip_preexisting(api, pending, settings, summary)
-    size = max(1, min(settings.enrol_batch_size, api.enrol_batch_limit))
-    for action in (False, True):  # enrolments and suspensions first, then unenrolments
-        rows = [r for r in pending if record_of(r, EnrolmentRecord).unenrol == action]
-        for start in range(0, len(rows), size):
-            send_enrol_batch(api, rows[start:start + size], summary)
+    before = Counter(api.client.calls_by_function)
+    _push_enrolments(api, settings, summary)
     push_cohorts(api, summary)
     push_internships(api, summary)
     push_plans(api, summary)
     enqueue_ratings(settings)
     send_ratings(api, summary)
     enqueue_messages()
-    for row in db.session.scalars(select(OutboxMessage).where(
-            OutboxMessage.kind == MESSAGE, OutboxMessage.status == PENDING)
-            .order_by(OutboxMessage.id)).all():
-        send_message(api, row, summary)
+    send_messages(api, settings, summary)
+    made = Counter(api.client.calls_by_function) - before
+    summary.calls_by_function = dict(sorted(made.items()))
+    summary.calls = sum(made.values())
     return summary
+
+
+def _push_enrolments(api: MoodleAPI, settings: Settings, summary: PushSummary) -> None:
+    """Queue, read back, then send: enrolments and suspensions first, then unenrolments."""
+    enqueue_enrolments(settings)
+    pending = list(db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == ENROL, OutboxMessage.status == PENDING).order_by(OutboxMessage.id)))
+    pending = read_back(api, pending, settings, summary)
+    reload(pending)  # read_back committed: one query, not one per row
+    size = max(1, min(settings.enrol_batch_size, api.enrol_batch_limit))
+    unenrol = {r.id: record_of(r, EnrolmentRecord).unenrol for r in pending}
+    batches = ([r for r in pending if not unenrol[r.id]], [r for r in pending if unenrol[r.id]])
+    for rows in batches:
+        send_enrolments(api, rows, size, settings.enrol_parallel, summary)

@@ -11,6 +11,7 @@ from app.web.auth import init_login
 from app.web.dynamics import bp as dynamics_bp
 from app.web.imports import bp as imports_bp
 from app.web.policy_views import bp as policy_bp
+from app.web.push_views import bp as push_bp
 from app.web.views import bp as views_bp
 from app.web.xapi import bp as xapi_bp
 
@@ -37,5 +38,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(policy_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(push_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(xapi_bp, url_prefix="/xapi")

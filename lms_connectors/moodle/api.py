@@ -35,7 +35,12 @@ from lms_connectors.moodle.records import (
     QuizSlot,
     SiteInfo,
 )
-from lms_connectors.moodle.writes import TEXT_FORMATS, WriteOperations
+from lms_connectors.moodle.writes import (
+    TEXT_FORMATS,
+    MessageResult,
+    OutgoingMessage,
+    WriteOperations,
+)
 
 
 class MoodleAPI(
@@ -59,5 +64,6 @@ __all__ = [
     "ATTEMPT_STATUSES", "COURSE_FIELDS", "DEFAULT_MAX_FIELDS", "DEFAULT_PROFILE_FIELDS",
     "ENROLLED_USER_FIELDS", "MAX_ENROLMENTS_PER_CALL", "PLAN_ACTIVE", "PLAN_DRAFT",
     "TEXT_FORMATS", "CalendarEvent", "Cohort", "Enrolment", "EventSpec", "Framework", "Group",
-    "MoodleAPI", "MoodleWarning", "Plan", "ProfileFields", "QuizGrade", "QuizSlot", "SiteInfo",
+    "MessageResult", "MoodleAPI", "MoodleWarning", "OutgoingMessage", "Plan", "ProfileFields",
+    "QuizGrade", "QuizSlot", "SiteInfo",
 ]

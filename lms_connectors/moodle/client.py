@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, Protocol, TypeVar, cast
@@ -69,6 +71,7 @@ class WebServiceCaller(Protocol):
     """What the typed API needs from a client; test fakes implement the same method."""
 
     calls: int  # web-service calls made so far (the sync reports the difference)
+    calls_by_function: Counter[str]  # the same, per web-service function
 
     def call(self, function: str, params: Mapping[str, object] | None = None) -> Any:
         """Call one web-service function and return its decoded JSON answer."""
@@ -102,7 +105,9 @@ class MoodleClient:
     Every request has a timeout. A transient failure (:class:`MoodleUnavailable`) of a
     function in ``READ_FUNCTIONS`` is retried ``retries`` times with exponential backoff
     (``backoff``, twice that, …); a write is never retried. ``calls`` counts the HTTP
-    requests sent, retries included. The token never appears in errors, logs or ``repr``.
+    requests sent, retries included, and ``calls_by_function`` the same per function: both
+    are counted at the transport, the one place every request goes through, under a lock
+    (calls may run in parallel threads). The token never appears in errors, logs or ``repr``.
 
     Args:
         base_url: The Moodle site root, e.g. ``https://moodle.example.ru``.
@@ -134,6 +139,8 @@ class MoodleClient:
         self.backoff = backoff
         self._sleep = sleep
         self.calls = 0
+        self.calls_by_function: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"MoodleClient({self.base_url!r})"
@@ -216,7 +223,9 @@ class MoodleClient:
             ("moodlewsrestformat", "json"),
             *fields,
         ]
-        self.calls += 1
+        with self._count_lock:
+            self.calls += 1
+            self.calls_by_function[function] += 1
         logger.debug("Moodle call %s with %d fields", function, len(fields))
         try:
             return self.session.post(self.endpoint, data=data, timeout=self.timeout,

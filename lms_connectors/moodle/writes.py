@@ -15,6 +15,26 @@ from lms_connectors.moodle.records import Enrolment
 TEXT_FORMATS = frozenset({0, 1, 2, 4})  # MOODLE, HTML, PLAIN, MARKDOWN
 _CLIENT_MSG_ID = re.compile(r"[A-Za-z0-9_-]+")  # PARAM_ALPHANUMEXT silently strips the rest
 _ENROL_FIELDS = 6
+_MESSAGE_FIELDS = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class OutgoingMessage:
+    """One instant message to send; ``client_msg_id`` lets the sender match the answer."""
+
+    to_user_id: int
+    text: str
+    client_msg_id: str
+    textformat: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class MessageResult:
+    """Moodle's answer for one message: its ``msgid``, or -1 and the ``error`` it gave."""
+
+    msgid: int
+    client_msg_id: str | None
+    error: str | None = None
 
 
 class WriteOperations(APIBase):
@@ -84,45 +104,55 @@ class WriteOperations(APIBase):
         rows = [{"userid": u, "courseid": c, "roleid": role_id} for u, c in pairs]
         self.client.call(fn.UNENROL, {"enrolments": rows})
 
+    @property
+    def message_batch_limit(self) -> int:
+        """The most messages one :meth:`send_messages` call carries (4 fields each)."""
+        return self._max_rows(_MESSAGE_FIELDS)
+
     def send_message(
         self, to_user_id: int, text: str, client_msg_id: str, textformat: int = 1
     ) -> int:
         """Send one instant message to one user and return its Moodle message id.
 
-        One recipient per call: a batch with one bad recipient fails whole yet stores the
-        valid messages, so it can be neither trusted nor retried.
+        Raises:
+            As :meth:`send_messages`; MessageRejected: Moodle answered ``msgid`` -1.
+        """
+        result = self.send_messages([OutgoingMessage(to_user_id, text, client_msg_id,
+                                                     textformat)])[0]
+        if result.error is not None:
+            raise MessageRejected(None, f"to user {to_user_id}: {result.error}",
+                                  fn.SEND_MESSAGES)
+        return result.msgid
+
+    def send_messages(self, messages: Sequence[OutgoingMessage]) -> list[MessageResult]:
+        """Send many instant messages in ONE call; one result per message, in order.
+
+        Moodle answers each message with its ``msgid``, or ``msgid`` -1 and an
+        ``errormessage`` (e.g. no such user), in the order sent. A batch mixing valid and
+        invalid recipients fails whole with ``formatnotsupported`` although the valid
+        messages ARE stored: such a failure (and a lost answer) leaves the batch's fate
+        unknown, so it must never be re-sent blindly. Send only to users known to exist.
 
         Raises:
-            InvalidRequest: bad recipient id, empty text, ``client_msg_id`` not made of
-                letters, digits, ``_`` and ``-``, or an unknown ``textformat``.
-            MessageRejected: Moodle answered ``msgid`` -1 (e.g. no such user).
+            InvalidRequest: an empty batch, more than :attr:`message_batch_limit`, a bad
+                recipient id, an empty text, a ``client_msg_id`` not made of letters,
+                digits, ``_`` and ``-``, or an unknown ``textformat`` (nothing sent).
+            MoodleAPIError: the whole call failed (``formatnotsupported``…).
+            MoodleUnavailable: no usable answer (the messages may have been stored).
         """
-        positive(fn.SEND_MESSAGES, to_user_id=to_user_id)
-        if not isinstance(text, str) or not text.strip():
-            raise InvalidRequest("the message text is empty", function=fn.SEND_MESSAGES)
-        if not _CLIENT_MSG_ID.fullmatch(client_msg_id or ""):
+        if not messages:
+            raise InvalidRequest("nothing to send: the batch is empty", function=fn.SEND_MESSAGES)
+        if len(messages) > self.message_batch_limit:
             raise InvalidRequest(
-                f"client_msg_id {client_msg_id!r} may hold only letters, digits, _ and -",
-                function=fn.SEND_MESSAGES,
-            )
-        if textformat not in TEXT_FORMATS:
-            raise InvalidRequest(
-                f"textformat {textformat!r} is not one of {sorted(TEXT_FORMATS)}",
-                function=fn.SEND_MESSAGES,
-            )
-        message = {
-            "touserid": to_user_id,
-            "text": text,
-            "textformat": textformat,
-            "clientmsgid": client_msg_id,
-        }
-        body = self._call(fn.SEND_MESSAGES, {"messages": [message]}, list)
+                f"{len(messages)} messages in one call (max {self.message_batch_limit}): PHP "
+                "max_input_vars would silently drop the fields beyond it",
+                function=fn.SEND_MESSAGES, hint="split the batch")
+        rows = [_message_row(m) for m in messages]
+        body = self._call(fn.SEND_MESSAGES, {"messages": rows}, list)
         with parsing(fn.SEND_MESSAGES):
-            msgid = int(body[0]["msgid"])
-            if msgid == -1:
-                reason = str(body[0].get("errormessage") or "no reason given")
-                raise MessageRejected(None, f"to user {to_user_id}: {reason}", fn.SEND_MESSAGES)
-            return msgid
+            if len(body) != len(rows):
+                raise ValueError(f"{len(body)} results for {len(rows)} messages")
+            return [_message_result(answer) for answer in body]
 
     def grade_competency(self, user_id: int, competency_id: int, grade: int,
                          note: str = "") -> int:
@@ -169,3 +199,33 @@ def _check_enrolment(e: Enrolment) -> None:
         raise InvalidRequest(f"{e}: timeend must be 0 or after timestart", function=fn.ENROL)
     if e.suspend not in (True, False):  # 0 and 1 compare equal to False and True
         raise InvalidRequest(f"{e}: suspend must be a bool", function=fn.ENROL)
+
+
+def _message_row(m: OutgoingMessage) -> dict[str, Any]:
+    """The form row of one message, checked first (nothing is sent if one is bad)."""
+    positive(fn.SEND_MESSAGES, to_user_id=m.to_user_id)
+    if not isinstance(m.text, str) or not m.text.strip():
+        raise InvalidRequest(f"the message to user {m.to_user_id} is empty",
+                             function=fn.SEND_MESSAGES)
+    if not _CLIENT_MSG_ID.fullmatch(m.client_msg_id or ""):
+        raise InvalidRequest(
+            f"client_msg_id {m.client_msg_id!r} may hold only letters, digits, _ and -",
+            function=fn.SEND_MESSAGES,
+        )
+    if m.textformat not in TEXT_FORMATS:
+        raise InvalidRequest(
+            f"textformat {m.textformat!r} is not one of {sorted(TEXT_FORMATS)}",
+            function=fn.SEND_MESSAGES,
+        )
+    return {"touserid": m.to_user_id, "text": m.text, "textformat": m.textformat,
+            "clientmsgid": m.client_msg_id}
+
+
+def _message_result(answer: dict[str, Any]) -> MessageResult:
+    """One message's answer: ``msgid``, or -1 with ``errormessage``."""
+    msgid = int(answer["msgid"])
+    client = answer.get("clientmsgid")
+    error = None
+    if msgid == -1:
+        error = str(answer.get("errormessage") or "no reason given")
+    return MessageResult(msgid, None if client is None else str(client), error)

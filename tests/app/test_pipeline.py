@@ -252,7 +252,7 @@ def test_completed_course_moves_the_route_item_to_completed(
 
 def test_a_deficit_closed_by_the_final_test_is_rated_once_in_moodle(
         app: Flask, moodle: tuple[str, str]) -> None:
-    from app.models import Competency, Diagnostic
+    from app.models import Competency, CompetencyRating, Diagnostic
 
     url, token = moodle
     for stage in ("sync", "deficits"):
@@ -274,6 +274,14 @@ def test_a_deficit_closed_by_the_final_test_is_rated_once_in_moodle(
 
     first = json.loads(run(app, "push"))
     assert first["ratings_sent"] == 3
+    for deficit in closed:  # Moodle's rating as the push left it, beside the final level
+        now = db.session.scalars(select(Deficit).filter_by(
+            diagnostic_id=final.id, teacher_id=deficit.teacher_id,
+            competency_id=deficit.competency_id)).one()
+        assert (now.moodle_proficient, now.agreement) == (True, "agrees")
+        rating = db.session.scalars(select(CompetencyRating).filter_by(
+            teacher_id=deficit.teacher_id, competency_id=deficit.competency_id)).one()
+        assert (rating.proficient, rating.grade) == (True, 2)
     assert sandbox_state(url, token)["calls"]["core_competency_grade_competency"] == 3
     again = json.loads(run(app, "push"))
     assert again["ratings_sent"] == 0

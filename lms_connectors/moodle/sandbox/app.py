@@ -168,6 +168,9 @@ def _fault(mode: str, controls: Controls) -> Response:
     if mode == "timeout":
         time.sleep(controls.timeout_seconds)
         return Response("", status=504, mimetype="text/plain")
+    if mode == "nopermissions":  # as recorded: error_missing_capability.json
+        return _answer(protocol.error_json(errors.no_permission("Review course enrolments")),
+                       True)
     return _answer(protocol.error_json(errors.invalid_token()), True)
 
 

@@ -17,7 +17,7 @@ from .quiz import attempt_data
 from .seed_catalog import QUIZ_ID
 from .store import Site
 
-FAULT_MODES = ("http500", "html", "timeout", "invalidtoken")
+FAULT_MODES = ("http500", "html", "timeout", "invalidtoken", "nopermissions")
 
 hooks = Blueprint("sandbox_hooks", __name__, url_prefix="/_sandbox")
 

@@ -1,0 +1,38 @@
+"""The push page: what the last push did, and what waits for a person (held courses,
+refusals, uncertain messages to resolve)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from app.push.state import MARK_DELIVERED, SEND_AGAIN, ResolveError, push_state, resolve_message
+
+bp = Blueprint("push", __name__, template_folder="templates")
+DONE_RU = {MARK_DELIVERED: "отмечено как доставленное",
+           SEND_AGAIN: "будет отправлено снова при следующей отправке"}
+
+
+@bp.get("/push")
+@login_required
+def push_page() -> ResponseReturnValue:
+    """The last push's figures and the rows that wait or need a decision."""
+    return render_template("push.html", **push_state())
+
+
+@bp.post("/push/messages/<int:row_id>")
+@login_required
+def resolve(row_id: int) -> ResponseReturnValue:
+    """Resolve one uncertain message (``action``: delivered or resend); CSRF-protected.
+
+    :raise 400: the message does not wait for a decision, or an unknown action.
+    """
+    action = request.form.get("action", "")
+    try:
+        row = resolve_message(row_id, action)
+    except ResolveError as err:
+        return render_template("error.html", title="Действие не выполнено",
+                               message=str(err)), 400
+    flash(f"Сообщение {row.dedupe_key}: {DONE_RU[action]} ({current_user.name}).", "saved")
+    return redirect("/push")
