@@ -230,15 +230,15 @@ def _probe_course(api: MoodleAPI, report: CheckReport, site: Site, shortname: st
         return api.group_members([groups[0].group_id]) if groups else None
 
     probes: list[tuple[str, Callable[[], object]]] = [
-        (fn.ENROLLED_USERS, lambda: next(iter(api.enrolled_users(
-            course_id, page_size=1, only_active=True)), None)),
+        # without onlyactive, as the push reads: a suspended enrolment must be seen too
+        (fn.ENROLLED_USERS, lambda: next(iter(api.enrolled_users(course_id, page_size=1)), None)),
         (fn.COURSE_GROUPS, lambda: api.course_groups(course_id)),
         (fn.GROUP_MEMBERS, group_members),
         (fn.CALENDAR_EVENTS, lambda: _calendar(api, course_id)),
     ]
     refused = [_refusal(function, err) for function, err in _run_probes(site, probes)]
     report.add(f"course {shortname}: reads", not refused,
-               "the push's reads before it writes answer: enrolled users (active), groups, "
+               "the push's reads before it writes answer: enrolled users, groups, "
                "group members, calendar events" if not refused else "; ".join(refused))
 
 

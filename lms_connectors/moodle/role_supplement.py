@@ -23,8 +23,10 @@ SUPPLEMENT: dict[str, tuple[tuple[str, str], ...]] = {
          "enrol/externallib.php: get_enrolled_users calls course_require_view_participants "
          "(course/lib.php)"),
         ("moodle/course:enrolreview",
-         "enrol/externallib.php: get_enrolled_users requires it for the onlyactive option, "
-         "which the push's read-back of enrolments sends"),
+         "enrol/externallib.php: get_enrolled_users requires it for the onlyactive and "
+         "onlysuspended options (ProfRoute 1.1 read back with onlyactive; today's push reads "
+         "every enrolment so a suspended one is seen), and course/lib.php "
+         "course_can_view_participants accepts it in place of viewparticipants"),
         ("moodle/site:viewuseridentity",
          "user/lib.php: user_get_user_details returns the identity fields (idnumber, email) "
          "only with it"),

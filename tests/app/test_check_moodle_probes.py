@@ -38,16 +38,23 @@ def test_the_plugin_role_on_a_fresh_site_passes(make_app: Callable[..., Flask]) 
     assert lines and all(line["ok"] for line in lines)
 
 
-def test_a_role_without_enrolreview_fails_naming_it_and_the_fix(
+def test_a_role_that_cannot_see_participants_fails_naming_it_and_the_fix(
         make_app: Callable[..., Flask]) -> None:
-    code, report = check(make_app, ROLE - {"moodle/course:enrolreview"})
+    code, report = check(make_app, ROLE - {"moodle/course:enrolreview",
+                                           "moodle/course:viewparticipants"})
     assert code == 1
     failed = [line for line in course_lines(report) if not line["ok"]]
     assert failed and len(failed) == len(course_lines(report))
     for line in failed:
         assert "core_enrol_get_enrolled_users" in line["detail"]
-        assert "missing capability moodle/course:enrolreview" in line["detail"]
+        assert "missing capability moodle/course:viewparticipants" in line["detail"]
         assert "Define roles" in line["detail"] and "upgrade" in line["detail"]
+
+
+def test_the_read_back_is_probed_as_the_push_reads_it(make_app: Callable[..., Flask]) -> None:
+    # the push reads every enrolment (no onlyactive), so enrolreview alone is not needed
+    code, report = check(make_app, ROLE - {"moodle/course:enrolreview"})
+    assert code == 0, [line for line in course_lines(report) if not line["ok"]]
 
 
 def test_a_role_that_cannot_manage_groups_names_that(make_app: Callable[..., Flask]) -> None:
