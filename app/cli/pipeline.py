@@ -129,8 +129,8 @@ def push_cmd(app: Flask) -> None:
 def push_notes(result: PushSummary) -> list[str]:
     """What a push leaves for a person, in Russian: held courses, refusals, uncertain
     messages (the JSON summary on stdout has the same in full, with the calls made)."""
-    lines = [f"Курс {c['course_id']}: ничего не отправлено, {c['rows']} записей ждут "
-             f"следующей отправки. {c['error']}" for c in result.held_courses]
+    lines = [f"Курс {c['course_id']}: ничего не отправлено, ждут следующей отправки "
+             f"записей: {c['rows']}. {c['error']}" for c in result.held_courses]
     if result.enrolments_failed or result.messages_failed:
         lines.append(f"Отклонено Moodle: записей на курсы {result.enrolments_failed}, "
                      f"сообщений {result.messages_failed} (см. errors)")
