@@ -41,9 +41,6 @@ def test_a_failed_read_back_leaves_foreign_enrolments_alone(world: World) -> Non
     assert outcome.verdict.ok, outcome.verdict.explain()
 
 
-@pytest.mark.xfail(strict=True, reason="client: a streamed read (call_items) cut mid-body "
-                   "raises urllib3's ProtocolError, not MoodleUnavailable (not retried, "
-                   "not one line)")
 def test_a_streamed_read_cut_mid_body_is_retried(world: World) -> None:
     outcome = run_schedule(world, one_fault(world, "sync", GRADE_ITEMS, "reset"))
     assert outcome.pulled_equal
