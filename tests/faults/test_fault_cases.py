@@ -68,9 +68,6 @@ def test_a_rating_refused_for_a_revoked_token_goes_out_with_a_new_one(world: Wor
 
 
 @pytest.mark.parametrize("function", [COURSE_GROUPS, CREATE_GROUPS])
-@pytest.mark.xfail(strict=True, reason="push: when the internship group's push fails, its "
-                   "calendar event is created without the group (network.py _event falls "
-                   "back to group 0) and recorded as sent, so it is never corrected")
 def test_an_internship_event_waits_for_its_group(world: World, function: str) -> None:
     outcome = run_schedule(world, one_fault(world, "push", function, "exception"))
     assert outcome.verdict.ok, outcome.verdict.explain()
