@@ -60,22 +60,28 @@ def digest(values: Iterable[int]) -> str:
     return hashlib.sha256(",".join(map(str, sorted(values))).encode()).hexdigest()[:16]
 
 
+def _row_of(key: str, record: OutboxRecord) -> OutboxMessage:
+    """The outbox row of ``key``, added (pending, holding ``record``) when there is none."""
+    row = db.session.scalars(select(OutboxMessage).filter_by(dedupe_key=key)).first()
+    if row is None:
+        row = new_row(record, key)
+        db.session.add(row)
+    return row
+
+
 def ensure(key: str, record: OutboxRecord, action: Callable[[], int],
-           summary: PushSummary) -> None:
+           summary: PushSummary) -> OutboxMessage:
     """Run ``action`` once per ``key``: skipped when the outbox says it was done.
 
     ``record`` (a cohort, group, event or plan record) is stored on the row; on success
     with ``result``, the Moodle id ``action`` returned. A refusal is recorded on the row
     (and retried by the next push); a failed read-back (which the writes in ``action``
     follow) leaves the row pending with its error, as nothing was written. An unreachable
-    Moodle or a bad token stops the push.
+    Moodle or a bad token stops the push. Returns the row (sent or not).
     """
-    row = db.session.scalars(select(OutboxMessage).filter_by(dedupe_key=key)).first()
-    if row is not None and row.status == SENT:
-        return
-    if row is None:
-        row = new_row(record, key)
-        db.session.add(row)
+    row = _row_of(key, record)
+    if row.status == SENT:
+        return row
     row.attempts = (row.attempts or 0) + 1
     try:
         result = action()
@@ -98,6 +104,21 @@ def ensure(key: str, record: OutboxRecord, action: Callable[[], int],
         row.status, row.last_error = SENT, ""
         replace_record(row, record.replaced(result=result))
         summary.network_changes += 1
+    db.session.commit()
+    return row
+
+
+def wait_for(key: str, record: OutboxRecord, reason: str, summary: PushSummary) -> None:
+    """Hold ``key`` back, with no call, until what it rests on is in Moodle.
+
+    Its row (unless already sent) stays pending with ``reason`` as its error, so it is
+    shown with the other held rows and goes out on a later push.
+    """
+    row = _row_of(key, record)
+    if row.status == SENT:
+        return
+    row.status, row.last_error = PENDING, reason
+    summary.errors.append(f"{key}: {reason}")
     db.session.commit()
 
 
@@ -148,13 +169,30 @@ def push_internships(api: MoodleAPI, summary: PushSummary) -> None:
             continue
         idnumber = f"profroute-rc-{host.code}"
         group_key = f"group:{offer.moodle_course_id}:{idnumber}:{digest(interns)}"
-        ensure(group_key, GroupRecord(course_id=offer.moodle_course_id, idnumber=idnumber),
-               partial(_group, api, offer, idnumber, interns), summary)
+        group = ensure(group_key,
+                       GroupRecord(course_id=offer.moodle_course_id, idnumber=idnumber),
+                       partial(_group, api, offer, idnumber, interns), summary)
         if offer.starts_on and offer.ends_on:
-            start, end = enrolment_window(offer.starts_on, offer.ends_on)
-            ensure(f"event:{offer.key}:{start}:{end}",
-                   CalendarEventRecord(course_id=offer.moodle_course_id, offer=offer.key),
-                   partial(_event, api, offer, idnumber, start, end), summary)
+            _push_event(api, offer, group, summary)
+
+
+def _push_event(api: MoodleAPI, offer: Offer, group: OutboxMessage,
+                summary: PushSummary) -> None:
+    """The internship's calendar event for its group of interns, once that group is sent.
+
+    An event never goes out without its group (group 0 would show it to the whole
+    course): while the group's row is not sent, the event waits with the reason.
+    """
+    assert offer.moodle_course_id is not None
+    start, end = enrolment_window(offer.starts_on, offer.ends_on)
+    key = f"event:{offer.key}:{start}:{end}"
+    record = CalendarEventRecord(course_id=offer.moodle_course_id, offer=offer.key)
+    group_id = record_of(group, GroupRecord).result if group.status == SENT else None
+    if group_id is None:
+        wait_for(key, record, "ждёт группу стажёров: она ещё не создана в Moodle "
+                 f"({group.dedupe_key}: {group.last_error or 'не отправлена'})", summary)
+        return
+    ensure(key, record, partial(_event, api, offer, group_id, start, end), summary)
 
 
 def _group(api: MoodleAPI, offer: Offer, idnumber: str, members: list[int]) -> int:
@@ -170,14 +208,12 @@ def _group(api: MoodleAPI, offer: Offer, idnumber: str, members: list[int]) -> i
     return group.group_id
 
 
-def _event(api: MoodleAPI, offer: Offer, idnumber: str, start: int, end: int) -> int:
+def _event(api: MoodleAPI, offer: Offer, group_id: int, start: int, end: int) -> int:
+    """The group's event of the internship: found among its group's events, else created."""
     course_id = offer.moodle_course_id or 0
-    group = next((g for g in api.course_groups(course_id) if g.idnumber == idnumber), None)
-    group_id = group.group_id if group else 0
     name = f"Стажировка: {offer.title}"
-    for event in api.calendar_events(course_ids=[course_id],
-                                     group_ids=[group_id] if group_id else ()):
-        if event.name == name and event.timestart == start:
+    for event in api.calendar_events(course_ids=[course_id], group_ids=[group_id]):
+        if event.group_id == group_id and event.name == name and event.timestart == start:
             return event.event_id
     spec = EventSpec(name=name, course_id=course_id, timestart=start,
                      timeduration=max(0, end - start), group_id=group_id,

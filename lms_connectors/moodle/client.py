@@ -193,27 +193,32 @@ class MoodleClient:
 
     def _stream_once(self, function: str, fields: list[tuple[str, str]], prefix: str,
                      reduce: Callable[[Any], T]) -> list[T]:
+        """One attempt of :meth:`call_items`; a body cut anywhere is a transient failure."""
         response = self._post(function, fields, stream=True)
         try:
-            if response.status_code != 200:
-                self._decode(function, response)
-            raw = response.raw if response.raw is not None else io.BytesIO(response.content)
-            head = read_raw(raw, STREAM_PEEK)
-            if not head.lstrip().startswith(b"{") or head.lstrip().startswith(b'{"exception"'):
-                response._content = head + read_raw(raw, -1)  # noqa: SLF001 - a small answer
-                self._check_body(function, self._decode(function, response))
-                raise MoodleUnavailable(f"unexpected answer to {function}", function=function)
-            try:
-                items = ijson.items(Chained(head, raw), prefix, use_float=True)
-                return [reduce(item) for item in items]
-            except ijson.JSONError as err:
-                raise MoodleUnavailable(f"the answer of {self.endpoint} broke off: {err}",
-                                        function=function) from err
-            except (requests.RequestException, OSError) as err:
-                message = self._scrub(f"{type(err).__name__}: {err}")
-                raise MoodleUnavailable(message, function=function) from err
+            return self._stream_items(function, response, prefix, reduce)
+        except ijson.JSONError as err:
+            raise MoodleUnavailable(f"the answer of {self.endpoint} broke off: {err}",
+                                    function=function) from err
+        except (requests.RequestException, OSError) as err:
+            message = self._scrub(f"{type(err).__name__}: {err}")
+            raise MoodleUnavailable(message, function=function) from err
         finally:
             response.close()
+
+    def _stream_items(self, function: str, response: requests.Response, prefix: str,
+                      reduce: Callable[[Any], T]) -> list[T]:
+        """Peek at the head of a streamed answer, then reduce its items as they arrive."""
+        if response.status_code != 200:
+            self._decode(function, response)
+        raw = response.raw if response.raw is not None else io.BytesIO(response.content)
+        head = read_raw(raw, STREAM_PEEK)
+        if not head.lstrip().startswith(b"{") or head.lstrip().startswith(b'{"exception"'):
+            response._content = head + read_raw(raw, -1)  # noqa: SLF001 - a small answer
+            self._check_body(function, self._decode(function, response))
+            raise MoodleUnavailable(f"unexpected answer to {function}", function=function)
+        items = ijson.items(Chained(head, raw), prefix, use_float=True)
+        return [reduce(item) for item in items]
 
     def _post(self, function: str, fields: list[tuple[str, str]], *,
               stream: bool = False) -> requests.Response:

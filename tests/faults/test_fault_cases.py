@@ -41,9 +41,6 @@ def test_a_failed_read_back_leaves_foreign_enrolments_alone(world: World) -> Non
     assert outcome.verdict.ok, outcome.verdict.explain()
 
 
-@pytest.mark.xfail(strict=True, reason="client: a streamed read (call_items) cut mid-body "
-                   "raises urllib3's ProtocolError, not MoodleUnavailable (not retried, "
-                   "not one line)")
 def test_a_streamed_read_cut_mid_body_is_retried(world: World) -> None:
     outcome = run_schedule(world, one_fault(world, "sync", GRADE_ITEMS, "reset"))
     assert outcome.pulled_equal
@@ -71,9 +68,6 @@ def test_a_rating_refused_for_a_revoked_token_goes_out_with_a_new_one(world: Wor
 
 
 @pytest.mark.parametrize("function", [COURSE_GROUPS, CREATE_GROUPS])
-@pytest.mark.xfail(strict=True, reason="push: when the internship group's push fails, its "
-                   "calendar event is created without the group (network.py _event falls "
-                   "back to group 0) and recorded as sent, so it is never corrected")
 def test_an_internship_event_waits_for_its_group(world: World, function: str) -> None:
     outcome = run_schedule(world, one_fault(world, "push", function, "exception"))
     assert outcome.verdict.ok, outcome.verdict.explain()

@@ -84,3 +84,35 @@ def test_writes_cannot_be_streamed(moodle: tuple[str, str]) -> None:
     url, token = moodle
     with pytest.raises(InvalidRequest):
         MoodleClient(url, token).call_items("enrol_manual_enrol_users", {}, "item", dict)
+
+
+def schedule(url: str, token: str, *modes: str) -> None:
+    """Cut or fail the next calls of the gradebook read in ``modes``' order (none: clear)."""
+    faults = [{"function": "gradereport_user_get_grade_items", "nth": nth, "mode": mode}
+              for nth, mode in enumerate(modes, start=1)]
+    requests.post(f"{url}/_sandbox/schedule", json={"faults": faults},
+                  headers={"X-Sandbox-Token": token}, timeout=5).raise_for_status()
+
+
+def test_a_streamed_read_cut_mid_body_is_retried(moodle: tuple[str, str]) -> None:
+    url, token = moodle
+    schedule(url, token, "reset")
+    try:
+        api = api_for(url, token, retries=2)
+        assert len(api.quiz_grade_changes(2, 9)) >= 150
+    finally:
+        schedule(url, token)
+    assert api.client.calls == 2  # the cut gradebook, then its retry
+
+
+def test_a_streamed_read_cut_every_time_is_moodle_unavailable(
+        moodle: tuple[str, str], caplog: pytest.LogCaptureFixture) -> None:
+    url, token = moodle
+    schedule(url, token, "reset", "reset")
+    try:
+        with caplog.at_level(logging.DEBUG), pytest.raises(MoodleUnavailable) as raised:
+            api_for(url, token, retries=1).quiz_grade_changes(2, 9)
+    finally:
+        schedule(url, token)
+    assert raised.value.transient and "ChunkedEncodingError" in str(raised.value)
+    assert token not in str(raised.value) and token not in caplog.text
