@@ -15,12 +15,15 @@ from app.common.runs import Summary
 from app.extensions import db
 from app.models import OutboxMessage
 from app.models.assessment import utcnow
-from app.models.ops import FAILED, SENT
+from app.models.ops import FAILED, PENDING, SENT
 
 logger = logging.getLogger(__name__)
-__all__ = ["ENROL", "MESSAGE", "SENDING", "UNCERTAIN", "PushSummary", "enrolment_window",
+__all__ = ["ENROL", "MESSAGE", "SENDABLE", "SENDING", "UNCERTAIN", "PushSummary", "enrolment_window",
            "fail", "mark_sent", "reload"]
 SENDING, UNCERTAIN = "sending", "uncertain"
+# What a push sends: new rows, and rows Moodle refused (Moodle did nothing, so sending
+# them again is safe); the refusal stays on the row (last_error, attempts) until then.
+SENDABLE = (PENDING, FAILED)
 MOSCOW = ZoneInfo("Europe/Moscow")
 
 
@@ -85,7 +88,8 @@ def mark_sent(row: OutboxMessage) -> None:
 def fail(row: OutboxMessage, err: Exception, summary: PushSummary) -> None:
     """Record Moodle's refusal of a row on the row, in the summary and in the log.
 
-    Nothing is committed: the caller commits once per batch.
+    Moodle did nothing: the row (failed, with its error and one more attempt) goes out
+    again on the next push. Nothing is committed: the caller commits once per batch.
     """
     row.status, row.last_error = FAILED, str(err)
     row.attempts += 1
