@@ -46,7 +46,7 @@ def enqueue_messages() -> int:
     """One message per route whose pushed content is new and whose enrolments are settled."""
     busy = {record_of(r, EnrolmentRecord).user_id for r in db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == ENROL,
-                                    OutboxMessage.status == PENDING))}
+                                    OutboxMessage.status.in_((PENDING, SENDING))))}
     known = set(db.session.scalars(select(OutboxMessage.dedupe_key).where(
         OutboxMessage.kind == MESSAGE)))
     count = 0

@@ -18,8 +18,8 @@ from app.models import (
     OutboxMessage,
     Teacher,
 )
-from app.models.ops import FAILED, PENDING, SENT
-from app.push.outbox import SENDABLE, SENDING, UNCERTAIN, PushSummary
+from app.models.ops import FAILED, PENDING
+from app.push.outbox import SENDABLE, SENDING, UNCERTAIN, PushSummary, mark_sent
 from app.settings import Settings
 from deficits.change import deficit_changes
 from deficits.policy import merge_ratings
@@ -105,7 +105,7 @@ def send_ratings(api: MoodleAPI, summary: PushSummary) -> None:
             row.status, row.last_error = FAILED, str(err)
             summary.errors.append(f"{row.dedupe_key}: {err}")
         else:
-            row.status = SENT
+            mark_sent(row, attempt=False)  # counted when marked sending
             summary.ratings_sent += 1
             store_rating(rating)
         db.session.commit()

@@ -21,7 +21,6 @@ from app.extensions import db
 from app.models import OutboxMessage
 
 
-
 def one_fault(world: World, stage: str, function: str, mode: str, *,
               calls: int = 1) -> Schedule:
     """A schedule with ``mode`` on the first ``calls`` calls of ``function``."""
@@ -131,9 +130,6 @@ def own_enrolments_taken_for_foreign(world: World) -> list[tuple[int, int]]:
             if r.preexisting and (r.user_id, r.course_id) not in world.foreign]
 
 
-@pytest.mark.xfail(strict=True, reason="push: after an enrolment call whose answer was lost, "
-                   "the next push's read-back finds ProfRoute's own enrolment and records it "
-                   "as preexisting, so cancelling the route will never suspend it")
 def test_an_enrolment_whose_answer_was_lost_stays_profroutes_own(world: World) -> None:
     outcome = run_schedule(world, one_fault(world, "push", ENROL, "reset"))
     assert outcome.verdict.ok, outcome.verdict.explain()
