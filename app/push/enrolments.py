@@ -18,7 +18,15 @@ from app.extensions import db
 from app.models import OutboxMessage, Route, RouteItem
 from app.models.ops import SENT
 from app.models.route import APPROVED, CANCELLED, ENROLLED
-from app.push.outbox import ENROL, PushSummary, enrolment_window, fail, mark_sent, reload
+from app.push.outbox import (
+    ENROL,
+    SENDING,
+    PushSummary,
+    enrolment_window,
+    fail,
+    mark_sent,
+    reload,
+)
 from app.settings import Settings
 from courses.records import INTERNSHIP
 from lms_connectors.exceptions import (
@@ -96,7 +104,9 @@ def read_back(api: MoodleAPI, rows: list[OutboxMessage], settings: Settings,
     suspended and not-yet-started enrolments included). A user enrolled there in any way
     (another window, another role, suspended, another method) is someone else's
     enrolment: it is recorded as done (``preexisting``) without a call, reported in
-    ``foreign_enrolments`` and never rewritten, suspended or removed by ProfRoute. When a
+    ``foreign_enrolments`` and never rewritten, suspended or removed by ProfRoute, unless
+    ProfRoute's own row for it is still sending (an earlier push sent it and lost the
+    answer): then the enrolment is ProfRoute's own, and the row is recorded as sent. When a
     course cannot be read, NOTHING is sent to it: its rows stay pending with the error on
     them (``held_courses``) and go out on a later push.
 
@@ -115,12 +125,8 @@ def read_back(api: MoodleAPI, rows: list[OutboxMessage], settings: Settings,
             row.last_error = f"курс {record.course_id}: {held[record.course_id]}"
             summary.enrolments_held += 1
         elif row.dedupe_key in firsts and record.user_id in enrolled[record.course_id]:
-            replace_record(row, record.replaced(preexisting=True))
-            mark_sent(row)
+            _found_enrolled(row, record, summary)
             done_items.extend(record.route_item_ids)
-            summary.already_enrolled += 1
-            summary.foreign_enrolments.append(
-                {"user_id": record.user_id, "course_id": record.course_id})
         else:
             keep.append(row)
     _mark_enrolled(done_items)
@@ -130,6 +136,20 @@ def read_back(api: MoodleAPI, rows: list[OutboxMessage], settings: Settings,
         summary.errors.append(f"курс {course_id}: {error}")
     db.session.commit()
     return keep
+
+
+def _found_enrolled(row: OutboxMessage, record: EnrolmentRecord,
+                    summary: PushSummary) -> None:
+    """Record a first enrolment the read-back found made: ProfRoute's own when its row was
+    sending (the answer to an earlier push's call was lost), someone else's otherwise."""
+    if row.status == SENDING:
+        mark_sent(row, attempt=False)  # its attempt was counted when the answer was lost
+        summary.enrolments_sent += 1
+        return
+    replace_record(row, record.replaced(preexisting=True))
+    mark_sent(row)
+    summary.already_enrolled += 1
+    summary.foreign_enrolments.append({"user_id": record.user_id, "course_id": record.course_id})
 
 
 def _enrolled_by_course(api: MoodleAPI, course_ids: list[int], settings: Settings
@@ -182,15 +202,20 @@ def send_enrolments(api: MoodleAPI, rows: list[OutboxMessage], size: int, worker
                     summary: PushSummary) -> None:
     """Send rows in batches of ``size``, up to ``workers`` calls at once.
 
-    The calls run in worker threads and touch no database; each batch's outcome is then
-    recorded in this thread with one commit per batch, in the order of the batches. A
-    refused batch is halved until the bad rows are isolated. After an unreachable Moodle
-    or a bad token no new batch starts; the batches already answered are recorded before
-    the error is raised (the others stay pending).
+    Every row is marked sending (one commit) before the first call, so a push that dies
+    mid-call leaves its rows sending. The calls run in worker threads and touch no
+    database; each batch's outcome is then recorded in this thread with one commit per
+    batch, in the order of the batches. A refused batch is halved until the bad rows are
+    isolated. After an unreachable Moodle or a bad token no new batch starts; the batches
+    already answered are recorded before the error is raised. A batch whose answer was
+    lost stays sending (the next push's read-back tells ProfRoute's own enrolments from
+    foreign ones by it); the batches refused for the token or never sent take back their
+    status.
 
     :raise InvalidToken, FunctionNotInService, MoodleUnavailable: as the first such error.
     """
     batches = [rows[i:i + size] for i in range(0, len(rows), size)]
+    before = _mark_sending(rows)
     stop = threading.Event()
     fatal: MoodleError | None = None
     with ThreadPoolExecutor(max_workers=max(1, workers),
@@ -200,13 +225,50 @@ def send_enrolments(api: MoodleAPI, rows: list[OutboxMessage], size: int, worker
         for batch, future in zip(batches, futures, strict=True):
             try:
                 outcomes = future.result()
-            except (InvalidToken, FunctionNotInService, MoodleUnavailable) as err:
+            except (InvalidToken, FunctionNotInService) as err:
                 fatal = fatal or err
-                continue
-            if outcomes is not None:
-                _record_batch(batch, outcomes, summary)
+                _take_back(batch, before, str(err))
+            except MoodleUnavailable as err:
+                fatal = fatal or err
+                _answer_lost(batch, err)
+            else:
+                if outcomes is None:
+                    _take_back(batch, before, None)
+                else:
+                    _record_batch(batch, outcomes, summary)
     if fatal is not None:
         raise fatal
+
+
+def _mark_sending(rows: list[OutboxMessage]) -> dict[int, str]:
+    """Mark the rows sending (one commit); return each row's status before."""
+    before = {row.id: row.status for row in rows}
+    for row in rows:
+        row.status = SENDING
+    db.session.commit()
+    return before
+
+
+def _take_back(rows: list[OutboxMessage], before: dict[int, str], error: str | None) -> None:
+    """Moodle did nothing with these rows: give them back their status (and ``error``)."""
+    reload(rows)
+    for row in rows:
+        row.status = before[row.id]
+        if error is not None:
+            row.last_error = error
+    db.session.commit()
+
+
+def _answer_lost(rows: list[OutboxMessage], err: MoodleUnavailable) -> None:
+    """The batch's answer was lost: its rows stay sending, with the error and the attempt."""
+    logger.warning("enrolment batch of %d: answer lost, the next push reads it back: %s",
+                   len(rows), err)
+    reload(rows)
+    for row in rows:
+        row.attempts += 1
+        row.last_error = ("ответ Moodle потерян: неизвестно, записан ли преподаватель; "
+                          f"следующая отправка проверит курс ({err})")
+    db.session.commit()
 
 
 def _deliver(api: MoodleAPI, records: list[EnrolmentRecord],

@@ -16,6 +16,7 @@ from app.models.route import APPROVED, ENROLLED
 from app.push.outbox import (
     ENROL,
     MESSAGE,
+    SENDABLE,
     SENDING,
     UNCERTAIN,
     PushSummary,
@@ -45,7 +46,7 @@ def enqueue_messages() -> int:
     """One message per route whose pushed content is new and whose enrolments are settled."""
     busy = {record_of(r, EnrolmentRecord).user_id for r in db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == ENROL,
-                                    OutboxMessage.status == PENDING))}
+                                    OutboxMessage.status.in_((PENDING, SENDING))))}
     known = set(db.session.scalars(select(OutboxMessage.dedupe_key).where(
         OutboxMessage.kind == MESSAGE)))
     count = 0
@@ -68,7 +69,8 @@ def enqueue_messages() -> int:
 
 
 def send_messages(api: MoodleAPI, settings: Settings, summary: PushSummary) -> None:
-    """Send the pending messages in batches (one call each), each message at most once.
+    """Send the pending messages, and those Moodle refused before, in batches (one call
+    each), each message at most once.
 
     One commit per batch: a batch is marked as sending, in the same commit as the outcome
     of the batch before it, before its call; the last outcome is committed at the end. A
@@ -85,7 +87,7 @@ def send_messages(api: MoodleAPI, settings: Settings, summary: PushSummary) -> N
     """
     _settle_interrupted()
     rows = list(db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.kind == MESSAGE, OutboxMessage.status == PENDING)
+        OutboxMessage.kind == MESSAGE, OutboxMessage.status.in_(SENDABLE))
         .order_by(OutboxMessage.id)))
     size = max(1, min(settings.message_batch_size, api.message_batch_limit))
     for start in range(0, len(rows), size):

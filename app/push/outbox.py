@@ -15,12 +15,15 @@ from app.common.runs import Summary
 from app.extensions import db
 from app.models import OutboxMessage
 from app.models.assessment import utcnow
-from app.models.ops import FAILED, SENT
+from app.models.ops import FAILED, PENDING, SENT
 
 logger = logging.getLogger(__name__)
-__all__ = ["ENROL", "MESSAGE", "SENDING", "UNCERTAIN", "PushSummary", "enrolment_window",
-           "fail", "mark_sent", "reload"]
+__all__ = ["ENROL", "MESSAGE", "SENDABLE", "SENDING", "UNCERTAIN", "PushSummary",
+           "enrolment_window", "fail", "mark_sent", "reload"]
 SENDING, UNCERTAIN = "sending", "uncertain"
+# What a push sends: new rows, and rows Moodle refused (Moodle did nothing, so sending
+# them again is safe); the refusal stays on the row (last_error, attempts) until then.
+SENDABLE = (PENDING, FAILED)
 MOSCOW = ZoneInfo("Europe/Moscow")
 
 
@@ -31,9 +34,11 @@ class PushSummary(Summary):
     ``calls`` and ``calls_by_function`` are the web-service calls the push really made,
     counted at the client's transport (retries included). ``held_courses`` are the courses
     whose read-back failed: nothing was sent to them (``enrolments_held`` rows wait for a
-    later push). ``foreign_enrolments`` lists enrolments ProfRoute found already made by
-    someone else and left alone. ``uncertain`` lists every message whose fate is unknown
-    (never re-sent automatically); ``messages_uncertain`` counts those of this run.
+    later push). ``enrolments_sent`` includes the enrolments an earlier push sent without
+    getting the answer, which the read-back found made. ``foreign_enrolments`` lists
+    enrolments ProfRoute found already made by someone else and left alone. ``uncertain``
+    lists every message whose fate is unknown (never re-sent automatically);
+    ``messages_uncertain`` counts those of this run.
     """
 
     enrolments_sent: int = 0
@@ -76,16 +81,17 @@ def reload(rows: list[OutboxMessage]) -> None:
                        .execution_options(populate_existing=True)).all()
 
 
-def mark_sent(row: OutboxMessage) -> None:
-    """Record a row as sent now."""
+def mark_sent(row: OutboxMessage, *, attempt: bool = True) -> None:
+    """Record a row as sent now (``attempt``: by a new attempt, counted on the row)."""
     row.status, row.sent_at, row.last_error = SENT, utcnow(), ""
-    row.attempts += 1
+    row.attempts += int(attempt)
 
 
 def fail(row: OutboxMessage, err: Exception, summary: PushSummary) -> None:
     """Record Moodle's refusal of a row on the row, in the summary and in the log.
 
-    Nothing is committed: the caller commits once per batch.
+    Moodle did nothing: the row (failed, with its error and one more attempt) goes out
+    again on the next push. Nothing is committed: the caller commits once per batch.
     """
     row.status, row.last_error = FAILED, str(err)
     row.attempts += 1

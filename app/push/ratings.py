@@ -18,12 +18,13 @@ from app.models import (
     OutboxMessage,
     Teacher,
 )
-from app.models.ops import FAILED, PENDING, SENT
-from app.push.outbox import SENDING, UNCERTAIN, PushSummary
+from app.models.ops import FAILED, PENDING
+from app.push.outbox import SENDABLE, SENDING, UNCERTAIN, PushSummary, mark_sent
 from app.settings import Settings
 from deficits.change import deficit_changes
 from deficits.policy import merge_ratings
 from lms_connectors.exceptions import (
+    AccessDenied,
     FunctionNotInService,
     InvalidRequest,
     InvalidToken,
@@ -73,17 +74,30 @@ def _queue(settings: Settings, final: Diagnostic, row: object) -> int:
 def send_ratings(api: MoodleAPI, summary: PushSummary) -> None:
     """Rate at most once: Moodle adds a new evidence row on every call.
 
+    A rating refused before anything was done (an invalid token, a function not in the
+    service, no permission) stays pending with the error and the ratings stop: it goes out
+    on a later push. A rating whose answer was lost is uncertain: it is never re-sent
+    automatically. A rating Moodle refused (failed) is sent again by a later push.
+
     :raise OutboxPayloadError: a pending row does not hold a valid rating (none is sent).
+    :raise InvalidToken, FunctionNotInService: nothing can be sent with this token.
+    :raise MoodleUnavailable: Moodle stopped answering (that rating is uncertain).
     """
     for row in db.session.scalars(select(OutboxMessage).where(
-            OutboxMessage.kind == RATING, OutboxMessage.status == PENDING)).all():
+            OutboxMessage.kind == RATING, OutboxMessage.status.in_(SENDABLE))
+            .order_by(OutboxMessage.id)).all():
         rating = record_of(row, RatingRecord)
         row.status, row.attempts = SENDING, row.attempts + 1
         db.session.commit()
         try:
             api.grade_competency(rating.user_id, rating.competency_id, rating.grade,
                                  rating.note)
-        except (InvalidToken, FunctionNotInService, MoodleUnavailable) as err:
+        except (InvalidToken, FunctionNotInService, AccessDenied) as err:
+            _not_done(row, err, summary)
+            if isinstance(err, AccessDenied):
+                return  # the token's user cannot rate: the other ratings would fail alike
+            raise
+        except MoodleUnavailable as err:
             row.status, row.last_error = UNCERTAIN, str(err)
             db.session.commit()
             raise
@@ -91,10 +105,18 @@ def send_ratings(api: MoodleAPI, summary: PushSummary) -> None:
             row.status, row.last_error = FAILED, str(err)
             summary.errors.append(f"{row.dedupe_key}: {err}")
         else:
-            row.status = SENT
+            mark_sent(row, attempt=False)  # counted when marked sending
             summary.ratings_sent += 1
             store_rating(rating)
         db.session.commit()
+
+
+def _not_done(row: OutboxMessage, err: Exception, summary: PushSummary) -> None:
+    """Moodle refused the rating before doing anything: it stays pending with the error."""
+    row.status, row.last_error = PENDING, str(err)
+    summary.errors.append(f"{row.dedupe_key}: {err}")
+    logger.warning("rating %s not sent, it stays pending: %s", row.dedupe_key, err)
+    db.session.commit()
 
 
 def store_rating(rating: RatingRecord) -> None:

@@ -15,11 +15,10 @@ from sqlalchemy import select
 from app.common.outbox import EnrolmentRecord, record_of
 from app.extensions import db
 from app.models import OutboxMessage
-from app.models.ops import PENDING
 from app.push.enrolments import enqueue_enrolments, read_back, send_enrolments
 from app.push.messages import enqueue_messages, send_messages
 from app.push.network import push_cohorts, push_internships, push_plans
-from app.push.outbox import ENROL, PushSummary, reload
+from app.push.outbox import ENROL, SENDABLE, SENDING, PushSummary, reload
 from app.push.ratings import enqueue_ratings, send_ratings
 from app.settings import Settings, SettingsError
 from lms_connectors.moodle.api import MoodleAPI
@@ -53,10 +52,15 @@ def push(api: MoodleAPI, settings: Settings) -> PushSummary:
 
 
 def _push_enrolments(api: MoodleAPI, settings: Settings, summary: PushSummary) -> None:
-    """Queue, read back, then send: enrolments and suspensions first, then unenrolments."""
+    """Queue, read back, then send: enrolments and suspensions first, then unenrolments.
+
+    Rows Moodle refused on an earlier push are sent again with the new ones, and so are
+    the rows an earlier push sent without getting the answer (sending): enrolling is
+    idempotent in Moodle, and the read-back settles those it finds made."""
     enqueue_enrolments(settings)
     pending = list(db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.kind == ENROL, OutboxMessage.status == PENDING).order_by(OutboxMessage.id)))
+        OutboxMessage.kind == ENROL, OutboxMessage.status.in_((*SENDABLE, SENDING)))
+        .order_by(OutboxMessage.id)))
     pending = read_back(api, pending, settings, summary)
     reload(pending)  # read_back committed: one query, not one per row
     size = max(1, min(settings.enrol_batch_size, api.enrol_batch_limit))

@@ -20,10 +20,6 @@ from app.common.outbox import EnrolmentRecord, record_of
 from app.extensions import db
 from app.models import OutboxMessage
 
-REFUSED_FOR_GOOD = ("push: a row Moodle refused is FAILED for good; enrolments, messages "
-                    "and ratings send only PENDING rows, so no later push sends it (the "
-                    "network's ensure() does retry a refused row)")
-
 
 def one_fault(world: World, stage: str, function: str, mode: str, *,
               calls: int = 1) -> Schedule:
@@ -47,7 +43,6 @@ def test_a_streamed_read_cut_mid_body_is_retried(world: World) -> None:
 
 
 @pytest.mark.parametrize("function", [ENROL, SEND_MESSAGES, GRADE_COMPETENCY])
-@pytest.mark.xfail(strict=True, reason=REFUSED_FOR_GOOD)
 def test_a_row_refused_by_a_moodle_exception_goes_out_on_a_later_push(
         world: World, function: str) -> None:
     # every call: the halving of a refused enrolment batch then refuses each row
@@ -60,8 +55,6 @@ def test_a_message_refused_for_a_revoked_token_goes_out_with_a_new_one(world: Wo
     assert outcome.verdict.ok, outcome.verdict.explain()
 
 
-@pytest.mark.xfail(strict=True, reason="push: a rating refused for an invalid token (nothing "
-                   "done in Moodle) is marked uncertain (ratings.py), so it is never sent")
 def test_a_rating_refused_for_a_revoked_token_goes_out_with_a_new_one(world: World) -> None:
     outcome = run_schedule(world, one_fault(world, "push", GRADE_COMPETENCY, "revoke"))
     assert outcome.verdict.ok and not outcome.verdict.uncertain, outcome.verdict.explain()
@@ -91,7 +84,6 @@ def test_one_bad_row_fails_alone_and_the_rest_of_its_batch_goes_out(world: World
     assert not outcome.verdict.doubled.total() and not outcome.verdict.foreign_changed
 
 
-@pytest.mark.xfail(strict=True, reason=REFUSED_FOR_GOOD)
 def test_a_bad_row_goes_out_on_a_later_push_once_moodle_takes_it(world: World) -> None:
     outcome = run_schedule(world, bad_row(world)[0])
     assert outcome.verdict.ok, outcome.verdict.explain()
@@ -132,9 +124,6 @@ def own_enrolments_taken_for_foreign(world: World) -> list[tuple[int, int]]:
             if r.preexisting and (r.user_id, r.course_id) not in world.foreign]
 
 
-@pytest.mark.xfail(strict=True, reason="push: after an enrolment call whose answer was lost, "
-                   "the next push's read-back finds ProfRoute's own enrolment and records it "
-                   "as preexisting, so cancelling the route will never suspend it")
 def test_an_enrolment_whose_answer_was_lost_stays_profroutes_own(world: World) -> None:
     outcome = run_schedule(world, one_fault(world, "push", ENROL, "reset"))
     assert outcome.verdict.ok, outcome.verdict.explain()
