@@ -136,6 +136,7 @@ def push_notes(result: PushSummary) -> list[str]:
                      f"сообщений {result.messages_failed} (см. errors)")
     lines += [f"Сообщение {m['key']} пользователю {m['user_id']}: неизвестно, дошло ли; "
               "решите на странице «Отправка в Moodle» (/push)" for m in result.uncertain]
+    lines += [f"Не отправлено: {error}" for error in result.errors]
     return lines
 
 

@@ -59,9 +59,10 @@ class PushSummary(Summary):
 
     @property
     def needs_attention(self) -> bool:
-        """True when something was refused, held back or left uncertain by this run."""
+        """True when something was refused, held back or left uncertain by this run
+        (network items, plans and ratings included: each refusal or wait is in ``errors``)."""
         return bool(self.enrolments_failed or self.messages_failed or self.enrolments_held
-                    or self.messages_uncertain)
+                    or self.messages_uncertain or self.errors)
 
 
 def enrolment_window(starts_on: dt.date | None, ends_on: dt.date | None) -> tuple[int, int]:

@@ -56,8 +56,7 @@ def wait_then_push(app: Flask, moodle: tuple[str, str]) -> None:
     """Refuse every group, check the events wait, then let the groups and events go out."""
     sandbox_post(*moodle, "faults", {"function": CREATE_GROUPS, "mode": "nopermissions",
                                      "times": 100})
-    # the push's exit code ignores the network's refusals (app/push/outbox.py, not here)
-    summary, made = push(app, moodle, exit_code=None)
+    summary, made = push(app, moodle, exit_code=1)  # a refusal or a wait needs a person
     assert made[CREATE_GROUPS] > 0 and made[CREATE_EVENTS] == 0
     events = rows("event")
     assert events and all(r.status == "pending" and "ждёт группу стажёров" in r.last_error
