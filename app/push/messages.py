@@ -140,17 +140,17 @@ def _send_batch(api: MoodleAPI, rows: list[OutboxMessage], summary: PushSummary)
             _uncertain(rows, err, summary)
         else:  # refused as a whole before sending (parameters, capability)
             for row in rows:
-                fail(row, err, summary)
+                fail(row, err, summary, attempt=False)  # counted when marked sending
             summary.messages_failed += len(rows)
             db.session.commit()
         return True
     for row, message, result in zip(rows, messages, results, strict=True):
         if result.error is not None:
             fail(row, MessageRejected(None, f"to user {message.user_id}: {result.error}",
-                                      fn.SEND_MESSAGES), summary)
+                                      fn.SEND_MESSAGES), summary, attempt=False)
             summary.messages_failed += 1
         else:
-            mark_sent(row)
+            mark_sent(row, attempt=False)  # counted when marked sending
             summary.messages_sent += 1
     return True  # committed with the next batch's mark, or at the end
 

@@ -88,13 +88,15 @@ def mark_sent(row: OutboxMessage, *, attempt: bool = True) -> None:
     row.attempts += int(attempt)
 
 
-def fail(row: OutboxMessage, err: Exception, summary: PushSummary) -> None:
+def fail(row: OutboxMessage, err: Exception, summary: PushSummary, *,
+         attempt: bool = True) -> None:
     """Record Moodle's refusal of a row on the row, in the summary and in the log.
 
-    Moodle did nothing: the row (failed, with its error and one more attempt) goes out
-    again on the next push. Nothing is committed: the caller commits once per batch.
+    Moodle did nothing: the row (failed, with its error and, with ``attempt``, one more
+    attempt) goes out again on the next push. Nothing is committed: the caller commits once
+    per batch.
     """
     row.status, row.last_error = FAILED, str(err)
-    row.attempts += 1
+    row.attempts += int(attempt)
     summary.errors.append(f"{row.dedupe_key}: {err}")
     logger.warning("push %s refused by Moodle: %s", row.dedupe_key, err)

@@ -19,6 +19,7 @@ from app.push.messages import send_messages
 from app.push.outbox import PushSummary
 from app.push.state import ResolveError, push_state, resolve_message
 from app.settings import Settings
+from lms_connectors.moodle.writes import MessageResult
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,6 +50,29 @@ def test_a_push_that_died_while_sending_leaves_the_messages_uncertain(app: Flask
     assert db.session.get(OutboxMessage, interrupted.id).status == "uncertain"
     assert [m["key"] for m in summary.uncertain] == ["message:route:1:x"]
     assert [line.key for line in push_state()["uncertain"]] == ["message:route:1:x"]
+
+
+class OneRefused:
+    """A Moodle API that stores every message but refuses the first one's recipient."""
+
+    message_batch_limit = 50
+
+    def send_messages(self, messages: Any) -> Any:
+        return [MessageResult(-1 if n == 0 else 10 + n, m.client_msg_id,
+                              "unknown user" if n == 0 else None)
+                for n, m in enumerate(messages)]
+
+
+def test_one_batched_send_is_one_attempt_whether_sent_or_refused(app: Flask) -> None:
+    refused, sent = message_row(1, "pending"), message_row(2, "pending")
+    summary = PushSummary()
+
+    send_messages(OneRefused(), Settings(), summary)  # type: ignore[arg-type]
+
+    assert [(r.status, r.attempts) for r in (db.session.get(OutboxMessage, refused.id),
+                                             db.session.get(OutboxMessage, sent.id))] == [
+        ("failed", 1), ("sent", 1)]
+    assert (summary.messages_sent, summary.messages_failed) == (1, 1)
 
 
 def test_only_an_uncertain_message_can_be_resolved_and_only_by_a_known_action(
