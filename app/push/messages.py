@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from app.common.outbox import EnrolmentRecord, MessageRecord, new_row, record_of
 from app.extensions import db
 from app.models import OutboxMessage, Route, RouteItem
-from app.models.ops import PENDING
+from app.models.assessment import utcnow
+from app.models.ops import FAILED, PENDING, SENT
 from app.models.route import APPROVED, ENROLLED
 from app.push.outbox import (
     ENROL,
@@ -20,9 +21,6 @@ from app.push.outbox import (
     SENDING,
     UNCERTAIN,
     PushSummary,
-    fail,
-    mark_sent,
-    reload,
 )
 from app.push.texts import route_message
 from app.settings import Settings
@@ -81,14 +79,18 @@ def send_messages(api: MoodleAPI, settings: Settings, summary: PushSummary) -> N
     Rows left sending by a push that died are uncertain too. An unreachable Moodle stops
     the messages of this push (the rest stay pending).
 
+    The rows are read once; each batch's marks and outcomes are set-based updates by id
+    (no row is loaded again after a commit).
+
     :raise OutboxPayloadError: a pending row does not hold a valid message (nothing sent).
     :raise InvalidToken, FunctionNotInService: nothing can be sent with this token (the
         batch stays pending).
     """
     _settle_interrupted()
-    rows = list(db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.kind == MESSAGE, OutboxMessage.status.in_(SENDABLE))
-        .order_by(OutboxMessage.id)))
+    rows = [(row.id, row.dedupe_key, record_of(row, MessageRecord))
+            for row in db.session.scalars(select(OutboxMessage).where(
+                OutboxMessage.kind == MESSAGE, OutboxMessage.status.in_(SENDABLE))
+                .order_by(OutboxMessage.id))]
     size = max(1, min(settings.message_batch_size, api.message_batch_limit))
     for start in range(0, len(rows), size):
         if not _send_batch(api, rows[start:start + size], summary):
@@ -115,55 +117,71 @@ def _settle_interrupted() -> None:
     db.session.commit()
 
 
-def _send_batch(api: MoodleAPI, rows: list[OutboxMessage], summary: PushSummary) -> bool:
+Batch = list[tuple[int, str, MessageRecord]]  # (row id, dedupe key, message)
+
+
+def _send_batch(api: MoodleAPI, batch: Batch, summary: PushSummary) -> bool:
     """Send one batch; False when Moodle stopped answering (send no more now).
 
     The outcome is recorded in the session, not committed (see :func:`send_messages`).
     """
-    reload(rows)
-    messages = [record_of(row, MessageRecord) for row in rows]
-    for row in rows:
-        row.status, row.attempts = SENDING, row.attempts + 1
+    ids = [row_id for row_id, _, _ in batch]
+    _update(ids, status=SENDING, attempts=OutboxMessage.attempts + 1)
     db.session.commit()
-    reload(rows)
     try:
         results = api.send_messages([OutgoingMessage(m.user_id, m.text, m.client_msg_id)
-                                     for m in messages])
+                                     for _, _, m in batch])
     except (InvalidToken, FunctionNotInService) as err:
-        _settle(rows, PENDING, str(err))  # refused before anything was stored
+        _settle(ids, PENDING, str(err))  # refused before anything was stored
         raise
     except MoodleUnavailable as err:
-        _uncertain(rows, err, summary)
+        _uncertain(ids, err, summary)
         return False
     except (MoodleAPIError, InvalidRequest) as err:
         if isinstance(err, MoodleCrash) or getattr(err, "errorcode", "") == MIXED_BATCH:
-            _uncertain(rows, err, summary)
+            _uncertain(ids, err, summary)
         else:  # refused as a whole before sending (parameters, capability)
-            for row in rows:
-                fail(row, err, summary, attempt=False)  # counted when marked sending
-            summary.messages_failed += len(rows)
+            for row_id, key, _ in batch:
+                _refused(row_id, key, err, summary)
+            summary.messages_failed += len(batch)
             db.session.commit()
         return True
-    for row, message, result in zip(rows, messages, results, strict=True):
-        if result.error is not None:
-            fail(row, MessageRejected(None, f"to user {message.user_id}: {result.error}",
-                                      fn.SEND_MESSAGES), summary, attempt=False)
-            summary.messages_failed += 1
-        else:
-            mark_sent(row, attempt=False)  # counted when marked sending
-            summary.messages_sent += 1
+    sent = []
+    for (row_id, key, message), result in zip(batch, results, strict=True):
+        if result.error is None:
+            sent.append(row_id)
+            continue
+        _refused(row_id, key, MessageRejected(None, f"to user {message.user_id}: {result.error}",
+                                              fn.SEND_MESSAGES), summary)
+        summary.messages_failed += 1
+    _update(sent, status=SENT, sent_at=utcnow(), last_error="")
+    summary.messages_sent += len(sent)
     return True  # committed with the next batch's mark, or at the end
 
 
-def _uncertain(rows: list[OutboxMessage], err: Exception, summary: PushSummary) -> None:
+def _update(ids: list[int], **values: object) -> None:
+    """Set ``values`` on the outbox rows ``ids`` in one statement (not committed)."""
+    if ids:
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                           .values(**values).execution_options(synchronize_session=False))
+
+
+def _refused(row_id: int, key: str, err: Exception, summary: PushSummary) -> None:
+    """Moodle refused this message (it did nothing): it goes out again on the next push;
+    the attempt was counted when the batch was marked sending."""
+    _update([row_id], status=FAILED, last_error=str(err))
+    summary.errors.append(f"{key}: {err}")
+    logger.warning("push %s refused by Moodle: %s", key, err)
+
+
+def _uncertain(ids: list[int], err: Exception, summary: PushSummary) -> None:
     """The batch may have been delivered, in whole or in part: a person decides."""
     logger.warning("message batch of %d: answer lost or ambiguous, marked uncertain: %s",
-                   len(rows), err)
-    _settle(rows, UNCERTAIN, f"неизвестно, дошли ли сообщения (ответ Moodle потерян): {err}")
-    summary.messages_uncertain += len(rows)
+                   len(ids), err)
+    _settle(ids, UNCERTAIN, f"неизвестно, дошли ли сообщения (ответ Moodle потерян): {err}")
+    summary.messages_uncertain += len(ids)
 
 
-def _settle(rows: list[OutboxMessage], status: str, error: str) -> None:
-    for row in rows:
-        row.status, row.last_error = status, error
+def _settle(ids: list[int], status: str, error: str) -> None:
+    _update(ids, status=status, last_error=error)
     db.session.commit()

@@ -118,6 +118,14 @@ def create_app(token: str, *, limited_token: str | None = None, site: Site | Non
 
 
 def _serve(controls: Controls, tokens: dict[str, TokenInfo], known: frozenset[str]) -> Response:
+    started = time.perf_counter()
+    response = _answer_call(controls, tokens, known)
+    controls.delay(started)
+    return response
+
+
+def _answer_call(controls: Controls, tokens: dict[str, TokenInfo],
+                 known: frozenset[str]) -> Response:
     pairs = list(request.args.items(multi=True)) + list(request.form.items(multi=True))
     fields = dict(pairs)
     as_json = fields.get("moodlewsrestformat") == "json"
@@ -125,7 +133,6 @@ def _serve(controls: Controls, tokens: dict[str, TokenInfo], known: frozenset[st
     reserved = ("wstoken", "wsfunction", "moodlewsrestformat")
     params = protocol.decode_form((k, v) for k, v in pairs if k not in reserved)
     controls.count(function)
-    controls.delay()
     try:
         info = tokens.get(fields.get("wstoken", ""))
         if info is None:

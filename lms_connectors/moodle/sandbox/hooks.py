@@ -38,10 +38,12 @@ class Controls:
         with self.lock:
             self.site.call_counts[function] += 1
 
-    def delay(self) -> None:
-        """Sleep the injected per-call latency."""
+    def delay(self, started: float) -> None:
+        """Make a call that began at ``started`` (``time.perf_counter()``) last the injected
+        latency: a real Moodle's time per call includes its own work, so the sandbox's work
+        counts towards it rather than adding to it."""
         if self.latency_ms > 0:
-            time.sleep(self.latency_ms / 1000)
+            time.sleep(max(0.0, started + self.latency_ms / 1000 - time.perf_counter()))
 
     def take_fault(self, function: str) -> str | None:
         """Pop the next pending fault of ``function``, if any."""
