@@ -151,7 +151,7 @@ def apply_upload(upload: str) -> ResponseReturnValue:
         shown = _PREVIEWS[upload](files, mappings, pending.context)
         return _render(error="Одно значение выбрано для нескольких столбцов: "
                              f"{', '.join(twice)}. Оставьте его у одного столбца.",
-                       status=400, pending=_shown_pending(upload, token, shown))
+                       status=400, pending=_shown_pending(upload, token, shown, mappings))
     try:
         results = _APPLY[upload](pending, files, mappings)
     except ValueError as err:  # a question map's diagnostic gone, a kept file unreadable
@@ -265,17 +265,21 @@ def _repeated(mapping: Mapping[str, str]) -> set[str]:
     return {name for name in names if names.count(name) > 1}
 
 
-def _shown_pending(upload: str, token: str, previews: list[FilePreview]) -> dict[str, object]:
-    return {"upload": upload, "token": token, "files": [_shown_preview(p) for p in previews]}
+def _shown_pending(upload: str, token: str, previews: list[FilePreview],
+                   mappings: Mappings | None = None) -> dict[str, object]:
+    chosen = mappings or [{}] * len(previews)
+    return {"upload": upload, "token": token,
+            "files": [_shown_preview(p, m) for p, m in zip(previews, chosen, strict=True)]}
 
 
-def _shown_preview(preview: FilePreview) -> dict[str, object]:
-    """A preview as the page shows it: each column with the meaning it is read with."""
+def _shown_preview(preview: FilePreview, chosen: Mapping[str, str]) -> dict[str, object]:
+    """A preview as the page shows it: each column with the meaning it is read with, or the
+    one the methodologist chose (when a meaning chosen twice sends the form back)."""
     return {"file": preview.file, "title": KIND_RU[preview.kind], "rows": preview.rows,
             "warnings": preview.warnings, "refused": preview.refused,
             "errors": [refusal_ru(e) for e in preview.errors],
             "options": table_kind(preview.kind).labels,
-            "columns": [(j, cell, preview.read_as.get(cell, ""))
+            "columns": [(j, cell, chosen.get(cell, preview.read_as.get(cell, "")))
                         for j, cell in enumerate(preview.header) if cell]}
 
 
