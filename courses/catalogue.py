@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from courses.records import COURSE, INTERNSHIP, MENTORING, OFFER_KINDS, Offer
-from tabular import SCHOOL_CODE_PATTERN, RowError, header_aliases, read_table
+from tabular import SCHOOL_CODE_PATTERN, RowError, header_aliases, read_table, table_kind
 
 __all__ = ["OFFER_COLUMNS", "PARTNERSHIP_COLUMNS", "REQUIRED", "SCHOOL_COLUMNS", "CatalogueFile",
            "OfferRow", "PartnershipRow", "RowError", "SchoolRow", "parse_offers",
@@ -24,9 +24,7 @@ OFFER_COLUMNS = ("key", "kind", "title", "competencies", "moodle_course_shortnam
                  "host_school_code", "seats", "starts_on", "ends_on", "hours")
 
 # The columns a file cannot do without; a missing other column is left as stored.
-REQUIRED = {"schools": ("code", "name"),
-            "partnerships": ("resource_centre_code", "school_code"),
-            "offers": ("key", "kind", "title", "competencies")}
+REQUIRED = {kind: table_kind(kind).needed() for kind in ("schools", "partnerships", "offers")}
 _CODES = ("code", "resource_centre_code", "school_code", "host_school_code")
 _TRUE = frozenset({"1", "да", "yes", "true"})
 _FALSE = frozenset({"0", "нет", "no", "false"})
@@ -141,9 +139,10 @@ class _Row:
 
 
 def _records(data: bytes, kind: str, columns: tuple[str, ...], name: str,
-             code: re.Pattern[str]) -> CatalogueFile[_Row]:
+             code: re.Pattern[str], *, mapping: Mapping[str, str] | None) -> CatalogueFile[_Row]:
     """Read a catalogue file into data rows (with their line numbers) and refusals."""
-    table = read_table(data, aliases=header_aliases(kind), strict_width=True, name=name)
+    table = read_table(data, aliases=header_aliases(kind), strict_width=True, name=name,
+                       mapping=mapping)
     shown = table.separator if table.separator in (";", ",") else ";"
     if not table.header:
         empty = RowError(1, "", f"file is empty; the header must be: {shown.join(columns)}")
@@ -160,9 +159,10 @@ def _records(data: bytes, kind: str, columns: tuple[str, ...], name: str,
 def _collect(
     data: bytes, kind: str, columns: tuple[str, ...], build: Callable[[_Row], T],
     key: Callable[[T], tuple[str, ...]], *, name: str, code_pattern: str,
+    mapping: Mapping[str, str] | None = None,
 ) -> CatalogueFile[T]:
     """Build a record per row; a repeated complete key is an error on the later row."""
-    read = _records(data, kind, columns, name, re.compile(code_pattern))
+    read = _records(data, kind, columns, name, re.compile(code_pattern), mapping=mapping)
     errors = list(read.errors)
     found: list[T] = []
     seen: set[tuple[str, ...]] = set()
@@ -184,8 +184,8 @@ def _school(row: _Row) -> SchoolRow:
     return SchoolRow(code, name, row.text("municipality"), low, adverse, centre)
 
 
-def read_schools(data: bytes, *, name: str = "",
-                 code_pattern: str = SCHOOL_CODE_PATTERN) -> CatalogueFile[SchoolRow]:
+def read_schools(data: bytes, *, name: str = "", code_pattern: str = SCHOOL_CODE_PATTERN,
+                 mapping: Mapping[str, str] | None = None) -> CatalogueFile[SchoolRow]:
     """Read the schools file (``SCHOOL_COLUMNS`` or their aliases; flags 0/1, да/нет, yes/no,
     true/false; only «code» and «name» required).
 
@@ -196,9 +196,10 @@ def read_schools(data: bytes, *, name: str = "",
         data: The file's bytes (see ``tabular.read_table``: CSV or XLSX).
         name: The file's name as the user chose it.
         code_pattern: The school codes' format.
+        mapping: Header cell → canonical column (``""``: not read), chosen by hand.
     """
     return _collect(data, "schools", SCHOOL_COLUMNS, _school, lambda school: (school.code,),
-                    name=name, code_pattern=code_pattern)
+                    name=name, code_pattern=code_pattern, mapping=mapping)
 
 
 def parse_schools(data: bytes) -> tuple[list[SchoolRow], list[RowError]]:
@@ -224,7 +225,7 @@ def _partnership(row: _Row, schools: Mapping[str, SchoolRow] | None) -> Partners
 
 def read_partnerships(
     data: bytes, *, schools: Mapping[str, SchoolRow] | None = None, name: str = "",
-    code_pattern: str = SCHOOL_CODE_PATTERN,
+    code_pattern: str = SCHOOL_CODE_PATTERN, mapping: Mapping[str, str] | None = None,
 ) -> CatalogueFile[PartnershipRow]:
     """Read the partnerships file (``PARTNERSHIP_COLUMNS``; dates YYYY-MM-DD or DD.MM.YYYY).
 
@@ -234,11 +235,12 @@ def read_partnerships(
             centre must be flagged as one.
         name: The file's name as the user chose it.
         code_pattern: The school codes' format.
+        mapping: Header cell → canonical column (``""``: not read), chosen by hand.
     """
     return _collect(data, "partnerships", PARTNERSHIP_COLUMNS,
                     lambda row: _partnership(row, schools),
                     lambda p: (p.resource_centre_code, p.school_code), name=name,
-                    code_pattern=code_pattern)
+                    code_pattern=code_pattern, mapping=mapping)
 
 
 def parse_partnerships(
@@ -301,6 +303,7 @@ def read_offers(
     competencies: Collection[str] | None = None,
     name: str = "",
     code_pattern: str = SCHOOL_CODE_PATTERN,
+    mapping: Mapping[str, str] | None = None,
 ) -> CatalogueFile[OfferRow]:
     """Read the offers file (``OFFER_COLUMNS``).
 
@@ -315,6 +318,8 @@ def read_offers(
             known (matched case-insensitively, stored in canonical spelling).
         name: The file's name as the user chose it.
         code_pattern: The school codes' format.
+        mapping: Header cell → canonical column (``""``: not read), chosen by hand.
     """
     return _collect(data, "offers", OFFER_COLUMNS, lambda row: _offer(row, schools, competencies),
-                    lambda item: (item.offer.key,), name=name, code_pattern=code_pattern)
+                    lambda item: (item.offer.key,), name=name, code_pattern=code_pattern,
+                    mapping=mapping)

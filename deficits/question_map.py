@@ -79,7 +79,7 @@ class _Collector:
 
 
 def mapping_from_table(data: bytes, known: Collection[str] | None = None, *,
-                       name: str = "") -> QuestionMapping:
+                       name: str = "", mapping: Mapping[str, str] | None = None) -> QuestionMapping:
     """Read a question → competency table (CSV or XLSX) a methodologist uploads.
 
     The key column is the first of ``KEY_HEADERS`` present (question idnumber, question
@@ -95,11 +95,13 @@ def mapping_from_table(data: bytes, known: Collection[str] | None = None, *,
         known: Competency idnumbers of the framework; when given, competencies are checked
             and stored in their canonical spelling (matched case-insensitively).
         name: The file's name as the user chose it (a workbook name on text is refused).
+        mapping: Header cell → canonical column (``key``, ``competency``; ``""``: not read),
+            chosen by hand; it wins over the header spellings.
 
     Returns:
         The mapping; errors carry 1-based row numbers (header = 1).
     """
-    table = read_table(data, aliases=_TABLE_COLUMNS, name=name)
+    table = read_table(data, aliases=_TABLE_COLUMNS, name=name, mapping=mapping)
     if not table.header:
         empty = RowError(0, "", "the file is empty; it needs a header row")
         return QuestionMapping(errors=list(table.errors) or [empty])

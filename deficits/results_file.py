@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from tabular import SCHOOL_CODE_PATTERN, RowError, Table, header_aliases, read_table
+from tabular import SCHOOL_CODE_PATTERN, RowError, Table, header_aliases, read_table, table_kind
 
 RESULT_COLUMNS = ("school_code", "school_name", "year", "assessment", "subject", "grade",
                   "mean_score", "share_below_min", "participants", "adverse_context")
@@ -30,13 +30,7 @@ RULES = {  # identification rule → the columns it needs (any one of them)
 }
 FIRST_YEAR = 2001  # the first ЕГЭ; ОГЭ and ВПР came later
 _KEY = ["school_code", "year", "assessment", "subject", "grade"]
-COLUMN_LABELS = {"school_code": "Код ОО", "school_name": "Наименование ОО", "year": "Год",
-           "assessment": "Оценочная процедура", "subject": "Предмет", "grade": "Класс",
-           "mean_score": "Средний балл", "mean_mark": "Средняя отметка",
-           "mean_test": "Средний тестовый балл", "mean_primary": "Средний первичный балл",
-           "share_below_min": "Доля ниже минимального порога",
-           "participants": "Число участников", "adverse_context": "Неблагоприятные условия",
-           "municipality": "Муниципалитет"}
+COLUMN_LABELS = dict(table_kind("results").labels)  # canonical column → Russian label
 _ASSESSMENT_ALIASES = {"впр": "ВПР", "огэ": "ОГЭ", "егэ": "ЕГЭ", "vpr": "ВПР", "oge": "ОГЭ",
                        "ege": "ЕГЭ", "гиа-9": "ОГЭ", "гиа-11": "ЕГЭ"}
 _DEFAULT_GRADE = {"ОГЭ": 9, "ЕГЭ": 11}

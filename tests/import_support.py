@@ -11,9 +11,21 @@ from sqlalchemy import func, select
 from app.extensions import db
 
 
-def upload(client: FlaskClient, path: str, **files: tuple[bytes, str]) -> tuple[int, str]:
-    data = {field: (io.BytesIO(content), name) for field, (content, name) in files.items()}
-    answer = client.post(path, data=data, content_type="multipart/form-data")
+def upload(client: FlaskClient, path: str, form: dict[str, str] | None = None,
+           **files: tuple[bytes, str]) -> tuple[int, str]:
+    data: dict[str, object] = {field: (io.BytesIO(content), name)
+                               for field, (content, name) in files.items()}
+    answer = client.post(path, data=data | (form or {}), content_type="multipart/form-data")
+    return answer.status_code, answer.get_data(as_text=True)
+
+
+def upload_applied(client: FlaskClient, path: str, changes: dict[str, str] | None = None,
+                   form: dict[str, str] | None = None,
+                   **files: tuple[bytes, str]) -> tuple[int, str]:
+    """Upload files to a form, then apply its preview as shown (with ``changes`` of columns)."""
+    status, page = upload(client, path, form, **files)
+    assert status == 200 and "Проверка перед загрузкой" in page, page
+    answer = client.post(f"{path}/apply", data=form_choices(page) | (changes or {}))
     return answer.status_code, answer.get_data(as_text=True)
 
 

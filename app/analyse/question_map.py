@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from app.common.store import get_or_create, read_file
 from app.extensions import db
 from app.models import Competency, Diagnostic, DiagnosticMapping
 from app.sync.structure import QUESTION, SLOT
-from deficits.question_map import mapping_from_moodle_xml, mapping_from_table
+from deficits.question_map import QuestionMapping, mapping_from_moodle_xml, mapping_from_table
 
 
 @dataclass
@@ -27,11 +28,26 @@ class QuestionMapImport(Summary):
     refused: bool = False  # the file as a whole was refused: nothing of it stored
 
 
-def import_question_map(diagnostic: Diagnostic, path: str | Path,
-                        name: str = "") -> QuestionMapImport:
+def is_moodle_xml(data: bytes, name: str) -> bool:
+    """Whether a question-map file is a Moodle XML question bank (it has no columns to map)."""
+    return data.lstrip()[:5] == b"<?xml" or Path(name).suffix.lower() == ".xml"
+
+
+def preview_question_map(data: bytes, name: str,
+                         mapping: Mapping[str, str] | None = None) -> QuestionMapping:
+    """How a question → competency table would be read (with the mapping chosen), storing
+    nothing: competencies are checked against the stored framework."""
+    known = set(db.session.scalars(select(Competency.idnumber)))
+    return mapping_from_table(data, known, name=name, mapping=mapping)
+
+
+def import_question_map(diagnostic: Diagnostic, path: str | Path, name: str = "",
+                        mapping: Mapping[str, str] | None = None) -> QuestionMapImport:
     """Store the mapping: numeric keys are quiz slots, others question idnumbers or names.
 
     Question keys are resolved to slots by the next ``sync`` through the ProfRoute plugin.
+    ``mapping`` (header cell → ``key`` or ``competency``, chosen by hand) applies to a
+    table; a Moodle XML question bank has no columns.
 
     :raise ValueError: the file cannot be read.
     """
@@ -39,9 +55,8 @@ def import_question_map(diagnostic: Diagnostic, path: str | Path,
     name = name or file.name
     data = read_file(file)
     known = set(db.session.scalars(select(Competency.idnumber)))
-    is_xml = data.lstrip()[:5] == b"<?xml" or file.suffix.lower() == ".xml"
-    found = mapping_from_moodle_xml(data, known) if is_xml else \
-        mapping_from_table(data, known, name=name)
+    found = mapping_from_moodle_xml(data, known) if is_moodle_xml(data, name) else \
+        mapping_from_table(data, known, name=name, mapping=mapping)
     ids = dict(db.session.execute(select(Competency.idnumber, Competency.id)).all())
     nothing_read = not (found.mapped or found.conflicts or found.unmapped)
     summary = QuestionMapImport(

@@ -11,16 +11,18 @@ from flask import Flask
 from app import settings_of
 from app.analyse.levels import compute_deficits
 from app.cli.base import echo_json, logged_stage, named_diagnostic, stage
+from app.cli.registry import map_option
 from app.common.moodle import moodle_api
 from app.common.runs import logged_run
 from app.push.run import PushSummary, push
-from app.registry.catalogue import import_catalogue
+from app.registry.catalogue import FILES, KINDS, import_catalogue
 from app.reports import analytics
 from app.reports.maps import current_diagnostic, deficit_map, summary
 from app.routes.items import approve, cancel, recommend
 from app.sync.check import check_moodle
 from app.sync.pull import sync
-from app.web.import_messages import column_warnings
+from app.web.import_messages import table_warnings
+from tabular import table_kind
 
 
 @click.command("check-moodle")
@@ -40,16 +42,26 @@ def check_moodle_cmd(app: Flask, as_json: bool) -> None:
 
 @click.command("import-catalogue")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@map_option(*KINDS.values())
 @stage
-def import_catalogue_cmd(app: Flask, directory: str) -> None:
+def import_catalogue_cmd(app: Flask, directory: str, mapping: dict[str, str]) -> None:
     """Import schools.csv, partnerships.csv and offers.csv from DIRECTORY.
 
-    Exits 2 when a file is refused as a whole, 1 when rows are refused.
+    A ``--map`` applies to each file whose kind has that COLUMN (``starts_on`` to both
+    partnerships and offers); an empty COLUMN leaves the header unread in every file.
+    Exits 2 when a file is refused as a whole, 1 when rows are refused; unread and missing
+    columns are warned about on stderr.
     """
     pattern = settings_of(app).school_code_pattern
-    found = logged_stage("import-catalogue", lambda: import_catalogue(directory, pattern))
-    for name, cells in found.unread.items():
-        for line in column_warnings(cells, []):
+    mappings = {file: {header: column for header, column in mapping.items()
+                       if not column or column in table_kind(KINDS[file]).columns}
+                for file in FILES}
+    found = logged_stage("import-catalogue",
+                         lambda: import_catalogue(directory, pattern, mappings=mappings))
+    for name, present in found.present.items():
+        if name in found.refused:
+            continue
+        for line in table_warnings(table_kind(KINDS[name]), found.unread.get(name, []), present):
             click.echo(f"{name}: {line}", err=True)
     if found.refused or found.errors:
         sys.exit(2 if found.refused else 1)

@@ -5,29 +5,73 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from flask import Flask
 
 from app import settings_of
-from app.analyse.question_map import import_question_map
+from app.analyse.question_map import import_question_map, is_moodle_xml
 from app.cli.base import echo_json, logged_stage, named_diagnostic, stage
 from app.common.runs import logged_run
+from app.common.store import read_file
 from app.registry.results import identify_schools, import_results
 from app.reports.indicators import compare_period, indicator_report, period_from, report_workbook
 from app.settings import SettingsError
-from app.web.import_messages import column_warnings
-from tabular import header_aliases
+from app.web.import_messages import column_warnings, table_warnings
+from tabular import read_table, table_kind
+
+
+def parse_mapping(pairs: tuple[str, ...], kinds: tuple[str, ...] = ("results",)) -> dict[str, str]:
+    """``("Всего=participants",)`` → ``{"Всего": "participants"}``.
+
+    :raise click.BadParameter: a pair without ``=`` or naming no column of ``kinds``.
+    """
+    accepted = list(dict.fromkeys(c for kind in kinds for c in table_kind(kind).columns))
+    chosen: dict[str, str] = {}
+    for pair in pairs:
+        header, sep, column = pair.partition("=")
+        if not sep or not header.strip() or column.strip() not in (*accepted, ""):
+            raise click.BadParameter(f"{pair!r}: write HEADER=COLUMN, COLUMN one of "
+                                     + ", ".join(accepted), param_hint="--map")
+        chosen[header.strip()] = column.strip()
+    return chosen
+
+
+def map_option(*kinds: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The repeatable ``--map HEADER=COLUMN`` option of an import, COLUMN of ``kinds``."""
+    return click.option(
+        "--map", "mapping", multiple=True, metavar="HEADER=COLUMN",
+        callback=lambda _ctx, _param, pairs: parse_mapping(pairs, kinds),
+        help="Read the column headed HEADER as COLUMN (one of " + ", ".join(
+            dict.fromkeys(c for kind in kinds for c in table_kind(kind).columns))
+        + "); repeatable; an empty COLUMN leaves the column unread.")
 
 
 @click.command("import-question-map")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@map_option("question_map")
 @stage
-def import_question_map_cmd(app: Flask, file: str) -> None:
-    """Import a question → competency table (CSV/XLSX) or a Moodle XML question-bank export."""
+def import_question_map_cmd(app: Flask, file: str, mapping: dict[str, str]) -> None:
+    """Import a question → competency table (CSV/XLSX) or a Moodle XML question-bank export.
+
+    ``--map`` applies to a table (a Moodle XML question bank has no columns). Exits 2 when
+    the file is refused as a whole, 1 when rows are refused or conflict; unread columns are
+    warned about on stderr.
+    """
+    xml = is_moodle_xml(read_file(file), file)
+    if mapping and xml:
+        raise click.BadParameter("a Moodle XML question bank has no columns to map",
+                                 param_hint="--map")
     result = logged_stage("import-question-map",
-                          lambda: import_question_map(named_diagnostic(app), file))
+                          lambda: import_question_map(named_diagnostic(app), file,
+                                                      mapping=mapping))
+    if not result.refused and not xml:
+        kind = table_kind("question_map")
+        table = read_table(file, aliases=kind.aliases(), mapping=mapping)
+        for line in table_warnings(kind, table.unread, table.columns):
+            click.echo(f"{Path(file).name}: {line}", err=True)
     if result.refused:
         sys.exit(2)
     if result.errors or result.conflicts:
@@ -36,23 +80,20 @@ def import_question_map_cmd(app: Flask, file: str) -> None:
 
 @click.command("import-results")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--map", "mapping", multiple=True, metavar="HEADER=COLUMN",
-              help="Read the column headed HEADER as COLUMN (e.g. «Всего=participants»); "
-                   "repeatable; an empty COLUMN leaves the column unread.")
+@map_option("results")
 @stage
-def import_results_cmd(app: Flask, files: tuple[str, ...], mapping: tuple[str, ...]) -> None:
+def import_results_cmd(app: Flask, files: tuple[str, ...], mapping: dict[str, str]) -> None:
     """Import ВПР/ОГЭ/ЕГЭ results per school (CSV or XLSX; UTF-8, UTF-16 with BOM or
     Windows-1251).
 
     Exits 2 when a file is refused as a whole (nothing of it stored), 1 when rows are
     refused; unread columns and the rules they disable are warned about on stderr.
     """
-    chosen = parse_mapping(mapping)
     pattern = settings_of(app).school_code_pattern
     out = []
     with logged_run("import-results") as run:
         for path in files:
-            found = import_results(path, mapping=chosen, code_pattern=pattern)
+            found = import_results(path, mapping=mapping, code_pattern=pattern)
             for line in column_warnings(found.unread, found.disabled):
                 click.echo(f"{Path(path).name}: {line}", err=True)
             out.append(found.as_dict() | {"file": path})
@@ -62,21 +103,6 @@ def import_results_cmd(app: Flask, files: tuple[str, ...], mapping: tuple[str, .
         sys.exit(2)
     if any(f["errors"] for f in out):
         sys.exit(1)
-
-
-def parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
-    """``("Всего=participants",)`` → ``{"Всего": "participants"}``.
-
-    :raise SettingsError: a pair without ``=`` or naming no results column.
-    """
-    chosen: dict[str, str] = {}
-    for pair in pairs:
-        header, sep, column = pair.partition("=")
-        if not sep or column.strip() not in (*header_aliases("results"), ""):
-            raise SettingsError(f"--map {pair!r}: write HEADER=COLUMN, COLUMN one of "
-                                + ", ".join(header_aliases("results")))
-        chosen[header.strip()] = column.strip()
-    return chosen
 
 
 @click.command("identify-schools")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +18,17 @@ from app.registry.statuses import record_flags
 from app.sync.structure import link_competencies
 from courses.catalogue import (
     CatalogueFile,
+    PartnershipRow,
     SchoolRow,
     read_offers,
     read_partnerships,
     read_schools,
 )
-from tabular import SCHOOL_CODE_PATTERN
+from tabular import SCHOOL_CODE_PATTERN, RowError
 
 logger = logging.getLogger(__name__)
 FILES = ("schools.csv", "partnerships.csv", "offers.csv")
+KINDS = dict(zip(FILES, ("schools", "partnerships", "offers"), strict=True))  # file → its kind
 
 
 @dataclass
@@ -33,7 +36,8 @@ class ImportSummary(Summary):
     """What an import stored and which rows it refused (file, row, field, reason).
 
     ``refused`` names the files refused as a whole (nothing of them stored); ``unread``
-    the header cells of each file that no column was read from.
+    the header cells of each file that no column was read from; ``present`` the canonical
+    columns each file holds (only those are written).
     """
 
     schools: int = 0
@@ -42,6 +46,7 @@ class ImportSummary(Summary):
     errors: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     unread: dict[str, list[str]] = field(default_factory=dict)
+    present: dict[str, list[str]] = field(default_factory=dict)
 
     def refuse(self, name: str, found: CatalogueFile[Any]) -> None:
         """Keep the refused rows' reasons and the file's unread columns; good rows are
@@ -51,10 +56,12 @@ class ImportSummary(Summary):
             self.refused.append(name)
         if found.unread:
             self.unread[name] = found.unread
+        self.present[name] = sorted(found.present)
 
 
 def import_catalogue(directory: str | Path, code_pattern: str = SCHOOL_CODE_PATTERN,
-                     names: dict[str, str] | None = None) -> ImportSummary:
+                     names: dict[str, str] | None = None,
+                     mappings: Mapping[str, Mapping[str, str]] | None = None) -> ImportSummary:
     """Import the files found in ``directory``; a re-import of the same files changes nothing.
 
     Only the columns a file holds are written (a flag column left out keeps the flags).
@@ -63,6 +70,8 @@ def import_catalogue(directory: str | Path, code_pattern: str = SCHOOL_CODE_PATT
         directory: The folder holding any of ``FILES``.
         code_pattern: The school codes' format (the ``school_code_pattern`` setting).
         names: The name the user gave each file (by its name in ``FILES``), for messages.
+        mappings: Per file (by its name in ``FILES``), header cell → canonical column chosen
+            by hand (``""``: not read); it wins over the header spellings.
 
     :raise ValueError: the directory holds none of the expected files.
     """
@@ -70,7 +79,8 @@ def import_catalogue(directory: str | Path, code_pattern: str = SCHOOL_CODE_PATT
     if not any((folder / name).exists() for name in FILES):
         raise ValueError(f"{folder}: none of {', '.join(FILES)} found")
     summary = ImportSummary()
-    files = [_File(folder / name, (names or {}).get(name, name), code_pattern) for name in FILES]
+    files = [_File(folder / name, (names or {}).get(name, name), code_pattern,
+                   dict((mappings or {}).get(name, {}))) for name in FILES]
     schools = _import_schools(files[0], summary)
     _import_partnerships(files[1], schools, summary)
     _import_offers(files[2], schools, summary)
@@ -82,18 +92,20 @@ def import_catalogue(directory: str | Path, code_pattern: str = SCHOOL_CODE_PATT
 
 @dataclass(frozen=True)
 class _File:
-    """A catalogue file: where it is, the name the user knows it by, the code format."""
+    """A catalogue file: where it is, the name the user knows it by, the code format, the
+    columns mapped by hand."""
 
     path: Path
     name: str
     code_pattern: str
+    mapping: dict[str, str] = field(default_factory=dict)
 
 
 def _import_schools(file: _File, summary: ImportSummary) -> dict[str, SchoolRow]:
     if not file.path.exists():
         return {}
     found = read_schools(file.path.read_bytes(), name=file.name,
-                         code_pattern=file.code_pattern)
+                         code_pattern=file.code_pattern, mapping=file.mapping)
     summary.refuse(file.name, found)
     flags = [f for f in ("low_results", "adverse_context", "resource_centre")
              if f in found.present]
@@ -116,15 +128,11 @@ def _import_partnerships(file: _File, schools: dict[str, SchoolRow],
     if not file.path.exists():
         return
     found = read_partnerships(file.path.read_bytes(), schools=schools or None, name=file.name,
-                              code_pattern=file.code_pattern)
-    summary.refuse(file.name, found)
+                              code_pattern=file.code_pattern, mapping=file.mapping)
     ids = dict(db.session.execute(select(School.code, School.id)).all())
+    found = _known_schools(found, set(ids))
+    summary.refuse(file.name, found)
     for row in found.rows:
-        unknown = [c for c in (row.resource_centre_code, row.school_code) if c not in ids]
-        if unknown:
-            summary.errors.append(f"{file.name}, row {row.row}, school_code: unknown school "
-                                  f"{unknown[0]}; add it to the schools file first")
-            continue
         link = get_or_create(Partnership, resource_centre_id=ids[row.resource_centre_code],
                              school_id=ids[row.school_code])
         _assign(link, found.present, {"starts_on": row.starts_on, "ends_on": row.ends_on,
@@ -136,7 +144,7 @@ def _import_offers(file: _File, schools: dict[str, SchoolRow], summary: ImportSu
     if not file.path.exists():
         return
     found = read_offers(file.path.read_bytes(), schools=schools or None, name=file.name,
-                        code_pattern=file.code_pattern)
+                        code_pattern=file.code_pattern, mapping=file.mapping)
     summary.refuse(file.name, found)
     ids = dict(db.session.execute(select(School.code, School.id)).all())
     for row in found.rows:
@@ -154,6 +162,53 @@ def _import_offers(file: _File, schools: dict[str, SchoolRow], summary: ImportSu
             offer.host_school_id = ids.get(data.host_school) if data.host_school else None
         link_competencies(offer, list(data.competencies))
         summary.offers += 1
+
+
+def preview_catalogue(files: Mapping[str, tuple[str, bytes, Mapping[str, str]]],
+                      code_pattern: str = SCHOOL_CODE_PATTERN) -> dict[str, CatalogueFile[Any]]:
+    """How ``import_catalogue`` would read the files, storing nothing.
+
+    Args:
+        files: By name in ``FILES``: the name as the user chose it, the content and the
+            columns mapped by hand.
+        code_pattern: The school codes' format.
+
+    Returns:
+        Each given file as read (by its name in ``FILES``): partnerships of a school neither
+        stored nor in the schools file are refused as the import refuses them.
+    """
+    out: dict[str, CatalogueFile[Any]] = {}
+    schools: dict[str, SchoolRow] = {}
+    if given := files.get("schools.csv"):
+        name, data, mapping = given
+        out["schools.csv"] = read_schools(data, name=name, code_pattern=code_pattern,
+                                          mapping=mapping)
+        schools = {row.code: row for row in out["schools.csv"].rows}
+    if given := files.get("partnerships.csv"):
+        name, data, mapping = given
+        found = read_partnerships(data, schools=schools or None, name=name,
+                                  code_pattern=code_pattern, mapping=mapping)
+        known = set(db.session.scalars(select(School.code))) | set(schools)
+        out["partnerships.csv"] = _known_schools(found, known)
+    if given := files.get("offers.csv"):
+        name, data, mapping = given
+        out["offers.csv"] = read_offers(data, schools=schools or None, name=name,
+                                        code_pattern=code_pattern, mapping=mapping)
+    return out
+
+
+def _known_schools(found: CatalogueFile[PartnershipRow],
+                   known: set[str]) -> CatalogueFile[PartnershipRow]:
+    """The partnerships with both schools known; the others refused on their row."""
+    rows, errors = [], list(found.errors)
+    for row in found.rows:
+        unknown = [c for c in (row.resource_centre_code, row.school_code) if c not in known]
+        if unknown:
+            errors.append(RowError(row.row, "school_code", f"unknown school {unknown[0]}; "
+                                                           "add it to the schools file first"))
+        else:
+            rows.append(row)
+    return replace(found, rows=rows, errors=sorted(errors, key=lambda e: e.row))
 
 
 def _assign(target: object, present: frozenset[str], values: dict[str, object]) -> None:

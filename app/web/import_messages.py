@@ -7,9 +7,9 @@ unchanged rather than guessed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
-from tabular import ACCEPTED
+from tabular import ACCEPTED, TableKind
 
 _FRAME = re.compile(r"^(?P<file>.+?), row (?P<row>\d+), (?P<field>[^:]*): (?P<reason>.*)$",
                     re.DOTALL)
@@ -148,3 +148,16 @@ def column_warnings(unread: Iterable[str], disabled: Iterable[str]) -> list[str]
     lines = [f"столбцы не прочитаны: {cells} — сопоставьте их вручную или уберите"] \
         if cells else []
     return lines + [RULES_RU.get(rule, rule) for rule in disabled]
+
+
+def table_warnings(kind: TableKind, unread: Iterable[str], present: Collection[str]) -> list[str]:
+    """The warnings of a file's columns by its kind of table: the cells not read, the required
+    columns missing (the file is refused), else each optional column missing (not loaded)."""
+    lines = column_warnings(unread, [])
+    refused = kind.missing_required(present)
+    lines += [f"нет обязательного столбца {' или '.join(f'«{kind.label(c)}»' for c in group)}: "
+              "без него файл не загружается — сопоставьте столбец вручную" for group in refused]
+    if not refused:
+        lines += [f"нет столбца «{kind.label(c)}»: он не загружается, сохранённые значения не "
+                  "меняются" for c in kind.optional_missing(present)]
+    return lines

@@ -1,8 +1,16 @@
-"""File imports for a signed-in methodologist: results, question map, catalogue, identification."""
+"""File imports for a signed-in methodologist: results, question map, catalogue, identification.
+
+Every table is previewed first (how each column is read, what would be refused; nothing is
+stored) and kept on the server under a token; ``/imports/<upload>/apply`` imports it with
+the columns the methodologist mapped by hand. A Moodle XML question bank has no columns: it
+is imported at once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
@@ -10,21 +18,28 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app import settings_of
+from app.analyse.question_map import is_moodle_xml
 from app.extensions import db
 from app.models import Diagnostic
 from app.web.import_messages import refusal_ru
-from app.web.pending_uploads import default_root, drop, keep, load
+from app.web.pending_uploads import Pending, default_root, drop, keep, load
 from app.web.uploads import (
     CATALOGUE,
-    ResultsPreview,
+    FilePreview,
     UploadResult,
     identify,
     import_catalogue_files,
     import_question_map_file,
     import_results_files,
+    preview_catalogue_files,
+    preview_question_map_file,
     preview_results,
+    question_map_diagnostic,
 )
-from deficits.results_file import COLUMN_LABELS
+from tabular import read_table, table_kind
+
+File = tuple[str, bytes, str]  # an uploaded table: its name as chosen, its content, its kind
+Mappings = list[Mapping[str, str]]  # per file: header cell → canonical column chosen by hand
 
 bp = Blueprint("imports", __name__, template_folder="templates")
 COUNT_RU = {
@@ -42,6 +57,9 @@ COUNT_RU = {
 }
 TITLE_RU = {"results": "Результаты ВПР/ОГЭ/ЕГЭ", "question_map": "Вопросы → компетенции",
             "catalogue": "Каталог: школы, партнёрства, предложения"}
+KIND_RU = {"results": "Результаты ВПР/ОГЭ/ЕГЭ", "schools": "Школы",
+           "partnerships": "Сетевые партнёрства", "offers": "Предложения",
+           "question_map": "Вопросы → компетенции"}
 
 
 @bp.get("/imports")
@@ -60,53 +78,20 @@ def upload_results() -> ResponseReturnValue:
 
     :raise 400: no file chosen, or no file can be read (each refusal says why).
     """
-    files = [(f.filename or "", f.read()) for f in request.files.getlist("files") if f.filename]
+    files = [(f.filename or "", f.read(), "results") for f in request.files.getlist("files")
+             if f.filename]
     if not files:
         return _render(error="Выберите файл с результатами.", status=400)
-    pattern = settings_of(current_app).school_code_pattern
-    previews = [preview_results(name, data, pattern) for name, data in files]
-    readable = [(name, data) for (name, data), p in zip(files, previews, strict=True)
-                if p.readable]
-    unreadable = [p for p in previews if not p.readable]
-    token = keep(_root(), _owner(), readable).token if readable else ""
-    return _render(refused=_shown_refusals(unreadable), status=200 if readable else 400,
-                   pending={"token": token, "files": [_shown_preview(p) for p in previews
-                                                      if p.readable]})
-
-
-@bp.post("/imports/results/apply")
-@login_required
-def apply_results() -> ResponseReturnValue:
-    """Import the files of a preview, each column read as the methodologist chose.
-
-    :raise 400: the upload is unknown or expired, or two columns were given one meaning.
-    """
-    token = request.form.get("token", "")
-    try:
-        pending = load(_root(), _owner(), token)
-    except LookupError:
-        return _render(error="Загрузка не найдена или устарела: выберите файлы заново.",
-                       status=400)
-    mappings = [_chosen_mapping(i, path) for i, (_, path) in enumerate(pending.files)]
-    twice = sorted({name for m in mappings for name in _repeated(m)})
-    if twice:
-        labels = ", ".join(f"«{COLUMN_LABELS.get(n, n)}»" for n in twice)
-        pattern = settings_of(current_app).school_code_pattern
-        shown = [_shown_preview(preview_results(name, path.read_bytes(), pattern, mapping))
-                 for (name, path), mapping in zip(pending.files, mappings, strict=True)]
-        return _render(error=f"Одно значение выбрано для нескольких столбцов: {labels}.",
-                       status=400, pending={"token": token, "files": shown})
-    files = [(name, path, mapping)
-             for (name, path), mapping in zip(pending.files, mappings, strict=True)]
-    results = import_results_files(files, settings_of(current_app).school_code_pattern)
-    drop(_root(), token)
-    return _render(results=results, status=400 if all(r.refused for r in results) else 200)
+    return _preview("results", files)
 
 
 @bp.post("/imports/question-map")
 @login_required
 def upload_question_map() -> ResponseReturnValue:
-    """Import a question → competency map (CSV/XLSX table or Moodle XML) for the diagnostic.
+    """Preview a question → competency table (CSV/XLSX) for the diagnostic chosen; a Moodle
+    XML question bank is imported at once.
+
+    The table is kept on the server for ``/imports/question-map/apply``.
 
     :raise 400: no file chosen, no diagnostic yet, or the file cannot be read.
     """
@@ -114,32 +99,67 @@ def upload_question_map() -> ResponseReturnValue:
     if upload is None or not upload.filename:
         return _render(error="Выберите файл сопоставления вопросов.", status=400)
     chosen = request.form.get("diagnostic", type=int)
+    name, data = upload.filename, upload.read()
     try:
-        result = import_question_map_file(upload.filename, upload.read(), chosen)
-        return _render(results=[result], status=400 if result.refused else 200)
+        diagnostic = question_map_diagnostic(chosen)
+        if is_moodle_xml(data, name):
+            result = import_question_map_file(name, data, diagnostic.id)
+            return _render(results=[result], status=400 if result.refused else 200)
     except ValueError as err:
-        message = str(err)
-        if message.startswith("no diagnostic with id"):
-            message = f"нет диагностики с номером {chosen}"
-        elif message.startswith("no diagnostic"):
-            message = ("диагностика ещё не загружена из Moodle: сначала выполните "
-                       "«profroute sync»")
-        return _render(error=f"Сопоставление не загружено: {message}", status=400)
+        return _render(error=_question_map_error(err, chosen), status=400)
+    return _preview("question-map", [(name, data, "question_map")], {"diagnostic": diagnostic.id})
 
 
 @bp.post("/imports/catalogue")
 @login_required
 def upload_catalogue() -> ResponseReturnValue:
-    """Import schools, partnerships and offers files (any of the three).
+    """Preview schools, partnerships and offers files (any of the three); nothing is stored.
 
-    :raise 400: none of the three files chosen.
+    The readable files are kept on the server for ``/imports/catalogue/apply``.
+
+    :raise 400: none of the three files chosen, or none can be read.
     """
-    files = {part: (f.filename or "", f.read()) for part in CATALOGUE
-             if (f := request.files.get(part)) is not None and f.filename}
+    files = [(f.filename or "", f.read(), part) for part in CATALOGUE
+             if (f := request.files.get(part)) is not None and f.filename]
     if not files:
         return _render(error="Выберите хотя бы один файл каталога.", status=400)
-    result = import_catalogue_files(files, settings_of(current_app).school_code_pattern)
-    return _render(results=[result], status=400 if result.refused else 200)
+    return _preview("catalogue", files)
+
+
+@bp.post("/imports/<any(results, catalogue, 'question-map'):upload>/apply")
+@login_required
+def apply_upload(upload: str) -> ResponseReturnValue:
+    """Import the files of a preview, each column read as the methodologist chose.
+
+    :raise 400: the upload is unknown, expired, another user's or from another form; two
+        columns of a file were given one meaning (the preview is shown again); or every
+        file was refused.
+    """
+    token = request.form.get("token", "")
+    try:
+        pending = load(_root(), _owner(), token, upload)
+    except LookupError:
+        return _render(error="Загрузка не найдена или устарела: выберите файлы заново.",
+                       status=400)
+    files = [(name, path.read_bytes(), kind)
+             for (name, path), kind in zip(pending.files, pending.kinds, strict=True)]
+    mappings: Mappings = [_chosen_mapping(i, data, kind) for i, (_, data, kind) in enumerate(files)]
+    twice = [f"«{table_kind(kind).label(column)}» ({name})"
+             for (name, _, kind), mapping in zip(files, mappings, strict=True)
+             for column in sorted(_repeated(mapping))]
+    if twice:
+        shown = _PREVIEWS[upload](files, mappings, pending.context)
+        return _render(error="Одно значение выбрано для нескольких столбцов: "
+                             f"{', '.join(twice)}. Оставьте его у одного столбца.",
+                       status=400, pending=_shown_pending(upload, token, shown, mappings))
+    try:
+        results = _APPLY[upload](pending, files, mappings)
+    except ValueError as err:  # a question map's diagnostic gone, a kept file unreadable
+        message = _question_map_error(err, pending.context.get("diagnostic")) \
+            if upload == "question-map" else f"Файлы не загружены: {err}"
+        return _render(error=message, status=400)
+    drop(_root(), token)
+    return _render(results=results, status=400 if all(r.refused for r in results) else 200)
 
 
 @bp.post("/imports/identify")
@@ -159,30 +179,111 @@ def _owner() -> str:
     return str(current_user.get_id())
 
 
-def _chosen_mapping(index: int, path: Path) -> dict[str, str]:
+def _preview(upload: str, files: list[File],
+             context: dict[str, Any] | None = None) -> ResponseReturnValue:
+    """Show how each file would be read and keep the readable ones for ``apply_upload``."""
+    previews = _PREVIEWS[upload](files, [{}] * len(files), context or {})
+    readable = [(file, p) for file, p in zip(files, previews, strict=True) if p.readable]
+    unreadable = [p for p in previews if not p.readable]
+    token = keep(_root(), _owner(), [(name, data) for (name, data, _), _ in readable],
+                 upload=upload, kinds=[kind for (_, _, kind), _ in readable],
+                 context=context).token if readable else ""
+    return _render(refused=_shown_refusals(unreadable), status=200 if readable else 400,
+                   pending=_shown_pending(upload, token, [p for _, p in readable]))
+
+
+def _pattern() -> str:
+    return settings_of(current_app).school_code_pattern
+
+
+def _preview_results(files: list[File], mappings: Mappings,
+                     _: dict[str, Any]) -> list[FilePreview]:
+    return [preview_results(name, data, _pattern(), mapping)
+            for (name, data, _), mapping in zip(files, mappings, strict=True)]
+
+
+def _preview_catalogue(files: list[File], mappings: Mappings,
+                       _: dict[str, Any]) -> list[FilePreview]:
+    return preview_catalogue_files([(kind, name, data) for name, data, kind in files],
+                                   _pattern(), mappings)
+
+
+def _preview_question_map(files: list[File], mappings: Mappings,
+                          _: dict[str, Any]) -> list[FilePreview]:
+    return [preview_question_map_file(name, data, mapping)
+            for (name, data, _), mapping in zip(files, mappings, strict=True)]
+
+
+def _apply_results(pending: Pending, _: list[File], mappings: Mappings) -> list[UploadResult]:
+    files = [(name, path, mapping)
+             for (name, path), mapping in zip(pending.files, mappings, strict=True)]
+    return import_results_files(files, _pattern())
+
+
+def _apply_catalogue(_: Pending, files: list[File], mappings: Mappings) -> list[UploadResult]:
+    given = {kind: (name, data) for name, data, kind in files}
+    chosen = {kind: mapping for (_, _, kind), mapping in zip(files, mappings, strict=True)}
+    return [import_catalogue_files(given, _pattern(), chosen)]
+
+
+def _apply_question_map(pending: Pending, files: list[File],
+                        mappings: Mappings) -> list[UploadResult]:
+    diagnostic = pending.context.get("diagnostic")
+    return [import_question_map_file(name, data, diagnostic, mapping)
+            for (name, data, _), mapping in zip(files, mappings, strict=True)]
+
+
+_PREVIEWS: dict[str, Callable[[list[File], Mappings, dict[str, Any]], list[FilePreview]]] = {
+    "results": _preview_results, "catalogue": _preview_catalogue,
+    "question-map": _preview_question_map}
+_APPLY: dict[str, Callable[[Pending, list[File], Mappings], list[UploadResult]]] = {
+    "results": _apply_results, "catalogue": _apply_catalogue,
+    "question-map": _apply_question_map}
+
+
+def _question_map_error(err: ValueError, chosen: int | None) -> str:
+    """A question map's refusal before any row is read, in Russian."""
+    message = str(err)
+    if message.startswith("no diagnostic with id"):
+        message = f"нет диагностики с номером {chosen}"
+    elif message.startswith("no diagnostic"):
+        message = "диагностика ещё не загружена из Moodle: сначала выполните «profroute sync»"
+    return f"Сопоставление не загружено: {message}"
+
+
+def _chosen_mapping(index: int, data: bytes, kind: str) -> dict[str, str]:
     """The meaning chosen for each column of the ``index``-th file (``""``: not read)."""
-    header = preview_results("", path.read_bytes(), ".*").header
+    header = read_table(data).header
     choices = {f"col-{index}-{j}": cell for j, cell in enumerate(header) if cell}
-    known = set(COLUMN_LABELS)
+    known = set(table_kind(kind).labels)
     return {cell: value for field, cell in choices.items()
             if (value := request.form.get(field)) is not None and (value in known or not value)}
 
 
-def _repeated(mapping: dict[str, str]) -> set[str]:
+def _repeated(mapping: Mapping[str, str]) -> set[str]:
     names = [name for name in mapping.values() if name]
     return {name for name in names if names.count(name) > 1}
 
 
-def _shown_preview(preview: ResultsPreview) -> dict[str, object]:
-    """A preview as the page shows it: each column with the meaning it is read with."""
-    return {"file": preview.file, "rows": preview.rows, "warnings": preview.warnings,
-            "refused": preview.refused,
+def _shown_pending(upload: str, token: str, previews: list[FilePreview],
+                   mappings: Mappings | None = None) -> dict[str, object]:
+    chosen = mappings or [{}] * len(previews)
+    return {"upload": upload, "token": token,
+            "files": [_shown_preview(p, m) for p, m in zip(previews, chosen, strict=True)]}
+
+
+def _shown_preview(preview: FilePreview, chosen: Mapping[str, str]) -> dict[str, object]:
+    """A preview as the page shows it: each column with the meaning it is read with, or the
+    one the methodologist chose (when a meaning chosen twice sends the form back)."""
+    return {"file": preview.file, "title": KIND_RU[preview.kind], "rows": preview.rows,
+            "warnings": preview.warnings, "refused": preview.refused,
             "errors": [refusal_ru(e) for e in preview.errors],
-            "columns": [(cell, preview.read_as.get(cell, "")) for cell in preview.header
-                        if cell]}
+            "options": table_kind(preview.kind).labels,
+            "columns": [(j, cell, chosen.get(cell, preview.read_as.get(cell, "")))
+                        for j, cell in enumerate(preview.header) if cell]}
 
 
-def _shown_refusals(previews: list[ResultsPreview]) -> list[dict[str, object]]:
+def _shown_refusals(previews: list[FilePreview]) -> list[dict[str, object]]:
     return [{"file": p.file, "errors": [refusal_ru(e) for e in p.errors]} for p in previews]
 
 
@@ -198,4 +299,4 @@ def _render(*, error: str | None = None, status: int = 200,
 
     diagnostics = db.session.scalars(select(Diagnostic).order_by(Diagnostic.id.desc())).all()
     return render_template("imports.html", error=error, results=shown,
-                           diagnostics=diagnostics, columns=COLUMN_LABELS, **extra), status
+                           diagnostics=diagnostics, **extra), status

@@ -1,7 +1,8 @@
 """Imports of uploaded files: the same use-cases as the CLI commands, fed from the web UI.
 
-Each upload is written to a private temporary folder under its own name (so refusals name
-the file the methodologist chose) and handed to the CLI's service; each run is logged.
+Each table is previewed first (``FilePreview``: how each column is read, what would be
+refused; nothing stored), then imported with the columns mapped by hand. Refusals name the
+file the methodologist chose; each run is logged.
 """
 
 from __future__ import annotations
@@ -14,18 +15,19 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.analyse.question_map import import_question_map
+from app.analyse.question_map import import_question_map, preview_question_map
 from app.common.runs import logged_run
 from app.extensions import db
 from app.models import Diagnostic, Offer, OfferCompetency, Partnership, School
-from app.registry.catalogue import import_catalogue
+from app.registry.catalogue import import_catalogue, preview_catalogue
 from app.registry.results import identify_schools, import_results
 from app.reports.maps import current_diagnostic
-from app.web.import_messages import column_warnings
+from app.web.import_messages import column_warnings, table_warnings
 from deficits.results_file import read_results
+from tabular import RowError, Table, read_table, table_kind
 
 CATALOGUE = {"schools": "schools.csv", "partnerships": "partnerships.csv",
-             "offers": "offers.csv"}
+             "offers": "offers.csv"}  # the catalogue's kinds of table → their file names
 _TRACKED = (("schools", School), ("partnerships", Partnership), ("offers", Offer),
             ("offer_competencies", OfferCompetency))
 
@@ -48,10 +50,16 @@ class UploadResult:
 
 
 @dataclass(frozen=True)
-class ResultsPreview:
-    """How a results file would be read, before anything is stored."""
+class FilePreview:
+    """How one uploaded table would be read, before anything is stored.
+
+    ``kind`` is its kind of table (``tabular.TABLE_KINDS``): the meanings a column may be
+    given by hand; ``rows`` the rows that would be stored; ``errors`` the refusals as the
+    CLI words them; ``refused`` is set when nothing of the file would be stored.
+    """
 
     file: str
+    kind: str
     header: tuple[str, ...]
     read_as: dict[str, str]
     rows: int
@@ -66,13 +74,50 @@ class ResultsPreview:
 
 
 def preview_results(name: str, data: bytes, code_pattern: str,
-                    mapping: Mapping[str, str] | None = None) -> ResultsPreview:
+                    mapping: Mapping[str, str] | None = None) -> FilePreview:
     """Read a results file as its import would (with the mapping chosen), storing nothing."""
     shown = _name(name, "results.csv")
     found = read_results(data, name=shown, mapping=mapping, code_pattern=code_pattern)
-    return ResultsPreview(shown, found.header, found.read_as, len(found.frame),
-                          [f"{shown}, row {e.row}, {e.field}: {e.message}" for e in found.errors],
-                          column_warnings(found.unread, found.disabled), found.refused)
+    return FilePreview(shown, "results", found.header, found.read_as, len(found.frame),
+                       _lines(shown, found.errors),
+                       column_warnings(found.unread, found.disabled), found.refused)
+
+
+def preview_catalogue_files(files: list[tuple[str, str, bytes]], code_pattern: str,
+                            mappings: list[Mapping[str, str]] | None = None) -> list[FilePreview]:
+    """Read catalogue files as their import would, storing nothing.
+
+    ``files`` are (kind: "schools", "partnerships" or "offers"; name; content), one of each
+    kind at most; ``mappings`` the columns chosen by hand, one per file.
+    """
+    chosen = mappings or [{}] * len(files)
+    given = {CATALOGUE[kind]: (_name(name, CATALOGUE[kind]), data, mapping)
+             for (kind, name, data), mapping in zip(files, chosen, strict=True)}
+    found = preview_catalogue(given, code_pattern)
+    out = []
+    for (kind, _, data), mapping in zip(files, chosen, strict=True):
+        shown, _, _ = given[CATALOGUE[kind]]
+        read, table = found[CATALOGUE[kind]], _table(kind, shown, data, mapping)
+        out.append(FilePreview(shown, kind, table.header, table.read_as, len(read.rows),
+                               _lines(shown, read.errors),
+                               table_warnings(table_kind(kind), read.unread, read.present),
+                               read.refused))
+    return out
+
+
+def preview_question_map_file(name: str, data: bytes,
+                              mapping: Mapping[str, str] | None = None) -> FilePreview:
+    """Read a question → competency table as its import would, storing nothing."""
+    shown = _name(name, "map.csv")
+    found = preview_question_map(data, shown, mapping)
+    table = _table("question_map", shown, data, mapping)
+    conflicts = [f"{shown}: «{key}» — противоречие: {why}" for key, why in found.conflicts]
+    refused = not (found.mapped or found.conflicts or found.unmapped) and \
+        any(not e.field for e in found.errors)
+    return FilePreview(shown, "question_map", table.header, table.read_as, len(found.mapped),
+                       _lines(shown, found.errors) + conflicts,
+                       table_warnings(table_kind("question_map"), table.unread, table.columns),
+                       refused)
 
 
 def import_results_files(files: Iterable[tuple[str, Path, Mapping[str, str]]],
@@ -98,12 +143,10 @@ def import_results_files(files: Iterable[tuple[str, Path, Mapping[str, str]]],
     return out
 
 
-def import_question_map_file(name: str, data: bytes,
-                             diagnostic_id: int | None = None) -> UploadResult:
-    """Import a question → competency map for a diagnostic (the latest synced by default).
+def question_map_diagnostic(diagnostic_id: int | None) -> Diagnostic:
+    """The diagnostic a question map goes to (the latest synced by default).
 
-    :raise ValueError: no diagnostic synced yet, an unknown diagnostic, or the file cannot
-        be read.
+    :raise ValueError: no diagnostic synced yet, or an unknown diagnostic.
     """
     diagnostic = (db.session.get(Diagnostic, diagnostic_id) if diagnostic_id is not None
                   else current_diagnostic())
@@ -111,23 +154,43 @@ def import_question_map_file(name: str, data: bytes,
         raise ValueError(f"no diagnostic with id {diagnostic_id}")
     if diagnostic is None:
         raise ValueError("no diagnostic synced yet: run `profroute sync` first")
+    return diagnostic
+
+
+def import_question_map_file(name: str, data: bytes, diagnostic_id: int | None = None,
+                             mapping: Mapping[str, str] | None = None) -> UploadResult:
+    """Import a question → competency map for a diagnostic (the latest synced by default).
+
+    ``mapping`` (header cell → canonical column, chosen by hand) applies to a table.
+
+    :raise ValueError: no diagnostic synced yet, an unknown diagnostic, or the file cannot
+        be read.
+    """
+    diagnostic = question_map_diagnostic(diagnostic_id)
+    shown = _name(name, "map.csv")
     with tempfile.TemporaryDirectory(prefix="profroute-upload-") as tmp, \
             logged_run("import-question-map") as run:
-        found = import_question_map(diagnostic, _write(tmp, name, data, "map.csv"))
+        found = import_question_map(diagnostic, _write(tmp, name, data, "map.csv"),
+                                    mapping=mapping)
         run.summary = found.as_dict()
-    return UploadResult("question_map", _name(name, "map.csv"), {
+    table = _table("question_map", shown, data, mapping)
+    warnings = [] if found.refused or not table.header else \
+        table_warnings(table_kind("question_map"), table.unread, table.columns)
+    return UploadResult("question_map", shown, {
         "slots": found.slots, "questions": found.questions, "rejected": len(found.errors),
         "conflicts": len(found.conflicts), "unmapped": len(found.unmapped)},
         found.errors, {"conflicts": found.conflicts, "unmapped": found.unmapped},
-        refused=found.refused)
+        refused=found.refused, warnings=warnings)
 
 
-def import_catalogue_files(files: dict[str, tuple[str, bytes]],
-                           code_pattern: str) -> UploadResult:
+def import_catalogue_files(files: dict[str, tuple[str, bytes]], code_pattern: str,
+                           mappings: Mapping[str, Mapping[str, str]] | None = None
+                           ) -> UploadResult:
     """Import the uploaded schools / partnerships / offers files as one catalogue.
 
-    ``files`` maps "schools", "partnerships", "offers" to (file name, content). The figures
-    say how many rows were new, changed or unchanged per table.
+    ``files`` maps "schools", "partnerships", "offers" to (file name, content), ``mappings``
+    (the same keys) to the columns chosen by hand. The figures say how many rows were new,
+    changed or unchanged per table.
 
     :raise ValueError: none of the three files was given.
     """
@@ -138,7 +201,8 @@ def import_catalogue_files(files: dict[str, tuple[str, bytes]],
             (Path(tmp) / CATALOGUE[part]).write_bytes(data)
         names = {CATALOGUE[part]: _name(name, CATALOGUE[part])
                  for part, (name, _) in files.items()}
-        found = import_catalogue(tmp, code_pattern, names)
+        chosen = {CATALOGUE[part]: mapping for part, mapping in (mappings or {}).items()}
+        found = import_catalogue(tmp, code_pattern, names, chosen)
         run.summary = found.as_dict()
     after = _snapshot()
     counts = {"schools": found.schools, "partnerships": found.partnerships,
@@ -147,10 +211,13 @@ def import_catalogue_files(files: dict[str, tuple[str, bytes]],
         old = before[table]
         counts[f"{table}_created"] = sum(key not in old for key in rows)
         counts[f"{table}_changed"] = sum(key in old and old[key] != v for key, v in rows.items())
+    warnings = [f"{names[file]}: {line}" for part in files
+                for file in [CATALOGUE[part]] if names[file] not in found.refused
+                for line in table_warnings(table_kind(part), found.unread.get(names[file], []),
+                                           found.present.get(names[file], []))]
     return UploadResult("catalogue", ", ".join(names.values()), counts, found.errors,
                         {"refused": found.refused}, refused=len(found.refused) == len(files),
-                        warnings=[f"{name}: {line}" for name, cells in found.unread.items()
-                                  for line in column_warnings(cells, [])])
+                        warnings=warnings)
 
 
 def identify(apply: bool) -> list[dict[str, Any]]:
@@ -164,6 +231,16 @@ def identify(apply: bool) -> list[dict[str, Any]]:
              "low_results": bool(r.low_results),
              "resource_centre_candidate": bool(r.resource_centre_candidate),
              "reasons": str(r.reasons)} for r in found.itertuples(index=False)]
+
+
+def _table(kind: str, name: str, data: bytes, mapping: Mapping[str, str] | None) -> Table:
+    """The file's header as its kind of table reads it (with the mapping chosen)."""
+    return read_table(data, aliases=table_kind(kind).aliases(), mapping=mapping, name=name)
+
+
+def _lines(name: str, errors: Iterable[RowError]) -> list[str]:
+    """Refusals worded as the CLI words them: ``file, row N, field: reason``."""
+    return [f"{name}, row {e.row}, {e.field}: {e.message}" for e in errors]
 
 
 def _name(name: str, fallback: str) -> str:

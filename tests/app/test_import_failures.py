@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from import_support import count, form_choices, items, upload, upload_results
+from import_support import count, form_choices, items, upload, upload_applied, upload_results
 from sqlalchemy import select
 
 from app.extensions import db
@@ -163,7 +163,7 @@ def test_a_bad_question_map_row_is_reported(web):
                         Competency(idnumber="PK-01", name="Предметные знания")])
     db.session.commit()
     table = "№ задания;Компетенция\n1;PK-01\n0;PK-01\n2,5;PK-01\n".encode("cp1251")
-    status, page = upload(web, "/imports/question-map", file=(table, "карта.csv"))
+    status, page = upload_applied(web, "/imports/question-map", file=(table, "карта.csv"))
     shown = items(page)
     assert status == 200 and "слотов сопоставлено: 1" in shown
     assert "карта.csv, строка 3, «№ задания»: &#39;0&#39; — не номер вопроса (слота); " \

@@ -9,7 +9,7 @@ import re
 import openpyxl
 from flask import Flask
 from flask.testing import FlaskClient
-from import_support import count, items, upload, upload_results
+from import_support import count, items, upload, upload_applied, upload_results
 from sqlalchemy import select
 
 from app.extensions import db
@@ -95,13 +95,13 @@ def test_catalogue_upload_reports_the_bad_row_by_its_file_and_reimport_changes_n
     content = ("\n".join(schools) + "\n").encode("cp1251")
     offers = (DEMO_DIR / "offers.csv").read_bytes()
     files = {"schools": (content, "Школы района.csv"), "offers": (offers, "КПК.csv")}
-    status, page = upload(signed_in_client, "/imports/catalogue", **files)
+    status, page = upload_applied(signed_in_client, "/imports/catalogue", **files)
     shown = items(page)
     assert status == 200 and f"школ в файле: {len(schools) - 2}" in shown
     assert "Школы района.csv, строка 3, «low_results»: &#39;может быть&#39; — не «да»/«нет»; " \
            "пишите 1 или 0 (да/нет)" in shown
     assert count(School) == len(schools) - 2 and "строк отклонено: 1" in shown
-    _, again = upload(signed_in_client, "/imports/catalogue", **files)
+    _, again = upload_applied(signed_in_client, "/imports/catalogue", **files)
     shown = items(again)
     assert "школ добавлено: 0" in shown and "школ изменено: 0" in shown
     assert "предложений добавлено: 0" in shown and "предложений изменено: 0" in shown
@@ -116,7 +116,8 @@ def test_question_map_needs_a_diagnostic_then_maps_slots_and_refuses_unknown_one
                         Competency(idnumber="PK-01", name="Предметные знания"),
                         Competency(idnumber="PK-02", name="Методика")])
     db.session.commit()
-    status, page = upload(signed_in_client, "/imports/question-map", file=(table, "вопросы.csv"))
+    status, page = upload_applied(signed_in_client, "/imports/question-map",
+                                  file=(table, "вопросы.csv"))
     shown = items(page)
     assert status == 200 and "слотов сопоставлено: 2" in shown
     assert "вопросы.csv, строка 4, «компетенция»: неизвестная компетенция PK-99; укажите " \
@@ -132,10 +133,9 @@ def test_question_map_goes_to_the_diagnostic_chosen(signed_in_client: FlaskClien
     db.session.commit()
     page = signed_in_client.get("/imports").get_data(as_text=True)
     assert f'<option value="{final.id}" selected>Итоговая (итоговая)</option>' in page
-    answer = signed_in_client.post("/imports/question-map", content_type="multipart/form-data",
-                         data={"diagnostic": str(entry.id),
-                               "file": (io.BytesIO(table), "вопросы.csv")})
-    assert answer.status_code == 200
+    status, _ = upload_applied(signed_in_client, "/imports/question-map",
+                               form={"diagnostic": str(entry.id)}, file=(table, "вопросы.csv"))
+    assert status == 200
     assert [m.diagnostic_id for m in db.session.scalars(select(DiagnosticMapping))] \
         == [entry.id]
     missing = signed_in_client.post("/imports/question-map", content_type="multipart/form-data",
