@@ -29,7 +29,7 @@ from app.push.outbox import (
 )
 from app.settings import Settings
 from app.sync import silent
-from app.sync.check import ROLE_PAGE
+from app.sync.silent import ROLE_PAGE
 from courses.records import INTERNSHIP
 from lms_connectors.exceptions import (
     FunctionNotInService,

@@ -14,14 +14,22 @@ drop out of ``core_course_get_courses_by_field`` without ``moodle/course:viewhid
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from lms_connectors.exceptions import AccessDenied
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Teacher
+from lms_connectors.exceptions import AccessDenied, FunctionNotInService
 from lms_connectors.moodle import functions as fn
 from lms_connectors.moodle.api import MoodleAPI
 
 logger = logging.getLogger(__name__)
 
+ROLE_PAGE = "Site administration › Users › Permissions › Define roles › ProfRoute integration"
+PLUGIN_UPGRADE = ("or install the newest ProfRoute plugin: its upgrade (Site administration › "
+                  "Notifications) adds what its role lacks")
 SEPARATEGROUPS = 1  # lib/grouplib.php:34
 ACCESS_ALL_GROUPS = "moodle/site:accessallgroups"
 VIEW_DETAILS = "moodle/user:viewdetails"
@@ -40,6 +48,9 @@ class Blind:
 
     capability: str
     reason: str
+
+
+AddLine = Callable[[str, bool, str], bool]  # CheckReport.add of check-moodle
 
 
 def group_modes(api: MoodleAPI, course_ids: list[int]) -> dict[int, int]:
@@ -124,3 +135,37 @@ def hidden_users(api: MoodleAPI, user_ids: list[int]) -> Blind | None:
     return Blind(VIEW_DETAILS, (
         f"Moodle не показывает ни одного из {len(wanted)} пользователей (нет права "
         f"{VIEW_DETAILS}): списки участников курсов придут без них"))
+
+
+def check_blind(api: MoodleAPI, add: AddLine, courses: dict[str, int]) -> set[int]:
+    """check-moodle: a failed line per course whose participants Moodle would list short
+    without an error (separate groups, no accessallgroups); return those courses."""
+    blind = blind_courses(api, sorted(set(courses.values())))
+    for shortname, course_id in sorted(courses.items()):
+        if course_id in blind:
+            capability = blind[course_id].capability
+            add(f"course {shortname}: participants", False, (
+                f"{fn.ENROLLED_USERS} would answer short WITHOUT an error: the course is in "
+                f"separate groups mode and the role lacks {capability}, so Moodle lists only "
+                "the groups of the web-service user (none): the push holds this course and "
+                f"the sync cannot see its teachers. Allow {capability} in the role "
+                f"({ROLE_PAGE}), {PLUGIN_UPGRADE}; or set the course's group mode to "
+                "«No groups» or «Visible groups» (Course › Settings › Groups)"))
+    return set(blind)
+
+
+def check_known_users(api: MoodleAPI, add: AddLine) -> None:
+    """check-moodle: the active teachers ProfRoute knows, asked by id; none back means the
+    role may not see users (no viewdetails), which empties every list without an error."""
+    known = list(db.session.scalars(select(Teacher.moodle_user_id).where(
+        Teacher.active.is_(True)).order_by(Teacher.moodle_user_id).limit(20)))
+    try:
+        hidden = hidden_users(api, known)
+    except (AccessDenied, FunctionNotInService):
+        return  # refused loudly: the functions line and the probes report it
+    if hidden is not None:
+        add("user details", False, (
+            f"{fn.USERS_BY_FIELD} returned none of {len(known)} known teachers, WITHOUT an "
+            f"error: the role lacks {hidden.capability}, so Moodle leaves users out of every "
+            f"list (participants too). Allow {hidden.capability} in the role ({ROLE_PAGE}), "
+            f"{PLUGIN_UPGRADE}"))
