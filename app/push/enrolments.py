@@ -28,6 +28,8 @@ from app.push.outbox import (
     reload,
 )
 from app.settings import Settings
+from app.sync import silent
+from app.sync.silent import ROLE_PAGE
 from courses.records import INTERNSHIP
 from lms_connectors.exceptions import (
     FunctionNotInService,
@@ -108,7 +110,10 @@ def read_back(api: MoodleAPI, rows: list[OutboxMessage], settings: Settings,
     ProfRoute's own row for it is still sending (an earlier push sent it and lost the
     answer): then the enrolment is ProfRoute's own, and the row is recorded as sent. When a
     course cannot be read, NOTHING is sent to it: its rows stay pending with the error on
-    them (``held_courses``) and go out on a later push.
+    them (``held_courses``) and go out on a later push. So is a course Moodle would list
+    short without an error (``app.sync.silent``): in separate groups mode without
+    ``moodle/site:accessallgroups``, or every course when the users are hidden from the
+    role (no ``moodle/user:viewdetails``); the error names the capability.
 
     :raise InvalidToken, FunctionNotInService, MoodleUnavailable: nothing can be read at all.
     """
@@ -116,7 +121,8 @@ def read_back(api: MoodleAPI, rows: list[OutboxMessage], settings: Settings,
     firsts = {r.dedupe_key for r in rows
               if not records[r.dedupe_key].suspend and r.dedupe_key.endswith(":1")}
     enrolled, held = _enrolled_by_course(
-        api, sorted({records[k].course_id for k in firsts}), settings)
+        api, sorted({records[k].course_id for k in firsts}), settings,
+        sorted({records[k].user_id for k in firsts}))
     keep: list[OutboxMessage] = []
     done_items: list[int] = []
     for row in rows:
@@ -152,13 +158,15 @@ def _found_enrolled(row: OutboxMessage, record: EnrolmentRecord,
     summary.foreign_enrolments.append({"user_id": record.user_id, "course_id": record.course_id})
 
 
-def _enrolled_by_course(api: MoodleAPI, course_ids: list[int], settings: Settings
-                        ) -> tuple[dict[int, set[int]], dict[int, str]]:
+def _enrolled_by_course(api: MoodleAPI, course_ids: list[int], settings: Settings,
+                        user_ids: list[int]) -> tuple[dict[int, set[int]], dict[int, str]]:
     """Who is enrolled in each course (in any state), and the courses that could not be read
-    with the reason (Russian, shown to the administrator)."""
+    whole, with the reason (Russian, shown to the administrator)."""
     enrolled: dict[int, set[int]] = {}
-    held: dict[int, str] = {}
+    held = _blind(api, course_ids, user_ids)
     for course_id in course_ids:
+        if course_id in held:
+            continue
         try:
             enrolled[course_id] = {t.moodle_user_id for t in api.enrolled_users(
                 course_id, page_size=settings.page_size)}
@@ -169,6 +177,40 @@ def _enrolled_by_course(api: MoodleAPI, course_ids: list[int], settings: Setting
             held[course_id] = ("не удалось прочитать участников курса: записи не отправлены "
                                f"и ждут следующей отправки ({err})")
     return enrolled, held
+
+
+def _blind(api: MoodleAPI, course_ids: list[int], user_ids: list[int]) -> dict[int, str]:
+    """The courses whose participants Moodle would list short, silently, with the reason.
+
+    :raise InvalidToken, FunctionNotInService, MoodleUnavailable: nothing can be read.
+    """
+    if not course_ids:
+        return {}
+    try:
+        blind = silent.blind_courses(api, course_ids)
+        users = _hidden_users(api, user_ids)
+    except (InvalidToken, FunctionNotInService, MoodleUnavailable):
+        raise
+    except MoodleAPIError as err:
+        logger.warning("cannot tell whether Moodle lists the courses whole: %s", err)
+        return dict.fromkeys(course_ids, "не удалось проверить, полон ли список участников: "
+                             f"записи не отправлены и ждут следующей отправки ({err})")
+    if users is not None:
+        blind = dict.fromkeys(course_ids, users)
+    return {course_id: (f"{why.reason}; записи не отправлены и ждут следующей отправки. "
+                        f"Выдайте право {why.capability} роли ProfRoute ({ROLE_PAGE}) или "
+                        "обновите плагин ProfRoute")
+            for course_id, why in blind.items()}
+
+
+def _hidden_users(api: MoodleAPI, user_ids: list[int]) -> silent.Blind | None:
+    """``silent.hidden_users``; not told when the service lacks the function (check-moodle
+    names a missing function)."""
+    try:
+        return silent.hidden_users(api, user_ids)
+    except FunctionNotInService as err:
+        logger.warning("cannot tell whether Moodle hides users from the role: %s", err)
+        return None
 
 
 def latest_enrolments() -> dict[tuple[int, int], OutboxMessage]:

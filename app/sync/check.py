@@ -12,6 +12,7 @@ from app.common.moodle import profile_fields
 from app.extensions import db
 from app.models import Offer
 from app.settings import Settings, SettingsError
+from app.sync import silent
 from app.sync.structure import find_course, find_quiz
 from courses.records import MoodleCourse
 from deficits.mapping import competency_of_item, competency_of_question
@@ -23,9 +24,7 @@ from lms_connectors.moodle.api import MoodleAPI
 MIN_VERSION, TESTED_VERSION = 2022112800, 2024100700  # Moodle 4.1 LTS … 4.5
 SERVICE_PAGE = ("Site administration › Server › Web services › External services › "
                 "ProfRoute › Functions")
-ROLE_PAGE = "Site administration › Users › Permissions › Define roles › ProfRoute integration"
-PLUGIN_UPGRADE = ("or install the newest ProfRoute plugin: its upgrade (Site administration › "
-                  "Notifications) adds what its role lacks")
+ROLE_PAGE, PLUGIN_UPGRADE = silent.ROLE_PAGE, silent.PLUGIN_UPGRADE
 
 
 @dataclass
@@ -74,7 +73,9 @@ def check_moodle(api: MoodleAPI, settings: Settings) -> CheckReport:
 
     In every target course it probes the reads the push makes there before it writes
     (active enrolments, groups, group members, calendar events), so a role that would make
-    the push write blind is caught here, with the missing capability named.
+    the push write blind is caught here, with the missing capability named; and the reads
+    Moodle would answer short WITHOUT an error (a course in separate groups mode without
+    ``moodle/site:accessallgroups``, users hidden without ``moodle/user:viewdetails``).
 
     Never raises for a Moodle-side problem: each becomes a failed line saying what to fix.
     """
@@ -137,13 +138,17 @@ def _check_diagnostic(api: MoodleAPI, settings: Settings, report: CheckReport,
                f"{len(site.known)} competencies linked to the course" if site.known else
                "link the framework's competencies to the diagnostic course "
                "(Course › More › Competencies)")
+    blind = silent.check_blind(api, report.add, {site.course.shortname: site.course.course_id})
     site.teachers = [t for t in api.enrolled_users(
         site.course.course_id, fields=profile_fields(settings), page_size=settings.page_size)
         if settings.student_role in t.roles]
     report.add("teachers", bool(site.teachers),
                f"{len(site.teachers)} users hold the role '{settings.student_role}'"
                if site.teachers else f"nobody holds the role '{settings.student_role}' in "
-               "the diagnostic course: enrol the teachers or set PROFROUTE_STUDENT_ROLE")
+               "the diagnostic course: enrol the teachers or set PROFROUTE_STUDENT_ROLE"
+               + ("" if blind else "; Moodle also hides users silently from a role without "
+                  f"{silent.VIEW_DETAILS}"))
+    silent.check_known_users(api, report.add)
 
 
 def _check_fields(settings: Settings, report: CheckReport, site: Site) -> None:
@@ -220,6 +225,7 @@ def _check_target_courses(api: MoodleAPI, settings: Settings, report: CheckRepor
     courses = _check_courses(api, settings, report)
     for shortname, course in sorted(courses.items()):
         _probe_course(api, report, site, shortname, course.course_id)
+    silent.check_blind(api, report.add, {s: c.course_id for s, c in courses.items()})
 
 
 def _probe_course(api: MoodleAPI, report: CheckReport, site: Site, shortname: str,
@@ -291,7 +297,10 @@ def _check_courses(api: MoodleAPI, settings: Settings,
             courses[shortname] = found[0]
         else:
             report.add(f"course {shortname}", False, "named by the offers catalogue but not "
-                       "found in Moodle: fix the shortname in offers.csv or create the course")
+                       "found in Moodle: fix the shortname in offers.csv or create the course; "
+                       "a hidden course is left out silently for a role without "
+                       f"{silent.VIEW_HIDDEN_COURSES}: show the course or allow that "
+                       f"capability ({ROLE_PAGE})")
     without = sorted(s for s, c in courses.items() if "manual" not in c.enrolment_methods)
     report.add("manual enrolment", not without,
                f"{len(courses)} target courses have manual enrolment" if not without else

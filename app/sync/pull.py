@@ -34,7 +34,8 @@ from app.models import (
     TeacherGrade,
 )
 from app.models.route import ENROLLED
-from app.settings import Settings
+from app.settings import Settings, SettingsError
+from app.sync import silent
 from app.sync.progress import complete_route_items
 from app.sync.ratings import pull_ratings
 from app.sync.scope import teacher_scope
@@ -44,6 +45,7 @@ from app.sync.store import (
     store_attempts,
     store_completions,
     upsert_teacher,
+    withheld_fields,
 )
 from app.sync.structure import SyncSummary, sync_structure
 from courses.records import CourseCompletion
@@ -93,6 +95,7 @@ def full_sync(api: MoodleAPI, settings: Settings, plugin: bool) -> SyncSummary:
     """Read the structure and every scored teacher; set the cursor at the end."""
     summary = SyncSummary(mode="full")
     diagnostic, known = sync_structure(api, settings, summary, plugin=plugin)
+    _require_whole_roster(api, diagnostic)
     grades = _grade_times(api, diagnostic)
     puller = Puller(api, settings, diagnostic, Mapper(diagnostic, known, summary), summary,
                     grades, with_completions=not plugin)
@@ -104,10 +107,11 @@ def full_sync(api: MoodleAPI, settings: Settings, plugin: bool) -> SyncSummary:
         scored = [t for t in page if scope.admits(t)]
         seen.update(t.moodle_user_id for t in scored)
         summary.not_scored += len(page) - len(scored)
-        rows = {t.moodle_user_id: upsert_teacher(t, True, summary) for t in scored}
+        withheld = withheld_fields(page, summary)
+        rows = {t.moodle_user_id: upsert_teacher(t, True, summary, withheld) for t in scored}
         for other in page:
             if other.moodle_user_id not in rows:
-                upsert_teacher(other, False, summary)
+                upsert_teacher(other, False, summary, withheld)
         puller.pull(rows)
         db.session.commit()
     summary.teachers = len(seen)
@@ -117,6 +121,22 @@ def full_sync(api: MoodleAPI, settings: Settings, plugin: bool) -> SyncSummary:
     _set_cursor(diagnostic, max(grades.values(), default=0))
     db.session.commit()
     return summary
+
+
+def _require_whole_roster(api: MoodleAPI, diagnostic: Diagnostic) -> None:
+    """Refuse a roster Moodle would answer short without an error (``app.sync.silent``):
+    trusted, it would deactivate every teacher it left out.
+
+    :raise SettingsError: the diagnostic course is in separate groups mode and the role
+        lacks ``moodle/site:accessallgroups``.
+    """
+    blind = silent.blind_courses(api, [diagnostic.moodle_course_id])
+    if diagnostic.moodle_course_id in blind:
+        why = blind[diagnostic.moodle_course_id]
+        raise SettingsError(
+            f"diagnostic course {diagnostic.moodle_course_id}: {why.reason}. Nothing was "
+            f"changed: allow {why.capability} in the role ({silent.ROLE_PAGE}), or set the "
+            "course's group mode to «No groups» (Course › Settings › Groups)")
 
 
 def incremental_sync(api: MoodleAPI, settings: Settings, diagnostic: Diagnostic, cursor: int,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy import select, update
 
@@ -27,17 +28,72 @@ from deficits.mapping import competency_of_item
 logger = logging.getLogger(__name__)
 
 
-def upsert_teacher(teacher: rec.Teacher, scored: bool, summary: SyncSummary) -> Teacher:
-    """The Teacher row for a Moodle user; a missing school is reported, not invented."""
+# Teacher fields Moodle 4.5 leaves out of ``core_enrol_get_enrolled_users``, WITHOUT an
+# error, for a role lacking a capability (``user_get_user_details``), with what shows them.
+WITHHELD_BY: dict[str, tuple[str, str]] = {
+    "username": ("moodle/user:viewalldetails", "user/lib.php:375-378"),
+    "firstname": ("moodle/site:viewfullnames", "user/lib.php:380-387"),
+    "lastname": ("moodle/site:viewfullnames", "user/lib.php:380-387"),
+    "email": ("moodle/site:viewuseridentity", "user/lib.php:495-505 (showuseridentity)"),
+    "idnumber": ("moodle/site:viewuseridentity", "user/lib.php:515-519 (showuseridentity)"),
+    "school": ("moodle/user:viewalldetails",
+               "user/profile/lib.php:458-494 (a profile field not visible to everyone)"),
+    "subjects": ("moodle/user:viewalldetails",
+                 "user/profile/lib.php:458-494 (a profile field not visible to everyone)"),
+}
+_REQUIRED = frozenset({"username", "firstname", "lastname"})  # never empty in Moodle
+_PULLED = {"username": lambda t: t.username, "firstname": lambda t: t.firstname,
+           "lastname": lambda t: t.lastname, "email": lambda t: t.email,
+           "idnumber": lambda t: t.idnumber, "school": lambda t: t.school_code,
+           "subjects": lambda t: t.subjects}
+_STORED = {**_PULLED, "school": lambda r: r.school_id}
+
+
+def withheld_fields(page: Sequence[rec.Teacher], summary: SyncSummary) -> frozenset[str]:
+    """The fields Moodle withheld from this page of users rather than left empty; each is
+    reported once in ``summary.withheld`` with the capability that shows it.
+
+    A field is withheld when no user of the page has it and it is one Moodle never leaves
+    empty, or ProfRoute holds a value for one of these users: the role lost the capability
+    (or Moodle emptied it for every one of them, which the report lets a person tell).
+    """
+    if not page:
+        return frozenset()
+    ids = [t.moodle_user_id for t in page]
+    stored = list(db.session.scalars(select(Teacher).where(Teacher.moodle_user_id.in_(ids))))
+    withheld = frozenset(
+        name for name, value in _PULLED.items()
+        if not any(value(t) for t in page)
+        and (name in _REQUIRED or any(_STORED[name](row) for row in stored)))
+    for name in sorted(withheld):
+        capability, source = WITHHELD_BY[name]
+        line = (f"{name}: Moodle не вернул это поле ни одному из пользователей — у роли "
+                f"ProfRoute нет права {capability} ({source} Moodle 4.5); прежние значения "
+                "сохранены, пустые не записаны: выдайте право роли ProfRoute")
+        if line not in summary.withheld:
+            logger.warning("sync: Moodle withheld %s (needs %s)", name, capability)
+            summary.withheld.append(line)
+    return withheld
+
+
+def upsert_teacher(teacher: rec.Teacher, scored: bool, summary: SyncSummary,
+                   withheld: frozenset[str] = frozenset()) -> Teacher:
+    """The Teacher row for a Moodle user; a missing school is reported, not invented.
+
+    The ``withheld`` fields (see :func:`withheld_fields`) keep their stored values.
+    """
     row = get_or_create(Teacher, moodle_user_id=teacher.moodle_user_id)
-    row.username, row.email, row.idnumber = teacher.username, teacher.email, teacher.idnumber
-    row.lastname, row.firstname = teacher.lastname, teacher.firstname
+    for name in ("username", "email", "idnumber", "lastname", "firstname"):
+        if name not in withheld:
+            setattr(row, name, getattr(teacher, name))
     row.middlename = teacher.middlename
-    row.subjects = ", ".join(teacher.subjects)
+    if "subjects" not in withheld:
+        row.subjects = ", ".join(teacher.subjects)
     row.active = scored
-    row.school = _school_for(teacher)
-    if row.school is None and scored:
-        summary.without_school.append(f"{teacher.username} (id {teacher.moodle_user_id})")
+    if "school" not in withheld:
+        row.school = _school_for(teacher)
+        if row.school is None and scored:
+            summary.without_school.append(f"{teacher.username} (id {teacher.moodle_user_id})")
     db.session.flush()
     return row
 

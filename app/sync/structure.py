@@ -49,6 +49,7 @@ class SyncSummary(Summary):
     without_school: list[str] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
     mapping_errors: list[str] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)  # fields Moodle left out, see store.py
 
 
 

@@ -49,6 +49,16 @@ class Course:
     def enrolled_users(self, course_id: int, page_size: int) -> list[Participant]:
         return [Participant(u) for u in self.enrolled]
 
+    @property
+    def client(self) -> Course:
+        """The raw calls of the read-back's silent-filter probes (app.sync.silent)."""
+        return self
+
+    def call(self, function: str, params: dict[str, Any]) -> Any:
+        if function == "core_course_get_courses_by_field":  # no group modes: nothing hidden
+            return {"courses": [], "warnings": []}
+        return [{"id": u} for u in params["values"]]  # users by id: every user visible
+
 
 def rating_row() -> OutboxMessage:
     row = new_row(RatingRecord(user_id=7, competency_id=3, grade=2, note="закрыт"),

@@ -86,6 +86,9 @@ def create_app(token: str, *, limited_token: str | None = None, site: Site | Non
             neither in site info nor known (answered like any unknown function).
         capabilities: The role of the main token's user: the plugin's role by default.
             The limited token holds ``LIMITED_CAPABILITIES`` (only ``webservice/rest:use``).
+            A role lacking a capability is refused where Moodle refuses, and answered
+            short where Moodle answers short without an error (separate groups, hidden
+            courses, user details: users.py, courses.py, views.py).
         tokens: Further tokens, each with the whole service and its own role.
 
     Returns:

@@ -9,6 +9,7 @@ from . import errors
 from .store import Site
 
 COURSE_VIEW = "moodle/course:view"
+VIEW_HIDDEN_COURSES = "moodle/course:viewhiddencourses"
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,17 @@ class Context:
 
     def enter_course(self, courseid: int, *, wrapped: bool = False) -> None:
         """``validate_context`` of a course: the WS user is enrolled nowhere, so entering a
-        course needs ``moodle/course:view`` (``require_login``, ``is_viewing``).
+        course needs ``moodle/course:view`` (``require_login``, ``is_viewing``), and a
+        hidden course ``moodle/course:viewhiddencourses`` too (lib/moodlelib.php:2470-2474
+        of Moodle 4.5: ``require_login_exception('Course is hidden')``, whose body without
+        debugging is the same "Course or activity not accessible.").
 
         Raises:
             MoodleError: ``requireloginerror``, or ``errorcoursecontextnotvalid`` where the
                 function wraps the failure (``wrapped``) like enrolled users and groups do.
         """
-        if courseid in self.site.courses and not self.can(COURSE_VIEW):
+        course = self.site.courses.get(courseid)
+        if course is not None and (not self.can(COURSE_VIEW) or (
+                not course.visible and not self.can(VIEW_HIDDEN_COURSES))):
             raise (errors.course_context_not_valid(courseid, errors.NOT_ACCESSIBLE) if wrapped
                    else errors.require_login())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors
-from .context import Context
+from .context import VIEW_HIDDEN_COURSES, Context
 from .store import Course
 from .views import active_courses, course_image, course_progress
 
@@ -16,6 +16,10 @@ _FIELDS = ("", "id", "ids", "shortname", "idnumber", "category", "sectionid")
 
 def get_courses_by_field(ctx: Context, params: dict[str, Any]) -> Any:
     """``core_course_get_courses_by_field``; field "" lists every course, the site too.
+
+    A hidden course is silently left out for a role without
+    ``moodle/course:viewhiddencourses`` (or ``moodle/course:update``): no error, no warning
+    (course/externallib.php:3324-3330 of Moodle 4.5).
 
     Raises:
         MoodleError: ``invalidparameter`` for an unknown field.
@@ -33,15 +37,17 @@ def get_courses_by_field(ctx: Context, params: dict[str, Any]) -> Any:
         courses = [c for c in courses if str(c.category) == value]
     elif field == "sectionid":
         courses = []
-    found = [_course(ctx, c) for c in courses]
+    found = [_course(ctx, c) for c in courses if c.visible or ctx.can(VIEW_HIDDEN_COURSES)
+             or ctx.can("moodle/course:update")]
     if field == "":
         found.insert(0, _site_course(ctx))
     return {"courses": found, "warnings": []}
 
 
-def _common(ctx: Context) -> dict[str, Any]:
+def _common(ctx: Context, course: Course | None = None) -> dict[str, Any]:
     return {
-        "maxbytes": 0, "showreports": 0, "visible": 1, "groupmode": 0, "groupmodeforce": 0,
+        "maxbytes": 0, "showreports": 0, "visible": 1 if course is None or course.visible else 0,
+        "groupmode": course.groupmode if course else 0, "groupmodeforce": 0,
         "defaultgroupingid": 0,
     }
 
@@ -68,7 +74,7 @@ def _course(ctx: Context, course: Course) -> dict[str, Any]:
         "enrollmentmethods": ["manual"], "format": "topics", "showgrades": 1, "newsitems": 0,
         "startdate": course.startdate, "enddate": course.enddate,
     }
-    data.update(_common(ctx))
+    data.update(_common(ctx, course))
     data.update(_tail(1))
     data["courseformatoptions"] = [
         {"name": "hiddensections", "value": 1}, {"name": "coursedisplay", "value": 0},
@@ -97,7 +103,7 @@ def get_users_courses(ctx: Context, params: dict[str, Any]) -> Any:
     site, now = ctx.site, ctx.site.now()
     answer = []
     for course in active_courses(ctx, params["userid"]):
-        if not _may_list(ctx, params["userid"]):
+        if not _may_list(ctx, course, params["userid"]):
             continue  # validate_context or view participants refused: left out, no error
         progress, completed = course_progress(ctx, course, params["userid"])
         data: dict[str, Any] = {"id": course.id, "shortname": course.shortname,
@@ -106,12 +112,13 @@ def get_users_courses(ctx: Context, params: dict[str, Any]) -> Any:
             data["enrolledusercount"] = sum(
                 1 for e in site.course_enrolments(course.id) if e.is_active(now))
         data.update(
-            idnumber=course.idnumber, visible=1, summary=course.summary, summaryformat=1,
+            idnumber=course.idnumber, visible=int(course.visible), summary=course.summary,
+            summaryformat=1,
             format="topics", courseimage=course_image(ctx, course), showgrades=True, lang="",
             enablecompletion=True, completionhascriteria=course.has_criteria,
             completionusertracked=True, category=course.category, progress=progress,
             completed=completed, startdate=course.startdate, enddate=course.enddate, marker=0,
-            lastaccess=None, isfavourite=False, hidden=False, overviewfiles=[],
+            lastaccess=None, isfavourite=False, hidden=not course.visible, overviewfiles=[],
             showactivitydates=False, showcompletionconditions=True,
             timemodified=course.timemodified,
         )
@@ -119,8 +126,11 @@ def get_users_courses(ctx: Context, params: dict[str, Any]) -> Any:
     return answer
 
 
-def _may_list(ctx: Context, userid: int) -> bool:
-    if not ctx.can("moodle/course:view"):
+def _may_list(ctx: Context, course: Course, userid: int) -> bool:
+    """enrol/externallib.php:339-350 of Moodle 4.5: a course whose context the WS user may not
+    enter (a hidden one too) or whose participants it may not see is silently skipped."""
+    if not ctx.can("moodle/course:view") or (
+            not course.visible and not ctx.can(VIEW_HIDDEN_COURSES)):
         return False
     return userid == ctx.userid or ctx.can("moodle/course:viewparticipants") or ctx.can(
         "moodle/course:enrolreview")

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from .store_push import CalendarEvent, Cohort, Evidence, Plan, UserCompetency
 
+# Course group modes (lib/grouplib.php:29-39 of Moodle 4.5).
+NOGROUPS, SEPARATEGROUPS, VISIBLEGROUPS = 0, 1, 2
 STUDENT_ROLE = 5
 EDITING_TEACHER_ROLE = 3
 ROLE_SHORTNAMES = {STUDENT_ROLE: "student", EDITING_TEACHER_ROLE: "editingteacher"}
@@ -54,7 +56,11 @@ class Category:
 
 @dataclass
 class Course:
-    """A course with its completion set-up (``activities`` are ``(cmid, name)``)."""
+    """A course with its completion set-up (``activities`` are ``(cmid, name)``).
+
+    ``groupmode`` is the course's group mode (``NOGROUPS`` as in the recordings);
+    ``visible`` False is a course hidden from students.
+    """
 
     id: int
     shortname: str
@@ -70,6 +76,8 @@ class Course:
     activities: list[tuple[int, str]] = field(default_factory=list)
     competencies: list[int] = field(default_factory=list)
     context_id: int = 0
+    groupmode: int = NOGROUPS
+    visible: bool = True
 
 
 @dataclass

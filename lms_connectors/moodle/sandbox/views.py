@@ -38,6 +38,39 @@ def user_head(ctx: Context, user: User) -> dict[str, Any]:
     return data
 
 
+# The recorded site's ``showuseridentity`` (recordings README): shown to a role with
+# ``moodle/site:viewuseridentity`` (user/classes/fields.php:362-368 of Moodle 4.5).
+SHOW_USER_IDENTITY = frozenset({"email", "idnumber"})
+# user/lib.php:596-602: only with ``moodle/user:viewalldetails`` (or about oneself).
+_ALL_DETAILS = frozenset({"username", "institution", "department", "auth", "confirmed", "lang",
+                          "theme", "mailformat", "trackforums"})
+
+
+def visible_details(ctx: Context, user: User, data: dict[str, Any], *,
+                    in_course: bool) -> dict[str, Any]:
+    """Drop what ``user_get_user_details`` (user/lib.php:306-614 of Moodle 4.5) withholds
+    from the caller's role, silently: ``username``, ``institution``, ``department`` and the
+    account fields without ``moodle/user:viewalldetails`` (375-378, 521-534, 596-602);
+    ``firstname``/``lastname`` without ``moodle/site:viewfullnames`` (380-387); ``email``
+    unless an identity field the role may see or, in a course, ``moodle/course:useremail``
+    (495-505: the users' ``maildisplay`` is Moodle's default "course members only" and the WS
+    user shares no course); ``idnumber`` unless an identity field or viewalldetails
+    (515-519). Custom fields are kept: the site's fields are visible to everyone.
+    """
+    if user.id == ctx.userid:
+        return data
+    identity = SHOW_USER_IDENTITY if ctx.can("moodle/site:viewuseridentity") else frozenset()
+    alldetails = ctx.can("moodle/user:viewalldetails")
+    hidden: set[str] = set() if alldetails else set(_ALL_DETAILS)
+    if not ctx.can("moodle/site:viewfullnames"):
+        hidden |= {"firstname", "lastname"}
+    if "email" not in identity and not (in_course and ctx.can("moodle/course:useremail")):
+        hidden.add("email")
+    if "idnumber" not in identity and not alldetails:
+        hidden.add("idnumber")
+    return {k: v for k, v in data.items() if k not in hidden}
+
+
 def picture_urls(ctx: Context) -> dict[str, str]:
     """Default user picture URLs."""
     return {
@@ -58,7 +91,7 @@ def full_user(ctx: Context, user: User) -> dict[str, Any]:
     fields = profile_fields(user, display=True)
     if fields:
         data["customfields"] = fields
-    return data
+    return visible_details(ctx, user, data, in_course=False)
 
 
 def role(roleid: int) -> dict[str, Any]:
