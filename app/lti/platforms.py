@@ -20,6 +20,8 @@ from app.models.lti import LtiDeployment, LtiPlatform
 logger = logging.getLogger(__name__)
 MOODLE_PATHS = {"auth_login_url": "/mod/lti/auth.php", "auth_token_url": "/mod/lti/token.php",
                 "key_set_url": "/mod/lti/certs.php"}
+FIELD_NAMES = {"auth_login_url": "Authentication request URL",
+               "auth_token_url": "Access token URL", "key_set_url": "Public keyset URL"}
 _DEPLOYMENT_SEPARATORS = re.compile(r"[\s,;]+")
 
 
@@ -40,7 +42,7 @@ def add_platform(*, issuer: str, client_id: str, deployment_ids: str, name: str 
             "key_set_url": key_set_url.strip()}
     for field, value in urls.items():
         urls[field] = value or issuer + MOODLE_PATHS[field]
-        _check_url(field, urls[field])
+        _check_url(FIELD_NAMES[field], urls[field])
     deployments = sorted(set(filter(None, _DEPLOYMENT_SEPARATORS.split(deployment_ids))))
     if not client_id or len(client_id) > 255:
         raise PlatformError("Client ID is empty or longer than 255 characters: copy it from "
