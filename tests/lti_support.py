@@ -4,6 +4,7 @@ id_tokens signed as Moodle signs them (claims as mod/lti builds them)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import threading
 import time
@@ -29,6 +30,12 @@ LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 SITE_ADMIN = ("http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
               "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator")
+
+
+@functools.cache
+def platform_key() -> tuple[str, str]:
+    """The test platform's key (one per test run: making RSA keys is slow)."""
+    return rsa_key()
 
 
 def rsa_key() -> tuple[str, str]:
@@ -75,11 +82,13 @@ class Platform:
 
 
 @contextlib.contextmanager
-def running_platform() -> Iterator[Platform]:
-    """The platform with its JWKS served on a free port of 127.0.0.1 until the block ends."""
-    pem, kid = rsa_key()
+def running_platform(keyset: str | None = None) -> Iterator[Platform]:
+    """The platform with its JWKS (or the ``keyset`` text given) served on a free port of
+    127.0.0.1 until the block ends."""
+    pem, kid = platform_key()
     public = json.loads(JWK.from_pem(pem.encode()).export_public())
-    keyset = json.dumps({"keys": [{**public, "kid": kid, "alg": "RS256", "use": "sig"}]})
+    keyset = keyset or json.dumps({"keys": [{**public, "kid": kid, "alg": "RS256",
+                                             "use": "sig"}]})
     fetched: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):

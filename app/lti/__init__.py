@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask
-from flask_login import UserMixin
 
 from app.extensions import csrf
 from app.lti.roles import parse_role_map
@@ -19,17 +18,17 @@ from app.lti.views import admin_bp, bp, settings
 from app.models.web import WebUser
 
 
-def init_app(app: Flask, user_class: Callable[[WebUser], UserMixin]) -> None:
+def init_app(app: Flask, sign_in: Callable[[WebUser], object]) -> None:
     """Register the blueprints; Moodle's form posts carry no CSRF token of ours.
 
     Args:
-        user_class: what the web UI's sessions hold for a login (given by ``app.web``,
-            which this package sits below).
+        sign_in: signs a login in to the web UI's session as its sign-in form does (given
+            by ``app.web``, which this package sits below).
 
     :raise SettingsError: the role map setting is malformed.
     """
     app.extensions["profroute_lti_roles"] = parse_role_map(settings(app).lti_role_map)
-    app.extensions["profroute_lti_user_class"] = user_class
+    app.extensions["profroute_lti_sign_in"] = sign_in
     csrf.exempt(bp)
     app.register_blueprint(bp, url_prefix="/lti")
     app.register_blueprint(admin_bp)

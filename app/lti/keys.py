@@ -38,11 +38,6 @@ def tool_key() -> LtiToolKey:
     return tool_key()
 
 
-def public_pem(key: LtiToolKey) -> str:
-    """The public half of the key, PEM."""
-    return JWK.from_pem(key.private_pem.encode("ascii")).public().export_to_pem().decode("ascii")
-
-
 def jwks() -> dict[str, Any]:
     """Every tool key's public half as a JSON Web Key Set (RS256, signature use)."""
     tool_key()

@@ -19,18 +19,19 @@ from pylti1p3.exception import LtiException
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config import ToolConfAbstract
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from app.extensions import db
-from app.lti.keys import public_pem, tool_key
 from app.lti.platforms import find_platform, has_deployment
 from app.models.assessment import utcnow
-from app.models.lti import LtiLaunchValue, LtiPlatform
+from app.models.lti import URL_LENGTH, LtiLaunchValue, LtiPlatform
 
 JWKS_TIMEOUT = 10.0  # seconds to fetch a platform's key set
 LEEWAY = 30  # seconds of clock difference allowed on exp and iat (Moodle gives 60 s)
 ALGORITHMS = ("RS256", "RS384", "RS512")
 VALUE_LIFETIME = 600  # seconds a state or nonce stays usable
+MAX_CLAIM = 255  # characters of sub and deployment_id (the columns that keep them)
+DEPLOYMENT_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
 
 
 class DatabaseToolConf(ToolConfAbstract[Any]):
@@ -129,6 +130,31 @@ class Launch(FlaskMessageLaunch):
             raise
         return self
 
+    def validate_jwt_format(self) -> Launch:
+        """Three parts of JSON objects, with the claims the lookups need as strings."""
+        super().validate_jwt_format()
+        header, body = self._jwt.get("header"), self._jwt.get("body")
+        if not isinstance(header, dict) or not isinstance(body, dict):
+            raise LtiException("Invalid JWT format: header and claims must be JSON objects")
+        aud = body.get("aud")
+        audiences = aud if isinstance(aud, list) else [aud]
+        limits = {"iss": URL_LENGTH, "sub": MAX_CLAIM, DEPLOYMENT_CLAIM: MAX_CLAIM}
+        for claim, limit in limits.items():
+            value = body.get(claim)
+            if not isinstance(value, str) or not 0 < len(value) <= limit:
+                raise LtiException(f"id_token claim {claim} must be a string of 1 to {limit} "
+                                   "characters")
+        if not audiences or not all(isinstance(a, str) and a for a in audiences):
+            raise LtiException("id_token needs aud as a string or a list of strings")
+        return self
+
+    def get_public_key(self) -> tuple[str, str]:
+        """The platform's key named by the token's kid (a malformed key set is refused)."""
+        try:
+            return super().get_public_key()
+        except (KeyError, TypeError, AttributeError) as err:
+            raise LtiException(f"the platform's key set is malformed ({err!r})") from err
+
     def validate_jwt_signature(self) -> Launch:
         """The platform's key signed the token; iss, aud (and azp), exp, iat are right."""
         alg = self._jwt.get("header", {}).get("alg")
@@ -179,12 +205,6 @@ def forget_expired() -> int:
     return int(getattr(deleted, "rowcount", 0) or 0)
 
 
-def live_values() -> list[str]:
-    """Keys of the unexpired launch values (for tests and the admin page's count)."""
-    return list(db.session.scalars(select(LtiLaunchValue.key).where(
-        LtiLaunchValue.expires_at > utcnow())))
-
-
 class _TimeoutSession(requests.Session):
     def request(self, method: str | bytes, url: str | bytes, *args: Any,  # type: ignore[override]
                 **kwargs: Any) -> requests.Response:
@@ -193,12 +213,12 @@ class _TimeoutSession(requests.Session):
 
 
 def _registration(platform: LtiPlatform) -> Registration:
-    key = tool_key()
+    """The platform as pylti1p3 sees it. No tool key: ProfRoute calls none of the platform's
+    services (grades, rosters), which is what pylti1p3 would sign with it."""
     return (Registration().set_issuer(platform.issuer).set_client_id(platform.client_id)
             .set_auth_login_url(platform.auth_login_url)
             .set_auth_token_url(platform.auth_token_url)
-            .set_key_set_url(platform.key_set_url)
-            .set_tool_private_key(key.private_pem).set_tool_public_key(public_pem(key)))
+            .set_key_set_url(platform.key_set_url))
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -18,7 +18,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import login_required, login_user
+from flask_login import login_required
 from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest
 from pylti1p3.exception import LtiException, OIDCException
 
@@ -33,6 +33,7 @@ from app.lti.tool import (
     DatabaseToolConf,
     Launch,
     SingleUseNonces,
+    forget_expired,
     http_session,
     platform_of,
 )
@@ -56,6 +57,7 @@ def login() -> ResponseReturnValue:
     oidc = FlaskOIDCLogin(flask_request, DatabaseToolConf(),
                           session_service=SingleUseNonces(flask_request),
                           launch_data_storage=DatabaseStorage())
+    forget_expired()
     try:
         answer = oidc.redirect(_urls()["redirect_url"])
     except (OIDCException, LtiException) as err:
@@ -91,7 +93,7 @@ def launch() -> ResponseReturnValue:
         return _refused(err)
     user = db.session.get(WebUser, account.web_user_id)
     assert user is not None
-    login_user(current_app.extensions["profroute_lti_user_class"](user))
+    current_app.extensions["profroute_lti_sign_in"](user)
     logger.info("LTI sign-in: %s as %s from %s", user.login, account.role, platform.issuer)
     return redirect(landing_page(account))
 

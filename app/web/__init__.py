@@ -1,6 +1,7 @@
 """Web UI (Russian first) and the JSON API."""
 
 from flask import Flask
+from flask_login import login_user
 
 from app import errors
 from app.extensions import csrf, login_manager
@@ -42,4 +43,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(push_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(xapi_bp, url_prefix="/xapi")
-    init_lti(app, user_class=Methodologist)  # /lti/login, /lti/launch, /lti/jwks (public), /lti
+    # /lti/login, /lti/launch, /lti/jwks (public) and /lti (admin); a launch signs in as /login does
+    init_lti(app, sign_in=lambda user: login_user(Methodologist(user)))

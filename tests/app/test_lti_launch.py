@@ -3,6 +3,8 @@ refusal (signature, issuer, audience, expiry, replayed nonce, state, deployment)
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from collections.abc import Iterator
 
@@ -240,3 +242,45 @@ def test_a_disabled_launched_login_is_refused(client: FlaskClient, platform: Pla
     state, nonce, _answer = login_initiation(other)
     refused(launch(other, platform.sign(platform.claims("5", (LEARNER,), nonce)), state),
             other, "отключён")
+
+
+def unsigned(header: object, body: object) -> str:
+    """A token of any JSON parts (the signature part is junk)."""
+    def part(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+    return f"{part(header)}.{part(body)}.c2ln"
+
+
+@pytest.mark.parametrize("token", [
+    "", "not-a-jwt", "a.b.c", unsigned([], {}), unsigned({"alg": "RS256"}, [1, 2]),
+    unsigned({"alg": "RS256", "kid": "x"}, {"iss": ISSUER, "aud": 5, "sub": "5"}),
+    unsigned({"alg": "none"}, {"iss": ISSUER, "aud": CLIENT_ID, "sub": "5",
+                               "https://purl.imsglobal.org/spec/lti/claim/deployment_id": "1"}),
+    unsigned({"alg": "HS256", "kid": "x"}, {
+        "iss": ISSUER, "aud": CLIENT_ID, "sub": "5",
+        "https://purl.imsglobal.org/spec/lti/claim/deployment_id": "1"}),
+])
+def test_a_malformed_id_token_is_refused_with_a_page_never_a_500(
+        client: FlaskClient, platform: Platform, token: str) -> None:
+    state, _nonce, _answer = login_initiation(client)
+    answer = launch(client, token, state)
+    assert answer.status_code == 400 and signed_in_as(client) is None
+
+
+def test_a_very_long_sub_is_refused_before_anything_is_stored(
+        client: FlaskClient, platform: Platform) -> None:
+    state, nonce, _answer = login_initiation(client)
+    token = platform.sign(platform.claims("5" * 300, (INSTRUCTOR,), nonce))
+    assert launch(client, token, state).status_code == 400 and accounts() == 0
+
+
+def test_a_malformed_platform_key_set_is_refused_with_a_page(app: Flask) -> None:
+    forget_login_per_request(app)
+    with running_platform(keyset='{"keys": "none"}') as bad:
+        add_platform(issuer=ISSUER, client_id=CLIENT_ID, deployment_ids=DEPLOYMENT_ID,
+                     key_set_url=bad.keyset_url)
+        client = app.test_client()
+        state, nonce, _answer = login_initiation(client)
+        answer = launch(client, bad.sign(bad.claims("5", (LEARNER,), nonce)), state)
+    assert answer.status_code == 400
+    assert "key set is malformed" in answer.get_data(as_text=True)
