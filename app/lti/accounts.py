@@ -51,7 +51,11 @@ def account_for_launch(platform: LtiPlatform, claims: Mapping[str, Any],
     account = db.session.scalars(select(LtiAccount).filter_by(
         platform_id=platform.id, subject=subject)).first()
     if account is None:
-        user = WebUser(login=_login(platform, subject), password_hash=NO_PASSWORD, active=True,
+        login = _login(platform, subject)
+        if db.session.scalars(select(WebUser.id).filter_by(login=login)).first() is not None:
+            raise LaunchRefused(f"a login {login!r} exists that no launch made: rename it "
+                                "(profroute web-user) so the launch can make its own")
+        user = WebUser(login=login, password_hash=NO_PASSWORD, active=True,
                        name=_name(claims, teacher, subject))
         db.session.add(user)
         db.session.flush()

@@ -36,6 +36,9 @@ REASONS = (
     ("Could not find login hint", "В запросе входа нет login_hint: запрос пришёл не от Moodle."),
     ("Could not find issuer", "В запросе входа нет iss: запрос пришёл не от Moodle."),
     ("Missing id_token", "Moodle не передал id_token."),
+    ("that no launch made", "Логин, который вход из Moodle создал бы для этого пользователя, "
+                            "уже занят учётной записью с паролем: администратор должен "
+                            "переименовать её."),
     ("is disabled", "Вход этого пользователя в ProfRoute отключён администратором."),
     ("role map", "Ни одна из ролей Moodle этого пользователя не даёт доступа к ProfRoute "
                  "(соответствие ролей задаёт настройка PROFROUTE_LTI_ROLE_MAP)."),

@@ -31,7 +31,7 @@ from support import forget_login_per_request
 from app.extensions import db
 from app.lti.accounts import NO_PASSWORD
 from app.lti.platforms import add_platform
-from app.models import LtiAccount, Teacher, WebUser
+from app.models import LtiAccount, LtiPlatform, Teacher, WebUser
 
 
 @pytest.fixture
@@ -284,3 +284,25 @@ def test_a_malformed_platform_key_set_is_refused_with_a_page(app: Flask) -> None
         answer = launch(client, bad.sign(bad.claims("5", (LEARNER,), nonce)), state)
     assert answer.status_code == 400
     assert "key set is malformed" in answer.get_data(as_text=True)
+
+
+def test_an_instructor_who_is_also_a_teacher_is_a_methodologist_linked_to_the_teacher(
+        client: FlaskClient, platform: Platform) -> None:
+    state, nonce, _answer = login_initiation(client)
+    answer = launch(client, platform.sign(platform.claims("6", (INSTRUCTOR,), nonce)), state)
+    assert answer.status_code == 302 and answer.headers["Location"] == "/"
+    account = db.session.scalars(select(LtiAccount)).one()
+    assert account.role == "methodologist"
+    assert account.teacher_id == db.session.scalars(
+        select(Teacher.id).filter_by(moodle_user_id=6)).one()
+
+
+def test_a_password_login_is_never_taken_over_by_a_launch(
+        client: FlaskClient, platform: Platform) -> None:
+    platform_id = db.session.scalars(select(LtiPlatform.id)).one()
+    db.session.add(WebUser(login=f"moodle{platform_id}-5", name="Чужой", password_hash="x"))
+    db.session.commit()
+    state, nonce, _answer = login_initiation(client)
+    answer = launch(client, platform.sign(platform.claims("5", (LEARNER,), nonce)), state)
+    refused(answer, client, "уже занят")
+    assert accounts() == 0
