@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     lrs_timeout: float = 30.0
     secret_key: str = Field(default="", repr=False)
     sandbox_token: str = Field(default="", repr=False)
+    # LTI 1.3: the tool's public root URL as Moodle reaches it (empty: that of the request),
+    # and Moodle's LTI roles -> ProfRoute roles (README "Sign-in from Moodle").
+    lti_tool_url: str = ""
+    lti_role_map: str = "Administrator=admin; Instructor=methodologist; Learner=teacher"
 
     def __init__(self, **values: Any) -> None:
         """Build the settings from keyword arguments (and, under :meth:`load`, its sources).

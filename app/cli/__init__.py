@@ -18,6 +18,7 @@ from flask.cli import FlaskGroup, ScriptInfo, routes_command, shell_command
 
 from app import create_app
 from app.cli import pipeline, registry, site, xapi
+from app.cli.lti import lti
 from app.cli.web_users import web_user
 from app.errors import CLI_ERRORS, problem_of
 from app.settings import Settings
@@ -63,5 +64,5 @@ def main(verbose: bool) -> None:
 
 
 for _command in (*pipeline.COMMANDS, *registry.COMMANDS, *xapi.COMMANDS, *site.COMMANDS,
-                 web_user, shell_command, routes_command):
+                 web_user, lti, shell_command, routes_command):
     main.add_command(_command)

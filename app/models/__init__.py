@@ -12,6 +12,7 @@ from app.models.assessment import (
     PolicyRevision,
     TeacherGrade,
 )
+from app.models.lti import LtiAccount, LtiDeployment, LtiLaunchValue, LtiPlatform, LtiToolKey
 from app.models.network import (
     Municipality,
     Partnership,
@@ -43,4 +44,5 @@ __all__ = [
     "CompetencyRating", "PolicyRevision",
     "SchoolStatus",
     "WebUser",
+    "LtiAccount", "LtiDeployment", "LtiLaunchValue", "LtiPlatform", "LtiToolKey",
 ]
