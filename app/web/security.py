@@ -53,8 +53,9 @@ def init_security(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     app.session_interface = SessionCookies()
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:  # Flask's default: no attribute
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage or DATABASE_STORAGE)
     app.after_request(protect)
     limiter.init_app(app)
