@@ -60,7 +60,8 @@ def test_two_workers_share_sign_in_and_forms(database_url: str, tmp_path: Path) 
     url = f"http://127.0.0.1:{free_port()}"
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("PROFROUTE_") and key != "WEB_CONCURRENCY"}
-    env.update(PROFROUTE_SECRET_KEY=secrets.token_hex(32), PROFROUTE_DATABASE_URL=database_url,
+    key = secrets.token_hex(32)
+    env.update(PROFROUTE_SECRET_KEY=key, PROFROUTE_DATABASE_URL=database_url,
                PYTHONPATH=str(ROOT))
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as out:
@@ -92,7 +93,9 @@ def test_two_workers_share_sign_in_and_forms(database_url: str, tmp_path: Path) 
         process.terminate()
         process.wait(timeout=30)
     assert answers == [(200, 302, "/policy")] * REQUESTS
-    served = [match.groups() for match in ACCESS.finditer(log.read_text())]
+    logged = log.read_text()
+    assert key not in logged and PASSWORD not in logged
+    served = [match.groups() for match in ACCESS.finditer(logged)]
     signed_by = {pid for pid, method, path, status in served
                  if (method, path, status) == ("POST", "/login", "302")}
     posted_by = {pid for pid, method, path, status in served

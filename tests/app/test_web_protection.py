@@ -7,11 +7,13 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from support import PASSWORD, AppRunner, forget_login_per_request
+from werkzeug.test import TestResponse
 
 from app import create_app
 from app.settings import Settings, SettingsError
@@ -32,13 +34,13 @@ def add_methodologist(runner: AppRunner, login: str = "ivanova") -> None:
 
 
 def sign_in(client: FlaskClient, login: str = "ivanova", password: str = PASSWORD,
-            **kwargs: object) -> object:
-    page = client.get("/login", **kwargs).get_data(as_text=True)  # type: ignore[arg-type]
+            **kwargs: Any) -> TestResponse:
+    page = client.get("/login", **kwargs).get_data(as_text=True)
     found = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert found
     return client.post("/login", data={"login": login, "password": password,
                                        "csrf_token": found.group(1)},
-                       **kwargs)  # type: ignore[arg-type]
+                       **kwargs)
 
 
 # --- headers ------------------------------------------------------------------------------------
@@ -56,7 +58,7 @@ def test_every_kind_of_response_carries_the_security_headers(
         "refused sign-in": sign_in(client, password="не-тот-пароль-совсем"),
     }
     for kind, answer in answers.items():
-        headers = answer.headers  # type: ignore[attr-defined]
+        headers = answer.headers
         policy = headers.get("Content-Security-Policy", "")
         assert "default-src 'self'" in policy and "frame-ancestors 'self'" in policy, kind
         assert "unsafe-inline" not in policy and "script-src 'self'" in policy, kind
@@ -64,7 +66,7 @@ def test_every_kind_of_response_carries_the_security_headers(
         assert headers.get("Referrer-Policy") == "same-origin", kind
         assert headers.get("X-Frame-Options") == "SAMEORIGIN", kind
         assert "Strict-Transport-Security" not in headers, kind  # plain HTTP here
-    assert answers["static"].status_code == 200  # type: ignore[attr-defined]
+    assert answers["static"].status_code == 200
 
 
 def test_registered_moodle_origins_may_frame_the_pages(make_app: Callable[..., Flask]) -> None:
@@ -105,22 +107,22 @@ def test_failed_sign_ins_of_one_login_are_limited_with_a_russian_429(
     add_methodologist(runner)
     add_methodologist(runner, "petrova")
     for _ in range(5):  # the default: 5 per 15 minutes
-        assert sign_in(app.test_client(), password="неверный-пароль-123").status_code == 401  # type: ignore[attr-defined]
+        assert sign_in(app.test_client(), password="неверный-пароль-123").status_code == 401
     refused = sign_in(app.test_client())  # even the right password now
-    assert refused.status_code == 429  # type: ignore[attr-defined]
-    page = refused.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert refused.status_code == 429
+    page = refused.get_data(as_text=True)
     assert "Слишком много неудачных попыток входа" in page and "Повторите через" in page
-    assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60  # type: ignore[attr-defined]
+    assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
     assert re.search(r"через (1[0-5]|[1-9]) мин\.", page)
     # the same login in other letters is the same account's limit; another login is free
-    assert sign_in(app.test_client(), " IVANOVA ").status_code == 429  # type: ignore[attr-defined]
-    assert sign_in(app.test_client(), "petrova").status_code == 302  # type: ignore[attr-defined]
+    assert sign_in(app.test_client(), " IVANOVA ").status_code == 429
+    assert sign_in(app.test_client(), "petrova").status_code == 302
 
 
 def test_successful_sign_ins_do_not_count(app: Flask, runner: AppRunner) -> None:
     add_methodologist(runner)
     for _ in range(8):
-        assert sign_in(app.test_client()).status_code == 302  # type: ignore[attr-defined]
+        assert sign_in(app.test_client()).status_code == 302
 
 
 def test_failed_sign_ins_from_one_address_are_limited_across_logins(
@@ -129,12 +131,11 @@ def test_failed_sign_ins_from_one_address_are_limited_across_logins(
     forget_login_per_request(limited)
     AppRunner(limited).invoke(["web-user", "add", "ivanova", "--password-stdin"],
                               input=PASSWORD + "\n")
-    here = {"environ_base": {"REMOTE_ADDR": "203.0.113.7"}}
+    here, elsewhere = {"REMOTE_ADDR": "203.0.113.7"}, {"REMOTE_ADDR": "203.0.113.8"}
     for login in ("a-login", "b-login", "c-login"):
-        assert sign_in(limited.test_client(), login, **here).status_code == 401  # type: ignore[attr-defined]
-    assert sign_in(limited.test_client(), **here).status_code == 429  # type: ignore[attr-defined]
-    elsewhere = {"environ_base": {"REMOTE_ADDR": "203.0.113.8"}}
-    assert sign_in(limited.test_client(), **elsewhere).status_code == 302  # type: ignore[attr-defined]
+        assert sign_in(limited.test_client(), login, environ_base=here).status_code == 401
+    assert sign_in(limited.test_client(), environ_base=here).status_code == 429
+    assert sign_in(limited.test_client(), environ_base=elsewhere).status_code == 302
 
 
 def test_two_workers_on_one_database_share_the_count(
@@ -144,9 +145,9 @@ def test_two_workers_on_one_database_share_the_count(
     forget_login_per_request(other)
     for worker in (app, other, app, other, app):
         assert sign_in(worker.test_client(), password="неверный-пароль-123"
-                       ).status_code == 401  # type: ignore[attr-defined]
-    assert sign_in(other.test_client()).status_code == 429  # type: ignore[attr-defined]
-    assert sign_in(app.test_client()).status_code == 429  # type: ignore[attr-defined]
+                       ).status_code == 401
+    assert sign_in(other.test_client()).status_code == 429
+    assert sign_in(app.test_client()).status_code == 429
 
 
 def test_the_database_storage_counts_windows(app: Flask) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from support import PASSWORD, AppRunner, forget_login_per_request
+from werkzeug.test import TestResponse
 
 from app import create_app
 from app.accounts.passwords import MIN_PASSWORD, password_problem
@@ -136,19 +139,19 @@ def test_a_session_without_its_version_is_refused(
 
 # --- cookies ------------------------------------------------------------------------------------
 
-def session_cookie(answer: object) -> str:
-    cookies = [c for c in answer.headers.getlist("Set-Cookie")  # type: ignore[attr-defined]
+def session_cookie(answer: TestResponse) -> str:
+    cookies = [c for c in answer.headers.getlist("Set-Cookie")
                if c.startswith("session=")]
     assert cookies, "no session cookie set"
     return cookies[-1]
 
 
-def sign_in_answer(client: FlaskClient, **kwargs: object) -> object:
-    page = client.get("/login", **kwargs).get_data(as_text=True)  # type: ignore[arg-type]
+def sign_in_answer(client: FlaskClient, **kwargs: Any) -> TestResponse:
+    page = client.get("/login", **kwargs).get_data(as_text=True)
     found = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert found
     return client.post("/login", data={"login": "ivanova", "password": PASSWORD,
-                                       "csrf_token": found.group(1)}, **kwargs)  # type: ignore[arg-type]
+                                       "csrf_token": found.group(1)}, **kwargs)
 
 
 def test_the_session_cookie_is_httponly_lax_and_secure_over_https(
@@ -165,7 +168,8 @@ def test_the_session_cookie_is_httponly_lax_and_secure_over_https(
     assert "Secure" not in session_cookie(sign_in_answer(app.test_client(), **forwarded))
 
 
-def test_behind_a_trusted_proxy_the_forwarded_scheme_counts(make_app) -> None:
+def test_behind_a_trusted_proxy_the_forwarded_scheme_counts(
+        make_app: Callable[..., Flask]) -> None:
     proxied = make_app(trusted_proxies=1)
     forget_login_per_request(proxied)
     assert AppRunner(proxied).invoke(["web-user", "add", "ivanova", "--password-stdin"],
@@ -174,7 +178,7 @@ def test_behind_a_trusted_proxy_the_forwarded_scheme_counts(make_app) -> None:
                              "Referer": "https://localhost/login"}}
     answer = sign_in_answer(proxied.test_client(), **forwarded)
     assert "Secure" in session_cookie(answer)
-    assert answer.headers["Strict-Transport-Security"].startswith("max-age=")  # type: ignore[attr-defined]
+    assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
 # --- the password rule --------------------------------------------------------------------------
