@@ -47,7 +47,6 @@ class Methodologist(UserMixin):
         self.id = str(user.id)
         self.login = user.login
         self.name = user.name or user.login
-        self.session_version = user.session_version
 
 
 def init_login(app: Flask) -> None:
