@@ -13,14 +13,24 @@ from app.extensions import MIGRATIONS, db, migrate
 from app.settings import Settings
 
 
-def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None
-               ) -> Flask:
-    """Build the app from settings (environment by default) and bind its extensions."""
+def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None,
+               *, require_secret_key: bool = True) -> Flask:
+    """Build the app from settings (environment by default) and bind its extensions.
+
+    The app serves requests only with ``PROFROUTE_SECRET_KEY`` set, so that every worker signs
+    and reads the same sessions and forms. Without it a key of this process alone is made: for
+    the tests (``TESTING`` in ``test_config``), the demo and the commands that serve no page
+    (they pass ``require_secret_key=False``).
+
+    :raise SettingsError: no secret key, where one is required.
+    """
     settings = settings or Settings.load()
+    if require_secret_key and not (test_config or {}).get("TESTING"):
+        settings.require_secret_key()
     app = Flask(__name__)
     app.config.update(
         SQLALCHEMY_DATABASE_URI=_absolute_sqlite(settings.database_url),
-        SECRET_KEY=settings.secret_key or secrets.token_hex(16),
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
         PROFROUTE_SETTINGS=settings,
         JSON_AS_ASCII=False,
     )
@@ -34,6 +44,9 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     from app.web import init_app as init_web
 
     init_web(app)
+    from app.web.security import init_security
+
+    init_security(app)
     logging.getLogger("urllib3").setLevel(logging.WARNING)
     return app
 

@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
+from limits import parse_many
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -26,6 +27,10 @@ from xapi.settings import EnvironSource, XAPIVersion
 ENV_PREFIX = "PROFROUTE_"
 CONFIG_VARIABLE = ENV_PREFIX + "CONFIG"
 SECRET_FIELDS = frozenset({"moodle_token", "secret_key", "sandbox_token", "lrs_password"})
+
+MIN_SECRET_KEY = 32
+KEY_COMMAND = 'python -c "import secrets; print(secrets.token_hex(32))"'
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 AttemptPolicy = Literal["quiz", "first", "last", "best", "average"]
 DiagnosticKind = Literal["entry", "final"]
@@ -98,7 +103,12 @@ class Settings(BaseSettings):
     lrs_username: str = ""
     lrs_password: str = Field(default="", repr=False)
     lrs_timeout: float = 30.0
-    secret_key: str = Field(default="", repr=False)
+    secret_key: str = Field(default="", repr=False)  # signs sessions; see require_secret_key
+    trusted_proxies: int = Field(default=0, ge=0, le=5)  # proxies whose X-Forwarded-* count
+    frame_ancestors: str = ""  # origins (e.g. Moodle's) that may frame pages, space-separated
+    login_limit_account: str = "5 per 15 minutes"  # failed sign-ins per login
+    login_limit_address: str = "20 per 15 minutes"  # failed sign-ins per client address
+    ratelimit_storage: str = ""  # a limits storage URI (redis://...); empty: the database
     sandbox_token: str = Field(default="", repr=False)
     # LTI 1.3: the tool's public root URL as Moodle reaches it (empty: that of the request),
     # and Moodle's LTI roles -> ProfRoute roles (README "Sign-in from Moodle").
@@ -143,6 +153,34 @@ class Settings(BaseSettings):
             re.compile(value)
         except re.error as err:
             raise ValueError(f"not a regular expression ({err})") from err
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: str) -> str:
+        """A key set at all must be long enough not to be guessed."""
+        if value and len(value) < MIN_SECRET_KEY:
+            raise ValueError(f"too short: the key needs at least {MIN_SECRET_KEY} characters; "
+                             f"make one with: {KEY_COMMAND}")
+        return value
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        """Each framing origin is ``https://host[:port]``, nothing more (no path, no wildcard)."""
+        for origin in value.replace(",", " ").split():
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin like https://moodle.example.ru")
+        return value
+
+    @field_validator("login_limit_account", "login_limit_address")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        """A rate in the words of Flask-Limiter: ``5 per 15 minutes``, ``100/hour``."""
+        try:
+            parse_many(value)
+        except ValueError as err:
+            raise ValueError(f"not a rate like '5 per 15 minutes' ({err})") from err
         return value
 
     @classmethod
@@ -192,6 +230,22 @@ class Settings(BaseSettings):
         if not self.moodle_token:
             raise SettingsError("PROFROUTE_MOODLE_TOKEN is not set: create a web-service token "
                                 "for the ProfRoute service in Moodle and paste it here")
+
+    def require_secret_key(self) -> None:
+        """Check that the key signing sessions and forms is set (every worker needs the same).
+
+        :raise SettingsError: with the variable to set and how to make a key.
+        """
+        if not self.secret_key:
+            raise SettingsError(
+                f"{ENV_PREFIX}SECRET_KEY is not set: the web UI signs sessions and forms with "
+                f"it, and every worker must share it. Make one with: {KEY_COMMAND} and "
+                f"set it in the environment (or secret_key in the file named by "
+                f"{CONFIG_VARIABLE}); only the demo and the tests run without it")
+
+    def frame_origins(self) -> list[str]:
+        """The origins of :attr:`frame_ancestors`, in order, without repeats."""
+        return list(dict.fromkeys(self.frame_ancestors.replace(",", " ").split()))
 
 
 @contextmanager

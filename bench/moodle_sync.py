@@ -39,7 +39,7 @@ def one(url: str, token: str, db_url: str, workers: int, full: bool) -> dict[str
 
     settings = Settings(database_url=db_url, moodle_url=url, moodle_token=token,
                         sync_workers=workers, moodle_timeout=120)
-    app = create_app(settings)
+    app = create_app(settings, require_secret_key=False)  # no page served to a browser
     with app.app_context():
         prepare_schema()
         api = moodle_api(settings)

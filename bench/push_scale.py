@@ -146,7 +146,7 @@ def bench(args: argparse.Namespace) -> dict[str, object]:
         settings = Settings(database_url=f"sqlite:///{tmp}/push.db", moodle_url=url,
                             moodle_token=token, moodle_timeout=120,
                             enrol_parallel=args.parallel)
-        app = create_app(settings)
+        app = create_app(settings, require_secret_key=False)  # no page served to a browser
         with app.app_context():
             prepare_schema()
             api = moodle_api(settings)

@@ -145,7 +145,8 @@ def endpoint_rate(total: int = 20_000, batch: int = 100) -> dict[str, object]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     base = templates()
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(Settings(database_url=f"sqlite:///{tmp}/endpoint.db"))
+        app = create_app(Settings(database_url=f"sqlite:///{tmp}/endpoint.db"),
+                         require_secret_key=False)  # one process, no browser session
         with app.app_context():
             prepare_schema()
             credential, secret = create_credential(SITE)

@@ -9,14 +9,14 @@ import functools
 import logging
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.accounts.passwords import password_problem
 from app.extensions import db
 from app.models.web import WebUser
 
 logger = logging.getLogger(__name__)
-MIN_PASSWORD = 8
 _LOGIN = re.compile(r"^[\w.@-]{1,100}$")
 
 
@@ -27,7 +27,8 @@ class WebUserError(ValueError):
 def add_user(login: str, name: str, password: str) -> WebUser:
     """Create an active login.
 
-    :raise WebUserError: the login is malformed or taken, or the password is too short.
+    :raise WebUserError: the login is malformed or taken, or the password breaks the rule
+        (:func:`app.accounts.passwords.password_problem`).
     """
     login = login.strip()
     if not _LOGIN.match(login):
@@ -35,7 +36,7 @@ def add_user(login: str, name: str, password: str) -> WebUser:
     if find_user(login) is not None:
         raise WebUserError(f"login {login!r} already exists; use `web-user passwd`")
     user = WebUser(login=login, name=name.strip() or login, active=True,
-                   password_hash=_hash(password))
+                   password_hash=_hash(password, login))
     db.session.add(user)
     db.session.commit()
     logger.info("web user %s created", login)
@@ -43,27 +44,37 @@ def add_user(login: str, name: str, password: str) -> WebUser:
 
 
 def set_password(login: str, password: str) -> WebUser:
-    """Replace a login's password.
+    """Replace a login's password; every session of the login ends.
 
-    :raise WebUserError: unknown login or too short a password.
+    :raise WebUserError: unknown login or a password that breaks the rule.
     """
     user = _existing(login)
-    user.password_hash = _hash(password)
+    user.password_hash = _hash(password, user.login)
+    user.session_version += 1
     db.session.commit()
     logger.info("web user %s: password changed", login)
     return user
 
 
 def set_active(login: str, active: bool) -> WebUser:
-    """Allow or refuse a login from now on (its sessions end at their next request).
+    """Allow or refuse a login from now on; refusing ends every session of the login.
 
     :raise WebUserError: unknown login.
     """
     user = _existing(login)
     user.active = active
+    if not active:
+        user.session_version += 1
     db.session.commit()
     logger.info("web user %s: active=%s", login, active)
     return user
+
+
+def end_sessions(user_id: int) -> None:
+    """End every session of the user (signed in before now) at its next request."""
+    db.session.execute(update(WebUser).where(WebUser.id == user_id)
+                       .values(session_version=WebUser.session_version + 1))
+    db.session.commit()
 
 
 def list_users() -> list[WebUser]:
@@ -99,7 +110,8 @@ def _existing(login: str) -> WebUser:
     return user
 
 
-def _hash(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
-        raise WebUserError(f"the password must have at least {MIN_PASSWORD} characters")
+def _hash(password: str, login: str) -> str:
+    problem = password_problem(password, login)
+    if problem:
+        raise WebUserError(problem)
     return generate_password_hash(password)

@@ -27,7 +27,8 @@ __all__ = ["main"]
 
 
 def _create_app() -> Flask:
-    return create_app(Settings.load())
+    # Commands serve no page (``serve`` checks the secret key itself before it serves).
+    return create_app(Settings.load(), require_secret_key=False)
 
 
 class ProfRouteGroup(FlaskGroup):

@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from sqlalchemy.engine import make_url
 
+from app import settings_of
 from app.cli.base import stage
 from app.demo.run import run_demo
 from lms_connectors.moodle.plugin_build import build_zip
@@ -17,7 +18,8 @@ from lms_connectors.moodle.plugin_build import build_zip
 @click.option("--port", default=5000, show_default=True)
 @stage
 def serve_cmd(app: Flask, port: int) -> None:
-    """Serve the web UI on 127.0.0.1."""
+    """Serve the web UI on 127.0.0.1 (needs PROFROUTE_SECRET_KEY; production: gunicorn)."""
+    settings_of(app).require_secret_key()
     app.run(host="127.0.0.1", port=port)
 
 

@@ -58,7 +58,7 @@ def run_demo(echo: Callable[[str], None] = print, settings: Settings | None = No
     token = secrets.token_hex(16)
     with running_sandbox(token) as url:
         settings = settings.replace(moodle_url=url, moodle_token=token)
-        app = create_app(settings)
+        app = create_app(settings, require_secret_key=False)  # one process: its own key
         with app.app_context():
             prepare_schema()
             run_pipeline(settings, echo)

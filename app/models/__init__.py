@@ -24,7 +24,7 @@ from app.models.network import (
 )
 from app.models.ops import OutboxMessage, RunLog, SyncCursor, UnmappedStatement
 from app.models.route import CourseCompletion, Offer, OfferCompetency, Route, RouteItem
-from app.models.web import WebUser
+from app.models.web import RateLimitCounter, WebUser
 from app.models.xapi import (
     LrsCredential,
     XapiAttachment,
@@ -45,4 +45,5 @@ __all__ = [
     "SchoolStatus",
     "WebUser",
     "LtiAccount", "LtiDeployment", "LtiLaunchValue", "LtiPlatform", "LtiToolKey",
+    "RateLimitCounter",
 ]

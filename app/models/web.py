@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, String
+from sqlalchemy import Boolean, DateTime, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -21,3 +21,16 @@ class WebUser(db.Model):  # type: ignore[name-defined]
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Copied into each session at sign-in; raised on sign-out, password change and disable,
+    # which ends every session holding an older value (app.web.auth.load_user).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RateLimitCounter(db.Model):  # type: ignore[name-defined]
+    """One fixed window of Flask-Limiter (failed sign-ins of a login or an address), kept in the
+    database so that every worker counts the same attempts (app.web.security)."""
+
+    __tablename__ = "rate_limit_counter"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # seconds since the epoch

@@ -1,15 +1,14 @@
 """Web UI (Russian first) and the JSON API."""
 
 from flask import Flask
-from flask_login import login_user
 
 from app import errors
 from app.extensions import csrf, login_manager
 from app.lti import init_app as init_lti
 from app.web.analytics_views import bp as analytics_bp
 from app.web.api import bp as api_bp
-from app.web.auth import Methodologist, init_login
 from app.web.auth import bp as auth_bp
+from app.web.auth import init_login, start_session
 from app.web.dynamics import bp as dynamics_bp
 from app.web.imports import bp as imports_bp
 from app.web.policy_views import bp as policy_bp
@@ -44,4 +43,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(xapi_bp, url_prefix="/xapi")
     # /lti/login, /lti/launch, /lti/jwks (public) and /lti (admin); a launch signs in as /login does
-    init_lti(app, sign_in=lambda user: login_user(Methodologist(user)))
+    init_lti(app, sign_in=start_session)

@@ -1,21 +1,43 @@
-"""Sign-in of methodologists: reading pages are open, changing data needs a signed-in user."""
+"""Sign-in of methodologists: reading pages are open, changing data needs a signed-in user.
+
+A session holds the account's ``session_version`` from sign-in; signing out, a password change
+and disabling the account raise the version, so every older session (a copied cookie too) is
+refused from its next request. Failed sign-ins are rate-limited per login and per address
+(app.web.security).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, flash, jsonify, redirect, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask.typing import ResponseReturnValue
-from flask_login import UserMixin, login_user, logout_user
+from flask_limiter.util import get_remote_address
+from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.wrappers import Response
 
-from app.accounts.web_users import authenticate
+from app import settings_of
+from app.accounts.web_users import authenticate, end_sessions
 from app.extensions import db, login_manager
 from app.models.web import WebUser
+from app.web.security import limiter
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, template_folder="templates")
+SESSION_VERSION = "profroute_session_version"
 
 
 class Methodologist(UserMixin):
@@ -32,23 +54,55 @@ def init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Войдите, чтобы изменять данные ProfRoute."
     login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"  # another address or browser: signed out
     app.register_error_handler(413, too_large)
     app.register_error_handler(CSRFError, csrf_refused)
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> Methodologist | None:
-    """The session's user, if the login still exists and is active."""
+    """The session's user, if the login still exists, is active and the session is of its
+    current version (not ended by a sign-out, a password change or a disable since)."""
     user = (db.session.get(WebUser, int(user_id), populate_existing=True)
             if user_id.isdigit() else None)
-    return Methodologist(user) if user is not None and user.active else None
+    if user is None or not user.active or session.get(SESSION_VERSION) != user.session_version:
+        return None
+    return Methodologist(user)
+
+
+def start_session(user: WebUser) -> None:
+    """Sign ``user`` in on a fresh session holding the account's session version."""
+    session.clear()  # nothing from before the sign-in is carried into the session
+    login_user(Methodologist(user))
+    session[SESSION_VERSION] = user.session_version
+
+
+def _login_key() -> str:
+    """The rate-limit key of the login typed (hashed: any length, never stored in clear)."""
+    login = request.form.get("login", "").strip().casefold()
+    return "login:" + hashlib.sha256(login.encode()).hexdigest()
+
+
+def _address_key() -> str:
+    return "address:" + get_remote_address()
+
+
+def _refused(response: Response) -> bool:
+    """Only refused sign-ins count against the limits."""
+    return response.status_code == 401
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: settings_of(current_app).login_limit_account, key_func=_login_key,
+               methods=["POST"], deduct_when=_refused)
+@limiter.limit(lambda: settings_of(current_app).login_limit_address, key_func=_address_key,
+               methods=["POST"], deduct_when=_refused)
 def login() -> ResponseReturnValue:
     """The sign-in form; on success back to the page that asked for it.
 
     :raise 401: wrong login or password, or a disabled login (the page says so, not which).
+    :raise 429: too many refused sign-ins of this login or from this address (the page says
+        when to try again).
     """
     target = _safe_next(request.values.get("next", ""))
     if request.method == "GET":
@@ -59,7 +113,7 @@ def login() -> ResponseReturnValue:
         logger.warning("web sign-in refused for login %r", name)
         return render_template("login.html", next=target, login=name,
                                error="Неверный логин или пароль, или вход отключён."), 401
-    login_user(Methodologist(user))
+    start_session(user)
     logger.info("web sign-in: %s", user.login)
     flash(f"Вы вошли как {user.name or user.login}.", "info")
     return redirect(target or "/")
@@ -67,8 +121,11 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """End the session."""
+    """End the session, and every other session of the same account."""
+    if current_user.is_authenticated:
+        end_sessions(int(current_user.id))
     logout_user()
+    session.pop(SESSION_VERSION, None)
     flash("Вы вышли.", "info")
     return redirect("/")
 

@@ -110,6 +110,7 @@ def test_check_report_is_served_as_json_for_the_ui(tmp_path, moodle) -> None:
             report = app.test_client().get("/api/moodle/check").get_json()
         assert report["ok"] is expected
         assert {c["name"] for c in report["checks"]} >= {"site", "functions"}
-    bare = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}"))
+    bare = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}"),
+                      {"TESTING": True})
     answer = bare.test_client().get("/api/moodle/check")
     assert answer.status_code == 400 and "PROFROUTE_MOODLE_URL" in answer.get_json()["message"]

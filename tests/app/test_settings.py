@@ -127,7 +127,7 @@ def test_values_are_typed_and_words_trimmed() -> None:
 
 @pytest.mark.parametrize("name", ["moodle_token", "secret_key", "sandbox_token", "lrs_password"])
 def test_a_secret_never_shows_in_repr_or_errors(name: str, tmp_path: Path) -> None:
-    secret = "s3cr3t-" + name
+    secret = "s3cr3t-" + name + "-0123456789abcdef0123456789abcdef"  # a secret_key is >= 32
     settings = Settings.load({f"PROFROUTE_{name.upper()}": secret})
     assert getattr(settings, name) == secret
     assert secret not in repr(settings) and secret not in str(settings)

@@ -137,7 +137,7 @@ def test_web_user_commands_never_show_or_log_the_password(
                           input=PASSWORD + "\n")
     assert again.exit_code == 2 and "already exists" in again.output
     short = runner.invoke(["web-user", "add", "kozlov", "--password-stdin"], input="123\n")
-    assert short.exit_code == 2 and "at least 8" in short.output
+    assert short.exit_code == 2 and "at least 12" in short.output
     changed = runner.invoke(["web-user", "passwd", "petrova", "--password-stdin"],
                             input="новый-пароль-2026\n")
     assert changed.exit_code == 0

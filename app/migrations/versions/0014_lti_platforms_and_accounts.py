@@ -1,7 +1,7 @@
 """lti 1.3: the tool key, registered platforms and deployments, launched accounts, launch values
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-07 01:40:00.000000
 
 Adds tables only; nothing existing changes. The tool's RSA key is not created here: the first
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,194 @@
+"""What every response carries for its protection, and the sign-in rate limits.
+
+- Cookies: the session cookie is HttpOnly, ``SameSite=Lax``, and ``Secure`` whenever the request
+  came over HTTPS (behind a proxy, with ``PROFROUTE_TRUSTED_PROXIES`` set, as the proxy's
+  ``X-Forwarded-Proto`` says).
+- Headers on every response: ``Content-Security-Policy`` (this site only, no inline script or
+  style; a view that needs another policy sets its own header, which is kept),
+  ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin``, ``frame-ancestors``
+  (this site and the origins in ``PROFROUTE_FRAME_ANCESTORS``, e.g. the Moodle that launches
+  ProfRoute in an iframe; ``X-Frame-Options: SAMEORIGIN`` only while the list is empty), and
+  ``Strict-Transport-Security`` over HTTPS.
+- Rate limits (Flask-Limiter): failed sign-ins are counted per login and per client address in
+  the app's own database (``rate_limit_counter``), so all workers share the count with no
+  server of its own; ``PROFROUTE_RATELIMIT_STORAGE`` may name another storage (``redis://...``).
+  A refusal is HTTP 429 saying, in Russian, when to try again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import time
+
+from flask import Flask, current_app, has_request_context, jsonify, render_template, request
+from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue
+from flask_limiter import Limiter, RequestLimit
+from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from limits.storage import Storage
+from sqlalchemy import Row, case, delete, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+from app import settings_of
+from app.extensions import db
+from app.models.web import RateLimitCounter
+
+DATABASE_STORAGE = "profroute-db://"
+HSTS_SECONDS = 365 * 24 * 3600
+MAX_KEY = 255
+
+limiter = Limiter(get_remote_address, storage_uri=DATABASE_STORAGE, strategy="fixed-window")
+
+
+def init_security(app: Flask) -> None:
+    """Trust the configured proxies, set the cookie flags, add the headers, bind the limiter."""
+    settings = settings_of(app)
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
+    app.session_interface = SessionCookies()
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:  # Flask's default: no attribute
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage or DATABASE_STORAGE)
+    app.after_request(protect)
+    limiter.init_app(app)
+    app.register_error_handler(RateLimitExceeded, too_many_attempts)
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions whose cookie is ``Secure`` on any request made over HTTPS
+    (``SESSION_COOKIE_SECURE`` forces it everywhere)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """True when configured, or when this request came over HTTPS."""
+        configured = bool(app.config["SESSION_COOKIE_SECURE"])
+        return configured or (has_request_context() and request.is_secure)
+
+
+def content_security_policy(frame_origins: list[str]) -> str:
+    """The policy of every page: this site's own scripts, styles, images and forms only."""
+    ancestors = " ".join(["'self'", *frame_origins])
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; "
+            f"frame-ancestors {ancestors}")
+
+
+def protect(response: Response) -> Response:
+    """Add the security headers (a header the view set itself is kept)."""
+    origins = settings_of(current_app).frame_origins()
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy(origins))
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if not origins:
+        headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
+    return response
+
+
+def too_many_attempts(err: RateLimitExceeded) -> ResponseReturnValue:
+    """HTTP 429 in Russian with the time to try again (and ``Retry-After``)."""
+    current = limiter.current_limit
+    wait = _seconds_left(current)
+    at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
+    minutes = max(1, math.ceil(wait / 60))
+    message = (f"Слишком много неудачных попыток входа. Повторите через {minutes} мин. "
+               f"(после {at:%H:%M} UTC) или попросите администратора сменить пароль.")
+    headers = {"Retry-After": str(wait)}
+    if request.path.startswith("/api/"):
+        body = {"code": 429, "status": "Too Many Requests", "message": message}
+        return jsonify(body), 429, headers
+    page = render_template("error.html", title="Вход временно закрыт", message=message)
+    return page, 429, headers
+
+
+def _seconds_left(current: RequestLimit | None) -> int:
+    if current is None:
+        return 60
+    return max(1, int(current.reset_at - time.time()))
+
+
+class DatabaseStorage(Storage):
+    """Flask-Limiter's counters in the app's database: one row per key and window.
+
+    Only the fixed-window strategy is supported. Each hit is one atomic upsert (SQLite and
+    PostgreSQL: ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``) on its own connection,
+    committed at once and apart from the request's session; expired rows are deleted as new
+    windows start. Needs an app context (the current app's engine).
+    """
+
+    STORAGE_SCHEME = ["profroute-db"]
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return SQLAlchemyError
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        """Count ``amount`` hits in the window of ``key``, opening a new window when none is
+        open; the count so far."""
+        key, now = _short(key), time.time()
+        table = RateLimitCounter.__table__
+        dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table).values(key=key, hits=amount, expires_at=now + expiry)
+        expired = table.c.expires_at <= now
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={"hits": case((expired, statement.excluded.hits), else_=table.c.hits + amount),
+                  "expires_at": case((expired, statement.excluded.expires_at),
+                                     else_=table.c.expires_at)},
+        ).returning(table.c.hits)
+        with db.engine.begin() as conn:
+            conn.execute(delete(table).where(expired, table.c.key != key))
+            hits = conn.execute(statement).scalar_one()
+        return int(hits)
+
+    def get(self, key: str) -> int:
+        """The hits in the open window of ``key`` (0 when none is open)."""
+        row = self._row(key)
+        return int(row.hits) if row is not None else 0
+
+    def get_expiry(self, key: str) -> float:
+        """When the open window of ``key`` closes (now when none is open)."""
+        row = self._row(key)
+        return float(row.expires_at) if row is not None else time.time()
+
+    def check(self) -> bool:
+        """Whether the database answers."""
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        """Forget every counter; how many there were."""
+        with db.engine.begin() as conn:
+            return conn.execute(delete(RateLimitCounter.__table__)).rowcount
+
+    def clear(self, key: str) -> None:
+        """Forget the counter of ``key``."""
+        table = RateLimitCounter.__table__
+        with db.engine.begin() as conn:
+            conn.execute(delete(table).where(table.c.key == _short(key)))
+
+    def _row(self, key: str) -> Row[tuple[int, float]] | None:
+        table = RateLimitCounter.__table__
+        with db.engine.connect() as conn:
+            return conn.execute(select(table.c.hits, table.c.expires_at).where(
+                table.c.key == _short(key), table.c.expires_at > time.time())).first()
+
+
+def _short(key: str) -> str:
+    """Keys past the column's width are kept as their SHA-256 (a login may be long)."""
+    if len(key) <= MAX_KEY:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
