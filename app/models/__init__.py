@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models of ProfRoute; the schema itself comes from Alembic migrations."""
 
+from app.models.access import WebUserMunicipality, WebUserRole
 from app.models.assessment import (
     Attempt,
     AttemptResult,
@@ -43,4 +44,5 @@ __all__ = [
     "CompetencyRating", "PolicyRevision",
     "SchoolStatus",
     "WebUser",
+    "WebUserRole", "WebUserMunicipality",
 ]
