@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app import create_app
 from app.cli import main
 from app.extensions import db, prepare_schema
-from app.models import Attempt, AttemptResult, CourseCompletion, School, Teacher
+from app.models import Attempt, AttemptResult, CourseCompletion, School, Teacher, WebUser
 from app.settings import Settings
 
 
@@ -120,9 +120,10 @@ def signed_in(app: Flask, login: str = "ivanova", roles: Sequence[str] = EVERYTH
     ``web-user add``); CSRF is off (for tests that are not about CSRF)."""
     app.config["WTF_CSRF_ENABLED"] = False
     forget_login_per_request(app)
-    result = AppRunner(app).invoke(["web-user", "add", login, "--name", name,
-                                    *roles, "--password-stdin"], input=PASSWORD + "\n")
-    assert result.exit_code == 0, result.output
+    if db.session.scalars(select(WebUser).filter_by(login=login)).first() is None:
+        result = AppRunner(app).invoke(["web-user", "add", login, "--name", name,
+                                        *roles, "--password-stdin"], input=PASSWORD + "\n")
+        assert result.exit_code == 0, result.output
     client = app.test_client()
     assert client.post("/login", data={"login": login, "password": PASSWORD}
                        ).status_code == 302
