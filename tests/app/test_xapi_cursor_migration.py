@@ -22,7 +22,7 @@ def cursors() -> dict[str, str]:
 
 
 def migrate_with(rows: dict[str, str]) -> dict[str, str]:
-    downgrade(directory=MIGRATIONS, revision="-1")  # to just before 0011
+    downgrade(directory=MIGRATIONS, revision="0009")  # to just before 0011
     db.session.execute(SyncCursor.__table__.insert(), [
         {"name": name, "value": value, "updated_at": NOW} for name, value in rows.items()])
     db.session.commit()
