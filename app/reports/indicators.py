@@ -56,6 +56,8 @@ from deficits.indicators import (
 from deficits.policy import ThresholdPolicy
 
 FINISHED = "finished"
+# The first block for a caller who sees some municipalities only: their total, not the region's.
+IN_SCOPE = "Все муниципалитеты в вашем доступе"
 
 
 def academic_year(today: dt.date | None = None) -> Period:
@@ -138,13 +140,14 @@ def indicator_report(settings: Settings, period: Period, municipality: str | Non
     :raise SettingsError: the municipality is unknown (or out of ``scope``).
     """
     sources = _sources(settings, municipality, scope)
+    total = REGION if scope is None or scope.region else IN_SCOPE
 
     def blocks(when: Period) -> list[AreaIndicators]:
         if municipality:  # one block, even for a municipality without schools
             return labelled([AreaIndicators(municipality, when,
                                             tuple(compute_indicators(sources, when)))])
-        return labelled(by_municipality(sources, when))
-    return IndicatorReport(municipality or REGION, period, blocks(period), compare,
+        return labelled(by_municipality(sources, when, region=total))
+    return IndicatorReport(municipality or total, period, blocks(period), compare,
                            [] if compare is None else blocks(compare))
 
 

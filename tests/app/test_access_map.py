@@ -264,6 +264,8 @@ def test_aggregates_count_only_the_callers_teachers(callers: dict[str, FlaskClie
         return found.group(1), found.group(2)
     assert analysed(callers[REGION]) == ("2", "2")  # the first block: the caller's whole scope
     assert analysed(callers[ALFA]) == ("1", "1")
+    assert "Все муниципалитеты в вашем доступе" in callers[ALFA].get("/indicators").get_data(
+        as_text=True)
 
 
 def test_a_teacher_sees_only_their_own_page_and_no_menu_of_others(
