@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app import create_app
 from app.cli import main
 from app.extensions import db, prepare_schema
-from app.models import Attempt, AttemptResult, CourseCompletion, School, Teacher
+from app.models import Attempt, AttemptResult, CourseCompletion, School, Teacher, WebUser
 from app.settings import Settings
 
 
@@ -102,20 +102,29 @@ def forget_login_per_request(app: Flask) -> None:
     An app fixture keeps one app context, so one ``flask.g``, for the whole test; a served
     request has its own: drop what Flask-Login and Flask-WTF keep per request.
     """
-    @app.before_request
     def forget_the_last_user() -> None:
         g.pop("_login_user", None)
         g.pop("csrf_token", None)
 
+    # First of all hooks: the access check (app.web.access) must see this request's user.
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_the_last_user)
 
-def signed_in(app: Flask) -> FlaskClient:
-    """A client signed in as Иванова; CSRF is off (for tests that are not about CSRF)."""
+
+# A methodologist of the whole region who is also the admin: sees and may do everything.
+EVERYTHING = ("--role", "methodologist", "--region", "--role", "admin")
+
+
+def signed_in(app: Flask, login: str = "ivanova", roles: Sequence[str] = EVERYTHING,
+              name: str = "Иванова") -> FlaskClient:
+    """A client signed in as ``login`` (Иванова by default) with ``roles`` (the options of
+    ``web-user add``); CSRF is off (for tests that are not about CSRF)."""
     app.config["WTF_CSRF_ENABLED"] = False
     forget_login_per_request(app)
-    result = AppRunner(app).invoke(["web-user", "add", "ivanova", "--name", "Иванова",
-                                    "--password-stdin"], input=PASSWORD + "\n")
-    assert result.exit_code == 0, result.output
+    if db.session.scalars(select(WebUser).filter_by(login=login)).first() is None:
+        result = AppRunner(app).invoke(["web-user", "add", login, "--name", name,
+                                        *roles, "--password-stdin"], input=PASSWORD + "\n")
+        assert result.exit_code == 0, result.output
     client = app.test_client()
-    assert client.post("/login", data={"login": "ivanova", "password": PASSWORD}
+    assert client.post("/login", data={"login": login, "password": PASSWORD}
                        ).status_code == 302
     return client

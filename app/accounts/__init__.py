@@ -1,2 +1,2 @@
-"""Accounts: the people who sign in to ProfRoute's web UI (methodologists), their
-passwords (hashed) and their state."""
+"""Accounts: the people who sign in to ProfRoute's web UI, their passwords (hashed) and state
+(``web_users``), and the roles and scopes that say what each of them may see (``roles``)."""

@@ -36,12 +36,13 @@ def demo_cmd(no_serve: bool, port: int) -> None:
 
 
 def _echo_web_user_hint(app: Flask) -> None:
-    """How to create the login that the policy and import pages ask for."""
+    """How to create the login every page with data asks for."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
-    click.echo("Изменять политику оценивания и загружать файлы может только методист с учётной "
-               "записью. Создайте её в другом терминале (пароль будет запрошен дважды):\n"
+    click.echo("Страницы ProfRoute открываются только после входа. Создайте учётную запись "
+               "методиста всего региона и администратора в другом терминале (пароль будет "
+               "запрошен дважды):\n"
                f"  PROFROUTE_DATABASE_URL='{url}' .venv/bin/profroute web-user add metodist "
-               "--name \"Методист\"")
+               "--name \"Методист\" --role methodologist --region --role admin")
 
 
 @click.group("moodle-plugin")

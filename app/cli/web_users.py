@@ -1,19 +1,28 @@
-"""``profroute web-user``: the methodologists' logins for the web UI."""
+"""``profroute web-user``: the web UI's logins, their roles and scopes."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 from flask import Flask
 
+from app.accounts.roles import METHODOLOGIST, ROLES, TEACHER, RoleError, check_grant, describe
+from app.accounts.roles import grant as grant_role
+from app.accounts.roles import revoke as revoke_role
 from app.accounts.web_users import add_user, list_users, set_active, set_password
 from app.cli.base import echo_json, stage
+from app.models import WebUser
+
+_ROLE = click.Choice(ROLES)
 
 
 @click.group("web-user")
 def web_user() -> None:
-    """Methodologists' logins for the web UI (changing the policy, importing files)."""
+    """Logins for the web UI and their roles: admin, methodologist (of the whole region or of
+    municipalities), teacher (of one Moodle user)."""
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -23,15 +32,92 @@ def _read_password(from_stdin: bool) -> str:
     return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
+def _scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--municipality (repeatable) and --region: a methodologist's scope."""
+    func = click.option("--region", is_flag=True,
+                        help="Methodologist of the whole region.")(func)
+    return click.option("--municipality", "municipalities", multiple=True, metavar="NAME",
+                        help="A municipality in the methodologist's scope (repeatable).")(func)
+
+
+def _grants(roles: tuple[str, ...], municipalities: tuple[str, ...], region: bool,
+            teacher_moodle_id: int | None) -> list[tuple[str, dict[str, Any]]]:
+    """Each role with the options that belong to it, all checked before anything is stored.
+
+    :raise RoleError: a scope without the methodologist role, a Moodle id without the teacher
+        role, or a role missing what it needs.
+    """
+    if (municipalities or region) and METHODOLOGIST not in roles:
+        raise RoleError("--region and --municipality need --role methodologist")
+    if teacher_moodle_id is not None and TEACHER not in roles:
+        raise RoleError("--teacher-moodle-id needs --role teacher")
+    grants = [(role, {"municipalities": municipalities, "region": region}
+               if role == METHODOLOGIST else {"teacher_moodle_id": teacher_moodle_id}
+               if role == TEACHER else {}) for role in dict.fromkeys(roles)]
+    for role, options in grants:
+        check_grant(role, **options)
+    return grants
+
+
 @web_user.command("add")
 @click.argument("login")
 @click.option("--name", default="", help="The person's name, shown as the author of changes.")
+@click.option("--role", "roles", type=_ROLE, multiple=True, required=True,
+              help="admin, methodologist or teacher (repeat for several roles).")
+@_scope_options
+@click.option("--teacher-moodle-id", type=int, default=None,
+              help="The Moodle user id of the teacher (role teacher).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @stage
-def web_user_add(app: Flask, login: str, name: str, password_stdin: bool) -> None:
-    """Create a login; the password is asked twice (never an argument, never logged)."""
+def web_user_add(app: Flask, *, login: str, name: str, roles: tuple[str, ...],
+                 municipalities: tuple[str, ...], region: bool, teacher_moodle_id: int | None,
+                 password_stdin: bool) -> None:
+    """Create a login with its roles; the password is asked twice (never an argument, never
+    logged). Example: ``web-user add petrova --role methodologist --municipality Казань``."""
+    grants = _grants(roles, municipalities, region, teacher_moodle_id)
     user = add_user(login, name, _read_password(password_stdin))
-    click.echo(f"created web user {user.login} ({user.name})")
+    for role, options in grants:
+        grant_role(user.login, role, **options)
+    click.echo(f"created web user {user.login} ({user.name}): {', '.join(r for r, _ in grants)}")
+
+
+@web_user.command("grant")
+@click.argument("login")
+@click.option("--role", type=_ROLE, required=True, help="The role to give or widen.")
+@_scope_options
+@click.option("--teacher-moodle-id", type=int, default=None,
+              help="The Moodle user id of the teacher (role teacher).")
+@stage
+def web_user_grant(app: Flask, *, login: str, role: str, municipalities: tuple[str, ...],
+                   region: bool, teacher_moodle_id: int | None) -> None:
+    """Give LOGIN a role, or add municipalities (or the region) to a methodologist's scope."""
+    grant_role(login, role, municipalities=municipalities, region=region,
+               teacher_moodle_id=teacher_moodle_id)
+    user = _listed(login)
+    echo_json(user)
+
+
+@web_user.command("revoke")
+@click.argument("login")
+@click.option("--role", type=_ROLE, required=True, help="The role to take away or narrow.")
+@_scope_options
+@stage
+def web_user_revoke(app: Flask, *, login: str, role: str, municipalities: tuple[str, ...],
+                    region: bool) -> None:
+    """Take a role from LOGIN; with --municipality or --region only that part of a
+    methodologist's scope. Open sessions see the change at their next request."""
+    revoke_role(login, role, municipalities=municipalities, region=region)
+    echo_json(_listed(login))
+
+
+def _listed(login: str) -> dict[str, Any]:
+    user = next(u for u in list_users() if u.login == login.strip())
+    return _row(user)
+
+
+def _row(user: WebUser) -> dict[str, Any]:
+    return {"login": user.login, "name": user.name, "active": user.active,
+            "created": user.created_at.isoformat(), "roles": describe(user.id)}
 
 
 @web_user.command("passwd")
@@ -65,6 +151,5 @@ def web_user_enable(app: Flask, login: str) -> None:
 @web_user.command("list")
 @stage
 def web_user_list(app: Flask) -> None:
-    """List the logins (never their password hashes)."""
-    echo_json([{"login": u.login, "name": u.name, "active": u.active,
-                 "created": u.created_at.isoformat()} for u in list_users()])
+    """List the logins with their roles and scopes (never their password hashes)."""
+    echo_json([_row(u) for u in list_users()])

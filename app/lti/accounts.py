@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.accounts.roles import hold_launched_role
 from app.extensions import db
 from app.lti.exceptions import LaunchRefused, UnknownMoodleUser
 from app.lti.roles import resolve_role
@@ -70,6 +71,7 @@ def account_for_launch(platform: LtiPlatform, claims: Mapping[str, Any],
     launched.name = _name(claims, teacher, subject)
     account.role, account.lti_roles = role, lti_roles
     account.teacher_id = teacher.id if teacher else None
+    hold_launched_role(launched.id, role, teacher.moodle_user_id if teacher else None)
     account.last_launch_at = utcnow()
     db.session.commit()
     return account

@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models of ProfRoute; the schema itself comes from Alembic migrations."""
 
+from app.models.access import WebUserMunicipality, WebUserRole
 from app.models.assessment import (
     Attempt,
     AttemptResult,
@@ -46,4 +47,5 @@ __all__ = [
     "WebUser",
     "LtiAccount", "LtiDeployment", "LtiLaunchValue", "LtiPlatform", "LtiToolKey",
     "RateLimitCounter",
+    "WebUserRole", "WebUserMunicipality",
 ]

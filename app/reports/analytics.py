@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import select
 
+from app.accounts.roles import Scope, school_clause
 from app.analyse.levels import competency_groups
 from app.analyse.policy import load_policy, risk_rule
 from app.extensions import db
@@ -18,10 +19,14 @@ from deficits.maps import map_over_time, rank_schools, school_type_map
 from deficits.risk import RiskRule, risk_group
 
 
-def _schools() -> pd.DataFrame:
-    return pd.DataFrame(db.session.execute(select(
-        School.code, School.low_results, School.adverse_context, School.resource_centre)).all(),
-        columns=["school_code", "low_results", "adverse_context", "resource_centre"])
+def _schools(scope: Scope | None = None) -> pd.DataFrame:
+    query = select(School.code, School.low_results, School.adverse_context,
+                   School.resource_centre)
+    if scope is not None:
+        query = query.where(school_clause(scope))
+    return pd.DataFrame(db.session.execute(query).all(),
+                        columns=["school_code", "low_results", "adverse_context",
+                                 "resource_centre"])
 
 
 def _groups(settings: Settings) -> pd.DataFrame:
@@ -34,41 +39,46 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
             for row in frame.to_dict(orient="records")]
 
 
-def by_school_type(diagnostic: Diagnostic) -> list[dict[str, object]]:
-    """Deficit shares per school type (ШНОР, ШФНСУ, resource centre, other) and competency."""
-    levels, teachers = levels_frame(diagnostic)
-    return _records(school_type_map(levels, teachers, _schools()))
+def by_school_type(diagnostic: Diagnostic, scope: Scope | None = None
+                   ) -> list[dict[str, object]]:
+    """Deficit shares per school type (ШНОР, ШФНСУ, resource centre, other) and competency;
+    with ``scope`` (as every view here) of the scope's teachers only."""
+    levels, teachers = levels_frame(diagnostic, scope=scope)
+    return _records(school_type_map(levels, teachers, _schools(scope)))
 
 
-def ranking(diagnostic: Diagnostic) -> list[dict[str, object]]:
+def ranking(diagnostic: Diagnostic, scope: Scope | None = None) -> list[dict[str, object]]:
     """Schools ranked by need (mean deficit share), highest first."""
-    levels, teachers = levels_frame(diagnostic)
+    levels, teachers = levels_frame(diagnostic, scope=scope)
     return _records(rank_schools(school_map(levels, teachers)))
 
 
-def over_time() -> list[dict[str, object]]:
+def over_time(scope: Scope | None = None) -> list[dict[str, object]]:
     """The school × competency map of every diagnostic, oldest first (entry, final…)."""
     periods: dict[str, pd.DataFrame] = {}
     teachers = pd.DataFrame(columns=["user_id", "school_code"])
     for diagnostic in db.session.scalars(select(Diagnostic).order_by(Diagnostic.id)):
-        levels, teachers = levels_frame(diagnostic)
+        levels, teachers = levels_frame(diagnostic, scope=scope)
         periods[f"{diagnostic.kind}: {diagnostic.name}"] = levels
     return _records(map_over_time(periods, teachers))
 
 
-def risk(diagnostic: Diagnostic, settings: Settings, rule: RiskRule | None = None
-         ) -> list[dict[str, object]]:
-    """Teachers of the risk group with the reason (deficits in ≥ 2 groups or the subject)."""
-    levels, _ = levels_frame(diagnostic)
+def risk(diagnostic: Diagnostic, settings: Settings, rule: RiskRule | None = None, *,
+         scope: Scope | None = None, teacher_id: int | None = None) -> list[dict[str, object]]:
+    """Teachers of the risk group with the reason (deficits in ≥ 2 groups or the subject);
+    of the scope, or only the teacher ``teacher_id`` (the rule looks at one teacher at a
+    time, so one teacher's answer needs only their levels)."""
+    levels, _ = levels_frame(diagnostic, teacher_id, scope)
     found = risk_group(levels, _groups(settings), rule or risk_rule(settings),
                        labels=load_policy(settings).labels)
     return _records(found[found["in_risk_group"]])
 
 
-def changes(entry: Diagnostic, final: Diagnostic) -> list[dict[str, object]]:
+def changes(entry: Diagnostic, final: Diagnostic, scope: Scope | None = None
+            ) -> list[dict[str, object]]:
     """Per teacher and competency: entry and final levels and scores, rise, closed."""
-    before, _ = levels_frame(entry)
-    after, _ = levels_frame(final)
+    before, _ = levels_frame(entry, scope=scope)
+    after, _ = levels_frame(final, scope=scope)
     return _records(deficit_changes(before, after))
 
 
@@ -83,14 +93,16 @@ def diagnostic_pair(final_id: int | None = None) -> tuple[Diagnostic, Diagnostic
     return (entry, final) if entry is not None and final is not None else None
 
 
-def dynamics(entry: Diagnostic, final: Diagnostic) -> dict[str, object]:
-    """Entry → final: counts per competency and per school, and the closed deficits.
+def dynamics(entry: Diagnostic, final: Diagnostic, scope: Scope | None = None
+             ) -> dict[str, object]:
+    """Entry → final: counts per competency and per school, and the closed deficits (of the
+    scope's teachers only, with ``scope``).
 
     Counts only pairs with enough evidence on both tests; "closed" needs the level to go
     from deficit to ok and the score to rise by more than one question's weight.
     """
-    before, teachers = levels_frame(entry)
-    after, _ = levels_frame(final)
+    before, teachers = levels_frame(entry, scope=scope)
+    after, _ = levels_frame(final, scope=scope)
     changes = deficit_changes(before, after)
     names = dict(db.session.execute(select(Competency.idnumber, Competency.name)).all())
     per_competency = _records(change_summary(changes))

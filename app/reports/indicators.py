@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from app.accounts.roles import Scope, school_clause
 from app.analyse.levels import competency_groups, thresholds_of
 from app.analyse.policy import risk_rule
 from app.extensions import db
@@ -55,6 +56,8 @@ from deficits.indicators import (
 from deficits.policy import ThresholdPolicy
 
 FINISHED = "finished"
+# The first block for a caller who sees some municipalities only: their total, not the region's.
+IN_SCOPE = "Все муниципалитеты в вашем доступе"
 
 
 def academic_year(today: dt.date | None = None) -> Period:
@@ -127,21 +130,24 @@ class IndicatorReport:
 
 
 def indicator_report(settings: Settings, period: Period, municipality: str | None = None,
-                     compare: Period | None = None) -> IndicatorReport:
+                     compare: Period | None = None, scope: Scope | None = None
+                     ) -> IndicatorReport:
     """Every indicator with its numerator and denominator, for the region and each municipality.
 
-    With ``municipality`` only that municipality's block is given.
+    With ``municipality`` only that municipality's block is given. With ``scope`` only the
+    schools in it (and so their teachers) count: the first block is then the scope's total.
 
-    :raise SettingsError: the municipality is unknown.
+    :raise SettingsError: the municipality is unknown (or out of ``scope``).
     """
-    sources = _sources(settings, municipality)
+    sources = _sources(settings, municipality, scope)
+    total = REGION if scope is None or scope.region else IN_SCOPE
 
     def blocks(when: Period) -> list[AreaIndicators]:
         if municipality:  # one block, even for a municipality without schools
             return labelled([AreaIndicators(municipality, when,
                                             tuple(compute_indicators(sources, when)))])
-        return labelled(by_municipality(sources, when))
-    return IndicatorReport(municipality or REGION, period, blocks(period), compare,
+        return labelled(by_municipality(sources, when, region=total))
+    return IndicatorReport(municipality or total, period, blocks(period), compare,
                            [] if compare is None else blocks(compare))
 
 
@@ -159,9 +165,12 @@ def levels_policy() -> list[str]:
             for d in db.session.scalars(select(Diagnostic).order_by(Diagnostic.id))]
 
 
-def municipality_names() -> list[str]:
-    """Every municipality's name, in order."""
-    return list(db.session.scalars(select(Municipality.name).order_by(Municipality.name)))
+def municipality_names(scope: Scope | None = None) -> list[str]:
+    """Every municipality's name (of those in ``scope``), in order."""
+    query = select(Municipality.name).order_by(Municipality.name)
+    if scope is not None and not scope.region:
+        query = query.where(Municipality.id.in_(scope.municipality_ids))
+    return list(db.session.scalars(query))
 
 
 def _plain(indicator: Indicator) -> dict[str, Any]:
@@ -170,8 +179,9 @@ def _plain(indicator: Indicator) -> dict[str, Any]:
             "denominator": indicator.denominator, "value": indicator.value}
 
 
-def _sources(settings: Settings, municipality: str | None) -> Sources:
-    schools = _schools(municipality)
+def _sources(settings: Settings, municipality: str | None, scope: Scope | None = None
+             ) -> Sources:
+    schools = _schools(municipality, scope)
     teachers = pd.DataFrame(db.session.execute(
         select(Teacher.id, School.code).join(School, School.id == Teacher.school_id)
         .where(Teacher.active.is_(True))).all(), columns=["user_id", "school_code"])
@@ -192,17 +202,20 @@ def _statuses() -> pd.DataFrame:
         SchoolStatus.valid_to)).all(), columns=["school_code", "flag", "valid_from", "valid_to"])
 
 
-def _schools(municipality: str | None) -> pd.DataFrame:
+def _schools(municipality: str | None, scope: Scope | None = None) -> pd.DataFrame:
     query = select(School.code, Municipality.name, School.low_results, School.adverse_context,
                    School.resource_centre, SchoolIdentification.resource_centre_candidate)\
         .outerjoin(Municipality, Municipality.id == School.municipality_id)\
         .outerjoin(SchoolIdentification, SchoolIdentification.school_code == School.code)
     if municipality:
         found = db.session.scalars(select(Municipality).filter_by(name=municipality)).first()
-        if found is None:
+        if found is None or not (scope is None or scope.region
+                                 or found.id in scope.municipality_ids):
             raise SettingsError(f"no municipality named {municipality!r}; known: "
-                                + ", ".join(municipality_names()))
+                                + ", ".join(municipality_names(scope)))
         query = query.where(School.municipality_id == found.id)
+    if scope is not None:
+        query = query.where(school_clause(scope))
     frame = pd.DataFrame(db.session.execute(query).all(), columns=[
         "code", "municipality", "low_results", "adverse_context", "resource_centre",
         "stably_high"])

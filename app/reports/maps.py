@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import Select, String, cast, func, select
 
+from app.accounts.roles import Scope, teacher_clause
 from app.extensions import db
 from app.models import (
     Competency,
@@ -43,31 +45,41 @@ def current_diagnostic() -> Diagnostic | None:
     return db.session.scalars(select(Diagnostic).order_by(Diagnostic.id.desc())).first()
 
 
-def levels_frame(diagnostic: Diagnostic, teacher_id: int | None = None
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def levels_frame(diagnostic: Diagnostic, teacher_id: int | None = None,
+                 scope: Scope | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stored levels (user_id, competency, score, level) and teachers (user_id, school_code);
-    with ``teacher_id`` only that teacher's levels."""
+    with ``teacher_id`` only that teacher's levels; with ``scope`` only the levels and
+    teachers in it (every aggregate built on them is then the scope's own)."""
     query = (select(Deficit.teacher_id, Competency.idnumber, Deficit.score, Deficit.level,
                     Deficit.questions)
              .join(Competency, Competency.id == Deficit.competency_id)
              .where(Deficit.diagnostic_id == diagnostic.id))
     if teacher_id is not None:
         query = query.where(Deficit.teacher_id == teacher_id)
+    people = select(Teacher.id, School.code).outerjoin(School, School.id == Teacher.school_id)\
+        .where(Teacher.active.is_(True))
+    if scope is not None and not scope.region:
+        query = query.where(Deficit.teacher_id.in_(in_scope(scope)))
+        people = people.where(teacher_clause(scope))
     rows = db.session.execute(query).all()
     levels = pd.DataFrame(rows, columns=["user_id", "competency", "score", "level", "questions"])
-    teachers = pd.DataFrame(db.session.execute(
-        select(Teacher.id, School.code).outerjoin(School, School.id == Teacher.school_id)
-        .where(Teacher.active.is_(True))).all(), columns=["user_id", "school_code"])
+    teachers = pd.DataFrame(db.session.execute(people).all(), columns=["user_id", "school_code"])
     return levels, teachers
 
 
-def deficit_map(diagnostic: Diagnostic) -> DeficitMap:
-    """Schools × competencies deficit shares; schools ranked by their mean share."""
-    levels, teachers = levels_frame(diagnostic)
+def in_scope(scope: Scope) -> Select[Any]:
+    """The ids of the teachers in ``scope``, as a subquery."""
+    return select(Teacher.id).where(teacher_clause(scope))
+
+
+def deficit_map(diagnostic: Diagnostic, scope: Scope | None = None) -> DeficitMap:
+    """Schools × competencies deficit shares; schools ranked by their mean share. With
+    ``scope`` only its teachers count, and only its schools are listed."""
+    levels, teachers = levels_frame(diagnostic, scope=scope)
     result = DeficitMap(competencies=[(c.idnumber, c.name) for c in db.session.scalars(
         select(Competency).order_by(Competency.idnumber))])
     result.thresholds, result.policy = _thresholds_used(diagnostic)
-    result.ratings = rating_agreement(diagnostic)
+    result.ratings = rating_agreement(diagnostic, scope)
     if levels.empty:
         return result
     per_school = school_map(levels, teachers)
@@ -87,15 +99,19 @@ def deficit_map(diagnostic: Diagnostic) -> DeficitMap:
     return result
 
 
-def rating_agreement(diagnostic: Diagnostic) -> dict[str, dict[str, int]]:
-    """Per competency: how many levels Moodle's ratings confirm and contradict."""
+def rating_agreement(diagnostic: Diagnostic, scope: Scope | None = None
+                     ) -> dict[str, dict[str, int]]:
+    """Per competency: how many levels (of the scope's teachers) Moodle's ratings confirm and
+    contradict."""
     out: dict[str, dict[str, int]] = {}
-    for code, agreement, count in db.session.execute(
-            select(Competency.idnumber, Deficit.agreement, func.count(Deficit.id))
-            .join(Competency, Competency.id == Deficit.competency_id)
-            .where(Deficit.diagnostic_id == diagnostic.id,
-                   Deficit.agreement.in_(("agrees", "disagrees")))
-            .group_by(Competency.idnumber, Deficit.agreement)):
+    query = (select(Competency.idnumber, Deficit.agreement, func.count(Deficit.id))
+             .join(Competency, Competency.id == Deficit.competency_id)
+             .where(Deficit.diagnostic_id == diagnostic.id,
+                    Deficit.agreement.in_(("agrees", "disagrees")))
+             .group_by(Competency.idnumber, Deficit.agreement))
+    if scope is not None and not scope.region:
+        query = query.where(Deficit.teacher_id.in_(in_scope(scope)))
+    for code, agreement, count in db.session.execute(query):
         assert agreement is not None  # the query keeps "agrees" and "disagrees" only
         out.setdefault(code, {"agrees": 0, "disagrees": 0})[agreement] = int(count)
     return dict(sorted(out.items()))

@@ -5,11 +5,15 @@ from flask import Flask
 from app import errors
 from app.extensions import csrf, login_manager
 from app.lti import init_app as init_lti
+from app.lti.views import admin_bp as lti_admin_bp
+from app.lti.views import bp as lti_bp
+from app.web import access
 from app.web.analytics_views import bp as analytics_bp
 from app.web.api import bp as api_bp
 from app.web.auth import bp as auth_bp
 from app.web.auth import init_login, start_session
 from app.web.dynamics import bp as dynamics_bp
+from app.web.health import bp as health_bp
 from app.web.imports import bp as imports_bp
 from app.web.policy_views import bp as policy_bp
 from app.web.push_views import bp as push_bp
@@ -20,7 +24,8 @@ UPLOAD_LIMIT_MB = 20
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprints, the methodologists' login and CSRF protection of forms.
+    """Register the blueprints, the sign-in, the access rule of every view and CSRF
+    protection of forms.
 
     Every form POST needs its CSRF token; the xAPI endpoint is exempt (Moodle sends with
     HTTP basic credentials, never a browser session). Requests are limited to
@@ -33,14 +38,19 @@ def init_app(app: Flask) -> None:
     csrf.exempt(xapi_bp)
     login_manager.init_app(app)
     init_login(app)
+    access.init_app(app)
     app.register_blueprint(views_bp)
     app.register_blueprint(dynamics_bp)
     app.register_blueprint(analytics_bp)
+    access.blueprint_rule(auth_bp, access.PUBLIC)  # signing in and out needs no sign-in
     app.register_blueprint(auth_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(policy_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(push_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(xapi_bp, url_prefix="/xapi")
     # /lti/login, /lti/launch, /lti/jwks (public) and /lti (admin); a launch signs in as /login does
+    access.blueprint_rule(lti_bp, access.PUBLIC)  # the platform's signed launch is the check
+    access.blueprint_rule(lti_admin_bp, access.Rule(roles=frozenset({"admin"})))
     init_lti(app, sign_in=start_session)

@@ -1,5 +1,6 @@
 """Analytic views of the stored levels in Russian: by school type, the ranking of schools by
-need, the map over time and the risk group (the pages of ``/api/deficit-map/<view>``)."""
+need, the map over time and the risk group (the pages of ``/api/deficit-map/<view>``), each
+of the teachers and schools in the caller's scope."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from sqlalchemy import func, select
 
 from app import settings_of
+from app.accounts.roles import ADMIN, METHODOLOGIST, Scope, school_clause
 from app.analyse.levels import competency_groups
 from app.analyse.policy import effective_document
 from app.analyse.revisions import newest_revision
@@ -17,9 +19,10 @@ from app.analyse.risk_rule import group_labels, risk_overview
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, School, Teacher
 from app.reports import analytics
-from app.reports.maps import current_diagnostic, deficit_map, policy_lines
+from app.reports.maps import current_diagnostic, deficit_map, in_scope, policy_lines
 from app.reports.xlsx import table_workbook
 from app.settings import SettingsError
+from app.web.access import allow, current_scope
 from app.web.views import KIND_RU, XLSX
 from deficits.levels import LEVEL_DEFICIT
 from deficits.maps import SCHOOL_TYPES
@@ -42,6 +45,7 @@ Record = dict[str, Any]
 
 
 @bp.get("/analytics")
+@allow(METHODOLOGIST, ADMIN)
 def analytics_page() -> str:
     """Every view (or the one of ``?view=``) of the latest synced diagnostic.
 
@@ -55,7 +59,7 @@ def analytics_page() -> str:
     sections: dict[str, Section] = {}
     policy: list[str] = []
     if diagnostic is not None and scored:
-        sections = {key: BUILDERS[key](diagnostic, school) for key in VIEWS
+        sections = {key: BUILDERS[key](diagnostic, school, current_scope()) for key in VIEWS
                     if view in (None, key)}
         policy = policy_lines(diagnostic)
     return render_template("analytics.html", diagnostic=diagnostic, scored=scored,
@@ -65,6 +69,7 @@ def analytics_page() -> str:
 
 
 @bp.get("/analytics/<view>.xlsx")
+@allow(METHODOLOGIST, ADMIN)
 def analytics_xlsx(view: str) -> Response:
     """One view of the page as an XLSX file (``?school=`` as on the page).
 
@@ -76,7 +81,7 @@ def analytics_xlsx(view: str) -> Response:
     diagnostic = current_diagnostic()
     if diagnostic is None or not _scored(diagnostic):
         abort(404, description="Данных пока нет: выполните profroute sync и profroute deficits")
-    section = BUILDERS[view](diagnostic, school)
+    section = BUILDERS[view](diagnostic, school, current_scope())
     notes, headers, rows = TABLES[view](section)
     used = (f"Диагностики: {', '.join(section['diagnostics'])}" if view == "over-time"
             else f"Диагностика: {_diagnostic_text(diagnostic)}")
@@ -89,12 +94,14 @@ def analytics_xlsx(view: str) -> Response:
 
 
 def _args() -> tuple[str | None, School | None]:
-    """The ``view`` and ``school`` asked for; 404 for an unknown one."""
+    """The ``view`` and ``school`` asked for; 404 for an unknown one (or a school out of the
+    caller's scope: the same answer)."""
     view = request.args.get("view", "").strip() or None
     if view is not None and view not in VIEWS:
         abort(404, description=f"Неизвестный раздел {view!r}: {', '.join(VIEWS)}")
     code = request.args.get("school", "").strip()
-    school = db.session.scalars(select(School).filter_by(code=code)).first() if code else None
+    school = db.session.scalars(select(School).where(
+        School.code == code, school_clause(current_scope()))).first() if code else None
     if code and school is None:
         abort(404, description=f"Нет образовательной организации с кодом {code!r}")
     return view, school
@@ -121,9 +128,9 @@ def _competencies(codes: set[str]) -> list[tuple[str, str]]:
     return [(code, names.get(code, "")) for code in sorted(codes)]
 
 
-def by_type(diagnostic: Diagnostic, _school: School | None) -> Section:
+def by_type(diagnostic: Diagnostic, _school: School | None, scope: Scope) -> Section:
     """Deficit share per school type and competency, teachers assessed, the municipality."""
-    rows: list[Record] = analytics.by_school_type(diagnostic)
+    rows: list[Record] = analytics.by_school_type(diagnostic, scope)
     codes = {str(r["competency"]) for r in rows}
     types = []
     for kind in SCHOOL_TYPES:
@@ -139,13 +146,13 @@ def by_type(diagnostic: Diagnostic, _school: School | None) -> Section:
     return {"competencies": _competencies(codes), "rows": types, "municipality": municipality}
 
 
-def ranking(diagnostic: Diagnostic, _school: School | None) -> Section:
+def ranking(diagnostic: Diagnostic, _school: School | None, scope: Scope) -> Section:
     """Schools by need (analytics.ranking) with name, type and the worst competency."""
     schools = {s.code: s for s in db.session.scalars(select(School))}
-    mapped: list[Record] = deficit_map(diagnostic).schools
+    mapped: list[Record] = deficit_map(diagnostic, scope).schools
     shares = {s["code"]: s["shares"] for s in mapped}
     out = []
-    for row in analytics.ranking(diagnostic):
+    for row in analytics.ranking(diagnostic, scope):
         code = str(row["school_code"])
         school = schools.get(code)
         known = [(c, v) for c, v in shares.get(code, {}).items() if v is not None]
@@ -157,9 +164,9 @@ def ranking(diagnostic: Diagnostic, _school: School | None) -> Section:
     return {"rows": out}
 
 
-def over_time(_diagnostic: Diagnostic, school: School | None) -> Section:
+def over_time(_diagnostic: Diagnostic, school: School | None, scope: Scope) -> Section:
     """Per diagnostic (oldest first): the municipality's shares, and each school's."""
-    rows: list[Record] = analytics.over_time()
+    rows: list[Record] = analytics.over_time(scope)
     names = {s.code: s.name for s in db.session.scalars(select(School))}
     labels = {f"{d.kind}: {d.name}": _diagnostic_text(d)
               for d in db.session.scalars(select(Diagnostic))}
@@ -187,12 +194,12 @@ def over_time(_diagnostic: Diagnostic, school: School | None) -> Section:
             "diagnostics": [labels.get(p, p) for p in periods]}
 
 
-def risk_group(diagnostic: Diagnostic, school: School | None) -> Section:
+def risk_group(diagnostic: Diagnostic, school: School | None, scope: Scope) -> Section:
     """The risk group (analytics.risk): teachers, their groups with deficits, the reason."""
     settings = settings_of(current_app)
     try:
         document = effective_document(settings)
-        rows: list[Record] = analytics.risk(diagnostic, settings)
+        rows: list[Record] = analytics.risk(diagnostic, settings, scope=scope)
         rule = risk_overview(document, newest_revision())
         labels = {**GROUP_RU, **group_labels(document)}
         group_of = dict(competency_groups(settings)[["competency", "group"]].itertuples(
@@ -200,9 +207,10 @@ def risk_group(diagnostic: Diagnostic, school: School | None) -> Section:
     except SettingsError as err:
         return {"error": str(err), "rows": []}
     assessed = db.session.scalar(select(func.count(func.distinct(Deficit.teacher_id))).where(
-        Deficit.diagnostic_id == diagnostic.id)) or 0
+        Deficit.diagnostic_id == diagnostic.id, Deficit.teacher_id.in_(in_scope(scope)))) or 0
     with_deficit = select(Deficit.teacher_id).where(Deficit.diagnostic_id == diagnostic.id,
-                                                    Deficit.level == LEVEL_DEFICIT)
+                                                    Deficit.level == LEVEL_DEFICIT,
+                                                    Deficit.teacher_id.in_(in_scope(scope)))
     deficits: dict[int, list[str]] = {}
     for teacher_id, code in db.session.execute(
             with_deficit.add_columns(Competency.idnumber)
@@ -228,7 +236,7 @@ def risk_group(diagnostic: Diagnostic, school: School | None) -> Section:
             "share": _share(len(rows), assessed), "rows": out, "error": None}
 
 
-BUILDERS: dict[str, Callable[[Diagnostic, School | None], Section]] = {
+BUILDERS: dict[str, Callable[[Diagnostic, School | None, Scope], Section]] = {
     "by-type": by_type, "ranking": ranking, "over-time": over_time, "risk-group": risk_group}
 
 Table = tuple[list[str], list[Any], list[list[Any]]]

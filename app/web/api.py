@@ -1,4 +1,4 @@
-"""JSON API: the deficit map and a teacher's route."""
+"""JSON API: the deficit map and a teacher's route, within the caller's scope."""
 
 from __future__ import annotations
 
@@ -8,19 +8,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import settings_of
+from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER
 from app.common.moodle import moodle_api
 from app.extensions import db
-from app.models import Diagnostic, Route, RouteItem, Teacher
+from app.models import Diagnostic, Route, RouteItem
 from app.reports import analytics
 from app.reports.maps import current_diagnostic, deficit_map
 from app.sync.check import check_moodle
+from app.web.access import allow, current_scope
+from app.web.views import teacher_in_scope
 
 bp = Blueprint("api", __name__)
 
 
 @bp.get("/deficit-map")
+@allow(METHODOLOGIST, ADMIN)
 def api_deficit_map() -> ResponseReturnValue:
-    """Deficit shares per school and competency, of the latest diagnostic or ``?diagnostic=``.
+    """Deficit shares per school and competency, of the latest diagnostic or ``?diagnostic=``,
+    of the teachers in the caller's scope.
 
     :raise 404: nothing synced yet, or an unknown diagnostic id.
     """
@@ -29,18 +34,17 @@ def api_deficit_map() -> ResponseReturnValue:
     if diagnostic is None:
         abort(404, description=f"no diagnostic with id {chosen}" if chosen
               else "no diagnostic synced yet")
-    return jsonify(deficit_map(diagnostic).__dict__)
+    return jsonify(deficit_map(diagnostic, current_scope()).__dict__)
 
 
 @bp.get("/teachers/<int:moodle_user_id>/route")
+@allow(METHODOLOGIST, ADMIN, TEACHER)
 def api_route(moodle_user_id: int) -> ResponseReturnValue:
     """The teacher's route items with status, competencies and reasons.
 
-    :raise 404: no teacher with this Moodle user id.
+    :raise 404: no teacher with this Moodle user id in the caller's scope.
     """
-    person = db.session.scalars(select(Teacher).filter_by(moodle_user_id=moodle_user_id)).first()
-    if person is None:
-        abort(404, description=f"no teacher with Moodle user id {moodle_user_id}")
+    person = teacher_in_scope(moodle_user_id, current_scope())
     routes = db.session.scalars(select(Route).where(Route.teacher_id == person.id).options(
         selectinload(Route.items).selectinload(RouteItem.offer))).all()
     items = [{"offer": i.offer.key, "kind": i.offer.kind, "title": i.offer.title,
@@ -51,30 +55,35 @@ def api_route(moodle_user_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/deficit-map/<view>")
+@allow(METHODOLOGIST, ADMIN)
 def api_deficit_views(view: str) -> ResponseReturnValue:
     """Other views of the levels: ``by-type``, ``ranking``, ``over-time``, ``risk-group``,
     ``change`` (the latest entry diagnostic against the latest final one).
 
     :raise 404: unknown view, or nothing synced yet.
     """
+    scope = current_scope()
     if view == "change":
         pair = analytics.diagnostic_pair()
         if pair is None:
             abort(404, description="an entry and a final diagnostic are needed for the change")
-        return jsonify({"view": view, **analytics.dynamics(*pair)})
+        return jsonify({"view": view, **analytics.dynamics(*pair, scope=scope)})
     diagnostic = current_diagnostic()
     settings = settings_of(current_app)
-    views = {"by-type": analytics.by_school_type, "ranking": analytics.ranking,
-             "risk-group": lambda d: analytics.risk(d, settings)}
+    views = {"by-type": lambda d: analytics.by_school_type(d, scope),
+             "ranking": lambda d: analytics.ranking(d, scope),
+             "risk-group": lambda d: analytics.risk(d, settings, scope=scope)}
     if diagnostic is None or (view not in views and view != "over-time"):
         abort(404, description=f"unknown view {view!r} or no diagnostic synced yet")
-    rows = analytics.over_time() if view == "over-time" else views[view](diagnostic)
+    rows = analytics.over_time(scope) if view == "over-time" else views[view](diagnostic)
     return jsonify({"view": view, "rows": rows})
 
 
 @bp.get("/moodle/check")
+@allow(ADMIN)
 def api_moodle_check() -> ResponseReturnValue:
-    """The check-moodle report: ``{ok, checks: [{name, ok, detail}]}``.
+    """The check-moodle report: ``{ok, checks: [{name, ok, detail}]}`` (admins only: it
+    makes some 17 Moodle calls).
 
     :raise 400: Moodle's URL or token is not configured.
     """

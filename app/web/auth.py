@@ -1,4 +1,4 @@
-"""Sign-in of methodologists: reading pages are open, changing data needs a signed-in user.
+"""Sign-in to the web UI; who may then see what is declared per view (``app.web.access``).
 
 A session holds the account's ``session_version`` from sign-in; signing out, a password change
 and disabling the account raise the version, so every older session (a copied cookie too) is
@@ -30,6 +30,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
 from app import settings_of
+from app.accounts.roles import access_of
 from app.accounts.web_users import authenticate, end_sessions
 from app.extensions import db, login_manager
 from app.models.web import WebUser
@@ -47,12 +48,13 @@ class Methodologist(UserMixin):
         self.id = str(user.id)
         self.login = user.login
         self.name = user.name or user.login
+        self.access = access_of(user.id)  # roles and scope, read afresh on every request
 
 
 def init_login(app: Flask) -> None:
     """Where unsigned users are sent, how a session finds its user, and the error pages."""
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Войдите, чтобы изменять данные ProfRoute."
+    login_manager.login_message = "Войдите, чтобы открыть эту страницу ProfRoute."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"  # another address or browser: signed out
     app.register_error_handler(413, too_large)

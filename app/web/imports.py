@@ -14,13 +14,15 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from app import settings_of
+from app.accounts.roles import ADMIN, METHODOLOGIST
 from app.analyse.question_map import is_moodle_xml
 from app.extensions import db
 from app.models import Diagnostic
+from app.web.access import Rule, blueprint_rule
 from app.web.import_messages import refusal_ru
 from app.web.pending_uploads import Pending, default_root, drop, keep, load
 from app.web.uploads import (
@@ -42,6 +44,8 @@ File = tuple[str, bytes, str]  # an uploaded table: its name as chosen, its cont
 Mappings = list[Mapping[str, str]]  # per file: header cell → canonical column chosen by hand
 
 bp = Blueprint("imports", __name__, template_folder="templates")
+# Imported tables (school results, the catalogue, the question map) are the region's data.
+blueprint_rule(bp, Rule(roles=frozenset({METHODOLOGIST, ADMIN}), region=True))
 COUNT_RU = {
     "rows": "строк принято", "created": "новых", "changed": "изменено",
     "unchanged": "без изменений", "rejected": "строк отклонено",
@@ -63,14 +67,12 @@ KIND_RU = {"results": "Результаты ВПР/ОГЭ/ЕГЭ", "schools": "�
 
 
 @bp.get("/imports")
-@login_required
 def imports_page() -> ResponseReturnValue:
     """The upload forms and the identification buttons."""
     return _render()
 
 
 @bp.post("/imports/results")
-@login_required
 def upload_results() -> ResponseReturnValue:
     """Preview ВПР/ОГЭ/ЕГЭ files (CSV or XLSX): how each column is read; nothing is stored.
 
@@ -86,7 +88,6 @@ def upload_results() -> ResponseReturnValue:
 
 
 @bp.post("/imports/question-map")
-@login_required
 def upload_question_map() -> ResponseReturnValue:
     """Preview a question → competency table (CSV/XLSX) for the diagnostic chosen; a Moodle
     XML question bank is imported at once.
@@ -111,7 +112,6 @@ def upload_question_map() -> ResponseReturnValue:
 
 
 @bp.post("/imports/catalogue")
-@login_required
 def upload_catalogue() -> ResponseReturnValue:
     """Preview schools, partnerships and offers files (any of the three); nothing is stored.
 
@@ -127,7 +127,6 @@ def upload_catalogue() -> ResponseReturnValue:
 
 
 @bp.post("/imports/<any(results, catalogue, 'question-map'):upload>/apply")
-@login_required
 def apply_upload(upload: str) -> ResponseReturnValue:
     """Import the files of a preview, each column read as the methodologist chose.
 
@@ -163,7 +162,6 @@ def apply_upload(upload: str) -> ResponseReturnValue:
 
 
 @bp.post("/imports/identify")
-@login_required
 def identify_schools() -> ResponseReturnValue:
     """Identify low-results schools by the rules: a preview, or ``apply=1`` to set flags."""
     apply = request.form.get("apply") == "1"

@@ -8,14 +8,16 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app import settings_of
+from app.accounts.roles import ADMIN, METHODOLOGIST
 from app.analyse.levels import recompute_all
 from app.analyse.policy import effective_document, policy_overview
 from app.analyse.policy_toml import line_of, overrides_from_toml, overrides_to_toml
 from app.analyse.revisions import PolicyError, save_revision
 from app.settings import SettingsError
+from app.web.access import allow
 
 bp = Blueprint("policy", __name__, template_folder="templates")
 FORM_LABELS = {"default.deficit_below": "Порог дефицита по умолчанию",
@@ -42,13 +44,14 @@ def number_ru(value: float) -> str:
 
 
 @bp.get("/policy")
+@allow(METHODOLOGIST, ADMIN)
 def policy_page() -> ResponseReturnValue:
     """The policy in force, where it comes from, the competencies' groups and the history."""
     return _render()
 
 
 @bp.post("/policy")
-@login_required
+@allow(METHODOLOGIST, ADMIN, region=True)
 def save_policy() -> ResponseReturnValue:
     """Save the form as a new revision, which applies from the next deficits run.
 
@@ -67,7 +70,7 @@ def save_policy() -> ResponseReturnValue:
 
 
 @bp.post("/policy/recompute")
-@login_required
+@allow(METHODOLOGIST, ADMIN, region=True)
 def recompute() -> ResponseReturnValue:
     """Run the deficits stage for every stored diagnostic, oldest first, each logged as
     ``profroute deficits`` logs it; the page lists each one's figures or why it failed.
@@ -88,6 +91,7 @@ def recompute() -> ResponseReturnValue:
 
 
 @bp.get("/api/policy")
+@allow(METHODOLOGIST, ADMIN)
 def api_policy() -> ResponseReturnValue:
     """The policy in force as JSON (the same content as the page).
 

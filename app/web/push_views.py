@@ -5,24 +5,25 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.accounts.roles import ADMIN
 from app.push.state import MARK_DELIVERED, SEND_AGAIN, ResolveError, push_state, resolve_message
+from app.web.access import Rule, blueprint_rule
 
 bp = Blueprint("push", __name__, template_folder="templates")
+blueprint_rule(bp, Rule(roles=frozenset({ADMIN})))  # the push is the admin's
 DONE_RU = {MARK_DELIVERED: "отмечено как доставленное",
            SEND_AGAIN: "будет отправлено снова при следующей отправке"}
 
 
 @bp.get("/push")
-@login_required
 def push_page() -> ResponseReturnValue:
     """The last push's figures and the rows that wait or need a decision."""
     return render_template("push.html", **push_state())
 
 
 @bp.post("/push/messages/<int:row_id>")
-@login_required
 def resolve(row_id: int) -> ResponseReturnValue:
     """Resolve one uncertain message (``action``: delivered or resend); CSRF-protected.
 

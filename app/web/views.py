@@ -1,12 +1,14 @@
-"""Web UI for methodologists (Russian): the deficit map and any teacher's route."""
+"""Web UI (Russian): the deficit map, the indicators and the teachers in the caller's scope."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import settings_of
+from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER, Scope, teacher_clause
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, Route, RouteItem, Teacher
 from app.reports.analytics import risk, teacher_changes
@@ -20,6 +22,7 @@ from app.reports.indicators import (
     report_workbook,
 )
 from app.reports.maps import current_diagnostic, deficit_map
+from app.web.access import allow, current_scope, only_teacher
 
 bp = Blueprint("views", __name__, template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,22 +37,30 @@ KIND_RU = {"course": "КПК", "internship": "Стажировка", "mentoring"
 
 
 @bp.get("/")
-def index() -> str:
-    """The schools × competencies deficit map of the latest diagnostic (or ``?diagnostic=``).
+@allow(METHODOLOGIST, ADMIN, TEACHER)
+def index() -> ResponseReturnValue:
+    """The schools × competencies deficit map of the latest diagnostic (or ``?diagnostic=``),
+    of the schools in the caller's scope; a teacher is sent to their own page.
 
-    :raise 404: an unknown diagnostic id.
+    :raise 404: an unknown diagnostic id; a teacher whose page does not exist yet.
     """
+    scope = current_scope()
+    if only_teacher():
+        if scope.teacher_moodle_id is None:
+            abort(404)
+        return redirect(f"/teachers/{scope.teacher_moodle_id}")
     chosen = request.args.get("diagnostic", type=int)
     diagnostic = db.session.get(Diagnostic, chosen) if chosen else current_diagnostic()
     if chosen and diagnostic is None:
         abort(404, description=f"no diagnostic with id {chosen}")
-    data = deficit_map(diagnostic) if diagnostic else None
+    data = deficit_map(diagnostic, scope) if diagnostic else None
     others = db.session.scalars(select(Diagnostic).order_by(Diagnostic.id)).all()
     return render_template("index.html", diagnostic=diagnostic, data=data, kinds=KIND_RU,
                            diagnostics=others)
 
 
 @bp.get("/indicators")
+@allow(METHODOLOGIST, ADMIN)
 def indicators_page() -> str:
     """The indicators of the region and each municipality for the school year (or ?from=&to=).
 
@@ -63,14 +74,15 @@ def indicators_page() -> str:
     period = period_from(args.get("from"), args.get("to"))
     compare = compare_period(args.get("compare_from"), args.get("compare_to"))
     report = indicator_report(settings_of(current_app), period,
-                              args.get("municipality") or None, compare)
+                              args.get("municipality") or None, compare, current_scope())
     return render_template("indicators.html", report=report, previous=previous_year(period),
                            municipality=args.get("municipality") or "",
-                           municipalities=municipality_names(),
+                           municipalities=municipality_names(current_scope()),
                            query=request.query_string.decode(), policy=levels_policy())
 
 
 @bp.get("/indicators.xlsx")
+@allow(METHODOLOGIST, ADMIN)
 def indicators_xlsx_file() -> Response:
     """The same indicators as an XLSX file: one long table to filter by municipality.
 
@@ -80,14 +92,16 @@ def indicators_xlsx_file() -> Response:
     period = period_from(args.get("from"), args.get("to"))
     compare = compare_period(args.get("compare_from"), args.get("compare_to"))
     settings = settings_of(current_app)
-    report = indicator_report(settings, period, args.get("municipality") or None, compare)
+    report = indicator_report(settings, period, args.get("municipality") or None, compare,
+                              current_scope())
     return Response(report_workbook(settings, report), mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=indicators-{period.start}.xlsx"})
 
 
 @bp.get("/teachers")
+@allow(METHODOLOGIST, ADMIN)
 def teachers() -> str:
-    """Find a teacher by name, username or Moodle id."""
+    """Find a teacher in the caller's scope by name, username or Moodle id."""
     query = request.args.get("q", "").strip()
     found: list[Teacher] = []
     if query:
@@ -97,20 +111,21 @@ def teachers() -> str:
             Teacher.username.ilike(like)]
         if query.isdigit():
             conditions.append(Teacher.moodle_user_id == int(query))
-        found = list(db.session.scalars(select(Teacher).where(or_(*conditions))
+        found = list(db.session.scalars(select(Teacher).where(
+            or_(*conditions), teacher_clause(current_scope()))
                                         .order_by(Teacher.lastname).limit(50)))
     return render_template("teachers.html", q=query, found=found)
 
 
 @bp.get("/teachers/<int:moodle_user_id>")
+@allow(METHODOLOGIST, ADMIN, TEACHER)
 def teacher(moodle_user_id: int) -> str:
     """A teacher's scores per competency and route.
 
-    :raise 404: no teacher with this Moodle user id.
+    :raise 404: no teacher with this Moodle user id in the caller's scope (one out of scope
+        is not told apart from one that does not exist).
     """
-    person = db.session.scalars(select(Teacher).filter_by(moodle_user_id=moodle_user_id)).first()
-    if person is None:
-        abort(404)
+    person = teacher_in_scope(moodle_user_id, current_scope())
     diagnostic = current_diagnostic()
     scores = db.session.execute(
         select(Competency.idnumber, Competency.name, Deficit.score, Deficit.level,
@@ -122,8 +137,21 @@ def teacher(moodle_user_id: int) -> str:
     routes = db.session.scalars(select(Route).where(Route.teacher_id == person.id).options(
         selectinload(Route.items).selectinload(RouteItem.offer))).all()
 
-    risk_rows = risk(diagnostic, settings_of(current_app)) if diagnostic else []
+    risk_rows = risk(diagnostic, settings_of(current_app), teacher_id=person.id) \
+        if diagnostic else []
     risky = next((r["reason"] for r in risk_rows if r["user_id"] == person.id), None)
     return render_template("teacher.html", t=person, scores=scores, routes=routes,
                            levels=LEVEL_RU, statuses=STATUS_RU, kinds=KIND_RU, risk=risky,
                            changes=teacher_changes(person.id))
+
+
+def teacher_in_scope(moodle_user_id: int, scope: Scope) -> Teacher:
+    """The teacher with this Moodle user id, if the scope holds them.
+
+    :raise 404: no such teacher, or one out of scope (the same answer: existence is not told).
+    """
+    person = db.session.scalars(select(Teacher).where(
+        Teacher.moodle_user_id == moodle_user_id, teacher_clause(scope))).first()
+    if person is None:
+        abort(404, description=f"Нет педагога с Moodle id {moodle_user_id}")
+    return person

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import and_, func, select
-from support import AppRunner
+from support import AppRunner, signed_in
 
 from app import create_app, settings_of
 from app.analyse.policy import policy_overview
@@ -21,6 +21,12 @@ from app.models import Competency, Deficit, Diagnostic, School, Teacher
 from app.reports import analytics
 from app.settings import Settings
 from config import DEMO_DIR
+
+
+@pytest.fixture
+def client(signed_in_client: FlaskClient) -> FlaskClient:
+    """The pages here are read by a methodologist of the whole region (and admin)."""
+    return signed_in_client
 
 VIEWS = ("by-type", "ranking", "over-time", "risk-group")
 
@@ -224,7 +230,7 @@ def test_the_database_keeps_the_policy_without_the_thresholds_file(
     risky = analytics.risk(diagnostic(), with_file)
     overview = policy_overview(with_file)
     assert risky and overview["competency_groups"]["PK-01"] == "subject"
-    page = scored_app.test_client().get("/analytics?view=risk-group").get_data(as_text=True)
+    page = signed_in(scored_app).get("/analytics?view=risk-group").get_data(as_text=True)
     count = re.search(r"В группе риска <b>\d+</b> из \d+ педагогов", page).group(0)
 
     served = create_app(Settings(database_url=database_url), {"TESTING": True})
@@ -233,7 +239,7 @@ def test_the_database_keeps_the_policy_without_the_thresholds_file(
         assert not without_file.thresholds_file
         assert analytics.risk(diagnostic(), without_file) == risky
         assert policy_overview(without_file) == overview
-        again = served.test_client().get("/analytics?view=risk-group").get_data(as_text=True)
+        again = signed_in(served, "petrova").get("/analytics?view=risk-group").get_data(as_text=True)
         assert count in again and f"В группе риска <b>{len(risky)}</b>" in again
         db.session.remove()
         db.engine.dispose()

@@ -8,9 +8,8 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from support import AppRunner, app_for
+from support import AppRunner, app_for, signed_in
 
-from app import create_app
 from app.demo.sandbox import running_sandbox
 from app.settings import Settings
 
@@ -107,10 +106,9 @@ def test_check_report_is_served_as_json_for_the_ui(tmp_path, moodle) -> None:
     for key, expected in ((token, True), (limited, False)):
         with app_for(Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}",
                               moodle_url=url, moodle_token=key)) as app:
-            report = app.test_client().get("/api/moodle/check").get_json()
+            report = signed_in(app, f"admin{int(expected)}").get("/api/moodle/check").get_json()
         assert report["ok"] is expected
         assert {c["name"] for c in report["checks"]} >= {"site", "functions"}
-    bare = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}"),
-                      {"TESTING": True})
-    answer = bare.test_client().get("/api/moodle/check")
+    with app_for(Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}")) as bare:
+        answer = signed_in(bare).get("/api/moodle/check")
     assert answer.status_code == 400 and "PROFROUTE_MOODLE_URL" in answer.get_json()["message"]

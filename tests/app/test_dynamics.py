@@ -16,6 +16,12 @@ from app.models import Competency, Deficit, Diagnostic, Teacher
 
 
 @pytest.fixture
+def client(signed_in_client: FlaskClient) -> FlaskClient:
+    """The pages here are read by a methodologist of the whole region (and admin)."""
+    return signed_in_client
+
+
+@pytest.fixture
 def app(make_app: Callable[..., Flask], database_url: str, moodle: tuple[str, str]) -> Flask:
     url, token = moodle
     return make_app(database_url=database_url, moodle_url=url, moodle_token=token)

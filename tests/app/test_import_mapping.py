@@ -143,8 +143,9 @@ def test_a_file_lacking_a_required_column_is_refused_until_it_is_mapped(
 
 def test_another_users_token_is_refused(app: Flask, web: FlaskClient) -> None:
     _, page = upload(web, "/imports/catalogue", schools=(SCHOOLS.encode(), "Школы.csv"))
-    result = AppRunner(app).invoke(["web-user", "add", "petrov", "--name", "Петров",
-                                    "--password-stdin"], input=PASSWORD + "\n")
+    result = AppRunner(app).invoke(["web-user", "add", "petrov", "--name", "Петров", "--role",
+                                    "methodologist", "--region", "--password-stdin"],
+                                   input=PASSWORD + "\n")
     assert result.exit_code == 0
     other = app.test_client()
     assert other.post("/login", data={"login": "petrov", "password": PASSWORD}

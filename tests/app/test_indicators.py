@@ -8,7 +8,7 @@ from pathlib import Path
 
 import openpyxl
 from sqlalchemy import func, select
-from support import AppRunner, app_for
+from support import AppRunner, app_for, signed_in
 
 from app.extensions import db
 from app.models import Partnership, School, Teacher
@@ -30,7 +30,7 @@ def test_indicators_after_the_pipeline(database_url: str, moodle: tuple[str, str
                                 "--xlsx", str(out)])
         assert result.exit_code == 0, result.output
         found = {i["code"]: i for i in json.loads(result.output)["indicators"]}
-        client = app.test_client()
+        client = signed_in(app)
         page = client.get("/indicators?from=2026-09-01&to=2027-08-31").get_data(as_text=True)
         assert "Доля школ, выявленных как ШНОР" in page and "Скачать XLSX" in page
         download = client.get("/indicators.xlsx?from=2026-09-01&to=2027-08-31")

@@ -31,6 +31,12 @@ from app.models import (
     Teacher,
 )
 
+
+@pytest.fixture
+def client(signed_in_client: FlaskClient) -> FlaskClient:
+    """The pages here are read by a methodologist of the whole region (and admin)."""
+    return signed_in_client
+
 MSK = dt.timezone(dt.timedelta(hours=3))
 
 

@@ -82,6 +82,25 @@ def test_a_learner_launch_signs_the_teacher_in_and_opens_their_own_page(
     assert platform.fetched == ["/mod/lti/certs.php"]
 
 
+def test_a_launched_teacher_holds_the_teacher_role_and_sees_only_their_own_page(
+        client: FlaskClient, platform: Platform) -> None:
+    state, nonce, _answer = login_initiation(client)
+    answer = launch(client, platform.sign(platform.claims("5", (LEARNER,), nonce)), state)
+    assert answer.status_code == 302
+    assert client.get("/teachers/5", base_url=TOOL).status_code == 200
+    assert client.get("/teachers?q=%25", base_url=TOOL).status_code == 403  # no lists for a teacher
+    assert client.get("/lti", base_url=TOOL).status_code == 403
+
+
+def test_a_launched_admin_may_open_the_admin_pages(client: FlaskClient,
+                                                   platform: Platform) -> None:
+    state, nonce, _answer = login_initiation(client)
+    answer = launch(client, platform.sign(platform.claims("77", (INSTRUCTOR, *SITE_ADMIN),
+                                                          nonce)), state)
+    assert answer.status_code == 302
+    assert client.get("/lti", base_url=TOOL).status_code == 200
+
+
 def test_a_second_launch_reuses_the_login_made_by_the_first(
         client: FlaskClient, platform: Platform) -> None:
     for _ in range(2):

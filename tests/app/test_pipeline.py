@@ -19,6 +19,12 @@ from config import DEMO_DIR
 
 
 @pytest.fixture
+def client(signed_in_client: FlaskClient) -> FlaskClient:
+    """The pages here are read by a methodologist of the whole region (and admin)."""
+    return signed_in_client
+
+
+@pytest.fixture
 def app(make_app: Callable[..., Flask], database_url: str, moodle: tuple[str, str]) -> Flask:
     """The app on the sandbox with the demo catalogue and thresholds file."""
     url, token = moodle

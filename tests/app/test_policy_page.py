@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from support import signed_in
 
 from app import create_app, settings_of
 from app.analyse.levels import compute_deficits
@@ -22,11 +23,18 @@ from app.models import (
     CompetencyFramework,
     Deficit,
     Diagnostic,
+    Municipality,
     PolicyRevision,
     Teacher,
 )
 from app.settings import Settings
 from app.sync.structure import GRADE_ITEM
+
+
+@pytest.fixture
+def client(signed_in_client: FlaskClient) -> FlaskClient:
+    """The pages here are read by a methodologist of the whole region (and admin)."""
+    return signed_in_client
 
 DEFAULT = {"deficit_below": 0.5, "risk_below": 0.7, "min_questions": 2.0}
 FORM = {"deficit_below": "50", "risk_below": "70", "min_questions": "2",
@@ -74,15 +82,21 @@ def revisions() -> int:
 
 
 def test_the_page_shows_the_default_policy_its_source_and_the_competencies(
-        client: FlaskClient) -> None:
+        app: Flask, client: FlaskClient) -> None:
     one_teacher_two_attempts()
-    page = client.get("/policy").get_data(as_text=True)
+    db.session.add(Municipality(name="Альфа"))
+    db.session.commit()
+    local = signed_in(app, "local", ("--role", "methodologist", "--municipality", "Альфа"))
+    page = local.get("/policy").get_data(as_text=True)
     assert "Дефицит — результат ниже</td><td>50 %" in page
     assert "Риск — результат ниже</td><td>70 %" in page
     assert "Действует: <b>настройки по умолчанию</b>" in page
     assert "PK-02 Методика обучения" in page and "Методический блок" in page
-    assert "Войдите</a>, чтобы изменить" in page  # no form for a reader
-    data = client.get("/api/policy").get_json()
+    # The policy holds for every municipality: a municipality's methodologist reads it only.
+    assert "меняет методист всего региона" in page and 'action="/policy"' not in page
+    assert local.post("/policy", data=FORM).status_code == 403 and revisions() == 0
+    assert 'action="/policy"' in client.get("/policy").get_data(as_text=True)
+    data = local.get("/api/policy").get_json()
     assert data["default"] == DEFAULT and data["attempt_policy"] == "quiz"
     assert data["source"] == "настройки по умолчанию" and data["revisions"] == []
     assert [c["idnumber"] for c in data["competencies"]] == ["PK-01", "PK-02"]

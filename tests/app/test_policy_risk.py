@@ -30,6 +30,12 @@ from app.settings import Settings
 from app.sync.structure import GRADE_ITEM
 from deficits.risk import RiskRule
 
+
+@pytest.fixture
+def client(signed_in_client: FlaskClient) -> FlaskClient:
+    """The pages here are read by a methodologist of the whole region (and admin)."""
+    return signed_in_client
+
 DEFAULT = {"deficit_below": 0.5, "risk_below": 0.7, "min_questions": 2.0}
 FORM = {"deficit_below": "50", "risk_below": "70", "min_questions": "2",
         "attempt_policy": "quiz", "overrides": "", "comment": ""}

@@ -25,6 +25,8 @@ POLICY_FORM = {"deficit_below": "55", "risk_below": "75", "min_questions": "2",
 ACCESS = re.compile(r'<(\d+)> "(GET|POST) (\S+) HTTP/[\d.]+" (\d{3})')
 REQUESTS = 40
 
+ADMIN_ROLES = ("--role", "admin", "--role", "methodologist", "--region")
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -54,7 +56,7 @@ def wait_until_served(url: str, process: subprocess.Popen[bytes], log: Path) -> 
 @pytest.mark.slow
 def test_two_workers_share_sign_in_and_forms(database_url: str, tmp_path: Path) -> None:
     with app_for(Settings(database_url=database_url)) as app:  # the schema and one account
-        added = AppRunner(app).invoke(["web-user", "add", "ivanova", "--password-stdin"],
+        added = AppRunner(app).invoke(["web-user", "add", "ivanova", *ADMIN_ROLES, "--password-stdin"],
                                       input=PASSWORD + "\n")
         assert added.exit_code == 0, added.output
     url = f"http://127.0.0.1:{free_port()}"

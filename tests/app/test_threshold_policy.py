@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from sqlalchemy import func, select
-from support import AppRunner, app_for
+from support import AppRunner, app_for, signed_in
 
 from app.extensions import db
 from app.models import Deficit
@@ -23,7 +23,7 @@ def deficits_with(database_url: str, moodle: tuple[str, str], **settings: str
         result = runner.invoke(["deficits"])
         count = db.session.scalar(select(func.count(Deficit.id)).where(
             Deficit.level == "deficit")) or 0
-        page = app.test_client().get("/").get_data(as_text=True)
+        page = signed_in(app).get("/").get_data(as_text=True)
     summary = json.loads(result.output) if result.exit_code == 0 else {"error": result.output}
     return result.exit_code, summary | {"page": page}, count
 

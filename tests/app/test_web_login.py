@@ -1,4 +1,5 @@
-"""Changing data through the web UI needs a signed-in methodologist and the form's CSRF token."""
+"""The web UI needs a signed-in user for every page with data, and the form's CSRF token for
+every change."""
 
 from __future__ import annotations
 
@@ -28,10 +29,13 @@ def login_per_request(app: Flask) -> None:
     forget_login_per_request(app)
 
 
+REGION = ("--role", "methodologist", "--region")
+
+
 def add_methodologist(runner: AppRunner, login: str = "ivanova",
                       name: str = "Иванова М. П.") -> None:
-    result = runner.invoke(["web-user", "add", login, "--name", name, "--password-stdin"],
-                           input=PASSWORD + "\n")
+    result = runner.invoke(["web-user", "add", login, "--name", name, *REGION,
+                            "--password-stdin"], input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
 
 
@@ -52,13 +56,16 @@ def count(model: type) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def test_reading_pages_stay_open_and_the_imports_page_asks_for_a_login(
+def test_no_page_with_data_opens_without_a_login_and_the_api_answers_401(
         client: FlaskClient) -> None:
-    for page in ("/", "/teachers", "/indicators", "/policy", "/api/policy"):
-        assert client.get(page).status_code == 200, page
-    answer = client.get("/imports")
-    assert answer.status_code == 302 and answer.headers["Location"].startswith("/login?next=")
-    assert "Войти" in client.get("/policy").get_data(as_text=True)
+    for page in ("/", "/teachers?q=%25", "/indicators", "/policy", "/imports", "/dynamics"):
+        answer = client.get(page)
+        assert answer.status_code == 302, page
+        assert answer.headers["Location"].startswith("/login?next="), page
+    refused = client.get("/api/policy")
+    assert refused.status_code == 401 and refused.get_json()["code"] == 401
+    page = client.get("/login").get_data(as_text=True)
+    assert "Войти" in page and "/teachers" not in page  # the menu shows nothing closed
 
 
 def test_a_post_without_login_redirects_to_login_and_changes_nothing(
@@ -130,13 +137,14 @@ def test_web_user_commands_never_show_or_log_the_password(
         app: Flask, runner: AppRunner, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     add_methodologist(runner, "petrova", "Петрова А. С.")
-    typed = runner.invoke(["web-user", "add", "sidorov", "--name", "Сидоров"],
+    typed = runner.invoke(["web-user", "add", "sidorov", "--name", "Сидоров", *REGION],
                           input="ещё-один-пароль\nещё-один-пароль\n")
     assert typed.exit_code == 0 and "ещё-один-пароль" not in typed.output
-    again = runner.invoke(["web-user", "add", "petrova", "--password-stdin"],
+    again = runner.invoke(["web-user", "add", "petrova", "--role", "admin", "--password-stdin"],
                           input=PASSWORD + "\n")
     assert again.exit_code == 2 and "already exists" in again.output
-    short = runner.invoke(["web-user", "add", "kozlov", "--password-stdin"], input="123\n")
+    short = runner.invoke(["web-user", "add", "kozlov", "--role", "admin", "--password-stdin"],
+                          input="123\n")
     assert short.exit_code == 2 and "at least 12" in short.output
     changed = runner.invoke(["web-user", "passwd", "petrova", "--password-stdin"],
                             input="новый-пароль-2026\n")
@@ -144,7 +152,7 @@ def test_web_user_commands_never_show_or_log_the_password(
     listed = runner.invoke(["web-user", "list"])
     users = json.loads(listed.output)
     assert [u["login"] for u in users] == ["petrova", "sidorov"]
-    assert all(set(u) == {"login", "name", "active", "created"} for u in users)
+    assert all(set(u) == {"login", "name", "active", "created", "roles"} for u in users)
     everything = listed.output + "".join(r.getMessage() for r in caplog.records)
     for secret in (PASSWORD, "ещё-один-пароль", "новый-пароль-2026"):
         assert secret not in everything

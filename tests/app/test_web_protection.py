@@ -17,10 +17,13 @@ from werkzeug.test import TestResponse
 
 from app import create_app
 from app.settings import Settings, SettingsError
+from app.web.access import public
 from app.web.security import DatabaseStorage
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "web" / "templates"
 MOODLE = "https://moodle.example.ru"
+
+ADMIN_ROLES = ("--role", "admin", "--role", "methodologist", "--region")
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +32,7 @@ def login_per_request(app: Flask) -> None:
 
 
 def add_methodologist(runner: AppRunner, login: str = "ivanova") -> None:
-    result = runner.invoke(["web-user", "add", login, "--password-stdin"], input=PASSWORD + "\n")
+    result = runner.invoke(["web-user", "add", login, *ADMIN_ROLES, "--password-stdin"], input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
 
 
@@ -85,6 +88,7 @@ def test_a_framing_origin_must_be_a_plain_origin(origins: str) -> None:
 
 def test_a_view_may_set_its_own_policy(app: Flask) -> None:
     @app.get("/_own_policy")
+    @public
     def own_policy() -> tuple[str, int, dict[str, str]]:
         return "ok", 200, {"Content-Security-Policy": "default-src 'none'"}
 
@@ -129,7 +133,7 @@ def test_failed_sign_ins_from_one_address_are_limited_across_logins(
         make_app: Callable[..., Flask]) -> None:
     limited = make_app(login_limit_address="3 per hour")
     forget_login_per_request(limited)
-    AppRunner(limited).invoke(["web-user", "add", "ivanova", "--password-stdin"],
+    AppRunner(limited).invoke(["web-user", "add", "ivanova", *ADMIN_ROLES, "--password-stdin"],
                               input=PASSWORD + "\n")
     here, elsewhere = {"REMOTE_ADDR": "203.0.113.7"}, {"REMOTE_ADDR": "203.0.113.8"}
     for login in ("a-login", "b-login", "c-login"):

@@ -20,6 +20,8 @@ from app.settings import KEY_COMMAND, Settings, SettingsError
 
 KEY = "k" * 40
 
+ADMIN_ROLES = ("--role", "admin", "--role", "methodologist", "--region")
+
 
 @pytest.fixture(autouse=True)
 def login_per_request(app: Flask) -> None:
@@ -28,7 +30,7 @@ def login_per_request(app: Flask) -> None:
 
 
 def add_methodologist(runner: AppRunner, login: str = "ivanova") -> None:
-    result = runner.invoke(["web-user", "add", login, "--password-stdin"], input=PASSWORD + "\n")
+    result = runner.invoke(["web-user", "add", login, *ADMIN_ROLES, "--password-stdin"], input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
 
 
@@ -172,7 +174,7 @@ def test_behind_a_trusted_proxy_the_forwarded_scheme_counts(
         make_app: Callable[..., Flask]) -> None:
     proxied = make_app(trusted_proxies=1)
     forget_login_per_request(proxied)
-    assert AppRunner(proxied).invoke(["web-user", "add", "ivanova", "--password-stdin"],
+    assert AppRunner(proxied).invoke(["web-user", "add", "ivanova", *ADMIN_ROLES, "--password-stdin"],
                                      input=PASSWORD + "\n").exit_code == 0
     forwarded = {"headers": {"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.1.2.3",
                              "Referer": "https://localhost/login"}}
@@ -208,7 +210,7 @@ def test_web_user_says_why_a_password_is_refused_and_never_shows_it(
     common = runner.invoke(["web-user", "passwd", "ivanova", "--password-stdin"],
                            input="1qaz2wsx3edc\n")
     assert common.exit_code == 2 and "most common passwords" in common.output
-    short = runner.invoke(["web-user", "add", "petrova", "--password-stdin"],
+    short = runner.invoke(["web-user", "add", "petrova", *ADMIN_ROLES, "--password-stdin"],
                           input="пароль-2026\n")
     assert short.exit_code == 2 and "at least 12 characters (this one has 11)" in short.output
     logged = "".join(r.getMessage() for r in caplog.records) + common.output + short.output

@@ -1,7 +1,7 @@
 """session version of web users, rate-limit counters shared by all workers
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-07 01:40:00.000000
 
 ``web_user.session_version`` is stored in each session at sign-in; signing out, a password
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
