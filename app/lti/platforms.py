@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.lti.exceptions import PlatformError
@@ -23,6 +27,9 @@ MOODLE_PATHS = {"auth_login_url": "/mod/lti/auth.php", "auth_token_url": "/mod/l
 FIELD_NAMES = {"auth_login_url": "Authentication request URL",
                "auth_token_url": "Access token URL", "key_set_url": "Public keyset URL"}
 _DEPLOYMENT_SEPARATORS = re.compile(r"[\s,;]+")
+ORIGINS_TTL = 60.0  # seconds another worker may go on framing with a stale list of platforms
+ORIGINS_RETRY = 5.0  # seconds before an unreadable list is read again
+_ORIGINS_CACHE = "profroute_lti_frame_origins"  # app.extensions key: (expires at, origins)
 
 
 def add_platform(*, issuer: str, client_id: str, deployment_ids: str, name: str = "",
@@ -58,6 +65,7 @@ def add_platform(*, issuer: str, client_id: str, deployment_ids: str, name: str 
                            deployments=[LtiDeployment(deployment_id=d) for d in deployments])
     db.session.add(platform)
     db.session.commit()
+    current_app.extensions.pop(_ORIGINS_CACHE, None)  # this worker frames it at once
     logger.info("LTI platform %s (client %s) registered", issuer, client_id)
     return platform
 
@@ -83,12 +91,44 @@ def has_deployment(platform: LtiPlatform, deployment_id: str) -> bool:
 
 def frame_origins() -> list[str]:
     """The origins (scheme://host[:port]) of the registered platforms, for ``frame-ancestors``."""
-    origins = set()
-    for platform in list_platforms():
-        for url in (platform.issuer, platform.auth_login_url):
+    return _origins((p.issuer, p.auth_login_url) for p in list_platforms())
+
+
+def cached_frame_origins() -> list[str]:
+    """:func:`frame_origins` as read at most :data:`ORIGINS_TTL` seconds ago by this app (a
+    platform registered here shows at once, one registered by another worker within the TTL).
+
+    Read on a connection of its own, apart from the request's session; if the database does
+    not answer, the last list read (or none) is kept and read again :data:`ORIGINS_RETRY`
+    seconds later.
+    """
+    cache = current_app.extensions
+    expires_at, origins = cache.get(_ORIGINS_CACHE, (0.0, []))
+    now = time.monotonic()
+    if now < expires_at:
+        return list(origins)
+    lifetime = ORIGINS_TTL
+    table = LtiPlatform.__table__
+    try:
+        with db.engine.connect() as conn:
+            rows = conn.execute(select(table.c.issuer, table.c.auth_login_url)).all()
+    except SQLAlchemyError as err:
+        logger.warning("LTI platforms unreadable for frame-ancestors (%s); keeping %s",
+                       err.__class__.__name__, origins or "none")
+        lifetime = ORIGINS_RETRY
+    else:
+        origins = _origins((row.issuer, row.auth_login_url) for row in rows)
+    cache[_ORIGINS_CACHE] = (now + lifetime, origins)
+    return list(origins)
+
+
+def _origins(urls: Iterable[tuple[str, str]]) -> list[str]:
+    found = set()
+    for pair in urls:
+        for url in pair:
             parts = urlsplit(url)
-            origins.add(f"{parts.scheme}://{parts.netloc}")
-    return sorted(origins)
+            found.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(found)
 
 
 def _check_url(field: str, url: str) -> None:

@@ -3,17 +3,25 @@ database (keyed by the browser's ``lti1p3-session-id`` cookie), a nonce used onc
 id_token checked strictly (signature by the platform's JWKS, iss, aud, exp, iat).
 
 pylti1p3 checks the nonce before the signature and never forgets a nonce; :class:`Launch`
-checks the signature first and consumes the nonce, so a replayed id_token is refused.
+checks the signature first and consumes the nonce, so a replayed id_token is refused. Its two
+cookies (state, browser id) are ``SameSite=None; Secure; Partitioned`` over HTTPS
+(:class:`PartitionedCookies`), so a launch in Moodle's iframe keeps them where browsers block
+third-party cookies.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import jwt
 import requests
-from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskSessionService
+from pylti1p3.contrib.flask import (
+    FlaskCookieService,
+    FlaskMessageLaunch,
+    FlaskRequest,
+    FlaskSessionService,
+)
 from pylti1p3.deployment import Deployment
 from pylti1p3.exception import LtiException
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
@@ -98,6 +106,21 @@ class DatabaseStorage(LaunchDataStorage[Any]):
             LtiLaunchValue.expires_at > utcnow()))
         db.session.commit()
         return bool(getattr(deleted, "rowcount", 0) == 1)
+
+
+class PartitionedCookies(FlaskCookieService):
+    """pylti1p3's cookies, also ``Partitioned`` (CHIPS) over HTTPS: a browser blocking
+    third-party cookies keeps them in the frame of the site that framed the launch."""
+
+    def update_response(self, response: Any) -> None:
+        """Set the cookies the login or launch asked for (pylti1p3's flags, plus the
+        partition over HTTPS)."""
+        secure = bool(cast(FlaskRequest, self._request).is_secure())
+        cookies = cast(dict[str, dict[str, Any]], self._cookie_data_to_set)
+        for key, cookie in cookies.items():
+            response.set_cookie(key=key, value=cookie["value"], max_age=cookie["exp"],
+                                secure=secure, path="/", httponly=True,
+                                samesite="None" if secure else None, partitioned=secure)
 
 
 class SingleUseNonces(FlaskSessionService):

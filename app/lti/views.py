@@ -31,6 +31,7 @@ from app.lti.tool import (
     DatabaseStorage,
     DatabaseToolConf,
     Launch,
+    PartitionedCookies,
     SingleUseNonces,
     forget_expired,
     http_session,
@@ -55,6 +56,7 @@ def login() -> ResponseReturnValue:
     flask_request = FlaskRequest()
     oidc = FlaskOIDCLogin(flask_request, DatabaseToolConf(),
                           session_service=SingleUseNonces(flask_request),
+                          cookie_service=PartitionedCookies(flask_request),
                           launch_data_storage=DatabaseStorage())
     forget_expired()
     try:
@@ -76,6 +78,7 @@ def launch() -> ResponseReturnValue:
     try:
         message = Launch(flask_request, DatabaseToolConf(),
                          session_service=SingleUseNonces(flask_request),
+                         cookie_service=PartitionedCookies(flask_request),
                          launch_data_storage=DatabaseStorage(), requests_session=http_session())
         message.validate()
         if not message.is_resource_launch():

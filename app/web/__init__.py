@@ -11,7 +11,7 @@ from app.web import access
 from app.web.analytics_views import bp as analytics_bp
 from app.web.api import bp as api_bp
 from app.web.auth import bp as auth_bp
-from app.web.auth import init_login, start_session
+from app.web.auth import init_login, start_launched_session
 from app.web.dynamics import bp as dynamics_bp
 from app.web.health import bp as health_bp
 from app.web.imports import bp as imports_bp
@@ -53,4 +53,4 @@ def init_app(app: Flask) -> None:
     # /lti/login, /lti/launch, /lti/jwks (public) and /lti (admin); a launch signs in as /login does
     access.blueprint_rule(lti_bp, access.PUBLIC)  # the platform's signed launch is the check
     access.blueprint_rule(lti_admin_bp, access.Rule(roles=frozenset({"admin"})))
-    init_lti(app, sign_in=start_session)
+    init_lti(app, sign_in=start_launched_session)

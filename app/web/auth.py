@@ -34,7 +34,7 @@ from app.accounts.roles import access_of
 from app.accounts.web_users import authenticate, end_sessions
 from app.extensions import db, login_manager
 from app.models.web import WebUser
-from app.web.security import limiter
+from app.web.security import LAUNCHED_SESSION, limiter
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -72,11 +72,23 @@ def load_user(user_id: str) -> Methodologist | None:
     return Methodologist(user)
 
 
-def start_session(user: WebUser) -> None:
-    """Sign ``user`` in on a fresh session holding the account's session version."""
+def start_session(user: WebUser, *, launched: bool = False) -> None:
+    """Sign ``user`` in on a fresh session holding the account's session version.
+
+    Args:
+        launched: an LTI launch signs in: over HTTPS its cookie is ``SameSite=None;
+            Partitioned``, so it holds in Moodle's iframe (app.web.security).
+    """
     session.clear()  # nothing from before the sign-in is carried into the session
     login_user(Methodologist(user))
     session[SESSION_VERSION] = user.session_version
+    if launched:
+        session[LAUNCHED_SESSION] = True
+
+
+def start_launched_session(user: WebUser) -> None:
+    """:func:`start_session` for a person an LTI launch signs in."""
+    start_session(user, launched=True)
 
 
 def _login_key() -> str:

@@ -2,12 +2,19 @@
 
 - Cookies: the session cookie is HttpOnly, ``SameSite=Lax``, and ``Secure`` whenever the request
   came over HTTPS (behind a proxy, with ``PROFROUTE_TRUSTED_PROXIES`` set, as the proxy's
-  ``X-Forwarded-Proto`` says).
+  ``X-Forwarded-Proto`` says). A session started by an LTI launch (marked
+  :data:`LAUNCHED_SESSION`) is carried over HTTPS by a ``SameSite=None; Secure; Partitioned``
+  cookie instead, so the pages after a launch in Moodle's iframe keep it (a browser sends no
+  Lax cookie to a frame of another site, and keeps a third-party cookie only partitioned by
+  the top site: CHIPS). Over plain HTTP it stays Lax: browsers refuse ``SameSite=None``
+  without ``Secure``. When a response changes the kind, the cookie of the other kind (another
+  cookie to the browser) is expired beside it.
 - Headers on every response: ``Content-Security-Policy`` (this site only, no inline script or
   style; a view that needs another policy sets its own header, which is kept),
   ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin``, ``frame-ancestors``
-  (this site and the origins in ``PROFROUTE_FRAME_ANCESTORS``, e.g. the Moodle that launches
-  ProfRoute in an iframe; ``X-Frame-Options: SAMEORIGIN`` only while the list is empty), and
+  (this site, the origins in ``PROFROUTE_FRAME_ANCESTORS`` and those of the registered LTI
+  platforms, read at most once a minute: ``app.lti.platforms.cached_frame_origins``;
+  ``X-Frame-Options: SAMEORIGIN`` only while the list is empty), and
   ``Strict-Transport-Security`` over HTTPS.
 - Rate limits (Flask-Limiter): failed sign-ins are counted per login and per client address in
   the app's own database (``rate_limit_counter``), so all workers share the count with no
@@ -22,9 +29,19 @@ import hashlib
 import math
 import time
 
-from flask import Flask, current_app, has_request_context, jsonify, render_template, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import (
+    Flask,
+    current_app,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    session,
+)
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
+from flask.wrappers import Request as FlaskRequest
+from flask.wrappers import Response as FlaskResponse
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -37,11 +54,14 @@ from werkzeug.wrappers import Response
 
 from app import settings_of
 from app.extensions import db
+from app.lti.platforms import cached_frame_origins
 from app.models.web import RateLimitCounter
 
 DATABASE_STORAGE = "profroute-db://"
 HSTS_SECONDS = 365 * 24 * 3600
 MAX_KEY = 255
+LAUNCHED_SESSION = "profroute_lti"  # session key: the session was started by an LTI launch
+_OPENED_LAUNCHED = "profroute.launched_cookie"  # environ key: the request came with such a cookie
 
 limiter = Limiter(get_remote_address, storage_uri=DATABASE_STORAGE, strategy="fixed-window")
 
@@ -64,12 +84,45 @@ def init_security(app: Flask) -> None:
 
 class SessionCookies(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions whose cookie is ``Secure`` on any request made over HTTPS
-    (``SESSION_COOKIE_SECURE`` forces it everywhere)."""
+    (``SESSION_COOKIE_SECURE`` forces it everywhere), and ``SameSite=None; Partitioned`` over
+    HTTPS for a session an LTI launch started."""
+
+    def open_session(self, app: Flask, request: FlaskRequest) -> SecureCookieSession | None:
+        """The session of the request's cookie; notes whether it is a launched one."""
+        opened = super().open_session(app, request)
+        if opened is not None and LAUNCHED_SESSION in opened and request.is_secure:
+            request.environ[_OPENED_LAUNCHED] = True
+        return opened
 
     def get_cookie_secure(self, app: Flask) -> bool:
         """True when configured, or when this request came over HTTPS."""
         configured = bool(app.config["SESSION_COOKIE_SECURE"])
         return configured or (has_request_context() and request.is_secure)
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        """``None`` for a launched session over HTTPS, else as configured (``Lax``)."""
+        return "None" if _launched() else super().get_cookie_samesite(app)
+
+    def get_cookie_partitioned(self, app: Flask) -> bool:
+        """True for a launched session over HTTPS, else as configured (no)."""
+        return _launched() or super().get_cookie_partitioned(app)
+
+    def save_session(self, app: Flask, session: SessionMixin,
+                     response: FlaskResponse) -> None:
+        """Set the cookie; when its kind changed, expire the one of the other kind too."""
+        opened = has_request_context() and bool(request.environ.get(_OPENED_LAUNCHED))
+        if has_request_context() and request.is_secure and opened != _launched():
+            response.delete_cookie(
+                self.get_cookie_name(app), domain=self.get_cookie_domain(app),
+                path=self.get_cookie_path(app), secure=True, httponly=True,
+                partitioned=opened,
+                samesite="None" if opened else super().get_cookie_samesite(app))
+        super().save_session(app, session, response)
+
+
+def _launched() -> bool:
+    """Whether this response carries a session an LTI launch started, over HTTPS."""
+    return has_request_context() and request.is_secure and LAUNCHED_SESSION in session
 
 
 def content_security_policy(frame_origins: list[str]) -> str:
@@ -82,7 +135,8 @@ def content_security_policy(frame_origins: list[str]) -> str:
 
 def protect(response: Response) -> Response:
     """Add the security headers (a header the view set itself is kept)."""
-    origins = settings_of(current_app).frame_origins()
+    configured = settings_of(current_app).frame_origins()
+    origins = list(dict.fromkeys([*configured, *cached_frame_origins()]))
     headers = response.headers
     headers.setdefault("Content-Security-Policy", content_security_policy(origins))
     headers.setdefault("X-Content-Type-Options", "nosniff")
