@@ -13,7 +13,7 @@ Against a kit Moodle (../shared/moodle-kit, http://127.0.0.1:8081), from the rep
 3. ProfRoute runs under gunicorn (two workers) on 127.0.0.1:5000 (``--https``: 127.0.0.1:5443
    with a self-signed certificate, a tool of its own in Moodle);
 4. for each person: sign in to Moodle (login form with its ``logintoken``), open the activity's
-   ``mod/lti/launch.php?id=<cmid>`` (what Moodle's iframe loads), then submit each
+   page ``mod/lti/view.php?id=<cmid>`` and load its iframe (``launch.php``), then submit each
    auto-submitted form as the browser would: Moodle → ProfRoute ``/lti/login`` → Moodle
    ``auth.php`` → ProfRoute ``/lti/launch``; check where the launch lands, who is signed in and
    what that person may open.
@@ -34,6 +34,7 @@ import os
 import re
 import secrets
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,7 @@ MOODLE = os.environ.get("MOODLE_URL", "http://127.0.0.1:8081")
 TEACHER = os.environ.get("MOODLE_TEACHER_PASSWORD", "Teacher#2026")  # the kit's throw-away values
 COURSE = 2  # diag-2026: its students are ProfRoute's teachers, metodist.kn edits it
 # (Moodle login, password, Moodle user id, expected ProfRoute role, expected landing path)
+CERTIFICATE = [""]  # the --https certificate, once made
 PEOPLE = [
     ("ivanova.ms", TEACHER, 3, "teacher", "/teachers/3"),
     ("petrov.an", TEACHER, 4, "teacher", "/teachers/4"),
@@ -101,6 +103,11 @@ def main() -> int:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         log.close()
+    with sqlite3.connect(work / "profroute.db") as db:
+        for subject, role, lti_roles in db.execute(
+                "SELECT subject, role, lti_roles FROM lti_account ORDER BY id"):
+            short = ", ".join(r.split("/v2/")[-1] for r in json.loads(lti_roles))
+            print(f"  lti_account: Moodle user {subject} → {role} (Moodle sent {short})")
     print(f"{len(PEOPLE) - failures} of {len(PEOPLE)} launches as expected"
           + (f"; files kept in {work}" if args.keep else ""))
     if not args.keep:
@@ -114,43 +121,57 @@ def check_person(tool: str, cmid: int, person: tuple[str, str], moodle_id: int, 
                  landing: str, *, secure: bool) -> bool:
     """One person's launch, as a browser follows it; True when everything is as expected."""
     browser = requests.Session()
-    browser.verify = False  # the --https certificate is self-signed
+    browser.trust_env = False  # else REQUESTS_CA_BUNDLE would win over the certificate below
+    browser.verify = CERTIFICATE[0] or True  # --https: ProfRoute's self-signed certificate
     login, password = person
     moodle_sign_in(browser, login, password)
     started = time.monotonic()
-    page = browser.get(f"{MOODLE}/mod/lti/launch.php?id={cmid}", timeout=30)
-    hops = []
+    view = browser.get(f"{MOODLE}/mod/lti/view.php?id={cmid}", timeout=30)
+    frame = html.fromstring(view.content).xpath("//iframe[@id='contentframe']/@src")
+    if not frame:
+        print(f"BAD {login}: the activity's page holds no launch iframe (launch container?)")
+        return False
+    page = browser.get(urljoin(view.url, frame[0]), timeout=30)  # what the iframe loads
+    hops = [frame[0].split("?")[0]]
     answer = page
-    for _ in range(4):  # launch.php → /lti/login → auth.php → /lti/launch
+    launch_form: tuple[str, dict[str, str]] | None = None
+    for _ in range(4):  # the iframe's launch.php → /lti/login → auth.php → /lti/launch
         form = auto_form(answer)
         if form is None:
             break
         action, fields = form
+        if "id_token" in fields:
+            launch_form = form
         hops.append(action.split("?")[0])
         answer = browser.post(action, data=fields, timeout=30, allow_redirects=False)
-        cookies = answer.headers.get("Set-Cookie", "")
+        cookies = set_cookies(answer)
         while answer.is_redirect:
             location = urljoin(answer.url, answer.headers["Location"])
-            if location.startswith(tool):
-                cookies += answer.headers.get("Set-Cookie", "")
             hops.append(location.split("?")[0])
             answer = browser.get(location, timeout=30, allow_redirects=False)
         if secure and action.startswith(tool):
-            flags_ok = all(flag in cookies for flag in ("SameSite=None", "Secure",
-                                                         "Partitioned"))
-            if not flags_ok:
-                print(f"  {login}: cookies of {action} lack SameSite=None; Secure; Partitioned: "
-                      f"{cookies}")
+            lax = [c for c in cookies if not {"SameSite=None", "Secure", "Partitioned"}
+                   <= {flag.strip() for flag in c.split(";")}]
+            if not cookies or lax:
+                print(f"BAD {login}: {action} set cookies without SameSite=None; Secure; "
+                      f"Partitioned: {lax or 'none'}")
                 return False
     elapsed = time.monotonic() - started
     final = answer.url.removeprefix(tool)
-    ok = answer.status_code == 200 and final == landing
-    detail = f"HTTP {answer.status_code} at {final}"
+    found = re.search(r"frame-ancestors ([^;]+)", answer.headers.get("Content-Security-Policy", ""))
+    ancestors = found.group(1) if found else "missing"
+    ok = answer.status_code == 200 and final == landing and MOODLE in ancestors.split()
+    detail = f"HTTP {answer.status_code} at {final} (frame-ancestors {ancestors})"
     if not ok:
         text = html.fromstring(answer.content).text_content() if answer.content else ""
         detail += ": " + " ".join(text.split())[:300]
     else:
         ok, detail = what_they_may_open(browser, tool, login, moodle_id, role, detail)
+    if launch_form is not None:  # the same id_token posted again: its nonce is spent
+        replay = browser.post(launch_form[0], data=launch_form[1], timeout=30,
+                              allow_redirects=False)
+        ok = ok and replay.status_code == 400
+        detail += f"; the id_token replayed: HTTP {replay.status_code}"
     print(f"{'ok ' if ok else 'BAD'} {login} (Moodle user {moodle_id}) → {role}: {detail}; "
           f"{len(hops)} hops in {elapsed:.2f} s: {' → '.join(hops)}")
     return ok
@@ -175,6 +196,12 @@ def what_they_may_open(browser: requests.Session, tool: str, login: str, moodle_
                 "admin": {"another teacher's page": 200, "teacher list": 200, "/lti": 200}}[role]
     ok = all(got[name] == code for name, code in expected.items())
     return ok, detail + "; " + ", ".join(f"{name} {code}" for name, code in got.items())
+
+
+def set_cookies(answer: requests.Response) -> list[str]:
+    """The cookies an answer sets (each Set-Cookie line), leaving out those it expires."""
+    lines = answer.raw.headers.getlist("Set-Cookie") if answer.raw is not None else []
+    return [line for line in lines if "Max-Age=0" not in line]
 
 
 def moodle_sign_in(browser: requests.Session, login: str, password: str) -> None:
@@ -241,6 +268,7 @@ def self_signed(work: Path) -> Path:
                 [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
             .sign(key, hashes.SHA256()))
     (work / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    CERTIFICATE[0] = str(work / "cert.pem")
     (work / "key.pem").write_bytes(key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
         serialization.NoEncryption()))
