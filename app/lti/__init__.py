@@ -22,8 +22,9 @@ def init_app(app: Flask, sign_in: Callable[[WebUser], object]) -> None:
     """Register the blueprints; Moodle's form posts carry no CSRF token of ours.
 
     Args:
-        sign_in: signs a login in to the web UI's session as its sign-in form does (given
-            by ``app.web``, which this package sits below).
+        sign_in: signs a login in to the web UI's session as its sign-in form does, the
+            session marked as launched so that its cookie holds in Moodle's iframe over HTTPS
+            (given by ``app.web``, which this package sits below).
 
     :raise SettingsError: the role map setting is malformed.
     """

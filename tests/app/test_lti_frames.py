@@ -22,6 +22,7 @@ from lti_support import (
     running_platform,
 )
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from support import AppRunner, forget_login_per_request
 
 from app.extensions import db
@@ -192,3 +193,26 @@ def test_configured_and_registered_origins_are_named_once_each(
     answer = framed.test_client().get("/login")
     assert csp_ancestors(answer) == ["'self'", "https://moodle.example.ru",
                                      "https://lms.example.ru"]
+
+
+def test_an_unreadable_platform_list_keeps_the_last_one_and_is_read_again_soon(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(platforms.time, "monotonic", lambda: now[0])
+    add_platform(issuer="https://moodle.example.ru", client_id="abc", deployment_ids="1")
+    assert csp_ancestors(client.get("/health"))[1:] == ["https://moodle.example.ru"]
+    tries: list[int] = []
+
+    def database_down(*args: object) -> None:
+        tries.append(1)
+        raise OperationalError("SELECT issuer FROM lti_platform", {}, Exception("down"))
+
+    monkeypatch.setattr(platforms, "select", database_down)
+    now[0] += platforms.ORIGINS_TTL
+    for _ in range(2):
+        answer = client.get("/health")
+        assert csp_ancestors(answer)[1:] == ["https://moodle.example.ru"]
+    assert len(tries) == 1  # not once per response while the database is down
+    now[0] += platforms.ORIGINS_RETRY
+    client.get("/health")
+    assert len(tries) == 2
