@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 import requests
@@ -77,11 +78,9 @@ def main() -> int:
            "PROFROUTE_MOODLE_TOKEN": kit_token(), "PROFROUTE_LTI_TOOL_URL": tool,
            "PROFROUTE_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
     profroute(env, "sync")
-    made = json.loads(subprocess.run(
-        ["runuser", "-u", "www-data", "--", "php", str(ROOT / "tests/tools/moodle_kit/lti_tool.php"),
-         f"--profroute={tool}", f"--course={COURSE}",
-         "--name=" + ("ProfRoute HTTPS" if args.https else "ProfRoute")],
-        check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+    tool_args = [f"--profroute={tool}", f"--course={COURSE}",
+                 "--name=" + ("ProfRoute HTTPS" if args.https else "ProfRoute")]
+    made = moodle_tool(*tool_args)
     print(f"Moodle {made['release']}: tool client id {made['client_id']}, deployment "
           f"{made['deployment_id']}, activity cmid {made['cmid']}")
     profroute(env, "lti", "add-platform", "--issuer", made["issuer"], "--client-id",
@@ -103,6 +102,8 @@ def main() -> int:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         log.close()
+        if args.https:  # the kit keeps one tool and one activity: the plain HTTP ones
+            print(f"removed from Moodle: {moodle_tool(*tool_args, '--remove')}")
     with sqlite3.connect(work / "profroute.db") as db:
         for subject, role, lti_roles in db.execute(
                 "SELECT subject, role, lti_roles FROM lti_account ORDER BY id"):
@@ -226,6 +227,15 @@ def auto_form(answer: requests.Response) -> tuple[str, dict[str, str]] | None:
         if action and ("id_token" in fields or "login_hint" in fields):
             return urljoin(answer.url, action), fields
     return None
+
+
+def moodle_tool(*args: str) -> dict[str, Any]:
+    """lti_tool.php's JSON answer."""
+    done = subprocess.run(["runuser", "-u", "www-data", "--", "php",
+                           str(ROOT / "tests/tools/moodle_kit/lti_tool.php"), *args],
+                          check=True, capture_output=True, text=True)
+    answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return answer
 
 
 def kit_token() -> str:

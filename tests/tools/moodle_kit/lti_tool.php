@@ -6,7 +6,9 @@
 // Prints one JSON line: issuer (Moodle's wwwroot), client_id, deployment_id (Moodle uses the
 // tool's type id), cmid, Moodle's release.
 //   runuser -u www-data -- php tests/tools/moodle_kit/lti_tool.php \
-//       --profroute=http://127.0.0.1:5000 --course=2 [--container=embed|window]
+//       --profroute=http://127.0.0.1:5000 --course=2 [--container=embed|window] [--name=ProfRoute]
+// With --remove, the tool of that name and URL and its activities in the course are deleted
+// instead (lti_check.py --https removes the HTTPS tool it added).
 define('CLI_SCRIPT', true);
 require((getenv('MOODLE_DIR') ?: '/srv/moodle') . '/config.php');
 require_once($CFG->libdir . '/clilib.php');
@@ -15,12 +17,33 @@ require_once($CFG->dirroot . '/course/modlib.php');
 require_once($CFG->dirroot . '/mod/lti/locallib.php');
 
 [$options] = cli_get_params(['profroute' => 'http://127.0.0.1:5000', 'course' => 2, 'container' => 'embed',
-    'name' => 'ProfRoute']);
+    'name' => 'ProfRoute', 'remove' => false]);
 $base = rtrim($options['profroute'], '/');
 $launch = $base . '/lti/launch';
 \core\session\manager::set_user(get_admin());
 
 $type = $DB->get_record('lti_types', ['name' => $options['name'], 'baseurl' => $launch], '*', IGNORE_MULTIPLE);
+if ($options['remove']) {
+    $removed = [];
+    if ($type) {
+        foreach ($DB->get_records('lti', ['course' => (int)$options['course'], 'typeid' => $type->id]) as $lti) {
+            $cm = get_coursemodule_from_instance('lti', $lti->id, $lti->course, false, MUST_EXIST);
+            course_delete_module($cm->id);
+            $removed[] = (int)$cm->id;
+        }
+        lti_delete_type($type->id);
+    }
+    if (class_exists('\\tool_recyclebin\\course_bin')) {  // nor a copy in the course's recycle bin
+        $bin = new \tool_recyclebin\course_bin((int)$options['course']);
+        foreach ($bin->get_items() as $item) {
+            if ($item->name === $options['name']) {
+                $bin->delete_item($item);
+            }
+        }
+    }
+    echo json_encode(['removed_tool' => $type ? (int)$type->id : null, 'removed_cmids' => $removed]), "\n";
+    exit(0);
+}
 if (!$type) {
     $type = (object)['state' => LTI_TOOL_STATE_CONFIGURED];
     $config = (object)[
