@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -14,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import Authorization, Headers, MultiDict
 from werkzeug.exceptions import HTTPException
 
+from app.common.inputs import load_json
 from app.xapi import attachments
 from app.xapi.credentials import NotAuthenticated, authenticate
 from app.xapi.query import (
@@ -228,7 +228,7 @@ def _statements_body() -> tuple[Any, dict[str, attachments.Part]]:
     if sent.mimetype.startswith("multipart/"):
         raise StatementRejected("statements with attachments are sent as multipart/mixed")
     try:
-        return json.loads(sent.body or b"null"), {}
+        return load_json(sent.body or b"null"), {}
     except ValueError as err:
         raise StatementRejected(f"the body is not JSON: {err}") from err
 
@@ -248,7 +248,7 @@ def _query(args: MultiDict[str, str]) -> StatementQuery:
     agent = None
     if "agent" in args:
         try:
-            agent = json.loads(args["agent"])
+            agent = load_json(args["agent"])
         except ValueError as err:
             raise StatementRejected("agent must be a JSON Agent or Group") from err
         if not isinstance(agent, dict):
