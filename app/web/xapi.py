@@ -266,9 +266,9 @@ def _time(args: MultiDict[str, str], name: str) -> dt.datetime | None:
         return None
     try:
         value = dt.datetime.fromisoformat(args[name])
-    except ValueError as err:
+        return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    except (ValueError, OverflowError) as err:  # Overflow: beyond year 1–9999 in UTC
         raise StatementRejected(f"{name} is not an ISO 8601 time: {args[name]}") from err
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _flag(args: MultiDict[str, str], name: str) -> bool:

@@ -119,6 +119,28 @@ def test_json_nested_deep_is_refused_before_it_is_parsed(client: FlaskClient, bo
     assert agent.status_code == 400
 
 
+@pytest.mark.parametrize("query", ["since=9999-12-31T23:59:59-14:00",
+                                   "until=0001-01-01T00:00:00%2B14:00",
+                                   "more=" + base64.urlsafe_b64encode(json.dumps({
+                                       "since": "9999-12-31T23:59:59-14:00", "until": None,
+                                       "after": None}).encode()).decode()])
+def test_an_xapi_time_beyond_the_calendar_in_utc_is_refused(client: FlaskClient, query: str,
+                                                            lrs_headers: dict[str, str]) -> None:
+    answer = client.get(f"/xapi/statements?{query}", headers=lrs_headers)
+    assert answer.status_code == 400
+    assert "ISO 8601 time" in answer.json["message"] or "token is not valid" in answer.json["message"]
+
+
+def test_a_statement_timestamp_beyond_the_calendar_in_utc_is_refused(
+        client: FlaskClient, lrs_headers: dict[str, str]) -> None:
+    statement = {"actor": {"mbox": "mailto:a@example.org"}, "verb": {"id": "http://x/v"},
+                 "object": {"id": "http://x/o"}, "timestamp": "0001-01-01T00:00:00+14:00"}
+    answer = client.post("/xapi/statements", json=statement, headers=lrs_headers)
+    assert answer.status_code == 400
+    assert answer.json["errors"] == [{"statement": 0, "field": "timestamp",
+                                      "reason": "outside the years 1–9999 once in UTC"}]
+
+
 def test_flask_json_is_limited_in_depth(app: Flask) -> None:
     with app.test_request_context(data="[" * 200 + "]" * 200, content_type="application/json"):
         from flask import request
