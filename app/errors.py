@@ -32,6 +32,18 @@ TITLES_RU = {400: "Запрос не принят", 401: "Нужен вход", 
              422: "Данные не приняты", 500: "Внутренняя ошибка сервера",
              502: "Внешняя система не ответила как нужно", 504: "Внешняя система не отвечает"}
 
+# What a page says for an HTTP error raised without a message of its own (werkzeug's
+# default text is English): what went wrong and what to do.
+MESSAGES_RU = {
+    400: "Запрос не удалось разобрать: проверьте адрес, параметры и данные формы.",
+    401: "Войдите, чтобы открыть эту страницу.",
+    403: "У вас нет доступа к этой странице.",
+    404: "Такой страницы или записи нет: проверьте адрес.",
+    405: "Этот адрес не принимает такой запрос (метод HTTP).",
+    415: "Такой тип данных здесь не принимается.",
+    500: "Внутренняя ошибка сервера: запрос не выполнен.",
+}
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -75,8 +87,10 @@ def render_problem(err: Exception) -> ResponseReturnValue:
     problem = problem_of(err)
     if wants_json():
         return jsonify(problem.as_json()), problem.status
-    return render_template("error.html", title=problem.title,
-                           message=problem.message), problem.status
+    message = problem.message
+    if isinstance(err, HTTPException) and err.description == type(err).description:
+        message = MESSAGES_RU.get(problem.status, message)
+    return render_template("error.html", title=problem.title, message=message), problem.status
 
 
 def render_internal_error(err: InternalServerError) -> ResponseReturnValue:

@@ -43,7 +43,8 @@ def test_an_id_past_64_bits_is_not_found(client: FlaskClient, path: str) -> None
     if path.startswith("/api/"):
         assert answer.json["code"] == 404
     else:
-        assert "Не найдено" in answer.get_data(as_text=True)
+        text = answer.get_data(as_text=True)
+        assert "Не найдено" in text and "was not found" not in text
 
 
 def test_the_largest_id_is_looked_up_and_a_non_number_is_refused(client: FlaskClient) -> None:
@@ -113,7 +114,7 @@ def test_json_nested_deep_is_refused_before_it_is_parsed(client: FlaskClient, bo
     answer = client.post("/xapi/statements", data=body, headers=lrs_headers,
                          content_type="application/json")
     assert answer.status_code == 400
-    assert "JSON nested" in answer.json["message"]
+    assert "JSON nested more than 64 levels deep" in answer.json["message"]
     agent = client.get("/xapi/statements", headers=lrs_headers,
                        query_string={"agent": '{"a":' * 1000 + "1" + "}" * 1000})
     assert agent.status_code == 400
@@ -139,6 +140,15 @@ def test_a_statement_timestamp_beyond_the_calendar_in_utc_is_refused(
     assert answer.status_code == 400
     assert answer.json["errors"] == [{"statement": 0, "field": "timestamp",
                                       "reason": "outside the years 1–9999 once in UTC"}]
+
+
+def test_json_longer_than_the_limit_is_refused(client: FlaskClient,
+                                               lrs_headers: dict[str, str]) -> None:
+    body = json.dumps([{"k": "v" * 1000}] * 6000)  # 6 MB
+    answer = client.post("/xapi/statements", data=body, headers=lrs_headers,
+                         content_type="application/json")
+    assert answer.status_code == 400
+    assert "JSON longer than 5 MB" in answer.json["message"]
 
 
 def test_flask_json_is_limited_in_depth(app: Flask) -> None:
