@@ -1,9 +1,10 @@
 """Request input checked before any view reads it: ids in URLs and parameters, dates, JSON.
 
-:func:`init_app` makes ``<int:…>`` in a URL refuse an id past ``MAX_ID`` with 404 (no record
-has it; a database would refuse to compare it), parses JSON bodies only up to a depth, and answers 400 to a parameter or form
-value holding a NUL character (no text column can store it). The helpers give views one
-way to read an id or a date from a parameter, with a Russian message when it is wrong.
+:func:`init_app` makes ``<int:…>`` in a URL refuse an id past ``MAX_ID`` with 404 (no
+record has it; a database would refuse to compare it), parses JSON bodies only up to a
+depth and a size, and answers 400 to a parameter or form value holding a NUL character (no
+text column can store it). The helpers give views one way to read an id or a date from a
+parameter, with a Russian message when it is wrong.
 """
 
 from __future__ import annotations
