@@ -42,7 +42,9 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     # package, so they can only load once this module has run to its end.
     from app import models  # noqa: F401  (register the tables with the metadata)
     from app.web import init_app as init_web
+    from app.web.inputs import init_app as init_inputs
 
+    init_inputs(app)  # before the blueprints: their ``<int:…>`` rules take its converter
     init_web(app)
     from app.web.security import init_security
 

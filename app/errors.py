@@ -9,25 +9,40 @@ endpoint keeps its own handlers: the xAPI specification fixes its error bodies.
 
 from __future__ import annotations
 
+import logging
+import uuid
 from dataclasses import dataclass
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from app.settings import SettingsError
 from lms_connectors.exceptions import ConnectorError, MoodleUnavailable
 from xapi.exceptions import LRSUnavailable, XAPIError
 
+logger = logging.getLogger(__name__)
 # Rendered by the web handler; the CLI also reports a plain ValueError (bad input) this way.
 WEB_ERRORS: tuple[type[Exception], ...] = (SettingsError, ConnectorError, XAPIError)
 CLI_ERRORS: tuple[type[Exception], ...] = (*WEB_ERRORS, ValueError)
 
 TITLES_RU = {400: "Запрос не принят", 401: "Нужен вход", 403: "Нет доступа",
              404: "Не найдено", 405: "Метод не поддерживается", 413: "Слишком большой запрос",
-             422: "Данные не приняты", 502: "Внешняя система не ответила как нужно",
-             504: "Внешняя система не отвечает"}
+             422: "Данные не приняты", 500: "Внутренняя ошибка сервера",
+             502: "Внешняя система не ответила как нужно", 504: "Внешняя система не отвечает"}
+
+# What a page says for an HTTP error raised without a message of its own (werkzeug's
+# default text is English): what went wrong and what to do.
+MESSAGES_RU = {
+    400: "Запрос не удалось разобрать: проверьте адрес, параметры и данные формы.",
+    401: "Войдите, чтобы открыть эту страницу.",
+    403: "У вас нет доступа к этой странице.",
+    404: "Такой страницы или записи нет: проверьте адрес.",
+    405: "Этот адрес не принимает такой запрос (метод HTTP).",
+    415: "Такой тип данных здесь не принимается.",
+    500: "Внутренняя ошибка сервера: запрос не выполнен.",
+}
 
 
 @dataclass(frozen=True)
@@ -72,11 +87,31 @@ def render_problem(err: Exception) -> ResponseReturnValue:
     problem = problem_of(err)
     if wants_json():
         return jsonify(problem.as_json()), problem.status
-    return render_template("error.html", title=problem.title,
-                           message=problem.message), problem.status
+    message = problem.message
+    if isinstance(err, HTTPException) and err.description == type(err).description:
+        message = MESSAGES_RU.get(problem.status, message)
+    return render_template("error.html", title=problem.title, message=message), problem.status
+
+
+def render_internal_error(err: InternalServerError) -> ResponseReturnValue:
+    """An unexpected error: logged with its traceback under a reference; the answer says
+    only that reference, never the error's text or where it happened."""
+    reference = uuid.uuid4().hex[:12]
+    cause = err.original_exception or err
+    logger.error("internal error %s on %s %s", reference, request.method, request.path,
+                 exc_info=(type(cause), cause, cause.__traceback__))
+    message = (f"Внутренняя ошибка сервера (код {reference}): запрос не выполнен. "
+               "Сообщите этот код администратору ProfRoute — по нему он найдёт подробности "
+               "в журнале.")
+    problem = Problem(500, message)
+    if wants_json():
+        return jsonify(problem.as_json()), 500
+    return render_template("error.html", title=problem.title, message=message), 500
 
 
 def init_app(app: Flask) -> None:
-    """Register the one handler for domain errors and HTTP errors (4xx, 5xx)."""
+    """Register the one handler for domain errors and HTTP errors (4xx, 5xx); an unexpected
+    error is logged and answered without any of its details."""
     for kind in (*WEB_ERRORS, HTTPException):
         app.register_error_handler(kind, render_problem)
+    app.register_error_handler(InternalServerError, render_internal_error)

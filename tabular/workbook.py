@@ -18,6 +18,9 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97–2003 .xls (and .d
 OLD_EXCEL = "an Excel 97–2003 (.xls) workbook, which is not read"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 MAX_UNPACKED = 256 * 1024 * 1024  # a 20 MB upload of ordinary sheets unpacks to far less
+# Sheet XML of real tables packs 5 to 30 times; a zip bomb's hundreds or thousands of times.
+MAX_RATIO = 100
+_RATIO_FLOOR = 1024 * 1024  # entries that unpack to less are too small to matter
 _UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, SyntaxError,
                InvalidFileException)  # SyntaxError: the XML parsers' errors derive from it
 
@@ -62,17 +65,26 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _check_unpacked(data: bytes, limit: int) -> None:
-    """Refuse an archive whose entries unpack to more than ``limit`` bytes (a zip bomb).
+def _check_unpacked(data: bytes, limit: int, max_ratio: int = MAX_RATIO) -> None:
+    """Refuse a zip bomb before anything is unpacked: an archive whose entries unpack to more
+    than ``limit`` bytes, or an entry packed more than ``max_ratio`` times (one that unpacks
+    to under a megabyte excepted).
 
-    The sizes are the ones the archive declares; Python's zipfile never unpacks an entry
-    beyond its declared size, so they bound what openpyxl reads.
+    The sizes are the ones the archive's directory declares; Python's zipfile never unpacks
+    an entry beyond its declared size, so they bound what openpyxl reads.
     """
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        unpacked = sum(info.file_size for info in archive.infolist())
+        entries = archive.infolist()
+    unpacked = sum(info.file_size for info in entries)
+    mib = 1024 * 1024
     if unpacked > limit:
-        mib = 1024 * 1024
         raise ValueError(f"it unpacks to {unpacked / mib:.1f} MB, more than {limit / mib:.1f} MB")
+    for info in entries:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _RATIO_FLOOR and ratio > max_ratio:
+            raise ValueError(f"its part {info.filename} is packed {ratio:.0f} times "
+                             f"({info.compress_size / mib:.1f} MB unpack to "
+                             f"{info.file_size / mib:.1f} MB), more than {max_ratio} times")
 
 
 def xlsx_records(data: bytes, max_unpacked: int = MAX_UNPACKED) -> list[RawRow]:

@@ -21,6 +21,7 @@ from app.analyse.policy_schema import (
     PolicyError,
     validate_document,
 )
+from app.common.inputs import InputError, load_toml
 from app.settings import SettingsError
 
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
@@ -134,10 +135,13 @@ def line_of(text: str, field: str) -> int | None:
 def _parse(text: str) -> dict[str, Any]:
     """TOML text as plain values.
 
-    :raise PolicyError: a syntax error, named by its line and column.
+    :raise PolicyError: a syntax error, named by its line and column, or tables and arrays
+        nested deeper than ``app.common.inputs.MAX_TOML_DEPTH``.
     """
     try:
-        return tomllib.loads(text)
+        return load_toml(text)
+    except InputError as err:
+        raise PolicyError("TOML", str(err).split(" / ")[0]) from err
     except tomllib.TOMLDecodeError as err:
         found = _AT_LINE.search(str(err))
         where = f"строка {found.group(1)}, столбец {found.group(2)}" if found else "TOML"

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from app.accounts.roles import Scope, school_clause
 from app.analyse.levels import competency_groups, thresholds_of
 from app.analyse.policy import risk_rule
+from app.common.inputs import parse_day
 from app.extensions import db
 from app.models import (
     Attempt,
@@ -68,14 +69,15 @@ def academic_year(today: dt.date | None = None) -> Period:
 def period_from(start: str | None, end: str | None) -> Period:
     """A period from ISO dates; the current school year fills what is missing.
 
-    :raise SettingsError: a date is not YYYY-MM-DD, or the start is after the end.
+    :raise SettingsError: a date is not YYYY-MM-DD, not in the calendar or out of range
+        (``app.common.inputs.parse_day``), or the start is after the end.
     """
     year = academic_year()
     try:
-        return Period(dt.date.fromisoformat(start) if start else year.start,
-                      dt.date.fromisoformat(end) if end else year.end)
+        return Period(parse_day(start, "from") if start else year.start,
+                      parse_day(end, "to") if end else year.end)
     except ValueError as err:
-        raise SettingsError(f"period: {err}; write dates as YYYY-MM-DD") from err
+        raise SettingsError(f"period: {err}") from err
 
 
 def compare_period(start: str | None, end: str | None) -> Period | None:

@@ -25,6 +25,21 @@ FIXED_TIME = dt.datetime(2000, 1, 1)  # workbook created/modified: output depend
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _PERCENT = "0.0%"
 _RATIO = "0.00"
+# A cell whose text starts so is a formula to a spreadsheet (or to one importing the
+# file as CSV): names and notes from imported data are written as text instead.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(book: Workbook) -> Workbook:
+    """Make every text cell that starts like a formula plain text (quote-prefixed), its
+    value unchanged: no formula from imported data runs when the file is opened."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+    return book
 
 
 def _header(sheet: Worksheet, scope: str, periods: list[str],
@@ -100,7 +115,8 @@ def indicators_xlsx(blocks: Sequence[AreaIndicators], *, scope: str,
     filters by municipality or indicator. Numerators and denominators are numbers; a share is
     a number formatted as a percentage, a ratio of counts (``COUNT_INDICATORS``) a plain
     number, a value of None (denominator 0) an empty cell. «Определения» says what each
-    numerator and denominator counts. The same input always gives the same bytes.
+    numerator and denominator counts. The same input always gives the same bytes; text that
+    starts like a formula (``FORMULA_STARTS``) is written as text.
 
     Args:
         blocks: From ``deficits.indicators.by_municipality``, for one or two periods.
@@ -122,13 +138,16 @@ def indicators_xlsx(blocks: Sequence[AreaIndicators], *, scope: str,
     _terms(book.create_sheet(TERMS_TITLE))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(book, archive).write_data()
+        ExcelWriter(_as_text(book), archive).write_data()
     return _deterministic(buffer.getvalue())
 
 
 def table_workbook(title: str, notes: list[str], headers: list[str], rows: list[list[Any]]
                    ) -> bytes:
-    """One sheet: the title, notes, then the table; a share is a number shown as percent."""
+    """One sheet: the title, notes, then the table; a share is a number shown as percent.
+
+    Text that starts like a formula (``FORMULA_STARTS``) is written as text.
+    """
     book = Workbook()
     book.properties.created = book.properties.modified = FIXED_TIME
     sheet = book.active
@@ -142,5 +161,5 @@ def table_workbook(title: str, notes: list[str], headers: list[str], rows: list[
             if isinstance(cell.value, float):
                 cell.number_format = "0%"
     buffer = io.BytesIO()
-    book.save(buffer)
+    _as_text(book).save(buffer)
     return buffer.getvalue()

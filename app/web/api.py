@@ -16,6 +16,7 @@ from app.reports import analytics
 from app.reports.maps import current_diagnostic, deficit_map
 from app.sync.check import check_moodle
 from app.web.access import allow, current_scope
+from app.web.inputs import id_arg
 from app.web.views import teacher_in_scope
 
 bp = Blueprint("api", __name__)
@@ -29,7 +30,7 @@ def api_deficit_map() -> ResponseReturnValue:
 
     :raise 404: nothing synced yet, or an unknown diagnostic id.
     """
-    chosen = request.args.get("diagnostic", type=int)
+    chosen = id_arg(request.args, "diagnostic")
     diagnostic = db.session.get(Diagnostic, chosen) if chosen else current_diagnostic()
     if diagnostic is None:
         abort(404, description=f"no diagnostic with id {chosen}" if chosen

@@ -3,11 +3,12 @@ caller's scope)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 
 from app.accounts.roles import ADMIN, METHODOLOGIST
 from app.reports.analytics import diagnostic_pair, dynamics
 from app.web.access import allow, current_scope
+from app.web.inputs import id_arg
 from app.web.views import LEVEL_RU
 
 bp = Blueprint("dynamics", __name__, template_folder="templates")
@@ -19,10 +20,8 @@ def dynamics_page() -> str:
     """The latest entry diagnostic against a final one (``?final=<id>``, else the latest).
 
     :raise 400: ``final`` is not a number.
+    :raise 404: ``final`` is past the largest id a table holds.
     """
-    final = request.args.get("final", "").strip()
-    if final and not final.isdigit():
-        abort(400, description=f"final = {final!r}: write the id of a final diagnostic")
-    pair = diagnostic_pair(int(final) if final else None)
+    pair = diagnostic_pair(id_arg(request.args, "final"))
     data = dynamics(*pair, scope=current_scope()) if pair else None
     return render_template("dynamics.html", data=data, levels=LEVEL_RU)

@@ -112,6 +112,16 @@ _REASONS: tuple[tuple[str, str], ...] = (
     (r"not a Moodle XML export \((?P<e>.*)\)", r"не экспорт вопросов Moodle XML (\g<e>)"),
     (r"the header must name a question column \(«Вопрос»\) and «Компетенция»",
      "в заголовке нужны столбец вопроса («Вопрос») и «Компетенция»"),
+    (r"unreadable XLSX \(it unpacks to (?P<n>[\d.]+) MB, more than (?P<m>[\d.]+) MB\); "
+     r"save the file again as CSV or XLSX",
+     r"книга XLSX не прочитана: в распакованном виде она заняла бы \g<n> МБ, а допустимо не "
+     r"больше \g<m> МБ; разделите файл на части или сохраните его как CSV"),
+    (r"unreadable XLSX \(its part (?P<p>\S+) is packed (?P<r>\d+) times \((?P<c>[\d.]+) MB "
+     r"unpack to (?P<u>[\d.]+) MB\), more than (?P<m>\d+) times\); save the file again as CSV "
+     r"or XLSX",
+     r"книга XLSX не прочитана: её часть \g<p> сжата в \g<r> раз (\g<c> МБ распаковываются в "
+     r"\g<u> МБ), а обычные таблицы сжимаются не больше чем в \g<m> раз — так выглядит "
+     r"«zip-бомба»; сохраните таблицу заново как XLSX или CSV"),
     (r"(?P<e>.+); save the file again as CSV or XLSX",
      r"\g<e>; сохраните файл заново как CSV или XLSX"),
 )

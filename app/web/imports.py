@@ -24,6 +24,7 @@ from app.extensions import db
 from app.models import Diagnostic
 from app.web.access import Rule, blueprint_rule
 from app.web.import_messages import refusal_ru
+from app.web.inputs import id_arg
 from app.web.pending_uploads import Pending, default_root, drop, keep, load
 from app.web.uploads import (
     CATALOGUE,
@@ -99,7 +100,7 @@ def upload_question_map() -> ResponseReturnValue:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _render(error="Выберите файл сопоставления вопросов.", status=400)
-    chosen = request.form.get("diagnostic", type=int)
+    chosen = id_arg(request.form, "diagnostic")
     name, data = upload.filename, upload.read()
     try:
         diagnostic = question_map_diagnostic(chosen)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.analyse.question_map import import_question_map, preview_question_map
+from app.common.inputs import safe_file_name
 from app.common.runs import logged_run
 from app.extensions import db
 from app.models import Diagnostic, Offer, OfferCompetency, Partnership, School
@@ -244,9 +245,9 @@ def _lines(name: str, errors: Iterable[RowError]) -> list[str]:
 
 
 def _name(name: str, fallback: str) -> str:
-    """The upload's own file name without any folder part."""
-    base = Path(name.replace("\\", "/")).name.strip()
-    return base if base not in ("", ".", "..") else fallback
+    """The upload's own file name: no folder part, no control characters, clipped to a
+    length every file system takes (``app.common.inputs.safe_file_name``)."""
+    return safe_file_name(name, fallback)
 
 
 def _write(folder: str, name: str, data: bytes, fallback: str) -> Path:

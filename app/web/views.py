@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app import settings_of
 from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER, Scope, teacher_clause
+from app.common.inputs import MAX_ID
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, Route, RouteItem, Teacher
 from app.reports.analytics import risk, teacher_changes
@@ -23,6 +24,7 @@ from app.reports.indicators import (
 )
 from app.reports.maps import current_diagnostic, deficit_map
 from app.web.access import allow, current_scope, only_teacher
+from app.web.inputs import date_args, id_arg
 
 bp = Blueprint("views", __name__, template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,6 +36,7 @@ STATUS_RU = {"proposed": "предложено", "approved": "утвержден
 KIND_RU = {"course": "КПК", "internship": "Стажировка", "mentoring": "Наставничество",
            "resource_centre": "ресурсный центр", "low_results": "ШНОР",
            "adverse_context": "ШФНСУ", "other": "другая", "unknown": "—"}
+PERIOD_ARGS = ("from", "to", "compare_from", "compare_to")
 
 
 @bp.get("/")
@@ -49,7 +52,7 @@ def index() -> ResponseReturnValue:
         if scope.teacher_moodle_id is None:
             abort(404)
         return redirect(f"/teachers/{scope.teacher_moodle_id}")
-    chosen = request.args.get("diagnostic", type=int)
+    chosen = id_arg(request.args, "diagnostic")
     diagnostic = db.session.get(Diagnostic, chosen) if chosen else current_diagnostic()
     if chosen and diagnostic is None:
         abort(404, description=f"no diagnostic with id {chosen}")
@@ -71,8 +74,9 @@ def indicators_page() -> str:
         date is given, or the municipality is unknown.
     """
     args = request.args
-    period = period_from(args.get("from"), args.get("to"))
-    compare = compare_period(args.get("compare_from"), args.get("compare_to"))
+    start, end, compare_from, compare_to = date_args(args, *PERIOD_ARGS)
+    period = period_from(start, end)
+    compare = compare_period(compare_from, compare_to)
     report = indicator_report(settings_of(current_app), period,
                               args.get("municipality") or None, compare, current_scope())
     return render_template("indicators.html", report=report, previous=previous_year(period),
@@ -89,8 +93,9 @@ def indicators_xlsx_file() -> Response:
     :raise 400: as the indicators page.
     """
     args = request.args
-    period = period_from(args.get("from"), args.get("to"))
-    compare = compare_period(args.get("compare_from"), args.get("compare_to"))
+    start, end, compare_from, compare_to = date_args(args, *PERIOD_ARGS)
+    period = period_from(start, end)
+    compare = compare_period(compare_from, compare_to)
     settings = settings_of(current_app)
     report = indicator_report(settings, period, args.get("municipality") or None, compare,
                               current_scope())
@@ -109,7 +114,7 @@ def teachers() -> str:
         conditions: list[ColumnElement[bool]] = [
             Teacher.lastname.ilike(like), Teacher.firstname.ilike(like),
             Teacher.username.ilike(like)]
-        if query.isdigit():
+        if query.isascii() and query.isdigit() and int(query) <= MAX_ID:
             conditions.append(Teacher.moodle_user_id == int(query))
         found = list(db.session.scalars(select(Teacher).where(
             or_(*conditions), teacher_clause(current_scope()))

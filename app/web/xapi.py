@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -14,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import Authorization, Headers, MultiDict
 from werkzeug.exceptions import HTTPException
 
+from app.common.inputs import load_json
 from app.web.access import PUBLIC, blueprint_rule
 from app.xapi import attachments
 from app.xapi.credentials import NotAuthenticated, authenticate
@@ -231,7 +231,7 @@ def _statements_body() -> tuple[Any, dict[str, attachments.Part]]:
     if sent.mimetype.startswith("multipart/"):
         raise StatementRejected("statements with attachments are sent as multipart/mixed")
     try:
-        return json.loads(sent.body or b"null"), {}
+        return load_json(sent.body or b"null"), {}
     except ValueError as err:
         raise StatementRejected(f"the body is not JSON: {err}") from err
 
@@ -251,7 +251,7 @@ def _query(args: MultiDict[str, str]) -> StatementQuery:
     agent = None
     if "agent" in args:
         try:
-            agent = json.loads(args["agent"])
+            agent = load_json(args["agent"])
         except ValueError as err:
             raise StatementRejected("agent must be a JSON Agent or Group") from err
         if not isinstance(agent, dict):
@@ -269,9 +269,9 @@ def _time(args: MultiDict[str, str], name: str) -> dt.datetime | None:
         return None
     try:
         value = dt.datetime.fromisoformat(args[name])
-    except ValueError as err:
+        return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    except (ValueError, OverflowError) as err:  # Overflow: beyond year 1–9999 in UTC
         raise StatementRejected(f"{name} is not an ISO 8601 time: {args[name]}") from err
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _flag(args: MultiDict[str, str], name: str) -> bool:

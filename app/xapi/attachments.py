@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from app.common.inputs import load_json
 from app.extensions import db
 from app.models.xapi import XapiAttachment
 from app.xapi.store import StatementRejected
@@ -54,7 +55,7 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[Any, dict[str, Part
         raise StatementRejected("the first part of a multipart request must be "
                                 "application/json statements")
     try:
-        statements = json.loads(_payload(parts[0]) or b"null")
+        statements = load_json(_payload(parts[0]) or b"null")
     except ValueError as err:
         raise StatementRejected(f"the statements part is not JSON: {err}") from err
     data: dict[str, Part] = {}
@@ -154,8 +155,8 @@ def _check_signature(index: int, statement: dict[str, Any], attachment: dict[str
         raise StatementRejected(f"{where}: the JWS must be sent with the statement")
     try:
         encoded_header, encoded_payload, _ = part.content.decode("ascii").split(".")
-        header = json.loads(_unbase64(encoded_header))
-        payload = json.loads(_unbase64(encoded_payload))
+        header = load_json(_unbase64(encoded_header))
+        payload = load_json(_unbase64(encoded_payload))
     except (ValueError, UnicodeDecodeError, binascii.Error) as err:
         raise StatementRejected(f"{where}: not a JWS in compact serialisation") from err
     if not isinstance(header, dict) or header.get("alg") not in ALGORITHMS:

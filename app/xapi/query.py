@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import aliased
 
+from app.common.inputs import load_json
 from app.extensions import db
 from app.models.xapi import XapiStatement, XapiStatementLink
 from app.xapi.store import (
@@ -68,9 +69,9 @@ class StatementQuery:
         :raise StatementRejected: the token is not one this LRS gave.
         """
         try:
-            data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            data = load_json(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
             for name in ("since", "until"):
-                data[name] = dt.datetime.fromisoformat(data[name]) if data[name] else None
+                data[name] = utc(dt.datetime.fromisoformat(data[name])) if data[name] else None
             if data["after"]:
                 stored, last_id = data["after"]
                 data["after"] = (utc(dt.datetime.fromisoformat(stored)).isoformat(), str(last_id))
@@ -78,7 +79,7 @@ class StatementQuery:
             if not (isinstance(query.limit, int) and isinstance(query.agent, dict | None)):
                 raise TypeError("limit or agent")
             return query
-        except (ValueError, TypeError, KeyError) as err:
+        except (ValueError, TypeError, KeyError, OverflowError) as err:
             raise StatementRejected("the `more` token is not valid") from err
 
 

@@ -106,7 +106,8 @@ def validate(statements: list[Any]) -> list[Statement]:
 
 def _check_semantics(index: int, raw: dict[str, Any], model: Statement,
                      seen: set[str]) -> None:
-    """What the models leave out: voiding shape, ids unique in a batch, indexable lengths."""
+    """What the models leave out: voiding shape, ids unique in a batch, indexable lengths,
+    a timestamp that exists in UTC."""
     if model.id is not None:
         if str(model.id) in seen:
             raise _rejected(index, "id", f"id {model.id} appears twice in the batch")
@@ -117,6 +118,12 @@ def _check_semantics(index: int, raw: dict[str, Any], model: Statement,
                          ("object.id", raw["object"].get("id"))):
         if isinstance(value, str) and len(value) > IRI_LENGTH:
             raise _rejected(index, field, f"longer than {IRI_LENGTH} characters")
+    if model.timestamp is not None:
+        try:
+            utc(model.timestamp)
+        except OverflowError:
+            raise _rejected(index, "timestamp", "outside the years 1–9999 once in UTC"
+                            ) from None
 
 
 def _rejected(index: int, field: str, reason: str) -> StatementRejected:
