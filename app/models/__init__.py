@@ -13,6 +13,7 @@ from app.models.assessment import (
     TeacherGrade,
 )
 from app.models.lti import LtiAccount, LtiDeployment, LtiLaunchValue, LtiPlatform, LtiToolKey
+from app.models.memo import TeacherMemo
 from app.models.network import (
     Municipality,
     Partnership,
@@ -46,4 +47,5 @@ __all__ = [
     "WebUser",
     "LtiAccount", "LtiDeployment", "LtiLaunchValue", "LtiPlatform", "LtiToolKey",
     "RateLimitCounter",
+    "TeacherMemo",
 ]

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.analyse.levels import competency_groups
 from app.analyse.policy import load_policy, risk_rule
+from app.analyse.teacher_memo import teacher_change
 from app.extensions import db
 from app.models import Competency, Diagnostic, School, Teacher
 from app.reports.maps import levels_frame, policy_lines
@@ -120,5 +121,4 @@ def teacher_changes(teacher_id: int) -> dict[str, dict[str, object]]:
     pair = diagnostic_pair()
     if pair is None:
         return {}
-    entry, final = (levels_frame(diagnostic, teacher_id)[0] for diagnostic in pair)
-    return {str(row["competency"]): row for row in _records(deficit_changes(entry, final))}
+    return teacher_change(pair[0].id, pair[1].id, teacher_id)

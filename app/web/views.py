@@ -7,9 +7,10 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import settings_of
+from app.analyse.teacher_memo import risk_inputs, teacher_risk
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, Route, RouteItem, Teacher
-from app.reports.analytics import risk, teacher_changes
+from app.reports.analytics import teacher_changes
 from app.reports.indicators import (
     compare_period,
     indicator_report,
@@ -119,11 +120,14 @@ def teacher(moodle_user_id: int) -> str:
         .where(Deficit.teacher_id == person.id,
                Deficit.diagnostic_id == (diagnostic.id if diagnostic else None))
         .order_by(Competency.idnumber)).all()
-    routes = db.session.scalars(select(Route).where(Route.teacher_id == person.id).options(
+    # The risk group and the change come stored per teacher (a few rows, not the whole
+    # population); read before the routes, as storing a recomputed one commits.
+    teacher_id = person.id
+    risky = teacher_risk(diagnostic.id, teacher_id, [(s.idnumber, s.level) for s in scores],
+                         risk_inputs(settings_of(current_app))) if diagnostic else None
+    changes = teacher_changes(teacher_id)
+    routes = db.session.scalars(select(Route).where(Route.teacher_id == teacher_id).options(
         selectinload(Route.items).selectinload(RouteItem.offer))).all()
-
-    risk_rows = risk(diagnostic, settings_of(current_app)) if diagnostic else []
-    risky = next((r["reason"] for r in risk_rows if r["user_id"] == person.id), None)
     return render_template("teacher.html", t=person, scores=scores, routes=routes,
                            levels=LEVEL_RU, statuses=STATUS_RU, kinds=KIND_RU, risk=risky,
-                           changes=teacher_changes(person.id))
+                           changes=changes)
