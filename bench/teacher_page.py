@@ -122,6 +122,7 @@ def seed(url: str, teachers: int) -> None:
         have = db.session.scalar(select(func.count(Teacher.id))) or 0
         if have == teachers:
             print(f"seed: reusing {have} teachers", file=sys.stderr)
+            store_memos()
             return
         if have:
             raise SystemExit(f"the database holds {have} teachers, not {teachers}: "
@@ -137,6 +138,29 @@ def seed(url: str, teachers: int) -> None:
             conn.exec_driver_sql("ANALYZE")
         print(f"seed: {teachers} teachers in {time.perf_counter() - started:.0f} s",
               file=sys.stderr)
+        store_memos()
+
+
+def store_memos() -> None:
+    """What the deficits stage stores after the levels of each diagnostic (the seed writes
+    levels by COPY, not through the stage): every teacher's risk-group reason and change."""
+    from flask import current_app
+    from sqlalchemy import func, select
+
+    from app import settings_of
+    from app.analyse.teacher_memo import store_teacher_memos
+    from app.extensions import db
+    from app.models import Diagnostic, TeacherMemo
+    from app.reports.maps import levels_frame
+
+    if db.session.scalar(select(func.count()).select_from(TeacherMemo)):
+        return
+    for diagnostic in db.session.scalars(select(Diagnostic).order_by(Diagnostic.id)).all():
+        started = time.perf_counter()
+        levels, _ = levels_frame(diagnostic)
+        store_teacher_memos(diagnostic.id, levels, settings_of(current_app))
+        print(f"seed: stored the memos of diagnostic {diagnostic.id} in "
+              f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
 def _copy(cur: Any, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]
