@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.analyse.policy import effective_document
@@ -43,13 +43,24 @@ def digest_of(*parts: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def recall(kind: str, diagnostic_id: int, teacher_id: int, digest: str
-           ) -> dict[str, Any] | None:
-    """The stored result when it was computed from inputs of this digest, else None."""
-    row = db.session.execute(select(TeacherMemo.digest, TeacherMemo.value).where(
-        TeacherMemo.kind == kind, TeacherMemo.diagnostic_id == diagnostic_id,
-        TeacherMemo.teacher_id == teacher_id)).first()
-    return dict(row.value) if row is not None and row.digest == digest else None
+Stored = dict[tuple[str, int], tuple[str, dict[str, Any]]]
+
+
+def stored_for(teacher_id: int) -> Stored:
+    """Every stored result of the teacher, (kind, diagnostic id) → (digest, value): one
+    query for all that a page shows."""
+    return {(kind, int(diagnostic)): (digest, dict(value)) for kind, diagnostic, digest, value
+            in db.session.execute(select(TeacherMemo.kind, TeacherMemo.diagnostic_id,
+                                         TeacherMemo.digest, TeacherMemo.value)
+                                  .where(TeacherMemo.teacher_id == teacher_id))}
+
+
+def recall(kind: str, diagnostic_id: int, teacher_id: int, digest: str,
+           stored: Stored | None = None) -> dict[str, Any] | None:
+    """The stored result when it was computed from inputs of this digest, else None
+    (``stored``: the teacher's results read before, else they are read now)."""
+    found = (stored if stored is not None else stored_for(teacher_id)).get((kind, diagnostic_id))
+    return found[1] if found is not None and found[0] == digest else None
 
 
 def remember(kind: str, diagnostic_id: int, teacher_id: int, digest: str,
@@ -111,15 +122,16 @@ def risk_inputs(settings: Settings) -> RiskInputs:
 
 
 def teacher_risk(diagnostic_id: int, teacher_id: int, levels: Iterable[tuple[str, str]],
-                 inputs: RiskInputs) -> str | None:
+                 inputs: RiskInputs, stored: Stored | None = None) -> str | None:
     """The reason the teacher is in the risk group of the diagnostic, or None.
 
     Args:
         levels: The teacher's stored (competency idnumber, level) pairs in the diagnostic.
+        stored: The teacher's stored results (``stored_for``), when already read.
     """
     deficits = sorted({str(code) for code, level in levels if level == LEVEL_DEFICIT})
     digest = inputs.digest(deficits)
-    found = recall(RISK, diagnostic_id, teacher_id, digest)
+    found = recall(RISK, diagnostic_id, teacher_id, digest, stored)
     if found is not None:
         return found["reason"]  # type: ignore[no-any-return]
     frame = pd.DataFrame([(teacher_id, code, LEVEL_DEFICIT) for code in deficits],
@@ -163,10 +175,10 @@ def _reasons(levels: pd.DataFrame, inputs: RiskInputs) -> dict[int, str]:
     return {int(u): str(r) for u, r in zip(found["user_id"], found["reason"], strict=True)}
 
 
-def teacher_change(entry_id: int, final_id: int, teacher_id: int
-                   ) -> dict[str, dict[str, object]]:
+def teacher_change(entry_id: int, final_id: int, teacher_id: int,
+                   stored: Stored | None = None) -> dict[str, dict[str, object]]:
     """One teacher's entry → final change per competency, keyed by idnumber (the rows of
-    ``deficits.change.deficit_changes``)."""
+    ``deficits.change.deficit_changes``); ``stored`` as for ``teacher_risk``."""
     rows = db.session.execute(
         select(Deficit.diagnostic_id, Competency.idnumber, Deficit.score, Deficit.level,
                Deficit.questions)
@@ -175,7 +187,7 @@ def teacher_change(entry_id: int, final_id: int, teacher_id: int
                Deficit.diagnostic_id.in_((entry_id, final_id)))).all()
     inputs = sorted((int(d), str(c), s, str(lv), float(q)) for d, c, s, lv, q in rows)
     digest = digest_of(entry_id, final_id, inputs)
-    found = recall(CHANGES, final_id, teacher_id, digest)
+    found = recall(CHANGES, final_id, teacher_id, digest, stored)
     if found is not None:
         return found
     entry, final = ([(teacher_id, c, s, lv, q) for d, c, s, lv, q in inputs if d == which]
@@ -189,10 +201,11 @@ def teacher_change(entry_id: int, final_id: int, teacher_id: int
 def latest_pair() -> tuple[int, int] | None:
     """The ids of the latest entry and the latest final diagnostic (the pair the teacher
     page compares), or None without both."""
-    entry, final = (db.session.scalar(select(Diagnostic.id).where(Diagnostic.kind == kind)
-                                      .order_by(Diagnostic.id.desc()).limit(1))
-                    for kind in ("entry", "final"))
-    return (entry, final) if entry is not None and final is not None else None
+    latest = dict(db.session.execute(
+        select(Diagnostic.kind, func.max(Diagnostic.id))
+        .where(Diagnostic.kind.in_(("entry", "final"))).group_by(Diagnostic.kind)).all())
+    entry, final = latest.get("entry"), latest.get("final")
+    return (int(entry), int(final)) if entry is not None and final is not None else None
 
 
 def store_changes(entry_id: int, final_id: int) -> None:

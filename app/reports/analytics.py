@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.analyse.levels import competency_groups
 from app.analyse.policy import load_policy, risk_rule
-from app.analyse.teacher_memo import teacher_change
+from app.analyse.teacher_memo import Stored, latest_pair, teacher_change
 from app.extensions import db
 from app.models import Competency, Diagnostic, School, Teacher
 from app.reports.maps import levels_frame, policy_lines
@@ -116,9 +116,9 @@ def dynamics(entry: Diagnostic, final: Diagnostic) -> dict[str, object]:
             "competencies": per_competency, "schools": per_school, "closed": closed}
 
 
-def teacher_changes(teacher_id: int) -> dict[str, dict[str, object]]:
-    """One teacher's entry → final change per competency (latest pair), keyed by idnumber."""
-    pair = diagnostic_pair()
-    if pair is None:
-        return {}
-    return teacher_change(pair[0].id, pair[1].id, teacher_id)
+def teacher_changes(teacher_id: int, stored: Stored | None = None
+                    ) -> dict[str, dict[str, object]]:
+    """One teacher's entry → final change per competency (latest pair), keyed by idnumber
+    (``stored``: the teacher's stored results, when already read)."""
+    pair = latest_pair()
+    return teacher_change(*pair, teacher_id, stored) if pair is not None else {}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import settings_of
-from app.analyse.teacher_memo import risk_inputs, teacher_risk
+from app.analyse.teacher_memo import risk_inputs, stored_for, teacher_risk
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, Route, RouteItem, Teacher
 from app.reports.analytics import teacher_changes
@@ -109,7 +109,8 @@ def teacher(moodle_user_id: int) -> str:
 
     :raise 404: no teacher with this Moodle user id.
     """
-    person = db.session.scalars(select(Teacher).filter_by(moodle_user_id=moodle_user_id)).first()
+    person = db.session.scalars(select(Teacher).filter_by(moodle_user_id=moodle_user_id)
+                                .options(joinedload(Teacher.school))).first()
     if person is None:
         abort(404)
     diagnostic = current_diagnostic()
@@ -122,12 +123,12 @@ def teacher(moodle_user_id: int) -> str:
         .order_by(Competency.idnumber)).all()
     # The risk group and the change come stored per teacher (a few rows, not the whole
     # population); read before the routes, as storing a recomputed one commits.
-    teacher_id = person.id
+    teacher_id, stored = person.id, stored_for(person.id)
     risky = teacher_risk(diagnostic.id, teacher_id, [(s.idnumber, s.level) for s in scores],
-                         risk_inputs(settings_of(current_app))) if diagnostic else None
-    changes = teacher_changes(teacher_id)
+                         risk_inputs(settings_of(current_app)), stored) if diagnostic else None
+    changes = teacher_changes(teacher_id, stored)
     routes = db.session.scalars(select(Route).where(Route.teacher_id == teacher_id).options(
-        selectinload(Route.items).selectinload(RouteItem.offer))).all()
+        selectinload(Route.items).joinedload(RouteItem.offer))).all()
     return render_template("teacher.html", t=person, scores=scores, routes=routes,
                            levels=LEVEL_RU, statuses=STATUS_RU, kinds=KIND_RU, risk=risky,
                            changes=changes)
