@@ -237,7 +237,6 @@ def change_rows(changes: pd.DataFrame) -> dict[str, dict[str, object]]:
 
 def records(frame: pd.DataFrame) -> list[dict[str, object]]:
     """A frame's rows as plain Python values (NaN as None, numpy scalars unwrapped)."""
-    return [{k: (None if not isinstance(v, str | tuple) and pd.isna(v) else
-                 v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-            for row in frame.to_dict(orient="records")]
+    plain = frame.astype(object)  # numpy scalars become Python ones
+    return plain.where(plain.notna(), None).to_dict(orient="records")  # type: ignore[return-value]
 
