@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from app.analyse.policy import effective_document
 from app.analyse.revisions import policy_from_document
@@ -31,6 +33,8 @@ from app.settings import Settings
 from deficits.change import deficit_changes
 from deficits.levels import LEVEL_DEFICIT
 from deficits.risk import RiskRule, risk_group
+
+logger = logging.getLogger(__name__)
 
 RISK = "risk"
 CHANGES = "changes"
@@ -66,17 +70,23 @@ def recall(kind: str, diagnostic_id: int, teacher_id: int, digest: str,
 def remember(kind: str, diagnostic_id: int, teacher_id: int, digest: str,
              value: Mapping[str, Any]) -> None:
     """Store (or replace) one result and commit; two workers storing the same row at once
-    both succeed (an upsert)."""
+    both succeed (an upsert). A result that cannot be stored (a busy SQLite file) is logged
+    and computed again next time: the page that computed it still shows it."""
     dialect = db.engine.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(TeacherMemo).values(kind=kind, diagnostic_id=diagnostic_id,
                                            teacher_id=teacher_id, digest=digest,
                                            value=dict(value))
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=["kind", "diagnostic_id", "teacher_id"],
-        set_={"digest": statement.excluded.digest, "value": statement.excluded.value,
-              "computed_at": statement.excluded.computed_at}))
-    db.session.commit()
+    try:
+        db.session.execute(statement.on_conflict_do_update(
+            index_elements=["kind", "diagnostic_id", "teacher_id"],
+            set_={"digest": statement.excluded.digest, "value": statement.excluded.value,
+                  "computed_at": statement.excluded.computed_at}))
+        db.session.commit()
+    except OperationalError as err:
+        db.session.rollback()
+        logger.warning("teacher %s: %s of diagnostic %s not stored: %s", teacher_id, kind,
+                       diagnostic_id, err)
 
 
 def replace_all(kind: str, diagnostic_id: int, rows: Iterable[tuple[int, str, dict[str, Any]]]
