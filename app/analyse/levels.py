@@ -21,6 +21,7 @@ from app.analyse.policy import (
     import_thresholds_file,
     load_policy,
 )
+from app.analyse.teacher_memo import store_teacher_memos
 from app.common.runs import Summary, logged_run
 from app.extensions import db
 from app.models import (
@@ -78,6 +79,7 @@ def compute_deficits(diagnostic: Diagnostic, settings: Settings) -> DeficitSumma
     levels = merge_ratings(levels, stored_ratings())
     attempts = describe_attempt_policy(attempt_policy_of(settings), diagnostic.grademethod)
     store_levels(diagnostic, levels, policy.labels, attempts)
+    store_teacher_memos(diagnostic.id, levels, settings)
     summary = DeficitSummary(
         thresholds=[*policy.describe(), attempts],
         unmapped=sorted({f"{u.kind} {u.key}" for u in unmapped}))

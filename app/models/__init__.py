@@ -14,6 +14,7 @@ from app.models.assessment import (
     TeacherGrade,
 )
 from app.models.lti import LtiAccount, LtiDeployment, LtiLaunchValue, LtiPlatform, LtiToolKey
+from app.models.memo import TeacherMemo
 from app.models.network import (
     Municipality,
     Partnership,
@@ -48,4 +49,5 @@ __all__ = [
     "LtiAccount", "LtiDeployment", "LtiLaunchValue", "LtiPlatform", "LtiToolKey",
     "RateLimitCounter",
     "WebUserRole", "WebUserMunicipality",
+    "TeacherMemo",
 ]

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.accounts.roles import Scope, school_clause
 from app.analyse.levels import competency_groups
 from app.analyse.policy import load_policy, risk_rule
+from app.analyse.teacher_memo import Stored, latest_pair, teacher_change
 from app.extensions import db
 from app.models import Competency, Diagnostic, School, Teacher
 from app.reports.maps import levels_frame, policy_lines
@@ -127,10 +128,9 @@ def dynamics(entry: Diagnostic, final: Diagnostic, scope: Scope | None = None
             "competencies": per_competency, "schools": per_school, "closed": closed}
 
 
-def teacher_changes(teacher_id: int) -> dict[str, dict[str, object]]:
-    """One teacher's entry → final change per competency (latest pair), keyed by idnumber."""
-    pair = diagnostic_pair()
-    if pair is None:
-        return {}
-    entry, final = (levels_frame(diagnostic, teacher_id)[0] for diagnostic in pair)
-    return {str(row["competency"]): row for row in _records(deficit_changes(entry, final))}
+def teacher_changes(teacher_id: int, stored: Stored | None = None
+                    ) -> dict[str, dict[str, object]]:
+    """One teacher's entry → final change per competency (latest pair), keyed by idnumber
+    (``stored``: the teacher's stored results, when already read)."""
+    pair = latest_pair()
+    return teacher_change(*pair, teacher_id, stored) if pair is not None else {}

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import settings_of
 from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER, Scope, teacher_clause
+from app.analyse.teacher_memo import risk_inputs, stored_for, teacher_risk
 from app.common.inputs import MAX_ID
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, Route, RouteItem, Teacher
-from app.reports.analytics import risk, teacher_changes
+from app.reports.analytics import teacher_changes
 from app.reports.indicators import (
     compare_period,
     indicator_report,
@@ -139,15 +140,17 @@ def teacher(moodle_user_id: int) -> str:
         .where(Deficit.teacher_id == person.id,
                Deficit.diagnostic_id == (diagnostic.id if diagnostic else None))
         .order_by(Competency.idnumber)).all()
-    routes = db.session.scalars(select(Route).where(Route.teacher_id == person.id).options(
-        selectinload(Route.items).selectinload(RouteItem.offer))).all()
-
-    risk_rows = risk(diagnostic, settings_of(current_app), teacher_id=person.id) \
-        if diagnostic else []
-    risky = next((r["reason"] for r in risk_rows if r["user_id"] == person.id), None)
+    # The risk group and the change come stored per teacher (a few rows, not the whole
+    # population); read before the routes, as storing a recomputed one commits.
+    teacher_id, stored = person.id, stored_for(person.id)
+    risky = teacher_risk(diagnostic.id, teacher_id, [(s.idnumber, s.level) for s in scores],
+                         risk_inputs(settings_of(current_app)), stored) if diagnostic else None
+    changes = teacher_changes(teacher_id, stored)
+    routes = db.session.scalars(select(Route).where(Route.teacher_id == teacher_id).options(
+        selectinload(Route.items).joinedload(RouteItem.offer))).all()
     return render_template("teacher.html", t=person, scores=scores, routes=routes,
                            levels=LEVEL_RU, statuses=STATUS_RU, kinds=KIND_RU, risk=risky,
-                           changes=teacher_changes(person.id))
+                           changes=changes)
 
 
 def teacher_in_scope(moodle_user_id: int, scope: Scope) -> Teacher:
@@ -156,7 +159,8 @@ def teacher_in_scope(moodle_user_id: int, scope: Scope) -> Teacher:
     :raise 404: no such teacher, or one out of scope (the same answer: existence is not told).
     """
     person = db.session.scalars(select(Teacher).where(
-        Teacher.moodle_user_id == moodle_user_id, teacher_clause(scope))).first()
+        Teacher.moodle_user_id == moodle_user_id, teacher_clause(scope))
+        .options(joinedload(Teacher.school))).first()
     if person is None:
         abort(404, description=f"Нет педагога с Moodle id {moodle_user_id}")
     return person
