@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from app.common import audit
 from app.extensions import db
 from app.lti.exceptions import PlatformError
 from app.models.lti import LtiDeployment, LtiPlatform
@@ -57,6 +58,9 @@ def add_platform(*, issuer: str, client_id: str, deployment_ids: str, name: str 
                            client_id=client_id, **urls,
                            deployments=[LtiDeployment(deployment_id=d) for d in deployments])
     db.session.add(platform)
+    db.session.flush()
+    audit.record("lti.platform.add", ("lti_platform", platform.id), {
+        "issuer": issuer, "client_id": client_id, "deployments": deployments})
     db.session.commit()
     logger.info("LTI platform %s (client %s) registered", issuer, client_id)
     return platform

@@ -12,6 +12,7 @@ from app.models.assessment import (
     PolicyRevision,
     TeacherGrade,
 )
+from app.models.audit import AuditEvent
 from app.models.lti import LtiAccount, LtiDeployment, LtiLaunchValue, LtiPlatform, LtiToolKey
 from app.models.network import (
     Municipality,
@@ -46,4 +47,5 @@ __all__ = [
     "WebUser",
     "LtiAccount", "LtiDeployment", "LtiLaunchValue", "LtiPlatform", "LtiToolKey",
     "RateLimitCounter",
+    "AuditEvent",
 ]

@@ -7,6 +7,7 @@ from app.extensions import csrf, login_manager
 from app.lti import init_app as init_lti
 from app.web.analytics_views import bp as analytics_bp
 from app.web.api import bp as api_bp
+from app.web.audit_views import bp as audit_bp
 from app.web.auth import bp as auth_bp
 from app.web.auth import init_login, start_session
 from app.web.dynamics import bp as dynamics_bp
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(policy_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(push_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(xapi_bp, url_prefix="/xapi")
     # /lti/login, /lti/launch, /lti/jwks (public) and /lti (admin); a launch signs in as /login does

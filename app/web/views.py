@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import settings_of
+from app.common import audit
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, Route, RouteItem, Teacher
 from app.reports.analytics import risk, teacher_changes
@@ -81,6 +82,8 @@ def indicators_xlsx_file() -> Response:
     compare = compare_period(args.get("compare_from"), args.get("compare_to"))
     settings = settings_of(current_app)
     report = indicator_report(settings, period, args.get("municipality") or None, compare)
+    audit.record("export.xlsx", ("indicators", period.start),
+                 {k: args.get(k) for k in ("municipality", "from", "to")}, commit=True)
     return Response(report_workbook(settings, report), mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=indicators-{period.start}.xlsx"})
 

@@ -1,0 +1,351 @@
+"""Personal-data duties (152-ФЗ): export everything held about one teacher, erase a teacher.
+
+Erasure deletes the teacher's row and everything that names them: attempts with their marks,
+levels, Moodle's ratings, completions, routes with their items, the outbox rows (not while a
+push is sending one: :class:`ErasureRefused`), the xAPI statements about them, and the link
+of their LTI login (the login itself is disabled and loses its name when it was a teacher's).
+Nothing is pseudonymised and kept: every aggregate (deficit maps, indicators, the risk group)
+is computed from these rows when asked, so it stops counting the teacher at once. What stays
+is the audit event of the erasure, naming the Moodle user id only, and what Moodle holds.
+
+Outbox payloads and xAPI statements are matched in Python (their JSON is not queried in a way
+both SQLite and PostgreSQL share): an export or an erasure reads the outbox once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from app.common import audit
+from app.extensions import db
+from app.models import (
+    Attempt,
+    AttemptResult,
+    AuditEvent,
+    CompetencyRating,
+    CourseCompletion,
+    Deficit,
+    Diagnostic,
+    LtiAccount,
+    LtiPlatform,
+    OutboxMessage,
+    Route,
+    RouteItem,
+    RunLog,
+    Teacher,
+    TeacherGrade,
+    UnmappedStatement,
+    WebUser,
+    XapiStatement,
+    XapiStatementLink,
+)
+from app.models.assessment import Competency
+from app.models.route import Offer
+from xapi.mapping import normalise_site
+
+logger = logging.getLogger(__name__)
+IN_FLIGHT = "sending"  # app.push.outbox.SENDING: sent, Moodle's answer not yet stored
+USER_KINDS = ("enrol", "message", "rating", "plan")  # outbox records with a ``user_id``
+XAPI_KIND = "xapi"
+LISTING_ACTIONS = ("route.approve", "route.cancel")  # events listing teachers in details
+ERASED_NAME = "(удалено)"
+
+
+class ErasureRefused(ValueError):
+    """Raised when a teacher cannot be erased now (a push is sending rows naming them)."""
+
+
+def find_teacher(key: str) -> Teacher:
+    """The teacher of a Moodle user id (digits) or a Moodle username.
+
+    :raise ValueError: no such teacher.
+    """
+    key = key.strip()
+    query = select(Teacher).where(Teacher.moodle_user_id == int(key)) if (
+        key.isdigit() and len(key) < 19) else select(Teacher).where(Teacher.username == key)
+    teacher = db.session.scalars(query).first()
+    if teacher is None:
+        raise ValueError(f"no teacher with Moodle user id or login {key[:100]!r}; "
+                         "find one with `profroute` on /teachers?q=")
+    return teacher
+
+
+@dataclass
+class Holdings:
+    """The outbox rows and xAPI statements naming each of some teachers (by Moodle id)."""
+
+    site: str
+    outbox: dict[int, list[OutboxMessage]] = field(default_factory=dict)
+    statements: dict[int, list[XapiStatement]] = field(default_factory=dict)
+    unmapped: dict[int, list[UnmappedStatement]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, moodle_ids: Iterable[int], site_url: str) -> Holdings:
+        """Read the outbox, statements and unmapped statements once for ``moodle_ids``.
+
+        ``site_url`` is the Moodle whose accounts are the teachers' (xAPI ``homePage``);
+        empty, an account of any site with the user id matches.
+        """
+        wanted = {str(m): m for m in moodle_ids}
+        found = cls(site=normalise_site(site_url) if site_url else "")
+        for row in db.session.scalars(select(OutboxMessage).where(
+                OutboxMessage.kind.in_((*USER_KINDS, XAPI_KIND)))):
+            owner = found._owner_of_row(row, wanted)
+            if owner is not None:
+                found.outbox.setdefault(owner, []).append(row)
+        for statement in db.session.scalars(select(XapiStatement).where(
+                XapiStatement.actor_account_name.in_(list(wanted)))):
+            owner = found._owner({"account": {"homePage": statement.actor_home_page,
+                                              "name": statement.actor_account_name}}, wanted)
+            if owner is not None:
+                found.statements.setdefault(owner, []).append(statement)
+        for unmapped in db.session.scalars(select(UnmappedStatement)):
+            owner = found._owner((unmapped.statement or {}).get("actor"), wanted)
+            if owner is not None:
+                found.unmapped.setdefault(owner, []).append(unmapped)
+        return found
+
+    def _owner_of_row(self, row: OutboxMessage, wanted: Mapping[str, int]) -> int | None:
+        payload = row.payload or {}
+        if row.kind == XAPI_KIND:
+            statement = payload.get("statement")
+            return self._owner(statement.get("actor") if isinstance(statement, dict) else None,
+                               wanted)
+        return wanted.get(str(payload.get("user_id")))
+
+    def _owner(self, agent: object, wanted: Mapping[str, int]) -> int | None:
+        account = agent.get("account") if isinstance(agent, dict) else None
+        if not isinstance(account, dict):
+            return None
+        if self.site and normalise_site(str(account.get("homePage") or "")) != self.site:
+            return None
+        return wanted.get(str(account.get("name")))
+
+
+def export_teacher(teacher: Teacher, site_url: str,
+                   risk_reason: str | None = None) -> dict[str, Any]:
+    """Everything ProfRoute holds about ``teacher``, as JSON values, and an audit event of
+    the export (committed). ``risk_reason`` is why they are in the risk group, if they are
+    (the caller computes it: the risk rule lives above this layer)."""
+    held = Holdings.of([teacher.moodle_user_id], site_url)
+    mid = teacher.moodle_user_id
+    school = teacher.school
+    data: dict[str, Any] = {
+        "teacher": {name: getattr(teacher, name) for name in (
+            "moodle_user_id", "username", "lastname", "firstname", "middlename", "email",
+            "idnumber", "subjects", "active", "inactive_since")},
+        "school": None if school is None else {
+            "code": school.code, "name": school.name,
+            "municipality": school.municipality.name if school.municipality else None},
+        "attempts": _attempts(teacher.id),
+        "levels": _levels(teacher.id),
+        "risk_group": {"member": risk_reason is not None, "reason": risk_reason},
+        "moodle_ratings": [_row(r, "proficient", "grade", "rated_at", "synced_at")
+                           | {"competency": _competency(r.competency_id)}
+                           for r in _of(CompetencyRating, teacher.id)],
+        "course_completions": [_row(c, "moodle_course_id", "completed", "progress",
+                                    "time_completed", "source")
+                               for c in _of(CourseCompletion, teacher.id)],
+        "routes": _routes(teacher.id),
+        "outbox": [_row(r, "id", "kind", "status", "dedupe_key", "payload", "attempts",
+                        "last_error", "created_at", "sent_at") for r in held.outbox.get(mid, [])],
+        "xapi_statements": [s.statement | {"stored": s.stored.isoformat()} if s.stored
+                            else s.statement for s in held.statements.get(mid, [])],
+        "xapi_unmapped": [_row(u, "statement_id", "reason", "statement", "seen_at")
+                          for u in held.unmapped.get(mid, [])],
+        "lti_accounts": _lti_accounts(teacher.id),
+        "audit_events": [audit.event_dict(e) for e in _audit_events_about(mid)],
+    }
+    audit.record("teacher.export", ("teacher", mid), {"sections": sorted(data)}, commit=True)
+    return _plain(data)
+
+
+@dataclass
+class Erasure:
+    """What erasing one teacher removed (counts only: the audit event repeats them)."""
+
+    moodle_user_id: int
+    removed: dict[str, int] = field(default_factory=dict)
+    still_in_moodle: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain values for the CLI's JSON."""
+        return {"moodle_user_id": self.moodle_user_id, "removed": self.removed,
+                "still_in_moodle": self.still_in_moodle}
+
+
+def check_erasable(teacher: Teacher, held: Holdings) -> None:
+    """:raise ErasureRefused: a push is sending outbox rows naming the teacher."""
+    sending = [r for r in held.outbox.get(teacher.moodle_user_id, []) if r.status == IN_FLIGHT]
+    if sending:
+        raise ErasureRefused(
+            f"teacher {teacher.moodle_user_id}: a push is sending {len(sending)} outbox "
+            f"row(s) for them (ids {', '.join(str(r.id) for r in sending[:10])}); wait for "
+            "the push to end (or resolve them on /push), then erase again")
+
+
+def erase_teacher(teacher: Teacher, held: Holdings, *, reason: str = "request") -> Erasure:
+    """Delete the teacher and everything naming them, with an audit event; commit.
+
+    :raise ErasureRefused: a push is sending rows for them; nothing is deleted.
+    """
+    check_erasable(teacher, held)
+    mid, tid = teacher.moodle_user_id, teacher.id
+    erasure = Erasure(mid, still_in_moodle=bool(teacher.active))
+    removed = erasure.removed
+    statements = [s.id for s in held.statements.get(mid, [])]
+    if statements:
+        db.session.execute(delete(XapiStatementLink).where(
+            XapiStatementLink.statement_id.in_(statements)))
+    removed["xapi_statements"] = _delete_all(held.statements.get(mid, []))
+    removed["xapi_unmapped"] = _delete_all(held.unmapped.get(mid, []))
+    removed["outbox"] = _delete_all(held.outbox.get(mid, []))
+    routes = select(Route.id).where(Route.teacher_id == tid).scalar_subquery()
+    removed["route_items"] = _count(delete(RouteItem).where(RouteItem.route_id.in_(routes)))
+    removed["routes"] = _count(delete(Route).where(Route.teacher_id == tid))
+    attempts = select(Attempt.id).where(Attempt.teacher_id == tid).scalar_subquery()
+    removed["attempt_results"] = _count(delete(AttemptResult).where(
+        AttemptResult.attempt_id.in_(attempts)))
+    for name, model in (("attempts", Attempt), ("levels", Deficit),
+                        ("grade_times", TeacherGrade), ("moodle_ratings", CompetencyRating),
+                        ("course_completions", CourseCompletion)):
+        removed[name] = _count(delete(model).where(model.teacher_id == tid))
+    removed["lti_links"] = _unlink_lti(tid)
+    db.session.flush()  # the links go before the row they point to
+    removed["run_log_mentions"] = _scrub_run_log(mid)
+    db.session.delete(teacher)
+    audit.record("teacher.erase", ("teacher", mid),
+                 {"reason": reason, "removed": dict(removed),
+                  "still_in_moodle": erasure.still_in_moodle})
+    db.session.commit()
+    logger.info("teacher %s erased (%s)", mid, reason)
+    return erasure
+
+
+def _delete_all(rows: list[Any]) -> int:
+    for row in rows:
+        db.session.delete(row)
+    db.session.flush()
+    return len(rows)
+
+
+def _count(statement: Any) -> int:
+    return int(db.session.execute(statement, execution_options={
+        "synchronize_session": False}).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _unlink_lti(teacher_id: int) -> int:
+    """Unlink the teacher's LTI logins; a teacher's own login is disabled and unnamed."""
+    accounts = list(db.session.scalars(select(LtiAccount).filter_by(teacher_id=teacher_id)))
+    for account in accounts:
+        account.teacher_id = None
+        user = db.session.get(WebUser, account.web_user_id)
+        if user is not None and account.role == "teacher":
+            user.name, user.active = ERASED_NAME, False
+            user.session_version += 1
+    return len(accounts)
+
+
+def _scrub_run_log(moodle_user_id: int) -> int:
+    """Replace run summaries' lines naming the teacher (``login (id N)``, e.g. teachers
+    without a school) by a placeholder; return how many lines."""
+    mark, count = f"(id {moodle_user_id})", 0
+    for run in db.session.scalars(select(RunLog)):
+        summary = dict(run.summary or {})
+        changed = False
+        for key, value in summary.items():
+            if isinstance(value, list) and any(isinstance(v, str) and mark in v for v in value):
+                count += sum(1 for v in value if isinstance(v, str) and mark in v)
+                summary[key] = [ERASED_NAME if isinstance(v, str) and mark in v else v
+                                for v in value]
+                changed = True
+        if changed:
+            run.summary = summary
+    return count
+
+
+def _of(model: Any, teacher_id: int) -> list[Any]:
+    return list(db.session.scalars(select(model).where(model.teacher_id == teacher_id)
+                                   .order_by(model.id)))
+
+
+def _row(obj: object, *names: str) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in names}
+
+
+def _competency(competency_id: int | None) -> str | None:
+    found = db.session.get(Competency, competency_id) if competency_id else None
+    return found.idnumber if found else None
+
+
+def _diagnostic(diagnostic_id: int) -> dict[str, Any] | None:
+    found = db.session.get(Diagnostic, diagnostic_id)
+    return None if found is None else {"moodle_quiz_id": found.moodle_quiz_id,
+                                       "name": found.name, "kind": found.kind}
+
+
+def _attempts(teacher_id: int) -> list[dict[str, Any]]:
+    return [_row(a, "moodle_attempt_id", "attempt_no", "state", "time_finish", "sumgrades")
+            | {"diagnostic": _diagnostic(a.diagnostic_id),
+               "marks": [_row(r, "source", "key", "mark", "max_mark") for r in a.results]}
+            for a in _of(Attempt, teacher_id)]
+
+
+def _levels(teacher_id: int) -> list[dict[str, Any]]:
+    return [_row(d, "score", "grade", "max_grade", "questions", "level", "moodle_attempt_id",
+                 "thresholds", "moodle_proficient", "agreement", "computed_at")
+            | {"diagnostic": _diagnostic(d.diagnostic_id),
+               "competency": _competency(d.competency_id)}
+            for d in _of(Deficit, teacher_id)]
+
+
+def _routes(teacher_id: int) -> list[dict[str, Any]]:
+    out = []
+    for route in _of(Route, teacher_id):
+        items = [_row(i, "status", "rule", "competencies", "reasons", "updated_at")
+                 | {"offer": _offer(i.offer_id)} for i in route.items]
+        out.append({"diagnostic": _diagnostic(route.diagnostic_id),
+                    "created_at": route.created_at, "items": items})
+    return out
+
+
+def _offer(offer_id: int) -> dict[str, Any] | None:
+    offer = db.session.get(Offer, offer_id)
+    return None if offer is None else _row(offer, "key", "kind", "title", "moodle_course_id")
+
+
+def _lti_accounts(teacher_id: int) -> list[dict[str, Any]]:
+    out = []
+    for account in _of(LtiAccount, teacher_id):
+        platform = db.session.get(LtiPlatform, account.platform_id)
+        user = db.session.get(WebUser, account.web_user_id)
+        out.append(_row(account, "subject", "role", "lti_roles", "last_launch_at") | {
+            "platform": platform.issuer if platform else None,
+            "login": user.login if user else None})
+    return out
+
+
+def _audit_events_about(moodle_user_id: int) -> list[AuditEvent]:
+    about = list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.object_kind == "teacher", AuditEvent.object_id == str(moodle_user_id))))
+    about += [e for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action.in_(LISTING_ACTIONS)))
+        if moodle_user_id in (e.details or {}).get("teachers", [])]
+    return sorted(about, key=lambda e: e.id)
+
+
+def _plain(value: Any) -> Any:
+    """Dates as ISO text, containers walked: JSON values only."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
