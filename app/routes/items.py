@@ -80,7 +80,9 @@ def approve(diagnostic: Diagnostic, *, teacher_ids: list[int] | None = None,
 
     The audit event lists the teachers (Moodle ids) whose items were approved.
     """
-    query = (select(RouteItem, Teacher.moodle_user_id).join(Route).join(Teacher)
+    query = (select(RouteItem, Teacher.moodle_user_id).select_from(RouteItem)
+             .join(Route, Route.id == RouteItem.route_id)
+             .join(Teacher, Teacher.id == Route.teacher_id)
              .where(Route.diagnostic_id == diagnostic.id, RouteItem.status == PROPOSED))
     if teacher_ids:
         query = query.where(Teacher.moodle_user_id.in_(teacher_ids))
