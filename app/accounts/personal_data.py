@@ -336,7 +336,7 @@ def _audit_events_about(moodle_user_id: int) -> list[AuditEvent]:
     about += [e for e in db.session.scalars(select(AuditEvent).where(
         AuditEvent.action.in_(LISTING_ACTIONS)))
         if moodle_user_id in (e.details or {}).get("teachers", [])]
-    return sorted(about, key=lambda e: e.id)
+    return sorted({e.id: e for e in about}.values(), key=lambda e: e.id)
 
 
 def _plain(value: Any) -> Any:
