@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy import select
 
 from app import settings_of
-from app.accounts.personal_data import export_teacher
+from app.accounts.personal_data import ErasureRefused, Holdings, erase_teacher, export_teacher
 from app.common.audit import AuditError, AuditFilter, events, parse_date
 from app.extensions import db
 from app.models import Teacher
@@ -71,6 +80,34 @@ def teacher_personal_data(moodle_user_id: int) -> ResponseReturnValue:
     return Response(_dumps(data, indent=2), mimetype="application/json", headers={
         "Content-Disposition":
             f"attachment; filename=teacher-{moodle_user_id}-personal-data.json"})
+
+
+@bp.post("/teachers/<int:moodle_user_id>/erase")
+@login_required  # ADMIN ONLY
+def teacher_erase(moodle_user_id: int) -> ResponseReturnValue:
+    """Erase the teacher and everything naming them; ``confirm`` must repeat the Moodle id.
+
+    :raise 400: the confirmation does not repeat the id (nothing erased).
+    :raise 404: no teacher with this Moodle user id.
+    :raise 409: a push is sending rows for the teacher (nothing erased).
+    """
+    teacher = db.session.scalars(select(Teacher).filter_by(moodle_user_id=moodle_user_id)).first()
+    if teacher is None:
+        abort(404, description=f"Педагог с id Moodle {moodle_user_id} не найден")
+    if request.form.get("confirm", "").strip() != str(moodle_user_id):
+        return render_template("error.html", title="Удаление не выполнено", message=(
+            f"Для подтверждения введите id Moodle педагога ({moodle_user_id}).")), 400
+    try:
+        erasure = erase_teacher(teacher, Holdings.of([moodle_user_id],
+                                                     settings_of(current_app).moodle_url))
+    except ErasureRefused as err:
+        return render_template("error.html", title="Удаление отложено", message=(
+            "Отправка в Moodle ещё передаёт записи этого педагога — дождитесь её окончания "
+            f"(или решите их на странице «Отправка в Moodle») и повторите. {err}")), 409
+    flash(f"Данные педагога {moodle_user_id} удалены ({sum(erasure.removed.values())} "
+          "записей)." + (" Он ещё в диагностическом курсе Moodle: следующая синхронизация "
+                         "прочтёт его снова." if erasure.still_in_moodle else ""), "saved")
+    return redirect("/teachers")
 
 
 def _dumps(value: object, indent: int | None = None) -> str:

@@ -304,3 +304,30 @@ def test_a_sync_dates_absence_and_clears_it_when_the_teacher_is_back(app: Flask)
     db.session.expire_all()
     back = db.session.scalars(select(Teacher).filter_by(moodle_user_id=32)).one()
     assert back.active is True and back.inactive_since is None
+
+
+def test_an_admin_erases_from_the_teacher_page_after_repeating_the_id(site_app: Flask) -> None:
+    seed()
+    admin = signed_in(site_app)
+    assert 'action="/teachers/11/erase"' in admin.get("/teachers/11").get_data(as_text=True)
+    wrong = admin.post("/teachers/11/erase", data={"confirm": "12"})
+    assert wrong.status_code == 400 and teacher_id(11) is not None
+    row = db.session.scalars(select(OutboxMessage).filter_by(dedupe_key="message:11")).one()
+    row.status = SENDING
+    db.session.commit()
+    busy = admin.post("/teachers/11/erase", data={"confirm": "11"})
+    assert busy.status_code == 409 and "sending" in busy.get_data(as_text=True)
+    assert teacher_id(11) is not None
+    row.status = "pending"
+    db.session.commit()
+    done = admin.post("/teachers/11/erase", data={"confirm": "11"})
+    assert done.status_code == 302 and teacher_id(11) is None and teacher_id(12) is not None
+    event = db.session.scalars(select(AuditEvent).filter_by(action="teacher.erase")).one()
+    assert (event.actor, event.object_id) == ("ivanova", "11")
+    assert admin.post("/teachers/11/erase", data={"confirm": "11"}).status_code == 404
+
+
+def test_erase_from_the_page_needs_sign_in(site_app: Flask, client: FlaskClient) -> None:
+    seed()
+    answer = client.post("/teachers/11/erase", data={"confirm": "11"})
+    assert answer.status_code in (302, 400) and teacher_id(11) is not None
