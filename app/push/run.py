@@ -50,8 +50,9 @@ def push(api: MoodleAPI, settings: Settings) -> PushSummary:
     made = Counter(api.client.calls_by_function) - before
     summary.calls_by_function = dict(sorted(made.items()))
     summary.calls = sum(made.values())
+    # committed with the caller's run log (logged_run), as the push's last change
     audit.record("push.done", None, {"calls": summary.calls,
-                                     "needs_attention": summary.needs_attention}, commit=True)
+                                     "needs_attention": summary.needs_attention})
     return summary
 
 
