@@ -70,8 +70,8 @@ def find_teacher(key: str) -> Teacher:
         key.isdigit() and len(key) < 19) else select(Teacher).where(Teacher.username == key)
     teacher = db.session.scalars(query).first()
     if teacher is None:
-        raise ValueError(f"no teacher with Moodle user id or login {key[:100]!r}; "
-                         "find one with `profroute` on /teachers?q=")
+        raise ValueError(f"no teacher with Moodle user id or login {key[:100]!r}; search "
+                         "by name on the page /teachers")
     return teacher
 
 
