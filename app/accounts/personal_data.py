@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 IN_FLIGHT = "sending"  # app.push.outbox.SENDING: sent, Moodle's answer not yet stored
 USER_KINDS = ("enrol", "message", "rating", "plan")  # outbox records with a ``user_id``
 XAPI_KIND = "xapi"
+AGENT_LINKS = ("agent", "related_agent")  # XapiStatementLink kinds naming an agent
 LISTING_ACTIONS = ("route.approve", "route.cancel")  # events listing teachers in details
 ERASED_NAME = "(удалено)"
 
@@ -104,11 +105,30 @@ class Holdings:
                                               "name": statement.actor_account_name}}, wanted)
             if owner is not None:
                 found.statements.setdefault(owner, []).append(statement)
+        found._statements_naming(wanted)
         for unmapped in db.session.scalars(select(UnmappedStatement)):
             owner = found._owner((unmapped.statement or {}).get("actor"), wanted)
             if owner is not None:
                 found.unmapped.setdefault(owner, []).append(unmapped)
         return found
+
+    def _statements_naming(self, wanted: Mapping[str, int]) -> None:
+        """Add the statements whose object or context names a teacher's account."""
+        known = {s.id for rows in self.statements.values() for s in rows}
+        for mid_text, mid in wanted.items():
+            links = db.session.execute(select(XapiStatementLink.statement_id,
+                                              XapiStatementLink.key).where(
+                XapiStatementLink.kind.in_(AGENT_LINKS),
+                XapiStatementLink.key.endswith(f" {mid_text}", autoescape=True))).all()
+            for statement_id, key in links:
+                home = key.removeprefix("account:").rsplit(" ", 1)[0]
+                if statement_id in known or not key.startswith("account:") or (
+                        self.site and normalise_site(home) != self.site):
+                    continue
+                statement = db.session.get(XapiStatement, statement_id)
+                if statement is not None:
+                    known.add(statement_id)
+                    self.statements.setdefault(mid, []).append(statement)
 
     def _owner_of_row(self, row: OutboxMessage, wanted: Mapping[str, int]) -> int | None:
         payload = row.payload or {}

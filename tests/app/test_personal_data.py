@@ -106,6 +106,13 @@ def seed() -> Diagnostic:
         actor_account_name="11", actor_home_page=SITE)).first()
     db.session.add(XapiStatementLink(statement_id=first.id, kind="related_activity",
                                      key=f"{SITE}/course/view.php?id=501"))
+    about = statement(50)  # a methodologist's statement whose object is teacher 11
+    about.statement["object"] = {"objectType": "Agent",
+                                 "account": {"homePage": SITE, "name": "11"}}
+    db.session.add(about)
+    db.session.flush()
+    db.session.add(XapiStatementLink(statement_id=about.id, kind="agent",
+                                     key=f"account:{SITE} 11"))
     platform = LtiPlatform(issuer=SITE, client_id="c", auth_login_url=SITE,
                            auth_token_url=SITE, key_set_url=SITE)
     login = WebUser(login="moodle1-11", name="Петрова Анна", password_hash="!lti")
@@ -168,8 +175,8 @@ def test_the_export_holds_everything_about_the_teacher_and_nothing_of_another(
     assert data["risk_group"]["member"] is True
     assert [i["offer"]["key"] for r in data["routes"] for i in r["items"]] == ["kpk"]
     assert sorted(r["kind"] for r in data["outbox"]) == ["enrol", "message", "xapi"]
-    assert [s["actor"]["account"] for s in data["xapi_statements"]] == [
-        {"homePage": SITE, "name": "11"}]  # not the other site's user 11
+    assert [s["actor"]["account"]["name"] for s in data["xapi_statements"]] == [
+        "11", "50"]  # not the other site's user 11; 50's statement is about 11
     assert [(a["login"], a["role"]) for a in data["lti_accounts"]] == [("moodle1-11", "teacher")]
     assert [(e["action"], e["object"]["id"]) for e in data["audit_events"]] == [
         ("route.cancel", "11")]
@@ -212,6 +219,8 @@ def test_erase_removes_the_teacher_and_the_aggregates_stop_counting_them(
     assert db.session.scalar(select(func.count()).select_from(XapiStatement).where(
         XapiStatement.actor_home_page == OTHER_SITE)) == 1  # another site's person stays
     assert db.session.scalar(select(func.count()).select_from(XapiStatementLink)) == 0
+    assert db.session.scalar(select(func.count()).select_from(XapiStatement).where(
+        XapiStatement.actor_account_name == "50")) == 0  # the statement about them too
     db.session.expire_all()
     assert deficit_map(diagnostic).schools[0]["teachers"] == 1
     assert [r["user_id"] for r in risk(diagnostic, Settings())] == [teacher_id(12)]
