@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from import_support import upload_results
 from lti_support import CLIENT_ID, DEPLOYMENT_ID, ISSUER, LEARNER, launch, login_initiation
 from lti_support import running_platform as lti_platform
 from sqlalchemy import select
@@ -241,3 +242,13 @@ def test_the_audit_command_filters_and_prints_json(runner: AppRunner) -> None:
     assert "route.cancel" in text and "export.xlsx" not in text
     bad = runner.invoke(["audit", "--since", "вчера"])
     assert bad.exit_code == 2 and "--since" in bad.output
+
+
+def test_an_upload_on_the_imports_page_is_audited_as_the_signed_in_user(
+        signed_in_client: FlaskClient) -> None:
+    status, _ = upload_results(signed_in_client, RESULTS.encode("cp1251"), "ВПР-2025.csv")
+    assert status == 200
+    event = audited("import.results")[0]
+    assert (event.actor, event.object_id, event.address) == ("ivanova", "ВПР-2025.csv",
+                                                             "127.0.0.1")
+    assert event.details["errors"] == 1 and event.run_id is not None
