@@ -11,7 +11,8 @@ import click
 from flask import Flask
 
 from app import settings_of
-from app.accounts.personal_data import Holdings, erase_teacher, export_teacher, find_teacher
+from app.accounts.personal_data import Holdings, erase_teacher, find_teacher
+from app.accounts.personal_export import export_teacher
 from app.accounts.retention import apply_retention
 from app.cli.base import echo_json, stage
 from app.common.audit import AuditFilter, event_dict, events, parse_date

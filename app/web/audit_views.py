@@ -19,7 +19,8 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from app import settings_of
-from app.accounts.personal_data import ErasureRefused, Holdings, erase_teacher, export_teacher
+from app.accounts.personal_data import ErasureRefused, Holdings, erase_teacher
+from app.accounts.personal_export import export_teacher
 from app.common.audit import AuditError, AuditFilter, events, parse_date
 from app.extensions import db
 from app.models import Teacher
