@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     login_limit_address: str = "20 per 15 minutes"  # failed sign-ins per client address
     ratelimit_storage: str = ""  # a limits storage URI (redis://...); empty: the database
     sandbox_token: str = Field(default="", repr=False)
+    # Personal data of teachers a sync has not seen for longer than this is erased by
+    # ``profroute retention`` (0: kept; README "Personal data")
+    retention_days: int = Field(default=0, ge=0, le=36500)
     # LTI 1.3: the tool's public root URL as Moodle reaches it (empty: that of the request),
     # and Moodle's LTI roles -> ProfRoute roles (README "Sign-in from Moodle").
     lti_tool_url: str = ""

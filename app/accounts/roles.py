@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, delete, false, or_, select, true
 
+from app.common import audit
 from app.extensions import db
 from app.models import Municipality, School, Teacher, WebUser, WebUserMunicipality, WebUserRole
 
@@ -127,6 +128,9 @@ def grant(login: str, role: str, *, municipalities: Iterable[str] = (), region: 
                                    .filter_by(web_user_id=user.id)))
     db.session.add_all(WebUserMunicipality(web_user_id=user.id, municipality_id=m)
                        for m in ids if m not in known)
+    audit.record("account.grant", ("web_user", user.id),
+                 {"login": login, "role": role, "region": region, "municipalities": sorted(ids),
+                  "teacher_moodle_id": teacher_moodle_id})
     db.session.commit()
     logger.info("web user %s: granted %s (region=%s, municipalities=%s, teacher=%s)",
                 login, role, region, sorted(ids), teacher_moodle_id)
@@ -202,6 +206,8 @@ def revoke(login: str, role: str, *, municipalities: Iterable[str] = (),
         db.session.delete(row)
         if role == METHODOLOGIST:
             db.session.execute(drop)
+    audit.record("account.revoke", ("web_user", user.id),
+                 {"login": login, "role": role, "region": region, "municipalities": sorted(ids)})
     db.session.commit()
     logger.info("web user %s: revoked %s (region=%s, municipalities=%s)",
                 login, role, region, sorted(ids))

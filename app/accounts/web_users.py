@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.passwords import password_problem
+from app.common import audit
 from app.extensions import db
 from app.models.web import WebUser
 
@@ -38,6 +39,8 @@ def add_user(login: str, name: str, password: str) -> WebUser:
     user = WebUser(login=login, name=name.strip() or login, active=True,
                    password_hash=_hash(password, login))
     db.session.add(user)
+    db.session.flush()
+    audit.record("account.add", ("web_user", user.id), {"login": login, "name": user.name})
     db.session.commit()
     logger.info("web user %s created", login)
     return user
@@ -51,6 +54,7 @@ def set_password(login: str, password: str) -> WebUser:
     user = _existing(login)
     user.password_hash = _hash(password, user.login)
     user.session_version += 1
+    audit.record("account.password", ("web_user", user.id), {"login": user.login})
     db.session.commit()
     logger.info("web user %s: password changed", login)
     return user
@@ -65,6 +69,8 @@ def set_active(login: str, active: bool) -> WebUser:
     user.active = active
     if not active:
         user.session_version += 1
+    audit.record("account.enable" if active else "account.disable", ("web_user", user.id),
+                 {"login": user.login})
     db.session.commit()
     logger.info("web user %s: active=%s", login, active)
     return user

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from app.common import audit
 from app.common.runs import Summary
 from app.common.store import get_or_create, read_file
 from app.extensions import db
@@ -70,5 +71,7 @@ def import_question_map(diagnostic: Diagnostic, path: str | Path, name: str = ""
         row.competency_id = ids[idnumber]
         summary.slots += source == SLOT
         summary.questions += source == QUESTION
+    audit.record("import.question_map", ("diagnostic", diagnostic.id),
+                 {"file": name, "errors": len(summary.errors)} | audit.figures(summary))
     db.session.commit()
     return summary

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.analyse.policy_schema import KEYS, SECTIONS, PolicyError, validate_document
+from app.common import audit
 from app.extensions import db
 from app.models import Competency, PolicyRevision
 from app.settings import SettingsError
@@ -85,6 +86,9 @@ def save_revision(document: Mapping[str, Any], author: str, comment: str) -> Pol
     revision = PolicyRevision(document=doc, author=author.strip()[:255],
                               comment=comment.strip())
     db.session.add(revision)
+    db.session.flush()
+    audit.record("policy.revision", ("policy_revision", revision.id),
+                 {"author": revision.author, "comment": revision.comment[:500]})
     db.session.commit()
     logger.info("policy revision %s saved by %s", revision.id, revision.author)
     return revision

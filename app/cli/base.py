@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app import settings_of
+from app.common.audit import acting_as, cli_actor
 from app.common.runs import Summary, logged_run
 from app.extensions import prepare_schema
 from app.models import Diagnostic
@@ -39,12 +40,13 @@ def stage(func: Callable[..., Any]) -> Callable[..., Any]:
     """Run a command with the app (its first argument) in context and the schema up to date.
 
     Errors are not handled here: the ``profroute`` group renders every domain error in one
-    line (``app.errors``).
+    line (``app.errors``). What the command does is audited as ``cli:<os user>``.
     """
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         prepare_schema()
-        return func(current_app._get_current_object(), *args, **kwargs)  # type: ignore[attr-defined]
+        with acting_as(cli_actor()):
+            return func(current_app._get_current_object(), *args, **kwargs)  # type: ignore[attr-defined]
     return with_appcontext(wrapper)
 
 

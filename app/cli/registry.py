@@ -14,6 +14,7 @@ from flask import Flask
 from app import settings_of
 from app.analyse.question_map import import_question_map, is_moodle_xml
 from app.cli.base import echo_json, logged_stage, named_diagnostic, stage
+from app.common import audit
 from app.common.runs import logged_run
 from app.common.store import read_file
 from app.registry.results import identify_schools, import_results
@@ -150,6 +151,8 @@ def indicators_cmd(app: Flask, *, municipality: str | None, start: str | None,
     echo_json(report.as_dict())
     if xlsx_path:
         Path(xlsx_path).write_bytes(report_workbook(settings, report))
+        audit.record("export.xlsx", ("indicators", report.period.start),
+                     {"municipality": municipality, "file": xlsx_path}, commit=True)
 
 
 COMMANDS = (import_question_map_cmd, import_results_cmd, identify_schools_cmd, indicators_cmd)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from contextvars import ContextVar
 
 from app.extensions import db
 from app.models import RunLog
 from app.models.assessment import utcnow
 
 logger = logging.getLogger(__name__)
+# The run log row of the stage running now: audit events name it (app.common.audit)
+_CURRENT_RUN: ContextVar[int | None] = ContextVar("profroute_current_run", default=None)
 
 
 class Summary:
@@ -28,6 +31,7 @@ def logged_run(stage: str) -> Iterator[RunLog]:
     db.session.add(run)
     db.session.commit()
     run_id = run.id
+    token = _CURRENT_RUN.set(run_id)
     try:
         yield run
     except BaseException as err:
@@ -39,6 +43,13 @@ def logged_run(stage: str) -> Iterator[RunLog]:
             failed.finished_at = utcnow()
             db.session.commit()
         raise
+    finally:
+        _CURRENT_RUN.reset(token)
     run.status = "ok"
     run.finished_at = utcnow()
     db.session.commit()
+
+
+def current_run_id() -> int | None:
+    """The run log id of the stage run in progress (:func:`logged_run`), or None."""
+    return _CURRENT_RUN.get()

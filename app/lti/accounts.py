@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.accounts.roles import hold_launched_role
+from app.common import audit
 from app.extensions import db
 from app.lti.exceptions import LaunchRefused, UnknownMoodleUser
 from app.lti.roles import resolve_role
@@ -63,12 +64,18 @@ def account_for_launch(platform: LtiPlatform, claims: Mapping[str, Any],
         account = LtiAccount(platform_id=platform.id, subject=subject, web_user_id=user.id,
                              role=role)
         db.session.add(account)
+        audit.record("lti.account.create", ("web_user", user.id), {
+            "login": login, "platform": platform.issuer, "subject": subject[:255],
+            "role": role}, actor=f"lti:{platform.issuer}"[:255])
         logger.info("LTI: new login %s for %s user %s", user.login, platform.issuer, subject)
     launched = db.session.get(WebUser, account.web_user_id)
     if launched is None or not launched.active:
         db.session.rollback()
         raise LaunchRefused("the ProfRoute login of this Moodle user is disabled")
     launched.name = _name(claims, teacher, subject)
+    if account.role != role:
+        audit.record("lti.account.role", ("web_user", launched.id), {
+            "login": launched.login, "from": account.role, "to": role})
     account.role, account.lti_roles = role, lti_roles
     account.teacher_id = teacher.id if teacher else None
     hold_launched_role(launched.id, role, teacher.moodle_user_id if teacher else None)

@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.common import audit
 from app.extensions import db
 from app.lti.exceptions import PlatformError
 from app.models.lti import LtiDeployment, LtiPlatform
@@ -64,6 +65,9 @@ def add_platform(*, issuer: str, client_id: str, deployment_ids: str, name: str 
                            client_id=client_id, **urls,
                            deployments=[LtiDeployment(deployment_id=d) for d in deployments])
     db.session.add(platform)
+    db.session.flush()
+    audit.record("lti.platform.add", ("lti_platform", platform.id), {
+        "issuer": issuer, "client_id": client_id, "deployments": deployments})
     db.session.commit()
     current_app.extensions.pop(_ORIGINS_CACHE, None)  # this worker frames it at once
     logger.info("LTI platform %s (client %s) registered", issuer, client_id)

@@ -13,6 +13,7 @@ from app.models.assessment import (
     PolicyRevision,
     TeacherGrade,
 )
+from app.models.audit import AuditEvent
 from app.models.lti import LtiAccount, LtiDeployment, LtiLaunchValue, LtiPlatform, LtiToolKey
 from app.models.memo import TeacherMemo
 from app.models.network import (
@@ -50,4 +51,5 @@ __all__ = [
     "RateLimitCounter",
     "WebUserRole", "WebUserMunicipality",
     "TeacherMemo",
+    "AuditEvent",
 ]

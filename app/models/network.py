@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -75,6 +75,8 @@ class Teacher(db.Model):  # type: ignore[name-defined]
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
     subjects: Mapped[str] = mapped_column(String(512), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When a sync last found them no longer scored (None while active): retention counts from it
+    inactive_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     school: Mapped[School | None] = relationship()
 

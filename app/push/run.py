@@ -12,6 +12,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
+from app.common import audit
 from app.common.outbox import EnrolmentRecord, record_of
 from app.extensions import db
 from app.models import OutboxMessage
@@ -35,6 +36,7 @@ def push(api: MoodleAPI, settings: Settings) -> PushSummary:
     if settings.cancel_action not in ("suspend", "unenrol"):
         raise SettingsError(f"PROFROUTE_CANCEL_ACTION = {settings.cancel_action!r}: write "
                             "suspend or unenrol")
+    audit.record("push.start", None, {"moodle": settings.moodle_url}, commit=True)
     summary = PushSummary()
     before = Counter(api.client.calls_by_function)
     _push_enrolments(api, settings, summary)
@@ -48,6 +50,9 @@ def push(api: MoodleAPI, settings: Settings) -> PushSummary:
     made = Counter(api.client.calls_by_function) - before
     summary.calls_by_function = dict(sorted(made.items()))
     summary.calls = sum(made.values())
+    # committed with the caller's run log (logged_run), as the push's last change
+    audit.record("push.done", None, {"calls": summary.calls,
+                                     "needs_attention": summary.needs_attention})
     return summary
 
 

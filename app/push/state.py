@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from app.common import audit
 from app.common.outbox import MESSAGE, record_of
 from app.extensions import db
 from app.models import OutboxMessage, RunLog
@@ -61,6 +62,8 @@ def resolve_message(row_id: int, action: str) -> OutboxMessage:
         row.status, row.last_error = PENDING, ""
     else:
         raise ResolveError(f"неизвестное действие {action!r}")
+    audit.record("push.resolve", ("outbox", row.id), {"action": action,
+                                                       "dedupe_key": row.dedupe_key})
     db.session.commit()
     return row
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.common import audit
 from app.common.runs import Summary
 from app.common.store import get_or_create
 from app.extensions import db
@@ -84,6 +85,9 @@ def import_catalogue(directory: str | Path, code_pattern: str = SCHOOL_CODE_PATT
     schools = _import_schools(files[0], summary)
     _import_partnerships(files[1], schools, summary)
     _import_offers(files[2], schools, summary)
+    audit.record("import.catalogue", None, {
+        "files": [f.name for f in files if f.path.exists()],
+        "errors": len(summary.errors)} | audit.figures(summary))
     db.session.commit()
     for line in summary.errors:
         logger.warning("catalogue: %s", line)

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from app.common import audit
 from app.common.runs import Summary
 from app.common.store import get_or_create, read_file
 from app.extensions import db
@@ -63,6 +64,8 @@ def import_results(path: str | Path, *, name: str = "", mapping: dict[str, str] 
         errors=[f"{name}, row {e.row}, {e.field}: {e.message}" for e in found.errors])
     for row in found.frame.itertuples(index=False):
         _store(row, found, summary)
+    audit.record("import.results", ("file", name[:255]),
+                 {"errors": len(summary.errors)} | audit.figures(summary))
     db.session.commit()
     return summary
 
@@ -117,6 +120,8 @@ def identify_schools(rules: IdentificationRules | None = None, *, apply: bool = 
                 "low_results": mark.low_results, "adverse_context": mark.adverse_context,
                 "stably_high": mark.resource_centre_candidate},
                 on=on, source="rules", reason=mark.reasons)
+    if apply:
+        audit.record("schools.identify", None, {"schools": len(found), "on": str(on or "")})
     db.session.commit()
     return found
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.common import audit
 from app.common.runs import Summary
 from app.common.store import get_or_create
 from app.extensions import db
@@ -75,19 +76,27 @@ def recommend(diagnostic: Diagnostic, settings: Settings) -> RecommendSummary:
 
 def approve(diagnostic: Diagnostic, *, teacher_ids: list[int] | None = None,
             school_code: str | None = None) -> int:
-    """Approve proposed items (all, or of some teachers, or of one school); return how many."""
-    query = (select(RouteItem).join(Route).join(Teacher)
+    """Approve proposed items (all, or of some teachers, or of one school); return how many.
+
+    The audit event lists the teachers (Moodle ids) whose items were approved.
+    """
+    query = (select(RouteItem, Teacher.moodle_user_id).select_from(RouteItem)
+             .join(Route, Route.id == RouteItem.route_id)
+             .join(Teacher, Teacher.id == Route.teacher_id)
              .where(Route.diagnostic_id == diagnostic.id, RouteItem.status == PROPOSED))
     if teacher_ids:
         query = query.where(Teacher.moodle_user_id.in_(teacher_ids))
     if school_code:
         query = query.join(School, School.id == Teacher.school_id).where(
             School.code == school_code)
-    items = list(db.session.scalars(query))
-    for item in items:
+    rows = db.session.execute(query).all()
+    for item, _ in rows:
         item.move_to(APPROVED)
+    audit.record("route.approve", ("diagnostic", diagnostic.id), {
+        "approved": len(rows), "teachers": sorted({mid for _, mid in rows}),
+        "selected": {"teachers": sorted(teacher_ids or []), "school": school_code}})
     db.session.commit()
-    return len(items)
+    return len(rows)
 
 
 def _needs(diagnostic: Diagnostic, include_risk: bool) -> list[crec.DeficitNeed]:
@@ -180,5 +189,8 @@ def cancel(diagnostic: Diagnostic, *, teacher_id: int, offer_key: str | None = N
     items = list(db.session.scalars(query))
     for item in items:
         item.move_to(CANCELLED)
+    audit.record("route.cancel", ("teacher", teacher_id), {
+        "cancelled": len(items), "diagnostic": diagnostic.id, "offer": offer_key,
+        "teachers": [teacher_id]})
     db.session.commit()
     return len(items)

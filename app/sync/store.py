@@ -20,6 +20,7 @@ from app.models import (
     School,
     Teacher,
 )
+from app.models.assessment import utcnow
 from app.sync.structure import GRADE_ITEM, SLOT, SyncSummary
 from courses.records import CourseCompletion as CompletionRecord
 from deficits import records as rec
@@ -89,6 +90,7 @@ def upsert_teacher(teacher: rec.Teacher, scored: bool, summary: SyncSummary,
     row.middlename = teacher.middlename
     if "subjects" not in withheld:
         row.subjects = ", ".join(teacher.subjects)
+    row.inactive_since = None if scored else (row.inactive_since or utcnow())
     row.active = scored
     if "school" not in withheld:
         row.school = _school_for(teacher)
@@ -221,5 +223,5 @@ def deactivate_missing(seen: set[int]) -> int:
         if uid not in seen]
     for start in range(0, len(gone), 500):
         db.session.execute(update(Teacher).where(Teacher.id.in_(gone[start:start + 500]))
-                           .values(active=False))
+                           .values(active=False, inactive_since=utcnow()))
     return len(gone)

@@ -10,6 +10,7 @@ from app.lti.views import bp as lti_bp
 from app.web import access
 from app.web.analytics_views import bp as analytics_bp
 from app.web.api import bp as api_bp
+from app.web.audit_views import bp as audit_bp
 from app.web.auth import bp as auth_bp
 from app.web.auth import init_login, start_launched_session
 from app.web.dynamics import bp as dynamics_bp
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(policy_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(push_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(xapi_bp, url_prefix="/xapi")
     # /lti/login, /lti/launch, /lti/jwks (public) and /lti (admin); a launch signs in as /login does

@@ -16,6 +16,7 @@ from app.analyse.levels import competency_groups
 from app.analyse.policy import effective_document
 from app.analyse.revisions import newest_revision
 from app.analyse.risk_rule import group_labels, risk_overview
+from app.common import audit
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, School, Teacher
 from app.reports import analytics
@@ -89,6 +90,7 @@ def analytics_xlsx(view: str) -> Response:
     policy = ["Уровни получены так: " + "; ".join(policy_lines(diagnostic))]
     data = table_workbook(VIEWS[view], [used, *policy, *scope, *notes], headers, rows)
     suffix = f"-{school.code}" if school else ""
+    audit.record("export.xlsx", ("analytics", view), {"school": suffix[1:]}, commit=True)
     return Response(data, mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename={view}{suffix}.xlsx"})
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app import settings_of
 from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER, Scope, teacher_clause
 from app.analyse.teacher_memo import risk_inputs, stored_for, teacher_risk
+from app.common import audit
 from app.common.inputs import MAX_ID
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, Route, RouteItem, Teacher
@@ -100,6 +101,8 @@ def indicators_xlsx_file() -> Response:
     settings = settings_of(current_app)
     report = indicator_report(settings, period, args.get("municipality") or None, compare,
                               current_scope())
+    audit.record("export.xlsx", ("indicators", period.start),
+                 {k: args.get(k) for k in ("municipality", "from", "to")}, commit=True)
     return Response(report_workbook(settings, report), mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=indicators-{period.start}.xlsx"})
 

@@ -105,6 +105,10 @@ CASES = [
     Case("api.api_route", "/api/teachers/1/route", 200, 200, 200, 200),
     Case("api.api_route", "/api/teachers/3/route", HIDDEN, HIDDEN, 200, 200),
     Case("api.api_moodle_check", "/api/moodle/check", DENIED, DENIED, DENIED, 400),
+    # Personal-data duties and the audit log: admins only.
+    Case("audit.audit_page", "/audit", DENIED, DENIED, DENIED, 200),
+    Case("audit.teacher_personal_data", "/teachers/1/personal-data.json",
+         DENIED, DENIED, DENIED, 200),
     everyone("health.health", "/health", 200),
     # LTI 1.3: the platform's signed launch is the check; registering platforms is an admin's.
     everyone("lti.login", "/lti/login", 400),
@@ -135,6 +139,8 @@ CASES = [
     Case("policy.recompute", "/policy/recompute", DENIED, DENIED, 200, 200, "POST"),
     Case("lti_admin.register_platform", "/lti/platforms", DENIED, DENIED, DENIED, 400, "POST",
          {"issuer": "not a url"}),
+    Case("audit.teacher_erase", "/teachers/1/erase", DENIED, DENIED, DENIED, 400, "POST",
+         {"confirm": "not the id"}),
     everyone("auth.logout", "/logout", 302, "POST"),
 ]
 

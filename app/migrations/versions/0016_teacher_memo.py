@@ -1,7 +1,7 @@
 """teacher memo: per-teacher derived results (risk-group reason, entry → final change)
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-07 02:00:00.000000
 
 ``teacher_memo`` keeps, per kind, diagnostic and teacher, a result derived from stored levels
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
