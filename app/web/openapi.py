@@ -45,6 +45,9 @@ class ProfRouteApi(Api):
     document through :data:`docs_bp` (with access rules) instead of its own blueprint."""
 
     ERROR_SCHEMA = ErrorSchema
+    # No catch-all "default" answer: each operation lists every status it may answer, so a
+    # status it does not list is a finding (schemathesis checks it).
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self) -> None:
         """None: ``app.errors`` renders every error of the app, the API's included."""
