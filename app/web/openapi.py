@@ -79,7 +79,8 @@ def refused_arguments(err: UnprocessableEntity) -> ResponseReturnValue:
     messages: dict[str, Any] = getattr(err, "data", {}).get("messages", {})
     named = [f"{name}: {' '.join(str(m) for m in problems)}"
              for where in messages.values() for name, problems in where.items()]
-    message = ("Аргументы запроса не приняты — " + "; ".join(named) if named
+    message = ("Аргументы запроса не приняты — " + "; ".join(named) + ". Какие значения "
+               "допустимы, сказано в /api/openapi.json." if named
                else err.description or "Аргументы запроса не приняты.")
     body = {"code": 422, "status": "Unprocessable Entity", "message": message,
             "errors": messages}
@@ -98,7 +99,8 @@ def init_app(app: Flask, blueprints: list[tuple[ApiBlueprint, str]]) -> ProfRout
                                 "operation says which roles may call it, and what a caller "
                                 "sees is narrowed to their scope (others' rows answer 404)."},
         "components": {"securitySchemes": {
-            "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
+            "session": {"type": "apiKey", "in": "cookie",
+                        "name": app.config["SESSION_COOKIE_NAME"]}}},
         "security": [{"session": []}]})
     api = ProfRouteApi(app)
     for blueprint, prefix in blueprints:
