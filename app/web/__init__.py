@@ -7,7 +7,7 @@ from app.extensions import csrf, login_manager
 from app.lti import init_app as init_lti
 from app.lti.views import admin_bp as lti_admin_bp
 from app.lti.views import bp as lti_bp
-from app.web import access
+from app.web import access, openapi
 from app.web.analytics_views import bp as analytics_bp
 from app.web.api import bp as api_bp
 from app.web.audit_views import bp as audit_bp
@@ -16,6 +16,7 @@ from app.web.auth import init_login, start_launched_session
 from app.web.dynamics import bp as dynamics_bp
 from app.web.health import bp as health_bp
 from app.web.imports import bp as imports_bp
+from app.web.policy_views import api_bp as policy_api_bp
 from app.web.policy_views import bp as policy_bp
 from app.web.push_views import bp as push_bp
 from app.web.views import bp as views_bp
@@ -50,7 +51,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(imports_bp)
     app.register_blueprint(push_bp)
     app.register_blueprint(audit_bp)
-    app.register_blueprint(api_bp, url_prefix="/api")
+    # The JSON API (flask-smorest: /api/openapi.json documents it; /api-docs shows it)
+    openapi.init_app(app, [(api_bp, "/api"), (policy_api_bp, "/api")])
     app.register_blueprint(xapi_bp, url_prefix="/xapi")
     # /lti/login, /lti/launch, /lti/jwks (public) and /lti (admin); a launch signs in as /login does
     access.blueprint_rule(lti_bp, access.PUBLIC)  # the platform's signed launch is the check

@@ -1,9 +1,14 @@
-"""JSON API: the deficit map and a teacher's route, within the caller's scope."""
+"""JSON API: the deficit map and a teacher's route, within the caller's scope.
+
+Each view declares its arguments and answer with the schemas of ``app.web.openapi_schemas``,
+which make the OpenAPI document (``app.web.openapi``).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, request
-from flask.typing import ResponseReturnValue
+from typing import Any
+
+from flask import abort, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -16,32 +21,55 @@ from app.reports import analytics
 from app.reports.maps import current_diagnostic, deficit_map
 from app.sync.check import check_moodle
 from app.web.access import allow, current_scope
-from app.web.inputs import id_arg
+from app.web.openapi import api_blueprint, refusals
+from app.web.openapi_schemas import (
+    MAX_ID,
+    VIEWS,
+    DeficitMapArgs,
+    DeficitMapSchema,
+    DeficitViewSchema,
+    ErrorSchema,
+    MoodleCheckSchema,
+    TeacherRouteSchema,
+)
 from app.web.views import teacher_in_scope
 
-bp = Blueprint("api", __name__)
+bp = api_blueprint("api", __name__, "The deficit map, its other views and a teacher's route, "
+                                    "within the caller's scope; the Moodle check (admins).")
+VIEW_PARAMETER = {"in": "path", "name": "view", "required": True,
+                  "schema": {"type": "string", "enum": list(VIEWS)}}
 
 
-@bp.get("/deficit-map")
+@bp.route("/deficit-map")
 @allow(METHODOLOGIST, ADMIN)
-def api_deficit_map() -> ResponseReturnValue:
+@refusals(bp)
+@bp.arguments(DeficitMapArgs, location="query", as_kwargs=True)
+@bp.response(200, DeficitMapSchema)
+@bp.alt_response(404, schema=ErrorSchema, description="Nothing synced yet, or no such "
+                                                      "diagnostic")
+def api_deficit_map(diagnostic_id: int | None = None) -> Any:
     """Deficit shares per school and competency, of the latest diagnostic or ``?diagnostic=``,
-    of the teachers in the caller's scope.
+    of the teachers in the caller's scope (methodologists, admins).
 
     :raise 404: nothing synced yet, or an unknown diagnostic id.
     """
-    chosen = id_arg(request.args, "diagnostic")
-    diagnostic = db.session.get(Diagnostic, chosen) if chosen else current_diagnostic()
+    diagnostic = (db.session.get(Diagnostic, diagnostic_id) if diagnostic_id
+                  else current_diagnostic())
     if diagnostic is None:
-        abort(404, description=f"no diagnostic with id {chosen}" if chosen
+        abort(404, description=f"no diagnostic with id {diagnostic_id}" if diagnostic_id
               else "no diagnostic synced yet")
-    return jsonify(deficit_map(diagnostic, current_scope()).__dict__)
+    return deficit_map(diagnostic, current_scope()).__dict__
 
 
-@bp.get("/teachers/<int:moodle_user_id>/route")
+@bp.route(f"/teachers/<int(max={MAX_ID}):moodle_user_id>/route")
 @allow(METHODOLOGIST, ADMIN, TEACHER)
-def api_route(moodle_user_id: int) -> ResponseReturnValue:
-    """The teacher's route items with status, competencies and reasons.
+@refusals(bp)
+@bp.response(200, TeacherRouteSchema)
+@bp.alt_response(404, schema=ErrorSchema, description="No teacher with this Moodle user id "
+                                                      "in the caller's scope")
+def api_route(moodle_user_id: int) -> Any:
+    """The teacher's route items with status, competencies and reasons (teachers: their own;
+    methodologists: their scope's; admins).
 
     :raise 404: no teacher with this Moodle user id in the caller's scope.
     """
@@ -51,15 +79,19 @@ def api_route(moodle_user_id: int) -> ResponseReturnValue:
     items = [{"offer": i.offer.key, "kind": i.offer.kind, "title": i.offer.title,
               "status": i.status, "rule": i.rule, "competencies": i.competencies,
               "reasons": i.reasons} for r in routes for i in r.items]
-    return jsonify({"teacher": person.full_name, "moodle_user_id": moodle_user_id,
-                    "items": items})
+    return {"teacher": person.full_name, "moodle_user_id": moodle_user_id, "items": items}
 
 
-@bp.get("/deficit-map/<view>")
+@bp.route("/deficit-map/<view>", parameters=[VIEW_PARAMETER])
 @allow(METHODOLOGIST, ADMIN)
-def api_deficit_views(view: str) -> ResponseReturnValue:
+@refusals(bp)
+@bp.response(200, DeficitViewSchema)
+@bp.alt_response(404, schema=ErrorSchema, description="Unknown view, or nothing synced yet "
+                                                      "(change: no entry and final pair)")
+def api_deficit_views(view: str) -> Any:
     """Other views of the levels: ``by-type``, ``ranking``, ``over-time``, ``risk-group``,
-    ``change`` (the latest entry diagnostic against the latest final one).
+    ``change`` (the latest entry diagnostic against the latest final one); methodologists,
+    admins.
 
     :raise 404: unknown view, or nothing synced yet.
     """
@@ -68,7 +100,7 @@ def api_deficit_views(view: str) -> ResponseReturnValue:
         pair = analytics.diagnostic_pair()
         if pair is None:
             abort(404, description="an entry and a final diagnostic are needed for the change")
-        return jsonify({"view": view, **analytics.dynamics(*pair, scope=scope)})
+        return {"view": view, **analytics.dynamics(*pair, scope=scope)}
     diagnostic = current_diagnostic()
     settings = settings_of(current_app)
     views = {"by-type": lambda d: analytics.by_school_type(d, scope),
@@ -77,16 +109,20 @@ def api_deficit_views(view: str) -> ResponseReturnValue:
     if diagnostic is None or (view not in views and view != "over-time"):
         abort(404, description=f"unknown view {view!r} or no diagnostic synced yet")
     rows = analytics.over_time(scope) if view == "over-time" else views[view](diagnostic)
-    return jsonify({"view": view, "rows": rows})
+    return {"view": view, "rows": rows}
 
 
-@bp.get("/moodle/check")
+@bp.route("/moodle/check")
 @allow(ADMIN)
-def api_moodle_check() -> ResponseReturnValue:
+@refusals(bp)
+@bp.response(200, MoodleCheckSchema)
+@bp.alt_response(400, schema=ErrorSchema, description="Moodle's URL or token is not "
+                                                      "configured")
+def api_moodle_check() -> Any:
     """The check-moodle report: ``{ok, checks: [{name, ok, detail}]}`` (admins only: it
     makes some 17 Moodle calls).
 
     :raise 400: Moodle's URL or token is not configured.
     """
     settings = settings_of(current_app)
-    return jsonify(check_moodle(moodle_api(settings), settings).as_dict())
+    return check_moodle(moodle_api(settings), settings).as_dict()

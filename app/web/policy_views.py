@@ -18,8 +18,12 @@ from app.analyse.policy_toml import line_of, overrides_from_toml, overrides_to_t
 from app.analyse.revisions import PolicyError, save_revision
 from app.settings import SettingsError
 from app.web.access import allow
+from app.web.openapi import api_blueprint, refusals
+from app.web.openapi_schemas import ErrorSchema, PolicySchema
 
 bp = Blueprint("policy", __name__, template_folder="templates")
+# /api/policy: the policy as JSON, documented in the OpenAPI document
+api_bp = api_blueprint("policy_api", __name__, "The scoring policy in force.")
 FORM_LABELS = {"default.deficit_below": "Порог дефицита по умолчанию",
                "default.risk_below": "Порог риска по умолчанию",
                "default.min_questions": "Минимум вопросов на компетенцию",
@@ -90,15 +94,19 @@ def recompute() -> ResponseReturnValue:
                    status=409 if len(failed) == len(results) else 200)
 
 
-@bp.get("/api/policy")
+@api_bp.route("/policy")
 @allow(METHODOLOGIST, ADMIN)
-def api_policy() -> ResponseReturnValue:
-    """The policy in force as JSON (the same content as the page).
+@refusals(api_bp)
+@api_bp.response(200, PolicySchema)
+@api_bp.alt_response(500, schema=ErrorSchema, description="The thresholds file or the newest "
+                                                          "revision breaks a rule")
+def api_policy() -> Any:
+    """The policy in force as JSON, the same content as the page (methodologists, admins).
 
     :raise 500: the thresholds file or the newest revision breaks a rule.
     """
     try:
-        return jsonify(policy_overview(settings_of(current_app)))
+        return policy_overview(settings_of(current_app))
     except SettingsError as err:
         return jsonify({"code": 500, "status": "Internal Server Error",
                         "message": str(err)}), 500

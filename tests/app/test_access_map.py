@@ -96,7 +96,7 @@ CASES = [
     Case("analytics.analytics_xlsx", "/analytics/ranking.xlsx?school=B1",
          DENIED, HIDDEN, 200, 200),
     Case("policy.policy_page", "/policy", DENIED, 200, 200, 200),
-    Case("policy.api_policy", "/api/policy", DENIED, 200, 200, 200),
+    Case("policy_api.api_policy", "/api/policy", DENIED, 200, 200, 200),
     Case("imports.imports_page", "/imports", DENIED, DENIED, 200, 200),
     Case("push.push_page", "/push", DENIED, DENIED, DENIED, 200),
     Case("api.api_deficit_map", "/api/deficit-map", DENIED, 200, 200, 200),
@@ -109,6 +109,13 @@ CASES = [
     Case("audit.audit_page", "/audit", DENIED, DENIED, DENIED, 200),
     Case("audit.teacher_personal_data", "/teachers/1/personal-data.json",
          DENIED, DENIED, DENIED, 200),
+    # The API's OpenAPI document (those who may call most of it), its docs page (admins).
+    Case("openapi.openapi_json", "/api/openapi.json", DENIED, 200, 200, 200),
+    Case("openapi.docs_page", "/api-docs", DENIED, DENIED, DENIED, 200),
+    Case("openapi.swagger_ui_file", "/api-docs/swagger-ui/swagger-ui-bundle.js",
+         DENIED, DENIED, DENIED, 200),
+    Case("openapi.swagger_ui_file", "/api-docs/swagger-ui/index.html",
+         DENIED, DENIED, DENIED, HIDDEN),
     everyone("health.health", "/health", 200),
     # LTI 1.3: the platform's signed launch is the check; registering platforms is an admin's.
     everyone("lti.login", "/lti/login", 400),
