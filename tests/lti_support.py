@@ -54,6 +54,12 @@ class Platform:
     private_pem: str
     kid: str
     fetched: list[str] = field(default_factory=list)
+    keyset: str = ""  # the JWKS text served now (a test may rotate it)
+
+    def rotate(self) -> None:
+        """A new key (and kid) signs from now on; the key set serves only the new one."""
+        self.private_pem, self.kid = rsa_key()
+        self.keyset = keyset_of(self.private_pem, self.kid)
 
     def claims(self, sub: str, roles: tuple[str, ...], nonce: str, **changes: Any
                ) -> dict[str, Any]:
@@ -81,20 +87,23 @@ class Platform:
                           headers={"kid": kid or self.kid})
 
 
+def keyset_of(pem: str, kid: str) -> str:
+    """The JWKS text publishing the public half of ``pem`` under ``kid``."""
+    public = json.loads(JWK.from_pem(pem.encode()).export_public())
+    return json.dumps({"keys": [{**public, "kid": kid, "alg": "RS256", "use": "sig"}]})
+
+
 @contextlib.contextmanager
 def running_platform(keyset: str | None = None) -> Iterator[Platform]:
     """The platform with its JWKS (or the ``keyset`` text given) served on a free port of
     127.0.0.1 until the block ends."""
     pem, kid = platform_key()
-    public = json.loads(JWK.from_pem(pem.encode()).export_public())
-    keyset = keyset or json.dumps({"keys": [{**public, "kid": kid, "alg": "RS256",
-                                             "use": "sig"}]})
-    fetched: list[str] = []
+    platform = Platform("", pem, kid, keyset=keyset or keyset_of(pem, kid))
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802  (http.server's name)
-            fetched.append(self.path)
-            body = keyset.encode()
+            platform.fetched.append(self.path)
+            body = platform.keyset.encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -108,8 +117,8 @@ def running_platform(keyset: str | None = None) -> Iterator[Platform]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Platform(f"http://127.0.0.1:{server.server_port}/mod/lti/certs.php", pem, kid,
-                       fetched)
+        platform.keyset_url = f"http://127.0.0.1:{server.server_port}/mod/lti/certs.php"
+        yield platform
     finally:
         server.shutdown()
         server.server_close()

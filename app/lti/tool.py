@@ -12,6 +12,7 @@ third-party cookies.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any, cast
 
 import jwt
@@ -28,6 +29,7 @@ from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config import ToolConfAbstract
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.lti.platforms import find_platform, has_deployment
@@ -38,6 +40,8 @@ JWKS_TIMEOUT = 10.0  # seconds to fetch a platform's key set
 LEEWAY = 30  # seconds of clock difference allowed on exp and iat (Moodle gives 60 s)
 ALGORITHMS = ("RS256", "RS384", "RS512")
 VALUE_LIFETIME = 600  # seconds a state or nonce stays usable
+KEY_SET_LIFETIME = 3600  # seconds a platform's fetched key set is reused by every worker
+KEY_SET_REFETCH = 60  # an unknown kid fetches the key set again at most once this often
 MAX_CLAIM = 255  # characters of sub and deployment_id (the columns that keep them)
 DEPLOYMENT_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
 
@@ -172,11 +176,41 @@ class Launch(FlaskMessageLaunch):
         return self
 
     def get_public_key(self) -> tuple[str, str]:
-        """The platform's key named by the token's kid (a malformed key set is refused)."""
+        """The platform's key named by the token's kid (a malformed key set is refused).
+
+        The key set comes from the cache of :meth:`fetch_public_key` when it holds one. A kid
+        the cached set lacks means the platform may have rotated its keys: the set is fetched
+        again, but at most once per :data:`KEY_SET_REFETCH` seconds and URL, so tokens with
+        made-up kids cannot make the tool hammer the platform.
+        """
         try:
-            return super().get_public_key()
+            try:
+                return super().get_public_key()
+            except LtiException as err:
+                registration = self._registration
+                url = registration.get_key_set_url() if registration else None
+                if str(err) != "Unable to find public key" or not url \
+                        or not _refetch_allowed(url):
+                    raise
+                self._fresh_key_set = True
+                registration.set_key_set(None)  # type: ignore[union-attr, arg-type]
+                return super().get_public_key()
         except (KeyError, TypeError, AttributeError) as err:
             raise LtiException(f"the platform's key set is malformed ({err!r})") from err
+
+    def fetch_public_key(self, key_set_url: str) -> Any:
+        """The platform's key set: the one cached for the URL, else fetched (with a timeout)
+        and cached for :data:`KEY_SET_LIFETIME` seconds when it is well formed."""
+        key = _key_set_key(key_set_url)
+        if not getattr(self, "_fresh_key_set", False):
+            cached = DatabaseStorage().get_value(key)  # no browser id: one set per URL
+            if cached is not None:
+                return cached
+        key_set = super().fetch_public_key(key_set_url)
+        if isinstance(key_set, dict) and isinstance(key_set.get("keys"), list) \
+                and all(isinstance(k, dict) for k in key_set["keys"]):
+            _keep(key, key_set, KEY_SET_LIFETIME)
+        return key_set
 
     def validate_jwt_signature(self) -> Launch:
         """The platform's key signed the token; iss, aud (and azp), exp, iat are right."""
@@ -206,6 +240,28 @@ class Launch(FlaskMessageLaunch):
     def claims(self) -> dict[str, Any]:
         """The validated id_token's claims."""
         return dict(self.get_launch_data())
+
+
+def _key_set_key(key_set_url: str) -> str:
+    return "key-set-" + hashlib.sha256(key_set_url.encode()).hexdigest()
+
+
+def _refetch_allowed(key_set_url: str) -> bool:
+    """True at most once per :data:`KEY_SET_REFETCH` seconds for a key set URL."""
+    marker = "key-set-refetch-" + hashlib.sha256(key_set_url.encode()).hexdigest()
+    return not DatabaseStorage().check_value(marker) and _keep(marker, True, KEY_SET_REFETCH)
+
+
+def _keep(key: str, value: Any, lifetime: int) -> bool:
+    """Store a value shared by every worker and commit it at once (a refused launch must not
+    roll it back); False when another worker stored the same key first."""
+    try:
+        DatabaseStorage().set_value(key, value, lifetime)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
 
 
 def http_session() -> requests.Session:

@@ -22,6 +22,7 @@ from lti_support import (
     Platform,
     launch,
     login_initiation,
+    keyset_of,
     rsa_key,
     running_platform,
 )
@@ -108,6 +109,36 @@ def test_a_second_launch_reuses_the_login_made_by_the_first(
         answer = launch(client, platform.sign(platform.claims("5", (LEARNER,), nonce)), state)
         assert answer.status_code == 302
     assert accounts() == 1
+
+
+def _launch_as_learner(client: FlaskClient, platform: Platform, kid: str | None = None) -> int:
+    state, nonce, _answer = login_initiation(client)
+    token = platform.sign(platform.claims("5", (LEARNER,), nonce), kid=kid)
+    return int(launch(client, token, state).status_code)
+
+
+def test_the_platform_key_set_is_fetched_once_and_reused_by_later_launches(
+        app: Flask, platform: Platform) -> None:
+    for _ in range(3):
+        assert _launch_as_learner(app.test_client(), platform) == 302
+    assert platform.fetched == ["/mod/lti/certs.php"]
+
+
+def test_a_rotated_platform_key_is_fetched_again_and_accepted(
+        client: FlaskClient, platform: Platform) -> None:
+    assert _launch_as_learner(client, platform) == 302
+    platform.rotate()  # Moodle's new key: a kid the cached set does not hold
+    assert _launch_as_learner(client, platform) == 302
+    assert len(platform.fetched) == 2
+
+
+def test_made_up_kids_fetch_the_key_set_again_at_most_once_a_minute(
+        client: FlaskClient, platform: Platform) -> None:
+    assert _launch_as_learner(client, platform) == 302
+    for kid in ("forged-1", "forged-2", "forged-3"):
+        assert _launch_as_learner(client, platform, kid=kid) == 400
+    assert len(platform.fetched) == 2  # the first fetch and one refetch, not one per token
+    assert _launch_as_learner(client, platform) == 302  # the real key still works
 
 
 @pytest.mark.parametrize(("roles", "role"), [
@@ -294,7 +325,8 @@ def test_a_very_long_sub_is_refused_before_anything_is_stored(
     assert launch(client, token, state).status_code == 400 and accounts() == 0
 
 
-def test_a_malformed_platform_key_set_is_refused_with_a_page(app: Flask) -> None:
+def test_a_malformed_platform_key_set_is_refused_with_a_page_and_never_cached(
+        app: Flask) -> None:
     forget_login_per_request(app)
     with running_platform(keyset='{"keys": "none"}') as bad:
         add_platform(issuer=ISSUER, client_id=CLIENT_ID, deployment_ids=DEPLOYMENT_ID,
@@ -302,8 +334,13 @@ def test_a_malformed_platform_key_set_is_refused_with_a_page(app: Flask) -> None
         client = app.test_client()
         state, nonce, _answer = login_initiation(client)
         answer = launch(client, bad.sign(bad.claims("5", (LEARNER,), nonce)), state)
-    assert answer.status_code == 400
-    assert "key set is malformed" in answer.get_data(as_text=True)
+        assert answer.status_code == 400
+        assert "key set is malformed" in answer.get_data(as_text=True)
+        db.session.add(Teacher(moodle_user_id=5, username="petrova", lastname="Петрова",
+                               firstname="Анна"))
+        db.session.commit()
+        bad.keyset = keyset_of(bad.private_pem, bad.kid)  # the platform fixed its key set
+        assert _launch_as_learner(client, bad) == 302
 
 
 def test_an_instructor_who_is_also_a_teacher_is_a_methodologist_linked_to_the_teacher(
