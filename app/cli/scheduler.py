@@ -32,8 +32,10 @@ def scheduler_cmd(app: Flask, interval: float, once: bool) -> None:
         return
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger("app").addHandler(handler)
-    logging.getLogger("app").setLevel(logging.INFO)
+    logs = logging.getLogger("app")
+    logs.addHandler(handler)
+    logs.setLevel(logging.INFO)
+    logs.propagate = False  # once, on standard output
     stop = threading.Event()
 
     def stop_on(signum: int, _frame: FrameType | None) -> None:

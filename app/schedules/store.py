@@ -60,7 +60,9 @@ def schedules() -> list[Schedule]:
 def last_runs() -> dict[int, RunLog]:
     """The run log row of each schedule's last run, by schedule id."""
     ids = {s.last_run_id: s.id for s in schedules() if s.last_run_id is not None}
-    rows = db.session.scalars(select(RunLog).where(RunLog.id.in_(ids))) if ids else []
+    if not ids:
+        return {}
+    rows = db.session.scalars(select(RunLog).where(RunLog.id.in_(ids)))
     return {ids[r.id]: r for r in rows}
 
 

@@ -4,6 +4,8 @@ web-user`` (each change audited there)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
@@ -119,14 +121,14 @@ def revoke_role(user_id: int) -> ResponseReturnValue:
     try:
         scope = _scope(request.form)
         scope.pop("teacher_moodle_id")
-        revoke(user.login, request.form.get("role", ""), **scope)  # type: ignore[arg-type]
+        revoke(user.login, request.form.get("role", ""), **scope)
     except RoleError as err:
         return _refused(str(err))
     flash(f"{user.login}: роль снята.", "saved")
     return redirect(PAGE)
 
 
-def _scope(form: object) -> dict[str, object]:
+def _scope(form: object) -> dict[str, Any]:
     """The scope fields of a form: municipalities, region, the teacher's Moodle id.
 
     :raise RoleError: the Moodle id is not a number.
