@@ -47,32 +47,41 @@ def due(now: dt.datetime) -> list[Schedule]:
 
 
 def run_due(settings: Settings, holder: str, now: dt.datetime | None = None) -> list[Outcome]:
-    """Run every due schedule once (in id order); what became of each."""
+    """Run every due schedule once (in id order); what became of each.
+
+    The versions are read once, before any lock: a schedule another process ran meanwhile
+    has a higher version, so its claim here fails and it is not run again.
+    """
     now = now or dt.datetime.now(dt.UTC)
+    seen = [(s.id, s.name, s.job, s.version) for s in due(now)]
     outcomes = []
-    for schedule in due(now):
-        job = JOBS.get(schedule.job)
+    for schedule_id, name, job_name, version in seen:
+        job = JOBS.get(job_name)
         if job is None:
-            logger.error("schedule %s: unknown job %r, skipped", schedule.name, schedule.job)
+            logger.error("schedule %s: unknown job %r, skipped", name, job_name)
             continue
         if not lock.acquire(job.group, holder):
-            logger.info("schedule %s: group %s busy, left for later", schedule.name, job.group)
-            outcomes.append(Outcome(schedule.name, "skipped"))
+            logger.info("schedule %s: group %s busy, left for later", name, job.group)
+            outcomes.append(Outcome(name, "skipped"))
             continue
         try:
-            outcomes.append(_claim_and_run(schedule, settings, now))
+            outcomes.append(_claim_and_run(schedule_id, version, settings, now))
         finally:
             lock.release(job.group, holder)
     return outcomes
 
 
-def _claim_and_run(schedule: Schedule, settings: Settings, now: dt.datetime) -> Outcome:
-    """Claim the due time (one claimer wins), then run the job and record it."""
-    name, seen, job = schedule.name, schedule.version, JOBS[schedule.job]
+def _claim_and_run(schedule_id: int, seen: int, settings: Settings,
+                   now: dt.datetime) -> Outcome:
+    """Claim the due time seen (one claimer wins), then run the job and record it."""
+    schedule = db.session.get(Schedule, schedule_id)
+    if schedule is None:  # deleted meanwhile
+        return Outcome(str(schedule_id), "skipped")
+    name, job = schedule.name, JOBS[schedule.job]
     following = next_run(schedule.cron, now, settings.schedule_timezone) \
         if schedule.enabled else None
     claimed = db.session.execute(
-        update(Schedule).where(Schedule.id == schedule.id, Schedule.version == seen)
+        update(Schedule).where(Schedule.id == schedule_id, Schedule.version == seen)
         .values(version=seen + 1, run_requested=False, next_run_at=following))
     db.session.commit()
     if getattr(claimed, "rowcount", 0) != 1:
@@ -84,7 +93,7 @@ def _claim_and_run(schedule: Schedule, settings: Settings, now: dt.datetime) -> 
         try:
             with logged_run(f"scheduled:{schedule.job}"[:64]) as run:
                 run_id = run.id
-                db.session.execute(update(Schedule).where(Schedule.id == schedule.id)
+                db.session.execute(update(Schedule).where(Schedule.id == schedule_id)
                                    .values(last_run_id=run_id))
                 done = run_steps(job, settings)
                 run.summary = {step: figures(_Plain(s)) for step, s in done.items()}
@@ -94,7 +103,7 @@ def _claim_and_run(schedule: Schedule, settings: Settings, now: dt.datetime) -> 
             logger.warning("schedule %s failed: %s", name, _masked(
                 f"{type(err).__name__}: {err}", settings))
     if run_id is not None:
-        db.session.execute(update(Schedule).where(Schedule.id == schedule.id)
+        db.session.execute(update(Schedule).where(Schedule.id == schedule_id)
                            .values(last_run_id=run_id))
         db.session.commit()
     logger.info("schedule %s: %s (run %s)", name, status, run_id)
