@@ -136,7 +136,7 @@ def test_a_failed_job_is_recorded_with_its_error_and_no_secret(
     assert [o.status for o in outcomes] == ["failed"]
     failed = scheduled_runs("sync-chain")
     assert len(failed) == 1 and failed[0].status == "failed" and failed[0].error
-    every = list(db.session.scalars(select(RunLog)))
+    every = list(db.session.scalars(select(RunLog).order_by(RunLog.id)))
     assert [r.stage for r in every] == ["scheduled:sync-chain", "sync"]  # the chain stopped
     assert all(SECRET not in r.error for r in every), [r.error for r in every]
     row = db.session.get(Schedule, schedule_id)
