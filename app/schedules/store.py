@@ -18,6 +18,7 @@ from app.models.schedule import Schedule
 from app.schedules.jobs import JOBS
 
 logger = logging.getLogger(__name__)
+MAX_CRON = 100  # the column's length
 
 
 class ScheduleError(ValueError):
@@ -32,6 +33,9 @@ def check_cron(expression: str) -> str:
     """
     text = " ".join(expression.split())
     fields = text.split(" ") if text else []
+    if len(text) > MAX_CRON:
+        raise ScheduleError(f"Расписание длиннее {MAX_CRON} символов: упростите его / a cron "
+                            f"expression has at most {MAX_CRON} characters")
     if len(fields) != 5:
         raise ScheduleError(
             f"Расписание «{text[:100]}»: нужно пять полей через пробел — минуты, часы, день "
@@ -84,7 +88,12 @@ def save(schedule_id: int | None, *, name: str, job: str, cron: str, enabled: bo
     if other is not None and other is not row:
         raise ScheduleError(f"Расписание «{name}» уже есть / the name is taken")
     row.name, row.job, row.cron, row.enabled = name, job, cron, enabled
-    row.next_run_at = next_run(cron, now or _now(), zone) if enabled else None
+    try:
+        following = next_run(cron, now or _now(), zone)
+    except ValueError as err:  # croniter's CroniterBadDateError: e.g. the 30th of February
+        raise ScheduleError(f"Расписание «{cron}» не наступит никогда (такой даты нет) / "
+                            "the cron expression names no date") from err
+    row.next_run_at = following if enabled else None
     if schedule_id is None:
         db.session.add(row)
     db.session.flush()

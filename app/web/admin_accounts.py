@@ -18,6 +18,7 @@ from app.accounts.web_users import (
     set_active,
     set_password,
 )
+from app.common.inputs import InputError, parse_id
 from app.extensions import db
 from app.models import Municipality, WebUser
 from app.web.access import allow
@@ -135,11 +136,12 @@ def _scope(form: object) -> dict[str, Any]:
     """
     getlist, get = form.getlist, form.get  # type: ignore[attr-defined]
     moodle_id = get("teacher_moodle_id", "").strip()
-    if moodle_id and not moodle_id.isdigit():
-        raise RoleError(f"id Moodle «{moodle_id[:20]}» — не число / not a number")
+    try:
+        teacher = parse_id(moodle_id, "id Moodle") if moodle_id else None
+    except InputError as err:
+        raise RoleError(str(err)) from err
     return {"municipalities": tuple(m for m in getlist("municipality") if m.strip()),
-            "region": get("region") == "1",
-            "teacher_moodle_id": int(moodle_id) if moodle_id else None}
+            "region": get("region") == "1", "teacher_moodle_id": teacher}
 
 
 def _user(user_id: int) -> WebUser:

@@ -115,8 +115,9 @@ def test_grant_and_revoke_a_teacher_role_from_the_page(admin: FlaskClient) -> No
         "login": "orlova", "password": PASSWORD, "password2": PASSWORD,
         "role": "methodologist", "region": "1"}).status_code == 302
     target = user("orlova").id
-    assert admin.post(f"/admin/accounts/{target}/grant", data={
-        "role": "teacher", "teacher_moodle_id": "abc"}).status_code == 400
+    for bad in ("abc", "9" * 30):
+        assert admin.post(f"/admin/accounts/{target}/grant", data={
+            "role": "teacher", "teacher_moodle_id": bad}).status_code == 400
     assert admin.post(f"/admin/accounts/{target}/grant", data={
         "role": "teacher", "teacher_moodle_id": "42"}).status_code == 302
     assert "(id Moodle 42)" in admin.get("/admin/accounts").get_data(as_text=True)
@@ -169,6 +170,8 @@ def test_the_moodle_check_without_a_moodle_names_the_setting(admin: FlaskClient)
     ("*/30 * * *", "нужно пять полей"),
     ("61 * * * *", "не разобрано"),
     ("0 25 * * *", "не разобрано"),
+    ("0 0 30 2 *", "не наступит никогда"),
+    ("0 " + ",".join(["1"] * 60) + " * * *", "длиннее 100 символов"),
 ])
 def test_a_bad_cron_expression_is_refused_in_russian(admin: FlaskClient, cron: str,
                                                      message: str) -> None:
