@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
 from pydantic import Field, ValidationError, field_validator
@@ -117,6 +118,8 @@ class Settings(BaseSettings):
     # and Moodle's LTI roles -> ProfRoute roles (README "Sign-in from Moodle").
     lti_tool_url: str = ""
     lti_role_map: str = "Administrator=admin; Instructor=methodologist; Learner=teacher"
+    # The time zone of the in-app scheduler's cron expressions (README "Production")
+    schedule_timezone: str = "Europe/Moscow"
 
     def __init__(self, **values: Any) -> None:
         """Build the settings from keyword arguments (and, under :meth:`load`, its sources).
@@ -165,6 +168,16 @@ class Settings(BaseSettings):
         if value and len(value) < MIN_SECRET_KEY:
             raise ValueError(f"too short: the key needs at least {MIN_SECRET_KEY} characters; "
                              f"make one with: {KEY_COMMAND}")
+        return value
+
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        """A time zone of the IANA database (``Europe/Moscow``, ``Asia/Yekaterinburg``, ``UTC``)."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r}; e.g. Europe/Moscow") from err
         return value
 
     @field_validator("frame_ancestors")
@@ -249,6 +262,40 @@ class Settings(BaseSettings):
     def frame_origins(self) -> list[str]:
         """The origins of :attr:`frame_ancestors`, in order, without repeats."""
         return list(dict.fromkeys(self.frame_ancestors.replace(",", " ").split()))
+
+
+ORIGIN_RU = {"environment": "окружение", ".env": "файл .env", "config": "файл конфигурации",
+             "start": "задано при запуске", "default": "по умолчанию"}
+
+
+def origins(settings: Settings, environ: Mapping[str, str] | None = None,
+            env_file: str | Path | None = ".env") -> dict[str, str]:
+    """Where each setting's value comes from, as :meth:`Settings.load` reads them: the
+    environment, ``.env``, the TOML file of ``PROFROUTE_CONFIG``, ``default``, or ``start``
+    (a value given when the app was built, e.g. by a test or ``Settings.load`` overrides)."""
+    env = {k.upper(): v for k, v in (os.environ if environ is None else environ).items()}
+    dotenv = DotEnvSettingsSource(Settings, env_file=env_file).env_vars if env_file else {}
+    config = env.get(CONFIG_VARIABLE) or dotenv.get(CONFIG_VARIABLE.lower())
+    toml: dict[str, Any] = {}
+    if config and Path(config).is_file():
+        try:
+            toml = _TomlFile(Settings, Path(config))._read_file(Path(config))
+        except SettingsError:
+            toml = {}
+    found = {}
+    for name, info in Settings.model_fields.items():
+        variable = ENV_PREFIX + name.upper()
+        if variable in env:
+            found[name] = "environment"
+        elif variable.lower() in dotenv:
+            found[name] = ".env"
+        elif name in toml:
+            found[name] = "config"
+        elif getattr(settings, name) != info.default:
+            found[name] = "start"
+        else:
+            found[name] = "default"
+    return found
 
 
 @contextmanager

@@ -190,6 +190,9 @@ def revoke(login: str, role: str, *, municipalities: Iterable[str] = (),
         raise RoleError(f"{login!r} does not hold the role {role!r}; see `profroute web-user "
                         "list`")
     ids = _municipality_ids(list(municipalities))
+    if role == ADMIN and is_last_active_admin(user.id):
+        raise RoleError(LAST_ADMIN.format(login=user.login, what="revoking the admin role",
+                                          what_ru="снять роль администратора"))
     drop = delete(WebUserMunicipality).where(WebUserMunicipality.web_user_id == user.id)
     if role == METHODOLOGIST and (region or ids):
         row.whole_region = row.whole_region and not region
@@ -212,6 +215,45 @@ def revoke(login: str, role: str, *, municipalities: Iterable[str] = (),
     logger.info("web user %s: revoked %s (region=%s, municipalities=%s)",
                 login, role, region, sorted(ids))
     return user
+
+
+LAST_ADMIN = ("{login!r} is the last active admin: {what} would leave nobody to manage "
+              "accounts, settings and schedules / «{login}» — последний действующий "
+              "администратор: {what_ru} нельзя, иначе управлять учётными записями, настройками и "
+              "расписаниями будет некому. Сначала назначьте администратором другую учётную запись.")
+
+
+def is_last_active_admin(user_id: int) -> bool:
+    """Whether the user is an active admin and no other active account holds the admin role."""
+    admins = set(db.session.scalars(
+        select(WebUserRole.web_user_id).join(WebUser, WebUser.id == WebUserRole.web_user_id)
+        .where(WebUserRole.role == ADMIN, WebUser.active.is_(True))))
+    return admins == {user_id}
+
+
+def plan_grants(roles: Iterable[str], municipalities: Iterable[str] = (), region: bool = False,
+                teacher_moodle_id: int | None = None) -> list[tuple[str, dict[str, object]]]:
+    """Each role with the options that belong to it, all checked before anything is stored
+    (``web-user add`` and the accounts page create an account with them).
+
+    :raise RoleError: a scope without the methodologist role, a Moodle id without the teacher
+        role, or a role missing what it needs.
+    """
+    roles = list(dict.fromkeys(roles))
+    municipalities = tuple(municipalities)
+    if not roles:
+        raise RoleError("give at least one role / укажите хотя бы одну роль")
+    if (municipalities or region) and METHODOLOGIST not in roles:
+        raise RoleError("--region and --municipality need --role methodologist")
+    if teacher_moodle_id is not None and TEACHER not in roles:
+        raise RoleError("--teacher-moodle-id needs --role teacher")
+    grants: list[tuple[str, dict[str, object]]] = [
+        (role, {"municipalities": municipalities, "region": region} if role == METHODOLOGIST
+         else {"teacher_moodle_id": teacher_moodle_id} if role == TEACHER else {})
+        for role in roles]
+    for role, options in grants:
+        check_grant(role, **options)  # type: ignore[arg-type]
+    return grants
 
 
 def describe(user_id: int) -> list[dict[str, object]]:

@@ -5,6 +5,7 @@ Only a werkzeug hash of each password is stored; a password is never logged.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import re
@@ -13,6 +14,7 @@ from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.passwords import password_problem
+from app.accounts.roles import LAST_ADMIN, grant, is_last_active_admin, plan_grants
 from app.common import audit
 from app.extensions import db
 from app.models.web import WebUser
@@ -46,6 +48,28 @@ def add_user(login: str, name: str, password: str) -> WebUser:
     return user
 
 
+def create_account(login: str, name: str, password: str, roles: list[str], *,
+                   municipalities: tuple[str, ...] = (), region: bool = False,
+                   teacher_moodle_id: int | None = None) -> WebUser:
+    """Create a login with its roles (``web-user add`` and the accounts page); the grants are
+    checked before the login is stored.
+
+    :raise RoleError: as :func:`app.accounts.roles.plan_grants`.
+    :raise WebUserError: as :func:`add_user`.
+    """
+    grants = plan_grants(roles, municipalities, region, teacher_moodle_id)
+    user = add_user(login, name, password)
+    for role, options in grants:
+        grant(user.login, role, **options)  # type: ignore[arg-type]
+    return user
+
+
+def signed_in(user: WebUser) -> None:
+    """Note the time of a successful sign-in (shown on the accounts page)."""
+    user.last_login_at = dt.datetime.now(dt.UTC)
+    db.session.commit()
+
+
 def set_password(login: str, password: str) -> WebUser:
     """Replace a login's password; every session of the login ends.
 
@@ -66,6 +90,9 @@ def set_active(login: str, active: bool) -> WebUser:
     :raise WebUserError: unknown login.
     """
     user = _existing(login)
+    if not active and is_last_active_admin(user.id):
+        raise WebUserError(LAST_ADMIN.format(login=user.login, what="disabling it",
+                                             what_ru="отключить её"))
     user.active = active
     if not active:
         user.session_version += 1

@@ -17,6 +17,8 @@ from app.accounts.retention import apply_retention
 from app.cli.base import echo_json, stage
 from app.common.audit import AuditFilter, event_dict, events, parse_date
 from app.common.runs import logged_run
+from app.schedules.jobs import SYNC
+from app.schedules.lock import held
 from app.web.audit_views import risk_reason
 
 
@@ -78,7 +80,7 @@ def retention_cmd(app: Flask, dry_run: bool) -> None:
     if settings.retention_days <= 0:
         click.echo("retention is off (PROFROUTE_RETENTION_DAYS = 0): nothing is erased",
                    err=True)
-    with logged_run("retention") as run:
+    with held(SYNC), logged_run("retention") as run:
         summary = apply_retention(settings.retention_days, settings.moodle_url,
                                   dry_run=dry_run)
         run.summary = summary.as_dict()

@@ -19,6 +19,8 @@ from app.registry.catalogue import FILES, KINDS, import_catalogue
 from app.reports import analytics
 from app.reports.maps import current_diagnostic, deficit_map, summary
 from app.routes.items import approve, cancel, recommend
+from app.schedules.jobs import PUSH, SYNC
+from app.schedules.lock import held
 from app.sync.check import check_moodle
 from app.sync.pull import sync
 from app.web.import_messages import table_warnings
@@ -74,7 +76,7 @@ def import_catalogue_cmd(app: Flask, directory: str, mapping: dict[str, str]) ->
 def sync_cmd(app: Flask, full: bool) -> None:
     """Pull teachers, the diagnostic's attempts and completions from Moodle (incremental)."""
     settings = settings_of(app)
-    with logged_run("sync") as run:
+    with held(SYNC), logged_run("sync") as run:
         if settings.catalogue_dir:
             import_catalogue(settings.catalogue_dir, settings.school_code_pattern)
         result = sync(moodle_api(settings), settings, full=full)
@@ -86,15 +88,17 @@ def sync_cmd(app: Flask, full: bool) -> None:
 @stage
 def deficits_cmd(app: Flask) -> None:
     """Score every teacher per competency and store the deficit levels."""
-    logged_stage("deficits",
-                 lambda: compute_deficits(named_diagnostic(app), settings_of(app)))
+    with held(SYNC):
+        logged_stage("deficits",
+                     lambda: compute_deficits(named_diagnostic(app), settings_of(app)))
 
 
 @click.command("recommend")
 @stage
 def recommend_cmd(app: Flask) -> None:
     """Propose offers for the deficits (route items with their reasons)."""
-    logged_stage("recommend", lambda: recommend(named_diagnostic(app), settings_of(app)))
+    with held(SYNC):
+        logged_stage("recommend", lambda: recommend(named_diagnostic(app), settings_of(app)))
 
 
 @click.command("approve")
@@ -131,7 +135,8 @@ def cancel_cmd(app: Flask, teacher: int, offer: str | None) -> None:
 def push_cmd(app: Flask) -> None:
     """Send enrolments and messages for approved items to Moodle (idempotent)."""
     settings = settings_of(app)
-    result = logged_stage("push", lambda: push(moodle_api(settings), settings))
+    with held(PUSH):
+        result = logged_stage("push", lambda: push(moodle_api(settings), settings))
     if result.needs_attention:
         for line in push_notes(result):
             click.echo(line, err=True)

@@ -9,10 +9,10 @@ from typing import Any
 import click
 from flask import Flask
 
-from app.accounts.roles import METHODOLOGIST, ROLES, TEACHER, RoleError, check_grant, describe
+from app.accounts.roles import ROLES, describe, plan_grants
 from app.accounts.roles import grant as grant_role
 from app.accounts.roles import revoke as revoke_role
-from app.accounts.web_users import add_user, list_users, set_active, set_password
+from app.accounts.web_users import create_account, list_users, set_active, set_password
 from app.cli.base import echo_json, stage
 from app.models import WebUser
 
@@ -40,25 +40,6 @@ def _scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="A municipality in the methodologist's scope (repeatable).")(func)
 
 
-def _grants(roles: tuple[str, ...], municipalities: tuple[str, ...], region: bool,
-            teacher_moodle_id: int | None) -> list[tuple[str, dict[str, Any]]]:
-    """Each role with the options that belong to it, all checked before anything is stored.
-
-    :raise RoleError: a scope without the methodologist role, a Moodle id without the teacher
-        role, or a role missing what it needs.
-    """
-    if (municipalities or region) and METHODOLOGIST not in roles:
-        raise RoleError("--region and --municipality need --role methodologist")
-    if teacher_moodle_id is not None and TEACHER not in roles:
-        raise RoleError("--teacher-moodle-id needs --role teacher")
-    grants = [(role, {"municipalities": municipalities, "region": region}
-               if role == METHODOLOGIST else {"teacher_moodle_id": teacher_moodle_id}
-               if role == TEACHER else {}) for role in dict.fromkeys(roles)]
-    for role, options in grants:
-        check_grant(role, **options)
-    return grants
-
-
 @web_user.command("add")
 @click.argument("login")
 @click.option("--name", default="", help="The person's name, shown as the author of changes.")
@@ -74,11 +55,12 @@ def web_user_add(app: Flask, *, login: str, name: str, roles: tuple[str, ...],
                  password_stdin: bool) -> None:
     """Create a login with its roles; the password is asked twice (never an argument, never
     logged). Example: ``web-user add petrova --role methodologist --municipality Казань``."""
-    grants = _grants(roles, municipalities, region, teacher_moodle_id)
-    user = add_user(login, name, _read_password(password_stdin))
-    for role, options in grants:
-        grant_role(user.login, role, **options)
-    click.echo(f"created web user {user.login} ({user.name}): {', '.join(r for r, _ in grants)}")
+    plan_grants(roles, municipalities, region, teacher_moodle_id)  # before the password prompt
+    user = create_account(login, name, _read_password(password_stdin), list(roles),
+                          municipalities=municipalities, region=region,
+                          teacher_moodle_id=teacher_moodle_id)
+    click.echo(f"created web user {user.login} ({user.name}): "
+               f"{', '.join(dict.fromkeys(roles))}")
 
 
 @web_user.command("grant")

@@ -27,6 +27,7 @@ from app.models.network import (
 )
 from app.models.ops import OutboxMessage, RunLog, SyncCursor, UnmappedStatement
 from app.models.route import CourseCompletion, Offer, OfferCompetency, Route, RouteItem
+from app.models.schedule import JobLock, Schedule
 from app.models.web import RateLimitCounter, WebUser
 from app.models.xapi import (
     LrsCredential,
@@ -52,4 +53,5 @@ __all__ = [
     "WebUserRole", "WebUserMunicipality",
     "TeacherMemo",
     "AuditEvent",
+    "Schedule", "JobLock",
 ]

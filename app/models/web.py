@@ -24,6 +24,7 @@ class WebUser(db.Model):  # type: ignore[name-defined]
     # Copied into each session at sign-in; raised on sign-out, password change and disable,
     # which ends every session holding an older value (app.web.auth.load_user).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RateLimitCounter(db.Model):  # type: ignore[name-defined]

@@ -8,6 +8,9 @@ from app.lti import init_app as init_lti
 from app.lti.views import admin_bp as lti_admin_bp
 from app.lti.views import bp as lti_bp
 from app.web import access, openapi
+from app.web.admin_accounts import bp as admin_accounts_bp
+from app.web.admin_schedules import bp as admin_schedules_bp
+from app.web.admin_settings import bp as admin_settings_bp
 from app.web.analytics_views import bp as analytics_bp
 from app.web.api import bp as api_bp
 from app.web.audit_views import bp as audit_bp
@@ -51,6 +54,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(imports_bp)
     app.register_blueprint(push_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(admin_accounts_bp)
+    app.register_blueprint(admin_settings_bp)
+    app.register_blueprint(admin_schedules_bp)
     # The JSON API (flask-smorest: /api/openapi.json documents it; /api-docs shows it)
     openapi.init_app(app, [(api_bp, "/api"), (policy_api_bp, "/api")])
     app.register_blueprint(xapi_bp, url_prefix="/xapi")

@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response
 
 from app import settings_of
 from app.accounts.roles import access_of
-from app.accounts.web_users import authenticate, end_sessions
+from app.accounts.web_users import authenticate, end_sessions, signed_in
 from app.extensions import db, login_manager
 from app.models.web import WebUser
 from app.web.security import LAUNCHED_SESSION, limiter
@@ -80,6 +80,7 @@ def start_session(user: WebUser, *, launched: bool = False) -> None:
             Partitioned``, so it holds in Moodle's iframe (app.web.security).
     """
     session.clear()  # nothing from before the sign-in is carried into the session
+    signed_in(user)
     login_user(Methodologist(user))
     session[SESSION_VERSION] = user.session_version
     if launched:

@@ -76,6 +76,7 @@ def everyone(endpoint: str, path: str, status: int, method: str = "GET",
 
 
 DENIED, HIDDEN = 403, 404
+ADMIN_PAGES = ("/admin/accounts", "/admin/settings", "/admin/schedules")
 CASES = [
     # The deficit map: a teacher is sent to their own page.
     Case("views.index", "/", 302, 200, 200, 200),
@@ -109,6 +110,10 @@ CASES = [
     Case("audit.audit_page", "/audit", DENIED, DENIED, DENIED, 200),
     Case("audit.teacher_personal_data", "/teachers/1/personal-data.json",
          DENIED, DENIED, DENIED, 200),
+    # Accounts, connection settings and schedules: admins only.
+    Case("admin_accounts.accounts_page", "/admin/accounts", DENIED, DENIED, DENIED, 200),
+    Case("admin_settings.settings_page", "/admin/settings", DENIED, DENIED, DENIED, 200),
+    Case("admin_schedules.schedules_page", "/admin/schedules", DENIED, DENIED, DENIED, 200),
     # The API's OpenAPI document (those who may call most of it), its docs page (admins).
     Case("openapi.openapi_json", "/api/openapi.json", DENIED, 200, 200, 200),
     Case("openapi.docs_page", "/api-docs", DENIED, DENIED, DENIED, 200),
@@ -148,6 +153,26 @@ CASES = [
          {"issuer": "not a url"}),
     Case("audit.teacher_erase", "/teachers/1/erase", DENIED, DENIED, DENIED, 400, "POST",
          {"confirm": "not the id"}),
+    Case("admin_accounts.create", "/admin/accounts", DENIED, DENIED, DENIED, 400, "POST",
+         {"login": "new", "password": "x", "password2": "y"}),
+    Case("admin_accounts.change_active", "/admin/accounts/999/active",
+         DENIED, DENIED, DENIED, 404, "POST", {"active": "0"}),
+    Case("admin_accounts.reset_password", "/admin/accounts/999/password",
+         DENIED, DENIED, DENIED, 404, "POST"),
+    Case("admin_accounts.grant_role", "/admin/accounts/999/grant",
+         DENIED, DENIED, DENIED, 404, "POST", {"role": "admin"}),
+    Case("admin_accounts.revoke_role", "/admin/accounts/999/revoke",
+         DENIED, DENIED, DENIED, 404, "POST", {"role": "admin"}),
+    Case("admin_settings.check_moodle_page", "/admin/settings/check-moodle",
+         DENIED, DENIED, DENIED, 400, "POST"),
+    Case("admin_schedules.create", "/admin/schedules", DENIED, DENIED, DENIED, 400, "POST",
+         {"name": "x", "job": "sync", "cron": "каждый час"}),
+    Case("admin_schedules.change", "/admin/schedules/999", DENIED, DENIED, DENIED, 400, "POST",
+         {"name": "x", "job": "sync", "cron": "* * * * *"}),
+    Case("admin_schedules.run_now", "/admin/schedules/999/run",
+         DENIED, DENIED, DENIED, 400, "POST"),
+    Case("admin_schedules.delete", "/admin/schedules/999/delete",
+         DENIED, DENIED, DENIED, 400, "POST"),
     everyone("auth.logout", "/logout", 302, "POST"),
 ]
 
@@ -304,12 +329,12 @@ def test_the_menu_shows_each_caller_only_what_they_may_open(
     def menu(caller: str) -> set[str]:
         page = callers[caller].get("/policy" if caller != TEACHER else "/teachers/1")
         text = page.get_data(as_text=True)
-        return {href for href in ("/teachers", "/imports", "/push", "/policy")
+        return {href for href in ("/teachers", "/imports", "/push", "/policy", *ADMIN_PAGES)
                 if f'href="{href}"' in text}
     assert menu(TEACHER) == set()
     assert menu(ALFA) == {"/teachers", "/policy"}
     assert menu(REGION) == {"/teachers", "/policy", "/imports"}
-    assert menu(ADMIN) == {"/teachers", "/policy", "/imports", "/push"}
+    assert menu(ADMIN) == {"/teachers", "/policy", "/imports", "/push", *ADMIN_PAGES}
 
 
 def test_roles_take_effect_at_the_next_request(app: Flask, callers: dict[str, FlaskClient],
