@@ -4,8 +4,8 @@ Seeds N teachers (25 per school, schools in 10 municipalities), 8 competencies i
 an entry and a final diagnostic with a stored level per teacher and competency (about a
 third of the levels deficits, as a regional entry test gives), and a route of two items per
 teacher; starts ProfRoute under gunicorn (``config/gunicorn_conf.py``, 2 workers); signs in
-as a web user the bench creates through the CLI (``profroute web-user add``: when logins
-need a role, give it there); then drives ``/teachers/<random Moodle id>`` with an open-loop
+as a web user the bench creates through the CLI (``profroute web-user add``, a
+methodologist of the whole region); then drives ``/teachers/<random Moodle id>`` with an open-loop
 load generator (one request every 1/rate s whatever the answers, each on its own
 connection: gunicorn's sync workers close it after each answer) and reports p50/p90/p99 of
 the latency from the moment a request was due (so a queue in front of the workers counts),
@@ -242,7 +242,8 @@ def add_web_user(env: dict[str, str], password: str) -> None:
                        capture_output=True, text=True)
         return
     subprocess.run([sys.executable, "-m", "app.cli", "web-user", "add", BENCH_LOGIN,
-                    "--name", "Нагрузочный тест", "--password-stdin"], env=env,
+                    "--name", "Нагрузочный тест", "--role", "methodologist", "--region",
+                    "--password-stdin"], env=env,
                    input=password + "\n", check=True, capture_output=True, text=True)
 
 
