@@ -64,6 +64,9 @@ THRESHOLDS = {"deficit_below": 0.5, "risk_below": 0.7, "min_questions": 2.0,
               "source": "default", "attempts": "лучшая попытка", "label": ""}
 FIRST_MOODLE_ID = 1000
 BENCH_LOGIN = "bench"
+# Sessions are bound to the browser (Flask-Login's "strong" protection hashes the address and
+# the User-Agent): every request of the bench sends this one.
+USER_AGENT = "profroute-bench/1"
 
 
 def free_port() -> int:
@@ -250,6 +253,7 @@ def add_web_user(env: dict[str, str], password: str) -> None:
 def sign_in(base: str, password: str) -> str:
     """Sign in through the form (CSRF token included); the Cookie header to send."""
     session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
     page = session.get(f"{base}/login", timeout=30)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     if token is None:
@@ -266,7 +270,7 @@ async def _one(host: str, port: int, path: str, cookie: str) -> int:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         writer.write((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookie}\r\n"
-                      "Connection: close\r\n\r\n").encode())
+                      f"User-Agent: {USER_AGENT}\r\nConnection: close\r\n\r\n").encode())
         await writer.drain()
         status = await reader.readline()
         body = await reader.read()  # until the server closes (headers and body)
@@ -289,6 +293,7 @@ async def open_loop(base: str, paths: list[str], rate: float, duration: float, c
     statuses: Counter[str] = Counter()
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.1
+    cpu = time.process_time()
 
     async def request(i: int) -> None:
         due = start + i / rate
@@ -302,6 +307,7 @@ async def open_loop(base: str, paths: list[str], rate: float, duration: float, c
 
     await asyncio.gather(*(request(i) for i in range(total)))
     elapsed = loop.time() - start
+    cpu = time.process_time() - cpu
     ordered = sorted(latencies)
 
     def pct(p: float) -> float:
@@ -312,6 +318,7 @@ async def open_loop(base: str, paths: list[str], rate: float, duration: float, c
             "max_ms": round(1000 * ordered[-1], 1),
             "mean_ms": round(1000 * statistics.fmean(ordered), 1),
             "statuses": dict(statuses),
+            "generator_cpu_ms_per_request": round(1000 * cpu / total, 2),
             "errors": sum(n for s, n in statuses.items() if s != "200")}
 
 
@@ -341,7 +348,8 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         rnd = random.Random(7)
         ids = [FIRST_MOODLE_ID + rnd.randint(1, args.teachers) for _ in range(5000)]
         teacher_paths = [f"/teachers/{i}" for i in ids]
-        check = requests.get(f"{base}{teacher_paths[0]}", headers={"Cookie": cookie},
+        check = requests.get(f"{base}{teacher_paths[0]}",
+                             headers={"Cookie": cookie, "User-Agent": USER_AGENT},
                              timeout=120, allow_redirects=False)
         if check.status_code != 200 or "Индивидуальный образовательный маршрут" not in check.text:
             raise SystemExit(f"the teacher page answered HTTP {check.status_code}")
