@@ -266,21 +266,41 @@ def sign_in(base: str, password: str) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
 
 
+class _Request(asyncio.Protocol):
+    """One GET on its own connection, at the transport level (no streams: less CPU per
+    request for the generator); the status once the server closed the connection, 0 when it
+    closed without answering."""
+
+    def __init__(self, request: bytes, done: asyncio.Future[int]) -> None:
+        self.request, self.done, self.head = request, done, b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.write(self.request)  # type: ignore[attr-defined]
+
+    def data_received(self, data: bytes) -> None:
+        if len(self.head) < 16:
+            self.head += data[:16]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.done.done():
+            return
+        if exc is not None:
+            self.done.set_exception(exc)
+        else:
+            parts = self.head.split()
+            self.done.set_result(int(parts[1]) if len(parts) > 1 else 0)
+
+
 async def _one(host: str, port: int, path: str, cookie: str) -> int:
-    reader, writer = await asyncio.open_connection(host, port)
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[int] = loop.create_future()
+    request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookie}\r\n"
+               f"User-Agent: {USER_AGENT}\r\nConnection: close\r\n\r\n").encode()
+    transport, _ = await loop.create_connection(lambda: _Request(request, done), host, port)
     try:
-        writer.write((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookie}\r\n"
-                      f"User-Agent: {USER_AGENT}\r\nConnection: close\r\n\r\n").encode())
-        await writer.drain()
-        status = await reader.readline()
-        body = await reader.read()  # until the server closes (headers and body)
-        if not body:
-            return 0
-        return int(status.split()[1])
+        return await done
     finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
+        transport.close()
 
 
 async def open_loop(base: str, paths: list[str], rate: float, duration: float, cookie: str
