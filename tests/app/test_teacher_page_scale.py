@@ -244,3 +244,44 @@ def test_a_change_made_through_another_process_shows_on_the_next_page(
     with reader.app_context():
         page = client.get("/teachers/101").get_data(as_text=True)
         assert "Группа риска" not in page and page.count("дефицит закрыт") == 2
+
+
+def test_every_write_to_a_watched_table_replaces_the_change_marker(app: Flask) -> None:
+    """Migration 0017's triggers: insert, update and delete of each table the workers keep."""
+    from app.models import CompetencyFramework, LtiPlatform
+
+    seen = {current_version()}
+
+    def changed() -> None:
+        db.session.commit()
+        version = current_version()
+        assert version not in seen, "the change marker did not move (or repeated a value)"
+        seen.add(version)
+
+    framework = CompetencyFramework(idnumber="F-1", name="Рамка")
+    db.session.add(framework)
+    changed()
+    competency = Competency(idnumber="PK-09", name="Новая", group="subject",
+                            framework_id=framework.id)
+    db.session.add(competency)
+    changed()
+    competency.group = "method"
+    changed()
+    diagnostic = Diagnostic(moodle_quiz_id=99, moodle_course_id=2, name="entry", kind="entry")
+    db.session.add(diagnostic)
+    changed()
+    db.session.delete(diagnostic)
+    changed()
+    db.session.add(LtiPlatform(issuer="https://moodle.example", client_id="c",
+                               auth_login_url="https://moodle.example/auth",
+                               auth_token_url="https://moodle.example/token",
+                               key_set_url="https://moodle.example/keys"))
+    changed()
+    save_revision({"default": DEFAULT}, "Иванова", "")
+    changed()
+    db.session.execute(delete(Competency).where(Competency.idnumber == "PK-09"))
+    changed()
+    # Writes elsewhere leave it alone (the teacher's own rows are not kept per worker).
+    db.session.add(Teacher(moodle_user_id=5, username="t5", lastname="Л", firstname="А"))
+    db.session.commit()
+    assert current_version() in seen
