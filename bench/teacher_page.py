@@ -4,8 +4,8 @@ Seeds N teachers (25 per school, schools in 10 municipalities), 8 competencies i
 an entry and a final diagnostic with a stored level per teacher and competency (about a
 third of the levels deficits, as a regional entry test gives), and a route of two items per
 teacher; starts ProfRoute under gunicorn (``config/gunicorn_conf.py``, 2 workers); signs in
-as a web user the bench creates through the CLI (``profroute web-user add``: when logins
-need a role, give it there); then drives ``/teachers/<random Moodle id>`` with an open-loop
+as a web user the bench creates through the CLI (``profroute web-user add``, a
+methodologist of the whole region); then drives ``/teachers/<random Moodle id>`` with an open-loop
 load generator (one request every 1/rate s whatever the answers, each on its own
 connection: gunicorn's sync workers close it after each answer) and reports p50/p90/p99 of
 the latency from the moment a request was due (so a queue in front of the workers counts),
@@ -64,6 +64,9 @@ THRESHOLDS = {"deficit_below": 0.5, "risk_below": 0.7, "min_questions": 2.0,
               "source": "default", "attempts": "лучшая попытка", "label": ""}
 FIRST_MOODLE_ID = 1000
 BENCH_LOGIN = "bench"
+# Sessions are bound to the browser (Flask-Login's "strong" protection hashes the address and
+# the User-Agent): every request of the bench sends this one.
+USER_AGENT = "profroute-bench/1"
 
 
 def free_port() -> int:
@@ -242,13 +245,15 @@ def add_web_user(env: dict[str, str], password: str) -> None:
                        capture_output=True, text=True)
         return
     subprocess.run([sys.executable, "-m", "app.cli", "web-user", "add", BENCH_LOGIN,
-                    "--name", "Нагрузочный тест", "--password-stdin"], env=env,
+                    "--name", "Нагрузочный тест", "--role", "methodologist", "--region",
+                    "--password-stdin"], env=env,
                    input=password + "\n", check=True, capture_output=True, text=True)
 
 
 def sign_in(base: str, password: str) -> str:
     """Sign in through the form (CSRF token included); the Cookie header to send."""
     session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
     page = session.get(f"{base}/login", timeout=30)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     if token is None:
@@ -261,21 +266,41 @@ def sign_in(base: str, password: str) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
 
 
+class _Request(asyncio.Protocol):
+    """One GET on its own connection, at the transport level (no streams: less CPU per
+    request for the generator); the status once the server closed the connection, 0 when it
+    closed without answering."""
+
+    def __init__(self, request: bytes, done: asyncio.Future[int]) -> None:
+        self.request, self.done, self.head = request, done, b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.write(self.request)  # type: ignore[attr-defined]
+
+    def data_received(self, data: bytes) -> None:
+        if len(self.head) < 16:
+            self.head += data[:16]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.done.done():
+            return
+        if exc is not None:
+            self.done.set_exception(exc)
+        else:
+            parts = self.head.split()
+            self.done.set_result(int(parts[1]) if len(parts) > 1 else 0)
+
+
 async def _one(host: str, port: int, path: str, cookie: str) -> int:
-    reader, writer = await asyncio.open_connection(host, port)
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[int] = loop.create_future()
+    request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookie}\r\n"
+               f"User-Agent: {USER_AGENT}\r\nConnection: close\r\n\r\n").encode()
+    transport, _ = await loop.create_connection(lambda: _Request(request, done), host, port)
     try:
-        writer.write((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookie}\r\n"
-                      "Connection: close\r\n\r\n").encode())
-        await writer.drain()
-        status = await reader.readline()
-        body = await reader.read()  # until the server closes (headers and body)
-        if not body:
-            return 0
-        return int(status.split()[1])
+        return await done
     finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
+        transport.close()
 
 
 async def open_loop(base: str, paths: list[str], rate: float, duration: float, cookie: str
@@ -288,6 +313,7 @@ async def open_loop(base: str, paths: list[str], rate: float, duration: float, c
     statuses: Counter[str] = Counter()
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.1
+    cpu = time.process_time()
 
     async def request(i: int) -> None:
         due = start + i / rate
@@ -301,6 +327,7 @@ async def open_loop(base: str, paths: list[str], rate: float, duration: float, c
 
     await asyncio.gather(*(request(i) for i in range(total)))
     elapsed = loop.time() - start
+    cpu = time.process_time() - cpu
     ordered = sorted(latencies)
 
     def pct(p: float) -> float:
@@ -311,6 +338,7 @@ async def open_loop(base: str, paths: list[str], rate: float, duration: float, c
             "max_ms": round(1000 * ordered[-1], 1),
             "mean_ms": round(1000 * statistics.fmean(ordered), 1),
             "statuses": dict(statuses),
+            "generator_cpu_ms_per_request": round(1000 * cpu / total, 2),
             "errors": sum(n for s, n in statuses.items() if s != "200")}
 
 
@@ -340,7 +368,8 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         rnd = random.Random(7)
         ids = [FIRST_MOODLE_ID + rnd.randint(1, args.teachers) for _ in range(5000)]
         teacher_paths = [f"/teachers/{i}" for i in ids]
-        check = requests.get(f"{base}{teacher_paths[0]}", headers={"Cookie": cookie},
+        check = requests.get(f"{base}{teacher_paths[0]}",
+                             headers={"Cookie": cookie, "User-Agent": USER_AGENT},
                              timeout=120, allow_redirects=False)
         if check.status_code != 200 or "Индивидуальный образовательный маршрут" not in check.text:
             raise SystemExit(f"the teacher page answered HTTP {check.status_code}")

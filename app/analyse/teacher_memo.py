@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 from app.analyse.policy import effective_document
 from app.analyse.revisions import policy_from_document
 from app.analyse.risk_rule import rule_of
+from app.common.marker import kept
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, TeacherMemo
 from app.settings import Settings
@@ -131,6 +133,27 @@ def risk_inputs(settings: Settings) -> RiskInputs:
     return RiskInputs(rule_of(doc["risk"]), dict(policy_from_document(doc).labels), groups)
 
 
+def kept_risk_inputs(settings: Settings, version: int) -> RiskInputs:
+    """:func:`risk_inputs`, read again only when the change marker (``version``, read before)
+    or the thresholds file (its modification time and size) changed since this process read
+    them last.
+
+    :raise SettingsError: as :func:`risk_inputs`.
+    """
+    return kept("risk_inputs", version, lambda: risk_inputs(settings),
+                _file_stamp(settings.thresholds_file))
+
+
+def _file_stamp(path: str | None) -> Hashable:
+    if not path:
+        return None
+    try:
+        found = os.stat(path)
+    except OSError:
+        return "missing"
+    return (found.st_mtime_ns, found.st_size, found.st_ino)
+
+
 def teacher_risk(diagnostic_id: int, teacher_id: int, levels: Iterable[tuple[str, str]],
                  inputs: RiskInputs, stored: Stored | None = None) -> str | None:
     """The reason the teacher is in the risk group of the diagnostic, or None.
@@ -186,15 +209,23 @@ def _reasons(levels: pd.DataFrame, inputs: RiskInputs) -> dict[int, str]:
 
 
 def teacher_change(entry_id: int, final_id: int, teacher_id: int,
-                   stored: Stored | None = None) -> dict[str, dict[str, object]]:
+                   stored: Stored | None = None,
+                   levels: Sequence[tuple[int, str, Any, str, Any]] | None = None
+                   ) -> dict[str, dict[str, object]]:
     """One teacher's entry → final change per competency, keyed by idnumber (the rows of
-    ``deficits.change.deficit_changes``); ``stored`` as for ``teacher_risk``."""
-    rows = db.session.execute(
+    ``deficits.change.deficit_changes``); ``stored`` as for ``teacher_risk``.
+
+    Args:
+        levels: The teacher's stored (diagnostic id, competency idnumber, score, level,
+            questions) in both diagnostics (others are left out), when already read.
+    """
+    rows = levels if levels is not None else db.session.execute(
         select(Deficit.diagnostic_id, Competency.idnumber, Deficit.score, Deficit.level,
                Deficit.questions)
         .join(Competency, Competency.id == Deficit.competency_id)
         .where(Deficit.teacher_id == teacher_id,
                Deficit.diagnostic_id.in_((entry_id, final_id)))).all()
+    rows = [row for row in rows if row[0] in (entry_id, final_id)]
     inputs = sorted((int(d), str(c), s, str(lv), float(q)) for d, c, s, lv, q in rows)
     digest = digest_of(entry_id, final_id, inputs)
     found = recall(CHANGES, final_id, teacher_id, digest, stored)
@@ -206,6 +237,17 @@ def teacher_change(entry_id: int, final_id: int, teacher_id: int,
                                          pd.DataFrame(final, columns=LEVEL_COLUMNS)))
     remember(CHANGES, final_id, teacher_id, digest, result)
     return result
+
+
+def diagnostic_ids() -> tuple[int | None, tuple[int, int] | None]:
+    """In one query: the latest diagnostic's id (the one pages show), and the latest entry
+    and final pair (:func:`latest_pair`)."""
+    kind = Diagnostic.kind
+    latest, entry, final = db.session.execute(select(
+        func.max(Diagnostic.id), func.max(Diagnostic.id).filter(kind == "entry"),
+        func.max(Diagnostic.id).filter(kind == "final"))).one()
+    pair = (int(entry), int(final)) if entry is not None and final is not None else None
+    return (int(latest) if latest is not None else None), pair
 
 
 def latest_pair() -> tuple[int, int] | None:

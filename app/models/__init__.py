@@ -15,7 +15,7 @@ from app.models.assessment import (
 )
 from app.models.audit import AuditEvent
 from app.models.lti import LtiAccount, LtiDeployment, LtiLaunchValue, LtiPlatform, LtiToolKey
-from app.models.memo import TeacherMemo
+from app.models.memo import ChangeMarker, TeacherMemo
 from app.models.network import (
     Municipality,
     Partnership,
@@ -51,7 +51,7 @@ __all__ = [
     "LtiAccount", "LtiDeployment", "LtiLaunchValue", "LtiPlatform", "LtiToolKey",
     "RateLimitCounter",
     "WebUserRole", "WebUserMunicipality",
-    "TeacherMemo",
+    "TeacherMemo", "ChangeMarker",
     "AuditEvent",
     "Schedule", "JobLock",
 ]

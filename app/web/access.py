@@ -114,6 +114,37 @@ def may(endpoint: str) -> bool:
     return rule.public or (current_user.is_authenticated and rule.permits(current_access()))
 
 
+# The navigation of every page: (endpoint, link, label); each shown to those who may call it.
+NAV = (("views.index", "/", "Карта дефицитов"), ("views.teachers", "/teachers", "Педагоги"),
+       ("dynamics.dynamics_page", "/dynamics", "Динамика"),
+       ("analytics.analytics_page", "/analytics", "Аналитика"),
+       ("views.indicators_page", "/indicators", "Показатели"),
+       ("policy.policy_page", "/policy", "Политика оценивания"),
+       ("imports.imports_page", "/imports", "Импорт файлов"),
+       ("push.push_page", "/push", "Отправка в Moodle"),
+       ("audit.audit_page", "/audit", "Журнал действий"),
+       ("admin_accounts.accounts_page", "/admin/accounts", "Учётные записи"),
+       ("admin_settings.settings_page", "/admin/settings", "Настройки подключений"),
+       ("admin_schedules.schedules_page", "/admin/schedules", "Расписания"),
+       ("openapi.docs_page", "/api-docs", "API"))
+_NAV_CACHE = "profroute.nav"
+
+
+def nav_links() -> list[tuple[str, str]]:
+    """The (link, label) pairs of :data:`NAV` the current user may call. Whether a rule
+    permits depends only on being signed in, the roles and the whole region, so the list is
+    worked out once per process for each such combination."""
+    signed_in = bool(current_user.is_authenticated)
+    access = current_access()
+    key = (signed_in, access.roles, access.scope.region)
+    cache: dict[tuple[bool, frozenset[str], bool], list[tuple[str, str]]] = (
+        current_app.extensions.setdefault(_NAV_CACHE, {}))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = [(href, label) for endpoint, href, label in NAV if may(endpoint)]
+    return found
+
+
 def only_teacher() -> bool:
     """Whether the signed-in user sees no school: a teacher, and not a methodologist or admin."""
     return not current_access().has(ADMIN, METHODOLOGIST)
@@ -152,9 +183,10 @@ def check_access() -> ResponseReturnValue | None:
 
 def init_app(app: Flask) -> None:
     """Check every request against its endpoint's rule (before any other hook), and give
-    templates ``may(endpoint)`` for the navigation."""
+    templates ``may(endpoint)`` and the navigation's ``nav_links()``."""
     app.before_request_funcs.setdefault(None, []).insert(0, check_access)
     app.jinja_env.globals["may"] = may
+    app.jinja_env.globals["nav_links"] = nav_links
 
 
 def _roles_ru(rule: Rule) -> str:

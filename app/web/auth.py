@@ -30,9 +30,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
 from app import settings_of
-from app.accounts.roles import access_of
+from app.accounts.roles import Account, access_of, account_of
 from app.accounts.web_users import authenticate, end_sessions, signed_in
-from app.extensions import db, login_manager
+from app.extensions import login_manager
 from app.models.web import WebUser
 from app.web.security import LAUNCHED_SESSION, limiter
 
@@ -44,11 +44,11 @@ SESSION_VERSION = "profroute_session_version"
 class Methodologist(UserMixin):
     """The signed-in user as the session sees it (no ORM object kept across requests)."""
 
-    def __init__(self, user: WebUser) -> None:
-        self.id = str(user.id)
-        self.login = user.login
-        self.name = user.name or user.login
-        self.access = access_of(user.id)  # roles and scope, read afresh on every request
+    def __init__(self, account: Account) -> None:
+        self.id = str(account.id)
+        self.login = account.login
+        self.name = account.name
+        self.access = account.access  # roles and scope, read afresh on every request
 
 
 def init_login(app: Flask) -> None:
@@ -65,11 +65,11 @@ def init_login(app: Flask) -> None:
 def load_user(user_id: str) -> Methodologist | None:
     """The session's user, if the login still exists, is active and the session is of its
     current version (not ended by a sign-out, a password change or a disable since)."""
-    user = (db.session.get(WebUser, int(user_id), populate_existing=True)
-            if user_id.isdigit() else None)
-    if user is None or not user.active or session.get(SESSION_VERSION) != user.session_version:
+    account = account_of(int(user_id)) if user_id.isdigit() else None  # one query, no cache
+    if (account is None or not account.active
+            or session.get(SESSION_VERSION) != account.session_version):
         return None
-    return Methodologist(user)
+    return Methodologist(account)
 
 
 def start_session(user: WebUser, *, launched: bool = False) -> None:
@@ -81,7 +81,8 @@ def start_session(user: WebUser, *, launched: bool = False) -> None:
     """
     session.clear()  # nothing from before the sign-in is carried into the session
     signed_in(user)
-    login_user(Methodologist(user))
+    login_user(Methodologist(Account(user.id, user.login, user.name or user.login, user.active,
+                                     user.session_version, access_of(user.id))))
     session[SESSION_VERSION] = user.session_version
     if launched:
         session[LAUNCHED_SESSION] = True

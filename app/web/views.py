@@ -5,16 +5,22 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from app import settings_of
 from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER, Scope, teacher_clause
-from app.analyse.teacher_memo import risk_inputs, stored_for, teacher_risk
+from app.analyse.teacher_memo import (
+    diagnostic_ids,
+    kept_risk_inputs,
+    stored_for,
+    teacher_change,
+    teacher_risk,
+)
 from app.common import audit
 from app.common.inputs import MAX_ID
+from app.common.marker import current_version, kept
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, Route, RouteItem, Teacher
-from app.reports.analytics import teacher_changes
 from app.reports.indicators import (
     compare_period,
     indicator_report,
@@ -135,22 +141,31 @@ def teacher(moodle_user_id: int) -> str:
         is not told apart from one that does not exist).
     """
     person = teacher_in_scope(moodle_user_id, current_scope())
-    diagnostic = current_diagnostic()
-    scores = db.session.execute(
-        select(Competency.idnumber, Competency.name, Deficit.score, Deficit.level,
-               Deficit.moodle_proficient, Deficit.agreement)
-        .join(Deficit, Deficit.competency_id == Competency.id)
-        .where(Deficit.teacher_id == person.id,
-               Deficit.diagnostic_id == (diagnostic.id if diagnostic else None))
-        .order_by(Competency.idnumber)).all()
+    teacher_id = person.id
+    # The diagnostics and the risk group's inputs (policy, competency groups) change
+    # rarely: kept per process while the change marker, read first, stays the same.
+    version = current_version()
+    current, pair = kept("diagnostic_ids", version, diagnostic_ids)
+    wanted = {current, *(pair or ())} - {None}
+    levels = db.session.execute(
+        select(Deficit.diagnostic_id, Competency.idnumber, Competency.name, Deficit.score,
+               Deficit.level, Deficit.moodle_proficient, Deficit.agreement, Deficit.questions)
+        .join(Competency, Competency.id == Deficit.competency_id)
+        .where(Deficit.teacher_id == teacher_id, Deficit.diagnostic_id.in_(wanted))
+        .order_by(Competency.idnumber)).all() if wanted else []
+    scores = [(r.idnumber, r.name, r.score, r.level, r.moodle_proficient, r.agreement)
+              for r in levels if r.diagnostic_id == current]
     # The risk group and the change come stored per teacher (a few rows, not the whole
     # population); read before the routes, as storing a recomputed one commits.
-    teacher_id, stored = person.id, stored_for(person.id)
-    risky = teacher_risk(diagnostic.id, teacher_id, [(s.idnumber, s.level) for s in scores],
-                         risk_inputs(settings_of(current_app)), stored) if diagnostic else None
-    changes = teacher_changes(teacher_id, stored)
+    stored = stored_for(teacher_id)
+    settings = settings_of(current_app)
+    risky = teacher_risk(current, teacher_id, [(s[0], s[3]) for s in scores],
+                         kept_risk_inputs(settings, version), stored) if current else None
+    changes = teacher_change(*pair, teacher_id, stored, levels=[
+        (r.diagnostic_id, r.idnumber, r.score, r.level, r.questions) for r in levels]
+                             ) if pair else {}
     routes = db.session.scalars(select(Route).where(Route.teacher_id == teacher_id).options(
-        selectinload(Route.items).joinedload(RouteItem.offer))).all()
+        joinedload(Route.items).joinedload(RouteItem.offer)).order_by(Route.id)).unique().all()
     return render_template("teacher.html", t=person, scores=scores, routes=routes,
                            levels=LEVEL_RU, statuses=STATUS_RU, kinds=KIND_RU, risk=risky,
                            changes=changes)

@@ -20,9 +20,9 @@ from lti_support import (
     SITE_ADMIN,
     TOOL,
     Platform,
+    keyset_of,
     launch,
     login_initiation,
-    keyset_of,
     rsa_key,
     running_platform,
 )

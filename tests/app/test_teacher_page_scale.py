@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from flask import Flask, current_app
 from flask.testing import FlaskClient
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, event, select, text, update
 from support import signed_in
 
 from app import settings_of
 from app.analyse.levels import compute_deficits
 from app.analyse.revisions import save_revision
 from app.analyse.teacher_memo import CHANGES, RISK
+from app.common.marker import current_version
 from app.extensions import db
 from app.models import (
     Attempt,
@@ -130,6 +131,10 @@ def test_the_teacher_page_work_does_not_grow_with_the_teachers(make_app: Any,
     assert SIDOROV_REASON in page_small and SIDOROV_REASON in page_large
     assert "Входная → итоговая" in page_large  # the change is on the page too
     assert small.statements == large.statements
+    # The sign-in check (one query), the teacher and school, the change marker, the levels of
+    # the latest diagnostics, the stored results, the routes: the policy, competencies and
+    # diagnostics come from the worker's own copy while the marker stays the same.
+    assert large.statements == 6, large
     # Ten times the teachers: the old page (the whole population's risk group on every
     # view) took about ten times the steps; an index lookup takes the same.
     assert large.steps <= small.steps * 1.2 + 2, (small, large)
@@ -193,3 +198,90 @@ def test_new_levels_replace_the_stored_reason_and_change(
     memo = db.session.get(TeacherMemo, (CHANGES, final.id, sidorov.id))
     assert memo is not None and memo.value == {}
     assert entry.id != final.id
+
+
+def test_a_change_made_through_another_process_shows_on_the_next_page(
+        make_app: Any, database_url: str) -> None:
+    """Two apps on one database stand for two gunicorn workers (or a worker and the CLI):
+    what one keeps of the policy, the competencies and the diagnostics follows a change
+    another commits, from the very next request."""
+    writer = make_app(database_url=database_url)
+    reader = make_app(database_url=database_url)
+    with writer.app_context():
+        scored(3, 11, "entry")
+    with reader.app_context():
+        client = signed_in(reader)
+        assert SIDOROV_REASON in client.get("/teachers/101").get_data(as_text=True)
+        kept_at = current_version()
+        db.session.rollback()
+        # Served again from the reader's own copy: nothing changed.
+        assert SIDOROV_REASON in client.get("/teachers/101").get_data(as_text=True)
+
+    with writer.app_context():  # a new policy revision, committed by the other app
+        save_revision({"default": DEFAULT, "risk": {"min_groups": 3, "groups": []}},
+                      "Иванова", "")
+    with reader.app_context():
+        assert current_version() != kept_at
+        db.session.rollback()
+        page = client.get("/teachers/101").get_data(as_text=True)
+        assert "Группа риска" not in page and SIDOROV_REASON not in page
+
+    with writer.app_context():  # a competency moved to another group by plain SQL
+        save_revision({"default": DEFAULT, "risk": {"min_groups": 1, "groups": []}},
+                      "Иванова", "")
+    with reader.app_context():
+        assert "Группа риска" in client.get("/teachers/102").get_data(as_text=True)  # Орлова
+    with writer.app_context():
+        db.session.execute(text("UPDATE competency SET group_name = 'subject' "
+                                "WHERE idnumber = 'PK-02'"))
+        db.session.commit()
+    with reader.app_context():
+        page = client.get("/teachers/102").get_data(as_text=True)
+        assert "группе компетенций («subject»)" in page
+
+    with writer.app_context():  # a newer diagnostic becomes the one the page shows
+        scored(3, 12, "final", shift=1.2)
+    with reader.app_context():
+        page = client.get("/teachers/101").get_data(as_text=True)
+        assert "Группа риска" not in page and page.count("дефицит закрыт") == 2
+
+
+def test_every_write_to_a_watched_table_replaces_the_change_marker(app: Flask) -> None:
+    """Migration 0017's triggers: insert, update and delete of each table the workers keep."""
+    from app.models import CompetencyFramework, LtiPlatform
+
+    seen = {current_version()}
+
+    def changed() -> None:
+        db.session.commit()
+        version = current_version()
+        assert version not in seen, "the change marker did not move (or repeated a value)"
+        seen.add(version)
+
+    framework = CompetencyFramework(idnumber="F-1", name="Рамка")
+    db.session.add(framework)
+    changed()
+    competency = Competency(idnumber="PK-09", name="Новая", group="subject",
+                            framework_id=framework.id)
+    db.session.add(competency)
+    changed()
+    competency.group = "method"
+    changed()
+    diagnostic = Diagnostic(moodle_quiz_id=99, moodle_course_id=2, name="entry", kind="entry")
+    db.session.add(diagnostic)
+    changed()
+    db.session.delete(diagnostic)
+    changed()
+    db.session.add(LtiPlatform(issuer="https://moodle.example", client_id="c",
+                               auth_login_url="https://moodle.example/auth",
+                               auth_token_url="https://moodle.example/token",
+                               key_set_url="https://moodle.example/keys"))
+    changed()
+    save_revision({"default": DEFAULT}, "Иванова", "")
+    changed()
+    db.session.execute(delete(Competency).where(Competency.idnumber == "PK-09"))
+    changed()
+    # Writes elsewhere leave it alone (the teacher's own rows are not kept per worker).
+    db.session.add(Teacher(moodle_user_id=5, username="t5", lastname="Л", firstname="А"))
+    db.session.commit()
+    assert current_version() in seen

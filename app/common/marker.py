@@ -1,0 +1,55 @@
+"""What a worker reads on every request but rarely changes, kept per process while the
+database's change marker says it still holds.
+
+Migration 0017's triggers replace ``change_marker.version`` (never by a value used before) in
+the same transaction as every write to ``policy_revision``, ``competency``,
+``competency_framework``, ``diagnostic`` and ``lti_platform``, by any process (a CLI run,
+another worker, raw SQL). A value derived only from those tables (and from what the process
+itself holds: its settings, a file's stamp) is kept with the version read *before* it was
+loaded; a request reads the version once (one primary-key read) and reuses the value only
+when it is the same. A change committed between reading the version and loading the value is
+loaded too, and only costs one more load next time; a value older than the last committed
+change is never served.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ChangeMarker
+
+T = TypeVar("T")
+_CACHE = "profroute.marker_cache"
+_LOCK = threading.Lock()
+
+
+def current_version() -> int:
+    """The change marker as the session's transaction sees it (one primary-key read)."""
+    return int(db.session.scalar(select(ChangeMarker.version).where(ChangeMarker.id == 1))
+               or 0)
+
+
+def kept(name: str, version: int, load: Callable[[], T], stamp: Hashable = None) -> T:
+    """The value ``load()`` gave when the marker was ``version`` (and ``stamp`` the same),
+    else ``load()`` now, kept for the next request of this app.
+
+    Args:
+        version: :func:`current_version`, read by the caller before anything it loads.
+        stamp: whatever else the value depends on that the marker does not follow (a file's
+            modification time and size), compared as well.
+    """
+    cache: dict[str, tuple[Hashable, Any]] = current_app.extensions.setdefault(_CACHE, {})
+    key = (version, stamp)
+    found = cache.get(name)
+    if found is not None and found[0] == key:
+        return found[1]  # type: ignore[no-any-return]
+    value = load()
+    with _LOCK:  # gthread workers: the last loader wins, each with its own key
+        cache[name] = (key, value)
+    return value
