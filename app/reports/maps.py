@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,13 +16,25 @@ from app.extensions import db
 from app.models import (
     Competency,
     Deficit,
+    DeficitMapStore,
     Diagnostic,
+    Municipality,
     OutboxMessage,
     Route,
     RouteItem,
     School,
     Teacher,
 )
+from app.reports.map_store import (
+    AGREES,
+    ASSESSED,
+    DEFICIT,
+    DISAGREES,
+    MapCounts,
+    map_counts,
+    marker,
+)
+from app.reports.map_store import in_scope as stored_in_scope
 from deficits.aggregate import municipality_map, school_map
 from deficits.policy import describe_thresholds
 from deficits.records import Thresholds
@@ -38,6 +51,8 @@ class DeficitMap:
     policy: list[str] = field(default_factory=list)
     # Moodle's own ratings beside the levels: competency → {"agrees": n, "disagrees": n}
     ratings: dict[str, dict[str, int]] = field(default_factory=dict)
+    # One row per municipality of the scope: id, name, teachers, shares (as a school's)
+    municipalities: list[dict[str, object]] = field(default_factory=list)
 
 
 def current_diagnostic() -> Diagnostic | None:
@@ -74,7 +89,85 @@ def in_scope(scope: Scope) -> Select[Any]:
 
 def deficit_map(diagnostic: Diagnostic, scope: Scope | None = None) -> DeficitMap:
     """Schools × competencies deficit shares; schools ranked by their mean share. With
-    ``scope`` only its teachers count, and only its schools are listed."""
+    ``scope`` only its teachers count, and only its schools are listed.
+
+    Sums of the counts stored per school (``app.reports.map_store``): the levels are read
+    only when they, the teachers' schools, the schools, the competencies or the policy
+    changed since they were last counted. Equal to :func:`computed_map`.
+    """
+    counts = map_counts(diagnostic)
+    result = DeficitMap(competencies=[(c.idnumber, c.name) for c in db.session.scalars(
+        select(Competency).order_by(Competency.idnumber))])
+    result.thresholds, result.policy = _thresholds_of(counts.thresholds)
+    buckets, present = stored_in_scope(counts, scope, diagnostic.id)
+    result.ratings = _ratings(buckets)
+    if not buckets:
+        return result
+    by_code: dict[str | None, dict[str, list[int]]] = {}
+    by_municipality: dict[int, dict[str, list[int]]] = {}
+    for school_id, active, cells in buckets:
+        school = counts.schools.get(school_id) if school_id is not None else None
+        code = _stripped(school[0]) if school is not None and active else None
+        _add(by_code.setdefault(code, {}), cells)
+        if school is not None and school[3] is not None:
+            _add(by_municipality.setdefault(school[3], {}), cells)
+    competencies = sorted({c for _, _, cells in buckets for c in cells})
+    codes = {_stripped(counts.schools[s][0]) if s is not None and s in counts.schools
+             else None for s in present}
+    codes.update(by_code)
+    exact = {v[0]: v for v in counts.schools.values()}
+    for code in [*sorted(c for c in codes if c is not None), *([None] if None in codes else [])]:
+        cells = by_code.get(code, {})
+        school = exact.get(code) if code is not None else None
+        result.schools.append({
+            "code": code, "name": school[1] if school else "Без образовательной организации",
+            "kind": school[2] if school else "unknown",
+            "teachers": max(cells.get(c, [0])[0] for c in competencies),
+            "shares": {c: _share(cells.get(c)) for c in competencies}})
+    result.schools.sort(key=lambda s: -_mean(s["shares"]))  # type: ignore[arg-type]
+    total: dict[str, list[int]] = {}
+    _add(total, *(cells for _, _, cells in buckets))
+    result.municipality = {c: _share(total[c]) for c in competencies}
+    names = dict(db.session.execute(select(Municipality.id, Municipality.name)).all())
+    result.municipalities = sorted(
+        ({"id": m, "name": names.get(m, str(m)),
+          "teachers": max((v[0] for v in cells.values()), default=0),
+          "shares": {c: _share(cells.get(c)) for c in competencies}}
+         for m, cells in by_municipality.items()), key=lambda m: str(m["name"]))
+    return result
+
+
+def _stripped(code: str | None) -> str | None:
+    """A school code as the pandas path keys it: stripped, blank as None."""
+    return (code or "").strip() or None
+
+
+def _add(into: dict[str, list[int]], *cells: dict[str, list[int]]) -> None:
+    for part in cells:
+        for competency, numbers in part.items():
+            have = into.setdefault(competency, [0] * len(numbers))
+            for i, n in enumerate(numbers):
+                have[i] += n
+
+
+def _share(numbers: list[int] | None) -> float | None:
+    """deficit / assessed, None where nobody was assessed."""
+    if not numbers or not numbers[ASSESSED]:
+        return None
+    return float(numbers[DEFICIT] / numbers[ASSESSED])
+
+
+def _ratings(buckets: list[tuple[int | None, bool, dict[str, list[int]]]]
+             ) -> dict[str, dict[str, int]]:
+    total: dict[str, list[int]] = {}
+    _add(total, *(cells for _, _, cells in buckets))
+    return {c: {"agrees": n[AGREES], "disagrees": n[DISAGREES]} for c, n in sorted(total.items())
+            if n[AGREES] or n[DISAGREES]}
+
+
+def computed_map(diagnostic: Diagnostic, scope: Scope | None = None) -> DeficitMap:
+    """The deficit map computed from every level in pandas (``deficits.aggregate``): the
+    reference :func:`deficit_map` is tested against, and the "before" of the benchmark."""
     levels, teachers = levels_frame(diagnostic, scope=scope)
     result = DeficitMap(competencies=[(c.idnumber, c.name) for c in db.session.scalars(
         select(Competency).order_by(Competency.idnumber))])
@@ -140,11 +233,16 @@ def summary(diagnostic: Diagnostic | None) -> dict[str, object]:
 
 def _thresholds_used(diagnostic: Diagnostic) -> tuple[dict[str, float], list[str]]:
     """The default thresholds and one line per distinct thresholds set that produced levels."""
-    seen: dict[tuple, dict] = {}
     # The distinct sets only (as text, which both SQLite and PostgreSQL compare), not one
     # JSON value per stored level.
-    for text in db.session.scalars(select(cast(Deficit.thresholds, String)).where(
-            Deficit.diagnostic_id == diagnostic.id).distinct()):
+    return _thresholds_of(db.session.scalars(select(cast(Deficit.thresholds, String)).where(
+        Deficit.diagnostic_id == diagnostic.id).distinct()))
+
+
+def _thresholds_of(texts: Iterable[str | None]) -> tuple[dict[str, float], list[str]]:
+    """The default thresholds and the lines of the distinct thresholds sets (JSON texts)."""
+    seen: dict[tuple, dict] = {}
+    for text in texts:
         row = json.loads(text) if text else {}
         key = tuple(sorted((k, str(v)) for k, v in (row or {}).items()))
         seen.setdefault(key, dict(row or {}))
@@ -163,6 +261,9 @@ def _thresholds_used(diagnostic: Diagnostic) -> tuple[dict[str, float], list[str
 def policy_lines(diagnostic: Diagnostic) -> list[str]:
     """How the diagnostic's stored levels were produced: one line per thresholds set that
     applied (with its source) and the attempt policy, as every report states them."""
+    store = db.session.get(DeficitMapStore, diagnostic.id)
+    if store is not None and store.marker == marker():
+        return _thresholds_of(MapCounts.from_json(store.value).thresholds)[1]
     return _thresholds_used(diagnostic)[1]
 
 
