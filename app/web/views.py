@@ -27,6 +27,7 @@ from app.reports.indicators import (
 from app.reports.maps import current_diagnostic, deficit_map
 from app.web.access import allow, current_scope, only_teacher
 from app.web.inputs import date_args, id_arg
+from app.web.map_paging import municipality_filter, page_of
 
 bp = Blueprint("views", __name__, template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -47,7 +48,11 @@ def index() -> ResponseReturnValue:
     """The schools × competencies deficit map of the latest diagnostic (or ``?diagnostic=``),
     of the schools in the caller's scope; a teacher is sent to their own page.
 
-    :raise 404: an unknown diagnostic id; a teacher whose page does not exist yet.
+    The schools come a page at a time (``?page=``, ``?sort=need|name|<competency>``,
+    ``?municipality=<id>`` of the caller's), the municipalities' rows on top of each.
+
+    :raise 404: an unknown diagnostic id or municipality (or one out of scope); a teacher
+        whose page does not exist yet.
     """
     scope = current_scope()
     if only_teacher():
@@ -58,10 +63,12 @@ def index() -> ResponseReturnValue:
     diagnostic = db.session.get(Diagnostic, chosen) if chosen else current_diagnostic()
     if chosen and diagnostic is None:
         abort(404, description=f"no diagnostic with id {chosen}")
-    data = deficit_map(diagnostic, scope) if diagnostic else None
+    narrowed, municipality, municipalities = municipality_filter(request.args, scope)
+    data = deficit_map(diagnostic, narrowed) if diagnostic else None
     others = db.session.scalars(select(Diagnostic).order_by(Diagnostic.id)).all()
     return render_template("index.html", diagnostic=diagnostic, data=data, kinds=KIND_RU,
-                           diagnostics=others)
+                           diagnostics=others, page=page_of(data, request.args) if data else None,
+                           municipality=municipality, municipalities=municipalities)
 
 
 @bp.get("/indicators")

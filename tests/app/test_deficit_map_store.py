@@ -4,11 +4,13 @@ for every scope, and counted again after every change of its inputs."""
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import delete, select, text, update
+from support import signed_in
 
 from app.accounts.roles import Scope
 from app.analyse.revisions import save_revision
@@ -22,8 +24,9 @@ from app.models import (
     School,
     Teacher,
 )
-from app.reports.maps import computed_map, deficit_map
 from app.reports.map_store import marker
+from app.reports.maps import computed_map, deficit_map
+from app.web import map_paging
 
 LEVELS = ("deficit", "risk", "ok", "insufficient")
 AGREEMENTS = (None, "agrees", "disagrees", "compatible")
@@ -200,8 +203,54 @@ def test_a_policy_revision_counts_again(app: Flask) -> None:
     diagnostic = seed()
     deficit_map(diagnostic)
     was = marker()
-    save_revision({"thresholds": {"default": {"deficit_below": 0.45}}}, "Иванова", "ниже")
+    save_revision({"default": {"deficit_below": 0.45, "risk_below": 0.7, "min_questions": 2}},
+                  "Иванова", "ниже")
     assert marker() != was
     deficit_map(diagnostic)
     stored = db.session.get(DeficitMapStore, diagnostic.id)
     assert stored is not None and stored.marker == marker()
+
+
+def _rows(page: str) -> list[str]:
+    """The schools' codes of a map page, in order."""
+    return re.findall(r'<span class="muted">\(([^)]*)\)</span></td>', page)
+
+
+def test_the_page_shows_a_page_of_schools_sorted_with_the_totals_on_top(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    diagnostic = seed()
+    monkeypatch.setattr(map_paging, "PAGE_SIZE", 5)
+    client = signed_in(app)
+    everything = [s["code"] for s in deficit_map(diagnostic).schools if s["code"]]
+    seen: list[str] = []
+    for number in (1, 2, 3):
+        page = client.get(f"/?page={number}").get_data(as_text=True)
+        assert page.index("Муниципалитет «Альфа»") < page.index("<span class=\"muted\">(")
+        assert "Всего" in page and f"страница {number} из 3" in page
+        seen += _rows(page)
+    assert seen == everything  # by need, each school once, "no school" (no code) aside
+    assert _rows(client.get("/?page=99").get_data(as_text=True)) == _rows(
+        client.get("/?page=3").get_data(as_text=True))
+    by_name = _rows(client.get("/?sort=name").get_data(as_text=True))
+    assert by_name == sorted(everything, key=lambda c: next(
+        s["name"] for s in deficit_map(diagnostic).schools if s["code"] == c))[:5]
+    shares = {s["code"]: s["shares"]["PK-02"] for s in deficit_map(diagnostic).schools}
+    top = _rows(client.get("/?sort=PK-02").get_data(as_text=True))
+    assert [shares[c] for c in top] == sorted((v for v in shares.values() if v is not None),
+                                              reverse=True)[:5]
+
+
+def test_the_municipality_filter_narrows_to_one_of_the_callers(app: Flask) -> None:
+    seed()
+    towns = dict(db.session.execute(select(Municipality.name, Municipality.id)).all())
+    client = signed_in(app)
+    page = client.get(f"/?municipality={towns['Бета']}").get_data(as_text=True)
+    codes = set(_rows(page))
+    assert codes and codes <= {s.code for s in db.session.scalars(
+        select(School).where(School.municipality_id == towns["Бета"]))}
+    assert "Муниципалитет «Бета»" in page and "Муниципалитет «Альфа»" not in page
+    alfa = signed_in(app, "alfa", ("--role", "methodologist", "--municipality", "Альфа"))
+    assert alfa.get(f"/?municipality={towns['Бета']}").status_code == 404
+    assert alfa.get(f"/?municipality={towns['Альфа']}").status_code == 200
+    own = alfa.get("/").get_data(as_text=True)
+    assert "S02" not in own and "Муниципалитет «Альфа»" in own  # S02 is in «Гамма»
