@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -36,6 +37,7 @@ from app.models import (
     School,
     Teacher,
 )
+from deficits.aggregate import MAP_COLUMNS
 from deficits.levels import LEVEL_DEFICIT, LEVEL_INSUFFICIENT, LEVEL_RISK
 
 logger = logging.getLogger(__name__)
@@ -165,3 +167,73 @@ def in_scope(counts: MapCounts, scope: Scope | None, diagnostic_id: int
             if own.active:
                 present = {**present, own.school_id: present.get(own.school_id, 0) + 1}
     return buckets, present
+
+
+@dataclass
+class Scoped:
+    """A scope's sums: per school code (the pandas path's keys: stripped, None for "no
+    school") in the school map's order, per municipality id, and in all; the competencies
+    with levels in the scope (sorted)."""
+
+    codes: list[str | None] = field(default_factory=list)
+    competencies: list[str] = field(default_factory=list)
+    by_code: dict[str | None, dict[str, Counts]] = field(default_factory=dict)
+    by_municipality: dict[int, dict[str, Counts]] = field(default_factory=dict)
+    total: dict[str, Counts] = field(default_factory=dict)
+
+
+def scoped(counts: MapCounts, scope: Scope | None, diagnostic_id: int) -> Scoped:
+    """Sum the stored buckets of ``scope`` as ``deficits.aggregate.school_map`` and
+    ``municipality_map`` count the scope's levels (see :func:`in_scope`)."""
+    buckets, present = in_scope(counts, scope, diagnostic_id)
+    out = Scoped()
+    for school_id, active, cells in buckets:
+        school = counts.schools.get(school_id) if school_id is not None else None
+        add(out.by_code.setdefault(stripped(school[0]) if school and active else None, {}),
+            cells)
+        if school is not None and school[3] is not None:
+            add(out.by_municipality.setdefault(school[3], {}), cells)
+        add(out.total, cells)
+    if not buckets:
+        return out
+    out.competencies = sorted(out.total)
+    codes = {stripped(counts.schools[s][0]) if s is not None and s in counts.schools else None
+             for s in present}
+    codes.update(out.by_code)
+    out.codes = [*sorted(c for c in codes if c is not None), *([None] if None in codes else [])]
+    return out
+
+
+def stripped(code: str | None) -> str | None:
+    """A school code as the pandas path keys it: stripped, blank as None."""
+    return (code or "").strip() or None
+
+
+def add(into: dict[str, Counts], cells: dict[str, Counts]) -> None:
+    """Add ``cells`` (competency → counts) into ``into``."""
+    for competency, numbers in cells.items():
+        have = into.setdefault(competency, [0] * len(numbers))
+        for i, n in enumerate(numbers):
+            have[i] += n
+
+
+def share(numbers: Counts | None) -> float | None:
+    """deficit / assessed, None where nobody was assessed."""
+    if not numbers or not numbers[ASSESSED]:
+        return None
+    return float(numbers[DEFICIT] / numbers[ASSESSED])
+
+
+def school_map_frame(diagnostic: Diagnostic, scope: Scope | None = None) -> pd.DataFrame:
+    """``deficits.aggregate.school_map`` of the scope's levels, from the stored counts."""
+    sums = scoped(map_counts(diagnostic), scope, diagnostic.id)
+    rows = [(code, c, *sums.by_code.get(code, {}).get(c, [0] * 6)[:RISK + 1])
+            for code in sums.codes for c in sums.competencies]
+    frame = pd.DataFrame({
+        "school_code": pd.Series([r[0] for r in rows], dtype="object"),
+        "competency": pd.Series([r[1] for r in rows], dtype="str"),
+        **{name: pd.Series([r[2 + i] for r in rows], dtype="int64")
+           for i, name in enumerate(MAP_COLUMNS[:-1])}})
+    assessed = frame["assessed"].where(frame["assessed"] > 0)
+    frame["deficit_share"] = (frame["deficit"] / assessed).astype("float64")
+    return frame

@@ -28,13 +28,13 @@ from app.models import (
 from app.reports.map_store import (
     AGREES,
     ASSESSED,
-    DEFICIT,
     DISAGREES,
     MapCounts,
     map_counts,
     marker,
+    scoped,
+    share,
 )
-from app.reports.map_store import in_scope as stored_in_scope
 from deficits.aggregate import municipality_map, school_map
 from deficits.policy import describe_thresholds
 from deficits.records import Thresholds
@@ -99,70 +99,29 @@ def deficit_map(diagnostic: Diagnostic, scope: Scope | None = None) -> DeficitMa
     result = DeficitMap(competencies=[(c.idnumber, c.name) for c in db.session.scalars(
         select(Competency).order_by(Competency.idnumber))])
     result.thresholds, result.policy = _thresholds_of(counts.thresholds)
-    buckets, present = stored_in_scope(counts, scope, diagnostic.id)
-    result.ratings = _ratings(buckets)
-    if not buckets:
+    sums = scoped(counts, scope, diagnostic.id)
+    result.ratings = {c: {"agrees": n[AGREES], "disagrees": n[DISAGREES]}
+                      for c, n in sorted(sums.total.items()) if n[AGREES] or n[DISAGREES]}
+    if not sums.codes:
         return result
-    by_code: dict[str | None, dict[str, list[int]]] = {}
-    by_municipality: dict[int, dict[str, list[int]]] = {}
-    for school_id, active, cells in buckets:
-        school = counts.schools.get(school_id) if school_id is not None else None
-        code = _stripped(school[0]) if school is not None and active else None
-        _add(by_code.setdefault(code, {}), cells)
-        if school is not None and school[3] is not None:
-            _add(by_municipality.setdefault(school[3], {}), cells)
-    competencies = sorted({c for _, _, cells in buckets for c in cells})
-    codes = {_stripped(counts.schools[s][0]) if s is not None and s in counts.schools
-             else None for s in present}
-    codes.update(by_code)
     exact = {v[0]: v for v in counts.schools.values()}
-    for code in [*sorted(c for c in codes if c is not None), *([None] if None in codes else [])]:
-        cells = by_code.get(code, {})
+    for code in sums.codes:
+        cells = sums.by_code.get(code, {})
         school = exact.get(code) if code is not None else None
         result.schools.append({
             "code": code, "name": school[1] if school else "Без образовательной организации",
             "kind": school[2] if school else "unknown",
-            "teachers": max(cells.get(c, [0])[0] for c in competencies),
-            "shares": {c: _share(cells.get(c)) for c in competencies}})
+            "teachers": max(cells.get(c, [0])[ASSESSED] for c in sums.competencies),
+            "shares": {c: share(cells.get(c)) for c in sums.competencies}})
     result.schools.sort(key=lambda s: -_mean(s["shares"]))  # type: ignore[arg-type]
-    total: dict[str, list[int]] = {}
-    _add(total, *(cells for _, _, cells in buckets))
-    result.municipality = {c: _share(total[c]) for c in competencies}
+    result.municipality = {c: share(sums.total[c]) for c in sums.competencies}
     names = dict(db.session.execute(select(Municipality.id, Municipality.name)).all())
     result.municipalities = sorted(
         ({"id": m, "name": names.get(m, str(m)),
-          "teachers": max((v[0] for v in cells.values()), default=0),
-          "shares": {c: _share(cells.get(c)) for c in competencies}}
-         for m, cells in by_municipality.items()), key=lambda m: str(m["name"]))
+          "teachers": max((v[ASSESSED] for v in cells.values()), default=0),
+          "shares": {c: share(cells.get(c)) for c in sums.competencies}}
+         for m, cells in sums.by_municipality.items()), key=lambda m: str(m["name"]))
     return result
-
-
-def _stripped(code: str | None) -> str | None:
-    """A school code as the pandas path keys it: stripped, blank as None."""
-    return (code or "").strip() or None
-
-
-def _add(into: dict[str, list[int]], *cells: dict[str, list[int]]) -> None:
-    for part in cells:
-        for competency, numbers in part.items():
-            have = into.setdefault(competency, [0] * len(numbers))
-            for i, n in enumerate(numbers):
-                have[i] += n
-
-
-def _share(numbers: list[int] | None) -> float | None:
-    """deficit / assessed, None where nobody was assessed."""
-    if not numbers or not numbers[ASSESSED]:
-        return None
-    return float(numbers[DEFICIT] / numbers[ASSESSED])
-
-
-def _ratings(buckets: list[tuple[int | None, bool, dict[str, list[int]]]]
-             ) -> dict[str, dict[str, int]]:
-    total: dict[str, list[int]] = {}
-    _add(total, *(cells for _, _, cells in buckets))
-    return {c: {"agrees": n[AGREES], "disagrees": n[DISAGREES]} for c, n in sorted(total.items())
-            if n[AGREES] or n[DISAGREES]}
 
 
 def computed_map(diagnostic: Diagnostic, scope: Scope | None = None) -> DeficitMap:

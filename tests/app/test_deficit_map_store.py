@@ -7,6 +7,7 @@ import random
 import re
 from typing import Any
 
+import pandas as pd
 import pytest
 from flask import Flask
 from sqlalchemy import delete, select, text, update
@@ -24,9 +25,13 @@ from app.models import (
     School,
     Teacher,
 )
-from app.reports.map_store import marker
-from app.reports.maps import computed_map, deficit_map
+from app.reports import analytics
+from app.reports.analytics import _records as records
+from app.reports.map_store import marker, school_map_frame
+from app.reports.maps import computed_map, deficit_map, levels_frame
 from app.web import map_paging
+from deficits.aggregate import school_map
+from deficits.maps import map_over_time, rank_schools, school_type_map
 
 LEVELS = ("deficit", "risk", "ok", "insufficient")
 AGREEMENTS = (None, "agrees", "disagrees", "compatible")
@@ -254,3 +259,31 @@ def test_the_municipality_filter_narrows_to_one_of_the_callers(app: Flask) -> No
     assert alfa.get(f"/?municipality={towns['Альфа']}").status_code == 200
     own = alfa.get("/").get_data(as_text=True)
     assert "S02" not in own and "Муниципалитет «Альфа»" in own  # S02 is in «Гамма»
+
+
+def test_the_school_map_and_the_views_built_on_it_equal_the_pandas_path(app: Flask) -> None:
+    diagnostic = seed()
+    final = Diagnostic(moodle_quiz_id=2, moodle_course_id=2, name="Итоговая", kind="final")
+    db.session.add(final)
+    db.session.flush()
+    rnd = random.Random(3)
+    db.session.add_all(Deficit(diagnostic_id=final.id, teacher_id=d.teacher_id,
+                               competency_id=d.competency_id, level=rnd.choice(LEVELS),
+                               thresholds=THRESHOLDS[0])
+                       for d in db.session.scalars(select(Deficit)).all()[::3])
+    db.session.commit()
+    for scope in scopes():
+        periods, teachers = {}, None
+        for one in (diagnostic, final):
+            levels, teachers = levels_frame(one, scope=scope)
+            periods[f"{one.kind}: {one.name}"] = levels
+            expected = school_map(levels, teachers)
+            if expected.empty:
+                assert school_map_frame(one, scope).empty
+                continue
+            pd.testing.assert_frame_equal(school_map_frame(one, scope), expected)
+            assert analytics.ranking(one, scope) == records(rank_schools(expected))
+            schools = analytics._schools(scope)
+            assert analytics.by_school_type(one, scope) == records(
+                school_type_map(levels, teachers, schools))
+        assert analytics.over_time(scope) == records(map_over_time(periods, teachers))
