@@ -16,11 +16,13 @@ compares them on a seeded population): a level of a teacher no longer active cou
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -44,32 +46,68 @@ logger = logging.getLogger(__name__)
 
 # Per bucket and competency: assessed, insufficient, deficit, risk, agrees, disagrees.
 ASSESSED, INSUFFICIENT, DEFICIT, RISK, AGREES, DISAGREES = range(6)
-Counts = list[int]
+KINDS = 6
+FORMAT = 2  # of the stored value: a stored row of another format is counted again
 
 
 @dataclass
 class MapCounts:
-    """A diagnostic's stored counts: ``buckets`` (school id or None, active, competency
-    idnumber → counts), the active teachers per school id (None: no school), the schools
-    (id → code, name, kind, municipality id), and the thresholds used (from the levels)."""
+    """A diagnostic's stored counts. ``counts[b, c]``: the ``KINDS`` counts of bucket ``b``
+    (school ``bucket_school[b]``, -1 for none; teachers active or not) in competency
+    ``competencies[c]``; the active teachers per school (``present_school``, -1: none); the
+    schools (parallel lists by id); the distinct thresholds of the levels, as JSON text."""
 
-    buckets: list[tuple[int | None, bool, dict[str, Counts]]] = field(default_factory=list)
-    present: dict[int | None, int] = field(default_factory=dict)
-    schools: dict[int, tuple[str, str, str, int | None]] = field(default_factory=dict)
-    thresholds: list[str] = field(default_factory=list)  # distinct thresholds, as JSON text
+    competencies: list[str] = field(default_factory=list)
+    bucket_school: np.ndarray = field(default_factory=lambda: np.zeros(0, "int64"))
+    bucket_active: np.ndarray = field(default_factory=lambda: np.zeros(0, "bool"))
+    counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, KINDS), "int64"))
+    present_school: np.ndarray = field(default_factory=lambda: np.zeros(0, "int64"))
+    school_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, "int64"))
+    school_municipality: np.ndarray = field(default_factory=lambda: np.zeros(0, "int64"))
+    school_codes: list[str] = field(default_factory=list)
+    school_names: list[str] = field(default_factory=list)
+    school_kinds: list[str] = field(default_factory=list)
+    thresholds: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"buckets": [[s, a, c] for s, a, c in self.buckets],
-                "present": [[s, n] for s, n in self.present.items()],
-                "schools": [[i, *v] for i, v in self.schools.items()],
-                "thresholds": self.thresholds}
+        return {"competencies": self.competencies, "buckets": len(self.bucket_school),
+                "bucket_school": _pack(self.bucket_school),
+                "bucket_active": _pack(self.bucket_active.astype("int64")),
+                "counts": _pack(self.counts), "present_school": _pack(self.present_school),
+                "school_ids": _pack(self.school_ids),
+                "school_municipality": _pack(self.school_municipality),
+                "school_codes": self.school_codes, "school_names": self.school_names,
+                "school_kinds": self.school_kinds, "thresholds": self.thresholds}
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> MapCounts:
-        return cls(buckets=[(s, bool(a), c) for s, a, c in value["buckets"]],
-                   present={s: int(n) for s, n in value["present"]},
-                   schools={int(i): (c, n, k, m) for i, c, n, k, m in value["schools"]},
+        shape = (int(value["buckets"]), len(value["competencies"]), KINDS)
+        return cls(competencies=list(value["competencies"]),
+                   bucket_school=_unpack(value["bucket_school"]),
+                   bucket_active=_unpack(value["bucket_active"]).astype("bool"),
+                   counts=_unpack(value["counts"]).reshape(shape),
+                   present_school=_unpack(value["present_school"]),
+                   school_ids=_unpack(value["school_ids"]),
+                   school_municipality=_unpack(value["school_municipality"]),
+                   school_codes=list(value["school_codes"]),
+                   school_names=list(value["school_names"]),
+                   school_kinds=list(value["school_kinds"]),
                    thresholds=list(value["thresholds"]))
+
+    def school_index(self, ids: np.ndarray) -> np.ndarray:
+        """The positions of school ids in the school lists (-1 for none or unknown)."""
+        if not len(self.school_ids):
+            return np.full(len(ids), -1, "int64")
+        at = np.clip(np.searchsorted(self.school_ids, ids), 0, len(self.school_ids) - 1)
+        return np.where(self.school_ids[at] == ids, at, -1)
+
+
+def _pack(array: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(array, "<i8").tobytes()).decode("ascii")
+
+
+def _unpack(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), "<i8").astype("int64")
 
 
 def marker() -> str:
@@ -77,7 +115,8 @@ def marker() -> str:
     counters = sorted(db.session.execute(select(ChangeCounter.name, ChangeCounter.value)).all())
     revision = newest_revision()
     return json.dumps([[n, int(v)] for n, v in counters]
-                      + [["policy", revision.id if revision is not None else None]])
+                      + [["policy", revision.id if revision is not None else None],
+                         ["format", FORMAT]])
 
 
 def map_counts(diagnostic: Diagnostic) -> MapCounts:
@@ -94,8 +133,10 @@ def map_counts(diagnostic: Diagnostic) -> MapCounts:
     return counts
 
 
-def count_levels(diagnostic_id: int, teacher_id: int | None = None) -> MapCounts:
-    """Count the diagnostic's levels in the database (of one teacher with ``teacher_id``)."""
+def count_levels(diagnostic_id: int, teacher_id: int | None = None,
+                 competencies: list[str] | None = None) -> MapCounts:
+    """Count the diagnostic's levels in the database (of one teacher with ``teacher_id``,
+    on the axis of ``competencies``)."""
     level, agreement = Deficit.level, Deficit.agreement
     query = (select(Teacher.school_id, Teacher.active, Competency.idnumber,
                     func.sum(case((level != LEVEL_INSUFFICIENT, 1), else_=0)),
@@ -110,18 +151,30 @@ def count_levels(diagnostic_id: int, teacher_id: int | None = None) -> MapCounts
              .group_by(Teacher.school_id, Teacher.active, Competency.idnumber))
     if teacher_id is not None:
         query = query.where(Deficit.teacher_id == teacher_id)
-    out = MapCounts()
-    buckets: dict[tuple[int | None, bool], dict[str, Counts]] = {}
-    for school_id, active, code, *numbers in db.session.execute(query):
-        buckets.setdefault((school_id, bool(active)), {})[code] = [int(n or 0) for n in numbers]
-    out.buckets = [(s, a, c) for (s, a), c in buckets.items()]
+    rows = db.session.execute(query).all()
+    out = MapCounts(competencies=competencies if competencies is not None
+                    else sorted({r[2] for r in rows}))
+    keys = list(dict.fromkeys((-1 if r[0] is None else int(r[0]), bool(r[1])) for r in rows))
+    position = {key: i for i, key in enumerate(keys)}
+    column = {c: i for i, c in enumerate(out.competencies)}
+    out.counts = np.zeros((len(keys), len(out.competencies), KINDS), "int64")
+    for school_id, active, code, *numbers in rows:
+        key = (-1 if school_id is None else int(school_id), bool(active))
+        out.counts[position[key], column[code]] = [int(n or 0) for n in numbers]
+    out.bucket_school = np.array([k[0] for k in keys], "int64")
+    out.bucket_active = np.array([k[1] for k in keys], "bool")
     if teacher_id is not None:
         return out
-    out.present = {s: int(n) for s, n in db.session.execute(
-        select(Teacher.school_id, func.count(Teacher.id)).where(Teacher.active.is_(True))
-        .group_by(Teacher.school_id))}
-    out.schools = {int(s.id): (s.code, s.name, s.kind, s.municipality_id)
-                   for s in db.session.scalars(select(School))}
+    out.present_school = np.array(list(db.session.scalars(
+        select(func.coalesce(Teacher.school_id, -1)).where(Teacher.active.is_(True))
+        .group_by(Teacher.school_id))), "int64")
+    schools = db.session.scalars(select(School).order_by(School.id)).all()
+    out.school_ids = np.array([s.id for s in schools], "int64")
+    out.school_municipality = np.array([-1 if s.municipality_id is None else s.municipality_id
+                                        for s in schools], "int64")
+    out.school_codes = [s.code for s in schools]
+    out.school_names = [s.name for s in schools]
+    out.school_kinds = [s.kind for s in schools]
     # The distinct sets only (as text, which both SQLite and PostgreSQL compare).
     out.thresholds = sorted(t or "" for t in db.session.scalars(
         select(cast(Deficit.thresholds, String)).where(
@@ -145,63 +198,90 @@ def _store(diagnostic_id: int, current: str, counts: MapCounts) -> None:
         logger.warning("deficit map of diagnostic %s not stored: %s", diagnostic_id, err)
 
 
-def in_scope(counts: MapCounts, scope: Scope | None, diagnostic_id: int
-             ) -> tuple[list[tuple[int | None, bool, dict[str, Counts]]], dict[int | None, int]]:
-    """The buckets and the active teachers' schools of ``scope`` (None: the region): a
-    bucket is in a municipalities' scope with its school; "no school" only in the region's;
-    the scope's own teacher (a methodologist who also teaches) is counted on their own."""
-    if scope is None or scope.region:
-        return counts.buckets, counts.present
-
-    def inside(school_id: int | None) -> bool:
-        return (school_id is not None and school_id in counts.schools
-                and counts.schools[school_id][3] in scope.municipality_ids)
-
-    buckets = [b for b in counts.buckets if inside(b[0])]
-    present = {s: n for s, n in counts.present.items() if inside(s)}
-    if scope.teacher_moodle_id is not None:
-        own = db.session.execute(select(Teacher.id, Teacher.school_id, Teacher.active).where(
-            Teacher.moodle_user_id == scope.teacher_moodle_id)).first()
-        if own is not None and not inside(own.school_id):
-            buckets = [*buckets, *count_levels(diagnostic_id, own.id).buckets]
-            if own.active:
-                present = {**present, own.school_id: present.get(own.school_id, 0) + 1}
-    return buckets, present
-
-
 @dataclass
 class Scoped:
-    """A scope's sums: per school code (the pandas path's keys: stripped, None for "no
-    school") in the school map's order, per municipality id, and in all; the competencies
-    with levels in the scope (sorted)."""
+    """A scope's sums: ``rows[i, c]`` the counts of school code ``codes[i]`` (the pandas
+    path's keys: stripped, None for "no school", in the school map's order) in competency
+    ``competencies[c]`` (those with levels in the scope), per municipality id, and in all;
+    ``school[i]``: the position in the schools' lists of the school of that exact code."""
 
     codes: list[str | None] = field(default_factory=list)
     competencies: list[str] = field(default_factory=list)
-    by_code: dict[str | None, dict[str, Counts]] = field(default_factory=dict)
-    by_municipality: dict[int, dict[str, Counts]] = field(default_factory=dict)
-    total: dict[str, Counts] = field(default_factory=dict)
+    rows: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, KINDS), "int64"))
+    school: list[int] = field(default_factory=list)
+    by_municipality: dict[int, np.ndarray] = field(default_factory=dict)
+    total: np.ndarray = field(default_factory=lambda: np.zeros((0, KINDS), "int64"))
 
 
 def scoped(counts: MapCounts, scope: Scope | None, diagnostic_id: int) -> Scoped:
     """Sum the stored buckets of ``scope`` as ``deficits.aggregate.school_map`` and
-    ``municipality_map`` count the scope's levels (see :func:`in_scope`)."""
-    buckets, present = in_scope(counts, scope, diagnostic_id)
+    ``municipality_map`` count the scope's levels: a bucket is in a municipalities' scope
+    with its school; "no school" only in the region's; a teacher no longer active counts
+    under "no school"; the scope's own teacher (a methodologist who also teaches) is
+    counted on their own."""
+    school, active, cells = counts.bucket_school, counts.bucket_active, counts.counts
+    present = counts.present_school
+    at = counts.school_index(school)
+    municipality = np.where(at >= 0, counts.school_municipality[np.maximum(at, 0)], -1)
+    if scope is not None and not scope.region:
+        ids = np.array(sorted(scope.municipality_ids), "int64")
+        inside = np.isin(municipality, ids) & (at >= 0)
+        present_at = counts.school_index(present)
+        present = present[(present_at >= 0) & np.isin(
+            counts.school_municipality[np.maximum(present_at, 0)], ids)]
+        school, active, cells, at, municipality = (school[inside], active[inside],
+                                                   cells[inside], at[inside],
+                                                   municipality[inside])
+        own = _own_teacher(counts, scope, ids, diagnostic_id)
+        if own is not None:
+            school, active = np.append(school, own.bucket_school), np.append(
+                active, own.bucket_active)
+            cells = np.concatenate([cells, own.counts])
+            own_at = counts.school_index(own.bucket_school)
+            at = np.append(at, own_at)
+            municipality = np.append(municipality, np.where(
+                own_at >= 0, counts.school_municipality[np.maximum(own_at, 0)], -1))
+            present = np.append(present, own.present_school)
     out = Scoped()
-    for school_id, active, cells in buckets:
-        school = counts.schools.get(school_id) if school_id is not None else None
-        add(out.by_code.setdefault(stripped(school[0]) if school and active else None, {}),
-            cells)
-        if school is not None and school[3] is not None:
-            add(out.by_municipality.setdefault(school[3], {}), cells)
-        add(out.total, cells)
-    if not buckets:
+    total = cells.sum(axis=0) if len(cells) else np.zeros((len(counts.competencies), KINDS),
+                                                            "int64")
+    kept = np.flatnonzero(total[:, ASSESSED] + total[:, INSUFFICIENT] > 0)
+    if not len(kept):
         return out
-    out.competencies = sorted(out.total)
-    codes = {stripped(counts.schools[s][0]) if s is not None and s in counts.schools else None
-             for s in present}
-    codes.update(out.by_code)
+    out.competencies = [counts.competencies[i] for i in kept]
+    out.total, cells = total[kept], cells[:, kept]
+    for m in np.unique(municipality[municipality >= 0]).tolist():
+        out.by_municipality[int(m)] = cells[municipality == m].sum(axis=0)
+    code_of = [stripped(counts.school_codes[a]) if a >= 0 and on else None
+               for a, on in zip(at.tolist(), active.tolist(), strict=True)]
+    present_at = counts.school_index(present)
+    codes = {stripped(counts.school_codes[a]) if a >= 0 else None for a in present_at.tolist()}
+    codes.update(code_of)
     out.codes = [*sorted(c for c in codes if c is not None), *([None] if None in codes else [])]
+    index = {c: i for i, c in enumerate(out.codes)}
+    out.rows = np.zeros((len(out.codes), len(kept), KINDS), "int64")
+    np.add.at(out.rows, np.array([index[c] for c in code_of], "int64"), cells)
+    exact = {c: i for i, c in enumerate(counts.school_codes)}
+    out.school = [exact.get(c, -1) if c is not None else -1 for c in out.codes]
     return out
+
+
+def _own_teacher(counts: MapCounts, scope: Scope, ids: np.ndarray, diagnostic_id: int
+                 ) -> MapCounts | None:
+    """The levels of the scope's own teacher when the municipalities do not hold them."""
+    if scope.teacher_moodle_id is None:
+        return None
+    own = db.session.execute(select(Teacher.id, Teacher.school_id, Teacher.active).where(
+        Teacher.moodle_user_id == scope.teacher_moodle_id)).first()
+    if own is None:
+        return None
+    at = counts.school_index(np.array([-1 if own.school_id is None else own.school_id]))[0]
+    if at >= 0 and counts.school_municipality[at] in ids:
+        return None
+    mine = count_levels(diagnostic_id, own.id, counts.competencies)
+    mine.present_school = np.array([-1 if own.school_id is None else own.school_id]
+                                   if own.active else [], "int64")
+    return mine
 
 
 def stripped(code: str | None) -> str | None:
@@ -209,30 +289,28 @@ def stripped(code: str | None) -> str | None:
     return (code or "").strip() or None
 
 
-def add(into: dict[str, Counts], cells: dict[str, Counts]) -> None:
-    """Add ``cells`` (competency → counts) into ``into``."""
-    for competency, numbers in cells.items():
-        have = into.setdefault(competency, [0] * len(numbers))
-        for i, n in enumerate(numbers):
-            have[i] += n
+def shares(rows: np.ndarray) -> np.ndarray:
+    """deficit / assessed per row and competency, NaN where nobody was assessed."""
+    assessed = rows[..., ASSESSED]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(assessed > 0, rows[..., DEFICIT] / np.maximum(assessed, 1), np.nan)
 
 
-def share(numbers: Counts | None) -> float | None:
-    """deficit / assessed, None where nobody was assessed."""
-    if not numbers or not numbers[ASSESSED]:
-        return None
-    return float(numbers[DEFICIT] / numbers[ASSESSED])
+def share_dict(competencies: list[str], values: np.ndarray) -> dict[str, float | None]:
+    """competency → share (None for NaN), as the map's JSON gives them."""
+    return {c: (None if np.isnan(v) else float(v))
+            for c, v in zip(competencies, values.tolist(), strict=True)}
 
 
 def school_map_frame(diagnostic: Diagnostic, scope: Scope | None = None) -> pd.DataFrame:
     """``deficits.aggregate.school_map`` of the scope's levels, from the stored counts."""
     sums = scoped(map_counts(diagnostic), scope, diagnostic.id)
-    rows = [(code, c, *sums.by_code.get(code, {}).get(c, [0] * 6)[:RISK + 1])
-            for code in sums.codes for c in sums.competencies]
+    n, k = len(sums.codes), len(sums.competencies)
+    flat = sums.rows.reshape(n * k, KINDS)
     frame = pd.DataFrame({
-        "school_code": pd.Series([r[0] for r in rows], dtype="object"),
-        "competency": pd.Series([r[1] for r in rows], dtype="str"),
-        **{name: pd.Series([r[2 + i] for r in rows], dtype="int64")
+        "school_code": pd.Series([c for c in sums.codes for _ in range(k)], dtype="object"),
+        "competency": pd.Series(sums.competencies * n, dtype="str"),
+        **{name: pd.Series(flat[:, i], dtype="int64")
            for i, name in enumerate(MAP_COLUMNS[:-1])}})
     assessed = frame["assessed"].where(frame["assessed"] > 0)
     frame["deficit_share"] = (frame["deficit"] / assessed).astype("float64")

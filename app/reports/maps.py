@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,14 +31,18 @@ from app.reports.map_store import (
     ASSESSED,
     DISAGREES,
     MapCounts,
+    Scoped,
     map_counts,
     marker,
     scoped,
-    share,
+    share_dict,
+    shares,
 )
 from deficits.aggregate import municipality_map, school_map
 from deficits.policy import describe_thresholds
 from deficits.records import Thresholds
+
+NEED, NAME = "need", "name"  # the orders of the schools besides a competency's share
 
 
 @dataclass
@@ -53,6 +58,7 @@ class DeficitMap:
     ratings: dict[str, dict[str, int]] = field(default_factory=dict)
     # One row per municipality of the scope: id, name, teachers, shares (as a school's)
     municipalities: list[dict[str, object]] = field(default_factory=list)
+    school_count: int = 0  # of all schools, when ``schools`` holds one page of them
 
 
 def current_diagnostic() -> Diagnostic | None:
@@ -87,41 +93,68 @@ def in_scope(scope: Scope) -> Select[Any]:
     return select(Teacher.id).where(teacher_clause(scope))
 
 
-def deficit_map(diagnostic: Diagnostic, scope: Scope | None = None) -> DeficitMap:
+def deficit_map(diagnostic: Diagnostic, scope: Scope | None = None, *, sort: str = NEED,
+                window: tuple[int, int] | None = None) -> DeficitMap:
     """Schools × competencies deficit shares; schools ranked by their mean share. With
     ``scope`` only its teachers count, and only its schools are listed.
 
     Sums of the counts stored per school (``app.reports.map_store``): the levels are read
     only when they, the teachers' schools, the schools, the competencies or the policy
-    changed since they were last counted. Equal to :func:`computed_map`.
+    changed since they were last counted. Equal to :func:`computed_map`. ``sort`` (``need``,
+    ``name`` or a competency idnumber: its share, highest first) orders the schools;
+    ``window`` (start, stop) keeps only those positions of that order (a page); the number
+    of all is ``school_count``.
     """
     counts = map_counts(diagnostic)
     result = DeficitMap(competencies=[(c.idnumber, c.name) for c in db.session.scalars(
         select(Competency).order_by(Competency.idnumber))])
     result.thresholds, result.policy = _thresholds_of(counts.thresholds)
     sums = scoped(counts, scope, diagnostic.id)
-    result.ratings = {c: {"agrees": n[AGREES], "disagrees": n[DISAGREES]}
-                      for c, n in sorted(sums.total.items()) if n[AGREES] or n[DISAGREES]}
+    comps = sums.competencies
+    result.ratings = {c: {"agrees": int(n[AGREES]), "disagrees": int(n[DISAGREES])}
+                      for c, n in zip(comps, sums.total.tolist(), strict=True)
+                      if n[AGREES] or n[DISAGREES]}
     if not sums.codes:
         return result
-    exact = {v[0]: v for v in counts.schools.values()}
-    for code in sums.codes:
-        cells = sums.by_code.get(code, {})
-        school = exact.get(code) if code is not None else None
+    table = shares(sums.rows)
+    names = [counts.school_names[at] if at >= 0 else "Без образовательной организации"
+             for at in sums.school]
+    order = _order(sums, table, sort, names)
+    result.school_count = len(order)
+    teachers = sums.rows[..., ASSESSED].max(axis=1).tolist()
+    for i in order[slice(*window) if window else slice(None)]:
+        at = sums.school[i]
         result.schools.append({
-            "code": code, "name": school[1] if school else "Без образовательной организации",
-            "kind": school[2] if school else "unknown",
-            "teachers": max(cells.get(c, [0])[ASSESSED] for c in sums.competencies),
-            "shares": {c: share(cells.get(c)) for c in sums.competencies}})
-    result.schools.sort(key=lambda s: -_mean(s["shares"]))  # type: ignore[arg-type]
-    result.municipality = {c: share(sums.total[c]) for c in sums.competencies}
-    names = dict(db.session.execute(select(Municipality.id, Municipality.name)).all())
+            "code": sums.codes[i],
+            "name": names[i],
+            "kind": counts.school_kinds[at] if at >= 0 else "unknown",
+            "teachers": int(teachers[i]), "shares": share_dict(comps, table[i])})
+    result.municipality = share_dict(comps, shares(sums.total))
+    towns = dict(db.session.execute(select(Municipality.id, Municipality.name)).all())
     result.municipalities = sorted(
-        ({"id": m, "name": names.get(m, str(m)),
-          "teachers": max((v[ASSESSED] for v in cells.values()), default=0),
-          "shares": {c: share(cells.get(c)) for c in sums.competencies}}
+        ({"id": m, "name": towns.get(m, str(m)),
+          "teachers": int(cells[:, ASSESSED].max(initial=0)),
+          "shares": share_dict(comps, shares(cells))}
          for m, cells in sums.by_municipality.items()), key=lambda m: str(m["name"]))
     return result
+
+
+def _order(sums: Scoped, table: Any, sort: str, names: list[str]) -> list[int]:
+    """The rows' positions in the order asked: by need as the map always ranked them (the
+    mean of the known shares, highest first, a stable sort of the school map's order), by
+    name, or by one competency's share (schools without one last)."""
+    positions = range(len(sums.codes))
+    if sort in sums.competencies:
+        column = table[:, sums.competencies.index(sort)].tolist()
+        return sorted(positions, key=lambda i: (math.isnan(column[i]),
+                                                0.0 if math.isnan(column[i]) else -column[i]))
+    if sort == NAME:
+        return sorted(positions, key=lambda i: (sums.codes[i] is None, names[i]))
+    means = []
+    for row in table.tolist():  # summed in order, as sum() over the dict's values
+        known = [v for v in row if not math.isnan(v)]
+        means.append(sum(known) / len(known) if known else 0.0)
+    return sorted(positions, key=lambda i: -means[i])
 
 
 def computed_map(diagnostic: Diagnostic, scope: Scope | None = None) -> DeficitMap:

@@ -1,4 +1,5 @@
-"""One page of the deficit map's school list: sorted, filtered by municipality, paged."""
+"""One page of the deficit map's school list (sorted, filtered by municipality, paged), and
+the whole list as an XLSX file."""
 
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ from werkzeug.exceptions import NotFound
 
 from app.accounts.roles import Scope
 from app.extensions import db
-from app.models import Municipality
-from app.reports.maps import DeficitMap
+from app.models import Diagnostic, Municipality
+from app.reports.maps import NAME, NEED, DeficitMap, deficit_map
+from app.reports.xlsx import table_workbook
 from app.web.inputs import id_arg
 
 PAGE_SIZE = 50
-NEED = "need"  # the mean deficit share over the competencies, highest first
-NAME = "name"
 
 
 @dataclass
@@ -52,26 +52,46 @@ def municipality_filter(values: Mapping[str, str], scope: Scope
     return Scope(municipality_ids=frozenset({picked.id})), picked, choices
 
 
-def page_of(data: DeficitMap, values: Mapping[str, str], size: int | None = None) -> MapPage:
-    """The page ``?page=`` (from 1) of the schools sorted by ``?sort=``: ``need`` (the mean
-    deficit share, as the map always ranked them), ``name``, or a competency's idnumber
-    (its share, highest first; schools without it last). An unknown sort is ``need``; a page
-    past the last is the last; ``size`` defaults to ``PAGE_SIZE``."""
+def paged_map(diagnostic: Diagnostic, scope: Scope, values: Mapping[str, str],
+              size: int | None = None) -> tuple[DeficitMap, MapPage]:
+    """The map with the schools of page ``?page=`` (from 1) only, sorted by ``?sort=``:
+    ``need`` (the mean deficit share, as the map always ranked them), ``name``, or a
+    competency's idnumber (its share, highest first; schools without it last). An unknown
+    sort is ``need``; a page past the last is the last; ``size`` defaults to ``PAGE_SIZE``."""
     size = size or PAGE_SIZE
-    codes = {code for code, _ in data.competencies}
     sort = values.get("sort", NEED)
-    sort = sort if sort in codes or sort == NAME else NEED
-    schools = data.schools  # already by need, highest first
-    if sort == NAME:
-        schools = sorted(schools, key=lambda s: (s["code"] is None, str(s["name"])))
-    elif sort != NEED:
-        schools = sorted(schools, key=lambda s: _by_share(s["shares"].get(sort)))
-    pages = max(1, -(-len(schools) // size))
     raw = values.get("page", "1").strip()
-    number = min(int(raw), pages) if raw.isascii() and raw.isdigit() and int(raw) > 0 else 1
-    first = (number - 1) * size
-    return MapPage(schools[first:first + size], number, pages, len(schools), sort, first)
+    number = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= 10**6 else 1
+    data = deficit_map(diagnostic, scope, sort=sort, window=((number - 1) * size, number * size))
+    pages = max(1, -(-data.school_count // size))
+    if number > pages:  # past the last: the last
+        number = pages
+        data = deficit_map(diagnostic, scope, sort=sort,
+                           window=((number - 1) * size, number * size))
+    codes = {code for code, _ in data.competencies}
+    return data, MapPage(data.schools, number, pages, data.school_count,
+                         sort if sort in codes or sort == NAME else NEED, (number - 1) * size)
 
 
-def _by_share(value: float | None) -> tuple[bool, float]:
-    return value is None, -(value or 0.0)
+KIND_RU = {"resource_centre": "ресурсный центр", "low_results": "ШНОР",
+           "adverse_context": "ШФНСУ", "other": "другая", "unknown": "—"}
+
+
+def map_workbook(diagnostic: Diagnostic, data: DeficitMap,
+                 municipality: Municipality | None) -> bytes:
+    """Every school of ``data`` (by need, highest first) under the municipalities' rows and
+    the total, with the thresholds the levels were scored by."""
+    codes = [code for code, _ in data.competencies]
+    notes = [f"Диагностика: «{diagnostic.name}»", *data.policy]
+    if municipality is not None:
+        notes.append(f"Отбор: муниципалитет «{municipality.name}»")
+    rows: list[list[Any]] = [
+        [f"Муниципалитет «{m['name']}»", "", "", m["teachers"],
+         *(m["shares"].get(c) for c in codes)]  # type: ignore[attr-defined]
+        for m in data.municipalities]
+    rows.append(["Всего", "", "", "", *(data.municipality.get(c) for c in codes)])
+    rows += [[s["name"], s["code"] or "", KIND_RU.get(str(s["kind"]), str(s["kind"])),
+              s["teachers"], *(s["shares"].get(c) for c in codes)]  # type: ignore[attr-defined]
+             for s in data.schools]
+    return table_workbook("Карта дефицитов", notes, [
+        "Образовательная организация", "Код", "Тип", "Педагогов", *codes], rows)

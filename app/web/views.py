@@ -27,7 +27,7 @@ from app.reports.indicators import (
 from app.reports.maps import current_diagnostic, deficit_map
 from app.web.access import allow, current_scope, only_teacher
 from app.web.inputs import date_args, id_arg
-from app.web.map_paging import municipality_filter, page_of
+from app.web.map_paging import map_workbook, municipality_filter, paged_map
 
 bp = Blueprint("views", __name__, template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -64,11 +64,33 @@ def index() -> ResponseReturnValue:
     if chosen and diagnostic is None:
         abort(404, description=f"no diagnostic with id {chosen}")
     narrowed, municipality, municipalities = municipality_filter(request.args, scope)
-    data = deficit_map(diagnostic, narrowed) if diagnostic else None
+    data, page = paged_map(diagnostic, narrowed, request.args) if diagnostic else (None, None)
     others = db.session.scalars(select(Diagnostic).order_by(Diagnostic.id)).all()
     return render_template("index.html", diagnostic=diagnostic, data=data, kinds=KIND_RU,
-                           diagnostics=others, page=page_of(data, request.args) if data else None,
-                           municipality=municipality, municipalities=municipalities)
+                           diagnostics=others, page=page, municipality=municipality,
+                           municipalities=municipalities)
+
+
+@bp.get("/map.xlsx")
+@allow(METHODOLOGIST, ADMIN)
+def map_xlsx() -> Response:
+    """The whole deficit map as an XLSX file: every school of the caller's scope (or of
+    ``?municipality=``) ranked by need, under the municipalities' rows, of the latest
+    diagnostic (or ``?diagnostic=``).
+
+    :raise 404: no diagnostic yet, an unknown diagnostic id, or a municipality out of scope.
+    """
+    chosen = id_arg(request.args, "diagnostic")
+    diagnostic = db.session.get(Diagnostic, chosen) if chosen else current_diagnostic()
+    if diagnostic is None:
+        abort(404, description="Данных пока нет: выполните profroute sync и profroute deficits")
+    narrowed, municipality, _ = municipality_filter(request.args, current_scope())
+    data = deficit_map(diagnostic, narrowed)
+    audit.record("export.xlsx", ("deficit_map", diagnostic.id),
+                 {"municipality": municipality.name if municipality else None}, commit=True)
+    name = f"deficit-map-{diagnostic.id}" + (f"-{municipality.id}" if municipality else "")
+    return Response(map_workbook(diagnostic, data, municipality), mimetype=XLSX, headers={
+        "Content-Disposition": f"attachment; filename={name}.xlsx"})
 
 
 @bp.get("/indicators")
