@@ -169,7 +169,8 @@ def first_views(app: Any, client: Any, count: int) -> dict[str, list[float]]:
     return out
 
 
-OTHERS = ("/analytics?view=ranking", "/analytics?view=by-type", "/analytics?view=over-time",
+OTHERS = ("/map.xlsx", "/analytics?view=ranking", "/analytics?view=by-type",
+          "/analytics?view=over-time",
           "/analytics?view=risk-group", "/analytics/ranking.xlsx", "/analytics/by-type.xlsx",
           "/analytics/over-time.xlsx", "/api/deficit-map/ranking", "/api/deficit-map/by-type",
           "/api/deficit-map/over-time", "/dynamics", "/indicators", "/indicators.xlsx")
