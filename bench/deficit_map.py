@@ -197,14 +197,14 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         print(json.dumps({"before": result["before_computed_map_s"]}), file=sys.stderr)
     result["first_view_ms"] = first_views(app, admin, args.changes)
     print(json.dumps(result["first_view_ms"]), file=sys.stderr)
-    result["repeated"] = [repeated(admin, "/", args.views),
+    result["repeated"] = [] if not args.views else [repeated(admin, "/", args.views),
                           repeated(admin, "/?sort=PSY-02&page=40", args.views // 2),
                           repeated(local, "/", args.views),
                           repeated(admin, "/api/deficit-map", max(10, args.views // 10))]
     print(json.dumps(result["repeated"]), file=sys.stderr)
-    if args.others:
+    if args.others or args.paths:
         result["others_ms"] = {}
-        for path in OTHERS:
+        for path in args.paths or OTHERS:
             ms, status, size = timed(admin, path)
             result["others_ms"][path] = {"ms": round(ms), "status": status, "bytes": size}
             print(path, round(ms), status, size, file=sys.stderr)
@@ -219,6 +219,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("PROFROUTE_DATABASE_URL", ""))
     parser.add_argument("--others", action="store_true", help="time the other views once")
     parser.add_argument("--before", action="store_true", help="time the pandas map once")
+    parser.add_argument("--paths", nargs="*", default=[], help="time these views once "
+                        "(instead of the other views' list)")
     args = parser.parse_args()
     load = os.getloadavg()
     with (contextlib.nullcontext(args.database_url) if args.database_url
