@@ -74,16 +74,27 @@ def school_type_map(levels: pd.DataFrame, teachers: pd.DataFrame,
     Returns:
         ``TYPE_MAP_COLUMNS`` sorted by type (in ``SCHOOL_TYPES`` order) and competency.
     """
-    by_school = school_map(levels, teachers)
+    return school_type_map_of(school_map(levels, teachers), schools)
+
+
+def school_type_map_of(by_school: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+    """``school_type_map`` of a school map already made (``deficits.aggregate.school_map``):
+    the same rows, as the school map holds every competency of the levels.
+
+    Args:
+        by_school: A frame from ``deficits.aggregate.school_map``.
+        schools: school_code, low_results, adverse_context, resource_centre.
+
+    Returns:
+        ``TYPE_MAP_COLUMNS`` sorted by type (in ``SCHOOL_TYPES`` order) and competency.
+    """
+    competencies = sorted(by_school["competency"].unique())
     by_school = by_school.merge(school_types(schools), on="school_code", how="left")
     by_school["school_type"] = by_school["school_type"].fillna(TYPE_OTHER)
     counts = by_school.groupby(["school_type", "competency"], as_index=False)[
         ["assessed", "deficit"]].sum()
     grid = pd.DataFrame({"school_type": pd.Series(SCHOOL_TYPES, dtype="str")}).merge(
-        pd.DataFrame({"competency": pd.Series(sorted(levels["competency"].unique()),
-                                              dtype="str")}),
-        how="cross",
-    )
+        pd.DataFrame({"competency": pd.Series(competencies, dtype="str")}), how="cross")
     out = grid.merge(counts, on=["school_type", "competency"], how="left")
     out[["assessed", "deficit"]] = out[["assessed", "deficit"]].fillna(0).astype("int64")
     out["deficit_share"] = _share(out)
@@ -104,9 +115,22 @@ def map_over_time(levels_by_period: Mapping[str, pd.DataFrame],
     Returns:
         ``TIME_MAP_COLUMNS``.
     """
+    return stack_maps({period: school_map(levels, teachers)
+                       for period, levels in levels_by_period.items()})
+
+
+def stack_maps(maps_by_period: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """``map_over_time`` of school maps already made, one per period (in the mapping's order).
+
+    Args:
+        maps_by_period: Period label → a frame from ``deficits.aggregate.school_map``.
+
+    Returns:
+        ``TIME_MAP_COLUMNS``.
+    """
     frames = []
-    for period, levels in levels_by_period.items():
-        one = school_map(levels, teachers)
+    for period, one in maps_by_period.items():
+        one = one.copy()
         one.insert(0, "period", str(period))
         frames.append(one[list(TIME_MAP_COLUMNS)])
     if not frames:

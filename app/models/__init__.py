@@ -15,6 +15,7 @@ from app.models.assessment import (
 )
 from app.models.audit import AuditEvent
 from app.models.lti import LtiAccount, LtiDeployment, LtiLaunchValue, LtiPlatform, LtiToolKey
+from app.models.maps import ChangeCounter, DeficitMapStore
 from app.models.memo import ChangeMarker, TeacherMemo
 from app.models.network import (
     Municipality,
@@ -52,6 +53,7 @@ __all__ = [
     "RateLimitCounter",
     "WebUserRole", "WebUserMunicipality",
     "TeacherMemo", "ChangeMarker",
+    "ChangeCounter", "DeficitMapStore",
     "AuditEvent",
     "Schedule", "JobLock",
 ]

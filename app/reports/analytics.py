@@ -12,12 +12,16 @@ from app.analyse.policy import load_policy, risk_rule
 from app.analyse.teacher_memo import Stored, latest_pair, teacher_change
 from app.extensions import db
 from app.models import Competency, Diagnostic, School, Teacher
+from app.reports.map_store import school_map_frame
 from app.reports.maps import levels_frame, policy_lines
 from app.settings import Settings
-from deficits.aggregate import school_map
 from deficits.change import change_summary, deficit_changes
-from deficits.maps import map_over_time, rank_schools, school_type_map
+from deficits.maps import rank_schools, school_type_map_of, stack_maps
 from deficits.risk import RiskRule, risk_group
+
+# Ids per IN (...): PostgreSQL takes at most 65,535 parameters a statement (at 100,000
+# teachers the closed deficits' teachers were more: a 500).
+ID_BATCH = 10_000
 
 
 def _schools(scope: Scope | None = None) -> pd.DataFrame:
@@ -43,25 +47,21 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
 def by_school_type(diagnostic: Diagnostic, scope: Scope | None = None
                    ) -> list[dict[str, object]]:
     """Deficit shares per school type (ШНОР, ШФНСУ, resource centre, other) and competency;
-    with ``scope`` (as every view here) of the scope's teachers only."""
-    levels, teachers = levels_frame(diagnostic, scope=scope)
-    return _records(school_type_map(levels, teachers, _schools(scope)))
+    with ``scope`` (as every view here) of the scope's teachers only. This, the ranking and
+    the map over time are sums of the stored school map (``app.reports.map_store``)."""
+    return _records(school_type_map_of(school_map_frame(diagnostic, scope), _schools(scope)))
 
 
 def ranking(diagnostic: Diagnostic, scope: Scope | None = None) -> list[dict[str, object]]:
     """Schools ranked by need (mean deficit share), highest first."""
-    levels, teachers = levels_frame(diagnostic, scope=scope)
-    return _records(rank_schools(school_map(levels, teachers)))
+    return _records(rank_schools(school_map_frame(diagnostic, scope)))
 
 
 def over_time(scope: Scope | None = None) -> list[dict[str, object]]:
     """The school × competency map of every diagnostic, oldest first (entry, final…)."""
-    periods: dict[str, pd.DataFrame] = {}
-    teachers = pd.DataFrame(columns=["user_id", "school_code"])
-    for diagnostic in db.session.scalars(select(Diagnostic).order_by(Diagnostic.id)):
-        levels, teachers = levels_frame(diagnostic, scope=scope)
-        periods[f"{diagnostic.kind}: {diagnostic.name}"] = levels
-    return _records(map_over_time(periods, teachers))
+    return _records(stack_maps({f"{d.kind}: {d.name}": school_map_frame(d, scope)
+                                for d in db.session.scalars(select(Diagnostic)
+                                                            .order_by(Diagnostic.id))}))
 
 
 def risk(diagnostic: Diagnostic, settings: Settings, rule: RiskRule | None = None, *,
@@ -115,8 +115,10 @@ def dynamics(entry: Diagnostic, final: Diagnostic, scope: Scope | None = None
         code = row["school_code"]
         row["name"] = (schools.get(str(code), str(code)) if code
                        else "Без образовательной организации")
-    people = {t.id: t for t in db.session.scalars(select(Teacher).where(
-        Teacher.id.in_([int(u) for u in changes.loc[changes["closed"], "user_id"]])))}
+    ids = sorted({int(u) for u in changes.loc[changes["closed"], "user_id"]})
+    people = {t.id: t for start in range(0, len(ids), ID_BATCH)
+              for t in db.session.scalars(select(Teacher).where(
+                  Teacher.id.in_(ids[start:start + ID_BATCH])))}
     closed = [{"moodle_user_id": people[int(r.user_id)].moodle_user_id,
                "teacher": people[int(r.user_id)].full_name, "competency": r.competency,
                "entry_score": float(r.entry_score), "final_score": float(r.final_score)}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,16 +17,32 @@ from app.extensions import db
 from app.models import (
     Competency,
     Deficit,
+    DeficitMapStore,
     Diagnostic,
+    Municipality,
     OutboxMessage,
     Route,
     RouteItem,
     School,
     Teacher,
 )
+from app.reports.map_store import (
+    AGREES,
+    ASSESSED,
+    DISAGREES,
+    MapCounts,
+    Scoped,
+    map_counts,
+    marker,
+    scoped,
+    share_dict,
+    shares,
+)
 from deficits.aggregate import municipality_map, school_map
 from deficits.policy import describe_thresholds
 from deficits.records import Thresholds
+
+NEED, NAME = "need", "name"  # the orders of the schools besides a competency's share
 
 
 @dataclass
@@ -38,6 +56,9 @@ class DeficitMap:
     policy: list[str] = field(default_factory=list)
     # Moodle's own ratings beside the levels: competency → {"agrees": n, "disagrees": n}
     ratings: dict[str, dict[str, int]] = field(default_factory=dict)
+    # One row per municipality of the scope: id, name, teachers, shares (as a school's)
+    municipalities: list[dict[str, object]] = field(default_factory=list)
+    school_count: int = 0  # of all schools, when ``schools`` holds one page of them
 
 
 def current_diagnostic() -> Diagnostic | None:
@@ -72,9 +93,73 @@ def in_scope(scope: Scope) -> Select[Any]:
     return select(Teacher.id).where(teacher_clause(scope))
 
 
-def deficit_map(diagnostic: Diagnostic, scope: Scope | None = None) -> DeficitMap:
+def deficit_map(diagnostic: Diagnostic, scope: Scope | None = None, *, sort: str = NEED,
+                window: tuple[int, int] | None = None) -> DeficitMap:
     """Schools × competencies deficit shares; schools ranked by their mean share. With
-    ``scope`` only its teachers count, and only its schools are listed."""
+    ``scope`` only its teachers count, and only its schools are listed.
+
+    Sums of the counts stored per school (``app.reports.map_store``): the levels are read
+    only when they, the teachers' schools, the schools, the competencies or the policy
+    changed since they were last counted. Equal to :func:`computed_map`. ``sort`` (``need``,
+    ``name`` or a competency idnumber: its share, highest first) orders the schools;
+    ``window`` (start, stop) keeps only those positions of that order (a page); the number
+    of all is ``school_count``.
+    """
+    counts = map_counts(diagnostic)
+    result = DeficitMap(competencies=[(c.idnumber, c.name) for c in db.session.scalars(
+        select(Competency).order_by(Competency.idnumber))])
+    result.thresholds, result.policy = _thresholds_of(counts.thresholds)
+    sums = scoped(counts, scope, diagnostic.id)
+    comps = sums.competencies
+    result.ratings = {c: {"agrees": int(n[AGREES]), "disagrees": int(n[DISAGREES])}
+                      for c, n in zip(comps, sums.total.tolist(), strict=True)
+                      if n[AGREES] or n[DISAGREES]}
+    if not sums.codes:
+        return result
+    table = shares(sums.rows)
+    names = [counts.school_names[at] if at >= 0 else "Без образовательной организации"
+             for at in sums.school]
+    order = _order(sums, table, sort, names)
+    result.school_count = len(order)
+    teachers = sums.rows[..., ASSESSED].max(axis=1).tolist()
+    for i in order[slice(*window) if window else slice(None)]:
+        at = sums.school[i]
+        result.schools.append({
+            "code": sums.codes[i],
+            "name": names[i],
+            "kind": counts.school_kinds[at] if at >= 0 else "unknown",
+            "teachers": int(teachers[i]), "shares": share_dict(comps, table[i])})
+    result.municipality = share_dict(comps, shares(sums.total))
+    towns = dict(db.session.execute(select(Municipality.id, Municipality.name)).all())
+    result.municipalities = sorted(
+        ({"id": m, "name": towns.get(m, str(m)),
+          "teachers": int(cells[:, ASSESSED].max(initial=0)),
+          "shares": share_dict(comps, shares(cells))}
+         for m, cells in sums.by_municipality.items()), key=lambda m: str(m["name"]))
+    return result
+
+
+def _order(sums: Scoped, table: Any, sort: str, names: list[str]) -> list[int]:
+    """The rows' positions in the order asked: by need as the map always ranked them (the
+    mean of the known shares, highest first, a stable sort of the school map's order), by
+    name, or by one competency's share (schools without one last)."""
+    positions = range(len(sums.codes))
+    if sort in sums.competencies:
+        column = table[:, sums.competencies.index(sort)].tolist()
+        return sorted(positions, key=lambda i: (math.isnan(column[i]),
+                                                0.0 if math.isnan(column[i]) else -column[i]))
+    if sort == NAME:
+        return sorted(positions, key=lambda i: (sums.codes[i] is None, names[i]))
+    means = []
+    for row in table.tolist():  # summed in order, as sum() over the dict's values
+        known = [v for v in row if not math.isnan(v)]
+        means.append(sum(known) / len(known) if known else 0.0)
+    return sorted(positions, key=lambda i: -means[i])
+
+
+def computed_map(diagnostic: Diagnostic, scope: Scope | None = None) -> DeficitMap:
+    """The deficit map computed from every level in pandas (``deficits.aggregate``): the
+    reference :func:`deficit_map` is tested against, and the "before" of the benchmark."""
     levels, teachers = levels_frame(diagnostic, scope=scope)
     result = DeficitMap(competencies=[(c.idnumber, c.name) for c in db.session.scalars(
         select(Competency).order_by(Competency.idnumber))])
@@ -140,11 +225,16 @@ def summary(diagnostic: Diagnostic | None) -> dict[str, object]:
 
 def _thresholds_used(diagnostic: Diagnostic) -> tuple[dict[str, float], list[str]]:
     """The default thresholds and one line per distinct thresholds set that produced levels."""
-    seen: dict[tuple, dict] = {}
     # The distinct sets only (as text, which both SQLite and PostgreSQL compare), not one
     # JSON value per stored level.
-    for text in db.session.scalars(select(cast(Deficit.thresholds, String)).where(
-            Deficit.diagnostic_id == diagnostic.id).distinct()):
+    return _thresholds_of(db.session.scalars(select(cast(Deficit.thresholds, String)).where(
+        Deficit.diagnostic_id == diagnostic.id).distinct()))
+
+
+def _thresholds_of(texts: Iterable[str | None]) -> tuple[dict[str, float], list[str]]:
+    """The default thresholds and the lines of the distinct thresholds sets (JSON texts)."""
+    seen: dict[tuple, dict] = {}
+    for text in texts:
         row = json.loads(text) if text else {}
         key = tuple(sorted((k, str(v)) for k, v in (row or {}).items()))
         seen.setdefault(key, dict(row or {}))
@@ -163,6 +253,9 @@ def _thresholds_used(diagnostic: Diagnostic) -> tuple[dict[str, float], list[str
 def policy_lines(diagnostic: Diagnostic) -> list[str]:
     """How the diagnostic's stored levels were produced: one line per thresholds set that
     applied (with its source) and the attempt policy, as every report states them."""
+    store = db.session.get(DeficitMapStore, diagnostic.id)
+    if store is not None and store.marker == marker():
+        return _thresholds_of(MapCounts.from_json(store.value).thresholds)[1]
     return _thresholds_used(diagnostic)[1]
 
 

@@ -155,11 +155,13 @@ def table_workbook(title: str, notes: list[str], headers: list[str], rows: list[
     for line in (title, *notes, ""):
         sheet.append([line])
     sheet.append(headers)
-    for row in rows:
+    first = len(notes) + 4  # below the title, the notes, a blank line and the headers
+    for number, row in enumerate(rows, start=first):
         sheet.append(row)
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, float):
-                cell.number_format = "0%"
+        # by position: ``sheet.max_row`` would scan every cell written so far, each row
+        for column, value in enumerate(row, start=1):
+            if isinstance(value, float):
+                sheet.cell(row=number, column=column).number_format = "0%"
     buffer = io.BytesIO()
     _as_text(book).save(buffer)
     return buffer.getvalue()

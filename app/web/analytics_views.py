@@ -184,10 +184,12 @@ def over_time(_diagnostic: Diagnostic, school: School | None, scope: Scope) -> S
                 "shares": {c: _share(d, a) for c, (d, a) in sums.items()}}
 
     schools = []
-    for code in dict.fromkeys(r["school_code"] for r in rows):
+    by_code: dict[Any, list[Record]] = {}  # in the rows' order, each school's rows once
+    for row in rows:
+        by_code.setdefault(row["school_code"], []).append(row)
+    for code, part in by_code.items():
         if school is not None and code != school.code:
             continue
-        part = [r for r in rows if r["school_code"] == code]
         schools.append({"code": code, "name": names.get(code, code) if code else
                         "Без образовательной организации",
                         "periods": [line(part, p) for p in periods]})

@@ -33,6 +33,7 @@ from app.reports.indicators import (
 from app.reports.maps import current_diagnostic, deficit_map
 from app.web.access import allow, current_scope, only_teacher
 from app.web.inputs import date_args, id_arg
+from app.web.map_paging import map_workbook, municipality_filter, paged_map
 
 bp = Blueprint("views", __name__, template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -53,7 +54,11 @@ def index() -> ResponseReturnValue:
     """The schools × competencies deficit map of the latest diagnostic (or ``?diagnostic=``),
     of the schools in the caller's scope; a teacher is sent to their own page.
 
-    :raise 404: an unknown diagnostic id; a teacher whose page does not exist yet.
+    The schools come a page at a time (``?page=``, ``?sort=need|name|<competency>``,
+    ``?municipality=<id>`` of the caller's), the municipalities' rows on top of each.
+
+    :raise 404: an unknown diagnostic id or municipality (or one out of scope); a teacher
+        whose page does not exist yet.
     """
     scope = current_scope()
     if only_teacher():
@@ -64,10 +69,34 @@ def index() -> ResponseReturnValue:
     diagnostic = db.session.get(Diagnostic, chosen) if chosen else current_diagnostic()
     if chosen and diagnostic is None:
         abort(404, description=f"no diagnostic with id {chosen}")
-    data = deficit_map(diagnostic, scope) if diagnostic else None
+    narrowed, municipality, municipalities = municipality_filter(request.args, scope)
+    data, page = paged_map(diagnostic, narrowed, request.args) if diagnostic else (None, None)
     others = db.session.scalars(select(Diagnostic).order_by(Diagnostic.id)).all()
     return render_template("index.html", diagnostic=diagnostic, data=data, kinds=KIND_RU,
-                           diagnostics=others)
+                           diagnostics=others, page=page, municipality=municipality,
+                           municipalities=municipalities)
+
+
+@bp.get("/map.xlsx")
+@allow(METHODOLOGIST, ADMIN)
+def map_xlsx() -> Response:
+    """The whole deficit map as an XLSX file: every school of the caller's scope (or of
+    ``?municipality=``) ranked by need, under the municipalities' rows, of the latest
+    diagnostic (or ``?diagnostic=``).
+
+    :raise 404: no diagnostic yet, an unknown diagnostic id, or a municipality out of scope.
+    """
+    chosen = id_arg(request.args, "diagnostic")
+    diagnostic = db.session.get(Diagnostic, chosen) if chosen else current_diagnostic()
+    if diagnostic is None:
+        abort(404, description="Данных пока нет: выполните profroute sync и profroute deficits")
+    narrowed, municipality, _ = municipality_filter(request.args, current_scope())
+    data = deficit_map(diagnostic, narrowed)
+    audit.record("export.xlsx", ("deficit_map", diagnostic.id),
+                 {"municipality": municipality.name if municipality else None}, commit=True)
+    name = f"deficit-map-{diagnostic.id}" + (f"-{municipality.id}" if municipality else "")
+    return Response(map_workbook(diagnostic, data, municipality), mimetype=XLSX, headers={
+        "Content-Disposition": f"attachment; filename={name}.xlsx"})
 
 
 @bp.get("/indicators")

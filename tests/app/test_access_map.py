@@ -80,6 +80,8 @@ ADMIN_PAGES = ("/admin/accounts", "/admin/settings", "/admin/schedules")
 CASES = [
     # The deficit map: a teacher is sent to their own page.
     Case("views.index", "/", 302, 200, 200, 200),
+    Case("views.index", "/?page=2&sort=name", 302, 200, 200, 200),
+    Case("views.map_xlsx", "/map.xlsx", DENIED, 200, 200, 200),
     Case("views.indicators_page", "/indicators", DENIED, 200, 200, 200),
     # Another municipality's indicators: as unknown as a municipality that does not exist.
     Case("views.indicators_page", "/indicators?municipality=Бета", DENIED, 400, 200, 200),

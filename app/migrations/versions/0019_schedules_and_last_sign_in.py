@@ -1,7 +1,7 @@
 """schedules of the in-app scheduler, job locks, and each web user's last sign-in
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-07 04:00:00.000000
 
 ``schedule`` holds the jobs an admin schedules from /admin/schedules, seeded with the cron
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0019'
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

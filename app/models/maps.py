@@ -1,0 +1,38 @@
+"""The deficit map's stored counts per diagnostic, and the change counters of its inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.assessment import utcnow
+
+
+class ChangeCounter(db.Model):  # type: ignore[name-defined]
+    """How many writes a table has seen (``name``: deficit, teacher, school, competency).
+
+    Database triggers (migration 0018) add one on every statement (PostgreSQL) or row
+    (SQLite) that inserts, updates or deletes rows of the table — whichever code writes, the
+    pipeline, the push's ratings, an erasure, a cascade — in the writer's own transaction, so
+    a reader never sees new rows with an old counter.
+    """
+
+    __tablename__ = "change_counter"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DeficitMapStore(db.Model):  # type: ignore[name-defined]
+    """A diagnostic's level counts per (school, teacher active) and competency, with the
+    schools and the thresholds used, valid while ``marker`` equals the change counters (and
+    the policy revision) read before they were computed. Any scope's map is a sum of them."""
+
+    __tablename__ = "deficit_map_store"
+    diagnostic_id: Mapped[int] = mapped_column(
+        ForeignKey("diagnostic.id", ondelete="CASCADE"), primary_key=True)
+    marker: Mapped[str] = mapped_column(String(255))
+    value: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
