@@ -268,8 +268,10 @@ def test_nothing_of_another_municipality_reaches_a_narrower_caller(
         status, _, data = request(client, case)
         assert status == 200, case.path
         text = cells(data) if data.startswith(b"PK") else data.decode()
-        for mark in BETA_MARKS:
-            assert mark not in text, (case.path, mark)
+        for mark in BETA_MARKS:  # "B1" as a whole word: a random CSRF token may hold it
+            found = (re.search(rf"(?<![\w.-]){mark}(?![\w.-])", text) if mark.isascii()
+                     else mark in text)
+            assert not found, (case.path, mark)
 
 
 def cells(data: bytes) -> str:
