@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from flask import Flask, g
 from flask.testing import FlaskClient
-import sqlalchemy as sa
 from sqlalchemy import make_url, select
 from sqlalchemy.pool import NullPool
 
