@@ -20,10 +20,10 @@ install: $(STAMP) ## Create .venv and install ProfRoute with its test tools
 demo: $(STAMP) ## Run the main job on the embedded Moodle sandbox, then serve http://127.0.0.1:5000
 	$(BIN)/profroute demo
 
-test: $(STAMP) ## Start PostgreSQL on 127.0.0.1 and run the whole suite (SQLite and PostgreSQL)
+test: $(STAMP) ## Start PostgreSQL on 127.0.0.1 and run the whole suite (SQLite and PostgreSQL), one worker per CPU
 	tests/tools/ensure-packages.sh
 	$(BIN)/python -c 'import sys; sys.path.insert(0, "tests/tools"); import lrs; lrs.lrs_python()'
-	tests/tools/with-postgres.sh $(BIN)/python -m pytest
+	tests/tools/with-postgres.sh $(BIN)/python -m pytest -n auto
 	$(MAKE) --no-print-directory lint
 
 lint: $(STAMP) ## ruff, the import-linter layer contracts and mypy

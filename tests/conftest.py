@@ -5,6 +5,7 @@ the Moodle sandbox process."""
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -21,7 +22,42 @@ from app.demo.sandbox import running_sandbox
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
 PG_ENV = "PROFROUTE_TEST_DATABASE_URL"
+# Shared fixtures that are cheap or made once per process anyway: they group nothing.
+UNGROUPED = frozenset({"postgresql_url"})
+
+
+def _shared_fixture_group(item: pytest.Item) -> str | None:
+    """The xdist group of a test using one of our session- or module-scoped fixtures.
+
+    ``make test`` runs with ``--dist loadgroup``: the tests of one such fixture (a Ralph LRS, the
+    fault harness's world, a module's sandbox or synced database) go to one worker, so it is made
+    once, not on every worker. A session fixture groups by its name, a module one by the module.
+    """
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    module_group = None
+    for name in info.names_closure:
+        for fixturedef in info.name2fixturedefs.get(name, ()):
+            if name in UNGROUPED or fixturedef.scope not in ("session", "package", "module"):
+                continue
+            source = inspect.getsourcefile(fixturedef.func)
+            if source is None or not Path(source).is_relative_to(TESTS):
+                continue  # pytest's and plugins' own (tmp_path_factory...)
+            if fixturedef.scope == "module":
+                module_group = item.nodeid.split("::", 1)[0]
+            else:
+                return name
+    return module_group
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        group = _shared_fixture_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def recordings_dir() -> Path:
@@ -30,13 +66,40 @@ def recordings_dir() -> Path:
                                ROOT.parent / "shared" / "moodle-recordings" / "4.5"))
 
 
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str | None]:
+    """This process's PostgreSQL database, or None when ``PROFROUTE_TEST_DATABASE_URL`` is unset.
+
+    Run alone, that database itself; as a pytest-xdist worker (``gw0``, ``gw1``...), a database of
+    the worker's own on the same server (``<name>_gw0``...), made at the start and dropped at the
+    end, as each test drops and makes the public schema again.
+    """
+    url = os.environ.get(PG_ENV)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        yield url
+        return
+    base = sa.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database of each backend; PostgreSQL comes from tests/tools/with-postgres.sh."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'profroute.db'}"
         return
-    url = os.environ.get(PG_ENV)
+    url = request.getfixturevalue("postgresql_url")
     if not url:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{PG_ENV} is not set: under CI PostgreSQL tests never skip")

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stop)
     print(f"Moodle sandbox on http://{args.host}:{port}", flush=True)
     try:
-        server.serve_forever()
+        server.serve_forever(poll_interval=0.05)  # stops within 50 ms of a signal, not 0.5 s
     finally:
         server.server_close()
     return 0
