@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import socket
@@ -21,10 +22,13 @@ def moodle() -> Iterator[tuple[str, str, str]]:
         yield url, token, limited
 
 
-def free_port() -> int:
+@contextlib.contextmanager
+def refused_port() -> Iterator[int]:
+    """A port bound but never listened on, held until the block ends: connecting is refused,
+    and no other process can take it meanwhile."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield int(sock.getsockname()[1])
 
 
 def invoke(tmp_path, *args: str, **settings: str):  # type: ignore[no-untyped-def]
@@ -35,8 +39,9 @@ def invoke(tmp_path, *args: str, **settings: str):  # type: ignore[no-untyped-de
 
 @pytest.mark.parametrize("command", ["sync", "check-moodle"])
 def test_unreachable_moodle_is_one_line_naming_the_url_setting(tmp_path, command) -> None:
-    result = invoke(tmp_path, command, moodle_url=f"http://127.0.0.1:{free_port()}",
-                    moodle_token="a" * 32)
+    with refused_port() as port:
+        result = invoke(tmp_path, command, moodle_url=f"http://127.0.0.1:{port}",
+                        moodle_token="a" * 32)
     assert result.exit_code in (1, 2)
     lines = [line for line in result.output.splitlines() if line.strip()]
     text = "\n".join(lines)

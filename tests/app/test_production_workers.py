@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -28,10 +27,20 @@ REQUESTS = 40
 ADMIN_ROLES = ("--role", "admin", "--role", "methodologist", "--region")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
+
+
+def served_url(process: subprocess.Popen[bytes], log: Path) -> str:
+    """The address gunicorn bound (it was given port 0: no other test can take it first)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = LISTENING.search(log.read_text())
+        if found:
+            return found.group(1)
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn ended ({process.returncode}):\n{log.read_text()}")
+        time.sleep(0.1)
+    pytest.fail(f"gunicorn did not bind in 60 s:\n{log.read_text()}")
 
 
 def csrf_token(page: str) -> str:
@@ -59,7 +68,6 @@ def test_two_workers_share_sign_in_and_forms(database_url: str, tmp_path: Path) 
         added = AppRunner(app).invoke(["web-user", "add", "ivanova", *ADMIN_ROLES, "--password-stdin"],
                                       input=PASSWORD + "\n")
         assert added.exit_code == 0, added.output
-    url = f"http://127.0.0.1:{free_port()}"
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("PROFROUTE_") and key != "WEB_CONCURRENCY"}
     key = secrets.token_hex(32)
@@ -69,9 +77,10 @@ def test_two_workers_share_sign_in_and_forms(database_url: str, tmp_path: Path) 
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - the README's command, fixed arguments
             [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn_conf",
-             "--workers", "2", "--bind", url.removeprefix("http://"), "app:create_app()"],
+             "--workers", "2", "--bind", "127.0.0.1:0", "app:create_app()"],
             cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
+        url = served_url(process, log)
         wait_until_served(url, process, log)
         browser = requests.Session()
         token = csrf_token(browser.get(f"{url}/login", timeout=10).text)
