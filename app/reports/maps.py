@@ -124,7 +124,8 @@ def deficit_map(diagnostic: Diagnostic, scope: Scope | None = None, *, sort: str
             "code": sums.codes[i],
             "name": view.names[i],
             "kind": counts.school_kinds[at] if at >= 0 else "unknown",
-            "teachers": view.teachers[i], "shares": share_dict(comps, view.table[i])})
+            "teachers": view.teachers[i], "shares": dict(zip(comps, view.shares[i],
+                                                             strict=True))})
     result.municipality = dict(view.municipality)
     towns = dict(db.session.execute(select(Municipality.id, Municipality.name)).all())
     result.municipalities = sorted(
@@ -138,6 +139,7 @@ class _View:
     """What every page of a scope's map shows, worked out once from its sums."""
 
     table: Any  # the shares, rows × competencies
+    shares: list[list[float | None]]  # the same, None for NaN
     names: list[str]
     teachers: list[int]
     ratings: dict[str, dict[str, int]]
@@ -151,9 +153,11 @@ def _view(counts: MapCounts, sums: Scoped) -> _View:
                for c, n in zip(comps, sums.total.tolist(), strict=True)
                if n[AGREES] or n[DISAGREES]}
     if not sums.codes:
-        return _View(None, [], [], ratings, {}, [])
+        return _View(None, [], [], [], ratings, {}, [])
+    table = shares(sums.rows)
     return _View(
-        table=shares(sums.rows),
+        table=table, shares=[[None if math.isnan(v) else v for v in row]
+                             for row in table.tolist()],
         names=[counts.school_names[at] if at >= 0 else "Без образовательной организации"
                for at in sums.school],
         teachers=[int(n) for n in sums.rows[..., ASSESSED].max(axis=1).tolist()],
