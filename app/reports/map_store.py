@@ -208,12 +208,26 @@ def _kept_counts(diagnostic_id: int, key: Hashable) -> MapCounts | None:
 
 
 def _keep_counts(diagnostic_id: int, key: Hashable, counts: MapCounts) -> None:
+    _read_only(counts)
     cache = _kept()
     with _LOCK:  # gthread workers: the last one wins, each with its own key
         cache[diagnostic_id] = (key, counts)
         cache.move_to_end(diagnostic_id)
         while len(cache) > KEPT_DIAGNOSTICS:
             cache.popitem(last=False)
+
+
+def _read_only(value: Any) -> Any:
+    """``value`` with its arrays made read-only: what a process keeps and shares between
+    requests is never changed in place by one of them."""
+    for item in vars(value).values():
+        if isinstance(item, np.ndarray):
+            item.flags.writeable = False
+        elif isinstance(item, dict):
+            for array in item.values():
+                if isinstance(array, np.ndarray):
+                    array.flags.writeable = False
+    return value
 
 
 def forget_kept() -> None:
@@ -326,7 +340,7 @@ def scoped(counts: MapCounts, scope: Scope | None, diagnostic_id: int) -> Scoped
         own = _own_teacher(counts, scope, ids, diagnostic_id)
     if own is None:
         return counts.derived(("scoped", scope_key(scope)),
-                              lambda: _summed(counts, scope, None))
+                              lambda: _read_only(_summed(counts, scope, None)))
     return _summed(counts, scope, own)
 
 

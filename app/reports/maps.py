@@ -155,6 +155,7 @@ def _view(counts: MapCounts, sums: Scoped) -> _View:
     if not sums.codes:
         return _View(None, [], [], [], ratings, {}, [])
     table = shares(sums.rows)
+    table.flags.writeable = False
     return _View(
         table=table, shares=[[None if math.isnan(v) else v for v in row]
                              for row in table.tolist()],
