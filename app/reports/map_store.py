@@ -9,6 +9,12 @@ revision, read *before* the counts. A view reads the counters and the stored row
 marker differs it counts again and replaces the row. Any scope's map is then a sum over the
 stored buckets of its schools, never a read of the levels.
 
+Each process keeps the decoded value of the stored row it last read (or stored) per
+diagnostic, under the row's marker and time of storing: a view reads the counters and those
+two small columns, and decodes the value only when the row is another one. What is derived
+from the counts (a scope's sums, the schools' orders) is kept beside them (``derived``) and
+goes with them.
+
 The sums follow ``deficits.aggregate.school_map`` and ``municipality_map`` exactly (a test
 compares them on a seeded population): a level of a teacher no longer active counts under
 "no school", as the pandas path puts a scored user missing from the active teachers there.
@@ -17,13 +23,18 @@ compares them on a seeded population): a level of a teacher no longer active cou
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+from flask import current_app
 from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -39,6 +50,7 @@ from app.models import (
     School,
     Teacher,
 )
+from app.models.assessment import utcnow
 from deficits.aggregate import MAP_COLUMNS
 from deficits.levels import LEVEL_DEFICIT, LEVEL_INSUFFICIENT, LEVEL_RISK
 
@@ -48,10 +60,38 @@ logger = logging.getLogger(__name__)
 ASSESSED, INSUFFICIENT, DEFICIT, RISK, AGREES, DISAGREES = range(6)
 KINDS = 6
 FORMAT = 2  # of the stored value: a stored row of another format is counted again
+KEPT_DIAGNOSTICS = 8  # decoded stored rows a process keeps (the map over time reads each)
+KEPT_DERIVED = 64  # values derived from one diagnostic's counts (scopes × orders)
+_CACHE = "profroute.map_counts"
+_LOCK = threading.Lock()
+T = TypeVar("T")
 
 
 @dataclass
-class MapCounts:
+class Keeps:
+    """What views derive from a value that never changes once made (counts, a scope's
+    sums), kept with it: it goes when the value goes (a change of the inputs makes other
+    counts). At most ``KEPT_DERIVED``, the oldest goes first."""
+
+    kept: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict, repr=False,
+                                             compare=False)
+
+    def derived(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()``, kept under ``key``."""
+        try:
+            return self.kept[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        value = build()
+        with _LOCK:  # gthread workers: two may build it, the last one is kept
+            self.kept[key] = value
+            while len(self.kept) > KEPT_DERIVED:
+                self.kept.popitem(last=False)
+        return value
+
+
+@dataclass
+class MapCounts(Keeps):
     """A diagnostic's stored counts. ``counts[b, c]``: the ``KINDS`` counts of bucket ``b``
     (school ``bucket_school[b]``, -1 for none; teachers active or not) in competency
     ``competencies[c]``; the active teachers per school (``present_school``, -1: none); the
@@ -68,7 +108,6 @@ class MapCounts:
     school_names: list[str] = field(default_factory=list)
     school_kinds: list[str] = field(default_factory=list)
     thresholds: list[str] = field(default_factory=list)
-
     def as_json(self) -> dict[str, Any]:
         return {"competencies": self.competencies, "buckets": len(self.bucket_school),
                 "bucket_school": _pack(self.bucket_school),
@@ -122,15 +161,79 @@ def marker() -> str:
 def map_counts(diagnostic: Diagnostic) -> MapCounts:
     """The diagnostic's counts: stored when its marker is the current one, else counted
     again (and stored). The marker is read first, so counts stored under it are never
-    older than it says (a write in between only makes the next view count again)."""
+    older than it says (a write in between only makes the next view count again).
+
+    The stored row's value is decoded once per process: while the row read (its marker and
+    time of storing, not its value) is the one the process decoded last, those counts are
+    used again. A row replaced by another worker, or by a restored backup, has another time.
+    """
     current = marker()
-    row = db.session.execute(select(DeficitMapStore.marker, DeficitMapStore.value).where(
-        DeficitMapStore.diagnostic_id == diagnostic.id)).first()
-    if row is not None and row.marker == current:
-        return MapCounts.from_json(row.value)
+    where = DeficitMapStore.diagnostic_id == diagnostic.id
+    head = db.session.execute(select(DeficitMapStore.marker, DeficitMapStore.computed_at)
+                              .where(where)).first()
+    if head is not None and head.marker == current:
+        found = _kept_counts(diagnostic.id, (current, _instant(head.computed_at)))
+        if found is not None:
+            return found
+        row = db.session.execute(select(DeficitMapStore.marker, DeficitMapStore.computed_at,
+                                        DeficitMapStore.value).where(where)).first()
+        if row is not None and row.marker == current:
+            counts = MapCounts.from_json(row.value)
+            _keep_counts(diagnostic.id, (current, _instant(row.computed_at)), counts)
+            return counts
     counts = count_levels(diagnostic.id)
-    _store(diagnostic.id, current, counts)
+    stored_at = _store(diagnostic.id, current, counts)
+    if stored_at is not None:
+        _keep_counts(diagnostic.id, (current, _instant(stored_at)), counts)
     return counts
+
+
+def _instant(value: dt.datetime | None) -> dt.datetime | None:
+    """A time of storing as naive UTC (SQLite gives it back without its zone)."""
+    if value is not None and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def _kept() -> OrderedDict[int, tuple[Hashable, MapCounts]]:
+    cache: OrderedDict[int, tuple[Hashable, MapCounts]] = current_app.extensions.setdefault(
+        _CACHE, OrderedDict())
+    return cache
+
+
+def _kept_counts(diagnostic_id: int, key: Hashable) -> MapCounts | None:
+    """The counts this process decoded from the stored row ``key`` (marker, time), if any."""
+    found = _kept().get(diagnostic_id)
+    return found[1] if found is not None and found[0] == key else None
+
+
+def _keep_counts(diagnostic_id: int, key: Hashable, counts: MapCounts) -> None:
+    _read_only(counts)
+    cache = _kept()
+    with _LOCK:  # gthread workers: the last one wins, each with its own key
+        cache[diagnostic_id] = (key, counts)
+        cache.move_to_end(diagnostic_id)
+        while len(cache) > KEPT_DIAGNOSTICS:
+            cache.popitem(last=False)
+
+
+def _read_only(value: Any) -> Any:
+    """``value`` with its arrays made read-only: what a process keeps and shares between
+    requests is never changed in place by one of them."""
+    for item in vars(value).values():
+        if isinstance(item, np.ndarray):
+            item.flags.writeable = False
+        elif isinstance(item, dict):
+            for array in item.values():
+                if isinstance(array, np.ndarray):
+                    array.flags.writeable = False
+    return value
+
+
+def forget_kept() -> None:
+    """Drop this process's decoded counts (tests: to read the stored rows again)."""
+    with _LOCK:
+        _kept().clear()
 
 
 def count_levels(diagnostic_id: int, teacher_id: int | None = None,
@@ -182,24 +285,28 @@ def count_levels(diagnostic_id: int, teacher_id: int | None = None,
     return out
 
 
-def _store(diagnostic_id: int, current: str, counts: MapCounts) -> None:
-    """Replace the stored counts and commit; a failure (another worker storing the same
-    row first, a busy SQLite file) is logged: the next view counts again."""
+def _store(diagnostic_id: int, current: str, counts: MapCounts) -> dt.datetime | None:
+    """Replace the stored counts and commit; the time they were stored under, or None
+    after a failure (another worker storing the same row first, a busy SQLite file),
+    which is logged: the next view counts again."""
+    now = utcnow()
     try:
         row = db.session.get(DeficitMapStore, diagnostic_id)
         if row is None:
             db.session.add(DeficitMapStore(diagnostic_id=diagnostic_id, marker=current,
-                                           value=counts.as_json()))
+                                           value=counts.as_json(), computed_at=now))
         else:
-            row.marker, row.value = current, counts.as_json()
+            row.marker, row.value, row.computed_at = current, counts.as_json(), now
         db.session.commit()
     except (IntegrityError, OperationalError) as err:
         db.session.rollback()
         logger.warning("deficit map of diagnostic %s not stored: %s", diagnostic_id, err)
+        return None
+    return now
 
 
 @dataclass
-class Scoped:
+class Scoped(Keeps):
     """A scope's sums: ``rows[i, c]`` the counts of school code ``codes[i]`` (the pandas
     path's keys: stripped, None for "no school", in the school map's order) in competency
     ``competencies[c]`` (those with levels in the scope), per municipality id, and in all;
@@ -213,12 +320,32 @@ class Scoped:
     total: np.ndarray = field(default_factory=lambda: np.zeros((0, KINDS), "int64"))
 
 
+def scope_key(scope: Scope | None) -> Hashable:
+    """What the stored part of a scope's sums depends on (its own teacher is apart)."""
+    if scope is None or scope.region:
+        return ("region",)
+    return ("municipalities", frozenset(scope.municipality_ids))
+
+
 def scoped(counts: MapCounts, scope: Scope | None, diagnostic_id: int) -> Scoped:
     """Sum the stored buckets of ``scope`` as ``deficits.aggregate.school_map`` and
     ``municipality_map`` count the scope's levels: a bucket is in a municipalities' scope
     with its school; "no school" only in the region's; a teacher no longer active counts
     under "no school"; the scope's own teacher (a methodologist who also teaches) is
-    counted on their own."""
+    counted on their own. The sums of the stored buckets are kept with the counts; a scope
+    whose own teacher counts apart (one small query to know) is summed each time."""
+    own = None
+    if scope is not None and not scope.region:
+        ids = np.array(sorted(scope.municipality_ids), "int64")
+        own = _own_teacher(counts, scope, ids, diagnostic_id)
+    if own is None:
+        return counts.derived(("scoped", scope_key(scope)),
+                              lambda: _read_only(_summed(counts, scope, None)))
+    return _summed(counts, scope, own)
+
+
+def _summed(counts: MapCounts, scope: Scope | None, own: MapCounts | None) -> Scoped:
+    """The sums of :func:`scoped` (``own``: the scope's own teacher's counts, or None)."""
     school, active, cells = counts.bucket_school, counts.bucket_active, counts.counts
     present = counts.present_school
     at = counts.school_index(school)
@@ -232,7 +359,6 @@ def scoped(counts: MapCounts, scope: Scope | None, diagnostic_id: int) -> Scoped
         school, active, cells, at, municipality = (school[inside], active[inside],
                                                    cells[inside], at[inside],
                                                    municipality[inside])
-        own = _own_teacher(counts, scope, ids, diagnostic_id)
         if own is not None:
             school, active = np.append(school, own.bucket_school), np.append(
                 active, own.bucket_active)
@@ -245,11 +371,11 @@ def scoped(counts: MapCounts, scope: Scope | None, diagnostic_id: int) -> Scoped
     out = Scoped()
     total = cells.sum(axis=0) if len(cells) else np.zeros((len(counts.competencies), KINDS),
                                                             "int64")
-    kept = np.flatnonzero(total[:, ASSESSED] + total[:, INSUFFICIENT] > 0)
-    if not len(kept):
+    present_in = np.flatnonzero(total[:, ASSESSED] + total[:, INSUFFICIENT] > 0)
+    if not len(present_in):
         return out
-    out.competencies = [counts.competencies[i] for i in kept]
-    out.total, cells = total[kept], cells[:, kept]
+    out.competencies = [counts.competencies[i] for i in present_in]
+    out.total, cells = total[present_in], cells[:, present_in]
     for m in np.unique(municipality[municipality >= 0]).tolist():
         out.by_municipality[int(m)] = cells[municipality == m].sum(axis=0)
     code_of = [stripped(counts.school_codes[a]) if a >= 0 and on else None
@@ -259,7 +385,7 @@ def scoped(counts: MapCounts, scope: Scope | None, diagnostic_id: int) -> Scoped
     codes.update(code_of)
     out.codes = [*sorted(c for c in codes if c is not None), *([None] if None in codes else [])]
     index = {c: i for i, c in enumerate(out.codes)}
-    out.rows = np.zeros((len(out.codes), len(kept), KINDS), "int64")
+    out.rows = np.zeros((len(out.codes), len(present_in), KINDS), "int64")
     np.add.at(out.rows, np.array([index[c] for c in code_of], "int64"), cells)
     exact = {c: i for i, c in enumerate(counts.school_codes)}
     out.school = [exact.get(c, -1) if c is not None else -1 for c in out.codes]

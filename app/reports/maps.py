@@ -108,35 +108,64 @@ def deficit_map(diagnostic: Diagnostic, scope: Scope | None = None, *, sort: str
     counts = map_counts(diagnostic)
     result = DeficitMap(competencies=[(c.idnumber, c.name) for c in db.session.scalars(
         select(Competency).order_by(Competency.idnumber))])
-    result.thresholds, result.policy = _thresholds_of(counts.thresholds)
-    sums = scoped(counts, scope, diagnostic.id)
-    comps = sums.competencies
-    result.ratings = {c: {"agrees": int(n[AGREES]), "disagrees": int(n[DISAGREES])}
-                      for c, n in zip(comps, sums.total.tolist(), strict=True)
-                      if n[AGREES] or n[DISAGREES]}
+    thresholds, policy = counts.derived("thresholds", lambda: _thresholds_of(counts.thresholds))
+    result.thresholds, result.policy = dict(thresholds), list(policy)
+    sums = scoped(counts, scope, diagnostic.id)  # kept with the counts, as what follows
+    view = sums.derived("view", lambda: _view(counts, sums))
+    result.ratings = {c: dict(n) for c, n in view.ratings.items()}
     if not sums.codes:
         return result
-    table = shares(sums.rows)
-    names = [counts.school_names[at] if at >= 0 else "Без образовательной организации"
-             for at in sums.school]
-    order = _order(sums, table, sort, names)
+    comps = sums.competencies
+    order = sums.derived(("order", sort), lambda: _order(sums, view.table, sort, view.names))
     result.school_count = len(order)
-    teachers = sums.rows[..., ASSESSED].max(axis=1).tolist()
     for i in order[slice(*window) if window else slice(None)]:
         at = sums.school[i]
         result.schools.append({
             "code": sums.codes[i],
-            "name": names[i],
+            "name": view.names[i],
             "kind": counts.school_kinds[at] if at >= 0 else "unknown",
-            "teachers": int(teachers[i]), "shares": share_dict(comps, table[i])})
-    result.municipality = share_dict(comps, shares(sums.total))
+            "teachers": view.teachers[i], "shares": dict(zip(comps, view.shares[i],
+                                                             strict=True))})
+    result.municipality = dict(view.municipality)
     towns = dict(db.session.execute(select(Municipality.id, Municipality.name)).all())
     result.municipalities = sorted(
-        ({"id": m, "name": towns.get(m, str(m)),
-          "teachers": int(cells[:, ASSESSED].max(initial=0)),
-          "shares": share_dict(comps, shares(cells))}
-         for m, cells in sums.by_municipality.items()), key=lambda m: str(m["name"]))
+        ({"id": m, "name": towns.get(m, str(m)), "teachers": teachers, "shares": dict(shares)}
+         for m, teachers, shares in view.municipalities), key=lambda m: str(m["name"]))
     return result
+
+
+@dataclass
+class _View:
+    """What every page of a scope's map shows, worked out once from its sums."""
+
+    table: Any  # the shares, rows × competencies
+    shares: list[list[float | None]]  # the same, None for NaN
+    names: list[str]
+    teachers: list[int]
+    ratings: dict[str, dict[str, int]]
+    municipality: dict[str, float | None]
+    municipalities: list[tuple[int, int, dict[str, float | None]]]  # id, teachers, shares
+
+
+def _view(counts: MapCounts, sums: Scoped) -> _View:
+    comps = sums.competencies
+    ratings = {c: {"agrees": int(n[AGREES]), "disagrees": int(n[DISAGREES])}
+               for c, n in zip(comps, sums.total.tolist(), strict=True)
+               if n[AGREES] or n[DISAGREES]}
+    if not sums.codes:
+        return _View(None, [], [], [], ratings, {}, [])
+    table = shares(sums.rows)
+    table.flags.writeable = False
+    return _View(
+        table=table, shares=[[None if math.isnan(v) else v for v in row]
+                             for row in table.tolist()],
+        names=[counts.school_names[at] if at >= 0 else "Без образовательной организации"
+               for at in sums.school],
+        teachers=[int(n) for n in sums.rows[..., ASSESSED].max(axis=1).tolist()],
+        ratings=ratings, municipality=share_dict(comps, shares(sums.total)),
+        municipalities=[(m, int(cells[:, ASSESSED].max(initial=0)),
+                         share_dict(comps, shares(cells)))
+                        for m, cells in sums.by_municipality.items()])
 
 
 def _order(sums: Scoped, table: Any, sort: str, names: list[str]) -> list[int]:

@@ -3,6 +3,7 @@ for every scope, and counted again after every change of its inputs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import random
 import re
@@ -12,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from flask import Flask
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, event, select, text, update
 from support import signed_in
 
 from app.accounts.roles import Scope
@@ -29,7 +30,7 @@ from app.models import (
 )
 from app.reports import analytics
 from app.reports.analytics import _records as records
-from app.reports.map_store import MapCounts, marker, school_map_frame
+from app.reports.map_store import MapCounts, forget_kept, marker, school_map_frame
 from app.reports.maps import computed_map, deficit_map, levels_frame
 from app.web import map_paging
 from deficits.aggregate import school_map
@@ -138,10 +139,68 @@ def test_the_store_is_read_while_nothing_changed(app: Flask) -> None:
     stored = db.session.get(DeficitMapStore, diagnostic.id)
     assert stored is not None and stored.marker == marker()
     # A store that no longer matches the levels, but whose marker still does, is believed:
-    # proof that the view reads the store instead of the levels.
-    db.session.execute(update(DeficitMapStore).values(value=MapCounts().as_json()))
+    # proof that the view reads the store instead of the levels. (Stored anew: another
+    # time of storing, as another worker's row has; the process's decoded row was the old.)
+    db.session.execute(update(DeficitMapStore).values(
+        value=MapCounts().as_json(), computed_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC)))
     db.session.commit()
     assert deficit_map(diagnostic).schools == []
+
+
+def test_a_repeated_view_reads_neither_the_levels_nor_the_stored_value(app: Flask) -> None:
+    diagnostic = seed()
+    region = deficit_map(diagnostic)
+    alfa = Scope(municipality_ids=frozenset(db.session.scalars(
+        select(Municipality.id).where(Municipality.name == "Альфа"))))
+    mine = deficit_map(diagnostic, alfa)
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert deficit_map(diagnostic).__dict__ == region.__dict__
+        assert deficit_map(diagnostic, alfa).__dict__ == mine.__dict__
+        assert deficit_map(diagnostic, sort="name", window=(0, 3)).schools == sorted(
+            region.schools, key=lambda s: (s["code"] is None, s["name"]))[:3]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert seen and not [s for s in seen if " deficit." in s or "deficit_map_store.value" in s]
+    # A process that has not decoded the row yet (another worker) reads it, once.
+    forget_kept()
+    seen.clear()
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert deficit_map(diagnostic).__dict__ == region.__dict__
+        assert deficit_map(diagnostic).__dict__ == region.__dict__
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len([s for s in seen if "deficit_map_store.value" in s]) == 1
+
+
+def test_a_store_replaced_by_another_process_is_read_again(app: Flask) -> None:
+    diagnostic = seed()
+    before = deficit_map(diagnostic).__dict__
+    _change_level(diagnostic)
+    # another worker (a cache of its own) views the map first: it counts and stores
+    mine = app.extensions.pop("profroute.map_counts")
+    after = deficit_map(diagnostic).__dict__
+    app.extensions["profroute.map_counts"] = mine
+    assert after != before
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert deficit_map(diagnostic).__dict__ == after  # its row, not a count of our own
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert [s for s in seen if "deficit_map_store.value" in s]
+    assert not [s for s in seen if " deficit." in s]
+    assert after == same(diagnostic, None)
 
 
 def _change_level(diagnostic: Diagnostic) -> None:
