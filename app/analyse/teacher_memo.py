@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import Connection, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -57,11 +57,14 @@ STORED_FOR = select(_memo_t.c.kind, _memo_t.c.diagnostic_id, _memo_t.c.digest,
                     _memo_t.c.value).where(_memo_t.c.teacher_id == bindparam("teacher_id"))
 
 
-def stored_for(teacher_id: int) -> Stored:
+def stored_for(teacher_id: int, connection: Connection | None = None) -> Stored:
     """Every stored result of the teacher, (kind, diagnostic id) → (digest, value): one
-    query for all that a page shows (built once, plain rows)."""
-    return {(kind, int(diagnostic)): (digest, dict(value)) for kind, diagnostic, digest, value
-            in db.session.connection().execute(STORED_FOR, {"teacher_id": teacher_id})}
+    query for all that a page shows (built once, plain rows; ``connection``: the session's,
+    when the caller has it already)."""
+    rows = (connection or db.session.connection()).execute(STORED_FOR,
+                                                           {"teacher_id": teacher_id})
+    return {(kind, int(diagnostic)): (digest, dict(value))
+            for kind, diagnostic, digest, value in rows}
 
 
 def recall(kind: str, diagnostic_id: int, teacher_id: int, digest: str,

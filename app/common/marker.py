@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from app.extensions import db
 from app.models import ChangeCounter
@@ -38,10 +38,11 @@ VERSION = (select(_counter_t.c.value).where(_counter_t.c.name.in_(WATCHED))
            .order_by(_counter_t.c.name))
 
 
-def current_version() -> tuple[int, ...]:
+def current_version(connection: Connection | None = None) -> tuple[int, ...]:
     """The watched tables' change counters as the session's transaction sees them (one
-    query on the primary key, built once)."""
-    return tuple(db.session.connection().execute(VERSION).scalars())
+    query on the primary key, built once; ``connection``: the session's, when the caller
+    has it already)."""
+    return tuple((connection or db.session.connection()).execute(VERSION).scalars())
 
 
 def kept(name: str, version: Hashable, load: Callable[[], T], stamp: Hashable = None) -> T:

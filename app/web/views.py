@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import ColumnElement, bindparam, or_, select
+from sqlalchemy import ColumnElement, Connection, bindparam, or_, select
 
 from app import settings_of
 from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER, Scope, teacher_clause
@@ -225,27 +225,28 @@ def teacher(moodle_user_id: int) -> str:
     :raise 404: no teacher with this Moodle user id in the caller's scope (one out of scope
         is not told apart from one that does not exist).
     """
-    person = teacher_in_scope(moodle_user_id, current_scope())
+    connection = db.session.connection()  # the session's: one transaction, looked up once
+    person = teacher_in_scope(moodle_user_id, current_scope(), connection)
     teacher_id = person.id
     # The diagnostics and the risk group's inputs (policy, competency groups) change
     # rarely: kept per process while the change counters, read first, stay the same.
-    version = current_version()
+    version = current_version(connection)
     current, pair = kept("diagnostic_ids", version, diagnostic_ids)
     wanted = [d for d in {current, *(pair or ())} if d is not None]
-    connection = db.session.connection()
     levels = connection.execute(TEACHER_LEVELS, {"teacher_id": teacher_id,
                                                  "diagnostics": wanted}).all() if wanted else []
     scores = [(r.idnumber, r.name, r.score, r.level, r.moodle_proficient, r.agreement)
               for r in levels if r.diagnostic_id == current]
     # The risk group and the change come stored per teacher (a few rows, not the whole
     # population); read before the routes, as storing a recomputed one commits.
-    stored = stored_for(teacher_id)
+    stored = stored_for(teacher_id, connection)
     settings = settings_of(current_app)
     risky = teacher_risk(current, teacher_id, [(s[0], s[3]) for s in scores],
                          kept_risk_inputs(settings, version), stored) if current else None
     changes = teacher_change(*pair, teacher_id, stored, levels=[
         (r.diagnostic_id, r.idnumber, r.score, r.level, r.questions) for r in levels]
                              ) if pair else {}
+    # Storing a recomputed result committed (and released ``connection``): ask again.
     return render_template("teacher.html", t=person, scores=score_rows(scores),
                            routes=route_rows(db.session.connection().execute(
                                TEACHER_ROUTES, {"teacher_id": teacher_id})),
@@ -301,16 +302,18 @@ def route_rows(rows: Iterable[Any]) -> list[list[tuple[str, str, str, str, str]]
     return list(routes.values())
 
 
-def teacher_in_scope(moodle_user_id: int, scope: Scope) -> TeacherHeader:
-    """The teacher with this Moodle user id, if the scope holds them.
+def teacher_in_scope(moodle_user_id: int, scope: Scope,
+                     connection: Connection | None = None) -> TeacherHeader:
+    """The teacher with this Moodle user id, if the scope holds them (``connection``: the
+    session's, when the caller has it already).
 
     :raise 404: no such teacher, or one out of scope (the same answer: existence is not told).
     """
+    connection = connection or db.session.connection()
     if scope.region:
-        found = db.session.connection().execute(
-            TEACHER_OF_REGION, {"moodle_user_id": moodle_user_id}).first()
+        found = connection.execute(TEACHER_OF_REGION, {"moodle_user_id": moodle_user_id}).first()
     else:
-        found = db.session.connection().execute(TEACHER_IN_SCOPE, {
+        found = connection.execute(TEACHER_IN_SCOPE, {
             "moodle_user_id": moodle_user_id, "municipalities": list(scope.municipality_ids),
             "own": scope.teacher_moodle_id}).first()
     if found is None:
