@@ -34,15 +34,17 @@ _LOCK = threading.Lock()
 WATCHED = ("competency", "competency_framework", "diagnostic", "lti_platform",
            "policy_revision")
 _counter_t = ChangeCounter.__table__
-VERSION = (select(_counter_t.c.value).where(_counter_t.c.name.in_(WATCHED))
-           .order_by(_counter_t.c.name))
+# Every counter (a few rows), the others left out in Python: an ``IN`` list would be an
+# expanding parameter, its SQL rendered again on every execution.
+VERSION = select(_counter_t.c.name, _counter_t.c.value).order_by(_counter_t.c.name)
 
 
 def current_version(connection: Connection | None = None) -> tuple[int, ...]:
     """The watched tables' change counters as the session's transaction sees them (one
     query on the primary key, built once; ``connection``: the session's, when the caller
     has it already)."""
-    return tuple((connection or db.session.connection()).execute(VERSION).scalars())
+    rows = (connection or db.session.connection()).execute(VERSION)
+    return tuple(value for name, value in rows if name in WATCHED)
 
 
 def kept(name: str, version: Hashable, load: Callable[[], T], stamp: Hashable = None) -> T:

@@ -195,7 +195,8 @@ TEACHER_LEVELS = (
            _deficit_t.c.agreement, _deficit_t.c.questions)
     .join_from(_deficit_t, _competency_t, _competency_t.c.id == _deficit_t.c.competency_id)
     .where(_deficit_t.c.teacher_id == bindparam("teacher_id"),
-           _deficit_t.c.diagnostic_id.in_(bindparam("diagnostics", expanding=True)))
+           # current, entry, final (repeated when fewer): fixed SQL, no expanding list
+           _deficit_t.c.diagnostic_id.in_([bindparam("d1"), bindparam("d2"), bindparam("d3")]))
     .order_by(_competency_t.c.idnumber))
 TEACHER_ROUTES = (
     select(_route_t.c.id, _item_t.c.status, _item_t.c.reasons, _offer_t.c.title,
@@ -233,8 +234,9 @@ def teacher(moodle_user_id: int) -> str:
     version = current_version(connection)
     current, pair = kept("diagnostic_ids", version, diagnostic_ids)
     wanted = [d for d in {current, *(pair or ())} if d is not None]
-    levels = connection.execute(TEACHER_LEVELS, {"teacher_id": teacher_id,
-                                                 "diagnostics": wanted}).all() if wanted else []
+    levels = connection.execute(TEACHER_LEVELS, {"teacher_id": teacher_id, "d1": wanted[0],
+                                                 "d2": wanted[-1], "d3": wanted[len(wanted) // 2]}
+                                ).all() if wanted else []
     scores = [(r.idnumber, r.name, r.score, r.level, r.moodle_proficient, r.agreement)
               for r in levels if r.diagnostic_id == current]
     # The risk group and the change come stored per teacher (a few rows, not the whole
