@@ -97,10 +97,12 @@ def upgrade():
                         sa.column('value', sa.BigInteger))
     _drop_change_marker()
     if _postgresql():
-        # Above every value a counter holds now: a new value is never one used before.
+        # Above every value a counter holds now, and above any value a sequence dropped by a
+        # downgrade gave (microseconds since 1970): a new value is never one used before.
         op.execute('CREATE SEQUENCE change_counter_value')
-        op.execute("SELECT setval('change_counter_value', "
-                   "(SELECT coalesce(max(value), 0) + 1 FROM change_counter))")
+        op.execute("SELECT setval('change_counter_value', greatest("
+                   "(SELECT coalesce(max(value), 0) + 1 FROM change_counter), "
+                   "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint))")
         new_value = PG_NEW_VALUE
         op.bulk_insert(counters, [{'name': table, 'value': 0} for table in ADDED])
         op.execute(f"UPDATE change_counter SET value = {PG_NEW_VALUE}")
