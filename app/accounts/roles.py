@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, delete, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, delete, false, or_, select, true
 
 from app.common import audit
 from app.extensions import db
@@ -87,18 +87,26 @@ class Account:
     access: Access
 
 
+_user_t, _role_t = WebUser.__table__, WebUserRole.__table__
+_user_municipality_t = WebUserMunicipality.__table__
+# The sign-in check of every request: built once (compiled once per dialect), plain rows.
+ACCOUNT_OF = (
+    select(_user_t.c.login, _user_t.c.name, _user_t.c.active, _user_t.c.session_version,
+           _role_t.c.role, _role_t.c.whole_region, _role_t.c.teacher_moodle_id,
+           _user_municipality_t.c.municipality_id)
+    .select_from(_user_t.outerjoin(_role_t, _role_t.c.web_user_id == _user_t.c.id)
+                 .outerjoin(_user_municipality_t,
+                            and_(_user_municipality_t.c.web_user_id == _user_t.c.id,
+                                 _role_t.c.role == METHODOLOGIST)))
+    .where(_user_t.c.id == bindparam("user_id")))
+
+
 def account_of(user_id: int) -> Account | None:
     """The login ``user_id`` with its roles and scope, in one query (three primary-key or
     indexed lookups joined): the check every signed-in request makes. None for an unknown id.
+    Not cached: a disabled account or a revoked role counts from the next request.
     """
-    rows = db.session.execute(
-        select(WebUser.login, WebUser.name, WebUser.active, WebUser.session_version,
-               WebUserRole.role, WebUserRole.whole_region, WebUserRole.teacher_moodle_id,
-               WebUserMunicipality.municipality_id)
-        .outerjoin(WebUserRole, WebUserRole.web_user_id == WebUser.id)
-        .outerjoin(WebUserMunicipality, and_(WebUserMunicipality.web_user_id == WebUser.id,
-                                             WebUserRole.role == METHODOLOGIST))
-        .where(WebUser.id == user_id)).all()
+    rows = db.session.connection().execute(ACCOUNT_OF, {"user_id": user_id}).all()
     if not rows:
         return None
     first = rows[0]

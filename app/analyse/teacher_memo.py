@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import Connection, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -52,13 +52,19 @@ def digest_of(*parts: object) -> str:
 Stored = dict[tuple[str, int], tuple[str, dict[str, Any]]]
 
 
-def stored_for(teacher_id: int) -> Stored:
+_memo_t = TeacherMemo.__table__
+STORED_FOR = select(_memo_t.c.kind, _memo_t.c.diagnostic_id, _memo_t.c.digest,
+                    _memo_t.c.value).where(_memo_t.c.teacher_id == bindparam("teacher_id"))
+
+
+def stored_for(teacher_id: int, connection: Connection | None = None) -> Stored:
     """Every stored result of the teacher, (kind, diagnostic id) → (digest, value): one
-    query for all that a page shows."""
-    return {(kind, int(diagnostic)): (digest, dict(value)) for kind, diagnostic, digest, value
-            in db.session.execute(select(TeacherMemo.kind, TeacherMemo.diagnostic_id,
-                                         TeacherMemo.digest, TeacherMemo.value)
-                                  .where(TeacherMemo.teacher_id == teacher_id))}
+    query for all that a page shows (built once, plain rows; ``connection``: the session's,
+    when the caller has it already)."""
+    rows = (connection or db.session.connection()).execute(STORED_FOR,
+                                                           {"teacher_id": teacher_id})
+    return {(kind, int(diagnostic)): (digest, dict(value))
+            for kind, diagnostic, digest, value in rows}
 
 
 def recall(kind: str, diagnostic_id: int, teacher_id: int, digest: str,
@@ -133,7 +139,7 @@ def risk_inputs(settings: Settings) -> RiskInputs:
     return RiskInputs(rule_of(doc["risk"]), dict(policy_from_document(doc).labels), groups)
 
 
-def kept_risk_inputs(settings: Settings, version: int) -> RiskInputs:
+def kept_risk_inputs(settings: Settings, version: Hashable) -> RiskInputs:
     """:func:`risk_inputs`, read again only when the change marker (``version``, read before)
     or the thresholds file (its modification time and size) changed since this process read
     them last.

@@ -1,15 +1,16 @@
 """What a worker reads on every request but rarely changes, kept per process while the
-database's change marker says it still holds.
+database's change counters of those tables say it still holds.
 
-Migration 0017's triggers replace ``change_marker.version`` (never by a value used before) in
+Database triggers (migrations 0018 and 0020) replace a table's named counter in
+``change_counter`` — by a value never used before, not even by a rolled-back transaction — in
 the same transaction as every write to ``policy_revision``, ``competency``,
-``competency_framework``, ``diagnostic`` and ``lti_platform``, by any process (a CLI run,
-another worker, raw SQL). A value derived only from those tables (and from what the process
-itself holds: its settings, a file's stamp) is kept with the version read *before* it was
-loaded; a request reads the version once (one primary-key read) and reuses the value only
-when it is the same. A change committed between reading the version and loading the value is
-loaded too, and only costs one more load next time; a value older than the last committed
-change is never served.
+``competency_framework``, ``diagnostic`` and ``lti_platform`` (and the deficit map's inputs),
+by any process (a CLI run, another worker, raw SQL, COPY). A value derived only from those
+tables (and from what the process itself holds: its settings, a file's stamp) is kept with
+the version (their counters) read *before* it was loaded; a request reads the version once
+(one indexed query) and reuses the value only when it is the same. A change committed between
+reading the version and loading the value is loaded too, and only costs one more load next
+time; a value older than the last committed change is never served.
 """
 
 from __future__ import annotations
@@ -19,23 +20,34 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from app.extensions import db
-from app.models import ChangeMarker
+from app.models import ChangeCounter
 
 T = TypeVar("T")
 _CACHE = "profroute.marker_cache"
 _LOCK = threading.Lock()
 
 
-def current_version() -> int:
-    """The change marker as the session's transaction sees it (one primary-key read)."""
-    return int(db.session.scalar(select(ChangeMarker.version).where(ChangeMarker.id == 1))
-               or 0)
+# The tables whose values a worker keeps (their counters; migration 0020).
+WATCHED = ("competency", "competency_framework", "diagnostic", "lti_platform",
+           "policy_revision")
+_counter_t = ChangeCounter.__table__
+# Every counter (a few rows), the others left out in Python: an ``IN`` list would be an
+# expanding parameter, its SQL rendered again on every execution.
+VERSION = select(_counter_t.c.name, _counter_t.c.value).order_by(_counter_t.c.name)
 
 
-def kept(name: str, version: int, load: Callable[[], T], stamp: Hashable = None) -> T:
+def current_version(connection: Connection | None = None) -> tuple[int, ...]:
+    """The watched tables' change counters as the session's transaction sees them (one
+    query on the primary key, built once; ``connection``: the session's, when the caller
+    has it already)."""
+    rows = (connection or db.session.connection()).execute(VERSION)
+    return tuple(value for name, value in rows if name in WATCHED)
+
+
+def kept(name: str, version: Hashable, load: Callable[[], T], stamp: Hashable = None) -> T:
     """The value ``load()`` gave when the marker was ``version`` (and ``stamp`` the same),
     else ``load()`` now, kept for the next request of this app.
 

@@ -16,7 +16,7 @@ from app.models.assessment import (
 from app.models.audit import AuditEvent
 from app.models.lti import LtiAccount, LtiDeployment, LtiLaunchValue, LtiPlatform, LtiToolKey
 from app.models.maps import ChangeCounter, DeficitMapStore
-from app.models.memo import ChangeMarker, TeacherMemo
+from app.models.memo import TeacherMemo
 from app.models.network import (
     Municipality,
     Partnership,
@@ -52,7 +52,7 @@ __all__ = [
     "LtiAccount", "LtiDeployment", "LtiLaunchValue", "LtiPlatform", "LtiToolKey",
     "RateLimitCounter",
     "WebUserRole", "WebUserMunicipality",
-    "TeacherMemo", "ChangeMarker",
+    "TeacherMemo",
     "ChangeCounter", "DeficitMapStore",
     "AuditEvent",
     "Schedule", "JobLock",

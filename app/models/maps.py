@@ -12,12 +12,16 @@ from app.models.assessment import utcnow
 
 
 class ChangeCounter(db.Model):  # type: ignore[name-defined]
-    """How many writes a table has seen (``name``: deficit, teacher, school, competency).
+    """A table's change counter (``name``: deficit, teacher, school, competency — the deficit
+    map's inputs — and policy_revision, competency_framework, diagnostic, lti_platform, kept
+    per worker by ``app.common.marker``).
 
-    Database triggers (migration 0018) add one on every statement (PostgreSQL) or row
-    (SQLite) that inserts, updates or deletes rows of the table — whichever code writes, the
-    pipeline, the push's ratings, an erasure, a cascade — in the writer's own transaction, so
-    a reader never sees new rows with an old counter.
+    Database triggers (migrations 0018, 0020) replace it on every statement (PostgreSQL) or
+    row (SQLite) that inserts, updates or deletes rows of the table — whichever code writes,
+    the pipeline, the push's ratings, an erasure, a cascade — in the writer's own transaction,
+    so a reader never sees new rows with an old counter; by a value never used before
+    (a sequence on PostgreSQL, a random 63-bit number on SQLite), so a value a rolled-back
+    transaction saw is never taken by a later committed write.
     """
 
     __tablename__ = "change_counter"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -28,15 +28,3 @@ class TeacherMemo(db.Model):  # type: ignore[name-defined]
     digest: Mapped[str] = mapped_column(String(64))
     value: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class ChangeMarker(db.Model):  # type: ignore[name-defined]
-    """One row (id 1) whose ``version`` the database replaces (never by a value used before)
-    with every write to the tables read on every request but rarely changed (the policy
-    revisions, the competencies and their frameworks, the diagnostics, the LTI platforms):
-    migration 0017's triggers. A process keeps what it read of them with the version it saw
-    (``app.common.marker``)."""
-
-    __tablename__ = "change_marker"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    version: Mapped[int] = mapped_column(BigInteger)

@@ -4,10 +4,11 @@ One GROUP BY over the diagnostic's levels gives, per (school, teacher active) an
 competency, how many levels were assessed, insufficient, deficits, risks, and how many
 Moodle's ratings confirm or contradict. They are stored in ``deficit_map_store`` with a
 marker: the change counters of the levels, the teachers' schools, the schools and the
-competencies (kept by database triggers on every write, see migration 0018) and the policy
-revision, read *before* the counts. A view reads the counters and the stored row; when the
-marker differs it counts again and replaces the row. Any scope's map is then a sum over the
-stored buckets of its schools, never a read of the levels.
+competencies (replaced by database triggers on every write, by a value never used before,
+see migrations 0018 and 0020) and the policy revision, read *before* the counts. A view
+reads the counters and the stored row; when the marker differs it counts again and replaces
+the row. Any scope's map is then a sum over the stored buckets of its schools, never a read
+of the levels.
 
 Each process keeps the decoded value of the stored row it last read (or stored) per
 diagnostic, under the row's marker and time of storing: a view reads the counters and those
@@ -59,6 +60,8 @@ logger = logging.getLogger(__name__)
 # Per bucket and competency: assessed, insufficient, deficit, risk, agrees, disagrees.
 ASSESSED, INSUFFICIENT, DEFICIT, RISK, AGREES, DISAGREES = range(6)
 KINDS = 6
+# The tables whose change counters (migrations 0018, 0020) the stored counts depend on.
+MAP_INPUTS = ("competency", "deficit", "school", "teacher")
 FORMAT = 2  # of the stored value: a stored row of another format is counted again
 KEPT_DIAGNOSTICS = 8  # decoded stored rows a process keeps (the map over time reads each)
 KEPT_DERIVED = 64  # values derived from one diagnostic's counts (scopes × orders)
@@ -151,7 +154,8 @@ def _unpack(text: str) -> np.ndarray:
 
 def marker() -> str:
     """The change counters of the map's inputs and the policy revision in force, as text."""
-    counters = sorted(db.session.execute(select(ChangeCounter.name, ChangeCounter.value)).all())
+    counters = sorted(db.session.execute(select(ChangeCounter.name, ChangeCounter.value).where(
+        ChangeCounter.name.in_(MAP_INPUTS))).all())
     revision = newest_revision()
     return json.dumps([[n, int(v)] for n, v in counters]
                       + [["policy", revision.id if revision is not None else None],

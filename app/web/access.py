@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Flask, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from markupsafe import Markup
 
 from app.accounts.roles import ADMIN, METHODOLOGIST, ROLE_RU, ROLES, Access, Scope
 from app.extensions import login_manager
@@ -134,14 +135,26 @@ def nav_links() -> list[tuple[str, str]]:
     """The (link, label) pairs of :data:`NAV` the current user may call. Whether a rule
     permits depends only on being signed in, the roles and the whole region, so the list is
     worked out once per process for each such combination."""
+    return _nav()[0]
+
+
+def nav_html() -> Markup:
+    """:func:`nav_links` as the navigation's HTML (escaped once per process per combination,
+    not on every page)."""
+    return _nav()[1]
+
+
+def _nav() -> tuple[list[tuple[str, str]], Markup]:
     signed_in = bool(current_user.is_authenticated)
     access = current_access()
     key = (signed_in, access.roles, access.scope.region)
-    cache: dict[tuple[bool, frozenset[str], bool], list[tuple[str, str]]] = (
+    cache: dict[tuple[bool, frozenset[str], bool], tuple[list[tuple[str, str]], Markup]] = (
         current_app.extensions.setdefault(_NAV_CACHE, {}))
     found = cache.get(key)
     if found is None:
-        found = cache[key] = [(href, label) for endpoint, href, label in NAV if may(endpoint)]
+        links = [(href, label) for endpoint, href, label in NAV if may(endpoint)]
+        found = cache[key] = (links, Markup("").join(
+            Markup('<a href="{}">{}</a>').format(href, label) for href, label in links))
     return found
 
 
@@ -187,6 +200,7 @@ def init_app(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, check_access)
     app.jinja_env.globals["may"] = may
     app.jinja_env.globals["nav_links"] = nav_links
+    app.jinja_env.globals["nav_html"] = nav_html
 
 
 def _roles_ru(rule: Rule) -> str:

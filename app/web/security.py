@@ -59,6 +59,7 @@ from app.models.web import RateLimitCounter
 
 DATABASE_STORAGE = "profroute-db://"
 HSTS_SECONDS = 365 * 24 * 3600
+HSTS_HEADER = f"max-age={HSTS_SECONDS}"
 MAX_KEY = 255
 LAUNCHED_SESSION = "profroute_lti"  # session key: the session was started by an LTI launch
 _OPENED_LAUNCHED = "profroute.launched_cookie"  # environ key: the request came with such a cookie
@@ -133,18 +134,37 @@ def content_security_policy(frame_origins: list[str]) -> str:
             f"frame-ancestors {ancestors}")
 
 
+_HEADERS_CACHE = "profroute.security_headers"
+
+
+def _constant_headers() -> list[tuple[str, str]]:
+    """The headers every answer gets, built once per (configured, registered) frame origins:
+    the policy's text is not put together again on every request."""
+    frame_ancestors = settings_of(current_app).frame_ancestors
+    registered = tuple(cached_frame_origins())
+    cache: dict[tuple[str, tuple[str, ...]], list[tuple[str, str]]] = (
+        current_app.extensions.setdefault(_HEADERS_CACHE, {}))
+    found = cache.get((frame_ancestors, registered))
+    if found is None:
+        configured = settings_of(current_app).frame_origins()
+        origins = list(dict.fromkeys([*configured, *registered]))
+        found = [("Content-Security-Policy", content_security_policy(origins)),
+                 ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin")]
+        if not origins:
+            found.append(("X-Frame-Options", "SAMEORIGIN"))
+        if len(cache) > 64:  # origins changed often: start again rather than grow
+            cache.clear()
+        cache[(frame_ancestors, registered)] = found
+    return found
+
+
 def protect(response: Response) -> Response:
     """Add the security headers (a header the view set itself is kept)."""
-    configured = settings_of(current_app).frame_origins()
-    origins = list(dict.fromkeys([*configured, *cached_frame_origins()]))
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(origins))
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    if not origins:
-        headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    for name, value in _constant_headers():
+        headers.setdefault(name, value)
     if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
+        headers.setdefault("Strict-Transport-Security", HSTS_HEADER)
     return response
 
 

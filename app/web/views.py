@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, Connection, bindparam, or_, select
 
 from app import settings_of
 from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER, Scope, teacher_clause
@@ -20,7 +23,16 @@ from app.common import audit
 from app.common.inputs import MAX_ID
 from app.common.marker import current_version, kept
 from app.extensions import db
-from app.models import Competency, Deficit, Diagnostic, Route, RouteItem, Teacher
+from app.models import (
+    Competency,
+    Deficit,
+    Diagnostic,
+    Offer,
+    Route,
+    RouteItem,
+    School,
+    Teacher,
+)
 from app.reports.indicators import (
     compare_period,
     indicator_report,
@@ -161,6 +173,51 @@ def teachers() -> str:
     return render_template("teachers.html", q=query, found=found)
 
 
+# The teacher page's statements, built once (SQLAlchemy compiles each once per dialect and
+# reuses it: no statement is constructed per request) and run on the session's connection,
+# returning plain rows (no ORM objects to hydrate).
+_teacher_t, _school_t = Teacher.__table__, School.__table__
+_deficit_t, _competency_t = Deficit.__table__, Competency.__table__
+_route_t, _item_t, _offer_t = Route.__table__, RouteItem.__table__, Offer.__table__
+_TEACHER_COLUMNS = (_teacher_t.c.id, _teacher_t.c.moodle_user_id, _teacher_t.c.lastname,
+                    _teacher_t.c.firstname, _teacher_t.c.middlename, _teacher_t.c.subjects,
+                    _school_t.c.name.label("school_name"))
+_TEACHER_FROM = _teacher_t.outerjoin(_school_t, _school_t.c.id == _teacher_t.c.school_id)
+TEACHER_OF_REGION = (select(*_TEACHER_COLUMNS).select_from(_TEACHER_FROM)
+                     .where(_teacher_t.c.moodle_user_id == bindparam("moodle_user_id")))
+TEACHER_IN_SCOPE = TEACHER_OF_REGION.where(or_(
+    _teacher_t.c.school_id.in_(select(_school_t.c.id).where(
+        _school_t.c.municipality_id.in_(bindparam("municipalities", expanding=True)))),
+    _teacher_t.c.moodle_user_id == bindparam("own")))
+TEACHER_LEVELS = (
+    select(_deficit_t.c.diagnostic_id, _competency_t.c.idnumber, _competency_t.c.name,
+           _deficit_t.c.score, _deficit_t.c.level, _deficit_t.c.moodle_proficient,
+           _deficit_t.c.agreement, _deficit_t.c.questions)
+    .join_from(_deficit_t, _competency_t, _competency_t.c.id == _deficit_t.c.competency_id)
+    .where(_deficit_t.c.teacher_id == bindparam("teacher_id"),
+           # current, entry, final (repeated when fewer): fixed SQL, no expanding list
+           _deficit_t.c.diagnostic_id.in_([bindparam("d1"), bindparam("d2"), bindparam("d3")]))
+    .order_by(_competency_t.c.idnumber))
+TEACHER_ROUTES = (
+    select(_route_t.c.id, _item_t.c.status, _item_t.c.reasons, _offer_t.c.title,
+           _offer_t.c.kind, _offer_t.c.starts_on, _offer_t.c.ends_on)
+    .select_from(_route_t.outerjoin(_item_t, _item_t.c.route_id == _route_t.c.id)
+                 .outerjoin(_offer_t, _offer_t.c.id == _item_t.c.offer_id))
+    .where(_route_t.c.teacher_id == bindparam("teacher_id"))
+    .order_by(_route_t.c.id, _item_t.c.id))
+
+
+@dataclass(frozen=True)
+class TeacherHeader:
+    """What a page or the API shows of a teacher besides their results."""
+
+    id: int
+    moodle_user_id: int
+    full_name: str
+    school_name: str | None
+    subjects: str
+
+
 @bp.get("/teachers/<int:moodle_user_id>")
 @allow(METHODOLOGIST, ADMIN, TEACHER)
 def teacher(moodle_user_id: int) -> str:
@@ -169,45 +226,100 @@ def teacher(moodle_user_id: int) -> str:
     :raise 404: no teacher with this Moodle user id in the caller's scope (one out of scope
         is not told apart from one that does not exist).
     """
-    person = teacher_in_scope(moodle_user_id, current_scope())
+    connection = db.session.connection()  # the session's: one transaction, looked up once
+    person = teacher_in_scope(moodle_user_id, current_scope(), connection)
     teacher_id = person.id
     # The diagnostics and the risk group's inputs (policy, competency groups) change
-    # rarely: kept per process while the change marker, read first, stays the same.
-    version = current_version()
+    # rarely: kept per process while the change counters, read first, stay the same.
+    version = current_version(connection)
     current, pair = kept("diagnostic_ids", version, diagnostic_ids)
-    wanted = {current, *(pair or ())} - {None}
-    levels = db.session.execute(
-        select(Deficit.diagnostic_id, Competency.idnumber, Competency.name, Deficit.score,
-               Deficit.level, Deficit.moodle_proficient, Deficit.agreement, Deficit.questions)
-        .join(Competency, Competency.id == Deficit.competency_id)
-        .where(Deficit.teacher_id == teacher_id, Deficit.diagnostic_id.in_(wanted))
-        .order_by(Competency.idnumber)).all() if wanted else []
+    wanted = [d for d in {current, *(pair or ())} if d is not None]
+    levels = connection.execute(TEACHER_LEVELS, {"teacher_id": teacher_id, "d1": wanted[0],
+                                                 "d2": wanted[-1], "d3": wanted[len(wanted) // 2]}
+                                ).all() if wanted else []
     scores = [(r.idnumber, r.name, r.score, r.level, r.moodle_proficient, r.agreement)
               for r in levels if r.diagnostic_id == current]
     # The risk group and the change come stored per teacher (a few rows, not the whole
     # population); read before the routes, as storing a recomputed one commits.
-    stored = stored_for(teacher_id)
+    stored = stored_for(teacher_id, connection)
     settings = settings_of(current_app)
     risky = teacher_risk(current, teacher_id, [(s[0], s[3]) for s in scores],
                          kept_risk_inputs(settings, version), stored) if current else None
     changes = teacher_change(*pair, teacher_id, stored, levels=[
         (r.diagnostic_id, r.idnumber, r.score, r.level, r.questions) for r in levels]
                              ) if pair else {}
-    routes = db.session.scalars(select(Route).where(Route.teacher_id == teacher_id).options(
-        joinedload(Route.items).joinedload(RouteItem.offer)).order_by(Route.id)).unique().all()
-    return render_template("teacher.html", t=person, scores=scores, routes=routes,
-                           levels=LEVEL_RU, statuses=STATUS_RU, kinds=KIND_RU, risk=risky,
-                           changes=changes)
+    # Storing a recomputed result committed (and released ``connection``): ask again.
+    return render_template("teacher.html", t=person, scores=score_rows(scores),
+                           routes=route_rows(db.session.connection().execute(
+                               TEACHER_ROUTES, {"teacher_id": teacher_id})),
+                           risk=risky, changes=change_rows_shown(changes))
 
 
-def teacher_in_scope(moodle_user_id: int, scope: Scope) -> Teacher:
-    """The teacher with this Moodle user id, if the scope holds them.
+def _percent(score: float | None) -> str:
+    return "—" if score is None else f"{round(score * 100):d} %"
+
+
+def score_rows(scores: list[tuple[Any, ...]]) -> list[tuple[str, str, str, str, bool]]:
+    """The results table's cells as the page shows them: competency, result, level, Moodle's
+    mark, whether Moodle's mark disagrees with the diagnostic."""
+    return [(f"{code} {name}", _percent(score), LEVEL_RU.get(level, level),
+             "—" if proficient is None else "освоена" if proficient else "не освоена",
+             agreement == "disagrees")
+            for code, name, score, level, proficient, agreement in scores]
+
+
+def change_rows_shown(changes: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str,
+                                                                        bool]]:
+    """The entry → final table's cells by competency: entry, final, the change (and whether
+    it is a closed deficit, shown in bold)."""
+    shown = []
+    for code, c in sorted(changes.items()):
+        entry_level, final_level = str(c.get("entry_level")), str(c.get("final_level"))
+        entry = f"{_percent(c.get('entry_score'))} ({LEVEL_RU.get(entry_level, entry_level)})"
+        final = f"{_percent(c.get('final_score'))} ({LEVEL_RU.get(final_level, final_level)})"
+        if c.get("closed"):
+            change = "дефицит закрыт"
+        elif c.get("level_up"):
+            change = "уровень выше"
+        elif c.get("rise") is not None:
+            change = f"{c['rise'] * 100:+.0f} п.п."
+        else:
+            change = ""
+        shown.append((code, entry, final, change, bool(c.get("closed"))))
+    return shown
+
+
+def route_rows(rows: Iterable[Any]) -> list[list[tuple[str, str, str, str, str]]]:
+    """Each route's items (in route order, each route's in item order) as the page shows
+    them: title, kind, dates, status, reasons; a route without items is an empty list."""
+    routes: dict[int, list[tuple[str, str, str, str, str]]] = {}
+    for route_id, status, reasons, title, kind, starts_on, ends_on in rows:
+        items = routes.setdefault(route_id, [])
+        if status is None:
+            continue
+        dates = (f"{starts_on:%d.%m.%Y}–{f'{ends_on:%d.%m.%Y}' if ends_on else ''}"
+                 if starts_on else "")
+        items.append((title, KIND_RU.get(kind, kind), dates, STATUS_RU.get(status, status),
+                      "; ".join(reasons or ())))
+    return list(routes.values())
+
+
+def teacher_in_scope(moodle_user_id: int, scope: Scope,
+                     connection: Connection | None = None) -> TeacherHeader:
+    """The teacher with this Moodle user id, if the scope holds them (``connection``: the
+    session's, when the caller has it already).
 
     :raise 404: no such teacher, or one out of scope (the same answer: existence is not told).
     """
-    person = db.session.scalars(select(Teacher).where(
-        Teacher.moodle_user_id == moodle_user_id, teacher_clause(scope))
-        .options(joinedload(Teacher.school))).first()
-    if person is None:
+    connection = connection or db.session.connection()
+    if scope.region:
+        found = connection.execute(TEACHER_OF_REGION, {"moodle_user_id": moodle_user_id}).first()
+    else:
+        found = connection.execute(TEACHER_IN_SCOPE, {
+            "moodle_user_id": moodle_user_id, "municipalities": list(scope.municipality_ids),
+            "own": scope.teacher_moodle_id}).first()
+    if found is None:
         abort(404, description=f"Нет педагога с Moodle id {moodle_user_id}")
-    return person
+    return TeacherHeader(found.id, found.moodle_user_id, " ".join(
+        p for p in (found.lastname, found.firstname, found.middlename) if p),
+                         found.school_name, found.subjects or "")

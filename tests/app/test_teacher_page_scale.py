@@ -247,7 +247,8 @@ def test_a_change_made_through_another_process_shows_on_the_next_page(
 
 
 def test_every_write_to_a_watched_table_replaces_the_change_marker(app: Flask) -> None:
-    """Migration 0017's triggers: insert, update and delete of each table the workers keep."""
+    """Migration 0020's triggers: insert, update and delete of each table the workers keep
+    replace its change counter."""
     from app.models import CompetencyFramework, LtiPlatform
 
     seen = {current_version()}
@@ -285,3 +286,23 @@ def test_every_write_to_a_watched_table_replaces_the_change_marker(app: Flask) -
     db.session.add(Teacher(moodle_user_id=5, username="t5", lastname="Л", firstname="А"))
     db.session.commit()
     assert current_version() in seen
+
+
+def test_a_rolled_back_write_leaves_no_number_a_later_write_repeats(app: Flask) -> None:
+    """A transaction that writes, reads the new counters (and could load what it wrote under
+    them) and rolls back: the next committed write must not give the same counters — for
+    the tables kept per worker and for the deficit map's inputs alike."""
+    from app.reports.map_store import marker
+
+    def write(idnumber: str) -> None:
+        db.session.add(Competency(idnumber=idnumber, name="Новая", group="subject"))
+        db.session.flush()
+
+    db.session.commit()
+    write("PK-91")
+    seen_version, seen_map = current_version(), marker()
+    db.session.rollback()
+    write("PK-92")
+    db.session.commit()
+    assert current_version() != seen_version
+    assert marker() != seen_map
