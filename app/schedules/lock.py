@@ -2,8 +2,10 @@
 ``push``, as the README's cron lines keep them with flock.
 
 A lock is a row of ``job_lock``: taking it inserts the row (the primary key lets one insert
-win) or takes over a lapsed one with a conditional update (one update wins); it lapses after
-``ttl`` so a crashed holder does not block the group for ever. Scheduler processes and the
+win) or takes over a lapsed one with a conditional update (one update wins). A lock lapses
+when its holder, a process of this host, no longer runs (a run killed half-way can be run
+again at once), and in any case after ``ttl``, so a holder that crashed on another host does
+not block the group for ever. Scheduler processes and the
 CLI commands take the same locks, so a cron line and the scheduler never run one group at once.
 """
 
@@ -17,7 +19,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -40,9 +42,15 @@ def acquire(name: str, holder: str, ttl: dt.timedelta = DEFAULT_TTL) -> bool:
     """Take the lock ``name`` for ``holder``; False when someone else holds it (committed)."""
     now = dt.datetime.now(dt.UTC)
     db.session.commit()
+    lapsed = JobLock.expires_at < now
+    current = db.session.scalar(select(JobLock.holder).where(JobLock.name == name))
+    if current is not None and _gone(current):
+        logger.warning("lock %s: its holder %s no longer runs; taken over", name, current)
+        lapsed = lapsed | (JobLock.holder == current)
     taken = db.session.execute(
-        update(JobLock).where(JobLock.name == name, JobLock.expires_at < now)
-        .values(holder=holder, acquired_at=now, expires_at=now + ttl))
+        update(JobLock).where(JobLock.name == name, lapsed)
+        .values(holder=holder, acquired_at=now, expires_at=now + ttl)
+        .execution_options(synchronize_session=False))
     if getattr(taken, "rowcount", 0) == 1:
         db.session.commit()
         return True
@@ -54,6 +62,20 @@ def acquire(name: str, holder: str, ttl: dt.timedelta = DEFAULT_TTL) -> bool:
         db.session.rollback()
         return False
     return True
+
+
+def _gone(holder: str) -> bool:
+    """Whether ``holder`` (see :func:`holder_name`) was a process of this host that has ended."""
+    parts = holder.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != socket.gethostname()[:100] or not parts[1].isdigit():
+        return False  # another host's process: only the ttl frees its lock
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it runs, as another user
+        return False
+    return False
 
 
 def release(name: str, holder: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -125,6 +126,17 @@ def test_a_lapsed_lock_is_taken_over(app: Flask) -> None:
     assert not lock.acquire("push", "third")
     lock.release("push", "crashed")  # not the holder any more: nothing happens
     assert not lock.acquire("push", "third")
+
+
+def test_a_lock_of_a_process_of_this_host_that_ended_is_taken_over_at_once(app: Flask) -> None:
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    host = socket.gethostname()[:100]
+    assert lock.acquire("sync", f"{host}:{int(ended.stdout)}:dead0000")  # killed half-way
+    assert lock.acquire("sync", lock.holder_name())  # the rerun needs no six hours' wait
+    assert not lock.acquire("sync", f"{host}:{os.getpid()}:other000")  # this one runs
+    assert lock.acquire("push", f"elsewhere:{int(ended.stdout)}:dead0000")
+    assert not lock.acquire("push", "mine")  # another host's process: only the ttl frees it
 
 
 def test_a_failed_job_is_recorded_with_its_error_and_no_secret(
