@@ -87,6 +87,13 @@ def refused_arguments(err: UnprocessableEntity) -> ResponseReturnValue:
     return current_app.json.response(body), 422
 
 
+def allow_empty_value(_converter: Any, field: Any, ret: dict[str, Any], **_: Any
+                      ) -> dict[str, Any]:
+    """``allowEmptyValue: true`` on a query parameter whose field's metadata says
+    ``allow_empty`` (its schema takes ``?name=`` as absent): the document then admits it."""
+    return {"allowEmptyValue": True} if field.metadata.get("allow_empty") else {}
+
+
 def init_app(app: Flask, blueprints: list[tuple[ApiBlueprint, str]]) -> ProfRouteApi:
     """Register the API's blueprints (each at its URL prefix) in the app and the document,
     and the document's and docs page's views."""
@@ -103,6 +110,7 @@ def init_app(app: Flask, blueprints: list[tuple[ApiBlueprint, str]]) -> ProfRout
                         "name": app.config["SESSION_COOKIE_NAME"]}}},
         "security": [{"session": []}]})
     api = ProfRouteApi(app)
+    api.ma_plugin.converter.add_parameter_attribute_function(allow_empty_value)
     for blueprint, prefix in blueprints:
         api.register_blueprint(blueprint, url_prefix=prefix)
     app.register_blueprint(docs_bp)

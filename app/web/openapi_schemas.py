@@ -56,7 +56,8 @@ class DeficitMapArgs(Schema):
 
     diagnostic_id = fields.Integer(
         data_key="diagnostic", validate=validate.Range(min=0, max=MAX_ID),
-        metadata={"description": "id of a stored diagnostic (0 or absent: the latest)"})
+        metadata={"description": "id of a stored diagnostic (0, empty or absent: the latest)",
+                  "allow_empty": True})
 
     @pre_load
     def _empty_is_absent(self, data: Any, **_: Any) -> Any:
