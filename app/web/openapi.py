@@ -33,7 +33,9 @@ API_TITLE = "ProfRoute API"
 API_VERSION = "1"
 OPENAPI_VERSION = "3.0.3"
 # Every operation may answer these; a view adds its own (404, 422...) with @bp.alt_response.
-COMMON_ERRORS = {401: "Nobody is signed in (sign in with POST /login first)",
+COMMON_ERRORS = {400: "The request cannot be read: a NUL character in an argument, a body "
+                      "nested too deep or too large (app.web.inputs)",
+                 401: "Nobody is signed in (sign in with POST /login first)",
                  403: "The signed-in user's role may not call this operation"}
 SWAGGER_FILES = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")
 
@@ -65,9 +67,13 @@ def api_blueprint(name: str, import_name: str, description: str) -> ApiBlueprint
 
 
 def refusals(blueprint: ApiBlueprint) -> Callable[[F], F]:
-    """Document the refusals every operation of the API may answer: 401 and 403."""
+    """Document the refusals every operation of the API may answer: 400, 401 and 403 (a status
+    the view documents itself keeps its own description)."""
     def document(view: F) -> F:
         for status, description in COMMON_ERRORS.items():
+            own = getattr(view, "_apidoc", {}).get("response", {}).get("responses", {})
+            if status in own:
+                continue
             view = blueprint.alt_response(status, schema=ErrorSchema,
                                           description=description)(view)
         return view
