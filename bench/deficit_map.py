@@ -40,38 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from teacher_page import _copy_all, throwaway_postgres  # noqa: E402
+from teacher_page import seed, throwaway_postgres  # noqa: E402
 
 ADMIN_LOGIN, LOCAL_LOGIN, PASSWORD = "bench-map", "bench-map-local", "bench-map-password-1"
-
-
-def seed(app: Any, teachers: int) -> None:
-    """The schema by the migrations, then teacher_page.py's population by COPY (a database
-    that already has N teachers is left as it is)."""
-    from sqlalchemy import func, select
-
-    from app.extensions import db, prepare_schema
-    from app.models import Teacher
-
-    with app.app_context():
-        prepare_schema()
-        have = db.session.scalar(select(func.count(Teacher.id))) or 0
-        if have == teachers:
-            print(f"seed: reusing {have} teachers", file=sys.stderr)
-            return
-        if have:
-            raise SystemExit(f"the database holds {have} teachers, not {teachers}")
-        started = time.perf_counter()
-        raw = db.engine.raw_connection()
-        try:
-            _copy_all(raw.driver_connection, teachers)
-            raw.commit()
-        finally:
-            raw.close()
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
-        print(f"seed: {teachers} teachers in {time.perf_counter() - started:.0f} s",
-              file=sys.stderr)
 
 
 def sign_in(app: Any, login: str, roles: list[str]) -> Any:
@@ -180,8 +151,8 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     from app import create_app
     from app.settings import Settings
 
+    seed(url, args.teachers, memos=False)  # teacher_page.py's population, by COPY
     app = create_app(Settings(database_url=url), require_secret_key=False)
-    seed(app, args.teachers)
     admin = sign_in(app, ADMIN_LOGIN, ["--role", "admin"])
     local = sign_in(app, LOCAL_LOGIN, ["--role", "methodologist", "--municipality",
                                        "Муниципалитет 1"])

@@ -109,9 +109,10 @@ def throwaway_postgres() -> Iterator[str]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def seed(url: str, teachers: int) -> None:
+def seed(url: str, teachers: int, *, memos: bool = True) -> None:
     """The schema by the migrations, then N teachers with levels and routes (COPY on
-    PostgreSQL); a database that already has N teachers is left as it is."""
+    PostgreSQL); a database that already has N teachers is left as it is. ``memos``: also
+    store what the deficits stage stores per teacher (the teacher page reads it)."""
     from sqlalchemy import func, select
 
     from app import create_app
@@ -125,7 +126,8 @@ def seed(url: str, teachers: int) -> None:
         have = db.session.scalar(select(func.count(Teacher.id))) or 0
         if have == teachers:
             print(f"seed: reusing {have} teachers", file=sys.stderr)
-            store_memos()
+            if memos:
+                store_memos()
             return
         if have:
             raise SystemExit(f"the database holds {have} teachers, not {teachers}: "
@@ -141,7 +143,8 @@ def seed(url: str, teachers: int) -> None:
             conn.exec_driver_sql("ANALYZE")
         print(f"seed: {teachers} teachers in {time.perf_counter() - started:.0f} s",
               file=sys.stderr)
-        store_memos()
+        if memos:
+            store_memos()
 
 
 def store_memos() -> None:
