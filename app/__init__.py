@@ -37,6 +37,9 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     if test_config:
         app.config.update(test_config)
     db.init_app(app)
+    from app.common.transactions import init_app as init_transactions
+
+    init_transactions(app)  # after db: its teardown runs before the session is removed
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     # Imported here, not at the top: the web blueprints take ``settings_of`` from this
     # package, so they can only load once this module has run to its end.

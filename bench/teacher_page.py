@@ -306,6 +306,19 @@ async def _one(host: str, port: int, path: str, cookie: str) -> int:
         transport.close()
 
 
+def machine_cpu() -> tuple[float, float, float]:
+    """Seconds of CPU the whole machine spent busy (user, system, interrupts), idle and stolen
+    by the hypervisor so far (``/proc/stat``; zeros where there is none)."""
+    try:
+        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return ((user + nice + system + irq + softirq) / tick, (idle + iowait) / tick,
+            steal / tick)
+
+
 async def open_loop(base: str, paths: list[str], rate: float, duration: float, cookie: str
                     ) -> dict[str, Any]:
     """Send ``rate`` requests a second for ``duration`` seconds, each due at a fixed time."""
@@ -317,6 +330,7 @@ async def open_loop(base: str, paths: list[str], rate: float, duration: float, c
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.1
     cpu = time.process_time()
+    busy, idle, steal = machine_cpu()
 
     async def request(i: int) -> None:
         due = start + i / rate
@@ -331,6 +345,7 @@ async def open_loop(base: str, paths: list[str], rate: float, duration: float, c
     await asyncio.gather(*(request(i) for i in range(total)))
     elapsed = loop.time() - start
     cpu = time.process_time() - cpu
+    busy_after, idle_after, steal_after = machine_cpu()
     ordered = sorted(latencies)
 
     def pct(p: float) -> float:
@@ -342,6 +357,11 @@ async def open_loop(base: str, paths: list[str], rate: float, duration: float, c
             "mean_ms": round(1000 * statistics.fmean(ordered), 1),
             "statuses": dict(statuses),
             "generator_cpu_ms_per_request": round(1000 * cpu / total, 2),
+            # Everything the request cost the machine: workers, PostgreSQL, the generator,
+            # the kernel's TCP; and the share of time the hypervisor gave to other guests.
+            "machine_cpu_ms_per_request": round(1000 * (busy_after - busy) / total, 2),
+            "stolen_share": round((steal_after - steal) / max(
+                1e-9, busy_after - busy + idle_after - idle + steal_after - steal), 3),
             "errors": sum(n for s, n in statuses.items() if s != "200")}
 
 

@@ -14,9 +14,11 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import ColumnElement, and_, bindparam, delete, false, or_, select, true
 
 from app.common import audit
+from app.common.marker import counters
 from app.extensions import db
 from app.models import Municipality, School, Teacher, WebUser, WebUserMunicipality, WebUserRole
 
@@ -101,11 +103,37 @@ ACCOUNT_OF = (
     .where(_user_t.c.id == bindparam("user_id")))
 
 
+# The counters of the tables the sign-in check reads (migration 0021's triggers).
+ACCOUNT_TABLES = ("web_user", "web_user_role", "web_user_municipality")
+_ACCOUNTS = "profroute.accounts"  # app.extensions: user id → (their counters, Account)
+KEPT_ACCOUNTS = 10_000
+
+
 def account_of(user_id: int) -> Account | None:
-    """The login ``user_id`` with its roles and scope, in one query (three primary-key or
-    indexed lookups joined): the check every signed-in request makes. None for an unknown id.
-    Not cached: a disabled account or a revoked role counts from the next request.
+    """The login ``user_id`` with its roles and scope: the check every signed-in request
+    makes. None for an unknown id.
+
+    Read in one query (three primary-key or indexed lookups joined) and kept per worker while
+    the change counters of the account tables (read once per request, shared with the page:
+    ``app.common.marker.counters``) stay the same: a disabled account, an ended session or a
+    revoked role — written by any process — counts from the next request.
     """
+    values = counters()
+    version = tuple(values.get(table) for table in ACCOUNT_TABLES)
+    cache: dict[int, tuple[tuple[int | None, ...], Account | None]] = (
+        current_app.extensions.setdefault(_ACCOUNTS, {}))
+    found = cache.get(user_id)
+    if found is not None and found[0] == version:
+        return found[1]
+    account = _read_account(user_id)
+    if None not in version:  # counted tables only (a database before migration 0021: never)
+        if len(cache) >= KEPT_ACCOUNTS:
+            cache.clear()
+        cache[user_id] = (version, account)
+    return account
+
+
+def _read_account(user_id: int) -> Account | None:
     rows = db.session.connection().execute(ACCOUNT_OF, {"user_id": user_id}).all()
     if not rows:
         return None

@@ -19,8 +19,8 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from flask import current_app
-from sqlalchemy import Connection, select
+from flask import current_app, has_request_context, request
+from sqlalchemy import Connection, Engine, event, select
 
 from app.extensions import db
 from app.models import ChangeCounter
@@ -28,6 +28,7 @@ from app.models import ChangeCounter
 T = TypeVar("T")
 _CACHE = "profroute.marker_cache"
 _LOCK = threading.Lock()
+_READ = "profroute.counters"  # request.environ: this transaction's read of the counters
 
 
 # The tables whose values a worker keeps (their counters; migration 0020).
@@ -39,12 +40,38 @@ _counter_t = ChangeCounter.__table__
 VERSION = select(_counter_t.c.name, _counter_t.c.value).order_by(_counter_t.c.name)
 
 
-def current_version(connection: Connection | None = None) -> tuple[int, ...]:
-    """The watched tables' change counters as the session's transaction sees them (one
-    query on the primary key, built once; ``connection``: the session's, when the caller
-    has it already)."""
-    rows = (connection or db.session.connection()).execute(VERSION)
-    return tuple(value for name, value in rows if name in WATCHED)
+def counters(connection: Connection | None = None) -> dict[str, int]:
+    """Every change counter as the session's transaction sees them (one query on the primary
+    key, built once; ``connection``: the session's, when the caller has it already).
+
+    Within a request the counters are read once per transaction: the sign-in check and the
+    page share one read. A commit or rollback forgets it, so what a request reads after its
+    own write is read again.
+    """
+    if has_request_context():
+        found: dict[str, int] | None = request.environ.get(_READ)
+        if found is not None:
+            return found
+    rows = (connection or db.session.connection()).execute(VERSION).tuples()
+    values: dict[str, int] = dict(rows)
+    if has_request_context():
+        request.environ[_READ] = values
+    return values
+
+
+def _transaction_ends(connection: Connection) -> None:
+    if has_request_context():
+        request.environ.pop(_READ, None)
+
+
+event.listen(Engine, "commit", _transaction_ends)
+event.listen(Engine, "rollback", _transaction_ends)
+
+
+def current_version(connection: Connection | None = None) -> tuple[int | None, ...]:
+    """The watched tables' change counters (see :func:`counters`)."""
+    values = counters(connection)
+    return tuple(values.get(name) for name in WATCHED)
 
 
 def kept(name: str, version: Hashable, load: Callable[[], T], stamp: Hashable = None) -> T:

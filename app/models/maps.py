@@ -14,9 +14,10 @@ from app.models.assessment import utcnow
 class ChangeCounter(db.Model):  # type: ignore[name-defined]
     """A table's change counter (``name``: deficit, teacher, school, competency — the deficit
     map's inputs — and policy_revision, competency_framework, diagnostic, lti_platform, kept
-    per worker by ``app.common.marker``).
+    per worker by ``app.common.marker``; web_user, web_user_role, web_user_municipality, the
+    sign-in check's tables, migration 0021).
 
-    Database triggers (migrations 0018, 0020) replace it on every statement (PostgreSQL) or
+    Database triggers (migrations 0018, 0020, 0021) replace it on every statement (PostgreSQL) or
     row (SQLite) that inserts, updates or deletes rows of the table — whichever code writes,
     the pipeline, the push's ratings, an erasure, a cascade — in the writer's own transaction,
     so a reader never sees new rows with an old counter; by a value never used before

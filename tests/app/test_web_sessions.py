@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from support import PASSWORD, AppRunner, forget_login_per_request
@@ -138,6 +139,28 @@ def test_a_session_without_its_version_is_refused(
     with client.session_transaction() as session:
         del session["profroute_session_version"]
     assert not signed_in(client)
+
+
+def test_an_account_changed_by_another_process_counts_at_the_next_request(
+        app: Flask, client: FlaskClient, runner: AppRunner) -> None:
+    """A worker keeps the accounts it checked while their tables' change counters stay the
+    same: a change written by plain SQL (another process) still counts at once."""
+    add_methodologist(runner)
+    add_methodologist(runner, "boss")
+    assert sign_in(client) == 302 and signed_in(client)
+    assert client.get("/admin/accounts").status_code == 200
+    other = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with other.begin() as connection:
+        connection.execute(sa.text("DELETE FROM web_user_role WHERE role = 'admin' AND "
+                                   "web_user_id = (SELECT id FROM web_user "
+                                   "WHERE login = 'ivanova')"))
+    assert client.get("/admin/accounts").status_code == 403  # the role is gone
+    assert signed_in(client)  # still a methodologist
+    with other.begin() as connection:
+        connection.execute(sa.text("UPDATE web_user SET active = false "
+                                   "WHERE login = 'ivanova'"))
+    assert not signed_in(client)
+    other.dispose()
 
 
 # --- cookies ------------------------------------------------------------------------------------
