@@ -52,8 +52,8 @@ def counters(connection: Connection | None = None) -> dict[str, int]:
         found: dict[str, int] | None = request.environ.get(_READ)
         if found is not None:
             return found
-    rows = (connection or db.session.connection()).execute(VERSION).tuples()
-    values: dict[str, int] = dict(rows)
+    rows = (connection or db.session.connection()).execute(VERSION).all()
+    values: dict[str, int] = dict(rows)  # type: ignore[arg-type]  # (name, value) rows
     if has_request_context():
         request.environ[_READ] = values
     return values

@@ -16,12 +16,16 @@ wrote, or ended in an exception, is rolled back by Flask-SQLAlchemy exactly as b
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
+
+logger = logging.getLogger(__name__)
 
 WROTE = "profroute.wrote"  # Connection.info: the transaction sent a statement that may write
 
@@ -46,7 +50,10 @@ def end_read_only(exc: BaseException | None) -> None:
         return
     if session.connection().info.get(WROTE, True):
         return
-    session.commit()
+    try:
+        session.commit()
+    except SQLAlchemyError as err:  # a connection lost after the answer: nothing was written
+        logger.warning("a read-only transaction could not be committed: %s", err)
 
 
 def init_app(app: Flask) -> None:
