@@ -91,10 +91,8 @@ def test_a_transaction_rolled_back_and_begun_again_may_end_read_only(
     assert municipalities() == 0
 
 
-def test_postgresql_keeps_prepared_statements_across_requests(app: Flask,
-                                                              database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("prepared statements are psycopg's (PostgreSQL)")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # psycopg's
+def test_postgresql_keeps_prepared_statements_across_requests(app: Flask) -> None:
     for _ in range(7):  # psycopg prepares a statement at its fifth run on a connection
         with app.app_context():
             db.session.execute(COUNT)
