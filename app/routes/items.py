@@ -53,7 +53,8 @@ def recommend(diagnostic: Diagnostic, settings: Settings) -> RecommendSummary:
     """
     needs = _needs(diagnostic, settings.include_risk)
     offers = [_offer_record(o) for o in db.session.scalars(
-        select(Offer).options(selectinload(Offer.competencies), selectinload(Offer.host_school)))]
+        select(Offer).options(selectinload(Offer.competencies), selectinload(Offer.host_school),
+                              selectinload(Offer.sessions)))]
     result = match(needs, offers, partners=_partners(), used_seats=_used_seats(),
                    include_risk=settings.include_risk, excluded=_excluded(diagnostic))
     offers_by_key = {o.key: o for o in db.session.scalars(select(Offer))}
@@ -167,13 +168,23 @@ def _drop_proposed(diagnostic: Diagnostic) -> None:
     db.session.flush()
 
 
+# The greedy pass knows courses, internships and mentoring: external PD courses and methodical
+# events are proposed as courses are (the solver replaces this).
+_MATCHED_AS = {"external": crec.COURSE, "event": crec.COURSE}
+
+
 def _offer_record(offer: Offer) -> crec.Offer:
+    """The offer as the matching reads it: its sessions' seats summed (none: no limit)."""
+    seats = offer.seats
+    if offer.sessions:
+        counts = [s.seats for s in offer.sessions]
+        seats = None if None in counts else sum(n for n in counts if n is not None)
     return crec.Offer(
-        key=offer.key, kind=offer.kind, title=offer.title,
+        key=offer.key, kind=_MATCHED_AS.get(offer.kind, offer.kind), title=offer.title,
         competencies=tuple(sorted(c.idnumber for c in offer.competencies)),
         moodle_course_id=offer.moodle_course_id,
         host_school=offer.host_school.code if offer.host_school else None,
-        seats=offer.seats, starts_on=offer.starts_on, ends_on=offer.ends_on, hours=offer.hours)
+        seats=seats, starts_on=offer.starts_on, ends_on=offer.ends_on, hours=offer.hours)
 
 
 def cancel(diagnostic: Diagnostic, *, teacher_id: int, offer_key: str | None = None) -> int:

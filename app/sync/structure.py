@@ -19,6 +19,7 @@ from app.models import (
     Offer,
     OfferCompetency,
 )
+from app.models.catalogue import mirror_default_session
 from app.settings import Settings, SettingsError
 from courses.records import MoodleCourse
 from deficits import records as rec
@@ -198,6 +199,7 @@ def sync_moodle_offers(api: MoodleAPI, settings: Settings) -> int:
         offer.title, offer.source = course.fullname, "moodle"
         offer.moodle_course_id, offer.moodle_course_shortname = course.course_id, course.shortname
         link_competencies(offer, comps)
+        mirror_default_session(offer)
         count += 1
     return count
 
