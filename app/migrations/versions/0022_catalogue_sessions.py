@@ -8,7 +8,8 @@ Create Date: 2026-12-07 07:55:00.000000
 mentor, capacity). ``offer_session`` holds an offer's runs with their own dates, place and
 seats; every offer already stored gets one ``default`` session carrying its seats, dates and
 hours, so the routes and the matching read the same figures as before. ``route_item``
-may name its session. ``teacher_unavailable`` holds the date ranges a teacher cannot attend.
+may name its session. ``teacher.subjects_override`` holds subjects set by a table or a page
+(winning over Moodle's profile field); ``teacher_unavailable`` holds the date ranges a teacher cannot attend.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -58,6 +59,8 @@ def upgrade():
         batch.add_column(sa.Column('session_id', sa.Integer(), nullable=True))
         batch.create_foreign_key(op.f('fk_route_item_session_id_offer_session'),
                                  'offer_session', ['session_id'], ['id'], ondelete='SET NULL')
+    with op.batch_alter_table('teacher') as batch:
+        batch.add_column(sa.Column('subjects_override', sa.String(length=512), nullable=True))
     op.create_table('teacher_unavailable',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('teacher_id', sa.Integer(), nullable=False),
@@ -76,6 +79,8 @@ def upgrade():
 
 def downgrade():
     op.drop_table('teacher_unavailable')
+    with op.batch_alter_table('teacher') as batch:
+        batch.drop_column('subjects_override')
     with op.batch_alter_table('route_item') as batch:
         batch.drop_constraint(op.f('fk_route_item_session_id_offer_session'), type_='foreignkey')
         batch.drop_column('session_id')
