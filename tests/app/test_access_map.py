@@ -144,6 +144,8 @@ CASES = [
     Case("imports.upload_question_map", "/imports/question-map", DENIED, DENIED, 400, 400,
          "POST"),
     Case("imports.upload_catalogue", "/imports/catalogue", DENIED, DENIED, 400, 400, "POST"),
+    Case("imports.upload_table", "/imports/table", DENIED, DENIED, 400, 400, "POST",
+         {"kind": "events"}),
     Case("imports.apply_upload", "/imports/results/apply", DENIED, DENIED, 400, 400, "POST",
          {"token": "none"}),
     Case("imports.identify_schools", "/imports/identify", DENIED, DENIED, 200, 200, "POST",
