@@ -101,6 +101,7 @@ CASES = [
     Case("policy.policy_page", "/policy", DENIED, 200, 200, 200),
     Case("policy_api.api_policy", "/api/policy", DENIED, 200, 200, 200),
     Case("imports.imports_page", "/imports", DENIED, DENIED, 200, 200),
+    Case("catalogue.catalogue_page", "/catalogue?kind=internship", DENIED, 200, 200, 200),
     Case("push.push_page", "/push", DENIED, DENIED, DENIED, 200),
     Case("api.api_deficit_map", "/api/deficit-map", DENIED, 200, 200, 200),
     Case("api.api_deficit_views", "/api/deficit-map/risk-group", DENIED, 200, 200, 200),
