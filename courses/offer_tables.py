@@ -123,7 +123,8 @@ def _session(row: _Row, spec: OfferSpec) -> SessionRow:
     if spec.kind == "event" and starts and not ends:
         ends = starts  # a one-day event
     seats = spec.capacity if spec.kind == "mentoring" else row.number("seats", 0)
-    key = row.text("session_key") or (starts.isoformat() if starts else DEFAULT_SESSION)
+    dated = starts and spec.kind != "mentoring"  # a mentor's one period is their one session
+    key = row.text("session_key") or (starts.isoformat() if dated and starts else DEFAULT_SESSION)
     return SessionRow(key, starts, ends, row.text("place") or "", seats,
                       row.number("hours", 1), row.line)
 
