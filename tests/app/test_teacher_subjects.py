@@ -1,4 +1,6 @@
-"""Offers and teachers as the sync completes them. A teacher's subjects come from Moodle's profile field (the ``field_subject`` setting names
+"""Offers and teachers as the sync completes them.
+
+A teacher's subjects come from Moodle's profile field (the ``field_subject`` setting names
 it); an availability table's subjects win over it, and a later sync keeps them. An offer
 delivered in a Moodle course takes the course's competencies."""
 
