@@ -3,15 +3,16 @@ by kind; the matching reads the sessions' seats summed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Diagnostic, Offer, Route, RouteItem, Teacher
+from app.models import Diagnostic, Offer, Route, RouteItem, Teacher, TeacherUnavailable
 from app.registry.offerings import import_table
-from app.routes.items import _offer_record
+from app.routes.items import SessionPicker, _offer_record
 
 EVENTS = ("key;title;place;competencies;session_key;starts_on;seats\n"
           "ev-1;Семинар по ФГОС;ИМЦ;PK-01;январь;15.01.2027;3\n"
@@ -60,3 +61,21 @@ def test_matching_reads_the_sessions_seats_summed(signed_in_client: FlaskClient)
     offers = {o.key: _offer_record(o) for o in db.session.scalars(select(Offer))}
     assert offers["ev-1"].seats == 5 and offers["ev-1"].kind == "course"
     assert offers["fr-1"].seats is None
+
+
+def test_a_proposed_item_takes_the_first_session_with_a_seat_outside_the_teachers_absence(
+        signed_in_client: FlaskClient) -> None:
+    import_table("events", EVENTS)
+    _hold_a_seat("ev-1", "февраль")  # teacher 7
+    teacher = db.session.scalars(select(Teacher).filter_by(moodle_user_id=7)).one()
+    db.session.add(TeacherUnavailable(teacher_id=teacher.id, starts_on=dt.date(2027, 1, 10),
+                                      ends_on=dt.date(2027, 1, 31)))
+    other = Teacher(moodle_user_id=8)
+    db.session.add(other)
+    db.session.commit()
+    offer = db.session.scalars(select(Offer).filter_by(key="ev-1")).one()
+    keys = {s.id: s.key for s in offer.sessions}
+    picker = SessionPicker()
+    assert keys[picker.pick(offer, teacher.id) or 0] == "февраль"  # away in January
+    assert [keys.get(picker.pick(offer, other.id) or 0) for _ in range(4)] == [
+        "январь", "январь", "январь", None]  # February: its last seat went to teacher 7
