@@ -24,8 +24,10 @@ OFFER_COLUMNS = ("key", "kind", "title", "competencies", "moodle_course_shortnam
                  "host_school_code", "seats", "starts_on", "ends_on", "hours")
 
 # The columns a file cannot do without; a missing other column is left as stored.
-REQUIRED = {kind: table_kind(kind).needed() for kind in ("schools", "partnerships", "offers")}
-_CODES = ("code", "resource_centre_code", "school_code", "host_school_code")
+REQUIRED = {kind: table_kind(kind).needed() for kind in (
+    "schools", "partnerships", "offers", "external_courses", "internships", "mentoring", "events",
+    "availability")}
+_CODES = ("code", "resource_centre_code", "school_code", "host_school_code", "mentor_school_code")
 _TRUE = frozenset({"1", "да", "yes", "true"})
 _FALSE = frozenset({"0", "нет", "no", "false"})
 _KIND_ALIASES = {"курс": COURSE, "кпк": COURSE, "стажировка": INTERNSHIP,

@@ -6,7 +6,8 @@ import tomllib
 from functools import cache
 from importlib import resources
 
-KINDS = ("results", "schools", "partnerships", "offers", "question_map")
+KINDS = ("results", "schools", "partnerships", "offers", "question_map", "external_courses",
+         "internships", "mentoring", "events", "availability")
 # The default format of a school code (whole match): a ФИС ОКО login («sch160101»), a
 # regional code («16-0001», «160101»); no spaces, no Cyrillic, no «E+» of a spreadsheet.
 SCHOOL_CODE_PATTERN = r"[0-9A-Za-z][0-9A-Za-z._/-]{0,39}"

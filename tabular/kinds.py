@@ -15,7 +15,8 @@ class TableKind:
     """One kind of table (a section of ``headers.toml``).
 
     Attributes:
-        name: The kind (``results``, ``schools``, ``partnerships``, ``offers``, ``question_map``).
+        name: The kind (``results``, ``schools``, ``partnerships``, ``offers``, ``question_map``,
+            ``external_courses``, ``internships``, ``mentoring``, ``events``, ``availability``).
         labels: Canonical column → its Russian label, in the order a person is offered them.
         required: Groups of columns: a file lacking every column of a group is refused.
     """
@@ -88,6 +89,46 @@ TABLE_KINDS: Mapping[str, TableKind] = MappingProxyType({kind.name: kind for kin
         "key": "Вопрос (номер слота, idnumber или название)",
         "competency": "Компетенция (idnumber)"},
         ("key",), ("competency",)),
+    _kind("external_courses", {
+        "key": "Ключ курса", "title": "Название программы", "provider": "Организатор",
+        "hours": "Объём, часов", "format": "Формат (очно, дистанционно, смешанно)",
+        "place": "Место проведения", "municipality": "Муниципалитет",
+        "competencies": "Компетенции (idnumber через запятую)",
+        "subjects": "Предметы (через запятую)", "session_key": "Сессия (поток)",
+        "starts_on": "Дата начала", "ends_on": "Дата окончания", "seats": "Число мест",
+        "moodle_course_shortname": "Краткое название курса Moodle"},
+        ("key",), ("title",), ("competencies",)),
+    _kind("internships", {
+        "key": "Ключ стажировки", "title": "Тема стажировки",
+        "host_school_code": "Код принимающей школы (ресурсного центра)",
+        "mentor_name": "Наставник (ФИО)", "mentor_moodle_id": "ID наставника в Moodle",
+        "subjects": "Предметы (через запятую)",
+        "competencies": "Компетенции (idnumber через запятую)", "session_key": "Сессия (поток)",
+        "starts_on": "Дата начала", "ends_on": "Дата окончания", "seats": "Число мест",
+        "hours": "Объём, часов", "place": "Место проведения"},
+        ("key",), ("title",), ("host_school_code",), ("competencies",)),
+    _kind("mentoring", {
+        "key": "Ключ предложения", "title": "Название", "mentor_name": "Наставник (ФИО)",
+        "mentor_school_code": "Код школы наставника",
+        "mentor_moodle_id": "ID наставника в Moodle", "subjects": "Предметы (через запятую)",
+        "competencies": "Компетенции (idnumber через запятую)",
+        "capacity": "Наставляемых одновременно", "starts_on": "Дата начала",
+        "ends_on": "Дата окончания", "hours": "Объём, часов"},
+        ("key",), ("mentor_name",), ("competencies",)),
+    _kind("events", {
+        "key": "Ключ мероприятия", "title": "Тема",
+        "format": "Формат (очно, дистанционно, смешанно)",
+        "place": "Место проведения", "municipality": "Муниципалитет",
+        "competencies": "Компетенции (idnumber через запятую)",
+        "subjects": "Предметы (через запятую)", "session_key": "Сессия",
+        "starts_on": "Дата проведения", "ends_on": "Дата окончания", "seats": "Число мест",
+        "hours": "Объём, часов"},
+        ("key",), ("title",), ("starts_on",), ("competencies",)),
+    _kind("availability", {
+        "teacher": "Педагог (ID в Moodle, email или логин)", "starts_on": "Недоступен с",
+        "ends_on": "Недоступен по", "reason": "Причина",
+        "subjects": "Предметы (заменяют профиль Moodle)"},
+        ("teacher",)),
 )})
 
 

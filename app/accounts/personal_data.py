@@ -37,6 +37,7 @@ from app.models import (
     RunLog,
     Teacher,
     TeacherGrade,
+    TeacherUnavailable,
     UnmappedStatement,
     WebUser,
     XapiStatement,
@@ -190,7 +191,8 @@ def erase_teacher(teacher: Teacher, held: Holdings, *, reason: str = "request") 
         AttemptResult.attempt_id.in_(attempts)))
     for name, model in (("attempts", Attempt), ("levels", Deficit),
                         ("grade_times", TeacherGrade), ("moodle_ratings", CompetencyRating),
-                        ("course_completions", CourseCompletion)):
+                        ("course_completions", CourseCompletion),
+                        ("unavailable_dates", TeacherUnavailable)):
         removed[name] = _count(delete(model).where(model.teacher_id == tid))
     removed["lti_links"] = _unlink_lti(tid)
     db.session.flush()  # the links go before the row they point to

@@ -23,6 +23,7 @@ from app.models import (
     Offer,
     Route,
     Teacher,
+    TeacherUnavailable,
     WebUser,
 )
 
@@ -40,7 +41,7 @@ def export_teacher(teacher: Teacher, site_url: str,
     data: dict[str, Any] = {
         "teacher": {name: getattr(teacher, name) for name in (
             "moodle_user_id", "username", "lastname", "firstname", "middlename", "email",
-            "idnumber", "subjects", "active", "inactive_since")},
+            "idnumber", "subjects", "subjects_override", "active", "inactive_since")},
         "school": None if school is None else {
             "code": school.code, "name": school.name,
             "municipality": school.municipality.name if school.municipality else None},
@@ -54,6 +55,8 @@ def export_teacher(teacher: Teacher, site_url: str,
                                     "time_completed", "source")
                                for c in _of(CourseCompletion, teacher.id)],
         "routes": _routes(teacher.id),
+        "unavailable_dates": [_row(u, "starts_on", "ends_on", "reason", "source")
+                              for u in _of(TeacherUnavailable, teacher.id)],
         "outbox": [_row(r, "id", "kind", "status", "dedupe_key", "payload", "attempts",
                         "last_error", "created_at", "sent_at") for r in held.outbox.get(mid, [])],
         "xapi_statements": [s.statement | {"stored": s.stored.isoformat()} if s.stored

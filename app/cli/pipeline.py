@@ -4,6 +4,7 @@ cancel, push, report."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -14,8 +15,10 @@ from app.cli.base import echo_json, logged_stage, named_diagnostic, stage
 from app.cli.registry import map_option
 from app.common.moodle import moodle_api
 from app.common.runs import logged_run
+from app.common.store import read_file
 from app.push.run import PushSummary, push
 from app.registry.catalogue import FILES, KINDS, import_catalogue
+from app.registry.offerings import import_table
 from app.reports import analytics
 from app.reports.maps import current_diagnostic, deficit_map, summary
 from app.routes.items import approve, cancel, recommend
@@ -24,6 +27,7 @@ from app.schedules.lock import held
 from app.sync.check import check_moodle
 from app.sync.pull import sync
 from app.web.import_messages import table_warnings
+from courses.offer_tables import AVAILABILITY, OFFER_TABLES
 from tabular import table_kind
 
 
@@ -43,11 +47,16 @@ def check_moodle_cmd(app: Flask, as_json: bool) -> None:
 
 
 @click.command("import-catalogue")
-@click.argument("directory", type=click.Path(exists=True, file_okay=False))
-@map_option(*KINDS.values())
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--kind", type=click.Choice(list(OFFER_TABLES)), default=None,
+              help="PATH is one table of this kind (external courses, internships, mentoring, "
+                   "methodical events; each row a session) instead of a catalogue folder.")
+@map_option(*KINDS.values(), *OFFER_TABLES)
 @stage
-def import_catalogue_cmd(app: Flask, directory: str, mapping: dict[str, str]) -> None:
-    """Import schools.csv, partnerships.csv and offers.csv from DIRECTORY.
+def import_catalogue_cmd(app: Flask, path: str, kind: str | None,
+                         mapping: dict[str, str]) -> None:
+    """Import schools.csv, partnerships.csv and offers.csv from the folder PATH, or with
+    ``--kind`` the one table PATH.
 
     A ``--map`` applies to each file whose kind has that COLUMN (``starts_on`` to both
     partnerships and offers); an empty COLUMN leaves the header unread in every file.
@@ -55,11 +64,17 @@ def import_catalogue_cmd(app: Flask, directory: str, mapping: dict[str, str]) ->
     columns are warned about on stderr.
     """
     pattern = settings_of(app).school_code_pattern
+    if kind is not None:
+        _import_table_file(kind, path, mapping, pattern)
+        return
+    if not Path(path).is_dir():
+        raise click.BadParameter(f"{path} is a file: name its --kind, or give a folder",
+                                 param_hint="PATH")
     mappings = {file: {header: column for header, column in mapping.items()
                        if not column or column in table_kind(KINDS[file]).columns}
                 for file in FILES}
     found = logged_stage("import-catalogue",
-                         lambda: import_catalogue(directory, pattern, mappings=mappings))
+                         lambda: import_catalogue(path, pattern, mappings=mappings))
     for name, present in found.present.items():
         if name in found.refused:
             continue
@@ -67,6 +82,33 @@ def import_catalogue_cmd(app: Flask, directory: str, mapping: dict[str, str]) ->
             click.echo(f"{name}: {line}", err=True)
     if found.refused or found.errors:
         sys.exit(2 if found.refused else 1)
+
+
+def _import_table_file(kind: str, path: str, mapping: dict[str, str], pattern: str) -> None:
+    """Import one table of ``kind``, print its summary; exit 2 refused, 1 rows refused."""
+    chosen = {header: column for header, column in mapping.items()
+              if not column or column in table_kind(kind).columns}
+    data = read_file(path)
+    found = logged_stage(f"import-{kind}", lambda: import_table(
+        kind, data, name=Path(path).name, mapping=chosen, code_pattern=pattern))
+    if not found.refused:
+        for line in table_warnings(table_kind(kind), found.unread, found.present):
+            click.echo(f"{Path(path).name}: {line}", err=True)
+    if found.refused or found.errors:
+        sys.exit(2 if found.refused else 1)
+
+
+@click.command("import-availability")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@map_option(AVAILABILITY)
+@stage
+def import_availability_cmd(app: Flask, file: str, mapping: dict[str, str]) -> None:
+    """Import teachers' excluded dates (and subjects) from FILE: teacher (Moodle id, email or
+    login), from, to, reason, subjects.
+
+    Exits 2 when the file is refused as a whole, 1 when rows are refused.
+    """
+    _import_table_file(AVAILABILITY, file, mapping, settings_of(app).school_code_pattern)
 
 
 @click.command("sync")
@@ -171,5 +213,5 @@ def report_cmd(app: Flask) -> None:
     echo_json(data)
 
 
-COMMANDS = (check_moodle_cmd, import_catalogue_cmd, sync_cmd, deficits_cmd, recommend_cmd,
-            approve_cmd, cancel_cmd, push_cmd, report_cmd)
+COMMANDS = (check_moodle_cmd, import_catalogue_cmd, import_availability_cmd, sync_cmd,
+            deficits_cmd, recommend_cmd, approve_cmd, cancel_cmd, push_cmd, report_cmd)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, cast
 
@@ -20,12 +20,14 @@ from app.extensions import db, prepare_schema
 from app.models import Attempt, Diagnostic
 from app.push.run import push
 from app.registry.catalogue import import_catalogue
+from app.registry.offerings import import_table
 from app.reports.analytics import dynamics
 from app.reports.maps import summary
 from app.routes.items import approve, recommend
 from app.settings import Settings
 from app.sync.pull import configured_diagnostic, sync
 from config import DEMO_DIR
+from courses.offer_tables import AVAILABILITY, OFFER_TABLES
 from lms_connectors.moodle.api import MoodleAPI
 
 DEMO_DB = "var/demo.db"
@@ -70,9 +72,11 @@ def run_pipeline(settings: Settings, echo: Callable[[str], None]) -> dict[str, o
     api = moodle_api(settings)
     with logged_run("import-catalogue") as run:
         run.summary = import_catalogue(settings.catalogue_dir).as_dict()
+    import_demo_tables(settings.catalogue_dir, OFFER_TABLES)
     with logged_run("sync") as run:
         synced = sync(api, settings)
         run.summary = synced.as_dict()
+    import_demo_tables(settings.catalogue_dir, (AVAILABILITY,))  # teachers known by now
     diagnostic = configured_diagnostic(settings)
     assert diagnostic is not None  # sync has just stored it
     with logged_run("deficits") as run:
@@ -93,6 +97,15 @@ def run_pipeline(settings: Settings, echo: Callable[[str], None]) -> dict[str, o
                   without_school=synced.without_school)
     figures["final"] = run_final(api, settings, diagnostic, echo)
     return figures
+
+
+def import_demo_tables(folder: str, kinds: Iterable[str]) -> None:
+    """Import the demo's own tables of these kinds (``<kind>.csv``) when the folder has them."""
+    for kind in kinds:
+        path = Path(folder) / f"{kind}.csv"
+        if path.exists():
+            with logged_run(f"import-{kind}") as run:
+                run.summary = import_table(kind, path.read_bytes(), name=path.name).as_dict()
 
 
 def run_final(api: MoodleAPI, settings: Settings, entry: Diagnostic,

@@ -14,6 +14,7 @@ from app.models.assessment import (
     TeacherGrade,
 )
 from app.models.audit import AuditEvent
+from app.models.catalogue import OfferSession, TeacherUnavailable
 from app.models.lti import LtiAccount, LtiDeployment, LtiLaunchValue, LtiPlatform, LtiToolKey
 from app.models.maps import ChangeCounter, DeficitMapStore
 from app.models.memo import TeacherMemo
@@ -56,4 +57,5 @@ __all__ = [
     "ChangeCounter", "DeficitMapStore",
     "AuditEvent",
     "Schedule", "JobLock",
+    "OfferSession", "TeacherUnavailable",
 ]

@@ -73,12 +73,20 @@ class Teacher(db.Model):  # type: ignore[name-defined]
     email: Mapped[str] = mapped_column(String(255), default="")
     idnumber: Mapped[str] = mapped_column(String(255), default="")
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
-    subjects: Mapped[str] = mapped_column(String(512), default="")
+    subjects: Mapped[str] = mapped_column(String(512), default="")  # from Moodle's profile
+    # Subjects set by an availability table or a page, winning over Moodle's (None: none set)
+    subjects_override: Mapped[str | None] = mapped_column(String(512))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # When a sync last found them no longer scored (None while active): retention counts from it
     inactive_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     school: Mapped[School | None] = relationship()
+
+    @property
+    def subject_list(self) -> list[str]:
+        """The teacher's subjects: the override when set, else Moodle's profile field."""
+        text = self.subjects if self.subjects_override is None else self.subjects_override
+        return [s.strip() for s in text.replace(";", ",").split(",") if s.strip()]
 
     @property
     def full_name(self) -> str:

@@ -13,7 +13,8 @@ from app.models.assessment import utcnow
 
 if TYPE_CHECKING:
     from app.models.assessment import Competency
-    from app.models.network import School, Teacher
+    from app.models.catalogue import OfferSession
+    from app.models.network import Municipality, School, Teacher
 
 # Route item lifecycle: proposed → approved → enrolled → completed; rejected; cancelled.
 PROPOSED, APPROVED, ENROLLED, COMPLETED = "proposed", "approved", "enrolled", "completed"
@@ -29,8 +30,21 @@ TRANSITIONS = {
 }
 
 
+# Offer kinds: a Moodle PD course, an external PD course, an internship at a resource-centre
+# school, mentoring, a methodical event.
+OFFER_KINDS = ("course", "external", "internship", "mentoring", "event")
+# Formats as stored (очно / дистанционно / смешанно).
+FORMATS = ("in_person", "remote", "mixed")
+
+
 class Offer(db.Model):  # type: ignore[name-defined]
-    """A PD course, an internship at a resource centre, or mentoring."""
+    """A PD course (Moodle or external), an internship, mentoring or a methodical event.
+
+    ``seats``, ``starts_on`` and ``ends_on`` sum up the sessions (an offer always has at
+    least one; without explicit ones, the ``default`` session carries them). A mentor is
+    named by ``mentor_name`` (their school: ``host_school``); ``capacity`` is how many
+    mentees they take at once.
+    """
 
     __tablename__ = "offer"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,9 +59,20 @@ class Offer(db.Model):  # type: ignore[name-defined]
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
     hours: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(16), default="catalogue")  # catalogue | moodle
+    provider: Mapped[str] = mapped_column(String(255), default="")
+    format: Mapped[str | None] = mapped_column(String(16))  # in_person | remote | mixed
+    place: Mapped[str] = mapped_column(String(255), default="")
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))
+    subjects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    mentor_name: Mapped[str] = mapped_column(String(255), default="")
+    mentor_moodle_user_id: Mapped[int | None] = mapped_column(Integer)
+    capacity: Mapped[int | None] = mapped_column(Integer)
 
     host_school: Mapped[School | None] = relationship()
+    municipality: Mapped[Municipality | None] = relationship()
     competencies: Mapped[list[Competency]] = relationship(secondary="offer_competency")
+    sessions: Mapped[list[OfferSession]] = relationship(
+        back_populates="offer", cascade="all, delete-orphan", order_by="OfferSession.id")
 
 
 class OfferCompetency(db.Model):  # type: ignore[name-defined]
@@ -97,6 +122,8 @@ class RouteItem(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     route_id: Mapped[int] = mapped_column(ForeignKey("route.id", ondelete="CASCADE"))
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("offer_session.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default=PROPOSED)
     rule: Mapped[str] = mapped_column(String(64), default="")
     competencies: Mapped[list[str]] = mapped_column(JSON, default=list)

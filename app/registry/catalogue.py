@@ -15,6 +15,7 @@ from app.common.runs import Summary
 from app.common.store import get_or_create
 from app.extensions import db
 from app.models import Municipality, Offer, Partnership, School
+from app.models.catalogue import mirror_default_session
 from app.registry.statuses import record_flags
 from app.sync.structure import link_competencies
 from courses.catalogue import (
@@ -165,6 +166,7 @@ def _import_offers(file: _File, schools: dict[str, SchoolRow], summary: ImportSu
         if "host_school_code" in found.present:
             offer.host_school_id = ids.get(data.host_school) if data.host_school else None
         link_competencies(offer, list(data.competencies))
+        mirror_default_session(offer)
         summary.offers += 1
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from app.models import (
     RouteItem,
     School,
     Teacher,
+    TeacherUnavailable,
 )
 from app.models.route import APPROVED, CANCELLED, COMPLETED, ENROLLED, PROPOSED, REJECTED
 from app.settings import Settings
@@ -53,11 +55,14 @@ def recommend(diagnostic: Diagnostic, settings: Settings) -> RecommendSummary:
     """
     needs = _needs(diagnostic, settings.include_risk)
     offers = [_offer_record(o) for o in db.session.scalars(
-        select(Offer).options(selectinload(Offer.competencies), selectinload(Offer.host_school)))]
+        select(Offer).options(selectinload(Offer.competencies), selectinload(Offer.host_school),
+                              selectinload(Offer.sessions)))]
     result = match(needs, offers, partners=_partners(), used_seats=_used_seats(),
                    include_risk=settings.include_risk, excluded=_excluded(diagnostic))
-    offers_by_key = {o.key: o for o in db.session.scalars(select(Offer))}
+    offers_by_key = {o.key: o for o in db.session.scalars(
+        select(Offer).options(selectinload(Offer.sessions)))}
     _drop_proposed(diagnostic)
+    sessions = SessionPicker()
     summary = RecommendSummary(teachers_with_needs=len({n.teacher_id for n in needs}))
     for proposal in result.proposals:
         route = get_or_create(Route, teacher_id=proposal.teacher_id, diagnostic_id=diagnostic.id)
@@ -66,6 +71,7 @@ def recommend(diagnostic: Diagnostic, settings: Settings) -> RecommendSummary:
         if item.status != PROPOSED:
             continue  # rejected or cancelled by a person: never re-proposed silently
         item.status, item.rule = PROPOSED, proposal.rule
+        item.session_id = sessions.pick(offer, proposal.teacher_id)
         item.competencies, item.reasons = list(proposal.competencies), list(proposal.reasons)
         summary.proposed += 1
     summary.by_rule = dict(Counter(p.rule for p in result.proposals))
@@ -97,6 +103,37 @@ def approve(diagnostic: Diagnostic, *, teacher_ids: list[int] | None = None,
         "selected": {"teachers": sorted(teacher_ids or []), "school": school_code}})
     db.session.commit()
     return len(rows)
+
+
+class SessionPicker:
+    """The session a proposed item takes: the earliest with a seat left whose dates do not
+    meet the teacher's excluded dates (None when none fits: the solver decides)."""
+
+    def __init__(self) -> None:
+        self.used: Counter[int] = Counter({
+            sid: int(n) for sid, n in db.session.execute(
+                select(RouteItem.session_id, func.count()).where(
+                    RouteItem.status.in_(HOLDING), RouteItem.session_id.is_not(None))
+                .group_by(RouteItem.session_id)) if sid is not None})
+        self.away: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
+        for teacher_id, starts, ends in db.session.execute(select(
+                TeacherUnavailable.teacher_id, TeacherUnavailable.starts_on,
+                TeacherUnavailable.ends_on)):
+            self.away[teacher_id].append((starts, ends))
+
+    def pick(self, offer: Offer, teacher_id: int) -> int | None:
+        """The session's id, its seat counted as taken."""
+        order = sorted(offer.sessions, key=lambda s: (s.starts_on or dt.date.min, s.id))
+        for session in order:
+            if session.seats is not None and self.used[session.id] >= session.seats:
+                continue
+            first, last = session.starts_on, session.ends_on or session.starts_on
+            if first and last and any(a <= last and first <= b
+                                      for a, b in self.away[teacher_id]):
+                continue
+            self.used[session.id] += 1
+            return session.id
+        return None
 
 
 def _needs(diagnostic: Diagnostic, include_risk: bool) -> list[crec.DeficitNeed]:
@@ -167,13 +204,23 @@ def _drop_proposed(diagnostic: Diagnostic) -> None:
     db.session.flush()
 
 
+# The greedy pass knows courses, internships and mentoring: external PD courses and methodical
+# events are proposed as courses are (the solver replaces this).
+_MATCHED_AS = {"external": crec.COURSE, "event": crec.COURSE}
+
+
 def _offer_record(offer: Offer) -> crec.Offer:
+    """The offer as the matching reads it: its sessions' seats summed (none: no limit)."""
+    seats = offer.seats
+    if offer.sessions:
+        counts = [s.seats for s in offer.sessions]
+        seats = None if None in counts else sum(n for n in counts if n is not None)
     return crec.Offer(
-        key=offer.key, kind=offer.kind, title=offer.title,
+        key=offer.key, kind=_MATCHED_AS.get(offer.kind, offer.kind), title=offer.title,
         competencies=tuple(sorted(c.idnumber for c in offer.competencies)),
         moodle_course_id=offer.moodle_course_id,
         host_school=offer.host_school.code if offer.host_school else None,
-        seats=offer.seats, starts_on=offer.starts_on, ends_on=offer.ends_on, hours=offer.hours)
+        seats=seats, starts_on=offer.starts_on, ends_on=offer.ends_on, hours=offer.hours)
 
 
 def cancel(diagnostic: Diagnostic, *, teacher_id: int, offer_key: str | None = None) -> int:

@@ -19,11 +19,13 @@ from app.models import (
     Offer,
     OfferCompetency,
 )
+from app.models.catalogue import mirror_default_session
 from app.settings import Settings, SettingsError
 from courses.records import MoodleCourse
 from deficits import records as rec
 from deficits.mapping import competency_of_question
 from deficits.slot_table import parse_slot_table
+from lms_connectors.exceptions import AccessDenied, RecordNotFound
 from lms_connectors.moodle.api import MoodleAPI
 
 logger = logging.getLogger(__name__)
@@ -198,12 +200,15 @@ def sync_moodle_offers(api: MoodleAPI, settings: Settings) -> int:
         offer.title, offer.source = course.fullname, "moodle"
         offer.moodle_course_id, offer.moodle_course_shortname = course.course_id, course.shortname
         link_competencies(offer, comps)
+        mirror_default_session(offer)
         count += 1
     return count
 
 
 def resolve_offer_courses(api: MoodleAPI) -> None:
-    """Find the Moodle course id of catalogue offers that name a course by shortname."""
+    """Find the Moodle course id of catalogue offers that name a course by shortname; an
+    offer delivered in a Moodle course takes the course's competencies when the site links
+    any to it (else it keeps the catalogue's)."""
     pending = db.session.scalars(select(Offer).where(
         Offer.moodle_course_shortname.is_not(None), Offer.moodle_course_id.is_(None)))
     for offer in pending:
@@ -213,6 +218,16 @@ def resolve_offer_courses(api: MoodleAPI) -> None:
         else:
             logger.warning("offer %s: Moodle course %r not found", offer.key,
                            offer.moodle_course_shortname)
+    linked = db.session.scalars(select(Offer).where(
+        Offer.source == "catalogue", Offer.moodle_course_id.is_not(None)))
+    for offer in linked:
+        try:
+            comps = [c.idnumber for c in api.course_competencies(offer.moodle_course_id or 0)]
+        except (AccessDenied, RecordNotFound) as err:  # gone or hidden: the catalogue's stay
+            logger.warning("offer %s: course competencies not read (%s)", offer.key, err)
+            continue
+        if comps:
+            link_competencies(offer, comps)
 
 
 def link_competencies(offer: Offer, idnumbers: list[str]) -> None:

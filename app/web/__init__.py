@@ -16,6 +16,8 @@ from app.web.api import bp as api_bp
 from app.web.audit_views import bp as audit_bp
 from app.web.auth import bp as auth_bp
 from app.web.auth import init_login, start_launched_session
+from app.web.availability_views import bp as availability_bp
+from app.web.catalogue_views import bp as catalogue_bp
 from app.web.dynamics import bp as dynamics_bp
 from app.web.health import bp as health_bp
 from app.web.imports import bp as imports_bp
@@ -52,6 +54,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(policy_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(catalogue_bp)
+    app.register_blueprint(availability_bp)
     app.register_blueprint(push_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(admin_accounts_bp)

@@ -22,6 +22,7 @@ from app.accounts.roles import ADMIN, METHODOLOGIST
 from app.analyse.question_map import is_moodle_xml
 from app.extensions import db
 from app.models import Diagnostic
+from app.registry.offerings import TABLES
 from app.web.access import Rule, blueprint_rule
 from app.web.import_messages import refusal_ru
 from app.web.inputs import id_arg
@@ -34,9 +35,11 @@ from app.web.uploads import (
     import_catalogue_files,
     import_question_map_file,
     import_results_files,
+    import_table_file,
     preview_catalogue_files,
     preview_question_map_file,
     preview_results,
+    preview_table_file,
     question_map_diagnostic,
 )
 from tabular import read_table, table_kind
@@ -59,12 +62,18 @@ COUNT_RU = {
     "offers_created": "предложений добавлено", "offers_changed": "предложений изменено",
     "offer_competencies_created": "связей с компетенциями добавлено",
     "offer_competencies_changed": "связей с компетенциями изменено",
+    "sessions": "сессий в файле", "teachers": "педагогов в файле",
+    "exclusions": "периодов недоступности",
 }
 TITLE_RU = {"results": "Результаты ВПР/ОГЭ/ЕГЭ", "question_map": "Вопросы → компетенции",
-            "catalogue": "Каталог: школы, партнёрства, предложения"}
+            "catalogue": "Каталог: школы, партнёрства, предложения",
+            "external_courses": "Внешние КПК (реестр программ)", "internships": "Стажировки",
+            "mentoring": "Наставничество", "events": "Методические мероприятия",
+            "availability": "Недоступность педагогов"}
 KIND_RU = {"results": "Результаты ВПР/ОГЭ/ЕГЭ", "schools": "Школы",
            "partnerships": "Сетевые партнёрства", "offers": "Предложения",
-           "question_map": "Вопросы → компетенции"}
+           "question_map": "Вопросы → компетенции",
+           **{kind: TITLE_RU[kind] for kind in TABLES}}
 
 
 @bp.get("/imports")
@@ -127,7 +136,24 @@ def upload_catalogue() -> ResponseReturnValue:
     return _preview("catalogue", files)
 
 
-@bp.post("/imports/<any(results, catalogue, 'question-map'):upload>/apply")
+@bp.post("/imports/table")
+def upload_table() -> ResponseReturnValue:
+    """Preview one of the catalogue's own tables (external courses, internships, mentoring,
+    methodical events, teachers' availability); nothing is stored.
+
+    The table is kept on the server for ``/imports/table/apply``.
+
+    :raise 400: no file chosen, an unknown kind, or the file cannot be read.
+    """
+    upload, kind = request.files.get("file"), request.form.get("kind", "")
+    if kind not in TABLES:
+        return _render(error="Выберите вид таблицы.", status=400)
+    if upload is None or not upload.filename:
+        return _render(error="Выберите файл.", status=400)
+    return _preview("table", [(upload.filename, upload.read(), kind)])
+
+
+@bp.post("/imports/<any(results, catalogue, 'question-map', table):upload>/apply")
 def apply_upload(upload: str) -> ResponseReturnValue:
     """Import the files of a preview, each column read as the methodologist chose.
 
@@ -232,12 +258,23 @@ def _apply_question_map(pending: Pending, files: list[File],
             for (name, data, _), mapping in zip(files, mappings, strict=True)]
 
 
+def _preview_tables(files: list[File], mappings: Mappings,
+                    _: dict[str, Any]) -> list[FilePreview]:
+    return [preview_table_file(kind, name, data, _pattern(), mapping)
+            for (name, data, kind), mapping in zip(files, mappings, strict=True)]
+
+
+def _apply_tables(_: Pending, files: list[File], mappings: Mappings) -> list[UploadResult]:
+    return [import_table_file(kind, name, data, _pattern(), mapping)
+            for (name, data, kind), mapping in zip(files, mappings, strict=True)]
+
+
 _PREVIEWS: dict[str, Callable[[list[File], Mappings, dict[str, Any]], list[FilePreview]]] = {
     "results": _preview_results, "catalogue": _preview_catalogue,
-    "question-map": _preview_question_map}
+    "question-map": _preview_question_map, "table": _preview_tables}
 _APPLY: dict[str, Callable[[Pending, list[File], Mappings], list[UploadResult]]] = {
     "results": _apply_results, "catalogue": _apply_catalogue,
-    "question-map": _apply_question_map}
+    "question-map": _apply_question_map, "table": _apply_tables}
 
 
 def _question_map_error(err: ValueError, chosen: int | None) -> str:

@@ -21,6 +21,7 @@ from app.common.runs import logged_run
 from app.extensions import db
 from app.models import Diagnostic, Offer, OfferCompetency, Partnership, School
 from app.registry.catalogue import import_catalogue, preview_catalogue
+from app.registry.offerings import TABLES, import_table, preview_table
 from app.registry.results import identify_schools, import_results
 from app.reports.maps import current_diagnostic
 from app.web.import_messages import column_warnings, table_warnings
@@ -219,6 +220,42 @@ def import_catalogue_files(files: dict[str, tuple[str, bytes]], code_pattern: st
     return UploadResult("catalogue", ", ".join(names.values()), counts, found.errors,
                         {"refused": found.refused}, refused=len(found.refused) == len(files),
                         warnings=warnings)
+
+
+def preview_table_file(kind: str, name: str, data: bytes, code_pattern: str,
+                       mapping: Mapping[str, str] | None = None) -> FilePreview:
+    """Read one of the catalogue's own tables (``app.registry.offerings.TABLES``) as its
+    import would, storing nothing.
+
+    :raise KeyError: an unknown kind.
+    """
+    shown = _name(name, f"{kind}.csv")
+    found = preview_table(kind, data, name=shown, mapping=mapping, code_pattern=code_pattern)
+    table = _table(kind, shown, data, mapping)
+    return FilePreview(shown, kind, table.header, table.read_as, len(found.rows),
+                       _lines(shown, found.errors),
+                       table_warnings(table_kind(kind), found.unread, found.present),
+                       found.refused)
+
+
+def import_table_file(kind: str, name: str, data: bytes, code_pattern: str,
+                      mapping: Mapping[str, str] | None = None) -> UploadResult:
+    """Import one of the catalogue's own tables, each column read as chosen by hand.
+
+    :raise KeyError: an unknown kind.
+    """
+    if kind not in TABLES:
+        raise KeyError(kind)
+    shown = _name(name, f"{kind}.csv")
+    with logged_run(f"import-{kind}") as run:
+        found = import_table(kind, data, name=shown, mapping=mapping, code_pattern=code_pattern)
+        run.summary = found.as_dict()
+    counts = {"offers": found.offers, "sessions": found.sessions, "teachers": found.teachers,
+              "exclusions": found.exclusions, "rejected": len(found.errors)}
+    warnings = [] if found.refused else \
+        table_warnings(table_kind(kind), found.unread, found.present)
+    return UploadResult(kind, shown, {k: v for k, v in counts.items() if v or k == "rejected"},
+                        found.errors, refused=found.refused, warnings=warnings)
 
 
 def identify(apply: bool) -> list[dict[str, Any]]:

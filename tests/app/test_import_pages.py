@@ -9,7 +9,7 @@ import re
 import openpyxl
 from flask import Flask
 from flask.testing import FlaskClient
-from import_support import count, items, upload, upload_applied, upload_results
+from import_support import count, form_choices, items, upload, upload_applied, upload_results
 from sqlalchemy import select
 
 from app.extensions import db
@@ -17,6 +17,8 @@ from app.models import (
     Competency,
     Diagnostic,
     DiagnosticMapping,
+    Offer,
+    OfferSession,
     RunLog,
     School,
     SchoolResult,
@@ -155,3 +157,26 @@ def test_identification_is_previewed_then_applied(signed_in_client: FlaskClient)
     assert "Признаки школ установлены" in applied
     db.session.expire_all()
     assert db.session.scalars(select(School).filter_by(code="30001")).one().low_results is True
+
+
+def test_a_catalogue_table_is_previewed_mapped_by_hand_then_applied_once(
+        signed_in_client: FlaskClient) -> None:
+    table = ("Ключ;Тема мероприятия;Место;Компетенции;Дата;Мест\n"
+             "ev-1;Семинар;ИМЦ;PK-01;15.01.2027;40\n"
+             "ev-1;Семинар;ИМЦ;PK-01;15.02.2027;30\n"
+             "ev-2;Вебинар;;PK-02;не дата;100\n").encode("cp1251")
+    status, page = upload(signed_in_client, "/imports/table", {"kind": "events"},
+                          file=(table, "Мероприятия.csv"))
+    assert status == 200 and "Проверка перед загрузкой" in page
+    assert "Тема мероприятия" in page  # not a known spelling: read as title by hand
+    choices = form_choices(page) | {"col-0-1": "title"}
+    answer = signed_in_client.post("/imports/table/apply", data=choices)
+    shown = items(answer.get_data(as_text=True))
+    assert answer.status_code == 200, shown
+    assert "предложений в файле: 1" in shown and "сессий в файле: 2" in shown
+    assert "строк отклонено: 1" in shown
+    assert count(Offer) == 1 and count(OfferSession) == 2
+    status, page = upload(signed_in_client, "/imports/table", {"kind": "events"},
+                          file=(table, "Мероприятия.csv"))
+    signed_in_client.post("/imports/table/apply", data=form_choices(page) | {"col-0-1": "title"})
+    assert count(Offer) == 1 and count(OfferSession) == 2

@@ -37,6 +37,7 @@ from app.models import (
     RunLog,
     School,
     Teacher,
+    TeacherUnavailable,
     WebUser,
     XapiStatement,
     XapiStatementLink,
@@ -90,6 +91,8 @@ def seed() -> Diagnostic:
             CompetencyRating(teacher_id=teacher.id, competency_id=pk.id, proficient=False),
             CourseCompletion(teacher_id=teacher.id, moodle_course_id=700 + mid,
                              completed=True),
+            TeacherUnavailable(teacher_id=teacher.id, starts_on=dt.date(2027, 3, mid),
+                               ends_on=dt.date(2027, 3, 20), reason=f"отпуск {lastname}"),
             Route(teacher_id=teacher.id, diagnostic_id=diagnostic.id,
                   items=[RouteItem(offer_id=offer.id, status="approved")]),
             OutboxMessage(kind="enrol", dedupe_key=f"enrol:{mid}", status="sent",
@@ -141,7 +144,8 @@ def held_rows(mid: int, tid: int | None = None) -> dict[str, int]:
     tid = tid or teacher_id(mid)
     out = {model.__tablename__: db.session.scalar(select(func.count()).select_from(model)
                                                   .where(model.teacher_id == tid)) or 0
-           for model in (Attempt, Deficit, CompetencyRating, CourseCompletion, Route)}
+           for model in (Attempt, Deficit, CompetencyRating, CourseCompletion, Route,
+                         TeacherUnavailable)}
     out["outbox"] = sum(1 for r in db.session.scalars(select(OutboxMessage))
                         if r.payload.get("user_id") == mid or r.payload.get(
                             "statement", {}).get("actor", {}).get("account", {}).get(
@@ -181,6 +185,7 @@ def test_the_export_holds_everything_about_the_teacher_and_nothing_of_another(
     assert [(e["action"], e["object"]["id"]) for e in data["audit_events"]] == [
         ("route.cancel", "11")]
     assert [c["moodle_course_id"] for c in data["course_completions"]] == [711]
+    assert [u["starts_on"] for u in data["unavailable_dates"]] == ["2027-03-11"]
     dumped = json.dumps(data, ensure_ascii=False)
     for other in ("Сидоров", "sidorov@", '"u12"', "Маршрут Сидоров"):  # 912, 712: above
         assert other not in dumped, other

@@ -24,7 +24,12 @@ def test_the_catalogue_readers_and_the_results_labels_follow_the_descriptions() 
         assert table_kind(kind).columns == columns
     assert REQUIRED == {"schools": ("code", "name"),
                         "partnerships": ("resource_centre_code", "school_code"),
-                        "offers": ("key", "kind", "title", "competencies")}
+                        "offers": ("key", "kind", "title", "competencies"),
+                        "external_courses": ("key", "title", "competencies"),
+                        "internships": ("key", "title", "host_school_code", "competencies"),
+                        "mentoring": ("key", "mentor_name", "competencies"),
+                        "events": ("key", "title", "starts_on", "competencies"),
+                        "availability": ("teacher",)}
     assert COLUMN_LABELS == dict(table_kind("results").labels)
     assert set(TABLE_KINDS) == set(KINDS)
 
