@@ -28,6 +28,7 @@ from app.models.network import (
 )
 from app.models.ops import OutboxMessage, RunLog, SyncCursor, UnmappedStatement
 from app.models.route import CourseCompletion, Offer, OfferCompetency, Route, RouteItem
+from app.models.route_review import RouteChangeRequest, RouteItemEvent
 from app.models.schedule import JobLock, Schedule
 from app.models.web import RateLimitCounter, WebUser
 from app.models.xapi import (
@@ -56,4 +57,5 @@ __all__ = [
     "ChangeCounter", "DeficitMapStore",
     "AuditEvent",
     "Schedule", "JobLock",
+    "RouteItemEvent", "RouteChangeRequest",
 ]

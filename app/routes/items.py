@@ -6,7 +6,7 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.common import audit
@@ -25,13 +25,23 @@ from app.models import (
     School,
     Teacher,
 )
-from app.models.route import APPROVED, CANCELLED, COMPLETED, ENROLLED, PROPOSED, REJECTED
+from app.models.route import (
+    APPROVED,
+    CANCELLED,
+    COMPLETED,
+    DECLINED,
+    ENROLLED,
+    PROPOSED,
+    REJECTED,
+    VERIFIED,
+)
+from app.routes.review import actor_now
 from app.settings import Settings
 from courses import records as crec
 from courses.matching import match
 
 logger = logging.getLogger(__name__)
-HOLDING = (APPROVED, ENROLLED, COMPLETED)  # statuses that hold a seat
+HOLDING = (APPROVED, ENROLLED, COMPLETED, VERIFIED)  # statuses that hold a seat
 
 
 @dataclass
@@ -90,8 +100,10 @@ def approve(diagnostic: Diagnostic, *, teacher_ids: list[int] | None = None,
         query = query.join(School, School.id == Teacher.school_id).where(
             School.code == school_code)
     rows = db.session.execute(query).all()
+    actor = actor_now()
     for item, _ in rows:
-        item.move_to(APPROVED)
+        item.move_to(APPROVED, actor_kind=actor.kind, actor=actor.name,
+                     actor_user_id=actor.user_id)
     audit.record("route.approve", ("diagnostic", diagnostic.id), {
         "approved": len(rows), "teachers": sorted({mid for _, mid in rows}),
         "selected": {"teachers": sorted(teacher_ids or []), "school": school_code}})
@@ -125,7 +137,8 @@ def _covered(diagnostic: Diagnostic) -> dict[int, set[str]]:
 
 
 def _excluded(diagnostic: Diagnostic) -> dict[int, set[str]]:
-    """Per teacher, offers never to propose again: courses completed, items rejected."""
+    """Per teacher, offers never to propose again: courses completed, items rejected (in
+    this diagnostic), items the teacher declined (in any)."""
     excluded: dict[int, set[str]] = defaultdict(set)
     for teacher_id, key in db.session.execute(
             select(CourseCompletion.teacher_id, Offer.key)
@@ -135,7 +148,8 @@ def _excluded(diagnostic: Diagnostic) -> dict[int, set[str]]:
     for teacher_id, key in db.session.execute(
             select(Route.teacher_id, Offer.key).join(RouteItem, RouteItem.route_id == Route.id)
             .join(Offer, Offer.id == RouteItem.offer_id)
-            .where(Route.diagnostic_id == diagnostic.id, RouteItem.status == REJECTED)).all():
+            .where(or_(and_(Route.diagnostic_id == diagnostic.id, RouteItem.status == REJECTED),
+                       RouteItem.status == DECLINED))).all():
         excluded[teacher_id].add(key)
     return excluded
 
@@ -183,12 +197,14 @@ def cancel(diagnostic: Diagnostic, *, teacher_id: int, offer_key: str | None = N
     """
     query = (select(RouteItem).join(Route).join(Teacher).join(Offer)
              .where(Route.diagnostic_id == diagnostic.id, Teacher.moodle_user_id == teacher_id,
-                    RouteItem.status.in_((PROPOSED, *HOLDING[:2]))))
+                    RouteItem.status.in_((PROPOSED, APPROVED, ENROLLED))))
     if offer_key:
         query = query.where(Offer.key == offer_key)
     items = list(db.session.scalars(query))
+    actor = actor_now()
     for item in items:
-        item.move_to(CANCELLED)
+        item.move_to(CANCELLED, actor_kind=actor.kind, actor=actor.name,
+                     actor_user_id=actor.user_id)
     audit.record("route.cancel", ("teacher", teacher_id), {
         "cancelled": len(items), "diagnostic": diagnostic.id, "offer": offer_key,
         "teachers": [teacher_id]})
