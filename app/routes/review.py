@@ -116,6 +116,7 @@ class ReviewFilter:
     offer_key: str = ""
     status: str = ""
     item_ids: tuple[int, ...] = ()
+    teacher_moodle_id: int | None = None
 
 
 def scoped_items(scope: Scope, chosen: ReviewFilter | None = None) -> Select[RouteItem]:
@@ -144,6 +145,8 @@ def scoped_items(scope: Scope, chosen: ReviewFilter | None = None) -> Select[Rou
         query = query.where(RouteItem.status == chosen.status)
     if chosen.item_ids:
         query = query.where(RouteItem.id.in_(chosen.item_ids))
+    if chosen.teacher_moodle_id is not None:
+        query = query.where(Teacher.moodle_user_id == chosen.teacher_moodle_id)
     return query
 
 

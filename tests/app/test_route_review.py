@@ -5,7 +5,6 @@ who, and the next push carrying what people decided (enrol, suspend)."""
 from __future__ import annotations
 
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from support import signed_in
 
@@ -236,3 +235,66 @@ def test_rejecting_an_item_never_pushed_queues_nothing(app: Flask, settings: Set
     review.approve_items([item_of(1)], system)
     review.reject_items([item_of(1)], system, "передумали")
     assert enqueue_enrolments(settings) == 0
+
+
+def test_transitions_become_xapi_statements_with_deterministic_ids(
+        app: Flask, settings: Settings) -> None:
+    from app.common.outbox import StatementRecord
+    from app.xapi.sync import enqueue_route_statements
+
+    site = settings.model_copy(update={"moodle_url": "https://moodle.example"})
+    recommend(seed(), settings)
+    review.reject_items([item_of(1)], review.Actor("account", "alfa", 1), "не то")
+    review.decline(item_of(2), review.Actor("teacher", "anna"), "нет времени")
+    assert enqueue_route_statements(site) > 0
+    rows = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "xapi")))
+    verbs = [record_of(r, StatementRecord).statement["verb"]["id"] for r in rows]
+    assert sum(v.endswith("/verbs/rejected") for v in verbs) == 1
+    assert sum(v.endswith("/verbs/declined") for v in verbs) == 1
+    assert enqueue_route_statements(site) == 0  # the same ids: nothing new
+    ids = {record_of(r, StatementRecord).statement_id for r in rows}
+    db.session.execute(OutboxMessage.__table__.delete())
+    db.session.commit()
+    enqueue_route_statements(site)
+    again = {record_of(r, StatementRecord).statement_id for r in db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "xapi"))}
+    assert again == ids  # rebuilt from the stored events: the very same ids
+
+
+def test_decisions_are_messaged_once_and_the_teachers_own_are_not(
+        app: Flask, settings: Settings) -> None:
+    from app.common.outbox import MessageRecord
+    from app.push.messages import enqueue_messages
+
+    recommend(seed(), settings)
+    review.reject_items([item_of(1)], review.Actor("account", "alfa", 1), "курс закрыт")
+    review.decline(item_of(2), review.Actor("teacher", "anna"), "нет времени")
+    enqueue_messages()
+    messages = [record_of(r, MessageRecord) for r in db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.dedupe_key.like("message:decision:%")))]
+    assert [(m.user_id, "курс закрыт" in m.text) for m in messages] == [(1, True)]
+    assert enqueue_messages() == 0
+
+
+def test_cli_review_verbs(app: Flask, settings: Settings) -> None:
+    from support import AppRunner
+
+    recommend(seed(), settings)
+    runner = AppRunner(app)
+    assert runner.invoke(["review", "approve"]).exit_code != 0  # say which
+    done = runner.invoke(["review", "approve", "--school", "A1"])
+    assert done.exit_code == 0, done.output
+    assert '"approved": 2' in done.output
+    item = item_of(3)
+    swapped = runner.invoke(["review", "swap", "--item", str(item.id), "--offer", "pk-b"])
+    assert swapped.exit_code == 0, swapped.output
+    db.session.expire_all()
+    assert item_of(3).offer.key == "pk-b" and item_of(3).status == "approved"
+    kind, who = events(fresh(item))[0][2:4]
+    assert kind == "cli" and who.startswith("cli:")
+    refused = runner.invoke(["review", "reject", "--item", str(item_of(1).id), "--reason", ""])
+    assert refused.exit_code != 0 and fresh(item_of(1)).status == "approved"
+    declined = runner.invoke(["review", "decline", "--item", str(item_of(1).id),
+                              "--reason", "болеет"])
+    assert declined.exit_code == 0, declined.output
+    assert fresh(item_of(1)).status == "declined"
