@@ -146,4 +146,12 @@ def answer_cmd(app: Flask, request_id: int, text: str, reject: bool, offer_key: 
     echo_json({"answered": request_id})
 
 
+@review_group.command("verify")
+@stage
+def verify_cmd(app: Flask) -> None:
+    """Move completed items to verified (the final diagnostic closed their deficits) or
+    re-planned (it did not: run recommend again)."""
+    echo_json(review.verify_completed().__dict__)
+
+
 COMMANDS = (review_group,)

@@ -33,6 +33,7 @@ from app.models.route import (
     ENROLLED,
     PROPOSED,
     REJECTED,
+    REPLANNED,
     VERIFIED,
 )
 from app.routes.review import actor_now
@@ -138,7 +139,8 @@ def _covered(diagnostic: Diagnostic) -> dict[int, set[str]]:
 
 def _excluded(diagnostic: Diagnostic) -> dict[int, set[str]]:
     """Per teacher, offers never to propose again: courses completed, items rejected (in
-    this diagnostic), items the teacher declined (in any)."""
+    this diagnostic), items the teacher declined or took without closing the deficit
+    (re-planned; in any)."""
     excluded: dict[int, set[str]] = defaultdict(set)
     for teacher_id, key in db.session.execute(
             select(CourseCompletion.teacher_id, Offer.key)
@@ -149,7 +151,7 @@ def _excluded(diagnostic: Diagnostic) -> dict[int, set[str]]:
             select(Route.teacher_id, Offer.key).join(RouteItem, RouteItem.route_id == Route.id)
             .join(Offer, Offer.id == RouteItem.offer_id)
             .where(or_(and_(Route.diagnostic_id == diagnostic.id, RouteItem.status == REJECTED),
-                       RouteItem.status == DECLINED))).all():
+                       RouteItem.status.in_((DECLINED, REPLANNED))))).all():
         excluded[teacher_id].add(key)
     return excluded
 

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import pandas as pd
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import selectinload
 
@@ -22,6 +23,8 @@ from app.extensions import db
 from app.models import (
     Competency,
     CourseCompletion,
+    Deficit,
+    Diagnostic,
     Offer,
     Partnership,
     Route,
@@ -41,10 +44,13 @@ from app.models.route import (
     ITEM_STATUSES,
     PROPOSED,
     REJECTED,
+    REPLANNED,
     VERIFIED,
 )
 from app.models.route_review import ANSWERED, OPEN, RouteChangeRequest, RouteItemEvent
 from courses.records import COURSE, INTERNSHIP, MENTORING
+from deficits.change import deficit_changes
+from deficits.levels import LEVEL_INSUFFICIENT
 
 HOLDING = (APPROVED, ENROLLED, COMPLETED, VERIFIED)  # statuses that hold a seat
 REJECTABLE = (PROPOSED, APPROVED, ENROLLED)
@@ -331,12 +337,12 @@ def _why(kind: str, title: str, host: str | None, near: bool) -> str:
 
 
 def excluded_offer_keys(teacher_id: int) -> set[str]:
-    """The offers never to propose to the teacher again: declined by them (in any
-    diagnostic) or completed."""
+    """The offers never to propose to the teacher again: declined by them or taken without
+    closing the deficit (re-planned), in any diagnostic, or completed."""
     keys = set(db.session.scalars(
         select(Offer.key).join(RouteItem, RouteItem.offer_id == Offer.id)
         .join(Route, Route.id == RouteItem.route_id)
-        .where(Route.teacher_id == teacher_id, RouteItem.status == DECLINED)))
+        .where(Route.teacher_id == teacher_id, RouteItem.status.in_((DECLINED, REPLANNED)))))
     keys.update(db.session.scalars(
         select(Offer.key).join(CourseCompletion,
                                CourseCompletion.moodle_course_id == Offer.moodle_course_id)
@@ -470,6 +476,63 @@ def requests_of(item_ids: Sequence[int]) -> dict[int, list[RouteChangeRequest]]:
                 .order_by(RouteChangeRequest.id)):
             out[request.route_item_id].append(request)
     return out
+
+
+# --- Completed → verified or re-planned -------------------------------------------------
+
+@dataclass
+class VerifySummary:
+    """Completed items the final diagnostic verified (every deficit closed) or re-planned."""
+
+    verified: int = 0
+    replanned: int = 0
+    waiting: int = 0  # the final diagnostic has not measured every competency yet
+
+
+def verify_completed(actor: Actor | None = None) -> VerifySummary:
+    """Move completed items of the latest entry diagnostic's routes to verified when the
+    latest final diagnostic closed every deficit they were for (``deficits.change``: the
+    project's closed-deficit rule, the one the Moodle ratings use), else to re-planned (the
+    competencies then re-enter matching); items whose competencies the final diagnostic has
+    not measured (or measured without enough evidence) wait.
+    """
+    actor = actor or actor_now()
+    summary = VerifySummary()
+    entry = db.session.scalars(select(Diagnostic).where(Diagnostic.kind == "entry")
+                               .order_by(Diagnostic.id.desc())).first()
+    final = db.session.scalars(select(Diagnostic).where(Diagnostic.kind == "final")
+                               .order_by(Diagnostic.id.desc())).first()
+    if entry is None or final is None:
+        return summary
+    changes = deficit_changes(_levels(entry), _levels(final))
+    outcome = {(int(r.user_id), str(r.competency)): (bool(r.closed), str(r.final_level))
+               for r in changes.itertuples(index=False)}
+    for item in db.session.scalars(select(RouteItem).join(Route).where(
+            Route.diagnostic_id == entry.id, RouteItem.status == COMPLETED)
+            .options(selectinload(RouteItem.route))):
+        found = [outcome.get((item.route.teacher_id, c)) for c in item.competencies or []]
+        if not found or any(f is None or f[1] == LEVEL_INSUFFICIENT for f in found):
+            summary.waiting += 1
+            continue
+        still = [c for c, f in zip(item.competencies, found, strict=True)
+                 if f is not None and not f[0]]
+        if still:
+            _move(item, REPLANNED, actor, "дефицит не закрыт: " + ", ".join(still))
+            summary.replanned += 1
+        else:
+            _move(item, VERIFIED, actor, f"итоговая диагностика «{final.name}»")
+            summary.verified += 1
+    db.session.commit()
+    return summary
+
+
+def _levels(diagnostic: Diagnostic) -> pd.DataFrame:
+    rows = db.session.execute(
+        select(Deficit.teacher_id, Competency.idnumber, Deficit.level, Deficit.score,
+               Deficit.questions)
+        .join(Competency, Competency.id == Deficit.competency_id)
+        .where(Deficit.diagnostic_id == diagnostic.id)).all()
+    return pd.DataFrame(rows, columns=["user_id", "competency", "level", "score", "questions"])
 
 
 def competency_names() -> dict[str, str]:

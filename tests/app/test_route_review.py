@@ -298,3 +298,32 @@ def test_cli_review_verbs(app: Flask, settings: Settings) -> None:
                               "--reason", "болеет"])
     assert declined.exit_code == 0, declined.output
     assert fresh(item_of(1)).status == "declined"
+
+
+def test_completed_items_are_verified_or_replanned_by_the_final_diagnostic(
+        app: Flask, settings: Settings) -> None:
+    from support import AppRunner
+
+    entry = seed()
+    recommend(entry, settings)
+    final = Diagnostic(moodle_quiz_id=2, moodle_course_id=9, kind="final", name="Итоговая")
+    db.session.add(final)
+    db.session.flush()
+    pk = db.session.scalars(select(Competency)).one()
+    for moodle_id, score, level in ((1, 0.95, "ok"), (2, 0.35, "deficit")):
+        teacher = db.session.scalars(select(Teacher).filter_by(moodle_user_id=moodle_id)).one()
+        db.session.add(Deficit(diagnostic_id=final.id, teacher_id=teacher.id,
+                               competency_id=pk.id, score=score, level=level, questions=2))
+    for moodle_id in (1, 2, 3):
+        item = item_of(moodle_id)
+        for status in ("approved", "enrolled", "completed"):
+            item.move_to(status)
+    db.session.commit()
+    result = AppRunner(app).invoke(["review", "verify"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert [item_of(n).status for n in (1, 2, 3)] == ["verified", "replanned", "completed"]
+    assert events(item_of(2))[-1][4] == "дефицит не закрыт: PK-01"
+    # the re-planned competency re-enters matching, without the offer already taken
+    recommend(entry, settings)
+    assert item_of(2).status == "proposed" and item_of(2).offer.key != "pk-a"
