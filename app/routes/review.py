@@ -283,34 +283,48 @@ class Alternative:
 AlternativesFn = Callable[[RouteItem], list[Alternative]]
 
 
-def ranked_alternatives(item: RouteItem, limit: int = 5) -> list[Alternative]:
+@dataclass
+class OfferPool:
+    """The offers with their competencies and the seats they hold, read once for many
+    items (a review page ranks the alternatives of every item on it)."""
+
+    offers: list[Offer]
+    used: dict[int, int]
+
+    @classmethod
+    def load(cls) -> OfferPool:
+        """Every offer, and how many seats its holding items take."""
+        offers = list(db.session.scalars(select(Offer).options(
+            selectinload(Offer.competencies), selectinload(Offer.host_school))))
+        used = {int(k): int(n) for k, n in db.session.execute(
+            select(RouteItem.offer_id, func.count(RouteItem.id))
+            .where(RouteItem.status.in_(HOLDING)).group_by(RouteItem.offer_id)).all()}
+        return cls(offers, used)
+
+
+def ranked_alternatives(item: RouteItem, limit: int = 5,
+                        pool: OfferPool | None = None) -> list[Alternative]:
     """The other offers that cover one of the item's competencies and have a seat left,
     ranked like the matching ranks them: an internship at a partner resource centre, a
     course, an internship, mentoring (far mentoring last); then more of the item's
     competencies covered; then the key. Offers already in the teacher's route, declined by
     them or completed are left out. (The solver may later supply its own ranking through
     :data:`AlternativesFn`.)"""
+    pool = pool or OfferPool.load()
     wanted = set(item.competencies or [])
     teacher = item.route.teacher
-    home = teacher.school.code if teacher.school else None
     partners = set(db.session.scalars(
         select(School.code).join(Partnership, Partnership.resource_centre_id == School.id)
-        .where(Partnership.school_id == teacher.school_id))) if home else set()
-    taken = set(db.session.scalars(select(RouteItem.offer_id).join(Route).where(
-        Route.id == item.route_id)))
+        .where(Partnership.school_id == teacher.school_id))) if teacher.school_id else set()
+    taken = set(db.session.scalars(select(RouteItem.offer_id).where(
+        RouteItem.route_id == item.route_id)))
     refused = excluded_offer_keys(teacher.id)
-    used = dict(db.session.execute(
-        select(RouteItem.offer_id, func.count(RouteItem.id))
-        .where(RouteItem.status.in_(HOLDING)).group_by(RouteItem.offer_id)).all())
-    offers = db.session.scalars(select(Offer).options(
-        selectinload(Offer.competencies), selectinload(Offer.host_school)))
     found: list[tuple[tuple[int, bool, int, str], Alternative]] = []
-    for offer in offers:
-        codes = {c.idnumber for c in offer.competencies}
-        covered = codes & wanted
+    for offer in pool.offers:
+        covered = {c.idnumber for c in offer.competencies} & wanted
         if not covered or offer.id in taken or offer.key in refused:
             continue
-        left = None if offer.seats is None else offer.seats - int(used.get(offer.id, 0))
+        left = None if offer.seats is None else offer.seats - pool.used.get(offer.id, 0)
         if left is not None and left <= 0:
             continue
         host = offer.host_school.code if offer.host_school else None

@@ -92,8 +92,9 @@ def review_page() -> ResponseReturnValue:
     scope = current_scope()
     chosen = _filter()
     page = review.review_page(scope, chosen, id_arg(request.args, "page") or 1)
-    alternatives = {item.id: review.ranked_alternatives(item) for item in page.items
-                    if item.status in review.REJECTABLE}
+    pool = review.OfferPool.load()
+    alternatives = {item.id: review.ranked_alternatives(item, pool=pool)
+                    for item in page.items if item.status in review.REJECTABLE}
     narrowed = select(Municipality).order_by(Municipality.name)
     if not scope.region:
         narrowed = narrowed.where(Municipality.id.in_(scope.municipality_ids))
@@ -197,7 +198,8 @@ def bulk() -> ResponseReturnValue:
 def requests_page() -> ResponseReturnValue:
     """Teachers' requests for a change in the caller's scope (open first), to answer."""
     found = review.requests_in_scope(current_scope())
-    alternatives = {r.id: review.ranked_alternatives(r.item) for r in found
+    pool = review.OfferPool.load()
+    alternatives = {r.id: review.ranked_alternatives(r.item, pool=pool) for r in found
                     if r.status == "open" and r.item.status in review.REJECTABLE}
     return render_template("review_requests.html", requests=found,
                            alternatives=alternatives, statuses=STATUS_RU)
