@@ -4,6 +4,8 @@ who, and the next push carrying what people decided (enrol, suspend)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 from sqlalchemy import select
 from support import signed_in
@@ -327,3 +329,28 @@ def test_completed_items_are_verified_or_replanned_by_the_final_diagnostic(
     # the re-planned competency re-enters matching, without the offer already taken
     recommend(entry, settings)
     assert item_of(2).status == "proposed" and item_of(2).offer.key != "pk-a"
+
+
+def test_export_holds_and_erase_removes_the_items_history(
+        make_app: Callable[..., Flask], database_url: str) -> None:
+    import json
+
+    from support import AppRunner
+
+    app = make_app(database_url=database_url, moodle_url="https://moodle.example")
+    recommend(seed(), Settings())
+    item = item_of(1)
+    review.request_change(item, review.Actor("teacher", "anna"), "летом")
+    review.decline(item, review.Actor("teacher", "anna"), "нет времени")
+    runner = AppRunner(app)
+    exported = runner.invoke(["teacher", "export", "1"])
+    assert exported.exit_code == 0, exported.output
+    data = json.loads(exported.output)
+    held = data["routes"][0]["items"][0]
+    assert [e["reason"] for e in held["events"]] == ["летом", "нет времени"]
+    assert held["change_requests"][0]["message"] == "летом"
+    erased = runner.invoke(["teacher", "erase", "1", "--yes"])
+    assert erased.exit_code == 0, erased.output
+    db.session.expire_all()
+    assert db.session.scalars(select(RouteItemEvent)).all() == []
+    assert db.session.scalars(select(RouteChangeRequest)).all() == []
