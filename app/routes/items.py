@@ -21,7 +21,9 @@ from app.models import (
     Offer,
     Partnership,
     Route,
+    RouteChangeRequest,
     RouteItem,
+    RouteItemEvent,
     School,
     Teacher,
 )
@@ -129,12 +131,27 @@ def _needs(diagnostic: Diagnostic, include_risk: bool) -> list[crec.DeficitNeed]
 
 
 def _covered(diagnostic: Diagnostic) -> dict[int, set[str]]:
+    """Per teacher, the competencies an item holds: approved and later, or proposed and
+    already acted on by a person (:func:`_touched`)."""
     covered: dict[int, set[str]] = defaultdict(set)
+    touched = _touched(diagnostic)
     for teacher_id, comps in db.session.execute(
             select(Route.teacher_id, RouteItem.competencies).join(RouteItem)
-            .where(Route.diagnostic_id == diagnostic.id, RouteItem.status.in_(HOLDING))):
+            .where(Route.diagnostic_id == diagnostic.id,
+                   or_(RouteItem.status.in_(HOLDING), RouteItem.id.in_(touched)))):
         covered[teacher_id].update(comps or [])
     return covered
+
+
+def _touched(diagnostic: Diagnostic) -> set[int]:
+    """Proposed items a person acted on (the teacher accepted one or asked for a change):
+    a re-run keeps them, so their history and requests are never lost."""
+    proposed = (select(RouteItem.id).join(Route)
+                .where(Route.diagnostic_id == diagnostic.id, RouteItem.status == PROPOSED))
+    return set(db.session.scalars(select(RouteItemEvent.route_item_id).where(
+        RouteItemEvent.route_item_id.in_(proposed)))) | set(db.session.scalars(
+            select(RouteChangeRequest.route_item_id).where(
+                RouteChangeRequest.route_item_id.in_(proposed))))
 
 
 def _excluded(diagnostic: Diagnostic) -> dict[int, set[str]]:
@@ -177,9 +194,11 @@ def _used_seats() -> dict[str, int]:
 
 
 def _drop_proposed(diagnostic: Diagnostic) -> None:
+    touched = _touched(diagnostic)
     for item in db.session.scalars(select(RouteItem).join(Route).where(
             Route.diagnostic_id == diagnostic.id, RouteItem.status == PROPOSED)):
-        db.session.delete(item)
+        if item.id not in touched:
+            db.session.delete(item)
     db.session.flush()
 
 

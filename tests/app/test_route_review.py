@@ -354,3 +354,17 @@ def test_export_holds_and_erase_removes_the_items_history(
     db.session.expire_all()
     assert db.session.scalars(select(RouteItemEvent)).all() == []
     assert db.session.scalars(select(RouteChangeRequest)).all() == []
+
+
+def test_a_re_run_of_recommend_keeps_what_a_teacher_acted_on(app: Flask,
+                                                             settings: Settings) -> None:
+    diagnostic = seed()
+    recommend(diagnostic, settings)
+    asked = item_of(1)
+    review.request_change(asked, review.Actor("teacher", "anna"), "можно позже?")
+    recommend(diagnostic, settings)
+    db.session.expire_all()
+    assert item_of(1).id == asked.id and item_of(1).status == "proposed"
+    assert db.session.scalars(select(RouteChangeRequest)).one().route_item_id == asked.id
+    assert len(db.session.scalars(select(RouteItem).join(Route).join(Teacher).where(
+        Teacher.moodle_user_id == 1)).all()) == 1  # and nothing else for the same need
