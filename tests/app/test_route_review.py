@@ -107,6 +107,9 @@ def test_approve_and_reject_on_the_page_record_who_and_why(app: Flask, settings:
     assert fresh(second).status == "rejected" and len(events(second)) == 1
     pending = client.get("/review?status=rejected").get_data(as_text=True)
     assert "Альфина" in pending and "Альфова" not in pending
+    assert "Альфова" in client.get("/review?competency=PK-01&subject=").get_data(as_text=True)
+    assert "Альфова" not in client.get("/review?competency=PK-0").get_data(as_text=True)
+    assert client.get("/review?status=nonsense").status_code == 400
 
 
 def test_swap_takes_a_ranked_alternative_with_a_seat(app: Flask, settings: Settings) -> None:
