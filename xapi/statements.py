@@ -103,6 +103,30 @@ def course_completed(*, moodle_user_id: int, site_url: str, offer_key: str, offe
                        occurrence=occurrence, completion=True)
 
 
+TRANSITION_VERBS = {"rejected": vocab.VERB_REJECTED, "declined": vocab.VERB_DECLINED,
+                    "cancelled": vocab.VERB_CANCELLED, "verified": vocab.VERB_VERIFIED,
+                    "replanned": vocab.VERB_REPLANNED}
+
+
+def item_transition(step: str, *, moodle_user_id: int, site_url: str, offer_key: str,
+                    offer_title: str, offer_kind: str, competencies: Sequence[str],
+                    time: Moment, occurrence: str = "") -> dict[str, Any]:
+    """A route item was rejected (methodologist), declined (teacher), cancelled, verified
+    (the final diagnostic closed the deficit) or re-planned: ``step`` names which.
+
+    ``occurrence`` names the recorded change (item and event ids): its replay builds the same
+    statement.
+
+    :raise ValueError: an unknown step.
+    """
+    if step not in TRANSITION_VERBS:
+        raise ValueError(f"unknown route item step {step!r}")
+    return _route_item(step, TRANSITION_VERBS[step], moodle_user_id=moodle_user_id,
+                       site_url=site_url, offer_key=offer_key, offer_title=offer_title,
+                       offer_kind=offer_kind, competencies=competencies, time=time,
+                       occurrence=occurrence)
+
+
 def deficit_closed(*, moodle_user_id: int, site_url: str, competency: str,
                    competency_name: str = "", time: Moment, score: float | None = None,
                    occurrence: str = "") -> dict[str, Any]:

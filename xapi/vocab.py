@@ -38,6 +38,12 @@ PROFROUTE_BASE = "https://profroute.ru/xapi/"
 PROFROUTE_ACTIVITY = PROFROUTE_BASE.rstrip("/")
 VERB_PROPOSED = PROFROUTE_BASE + "verbs/proposed"
 VERB_CLOSED = PROFROUTE_BASE + "verbs/closed"
+# Route item steps a person or the final diagnostic decides (app.routes.review).
+VERB_REJECTED = PROFROUTE_BASE + "verbs/rejected"
+VERB_DECLINED = PROFROUTE_BASE + "verbs/declined"
+VERB_CANCELLED = PROFROUTE_BASE + "verbs/cancelled"
+VERB_VERIFIED = PROFROUTE_BASE + "verbs/verified"
+VERB_REPLANNED = PROFROUTE_BASE + "verbs/replanned"
 TYPE_PD_COURSE = PROFROUTE_BASE + "activity-types/pd-course"
 TYPE_INTERNSHIP = PROFROUTE_BASE + "activity-types/internship"
 TYPE_MENTORING = PROFROUTE_BASE + "activity-types/mentoring"
@@ -58,4 +64,9 @@ VERB_DISPLAY = {
     VERB_ATTENDED: "attended",
     VERB_COMPLETED: "completed",
     VERB_CLOSED: "closed",
+    VERB_REJECTED: "rejected",
+    VERB_DECLINED: "declined",
+    VERB_CANCELLED: "cancelled",
+    VERB_VERIFIED: "verified",
+    VERB_REPLANNED: "re-planned",
 }

@@ -33,7 +33,9 @@ from app.models import (
     LtiAccount,
     OutboxMessage,
     Route,
+    RouteChangeRequest,
     RouteItem,
+    RouteItemEvent,
     RunLog,
     Teacher,
     TeacherGrade,
@@ -184,6 +186,11 @@ def erase_teacher(teacher: Teacher, held: Holdings, *, reason: str = "request") 
     removed["xapi_unmapped"] = _delete_all(held.unmapped.get(mid, []))
     removed["outbox"] = _delete_all(held.outbox.get(mid, []))
     routes = select(Route.id).where(Route.teacher_id == tid).scalar_subquery()
+    items = select(RouteItem.id).where(RouteItem.route_id.in_(routes)).scalar_subquery()
+    removed["route_item_events"] = _count(delete(RouteItemEvent).where(
+        RouteItemEvent.route_item_id.in_(items)))
+    removed["route_change_requests"] = _count(delete(RouteChangeRequest).where(
+        RouteChangeRequest.route_item_id.in_(items)))
     removed["route_items"] = _count(delete(RouteItem).where(RouteItem.route_id.in_(routes)))
     removed["routes"] = _count(delete(Route).where(Route.teacher_id == tid))
     attempts = select(Attempt.id).where(Attempt.teacher_id == tid).scalar_subquery()

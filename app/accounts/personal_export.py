@@ -22,12 +22,16 @@ from app.models import (
     LtiPlatform,
     Offer,
     Route,
+    RouteChangeRequest,
+    RouteItemEvent,
     Teacher,
     TeacherUnavailable,
     WebUser,
 )
 
-LISTING_ACTIONS = ("route.approve", "route.cancel")  # events listing teachers in details
+# events listing teachers in details
+LISTING_ACTIONS = ("route.approve", "route.cancel", "route.reject", "route.swap",
+                   "route.decline")
 
 
 def export_teacher(teacher: Teacher, site_url: str,
@@ -108,11 +112,25 @@ def _levels(teacher_id: int) -> list[dict[str, Any]]:
 def _routes(teacher_id: int) -> list[dict[str, Any]]:
     out = []
     for route in _of(Route, teacher_id):
-        items = [_row(i, "status", "rule", "competencies", "reasons", "updated_at")
-                 | {"offer": _offer(i.offer_id)} for i in route.items]
+        items = [_row(i, "status", "rule", "competencies", "reasons", "decision_reason",
+                      "updated_at")
+                 | {"offer": _offer(i.offer_id), "events": _item_events(i.id),
+                    "change_requests": _item_requests(i.id)} for i in route.items]
         out.append({"diagnostic": _diagnostic(route.diagnostic_id),
                     "created_at": route.created_at, "items": items})
     return out
+
+
+def _item_events(item_id: int) -> list[dict[str, Any]]:
+    return [_row(e, "at", "action", "from_status", "to_status", "actor_kind", "actor",
+                 "reason") for e in db.session.scalars(select(RouteItemEvent).where(
+                     RouteItemEvent.route_item_id == item_id).order_by(RouteItemEvent.id))]
+
+
+def _item_requests(item_id: int) -> list[dict[str, Any]]:
+    return [_row(r, "message", "created_at", "status", "answer", "answered_by", "answered_at")
+            for r in db.session.scalars(select(RouteChangeRequest).where(
+                RouteChangeRequest.route_item_id == item_id).order_by(RouteChangeRequest.id))]
 
 
 def _offer(offer_id: int) -> dict[str, Any] | None:

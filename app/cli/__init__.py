@@ -17,7 +17,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, ScriptInfo, routes_command, shell_command
 
 from app import create_app
-from app.cli import personal_data, pipeline, registry, scheduler, site, xapi
+from app.cli import personal_data, pipeline, registry, review, scheduler, site, xapi
 from app.cli.lti import lti
 from app.cli.web_users import web_user
 from app.errors import CLI_ERRORS, problem_of
@@ -65,6 +65,6 @@ def main(verbose: bool) -> None:
 
 
 for _command in (*pipeline.COMMANDS, *registry.COMMANDS, *xapi.COMMANDS, *site.COMMANDS,
-                 *personal_data.COMMANDS, *scheduler.COMMANDS,
+                 *personal_data.COMMANDS, *scheduler.COMMANDS, *review.COMMANDS,
                  web_user, lti, shell_command, routes_command):
     main.add_command(_command)

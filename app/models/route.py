@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.assessment import utcnow
@@ -15,19 +15,29 @@ if TYPE_CHECKING:
     from app.models.assessment import Competency
     from app.models.catalogue import OfferSession
     from app.models.network import Municipality, School, Teacher
+    from app.models.route_review import RouteItemEvent
 
-# Route item lifecycle: proposed → approved → enrolled → completed; rejected; cancelled.
+# Route item lifecycle: proposed → approved → enrolled (pushed) → completed → verified (the
+# final diagnostic closed the deficit) or replanned; rejected (methodologist), declined
+# (teacher), cancelled.
 PROPOSED, APPROVED, ENROLLED, COMPLETED = "proposed", "approved", "enrolled", "completed"
-REJECTED, CANCELLED = "rejected", "cancelled"
-ITEM_STATUSES = (PROPOSED, APPROVED, ENROLLED, COMPLETED, REJECTED, CANCELLED)
+REJECTED, CANCELLED, DECLINED = "rejected", "cancelled", "declined"
+VERIFIED, REPLANNED = "verified", "replanned"
+ITEM_STATUSES = (PROPOSED, APPROVED, ENROLLED, COMPLETED, VERIFIED, REPLANNED, REJECTED,
+                 DECLINED, CANCELLED)
 TRANSITIONS = {
-    PROPOSED: {APPROVED, REJECTED, CANCELLED},
-    APPROVED: {ENROLLED, CANCELLED, REJECTED},
-    ENROLLED: {COMPLETED, CANCELLED},
-    COMPLETED: set(),
+    PROPOSED: {APPROVED, REJECTED, DECLINED, CANCELLED},
+    APPROVED: {ENROLLED, CANCELLED, REJECTED, DECLINED},
+    ENROLLED: {COMPLETED, CANCELLED, REJECTED, DECLINED},
+    COMPLETED: {VERIFIED, REPLANNED},
+    VERIFIED: set(),
+    REPLANNED: set(),
     REJECTED: {PROPOSED},
+    DECLINED: set(),  # the teacher's no: the offer is never proposed to them again
     CANCELLED: {PROPOSED},
 }
+# Who moved an item (``route_item_event.actor_kind``).
+BY_ACCOUNT, BY_TEACHER, BY_SYSTEM, BY_CLI = "account", "teacher", "system", "cli"
 
 
 # Offer kinds: a Moodle PD course, an external PD course, an internship at a resource-centre
@@ -128,17 +138,30 @@ class RouteItem(db.Model):  # type: ignore[name-defined]
     rule: Mapped[str] = mapped_column(String(64), default="")
     competencies: Mapped[list[str]] = mapped_column(JSON, default=list)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The reason of the last rejection, decline or cancellation (the events keep them all).
+    decision_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     route: Mapped[Route] = relationship(back_populates="items")
     offer: Mapped[Offer] = relationship()
+    events: WriteOnlyMapped[RouteItemEvent] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="RouteItemEvent.id")
 
-    def move_to(self, status: str) -> None:
-        """Change the status along the lifecycle.
+    def move_to(self, status: str, *, actor_kind: str = BY_SYSTEM, actor: str = "system",
+                actor_user_id: int | None = None, reason: str | None = None) -> None:
+        """Change the status along the lifecycle and record the change as an event (who,
+        when, from, to, why); a rejection, decline or cancellation keeps its reason.
 
         :raise ValueError: the lifecycle does not allow this change.
         """
+        from app.models.route_review import RouteItemEvent
+
         if status not in TRANSITIONS.get(self.status, set()):
             raise ValueError(f"route item {self.id}: cannot go from {self.status} to {status}")
+        self.events.add(RouteItemEvent(
+            from_status=self.status, to_status=status, action=status, actor_kind=actor_kind,
+            actor=actor[:255], actor_user_id=actor_user_id, reason=reason))
+        if status in (REJECTED, DECLINED, CANCELLED):
+            self.decision_reason = reason
         self.status = status

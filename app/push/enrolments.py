@@ -17,7 +17,7 @@ from app.common.outbox import EnrolmentRecord, new_row, record_of, replace_recor
 from app.extensions import db
 from app.models import OutboxMessage, Route, RouteItem
 from app.models.ops import SENT
-from app.models.route import APPROVED, CANCELLED, ENROLLED
+from app.models.route import APPROVED, CANCELLED, DECLINED, ENROLLED, REJECTED
 from app.push.outbox import (
     ENROL,
     SENDING,
@@ -42,6 +42,7 @@ from lms_connectors.exceptions import (
 from lms_connectors.moodle.api import Enrolment, MoodleAPI
 
 logger = logging.getLogger(__name__)
+ENDED = (CANCELLED, REJECTED, DECLINED)  # a person ended the item: its enrolment is suspended
 
 
 def enqueue_enrolments(settings: Settings) -> int:
@@ -49,8 +50,10 @@ def enqueue_enrolments(settings: Settings) -> int:
 
     Per (teacher, Moodle course) the wanted state follows the route items: active (with the
     internship's dates) while an item is approved or enrolled, suspended once all are
-    cancelled. A row is queued only when the wanted state differs from the last one queued,
-    so re-running queues nothing; items whose state Moodle already has move to enrolled.
+    cancelled, rejected by a methodologist or declined by the teacher (an enrolment
+    ProfRoute never made is left alone). A row is queued only when the wanted state differs
+    from the last one queued, so re-running queues nothing; items whose state Moodle
+    already has move to enrolled.
     """
     last = latest_enrolments()
     queued = 0
@@ -77,7 +80,7 @@ def _wanted(settings: Settings) -> dict[tuple[int, int], EnrolmentRecord]:
     wanted: dict[tuple[int, int], EnrolmentRecord] = {}
     items_of: dict[tuple[int, int], list[int]] = defaultdict(list)
     for item in db.session.scalars(select(RouteItem).where(
-            RouteItem.status.in_((APPROVED, ENROLLED, CANCELLED))).options(
+            RouteItem.status.in_((APPROVED, ENROLLED, *ENDED))).options(
             selectinload(RouteItem.offer),
             selectinload(RouteItem.route).selectinload(Route.teacher))):
         offer = item.offer
@@ -85,7 +88,7 @@ def _wanted(settings: Settings) -> dict[tuple[int, int], EnrolmentRecord]:
             continue  # mentoring and other offers without a Moodle course: message only
         pair = (item.route.teacher.moodle_user_id, offer.moodle_course_id)
         items_of[pair].append(item.id)
-        active = item.status != CANCELLED
+        active = item.status not in ENDED
         start, end = (enrolment_window(offer.starts_on, offer.ends_on)
                       if offer.kind == INTERNSHIP else (0, 0))
         state = wanted.get(pair)

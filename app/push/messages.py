@@ -10,10 +10,10 @@ from sqlalchemy.orm import selectinload
 
 from app.common.outbox import EnrolmentRecord, MessageRecord, new_row, record_of
 from app.extensions import db
-from app.models import OutboxMessage, Route, RouteItem
+from app.models import OutboxMessage, Route, RouteItem, RouteItemEvent
 from app.models.assessment import utcnow
 from app.models.ops import FAILED, PENDING, SENT
-from app.models.route import APPROVED, ENROLLED
+from app.models.route import APPROVED, BY_TEACHER, ENROLLED
 from app.push.outbox import (
     ENROL,
     MESSAGE,
@@ -22,7 +22,7 @@ from app.push.outbox import (
     UNCERTAIN,
     PushSummary,
 )
-from app.push.texts import route_message
+from app.push.texts import DECISION_RU, decision_message, route_message
 from app.settings import Settings
 from lms_connectors.exceptions import (
     FunctionNotInService,
@@ -62,7 +62,32 @@ def enqueue_messages() -> int:
             user_id=route.teacher.moodle_user_id, client_msg_id=f"profroute-{digest[:20]}",
             text=route_message(route.teacher, items)), key))
         count += 1
+    count += _enqueue_decisions(known)
     db.session.commit()
+    return count
+
+
+def _enqueue_decisions(known: set[str]) -> int:
+    """One message per decision a person other than the teacher took on an item (rejected,
+    cancelled, swapped, a request answered), keyed by the event: queued once, whenever the
+    push runs after the decision was stored."""
+    count = 0
+    for event, item in db.session.execute(
+            select(RouteItemEvent, RouteItem).join(RouteItem)
+            .where(RouteItemEvent.action.in_(tuple(DECISION_RU)),
+                   RouteItemEvent.actor_kind != BY_TEACHER)
+            .options(selectinload(RouteItem.offer),
+                     selectinload(RouteItem.route).selectinload(Route.teacher))
+            .order_by(RouteItemEvent.id)).all():
+        key = f"message:decision:{event.id}"
+        if key in known:
+            continue
+        teacher = item.route.teacher
+        db.session.add(new_row(MessageRecord(
+            user_id=teacher.moodle_user_id, client_msg_id=f"profroute-decision-{event.id}",
+            text=decision_message(teacher, item, event)), key))
+        known.add(key)
+        count += 1
     return count
 
 

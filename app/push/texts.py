@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from app.models import RouteItem, Teacher
+from app.models import RouteItem, RouteItemEvent, Teacher
 
 KIND_RU = {"course": "Курс повышения квалификации", "internship": "Стажировка",
            "mentoring": "Наставничество"}
@@ -26,3 +26,19 @@ def route_message(teacher: Teacher, items: Sequence[RouteItem]) -> str:
                      f"«{escape(offer.title)}»{escape(when)} (компетенции: {escape(comps)})</li>")
     lines.append("</ol><p>Курсы уже доступны в разделе «Мои курсы».</p>")
     return "".join(lines)
+
+
+DECISION_RU = {"rejected": "отклонена методистом", "cancelled": "отменена",
+               "swapped": "назначена методистом взамен другой",
+               "change_answered": "методист ответил на ваш запрос"}
+
+
+def decision_message(teacher: Teacher, item: RouteItem, event: RouteItemEvent) -> str:
+    """The message telling a teacher what a person decided about one item of their route."""
+    greeting = " ".join(p for p in (teacher.firstname, teacher.middlename) if p) or "Коллега"
+    what = DECISION_RU.get(event.action, event.action)
+    text = (f"<p>{escape(greeting)}, позиция вашего образовательного маршрута "
+            f"«{escape(item.offer.title)}»: {escape(what)}.</p>")
+    if event.reason:
+        text += f"<p>{escape(event.reason)}</p>"
+    return text + "<p>Маршрут — на странице «Мой маршрут» в ProfRoute.</p>"

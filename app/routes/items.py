@@ -7,7 +7,7 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.common import audit
@@ -22,18 +22,31 @@ from app.models import (
     Offer,
     Partnership,
     Route,
+    RouteChangeRequest,
     RouteItem,
+    RouteItemEvent,
     School,
     Teacher,
     TeacherUnavailable,
 )
-from app.models.route import APPROVED, CANCELLED, COMPLETED, ENROLLED, PROPOSED, REJECTED
+from app.models.route import (
+    APPROVED,
+    CANCELLED,
+    COMPLETED,
+    DECLINED,
+    ENROLLED,
+    PROPOSED,
+    REJECTED,
+    REPLANNED,
+    VERIFIED,
+)
+from app.routes.review import actor_now
 from app.settings import Settings
 from courses import records as crec
 from courses.matching import match
 
 logger = logging.getLogger(__name__)
-HOLDING = (APPROVED, ENROLLED, COMPLETED)  # statuses that hold a seat
+HOLDING = (APPROVED, ENROLLED, COMPLETED, VERIFIED)  # statuses that hold a seat
 
 
 @dataclass
@@ -96,8 +109,10 @@ def approve(diagnostic: Diagnostic, *, teacher_ids: list[int] | None = None,
         query = query.join(School, School.id == Teacher.school_id).where(
             School.code == school_code)
     rows = db.session.execute(query).all()
+    actor = actor_now()
     for item, _ in rows:
-        item.move_to(APPROVED)
+        item.move_to(APPROVED, actor_kind=actor.kind, actor=actor.name,
+                     actor_user_id=actor.user_id)
     audit.record("route.approve", ("diagnostic", diagnostic.id), {
         "approved": len(rows), "teachers": sorted({mid for _, mid in rows}),
         "selected": {"teachers": sorted(teacher_ids or []), "school": school_code}})
@@ -153,16 +168,33 @@ def _needs(diagnostic: Diagnostic, include_risk: bool) -> list[crec.DeficitNeed]
 
 
 def _covered(diagnostic: Diagnostic) -> dict[int, set[str]]:
+    """Per teacher, the competencies an item holds: approved and later, or proposed and
+    already acted on by a person (:func:`_touched`)."""
     covered: dict[int, set[str]] = defaultdict(set)
+    touched = _touched(diagnostic)
     for teacher_id, comps in db.session.execute(
             select(Route.teacher_id, RouteItem.competencies).join(RouteItem)
-            .where(Route.diagnostic_id == diagnostic.id, RouteItem.status.in_(HOLDING))):
+            .where(Route.diagnostic_id == diagnostic.id,
+                   or_(RouteItem.status.in_(HOLDING), RouteItem.id.in_(touched)))):
         covered[teacher_id].update(comps or [])
     return covered
 
 
+def _touched(diagnostic: Diagnostic) -> set[int]:
+    """Proposed items a person acted on (the teacher accepted one or asked for a change):
+    a re-run keeps them, so their history and requests are never lost."""
+    proposed = (select(RouteItem.id).join(Route)
+                .where(Route.diagnostic_id == diagnostic.id, RouteItem.status == PROPOSED))
+    return set(db.session.scalars(select(RouteItemEvent.route_item_id).where(
+        RouteItemEvent.route_item_id.in_(proposed)))) | set(db.session.scalars(
+            select(RouteChangeRequest.route_item_id).where(
+                RouteChangeRequest.route_item_id.in_(proposed))))
+
+
 def _excluded(diagnostic: Diagnostic) -> dict[int, set[str]]:
-    """Per teacher, offers never to propose again: courses completed, items rejected."""
+    """Per teacher, offers never to propose again: courses completed, items rejected (in
+    this diagnostic), items the teacher declined or took without closing the deficit
+    (re-planned; in any)."""
     excluded: dict[int, set[str]] = defaultdict(set)
     for teacher_id, key in db.session.execute(
             select(CourseCompletion.teacher_id, Offer.key)
@@ -172,7 +204,8 @@ def _excluded(diagnostic: Diagnostic) -> dict[int, set[str]]:
     for teacher_id, key in db.session.execute(
             select(Route.teacher_id, Offer.key).join(RouteItem, RouteItem.route_id == Route.id)
             .join(Offer, Offer.id == RouteItem.offer_id)
-            .where(Route.diagnostic_id == diagnostic.id, RouteItem.status == REJECTED)).all():
+            .where(or_(and_(Route.diagnostic_id == diagnostic.id, RouteItem.status == REJECTED),
+                       RouteItem.status.in_((DECLINED, REPLANNED))))).all():
         excluded[teacher_id].add(key)
     return excluded
 
@@ -198,9 +231,11 @@ def _used_seats() -> dict[str, int]:
 
 
 def _drop_proposed(diagnostic: Diagnostic) -> None:
+    touched = _touched(diagnostic)
     for item in db.session.scalars(select(RouteItem).join(Route).where(
             Route.diagnostic_id == diagnostic.id, RouteItem.status == PROPOSED)):
-        db.session.delete(item)
+        if item.id not in touched:
+            db.session.delete(item)
     db.session.flush()
 
 
@@ -230,12 +265,14 @@ def cancel(diagnostic: Diagnostic, *, teacher_id: int, offer_key: str | None = N
     """
     query = (select(RouteItem).join(Route).join(Teacher).join(Offer)
              .where(Route.diagnostic_id == diagnostic.id, Teacher.moodle_user_id == teacher_id,
-                    RouteItem.status.in_((PROPOSED, *HOLDING[:2]))))
+                    RouteItem.status.in_((PROPOSED, APPROVED, ENROLLED))))
     if offer_key:
         query = query.where(Offer.key == offer_key)
     items = list(db.session.scalars(query))
+    actor = actor_now()
     for item in items:
-        item.move_to(CANCELLED)
+        item.move_to(CANCELLED, actor_kind=actor.kind, actor=actor.name,
+                     actor_user_id=actor.user_id)
     audit.record("route.cancel", ("teacher", teacher_id), {
         "cancelled": len(items), "diagnostic": diagnostic.id, "offer": offer_key,
         "teachers": [teacher_id]})

@@ -24,6 +24,7 @@ from app.web.imports import bp as imports_bp
 from app.web.policy_views import api_bp as policy_api_bp
 from app.web.policy_views import bp as policy_bp
 from app.web.push_views import bp as push_bp
+from app.web.review_views import bp as review_bp
 from app.web.views import bp as views_bp
 from app.web.xapi import bp as xapi_bp
 
@@ -57,6 +58,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(availability_bp)
     app.register_blueprint(push_bp)
+    app.register_blueprint(review_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(admin_accounts_bp)
     app.register_blueprint(admin_settings_bp)

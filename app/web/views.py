@@ -53,7 +53,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LEVEL_RU = {"deficit": "дефицит", "risk": "риск", "ok": "норма",
             "insufficient": "недостаточно данных"}
 STATUS_RU = {"proposed": "предложено", "approved": "утверждено", "enrolled": "зачислен",
-             "completed": "завершено", "rejected": "отклонено", "cancelled": "отменено"}
+             "completed": "завершено", "rejected": "отклонено", "cancelled": "отменено",
+             "declined": "отклонено педагогом", "verified": "дефицит закрыт",
+             "replanned": "перепланировано"}
 KIND_RU = {"course": "КПК", "internship": "Стажировка", "mentoring": "Наставничество",
            "resource_centre": "ресурсный центр", "low_results": "ШНОР",
            "adverse_context": "ШФНСУ", "other": "другая", "unknown": "—"}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, TypedDict
@@ -36,7 +36,8 @@ from app.models import (
     TeacherGrade,
 )
 from app.models.ops import FAILED, PENDING, SENT, UnmappedStatement
-from app.models.route import APPROVED, COMPLETED, ENROLLED
+from app.models.route import APPROVED, COMPLETED, ENROLLED, REPLANNED, VERIFIED
+from app.models.route_review import RouteItemEvent
 from app.models.xapi import XapiPulledStatement, XapiStatement
 from app.settings import Settings, SettingsError
 from app.sync.store import store_completions
@@ -349,7 +350,13 @@ def enqueue_route_statements(settings: Settings) -> int:
         OutboxMessage.kind == XAPI)))
     items = db.session.scalars(select(RouteItem).options(
         selectinload(RouteItem.offer), selectinload(RouteItem.route).selectinload(Route.teacher)))
-    statements = [s for item in items for s in _item_statements(item, settings.moodle_url)]
+    transitions: dict[int, list[RouteItemEvent]] = defaultdict(list)
+    for event in db.session.scalars(select(RouteItemEvent).where(
+            RouteItemEvent.action.in_(tuple(build.TRANSITION_VERBS))).order_by(
+            RouteItemEvent.id)):
+        transitions[event.route_item_id].append(event)
+    statements = [s for item in items
+                  for s in _item_statements(item, settings.moodle_url, transitions[item.id])]
     statements += _rating_statements(settings.moodle_url)
     queued = 0
     for statement in statements:
@@ -388,20 +395,29 @@ class _ItemFields(TypedDict):
     occurrence: str
 
 
-def _item_statements(item: RouteItem, site: str) -> list[dict[str, Any]]:
+def _item_statements(item: RouteItem, site: str,
+                     events: Sequence[RouteItemEvent] = ()) -> list[dict[str, Any]]:
+    """The statements of the steps ``item`` reached, and one per recorded transition among
+    ``events`` that has a statement of its own (rejected, declined, cancelled, verified,
+    re-planned; id from the item and event ids)."""
     offer = item.offer
     common: _ItemFields = {"moodle_user_id": item.route.teacher.moodle_user_id, "site_url": site,
               "offer_key": offer.key, "offer_title": offer.title,
               "competencies": list(item.competencies), "time": _aware(item.updated_at),
               "occurrence": str(item.id)}
     out = [build.item_proposed(offer_kind=offer.kind, **common)]
-    if item.status in (APPROVED, ENROLLED, COMPLETED):
+    done_steps = (COMPLETED, VERIFIED, REPLANNED)
+    if item.status in (APPROVED, ENROLLED, *done_steps):
         out.append(build.item_approved(offer_kind=offer.kind, **common))
-    if item.status in (ENROLLED, COMPLETED):
+    if item.status in (ENROLLED, *done_steps):
         out.append(build.item_enrolled(offer_kind=offer.kind, **common))
-    if item.status == COMPLETED:
+    if item.status in done_steps:
         done = build.internship_attended if offer.kind == INTERNSHIP else build.course_completed
         out.append(done(**common))
+    for event in events:
+        step: _ItemFields = {**common, "time": _aware(event.at),
+                             "occurrence": f"{item.id}:{event.id}"}
+        out.append(build.item_transition(event.to_status, offer_kind=offer.kind, **step))
     return out
 
 

@@ -1,0 +1,287 @@
+"""The review of routes: methodologists approve, reject and swap items in their scope
+(``/review``) and answer teachers' requests for a change (``/review/requests``); a teacher
+sees their own route and accepts, declines or asks for a change (``/my/route``).
+
+Every form is CSRF-protected; an item or request out of the caller's scope answers 404, as a
+missing one does.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER, school_clause
+from app.extensions import db
+from app.models import (
+    Competency,
+    Deficit,
+    Diagnostic,
+    Municipality,
+    Offer,
+    RouteItem,
+    School,
+    Teacher,
+)
+from app.models.route import ITEM_STATUSES
+from app.routes import review
+from app.routes.review import ReviewError, ReviewFilter
+from app.web.access import allow, current_scope
+from app.web.inputs import id_arg
+
+bp = Blueprint("review", __name__, template_folder="templates")
+
+STATUS_RU = {"proposed": "предложено", "approved": "утверждено", "enrolled": "зачислен",
+             "completed": "завершено", "verified": "дефицит закрыт",
+             "replanned": "перепланировано", "rejected": "отклонено методистом",
+             "declined": "отклонено педагогом", "cancelled": "отменено"}
+STATUS_EN = {"proposed": "proposed", "approved": "approved", "enrolled": "enrolled",
+             "completed": "completed", "verified": "verified", "replanned": "re-planned",
+             "rejected": "rejected", "declined": "declined", "cancelled": "cancelled"}
+ACTION_RU = {**STATUS_RU, "accepted": "принято педагогом", "change_requested":
+             "запрошено изменение", "change_answered": "дан ответ", "swapped": "замена"}
+ACTOR_RU = {"account": "методист", "teacher": "педагог", "cli": "команда", "system": "система"}
+KIND_RU = {"course": "КПК", "internship": "Стажировка", "mentoring": "Наставничество"}
+FILTERS = ("diagnostic", "municipality", "school", "subject", "competency", "offer", "status")
+
+
+def _filter(values: dict[str, str] | None = None) -> ReviewFilter:
+    """The review filter of the request's arguments (or form), checked against the scope.
+
+    :raise 404: a municipality or school out of scope or unknown.
+    :raise 400: an unknown status.
+    """
+    args = values if values is not None else request.args
+    scope = current_scope()
+    municipality = id_arg(args, "municipality")
+    if municipality is not None and not scope.region and (
+            municipality not in scope.municipality_ids):
+        abort(404)
+    school = (args.get("school") or "").strip()
+    if school and db.session.scalar(select(School.id).where(
+            School.code == school, school_clause(scope))) is None:
+        abort(404)
+    status = (args.get("status") or "").strip()
+    if status and status not in ITEM_STATUSES:
+        abort(400, description=f"Неизвестный статус «{status}».")
+    return ReviewFilter(
+        diagnostic_id=id_arg(args, "diagnostic"), municipality_id=municipality,
+        school_code=school, subject=(args.get("subject") or "").strip(),
+        competency=(args.get("competency") or "").strip(),
+        offer_key=(args.get("offer") or "").strip(), status=status)
+
+
+def _back() -> ResponseReturnValue:
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/review") and "//" not in target
+                    else "/review")
+
+
+def _refused(err: ReviewError) -> ResponseReturnValue:
+    return render_template("error.html", title="Действие не выполнено",
+                           message=str(err)), 400
+
+
+@bp.get("/review")
+@allow(METHODOLOGIST, ADMIN)
+def review_page() -> ResponseReturnValue:
+    """The route items of the caller's scope, filtered (``municipality``, ``school``,
+    ``subject``, ``competency``, ``offer``, ``status``, ``diagnostic``), a page at a time
+    (``page``), with the counts per status and the alternatives of items under review."""
+    scope = current_scope()
+    chosen = _filter()
+    page = review.review_page(scope, chosen, id_arg(request.args, "page") or 1)
+    pool = review.OfferPool.load()
+    alternatives = {item.id: review.ranked_alternatives(item, pool=pool)
+                    for item in page.items if item.status in review.REJECTABLE}
+    narrowed = select(Municipality).order_by(Municipality.name)
+    if not scope.region:
+        narrowed = narrowed.where(Municipality.id.in_(scope.municipality_ids))
+    municipalities = db.session.scalars(narrowed).all()
+    schools = db.session.scalars(select(School).where(school_clause(scope))
+                                 .order_by(School.code)).all()
+    offers = db.session.scalars(select(Offer).order_by(Offer.key)).all()
+    here = request.full_path.rstrip("?")
+    args = {k: request.args.get(k, "") for k in FILTERS}
+    return render_template(
+        "review.html", page=page, chosen=chosen, alternatives=alternatives, args=args,
+        municipalities=municipalities, schools=schools, offers=offers, here=here,
+        statuses=STATUS_RU, statuses_en=STATUS_EN, kinds=KIND_RU,
+        diagnostics=db.session.scalars(select(Diagnostic).order_by(Diagnostic.id)).all())
+
+
+def _item(item_id: int) -> RouteItem:
+    item = review.item_in_scope(current_scope(), item_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.post("/review/items/<int:item_id>/approve")
+@allow(METHODOLOGIST, ADMIN)
+def approve_item(item_id: int) -> ResponseReturnValue:
+    """Approve one proposed item."""
+    count = review.approve_items([_item(item_id)], review.actor_now())
+    flash(f"Утверждено позиций: {count} (approved).", "saved")
+    return _back()
+
+
+@bp.post("/review/items/<int:item_id>/reject")
+@allow(METHODOLOGIST, ADMIN)
+def reject_item(item_id: int) -> ResponseReturnValue:
+    """Reject one item with a reason (``reason``, required)."""
+    try:
+        count = review.reject_items([_item(item_id)], review.actor_now(),
+                                    request.form.get("reason"))
+    except ReviewError as err:
+        return _refused(err)
+    flash(f"Отклонено позиций: {count} (rejected).", "saved")
+    return _back()
+
+
+@bp.post("/review/items/<int:item_id>/swap")
+@allow(METHODOLOGIST, ADMIN)
+def swap_item(item_id: int) -> ResponseReturnValue:
+    """Swap one item for one of its alternatives (``offer_id``)."""
+    item = _item(item_id)
+    offer_id = id_arg(request.form, "offer_id")
+    try:
+        if offer_id is None:
+            raise ReviewError("Выберите программу для замены (choose an alternative).")
+        new = review.swap_item(item, offer_id, review.actor_now(), request.form.get("reason"))
+    except ReviewError as err:
+        return _refused(err)
+    flash(f"Позиция заменена на «{new.offer.title}» (swapped).", "saved")
+    return _back()
+
+
+@bp.post("/review/bulk")
+@allow(METHODOLOGIST, ADMIN)
+def bulk() -> ResponseReturnValue:
+    """Approve or reject (``action``) in bulk: the checked items (``item``), or every item
+    of the filter in the form (school, competency, offer, …) when ``by_filter`` is set; only
+    items in the caller's scope are touched."""
+    action = request.form.get("action", "")
+    if action not in ("approve", "reject"):
+        abort(400, description="Неизвестное действие (unknown action).")
+    scope = current_scope()
+    if request.form.get("by_filter"):
+        chosen = _filter(dict(request.form.items()))
+        if chosen == ReviewFilter(status=chosen.status):
+            abort(400, description="Выберите школу, компетенцию или программу "
+                                   "(choose a school, competency or offer).")
+    else:
+        ids = []
+        for raw in request.form.getlist("item"):
+            if not raw.isdigit():
+                abort(400)
+            ids.append(int(raw))
+        if not ids:
+            abort(400, description="Не выбрано ни одной позиции (nothing selected).")
+        chosen = ReviewFilter(item_ids=tuple(ids))
+    items = review.select_items(scope, chosen)
+    try:
+        if action == "approve":
+            count = review.approve_items(items, review.actor_now())
+        else:
+            count = review.reject_items(items, review.actor_now(), request.form.get("reason"))
+    except ReviewError as err:
+        return _refused(err)
+    done = "Утверждено" if action == "approve" else "Отклонено"
+    flash(f"{done} позиций: {count}.", "saved")
+    return _back()
+
+
+@bp.get("/review/requests")
+@allow(METHODOLOGIST, ADMIN)
+def requests_page() -> ResponseReturnValue:
+    """Teachers' requests for a change in the caller's scope (open first), to answer."""
+    found = review.requests_in_scope(current_scope())
+    pool = review.OfferPool.load()
+    alternatives = {r.id: review.ranked_alternatives(r.item, pool=pool) for r in found
+                    if r.status == "open" and r.item.status in review.REJECTABLE}
+    return render_template("review_requests.html", requests=found,
+                           alternatives=alternatives, statuses=STATUS_RU)
+
+
+@bp.post("/review/requests/<int:request_id>/answer")
+@allow(METHODOLOGIST, ADMIN)
+def answer_request(request_id: int) -> ResponseReturnValue:
+    """Answer a request (``answer``), optionally rejecting (``decision=reject``) or swapping
+    (``decision=swap``, ``offer_id``) the item."""
+    found = review.request_in_scope(current_scope(), request_id)
+    if found is None:
+        abort(404)
+    decision = request.form.get("decision", "")
+    try:
+        review.answer_request(found, review.actor_now(), request.form.get("answer"),
+                              reject=decision == "reject",
+                              swap_offer_id=(id_arg(request.form, "offer_id")
+                                             if decision == "swap" else None))
+    except ReviewError as err:
+        return _refused(err)
+    flash("Ответ отправлен педагогу (answer sent).", "saved")
+    return redirect("/review/requests")
+
+
+# --- The teacher's side ----------------------------------------------------------------
+
+def _own_moodle_id() -> int:
+    moodle_id = current_scope().teacher_moodle_id
+    if moodle_id is None:
+        abort(404)
+    return moodle_id
+
+
+@bp.get("/my/route")
+@allow(TEACHER)
+def my_route() -> ResponseReturnValue:
+    """The teacher's own route: deficits, items (dates, place, hours, mentor), what happened
+    to each item, requests and answers; accept, decline, ask for a change."""
+    moodle_id = _own_moodle_id()
+    teacher = db.session.scalars(select(Teacher).filter_by(moodle_user_id=moodle_id)).first()
+    if teacher is None:
+        abort(404)
+    items = review.teacher_items(moodle_id)
+    ids = [item.id for item in items]
+    deficits = db.session.execute(
+        select(Deficit.level, Deficit.score, Deficit.diagnostic_id, Competency.idnumber,
+               Competency.name).join(Competency, Competency.id == Deficit.competency_id)
+        .where(Deficit.teacher_id == teacher.id, Deficit.level.in_(("deficit", "risk")))
+        .order_by(Deficit.diagnostic_id.desc())).all()
+    return render_template("my_route.html", teacher=teacher, items=items,
+                           events=review.events_of(ids), requests=review.requests_of(ids),
+                           deficits=deficits, statuses=STATUS_RU, statuses_en=STATUS_EN,
+                           actions=ACTION_RU, actors=ACTOR_RU, kinds=KIND_RU,
+                           open_statuses=review.DECLINABLE)
+
+
+def _own(item_id: int) -> RouteItem:
+    item = review.own_item(_own_moodle_id(), item_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.post("/my/route/items/<int:item_id>/<any(accept, decline, request):action>")
+@allow(TEACHER)
+def my_decision(item_id: int, action: str) -> ResponseReturnValue:
+    """The teacher accepts, declines (``reason``) or asks for a change (``message``) of one
+    of their own items."""
+    item = _own(item_id)
+    actor = review.actor_now(teacher=True)
+    try:
+        if action == "accept":
+            review.accept(item, actor)
+            flash("Позиция принята (accepted).", "saved")
+        elif action == "decline":
+            review.decline(item, actor, request.form.get("reason"))
+            flash("Позиция отклонена; маршрут будет перепланирован без неё (declined).",
+                  "saved")
+        else:
+            review.request_change(item, actor, request.form.get("message"))
+            flash("Запрос отправлен методисту (request sent).", "saved")
+    except ReviewError as err:
+        return _refused(err)
+    return redirect("/my/route")
