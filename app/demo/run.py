@@ -17,13 +17,15 @@ from app.common.moodle import moodle_api
 from app.common.runs import logged_run
 from app.demo.sandbox import running_sandbox
 from app.extensions import db, prepare_schema
-from app.models import Attempt, Diagnostic
+from app.models import Attempt, Diagnostic, Route, RouteItem, Teacher
+from app.models.route import ENROLLED, PROPOSED
 from app.push.run import push
 from app.registry.catalogue import import_catalogue
 from app.registry.offerings import import_table
 from app.reports.analytics import dynamics
 from app.reports.maps import summary
 from app.routes.items import approve, recommend
+from app.routes.review import Actor, OfferPool, decline, ranked_alternatives
 from app.settings import Settings
 from app.sync.pull import configured_diagnostic, sync
 from config import DEMO_DIR
@@ -95,8 +97,48 @@ def run_pipeline(settings: Settings, echo: Callable[[str], None]) -> dict[str, o
                   enrolments=pushed.enrolments_sent, already=pushed.already_enrolled,
                   messages=pushed.messages_sent,
                   without_school=synced.without_school)
+    figures["replanned"] = run_decline(api, settings, diagnostic, echo)
     figures["final"] = run_final(api, settings, diagnostic, echo)
     return figures
+
+
+DEMO_DECLINE = "Пересекается с аттестацией; прошу другой курс"
+
+
+def run_decline(api: MoodleAPI, settings: Settings, diagnostic: Diagnostic,
+                echo: Callable[[str], None]) -> dict[str, object]:
+    """A teacher declines one enrolled item (as on /my/route): the next recommend re-plans the
+    competency without that offer, the new item is approved and the push suspends the old
+    enrolment and enrols the new one."""
+    pool = OfferPool.load()
+    item = next((i for i in db.session.scalars(
+        select(RouteItem).join(Route).join(Teacher)
+        .where(Route.diagnostic_id == diagnostic.id, RouteItem.status == ENROLLED)
+        .order_by(Teacher.lastname, Teacher.firstname, RouteItem.id))
+        if ranked_alternatives(i, 1, pool)), None)  # one with another offer to go to
+    if item is None:
+        return {}
+    teacher = item.route.teacher
+    title = item.offer.title
+    decline(item, Actor("teacher", teacher.username or str(teacher.moodle_user_id)),
+            DEMO_DECLINE)
+    with logged_run("recommend") as run:
+        run.summary = recommend(diagnostic, settings).as_dict()
+    new = [i.offer.title for i in db.session.scalars(
+        select(RouteItem).join(Route).where(Route.teacher_id == teacher.id,
+                                            Route.diagnostic_id == diagnostic.id,
+                                            RouteItem.status == PROPOSED))]
+    with logged_run("approve") as run:
+        run.summary = {"approved": approve(diagnostic)}
+    with logged_run("push") as run:
+        pushed = push(api, settings)
+        run.summary = pushed.as_dict()
+    echo(f"  Отказ педагога: {teacher.lastname} {teacher.firstname} отклонил(а) «{title}» "
+         f"(«{DEMO_DECLINE}»); маршрут перестроен: "
+         f"{', '.join(f'«{t}»' for t in new) or 'других предложений нет'}; "
+         f"в Moodle отправлено (приостановка прежнего зачисления и новые): "
+         f"{pushed.enrolments_sent}")
+    return {"declined": title, "proposed": new, "sent": pushed.enrolments_sent}
 
 
 def import_demo_tables(folder: str, kinds: Iterable[str]) -> None:

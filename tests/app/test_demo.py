@@ -23,6 +23,11 @@ def test_demo_runs_the_job_and_prints_the_summary(tmp_path: Path) -> None:
     assert "Дефициты по компетенциям:" in first and "PK-06:" in first
     sent = next(line for line in first.splitlines() if "Зачислений отправлено" in line)
     assert int(re.search(r"Moodle: (\d+)", sent).group(1)) > 50
+    # A teacher declines an enrolled item: the route is re-planned with another offer, the
+    # old enrolment suspended and the new one sent on the next push.
+    declined = next(line for line in first.splitlines() if "Отказ педагога" in line)
+    assert re.search(r"маршрут перестроен: «[^»]+", declined), declined
+    assert int(re.search(r"новые\): (\d+)", declined).group(1)) >= 2, declined
     final = next(line for line in first.splitlines() if "Итоговую диагностику" in line)
     took, closed, entry_deficits, rated = map(int, re.findall(r"\d+", final))
     assert 0 < closed < entry_deficits and closed == rated  # each closed deficit rated once
