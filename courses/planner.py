@@ -13,6 +13,7 @@ Every item and unmet need carries structured reasons and a text (``courses.plan_
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -91,10 +92,16 @@ class _Cand:
     place: str
 
 
+def _spread(key: str) -> int:
+    """A deterministic pseudo-random rank of a session key (stable across runs)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+
+
 class _Model:
     """Candidates and static data of one planning run."""
 
-    def __init__(self, inp: PlanInput, policy: Policy) -> None:
+    def __init__(self, inp: PlanInput, policy: Policy, per_need: int | None = None) -> None:
+        self.per_need = per_need
         self.inp = inp
         self.policy = policy
         self.teachers = {t.teacher_id: t for t in inp.teachers}
@@ -126,6 +133,10 @@ class _Model:
             self.needs_of[teacher_id].append(competency)
         self.state = _State(self)
         self._fix()
+        # What the fixed items alone use (the state moves on as items are chosen).
+        self.fixed_seats = dict(self.state.seats_used)
+        self.fixed_mentor = dict(self.state.mentor_used)
+        self.fixed_comp = dict(self.state.comp_count)
         self.cands: list[_Cand] = []
         self.blocked: dict[tuple[int, str], list[tuple[_Cand, str]]] = defaultdict(list)
         self._generate()
@@ -166,28 +177,94 @@ class _Model:
             self.fixed.append(cand)
 
     def _generate(self) -> None:
-        by_comp: dict[str, list[int]] = defaultdict(list)
+        """Candidates per open need from buckets of sessions by competency, subject and place.
+
+        A session sits in bucket (competency, subject or "*", place) for each subject of its
+        offer ("*" when it has none) and each place it can be attended from: ("M", its
+        municipality), ("H", its host school), ("R",) when remote. A teacher's need reads the
+        buckets of its competency for the teacher's subjects and "*", at the partner resource
+        centres, in the municipality and remote, in that order. With ``per_need`` set, at most
+        that many fitting sessions per need are kept (remote ones from a per-teacher offset so
+        teachers spread over equal sessions); the bound then comes from ``lagrange_bound``,
+        which covers every fitting session, kept or not.
+        """
+        self.buckets: dict[tuple[str, str, tuple[str, ...]], list[int]] = defaultdict(list)
+        self.comp_sessions: dict[str, int] = defaultdict(int)
+        self.comp_subjects: dict[str, set[str]] = defaultdict(set)
         for i, row in enumerate(self.sessions):
             offer = self.offers.get(row.offer_key)
             if offer is None:
                 raise ValueError(f"session {row.key} names an unknown offer")
+            places: list[tuple[str, ...]] = []
+            if offer.host_school:
+                places.append(("H", offer.host_school))
+            muni = row.municipality or offer.municipality
+            if muni is not None:
+                places.append(("M", muni))
+            if offer.format == REMOTE:
+                places.append(("R",))
             for competency in offer.competencies:
-                by_comp[competency].append(i)
+                self.comp_sessions[competency] += 1
+                for subject in offer.subjects or ("*",):
+                    self.comp_subjects[competency].add(subject)
+                    for place in places:
+                        self.buckets[(competency, subject, place)].append(i)
+        for members in self.buckets.values():
+            members.sort(key=lambda i: _spread(self.sessions[i].key))
         self.reason: dict[tuple[int, str], str] = {}
+        self.pruned = False
         for teacher_id in sorted(self.needs_of):
-            teacher = self.teachers[teacher_id]
-            open_comps = [c for c in self.needs_of[teacher_id]
-                          if self.state.comp_count[(teacher_id, c)]
-                          < self.policy.max_items_per_competency]
-            seen: set[int] = set()
-            for competency in open_comps:
-                stage = 0  # how far the best session got through the filters
-                why = REASON_NO_OFFER
-                for session in by_comp.get(competency, ()):
+            self._generate_teacher(self.teachers[teacher_id])
+
+    def teacher_buckets(self, teacher: PlanTeacher, competency: str
+                        ) -> list[tuple[str, list[int]]]:
+        """(place class, sessions) buckets a teacher's need in ``competency`` reads."""
+        subjects = (*teacher.subjects, "*") if teacher.subjects else \
+            tuple(sorted(self.comp_subjects.get(competency, ())))
+        out: list[tuple[str, list[int]]] = []
+        places: list[tuple[str, tuple[str, ...]]] = [(PLACE_PARTNER, ("H", p))
+                                                     for p in teacher.partners]
+        if teacher.municipality is not None:
+            places.append((PLACE_MUNICIPALITY, ("M", teacher.municipality)))
+        places.append((PLACE_REMOTE, ("R",)))
+        for cls, place in places:
+            for subject in subjects:
+                members = self.buckets.get((competency, subject, place))
+                if members:
+                    out.append((cls, members))
+        return out
+
+    def _generate_teacher(self, teacher: PlanTeacher) -> None:
+        teacher_id = teacher.teacher_id
+        limit = self.policy.max_items_per_competency
+        open_comps = [c for c in self.needs_of[teacher_id]
+                      if self.state.comp_count[(teacher_id, c)] < limit]
+        seen: set[int] = set()
+        cap = self.per_need
+        for competency in open_comps:
+            # Before any bucket is read: no offer, none for the subject, none in reach.
+            stage, why, kept = -1, REASON_NO_OFFER, 0
+            if self.comp_sessions.get(competency):
+                why = REASON_PLACE
+                subjects = self.comp_subjects[competency]
+                if teacher.subjects and "*" not in subjects and \
+                        not subjects & set(teacher.subjects):
+                    why = REASON_SUBJECT
+            for cls, members in self.teacher_buckets(teacher, competency):
+                n = len(members)
+                offset = (teacher_id * 7919) % n if cls == PLACE_REMOTE and cap else 0
+                for step in range(n):
+                    if cap is not None and kept >= cap:
+                        self.pruned = True
+                        break
+                    session = members[(offset + step) % n]
+                    if session in seen:
+                        kept += 1
+                        continue
                     got, blocked_by = self._filter(teacher, session)
                     if got > stage:
                         stage, why = got, blocked_by or _STAGE_REASON[got]
-                    if got < _FULL or session in seen:
+                    if got < _FULL:
                         continue
                     seen.add(session)
                     offer = self.offer_of(session)
@@ -203,8 +280,8 @@ class _Model:
                             self.blocked[(teacher_id, c)].append((cand, REASON_NO_SEATS))
                     else:
                         self.cands.append(cand)
-                self.reason[(teacher_id, competency)] = why
-            # Competencies already at their limit through fixed items are not unmet.
+                        kept += 1
+            self.reason[(teacher_id, competency)] = why
 
     def _filter(self, teacher: PlanTeacher, session: int) -> tuple[int, str | None]:
         """How far a session gets through the static filters for a teacher (_PASSED: all),
@@ -342,10 +419,13 @@ def _greedy_order(model: _Model, cols: Sequence[int]) -> list[int]:
 
 # --- LP / MILP -------------------------------------------------------------------------------
 
-def _rows(model: _Model, cols: Sequence[int]) -> tuple[list[list[int]], list[float]]:
-    """Constraint rows (column positions) and their upper bounds for the given columns."""
+def _rows(model: _Model, cols: Sequence[int]
+          ) -> tuple[list[list[int]], list[float], dict[int, object]]:
+    """Constraint rows (column positions), their upper bounds, and which rows are seats
+    (row → session index) or mentors (row → mentor id), for the given columns."""
     rows: list[list[int]] = []
     ub: list[float] = []
+    coupling: dict[int, object] = {}
     state = model.state
     seat_rows: dict[int, list[int]] = defaultdict(list)
     mentor_rows: dict[str, list[int]] = defaultdict(list)
@@ -370,9 +450,11 @@ def _rows(model: _Model, cols: Sequence[int]) -> tuple[list[list[int]], list[flo
     for session, members in seat_rows.items():
         seats = model.sessions[session].seats
         assert seats is not None
+        coupling[len(rows)] = session
         rows.append(members)
         ub.append(float(seats - state.seats_used[session]))
     for mentor, members in mentor_rows.items():
+        coupling[len(rows)] = mentor
         rows.append(members)
         ub.append(float(model.mentor_cap[mentor] - state.mentor_used[mentor]))
     limit = model.policy.max_items_per_competency
@@ -402,12 +484,14 @@ def _rows(model: _Model, cols: Sequence[int]) -> tuple[list[list[int]], list[flo
             if len(clique) > 1 and not any(set(clique) < set(o) for o in cliques):
                 rows.append(list(clique))
                 ub.append(1.0)
-    return rows, ub
+    return rows, ub, coupling
 
 
 def _solve(values: np.ndarray, rows: list[list[int]], ub: list[float], integer: bool,
-           time_limit: float) -> tuple[str, float, np.ndarray | None, float]:
-    """Maximise values·x, 0 ≤ x ≤ 1, rows·x ≤ ub with HiGHS: (status, objective, x, bound)."""
+           time_limit: float, lower: np.ndarray | None = None
+           ) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
+    """Maximise values·x, lower ≤ x ≤ 1, rows·x ≤ ub with HiGHS:
+    (status, objective, x, row duals of the LP)."""
     import highspy
 
     n = len(values)
@@ -429,7 +513,7 @@ def _solve(values: np.ndarray, rows: list[list[int]], ub: list[float], integer: 
     lp.num_col_ = n
     lp.num_row_ = len(rows)
     lp.col_cost_ = values.astype(np.float64)
-    lp.col_lower_ = np.zeros(n)
+    lp.col_lower_ = np.zeros(n) if lower is None else lower
     lp.col_upper_ = np.ones(n)
     lp.row_lower_ = np.full(len(rows), -highspy.kHighsInf)
     lp.row_upper_ = np.asarray(ub, dtype=np.float64)
@@ -446,14 +530,15 @@ def _solve(values: np.ndarray, rows: list[list[int]], ub: list[float], integer: 
     info = h.getInfo()
     optimal = status == highspy.HighsModelStatus.kOptimal
     has_x = info.primal_solution_status == 2  # feasible
-    x = np.asarray(h.getSolution().col_value) if has_x else None
+    solution = h.getSolution()
+    x = np.asarray(solution.col_value) if has_x else None
+    duals = None
     if integer:
-        bound = float(info.mip_dual_bound)
         obj = float(info.objective_function_value) if has_x else 0.0
     else:
         obj = float(info.objective_function_value) if optimal else float("nan")
-        bound = obj
-    return ("optimal" if optimal else str(status)), obj, x, bound
+        duals = np.maximum(np.asarray(solution.row_dual), 0.0) if optimal else None
+    return ("optimal" if optimal else str(status)), obj, x, duals
 
 
 def _trivial_bound(model: _Model, cols: Sequence[int]) -> float:
@@ -513,27 +598,84 @@ def _round(model: _Model, cols: Sequence[int], x: np.ndarray) -> list[int]:
 
 
 def _solve_component(model: _Model, cols: list[int], deadline: float,
-                     mip_max_columns: int) -> tuple[list[int], float, str]:
-    """One component: LP bound, then MILP (or LP rounding): (chosen, bound, method)."""
+                     mip_max_columns: int, duals: dict[object, float]
+                     ) -> tuple[list[int], float, str]:
+    """One component: LP bound, then MILP (relax-and-fix past ``mip_max_columns``: columns at
+    1 in the LP stay fixed, the MILP decides the rest), then rounding with a feasibility
+    repair and a greedy fill: (chosen, LP bound, method). Seat and mentor duals go to
+    ``duals`` (for the Lagrangian bound)."""
     values = np.array([model.cands[j].value for j in cols])
     if len(cols) == 1:
         return _round(model, cols, np.ones(1)), max(float(values[0]), 0.0), "milp"
-    rows, ub = _rows(model, cols)
-    status, lp_obj, x, _ = _solve(values, rows, ub, False, deadline - time.perf_counter())
-    if status != "optimal" or x is None:
+    rows, ub, coupling = _rows(model, cols)
+    status, lp_obj, x, y = _solve(values, rows, ub, False, deadline - time.perf_counter())
+    if status != "optimal" or x is None or y is None:
         return _greedy_order(model, cols), _trivial_bound(model, cols), "greedy"
+    for row, key in coupling.items():
+        duals[key] = float(y[row])
     integral = bool(np.all(np.minimum(x, 1 - x) < _EPS))
     left = deadline - time.perf_counter()
     how = "milp" if integral else "lp_round"
-    if not integral and len(cols) <= mip_max_columns and left > 0:
-        _status, _obj, xi, _b = _solve(values, rows, ub, True, left)
+    if not integral and left > 0:
+        lower = None if len(cols) <= mip_max_columns else (x > 1 - _EPS).astype(np.float64)
+        _status, _obj, xi, _y = _solve(values, rows, ub, True, left, lower)
         if xi is not None:
-            x, how = xi, "milp"
+            x, how = xi, "milp" if lower is None else "relax_and_fix"
     return _round(model, cols, x), lp_obj, how
 
 
+def lagrange_bound(model: _Model, duals: dict[object, float]) -> float:
+    """An upper bound on the LP of the whole model (every fitting session, kept or not).
+
+    Seat and mentor rows are priced with ``duals`` (y ≥ 0, any values give a valid bound);
+    hours and date rows are dropped (a relaxation); what is left splits by teacher, and a
+    teacher's LP over "at most L items per competency" is bounded by the dual solution
+    μ(t, c) = L · max over fitting sessions of the session's share of its reduced value,
+    share = w_c + δ·w_c/W (δ = bonus − penalty − y, W ≤ the teacher's open weight), which
+    grows with δ: so per need only the best δ over its buckets counts.
+    """
+    p = model.policy
+    price = np.zeros(len(model.sessions))
+    for i, row in enumerate(model.sessions):
+        mentor = model.offers[row.offer_key].mentor_id
+        price[i] = duals.get(i, 0.0) + (duals.get(mentor, 0.0) if mentor else 0.0)
+    total = 0.0
+    for i, row in enumerate(model.sessions):
+        if row.seats is not None:
+            total += duals.get(i, 0.0) * max(row.seats - model.fixed_seats.get(i, 0), 0)
+    for mentor, cap in model.mentor_cap.items():
+        total += duals.get(mentor, 0.0) * max(cap - model.fixed_mentor.get(mentor, 0), 0)
+    cheapest: dict[int, float] = {}
+
+    def least(members: list[int]) -> float:
+        key = id(members)
+        if key not in cheapest:
+            cheapest[key] = float(price[members].min())
+        return cheapest[key]
+
+    bonus = {PLACE_PARTNER: p.partner_bonus, PLACE_MUNICIPALITY: p.municipality_bonus,
+             PLACE_REMOTE: p.remote_bonus}
+    keep = p.keep_bonus if model.previous else 0.0
+    limit = p.max_items_per_competency
+    for teacher_id, comps in model.needs_of.items():
+        teacher = model.teachers[teacher_id]
+        used = [model.fixed_comp.get((teacher_id, c), 0) for c in comps]
+        open_comps = [c for c, n in zip(comps, used, strict=True) if n < limit]
+        whole = sum(model.weight[(teacher_id, c)] for c in open_comps)
+        for c in open_comps:
+            best = max((bonus[cls] + keep - p.item_penalty - least(members)
+                        for cls, members in model.teacher_buckets(teacher, c)), default=None)
+            if best is None:
+                continue
+            w = model.weight[(teacher_id, c)]
+            share = w + (best if best >= 0 else best * w / whole)
+            total += (limit - model.fixed_comp.get((teacher_id, c), 0)) * max(share, 0.0)
+    return total
+
+
 def plan(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60.0,
-         mip_max_columns: int = 50_000, use_solver: bool = True) -> PlanResult:
+         mip_max_columns: int = 50_000, use_solver: bool = True,
+         candidates_per_need: int | None = None) -> PlanResult:
     """Plan routes: near-optimal items under every limit, with a valid upper bound.
 
     Args:
@@ -544,19 +686,22 @@ def plan(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60
             by the greedy pass and ``fallback`` is set.
         mip_max_columns: Components larger than this are solved by LP rounding, not MILP.
         use_solver: False plans with the greedy pass only (the baseline).
+        candidates_per_need: Keep at most this many fitting sessions per need in the model
+            (None: all); the bound then is ``lagrange_bound`` over every fitting session.
 
     Returns:
         The plan: items (fixed ones first kept), unmet needs with reasons, objective, the
-        bound (sum of the components' LP optima; a solver-free bound where none ran), the
-        method and the decomposition used.
+        bound (the smaller of the sum of the components' LP optima and ``lagrange_bound``;
+        only the latter when candidates were capped), the method and the decomposition.
     """
     started = time.perf_counter()
     policy = policy or Policy()
-    model = _Model(inp, policy)
+    model = _Model(inp, policy, candidates_per_need)
     comps = _components(model)
     chosen: list[int] = []
     bound = 0.0
     methods: set[str] = set()
+    duals: dict[object, float] = {}
     fallback = False
     solver_ok = use_solver
     if use_solver:
@@ -573,25 +718,32 @@ def plan(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60
             chosen += _greedy_order(model, cols)
             methods.add("greedy")
             continue
-        got, got_bound, how = _solve_component(model, cols, started + time_limit, mip_max_columns)
+        got, got_bound, how = _solve_component(model, cols, started + time_limit,
+                                               mip_max_columns, duals)
         chosen += got
         bound += got_bound
         methods.add(how)
         fallback = fallback or how == "greedy"
+    if use_solver:
+        lagrange = lagrange_bound(model, duals)
+        bound = lagrange if model.pruned else min(bound, lagrange)
     method = "greedy" if methods == {"greedy"} or not use_solver else \
         "+".join(sorted(methods)) if methods else "milp"
     result = _result(model, chosen, bound=bound, method=method, fallback=fallback,
                      decomposition=
                      f"connected components of the teacher–session–mentor graph: {len(comps)}, "
-                     f"largest {len(comps[0]) if comps else 0} candidates")
+                     f"largest {len(comps[0]) if comps else 0} candidates"
+                     + (f"; at most {candidates_per_need} sessions per need, bound by "
+                        "Lagrangian prices of seats" if model.pruned else ""))
     stats = dict(result.stats, seconds=time.perf_counter() - started,
                  components=float(len(comps)), candidates=float(len(model.cands)))
     return replace(result, stats=stats)
 
 
-def plan_greedy(inp: PlanInput, policy: Policy | None = None) -> PlanResult:
+def plan_greedy(inp: PlanInput, policy: Policy | None = None,
+                candidates_per_need: int | None = None) -> PlanResult:
     """The greedy pass on the same model (baseline and fallback); its bound is solver-free."""
-    return plan(inp, policy, use_solver=False)
+    return plan(inp, policy, use_solver=False, candidates_per_need=candidates_per_need)
 
 
 # --- result and explanations -----------------------------------------------------------------
@@ -611,8 +763,6 @@ def _result(model: _Model, chosen: list[int], *, bound: float, method: str, fall
         if not fixed:
             objective += cand.value
         items.append(_explain(model, cand, fixed, by_teacher_cands[cand.teacher]))
-    if not bound and objective:
-        bound = objective
     unmet: list[UnmetNeed] = []
     for key in sorted(model.need):
         if key in covered or state.comp_count[key] >= model.policy.max_items_per_competency:
@@ -623,7 +773,7 @@ def _result(model: _Model, chosen: list[int], *, bound: float, method: str, fall
         unmet.append(UnmetNeed(key[0], key[1], reason,
                                plan_texts.unmet_text(key[1], model.need[key], reason)))
     items.sort(key=lambda i: (i.teacher_id, not i.fixed, i.session_key))
-    return PlanResult(tuple(items), tuple(unmet), objective, max(bound, objective), method,
+    return PlanResult(tuple(items), tuple(unmet), objective, bound, method,
                       fallback, decomposition, {})
 
 

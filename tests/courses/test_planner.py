@@ -324,3 +324,16 @@ def test_replanning_after_a_decline_moves_few_items() -> None:
     assert (declined.teacher_id, declined.session_key) not in pairs(second)
     assert moved(second) <= moved(cold)
     assert moved(second) <= 2
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_capped_candidates_bound_covers_the_full_model(seed: int) -> None:
+    data = random_input(seed, n_teachers=80, n_offers=20)
+    full = plan(data)
+    capped = plan(data, candidates_per_need=1)
+    assert "at most 1 sessions per need" in capped.decomposition
+    assert violations(data, capped) == []
+    # The Lagrangian bound of the capped run bounds the full model's optimum too.
+    assert capped.bound >= full.objective - 1e-6
+    assert capped.bound >= capped.objective - 1e-6
+    assert full.bound >= full.objective - 1e-6
