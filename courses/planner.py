@@ -234,6 +234,26 @@ class _Model:
                     out.append((cls, members))
         return out
 
+    def candidate(self, teacher: PlanTeacher, session: int) -> _Cand | None:
+        """The candidate of a teacher and session when it passes every filter, else None."""
+        got, _why = self._filter(teacher, session)
+        if got != _PASSED:
+            return None
+        return self._cand(teacher, session)
+
+    def _cand(self, teacher: PlanTeacher, session: int) -> _Cand:
+        teacher_id = teacher.teacher_id
+        limit = self.policy.max_items_per_competency
+        offer = self.offer_of(session)
+        comps = tuple(c for c in offer.competencies if (teacher_id, c) in self.need
+                      and self.fixed_comp.get((teacher_id, c), 0) < limit)
+        place = self.place(teacher, session) or PLACE_OTHER
+        value = (sum(self.weight[(teacher_id, c)] for c in comps) + self.bonus(place)
+                 - self.policy.item_penalty)
+        if (teacher_id, self.sessions[session].key) in self.previous:
+            value += self.policy.keep_bonus
+        return _Cand(teacher_id, session, comps, value, place)
+
     def _generate_teacher(self, teacher: PlanTeacher) -> None:
         teacher_id = teacher.teacher_id
         limit = self.policy.max_items_per_competency
@@ -267,16 +287,9 @@ class _Model:
                     if got < _FULL:
                         continue
                     seen.add(session)
-                    offer = self.offer_of(session)
-                    comps = tuple(c for c in offer.competencies if c in open_comps)
-                    place = self.place(teacher, session) or PLACE_OTHER
-                    value = (sum(self.weight[(teacher_id, c)] for c in comps) + self.bonus(place)
-                             - self.policy.item_penalty)
-                    if (teacher_id, self.sessions[session].key) in self.previous:
-                        value += self.policy.keep_bonus
-                    cand = _Cand(teacher_id, session, comps, value, place)
+                    cand = self._cand(teacher, session)
                     if got == _FULL:
-                        for c in comps:
+                        for c in cand.comps:
                             self.blocked[(teacher_id, c)].append((cand, REASON_NO_SEATS))
                     else:
                         self.cands.append(cand)
@@ -419,10 +432,11 @@ def _greedy_order(model: _Model, cols: Sequence[int]) -> list[int]:
 
 # --- LP / MILP -------------------------------------------------------------------------------
 
-def _rows(model: _Model, cols: Sequence[int]
+def _rows(model: _Model, cols: Sequence[int], every_need: bool = False
           ) -> tuple[list[list[int]], list[float], dict[int, object]]:
     """Constraint rows (column positions), their upper bounds, and which rows are seats
-    (row → session index) or mentors (row → mentor id), for the given columns."""
+    (row → session index), mentors (row → mentor id) or, with ``every_need`` (a row for
+    every need, even with one column), needs (row → (teacher, competency))."""
     rows: list[list[int]] = []
     ub: list[float] = []
     coupling: dict[int, object] = {}
@@ -459,7 +473,9 @@ def _rows(model: _Model, cols: Sequence[int]
         ub.append(float(model.mentor_cap[mentor] - state.mentor_used[mentor]))
     limit = model.policy.max_items_per_competency
     for key, members in comp_rows.items():
-        if len(members) > 1:
+        if len(members) > 1 or every_need:
+            if every_need:
+                coupling[len(rows)] = key
             rows.append(members)
             ub.append(float(limit - state.comp_count[key]))
     for (teacher_id, period), members in hour_rows.items():
@@ -473,7 +489,17 @@ def _rows(model: _Model, cols: Sequence[int]
             if len(members) > 1:
                 rows.append(members)
                 ub.append(1.0)
-    # No two sessions of a teacher overlap: cliques of an interval graph sit at start dates.
+    for clique in _clique_rows(model, cols, by_teacher):
+        rows.append(clique)
+        ub.append(1.0)
+    return rows, ub, coupling
+
+
+def _clique_rows(model: _Model, cols: Sequence[int], by_teacher: dict[int, list[int]]
+                 ) -> list[list[int]]:
+    """No two sessions of a teacher overlap: the maximal cliques of an interval graph sit at
+    start dates, one row each."""
+    out: list[list[int]] = []
     for members in by_teacher.values():
         if len(members) < 2:
             continue
@@ -482,13 +508,12 @@ def _rows(model: _Model, cols: Sequence[int]
         cliques = {tuple(p for s, p in spans if s.starts_on <= d <= s.ends_on) for d in starts}
         for clique in sorted(cliques):
             if len(clique) > 1 and not any(set(clique) < set(o) for o in cliques):
-                rows.append(list(clique))
-                ub.append(1.0)
-    return rows, ub, coupling
+                out.append(list(clique))
+    return out
 
 
 def _solve(values: np.ndarray, rows: list[list[int]], ub: list[float], integer: bool,
-           time_limit: float, lower: np.ndarray | None = None
+           time_limit: float, *, lower: np.ndarray | None = None, upper: float = 1.0
            ) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
     """Maximise values·x, lower ≤ x ≤ 1, rows·x ≤ ub with HiGHS:
     (status, objective, x, row duals of the LP)."""
@@ -514,7 +539,7 @@ def _solve(values: np.ndarray, rows: list[list[int]], ub: list[float], integer: 
     lp.num_row_ = len(rows)
     lp.col_cost_ = values.astype(np.float64)
     lp.col_lower_ = np.zeros(n) if lower is None else lower
-    lp.col_upper_ = np.ones(n)
+    lp.col_upper_ = np.full(n, upper if upper < 1e30 else highspy.kHighsInf)
     lp.row_lower_ = np.full(len(rows), -highspy.kHighsInf)
     lp.row_upper_ = np.asarray(ub, dtype=np.float64)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -618,10 +643,70 @@ def _solve_component(model: _Model, cols: list[int], deadline: float,
     how = "milp" if integral else "lp_round"
     if not integral and left > 0:
         lower = None if len(cols) <= mip_max_columns else (x > 1 - _EPS).astype(np.float64)
-        _status, _obj, xi, _y = _solve(values, rows, ub, True, left, lower)
+        _status, _obj, xi, _y = _solve(values, rows, ub, True, left, lower=lower)
         if xi is not None:
             x, how = xi, "milp" if lower is None else "relax_and_fix"
     return _round(model, cols, x), lp_obj, how
+
+
+def _generate_columns(model: _Model, deadline: float, rounds: int) -> int:
+    """Column generation for a capped model: solve the LP over the kept sessions, then add,
+    per need, the cheapest session of each of its buckets (by seat and mentor price; among
+    equally cheap ones by a per-teacher offset) whose reduced value is positive; repeat.
+    Returns the number of sessions added."""
+    added_total = 0
+    for _ in range(rounds):
+        if time.perf_counter() >= deadline or not model.cands:
+            break
+        cols = list(range(len(model.cands)))
+        values = np.array([c.value for c in model.cands])
+        rows, ub, coupling = _rows(model, cols, every_need=True)
+        status, _obj, _x, y = _solve(values, rows, ub, False, deadline - time.perf_counter(),
+                                     upper=float("inf"))
+        if status != "optimal" or y is None:
+            break
+        duals = {key: float(y[row]) for row, key in coupling.items()}
+        price = _prices(model, duals)
+        have = {(c.teacher, c.session) for c in model.cands}
+        cheapest: dict[int, list[int]] = {}
+        added = 0
+        for (teacher_id, competency), _need in sorted(model.need.items()):
+            if model.state.comp_count[(teacher_id, competency)] \
+                    >= model.policy.max_items_per_competency:
+                continue
+            teacher = model.teachers[teacher_id]
+            for _cls, members in model.teacher_buckets(teacher, competency):
+                key = id(members)
+                if key not in cheapest:
+                    p = price[members]
+                    cheapest[key] = [m for m, v in zip(members, p, strict=True)
+                                     if v <= p.min() + _EPS]
+                low = cheapest[key]
+                session = low[(teacher_id * 7919) % len(low)]
+                if (teacher_id, session) in have:
+                    continue
+                cand = model.candidate(teacher, session)
+                if cand is None:
+                    continue
+                rc = cand.value - price[session] - sum(duals.get((teacher_id, c), 0.0)
+                                                       for c in cand.comps)
+                if rc > 1e-6:
+                    model.cands.append(cand)
+                    have.add((teacher_id, session))
+                    added += 1
+        added_total += added
+        if not added:
+            break
+    return added_total
+
+
+def _prices(model: _Model, duals: dict[object, float]) -> np.ndarray:
+    """Per session: its seat dual plus its mentor's dual."""
+    price = np.zeros(len(model.sessions))
+    for i, row in enumerate(model.sessions):
+        mentor = model.offers[row.offer_key].mentor_id
+        price[i] = duals.get(i, 0.0) + (duals.get(mentor, 0.0) if mentor else 0.0)
+    return price
 
 
 def lagrange_bound(model: _Model, duals: dict[object, float]) -> float:
@@ -635,10 +720,7 @@ def lagrange_bound(model: _Model, duals: dict[object, float]) -> float:
     grows with δ: so per need only the best δ over its buckets counts.
     """
     p = model.policy
-    price = np.zeros(len(model.sessions))
-    for i, row in enumerate(model.sessions):
-        mentor = model.offers[row.offer_key].mentor_id
-        price[i] = duals.get(i, 0.0) + (duals.get(mentor, 0.0) if mentor else 0.0)
+    price = _prices(model, duals)
     total = 0.0
     for i, row in enumerate(model.sessions):
         if row.seats is not None:
@@ -710,6 +792,10 @@ def plan(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60
         except ImportError:
             solver_ok = False
             fallback = True
+    added = 0
+    if model.pruned and solver_ok:
+        added = _generate_columns(model, started + time_limit / 2, rounds=6)
+        comps = _components(model)
     for cols in comps:
         left = time_limit - (time.perf_counter() - started)
         if not solver_ok or left <= 0:
@@ -736,7 +822,8 @@ def plan(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60
                      + (f"; at most {candidates_per_need} sessions per need, bound by "
                         "Lagrangian prices of seats" if model.pruned else ""))
     stats = dict(result.stats, seconds=time.perf_counter() - started,
-                 components=float(len(comps)), candidates=float(len(model.cands)))
+                 components=float(len(comps)), candidates=float(len(model.cands)),
+                 columns_generated=float(added))
     return replace(result, stats=stats)
 
 
