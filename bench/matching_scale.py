@@ -63,7 +63,7 @@ def seats_instance(n_teachers: int, n_offers: int, seed: int = 13) -> PlanInput:
     needs = []
     for t in range(n_teachers):
         k = min(1 + int(rng.expovariate(0.9)), 5)
-        for c in set(rng.choices(comps, popularity, k=k)):
+        for c in sorted(set(rng.choices(comps, popularity, k=k))):
             needs.append(PlanNeed(t, c, "deficit", rng.random() * 0.5))
     kinds = [MOODLE_COURSE, INTERNSHIP, MENTORING]
     offers, sessions = [], []
@@ -71,7 +71,7 @@ def seats_instance(n_teachers: int, n_offers: int, seed: int = 13) -> PlanInput:
     for o in range(n_offers):
         key = f"O{o:04d}"
         offers.append(PlanOffer(key, kinds[o % 3], key,
-                                tuple(set(rng.choices(comps, popularity, k=rng.randint(1, 3)))),
+                                tuple(sorted(set(rng.choices(comps, popularity, k=rng.randint(1, 3))))),
                                 format=REMOTE))
         day = YEAR_START + dt.timedelta(days=o)
         sessions.append(PlanSession(key, f"{key}-1", day, day,
@@ -109,7 +109,7 @@ def real_instance(n_teachers: int, seed: int = 13) -> PlanInput:
         teacher = _with_unavailable_span(teacher)
         teachers.append(teacher)
         k = min(1 + int(rng.expovariate(0.5)), 6)
-        for c in set(rng.choices(comps, popularity, k=k)):
+        for c in sorted(set(rng.choices(comps, popularity, k=k))):
             score = rng.random() * 0.5
             level = "deficit" if score < 0.35 else "risk"
             needs.append(PlanNeed(t, c, level, score, 0.5,
@@ -129,7 +129,7 @@ def real_instance(n_teachers: int, seed: int = 13) -> PlanInput:
             mentors.append(PlanMentor(mentor, rng.randint(2, 6)))
         offers.append(PlanOffer(
             key, kind, f"Программа {o}",
-            tuple(set(rng.choices(comps, popularity, k=rng.choice([1, 1, 2, 3])))),
+            tuple(sorted(set(rng.choices(comps, popularity, k=rng.choice([1, 1, 2, 3]))))),
             subjects=() if rng.random() < 0.25 else tuple(rng.sample(subjects, rng.randint(1, 2))),
             format=fmt, municipality=school_muni[rc],
             host_school=f"SCH{rc:05d}" if kind in (INTERNSHIP, MENTORING) else None,

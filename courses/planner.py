@@ -102,6 +102,7 @@ class _Model:
 
     def __init__(self, inp: PlanInput, policy: Policy, per_need: int | None = None) -> None:
         self.per_need = per_need
+        self.cg_duals: dict[object, float] = {}  # the last column-generation LP's duals
         self.inp = inp
         self.policy = policy
         self.teachers = {t.teacher_id: t for t in inp.teachers}
@@ -666,34 +667,17 @@ def _generate_columns(model: _Model, deadline: float, rounds: int) -> int:
         if status != "optimal" or y is None:
             break
         duals = {key: float(y[row]) for row, key in coupling.items()}
-        price = _prices(model, duals)
+        model.cg_duals = duals
         have = {(c.teacher, c.session) for c in model.cands}
-        cheapest: dict[int, list[int]] = {}
         added = 0
-        for (teacher_id, competency), _need in sorted(model.need.items()):
-            if model.state.comp_count[(teacher_id, competency)] \
-                    >= model.policy.max_items_per_competency:
+        for teacher_id, session in _price_out(model, duals):
+            if (teacher_id, session) in have:
                 continue
-            teacher = model.teachers[teacher_id]
-            for _cls, members in model.teacher_buckets(teacher, competency):
-                key = id(members)
-                if key not in cheapest:
-                    p = price[members]
-                    cheapest[key] = [m for m, v in zip(members, p, strict=True)
-                                     if v <= p.min() + _EPS]
-                low = cheapest[key]
-                session = low[(teacher_id * 7919) % len(low)]
-                if (teacher_id, session) in have:
-                    continue
-                cand = model.candidate(teacher, session)
-                if cand is None:
-                    continue
-                rc = cand.value - price[session] - sum(duals.get((teacher_id, c), 0.0)
-                                                       for c in cand.comps)
-                if rc > 1e-6:
-                    model.cands.append(cand)
-                    have.add((teacher_id, session))
-                    added += 1
+            cand = model.candidate(model.teachers[teacher_id], session)
+            if cand is not None:
+                model.cands.append(cand)
+                have.add((teacher_id, session))
+                added += 1
         added_total += added
         if not added:
             break
@@ -712,14 +696,16 @@ def _prices(model: _Model, duals: dict[object, float]) -> np.ndarray:
 def lagrange_bound(model: _Model, duals: dict[object, float]) -> float:
     """An upper bound on the LP of the whole model (every fitting session, kept or not).
 
-    Seat and mentor rows are priced with ``duals`` (y ≥ 0, any values give a valid bound);
-    hours and date rows are dropped (a relaxation); what is left splits by teacher, and a
-    teacher's LP over "at most L items per competency" is bounded by the dual solution
-    μ(t, c) = L · max over fitting sessions of the session's share of its reduced value,
-    share = w_c + δ·w_c/W (δ = bonus − penalty − y, W ≤ the teacher's open weight), which
-    grows with δ: so per need only the best δ over its buckets counts.
+    A dual solution of the model's LP with hours and date rows dropped (a relaxation):
+    seat and mentor rows priced with ``duals`` (y ≥ 0), need rows with the need duals μ*
+    in ``duals`` (0 where absent) raised to stay feasible for every session of the need's
+    buckets: μ(t, c) = μ*(t, c) + max rc⁺ · w_c / W, where rc = v − y − Σ μ* over the
+    session's needs and W is the weight of the teacher's open needs it covers (a session's
+    raises over its needs add up to its rc⁺). Its objective Σ y·seats + Σ L·μ bounds the LP
+    and so the optimum; with the LP's own duals after column generation it is the LP's
+    optimum plus what the dropped rows and the unpriced sessions are worth. Computed per
+    bucket with numpy over all its sessions and all needs reading it.
     """
-    p = model.policy
     price = _prices(model, duals)
     total = 0.0
     for i, row in enumerate(model.sessions):
@@ -727,32 +713,89 @@ def lagrange_bound(model: _Model, duals: dict[object, float]) -> float:
             total += duals.get(i, 0.0) * max(row.seats - model.fixed_seats.get(i, 0), 0)
     for mentor, cap in model.mentor_cap.items():
         total += duals.get(mentor, 0.0) * max(cap - model.fixed_mentor.get(mentor, 0), 0)
-    cheapest: dict[int, float] = {}
+    best: dict[tuple[int, str], tuple[float, float]] = {}
+    for needs, excess, _picks, _rc in _scan(model, price, duals):
+        for (t, c, slots), value in zip(needs, excess, strict=True):
+            old = best.get((t, c))
+            if old is None or value > old[0]:
+                best[(t, c)] = (float(value), slots)
+    return total + sum(slots * (duals.get(key, 0.0) + max(value, 0.0))
+                       for key, (value, slots) in best.items())
 
-    def least(members: list[int]) -> float:
-        key = id(members)
-        if key not in cheapest:
-            cheapest[key] = float(price[members].min())
-        return cheapest[key]
 
+def _price_out(model: _Model, duals: dict[object, float]) -> list[tuple[int, int]]:
+    """Per need, the session of best reduced value v − y − Σ need duals when positive."""
+    price = _prices(model, duals)
+    found: list[tuple[int, int]] = []
+    for needs, _share, picks, rc in _scan(model, price, duals):
+        for (teacher_id, _c, _slots), session, value in zip(needs, picks, rc, strict=True):
+            if value > 1e-6:
+                found.append((teacher_id, session))
+    return found
+
+
+def _scan(model: _Model, price: np.ndarray, duals: dict[object, float]
+          ) -> Iterable[tuple[list[tuple[int, str, float]], np.ndarray, list[int], np.ndarray]]:
+    """Per bucket, over all its sessions and all needs reading it (numpy), with reduced
+    values rc = v − y − Σ need duals: each need's largest share of a positive rc
+    (rc⁺ · w_c / W, ``lagrange_bound``), its best session and that session's rc.
+    Needs are (teacher id, competency, free slots)."""
+    p = model.policy
     bonus = {PLACE_PARTNER: p.partner_bonus, PLACE_MUNICIPALITY: p.municipality_bonus,
              PLACE_REMOTE: p.remote_bonus}
     keep = p.keep_bonus if model.previous else 0.0
     limit = p.max_items_per_competency
-    for teacher_id, comps in model.needs_of.items():
+    comp_ids = {c: k for k, c in enumerate(sorted({c for o in model.offers.values()
+                                                   for c in o.competencies}))}
+    readers: dict[int, tuple[list[int], list[tuple[int, str, float]], str]] = {}
+    buckets: dict[int, list[int]] = {}
+    teacher_rows: list[np.ndarray] = []
+    dual_rows: list[np.ndarray] = []
+    for teacher_id, comps in sorted(model.needs_of.items()):
         teacher = model.teachers[teacher_id]
-        used = [model.fixed_comp.get((teacher_id, c), 0) for c in comps]
-        open_comps = [c for c, n in zip(comps, used, strict=True) if n < limit]
-        whole = sum(model.weight[(teacher_id, c)] for c in open_comps)
+        vec = np.zeros(len(comp_ids))
+        dvec = np.zeros(len(comp_ids))
+        open_comps = []
+        for c in comps:
+            if model.fixed_comp.get((teacher_id, c), 0) < limit:
+                open_comps.append(c)
+                if c in comp_ids:
+                    vec[comp_ids[c]] = model.weight[(teacher_id, c)]
+                    dvec[comp_ids[c]] = duals.get((teacher_id, c), 0.0)
+        row_index = len(teacher_rows)
+        teacher_rows.append(vec)
+        dual_rows.append(dvec)
         for c in open_comps:
-            best = max((bonus[cls] + keep - p.item_penalty - least(members)
-                        for cls, members in model.teacher_buckets(teacher, c)), default=None)
-            if best is None:
-                continue
-            w = model.weight[(teacher_id, c)]
-            share = w + (best if best >= 0 else best * w / whole)
-            total += (limit - model.fixed_comp.get((teacher_id, c), 0)) * max(share, 0.0)
-    return total
+            slots = float(limit - model.fixed_comp.get((teacher_id, c), 0))
+            seen: set[int] = set()
+            for cls, members in model.teacher_buckets(teacher, c):
+                key = id(members)
+                if key in seen:
+                    continue
+                seen.add(key)
+                buckets[key] = members
+                entry = readers.setdefault(key, ([], [], cls))
+                entry[0].append(row_index)
+                entry[1].append((teacher_id, c, slots))
+    if not teacher_rows:
+        return
+    weights = np.vstack(teacher_rows)
+    need_duals = np.vstack(dual_rows)
+    for key, (rows_of, needs, cls) in readers.items():
+        members = buckets[key]
+        covers = np.zeros((len(members), len(comp_ids)))
+        for m, session in enumerate(members):
+            for c in model.offer_of(session).competencies:
+                covers[m, comp_ids[c]] = 1.0
+        delta = bonus[cls] + keep - p.item_penalty - price[members]
+        cover_w = weights[rows_of] @ covers.T  # readers × sessions: W per session
+        w_c = np.array([weights[r, comp_ids[c]] for r, (_t, c, _s) in zip(rows_of, needs,
+                                                                           strict=True)])
+        reduced = cover_w + delta[None, :] - need_duals[rows_of] @ covers.T
+        excess = (np.maximum(reduced, 0.0) * w_c[:, None] / np.maximum(cover_w, 1e-12)).max(
+            axis=1)
+        best = reduced.argmax(axis=1)
+        yield needs, excess, [members[int(b)] for b in best], reduced.max(axis=1)
 
 
 def plan(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60.0,
@@ -811,7 +854,7 @@ def plan(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60
         methods.add(how)
         fallback = fallback or how == "greedy"
     if use_solver:
-        lagrange = lagrange_bound(model, duals)
+        lagrange = lagrange_bound(model, model.cg_duals or duals)
         bound = lagrange if model.pruned else min(bound, lagrange)
     method = "greedy" if methods == {"greedy"} or not use_solver else \
         "+".join(sorted(methods)) if methods else "milp"
