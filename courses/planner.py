@@ -103,6 +103,9 @@ class _Model:
     def __init__(self, inp: PlanInput, policy: Policy, per_need: int | None = None) -> None:
         self.per_need = per_need
         self.cg_duals: dict[object, float] = {}  # the last column-generation LP's duals
+        # ... and, per teacher and kept session, what its hours and date rows' duals take.
+        self.cg_extra: dict[int, dict[int, float]] = {}
+        self.cg_extra_total = 0.0  # Σ dual × right-hand side over those rows
         self.inp = inp
         self.policy = policy
         self.teachers = {t.teacher_id: t for t in inp.teachers}
@@ -433,11 +436,15 @@ def _greedy_order(model: _Model, cols: Sequence[int]) -> list[int]:
 
 # --- LP / MILP -------------------------------------------------------------------------------
 
-def _rows(model: _Model, cols: Sequence[int], every_need: bool = False
-          ) -> tuple[list[list[int]], list[float], dict[int, object]]:
+_Rows = tuple[list[list[int]], list[float], dict[int, object], dict[int, list[float]]]
+
+
+def _rows(model: _Model, cols: Sequence[int], every_need: bool = False) -> _Rows:
     """Constraint rows (column positions), their upper bounds, and which rows are seats
     (row → session index), mentors (row → mentor id) or, with ``every_need`` (a row for
-    every need, even with one column), needs (row → (teacher, competency))."""
+    every need, even with one column), needs (row → (teacher, competency)); the last part
+    gives the coefficients of rows that are not all ones (hours rows: each session's hours)."""
+    coefs: dict[int, list[float]] = {}
     rows: list[list[int]] = []
     ub: list[float] = []
     coupling: dict[int, object] = {}
@@ -483,6 +490,8 @@ def _rows(model: _Model, cols: Sequence[int], every_need: bool = False
         left = state.cap(teacher_id) - state.hours[(teacher_id, period)]
         total = sum(model.sessions[model.cands[cols[p]].session].hours for p in members)
         if total > left + _EPS:
+            coefs[len(rows)] = [model.sessions[model.cands[cols[p]].session].hours
+                                for p in members]
             rows.append(members)
             ub.append(left)
     if limit > 1:
@@ -493,7 +502,7 @@ def _rows(model: _Model, cols: Sequence[int], every_need: bool = False
     for clique in _clique_rows(model, cols, by_teacher):
         rows.append(clique)
         ub.append(1.0)
-    return rows, ub, coupling
+    return rows, ub, coupling, coefs
 
 
 def _clique_rows(model: _Model, cols: Sequence[int], by_teacher: dict[int, list[int]]
@@ -514,7 +523,8 @@ def _clique_rows(model: _Model, cols: Sequence[int], by_teacher: dict[int, list[
 
 
 def _solve(values: np.ndarray, rows: list[list[int]], ub: list[float], integer: bool,
-           time_limit: float, *, lower: np.ndarray | None = None, upper: float = 1.0
+           time_limit: float, *, lower: np.ndarray | None = None, upper: float = 1.0,
+           coefs: dict[int, list[float]] | None = None
            ) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
     """Maximise values·x, lower ≤ x ≤ 1, rows·x ≤ ub with HiGHS:
     (status, objective, x, row duals of the LP)."""
@@ -529,12 +539,18 @@ def _solve(values: np.ndarray, rows: list[list[int]], ub: list[float], integer: 
     if integer:
         h.setOptionValue("mip_rel_gap", 1e-6)
     col_rows: list[list[int]] = [[] for _ in range(n)]
+    col_vals: list[list[float]] = [[] for _ in range(n)]
+    coefs = coefs or {}
     for r, members in enumerate(rows):
-        for p in members:
+        weights = coefs.get(r)
+        for k, p in enumerate(members):
             col_rows[p].append(r)
+            col_vals[p].append(1.0 if weights is None else weights[k])
     start = np.zeros(n + 1, dtype=np.int32)
     start[1:] = np.cumsum([len(c) for c in col_rows])
     index = np.fromiter((r for c in col_rows for r in c), dtype=np.int32, count=int(start[-1]))
+    matrix = np.fromiter((v for c in col_vals for v in c), dtype=np.float64,
+                         count=int(start[-1]))
     lp = highspy.HighsLp()
     lp.num_col_ = n
     lp.num_row_ = len(rows)
@@ -546,7 +562,7 @@ def _solve(values: np.ndarray, rows: list[list[int]], ub: list[float], integer: 
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = start
     lp.a_matrix_.index_ = index
-    lp.a_matrix_.value_ = np.ones(len(index))
+    lp.a_matrix_.value_ = matrix
     lp.sense_ = highspy.ObjSense.kMaximize
     if integer:
         lp.integrality_ = [highspy.HighsVarType.kInteger] * n
@@ -633,8 +649,9 @@ def _solve_component(model: _Model, cols: list[int], deadline: float,
     values = np.array([model.cands[j].value for j in cols])
     if len(cols) == 1:
         return _round(model, cols, np.ones(1)), max(float(values[0]), 0.0), "milp"
-    rows, ub, coupling = _rows(model, cols)
-    status, lp_obj, x, y = _solve(values, rows, ub, False, deadline - time.perf_counter())
+    rows, ub, coupling, coefs = _rows(model, cols)
+    status, lp_obj, x, y = _solve(values, rows, ub, False, deadline - time.perf_counter(),
+                                  coefs=coefs)
     if status != "optimal" or x is None or y is None:
         return _greedy_order(model, cols), _trivial_bound(model, cols), "greedy"
     for row, key in coupling.items():
@@ -644,7 +661,7 @@ def _solve_component(model: _Model, cols: list[int], deadline: float,
     how = "milp" if integral else "lp_round"
     if not integral and left > 0:
         lower = None if len(cols) <= mip_max_columns else (x > 1 - _EPS).astype(np.float64)
-        _status, _obj, xi, _y = _solve(values, rows, ub, True, left, lower=lower)
+        _status, _obj, xi, _y = _solve(values, rows, ub, True, left, lower=lower, coefs=coefs)
         if xi is not None:
             x, how = xi, "milp" if lower is None else "relax_and_fix"
     return _round(model, cols, x), lp_obj, how
@@ -661,13 +678,27 @@ def _generate_columns(model: _Model, deadline: float, rounds: int) -> int:
             break
         cols = list(range(len(model.cands)))
         values = np.array([c.value for c in model.cands])
-        rows, ub, coupling = _rows(model, cols, every_need=True)
+        rows, ub, coupling, coefs = _rows(model, cols, every_need=True)
         status, _obj, _x, y = _solve(values, rows, ub, False, deadline - time.perf_counter(),
-                                     upper=float("inf"))
+                                     upper=1.0, coefs=coefs)
         if status != "optimal" or y is None:
             break
         duals = {key: float(y[row]) for row, key in coupling.items()}
+        # Hours and date rows: what their duals take from each kept column (by teacher).
+        extra: dict[int, dict[int, float]] = defaultdict(dict)
+        model.cg_extra_total = 0.0
+        for row, members in enumerate(rows):
+            if row in coupling or y[row] <= 0:
+                continue
+            model.cg_extra_total += float(y[row]) * ub[row]
+            weights = coefs.get(row)
+            for k, pos in enumerate(members):
+                kept = model.cands[cols[pos]]
+                mine = extra[kept.teacher]
+                mine[kept.session] = mine.get(kept.session, 0.0) + float(y[row]) * (
+                    1.0 if weights is None else weights[k])
         model.cg_duals = duals
+        model.cg_extra = dict(extra)
         have = {(c.teacher, c.session) for c in model.cands}
         added = 0
         for teacher_id, session in _price_out(model, duals):
@@ -707,7 +738,7 @@ def lagrange_bound(model: _Model, duals: dict[object, float]) -> float:
     bucket with numpy over all its sessions and all needs reading it.
     """
     price = _prices(model, duals)
-    total = 0.0
+    total = model.cg_extra_total if model.cg_extra else 0.0
     for i, row in enumerate(model.sessions):
         if row.seats is not None:
             total += duals.get(i, 0.0) * max(row.seats - model.fixed_seats.get(i, 0), 0)
@@ -792,6 +823,13 @@ def _scan(model: _Model, price: np.ndarray, duals: dict[object, float]
         w_c = np.array([weights[r, comp_ids[c]] for r, (_t, c, _s) in zip(rows_of, needs,
                                                                            strict=True)])
         reduced = cover_w + delta[None, :] - need_duals[rows_of] @ covers.T
+        if model.cg_extra:
+            pos_of = {session: m for m, session in enumerate(members)}
+            for k, (teacher_id, _c, _slots) in enumerate(needs):
+                for session, taken in model.cg_extra.get(teacher_id, {}).items():
+                    at = pos_of.get(session)
+                    if at is not None:
+                        reduced[k, at] -= taken
         excess = (np.maximum(reduced, 0.0) * w_c[:, None] / np.maximum(cover_w, 1e-12)).max(
             axis=1)
         best = reduced.argmax(axis=1)
