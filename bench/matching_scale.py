@@ -70,9 +70,8 @@ def seats_instance(n_teachers: int, n_offers: int, seed: int = 13) -> PlanInput:
     seats_each = max(1, int(0.8 * len(needs) / n_offers / 1.3))
     for o in range(n_offers):
         key = f"O{o:04d}"
-        offers.append(PlanOffer(key, kinds[o % 3], key,
-                                tuple(sorted(set(rng.choices(comps, popularity, k=rng.randint(1, 3))))),
-                                format=REMOTE))
+        covers = sorted(set(rng.choices(comps, popularity, k=rng.randint(1, 3))))
+        offers.append(PlanOffer(key, kinds[o % 3], key, tuple(covers), format=REMOTE))
         day = YEAR_START + dt.timedelta(days=o)
         sessions.append(PlanSession(key, f"{key}-1", day, day,
                                     max(1, int(seats_each * rng.uniform(0.3, 1.7))), 0.0))
@@ -225,7 +224,8 @@ def main() -> None:
         for size in sizes:
             out = subprocess.run(
                 [sys.executable, __file__, "--one", kind, size, "--time-limit",
-                 str(args.time_limit), "--per-need", str(args.per_need)], capture_output=True, text=True, check=False)
+                 str(args.time_limit), "--per-need", str(args.per_need)],
+                capture_output=True, text=True, check=False)
             lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
             print(lines[-1] if lines else json.dumps(
                 {"instance": kind, "size": size, "error": out.stderr[-2000:]}), flush=True)

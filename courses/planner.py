@@ -1,13 +1,17 @@
 """Near-optimal route planning under every limit, with a valid upper bound (issue 13).
 
 ``plan`` builds candidates (per teacher only sessions that fit: competency, subject, place,
-dates, hours, not excluded), splits them into independent components (connected components of
-the teacher–session–mentor graph), and per component solves the LP relaxation with HiGHS (its
-optimum is the component's upper bound; the sum over components is the LP bound of the whole
-model), then the MILP with the remaining time (or, past ``mip_max_columns``, LP rounding with a
-feasibility repair and a greedy fill). When the time runs out, or HiGHS is missing, the
-remaining components fall back to the greedy pass (``plan_greedy``), flagged in the result.
-Every item and unmet need carries structured reasons and a text (``courses.plan_texts``).
+dates, hours, not excluded), read from buckets of sessions by competency, subject and place.
+With ``candidates_per_need`` it keeps only a few per need and adds the others by column
+generation (exact pricing per bucket with the LP's seat, mentor, need, hours and date duals).
+It splits the candidates into independent components (connected components of the
+teacher–session–mentor graph) and per component solves the LP relaxation with HiGHS, then the
+MILP with the remaining time (past ``mip_max_columns``: relax-and-fix, the LP's ones fixed),
+then rounds with a feasibility repair and a greedy fill. The bound is the LP optimum (all
+candidates) or ``lagrange_bound`` (a dual solution of the whole model's LP over every fitting
+session). When the time runs out, or HiGHS is missing, the remaining components fall back to
+the greedy pass (``plan_greedy``), flagged in the result. Every item and unmet need carries
+structured reasons and a text (``courses.plan_texts``).
 """
 
 from __future__ import annotations
