@@ -110,6 +110,7 @@ class _Model:
         # ... and, per teacher and kept session, what its hours and date rows' duals take.
         self.cg_extra: dict[int, dict[int, float]] = {}
         self.cg_extra_total = 0.0  # Σ dual × right-hand side over those rows
+        self.cg_x: np.ndarray | None = None  # the last column-generation LP's solution
         self.inp = inp
         self.policy = policy
         self.teachers = {t.teacher_id: t for t in inp.teachers}
@@ -683,10 +684,11 @@ def _generate_columns(model: _Model, deadline: float, rounds: int) -> int:
         cols = list(range(len(model.cands)))
         values = np.array([c.value for c in model.cands])
         rows, ub, coupling, coefs = _rows(model, cols, every_need=True)
-        status, _obj, _x, y = _solve(values, rows, ub, False, deadline - time.perf_counter(),
-                                     upper=1.0, coefs=coefs)
-        if status != "optimal" or y is None:
+        status, _obj, x, y = _solve(values, rows, ub, False, deadline - time.perf_counter(),
+                                    upper=1.0, coefs=coefs)
+        if status != "optimal" or y is None or x is None:
             break
+        model.cg_x = x
         duals = {key: float(y[row]) for row, key in coupling.items()}
         # Hours and date rows: what their duals take from each kept column (by teacher).
         extra: dict[int, dict[int, float]] = defaultdict(dict)
@@ -840,6 +842,29 @@ def _scan(model: _Model, price: np.ndarray, duals: dict[object, float]
         yield needs, excess, [members[int(b)] for b in best], reduced.max(axis=1)
 
 
+def _finish(model: _Model, deadline: float, mip_max_columns: int) -> tuple[list[int], str]:
+    """After column generation: MILP (relax-and-fix past ``mip_max_columns``) over every
+    kept column from the last LP's solution, then rounding with repair and greedy fill."""
+    assert model.cg_x is not None
+    cols = list(range(len(model.cands)))
+    x = np.zeros(len(cols))
+    x[: len(model.cg_x)] = model.cg_x
+    how = "colgen+lp_round"
+    left = deadline - time.perf_counter()
+    if left > 0 and not bool(np.all(np.minimum(x, 1 - x) < _EPS)):
+        values = np.array([c.value for c in model.cands])
+        rows, ub, _coupling, coefs = _rows(model, cols)
+        left = deadline - time.perf_counter()
+        lower = None if len(cols) <= mip_max_columns else (x > 1 - _EPS).astype(np.float64)
+        if left > 0:
+            _status, _obj, xi, _y = _solve(values, rows, ub, True, left, lower=lower,
+                                           coefs=coefs)
+            if xi is not None:
+                x = xi
+                how = "colgen+milp" if lower is None else "colgen+relax_and_fix"
+    return _round(model, cols, x), how
+
+
 def plan(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60.0,
          mip_max_columns: int = 50_000, use_solver: bool = True,
          candidates_per_need: int | None = None) -> PlanResult:
@@ -879,8 +904,14 @@ def plan(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60
             fallback = True
     added = 0
     if model.pruned and solver_ok:
-        added = _generate_columns(model, started + time_limit / 2, rounds=6)
-        comps = _components(model)
+        added = _generate_columns(model, started + time_limit * 0.6, rounds=6)
+        if model.cg_x is not None:
+            # Decide from the last column-generation LP: relax-and-fix, then round.
+            chosen, how = _finish(model, started + time_limit * 0.9, mip_max_columns)
+            methods.add(how)
+            comps = []
+        else:
+            comps = _components(model)
     for cols in comps:
         left = time_limit - (time.perf_counter() - started)
         if not solver_ok or left <= 0:
@@ -900,12 +931,17 @@ def plan(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60
         bound = lagrange if model.pruned else min(bound, lagrange)
     method = "greedy" if methods == {"greedy"} or not use_solver else \
         "+".join(sorted(methods)) if methods else "milp"
+    if comps:
+        decomposition = (f"connected components of the teacher–session–mentor graph: "
+                         f"{len(comps)}, largest {len(comps[0])} candidates")
+    else:
+        decomposition = (f"column generation over every fitting session, one LP of "
+                         f"{len(model.cands)} columns")
+    if model.pruned:
+        decomposition += (f"; at most {candidates_per_need} sessions per need kept at the "
+                          "start; bound: Lagrangian (LP duals over every fitting session)")
     result = _result(model, chosen, bound=bound, method=method, fallback=fallback,
-                     decomposition=
-                     f"connected components of the teacher–session–mentor graph: {len(comps)}, "
-                     f"largest {len(comps[0]) if comps else 0} candidates"
-                     + (f"; at most {candidates_per_need} sessions per need, bound by "
-                        "Lagrangian prices of seats" if model.pruned else ""))
+                     decomposition=decomposition)
     stats = dict(result.stats, seconds=time.perf_counter() - started,
                  components=float(len(comps)), candidates=float(len(model.cands)),
                  columns_generated=float(added))
