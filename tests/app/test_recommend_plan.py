@@ -208,3 +208,26 @@ def test_a_re_run_keeps_approved_items_and_changes_nothing_when_nothing_changed(
     # the greedy baseline on the same data keeps the approved item too
     recommend(diagnostic, settings, solver="greedy")
     assert db.session.get(RouteItem, first.id).status == "approved"  # type: ignore[union-attr]
+
+
+def test_review_counts_the_uncovered_needs_by_reason_within_scope(
+        app: Flask, settings: Settings) -> None:
+    from support import signed_in
+
+    from app.models import Municipality, School
+
+    diagnostic = _diagnostic()
+    people = _teachers("математика", "физика")
+    alfa, beta = Municipality(name="Альфа"), Municipality(name="Бета")
+    people[0].school = School(code="A1", municipality=alfa)
+    people[1].school = School(code="B1", municipality=beta)
+    (pk,) = _competencies("PK-01")
+    _offer("math", [pk], [_session("s", dt.date(2027, 3, 1))], subjects=("математика",))
+    _deficits(diagnostic, people, [pk])
+    recommend(diagnostic, settings)
+    in_beta = signed_in(app, "beta", ("--role", "methodologist", "--municipality", "Бета"))
+    page = in_beta.get("/review").get_data(as_text=True)
+    assert "нет предложения по предмету педагога" in page
+    assert 'class="unmet-subject">1<' in page
+    in_alfa = signed_in(app, "alfa", ("--role", "methodologist", "--municipality", "Альфа"))
+    assert "Непокрытые дефициты" not in in_alfa.get("/review").get_data(as_text=True)
