@@ -231,3 +231,31 @@ def test_review_counts_the_uncovered_needs_by_reason_within_scope(
     assert 'class="unmet-subject">1<' in page
     in_alfa = signed_in(app, "alfa", ("--role", "methodologist", "--municipality", "Альфа"))
     assert "Непокрытые дефициты" not in in_alfa.get("/review").get_data(as_text=True)
+
+
+def test_the_cli_plans_with_the_solver_asked_for_and_prints_the_summary(
+        app: Flask, settings: Settings) -> None:
+    import json
+
+    from support import AppRunner
+
+    from app.models import RunLog
+
+    diagnostic = _diagnostic()
+    people = _teachers("", "")
+    (pk,) = _competencies("PK-01")
+    _offer("k1", [pk], [_session("s", dt.date(2027, 3, 1), seats=1)])
+    _deficits(diagnostic, people, [pk])
+    runner = AppRunner(app)
+    assert runner.invoke(["recommend", "--solver", "cplex"]).exit_code != 0
+    done = runner.invoke(["recommend", "--solver", "greedy"])
+    assert done.exit_code == 0, done.output
+    summary = json.loads(done.output)
+    assert summary["method"] == "greedy" and summary["proposed"] == 1
+    assert summary["unmatched"] == {"no_seats": 1} and summary["bound"] >= summary["objective"]
+    done = runner.invoke(["recommend"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["method"] != "greedy"
+    logged = db.session.scalars(select(RunLog).where(RunLog.stage == "recommend")
+                                .order_by(RunLog.id.desc())).first()
+    assert logged is not None and logged.summary["ratio"] <= 1.0 + 1e-9
