@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.analyse.teacher_memo import RISK
 from app.extensions import db
 from app.models import (
     Competency,
@@ -33,6 +34,7 @@ from app.models import (
     RouteItemEvent,
     School,
     Teacher,
+    TeacherMemo,
     TeacherUnavailable,
 )
 from app.models.route import (
@@ -126,7 +128,7 @@ def plan_input(diagnostic: Diagnostic, settings: Settings) -> Planning:
 
     needs = _needs(diagnostic, settings)
     teacher_ids = {n.teacher_id for n in needs} | {t for t, _ in fixed_rows}
-    teachers = _teachers(teacher_ids)
+    teachers = _teachers(teacher_ids, diagnostic)
     offers, sessions, mentors = _catalogue(diagnostic, planning)
     first_session: dict[int, str] = {}
     for key in planning.session_ids:
@@ -162,9 +164,14 @@ def _needs(diagnostic: Diagnostic, settings: Settings) -> tuple[pm.PlanNeed, ...
         for t, c, lvl, sc in rows)
 
 
-def _teachers(ids: set[int]) -> tuple[pm.PlanTeacher, ...]:
+def _teachers(ids: set[int], diagnostic: Diagnostic) -> tuple[pm.PlanTeacher, ...]:
+    """The teachers; the risk group as the deficits stage stored it (``teacher_memo``)."""
     if not ids:
         return ()
+    risk_group = {t for t, value in db.session.execute(
+        select(TeacherMemo.teacher_id, TeacherMemo.value).where(
+            TeacherMemo.kind == RISK, TeacherMemo.diagnostic_id == diagnostic.id))
+        if (value or {}).get("reason")}
     away: dict[int, list[pm.DateRange]] = defaultdict(list)
     for teacher_id, starts, ends in db.session.execute(
             select(TeacherUnavailable.teacher_id, TeacherUnavailable.starts_on,
@@ -187,6 +194,7 @@ def _teachers(ids: set[int]) -> tuple[pm.PlanTeacher, ...]:
             subjects=tuple(teacher.subject_list),
             unavailable=tuple(sorted(away.get(teacher.id, ()))),
             low_results_school=bool(school and school.low_results),
+            risk_group=teacher.id in risk_group,
             partners=tuple(sorted(partners.get(school.id, ()))) if school else ()))
     return tuple(out)
 

@@ -259,3 +259,26 @@ def test_the_cli_plans_with_the_solver_asked_for_and_prints_the_summary(
     logged = db.session.scalars(select(RunLog).where(RunLog.stage == "recommend")
                                 .order_by(RunLog.id.desc())).first()
     assert logged is not None and logged.summary["ratio"] <= 1.0 + 1e-9
+
+
+def test_the_risk_group_and_low_results_schools_come_first_for_scarce_seats(
+        app: Flask, settings: Settings) -> None:
+    from app.models import School, TeacherMemo
+
+    diagnostic = _diagnostic()
+    people = _teachers("", "", "")
+    people[2].school = School(code="LOW1", low_results=True)
+    (pk,) = _competencies("PK-01")
+    _offer("k1", [pk], [_session("s", dt.date(2027, 3, 1), seats=2)])
+    _deficits(diagnostic, people, [pk])
+    db.session.add(TeacherMemo(kind="risk", diagnostic_id=diagnostic.id,
+                               teacher_id=people[1].id, digest="x",
+                               value={"reason": "дефициты в 2 группах"}))
+    db.session.commit()
+    recommend(diagnostic, settings)
+    assert [m for m, *_ in _items()] == [2, 3]
+    texts = {m: r[0] for m, r in db.session.execute(
+        select(Teacher.moodle_user_id, RouteItem.reasons).select_from(RouteItem)
+        .join(Route).join(Teacher))}
+    assert "группа риска" in texts[2] and "школа с низкими результатами" in texts[3]
+    assert _unmet() == [(1, "PK-01", "no_seats")]
