@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -66,6 +68,7 @@ def recommend(diagnostic: Diagnostic, settings: Settings, *,
     if (solver or settings.plan_solver) == "greedy":
         result = plan_greedy(inp, policy)
     else:
+        _quiet_solver_banner()
         result = plan(inp, policy, time_limit=settings.plan_time_limit)
     kinds = {o.key: o.kind for o in inp.offers}
     summary = RecommendSummary(teachers_with_needs=len({n.teacher_id for n in inp.needs}))
@@ -110,6 +113,29 @@ def recommend(diagnostic: Diagnostic, settings: Settings, *,
     summary.decomposition = result.decomposition
     db.session.commit()
     return summary
+
+
+_BANNER_SHOWN: list[bool] = []
+
+
+def _quiet_solver_banner() -> None:
+    """HiGHS prints its banner on standard output when a process makes its first solver: make
+    that one with standard output pointed at standard error, so the CLI's JSON stays clean."""
+    if _BANNER_SHOWN:
+        return
+    _BANNER_SHOWN.append(True)
+    try:
+        import highspy
+    except ImportError:
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _text(text: str, key: str, planning: Planning) -> str:
