@@ -36,6 +36,7 @@ _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 AttemptPolicy = Literal["quiz", "first", "last", "best", "average"]
 DiagnosticKind = Literal["entry", "final"]
 CancelAction = Literal["suspend", "unenrol"]
+PlanSolver = Literal["highs", "greedy"]
 
 
 class SettingsError(ValueError):
@@ -91,6 +92,11 @@ class Settings(BaseSettings):
     risk_min_groups: int = 2
     risk_groups: str = "subject"
     include_risk: bool = False
+    # Route planning (issue 13): the solver's time limit in seconds, the solver (``greedy``: the
+    # baseline pass only) and a teacher's hours cap per half-year.
+    plan_time_limit: float = Field(default=60.0, gt=0, le=3600)
+    plan_solver: PlanSolver = "highs"
+    plan_hours_cap: float = Field(default=72.0, gt=0)
     enrol_role_id: int = 5
     enrol_batch_size: int = 100
     enrol_parallel: int = Field(default=4, ge=1, le=16)  # enrolment calls at once
@@ -145,7 +151,7 @@ class Settings(BaseSettings):
         return (init_settings, *(_LOADING.get() or ()))
 
     @field_validator("include_risk", "diagnostic_kind", "attempt_policy", "cancel_action",
-                     "lrs_version", mode="before")
+                     "lrs_version", "plan_solver", mode="before")
     @classmethod
     def _strip(cls, value: object) -> object:
         """Words and flags may come with blanks around them (``" yes "``)."""

@@ -136,11 +136,15 @@ def deficits_cmd(app: Flask) -> None:
 
 
 @click.command("recommend")
+@click.option("--solver", type=click.Choice(["highs", "greedy"]), default=None,
+              help="highs: the solver with a time limit; greedy: the baseline pass "
+                   "(default: PROFROUTE_PLAN_SOLVER).")
 @stage
-def recommend_cmd(app: Flask) -> None:
-    """Propose offers for the deficits (route items with their reasons)."""
+def recommend_cmd(app: Flask, solver: str | None) -> None:
+    """Plan routes for the deficits (route items with their reasons; unmet needs with why)."""
     with held(SYNC):
-        logged_stage("recommend", lambda: recommend(named_diagnostic(app), settings_of(app)))
+        logged_stage("recommend", lambda: recommend(named_diagnostic(app), settings_of(app),
+                                                    solver=solver))
 
 
 @click.command("approve")

@@ -29,7 +29,7 @@ from app.models.network import (
 )
 from app.models.ops import OutboxMessage, RunLog, SyncCursor, UnmappedStatement
 from app.models.route import CourseCompletion, Offer, OfferCompetency, Route, RouteItem
-from app.models.route_review import RouteChangeRequest, RouteItemEvent
+from app.models.route_review import RouteChangeRequest, RouteItemEvent, RouteUnmetNeed
 from app.models.schedule import JobLock, Schedule
 from app.models.web import RateLimitCounter, WebUser
 from app.models.xapi import (
@@ -59,5 +59,5 @@ __all__ = [
     "AuditEvent",
     "Schedule", "JobLock",
     "OfferSession", "TeacherUnavailable",
-    "RouteItemEvent", "RouteChangeRequest",
+    "RouteItemEvent", "RouteChangeRequest", "RouteUnmetNeed",
 ]

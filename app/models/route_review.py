@@ -56,3 +56,19 @@ class RouteChangeRequest(db.Model):  # type: ignore[name-defined]
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     item: Mapped[RouteItem] = relationship()
+
+
+class RouteUnmetNeed(db.Model):  # type: ignore[name-defined]
+    """A need the last recommend run left uncovered, with why (``reason``: a planner code such
+    as ``no_offer``, ``no_seats``, ``hours_cap``, ``dates_clash``, ``subject``; ``text``: the
+    sentence a methodologist reads). Replaced per diagnostic on every run."""
+
+    __tablename__ = "route_unmet_need"
+    __table_args__ = (Index("ix_route_unmet_need_diagnostic", "diagnostic_id", "teacher_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    diagnostic_id: Mapped[int] = mapped_column(ForeignKey("diagnostic.id", ondelete="CASCADE"))
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"))
+    competency: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -2,95 +2,164 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections import Counter, defaultdict
+import os
+import re
+import sys
+from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
 from app.common import audit
 from app.common.runs import Summary
-from app.common.store import get_or_create
 from app.extensions import db
 from app.models import (
-    Competency,
-    CourseCompletion,
-    Deficit,
     Diagnostic,
     Offer,
-    Partnership,
     Route,
-    RouteChangeRequest,
     RouteItem,
-    RouteItemEvent,
+    RouteUnmetNeed,
     School,
     Teacher,
-    TeacherUnavailable,
 )
-from app.models.route import (
-    APPROVED,
-    CANCELLED,
-    COMPLETED,
-    DECLINED,
-    ENROLLED,
-    PROPOSED,
-    REJECTED,
-    REPLANNED,
-    VERIFIED,
-)
+from app.models.route import APPROVED, CANCELLED, ENROLLED, PROPOSED
+from app.routes.plan_input import Planning, plan_input, policy_of
 from app.routes.review import actor_now
 from app.settings import Settings
-from courses import records as crec
-from courses.matching import match
+from courses.plan_model import PlanItem, UnmetNeed
+from courses.planner import plan, plan_greedy
 
 logger = logging.getLogger(__name__)
-HOLDING = (APPROVED, ENROLLED, COMPLETED, VERIFIED)  # statuses that hold a seat
 
 
 @dataclass
 class RecommendSummary(Summary):
-    """What the recommend stage proposed."""
+    """What the recommend stage proposed, and how good the plan is (objective against a valid
+    upper bound, the method, whether the greedy fallback was used, the decomposition)."""
 
     teachers_with_needs: int = 0
     proposed: int = 0
-    by_rule: dict[str, int] = field(default_factory=dict)
-    unmatched: dict[str, int] = field(default_factory=dict)
+    kept: int = 0  # items kept as they were (approved, enrolled, acted on)
+    by_rule: dict[str, int] = field(default_factory=dict)  # proposed items by offer kind
+    unmatched: dict[str, int] = field(default_factory=dict)  # unmet needs by reason
+    objective: float = 0.0
+    bound: float = 0.0
+    ratio: float = 1.0
+    method: str = ""
+    fallback: bool = False
+    decomposition: str = ""
 
 
+def recommend(diagnostic: Diagnostic, settings: Settings, *,
+              solver: str | None = None) -> RecommendSummary:
+    """Plan routes for every open need with the solver (``courses.planner.plan``).
 
-def recommend(diagnostic: Diagnostic, settings: Settings) -> RecommendSummary:
-    """Propose offers for every deficit not yet covered by an approved or enrolled item.
-
-    Re-running replaces the proposed items only; approved, enrolled and completed items
-    and the methodologist's rejections stay.
+    Approved, enrolled and completed items, and proposed ones a person acted on, stay as they
+    are and use their seats, hours and dates; rejected, declined and cancelled offers are never
+    proposed again to that teacher. Proposed items the new plan keeps stay (same row), the
+    others are replaced; each new item carries its session, competencies and explanation.
+    Unmet needs are stored with their reasons (``route_unmet_need``), replaced per run.
+    ``solver``: ``highs`` or ``greedy`` (default: the ``plan_solver`` setting).
     """
-    needs = _needs(diagnostic, settings.include_risk)
-    offers = [_offer_record(o) for o in db.session.scalars(
-        select(Offer).options(selectinload(Offer.competencies), selectinload(Offer.host_school),
-                              selectinload(Offer.sessions)))]
-    result = match(needs, offers, partners=_partners(), used_seats=_used_seats(),
-                   include_risk=settings.include_risk, excluded=_excluded(diagnostic))
-    offers_by_key = {o.key: o for o in db.session.scalars(
-        select(Offer).options(selectinload(Offer.sessions)))}
-    _drop_proposed(diagnostic)
-    sessions = SessionPicker()
-    summary = RecommendSummary(teachers_with_needs=len({n.teacher_id for n in needs}))
-    for proposal in result.proposals:
-        route = get_or_create(Route, teacher_id=proposal.teacher_id, diagnostic_id=diagnostic.id)
-        offer = offers_by_key[proposal.offer_key]
-        item = get_or_create(RouteItem, route_id=route.id, offer_id=offer.id)
-        if item.status != PROPOSED:
-            continue  # rejected or cancelled by a person: never re-proposed silently
-        item.status, item.rule = PROPOSED, proposal.rule
-        item.session_id = sessions.pick(offer, proposal.teacher_id)
-        item.competencies, item.reasons = list(proposal.competencies), list(proposal.reasons)
+    planning = plan_input(diagnostic, settings)
+    inp = planning.input
+    policy = policy_of(settings)
+    if (solver or settings.plan_solver) == "greedy":
+        result = plan_greedy(inp, policy)
+    else:
+        _quiet_solver_banner()
+        result = plan(inp, policy, time_limit=settings.plan_time_limit)
+    kinds = {o.key: o.kind for o in inp.offers}
+    summary = RecommendSummary(teachers_with_needs=len({n.teacher_id for n in inp.needs}))
+    wanted: dict[tuple[int, int], PlanItem] = {}
+    for planned in result.items:
+        if planned.fixed:
+            summary.kept += 1
+        else:
+            wanted[(planned.teacher_id, planning.offer_ids[planned.offer_key])] = planned
+    for key, old in planning.proposed.items():
+        if key not in wanted:
+            db.session.delete(old)
+    db.session.flush()
+    routes = {r.teacher_id: r for r in db.session.scalars(
+        select(Route).where(Route.diagnostic_id == diagnostic.id))}
+    for (teacher_id, offer_id), planned in sorted(wanted.items()):
+        item = planning.proposed.get((teacher_id, offer_id))
+        if item is None:
+            route = routes.get(teacher_id)
+            if route is None:
+                route = routes[teacher_id] = Route(teacher_id=teacher_id,
+                                                   diagnostic_id=diagnostic.id)
+                db.session.add(route)
+                db.session.flush()
+            item = RouteItem(route_id=route.id, offer_id=offer_id, status=PROPOSED)
+            db.session.add(item)
+        session_id = planning.session_ids.get(planned.session_key)
+        rule = f"plan_{planned.place}"
+        reasons = [_text(planned.text, planned.session_key, planning)]
+        competencies = list(planned.competencies)
+        if (item.session_id, item.rule, item.competencies, item.reasons) != (
+                session_id, rule, competencies, reasons):
+            item.session_id, item.rule = session_id, rule
+            item.competencies, item.reasons = competencies, reasons
         summary.proposed += 1
-    summary.by_rule = dict(Counter(p.rule for p in result.proposals))
-    summary.unmatched = dict(Counter(u.reason for u in result.unmatched))
+    summary.by_rule = dict(sorted(Counter(kinds[p.offer_key] for p in wanted.values()).items()))
+    summary.unmatched = dict(sorted(Counter(u.reason for u in result.unmet).items()))
+    _store_unmet(diagnostic, result.unmet)
+    summary.objective, summary.bound = round(result.objective, 6), round(result.bound, 6)
+    summary.ratio = round(result.ratio, 6)
+    summary.method, summary.fallback = result.method, result.fallback
+    summary.decomposition = result.decomposition
     db.session.commit()
     return summary
+
+
+_BANNER_SHOWN: list[bool] = []
+
+
+def _quiet_solver_banner() -> None:
+    """HiGHS prints its banner on standard output when a process makes its first solver: make
+    that one with standard output pointed at standard error, so the CLI's JSON stays clean."""
+    if _BANNER_SHOWN:
+        return
+    _BANNER_SHOWN.append(True)
+    try:
+        import highspy
+    except ImportError:
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _text(text: str, key: str, planning: Planning) -> str:
+    """The planner's text of an item, the placeholder dates of an undated session named as
+    such."""
+    if key not in planning.undated:
+        return text
+    return re.sub(r"\(\d{2}\.\d{2}\.1\d{3}–\d{2}\.\d{2}\.1\d{3}, ", "(без дат, ", text, count=1)
+
+
+def _store_unmet(diagnostic: Diagnostic, unmet: tuple[UnmetNeed, ...]) -> None:
+    """Replace the diagnostic's unmet needs with this run's, rows unchanged when equal."""
+    old = {(r.teacher_id, r.competency): r for r in db.session.scalars(
+        select(RouteUnmetNeed).where(RouteUnmetNeed.diagnostic_id == diagnostic.id))}
+    for need in unmet:
+        row = old.pop((need.teacher_id, need.competency), None)
+        if row is None:
+            db.session.add(RouteUnmetNeed(
+                diagnostic_id=diagnostic.id, teacher_id=need.teacher_id,
+                competency=need.competency, reason=need.reason, text=need.text))
+        elif (row.reason, row.text) != (need.reason, need.text):
+            row.reason, row.text = need.reason, need.text
+    for row in old.values():
+        db.session.delete(row)
 
 
 def approve(diagnostic: Diagnostic, *, teacher_ids: list[int] | None = None,
@@ -118,144 +187,6 @@ def approve(diagnostic: Diagnostic, *, teacher_ids: list[int] | None = None,
         "selected": {"teachers": sorted(teacher_ids or []), "school": school_code}})
     db.session.commit()
     return len(rows)
-
-
-class SessionPicker:
-    """The session a proposed item takes: the earliest with a seat left whose dates do not
-    meet the teacher's excluded dates (None when none fits: the solver decides)."""
-
-    def __init__(self) -> None:
-        self.used: Counter[int] = Counter({
-            sid: int(n) for sid, n in db.session.execute(
-                select(RouteItem.session_id, func.count()).where(
-                    RouteItem.status.in_(HOLDING), RouteItem.session_id.is_not(None))
-                .group_by(RouteItem.session_id)) if sid is not None})
-        self.away: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
-        for teacher_id, starts, ends in db.session.execute(select(
-                TeacherUnavailable.teacher_id, TeacherUnavailable.starts_on,
-                TeacherUnavailable.ends_on)):
-            self.away[teacher_id].append((starts, ends))
-
-    def pick(self, offer: Offer, teacher_id: int) -> int | None:
-        """The session's id, its seat counted as taken."""
-        order = sorted(offer.sessions, key=lambda s: (s.starts_on or dt.date.min, s.id))
-        for session in order:
-            if session.seats is not None and self.used[session.id] >= session.seats:
-                continue
-            first, last = session.starts_on, session.ends_on or session.starts_on
-            if first and last and any(a <= last and first <= b
-                                      for a, b in self.away[teacher_id]):
-                continue
-            self.used[session.id] += 1
-            return session.id
-        return None
-
-
-def _needs(diagnostic: Diagnostic, include_risk: bool) -> list[crec.DeficitNeed]:
-    levels = ("deficit", "risk") if include_risk else ("deficit",)
-    rows = db.session.execute(
-        select(Deficit.teacher_id, Competency.idnumber, Deficit.level, Deficit.score,
-               Teacher.school_id)
-        .join(Competency, Competency.id == Deficit.competency_id)
-        .join(Teacher, Teacher.id == Deficit.teacher_id)
-        .where(Deficit.diagnostic_id == diagnostic.id, Deficit.level.in_(levels),
-               Teacher.active.is_(True)))
-    covered = _covered(diagnostic)
-    codes = _school_codes()
-    return [crec.DeficitNeed(teacher_id=t, school_code=codes.get(s) if s is not None else None,
-                             competency=c, level=lvl, score=float(sc or 0.0))
-            for t, c, lvl, sc, s in rows if c not in covered[t]]
-
-
-def _covered(diagnostic: Diagnostic) -> dict[int, set[str]]:
-    """Per teacher, the competencies an item holds: approved and later, or proposed and
-    already acted on by a person (:func:`_touched`)."""
-    covered: dict[int, set[str]] = defaultdict(set)
-    touched = _touched(diagnostic)
-    for teacher_id, comps in db.session.execute(
-            select(Route.teacher_id, RouteItem.competencies).join(RouteItem)
-            .where(Route.diagnostic_id == diagnostic.id,
-                   or_(RouteItem.status.in_(HOLDING), RouteItem.id.in_(touched)))):
-        covered[teacher_id].update(comps or [])
-    return covered
-
-
-def _touched(diagnostic: Diagnostic) -> set[int]:
-    """Proposed items a person acted on (the teacher accepted one or asked for a change):
-    a re-run keeps them, so their history and requests are never lost."""
-    proposed = (select(RouteItem.id).join(Route)
-                .where(Route.diagnostic_id == diagnostic.id, RouteItem.status == PROPOSED))
-    return set(db.session.scalars(select(RouteItemEvent.route_item_id).where(
-        RouteItemEvent.route_item_id.in_(proposed)))) | set(db.session.scalars(
-            select(RouteChangeRequest.route_item_id).where(
-                RouteChangeRequest.route_item_id.in_(proposed))))
-
-
-def _excluded(diagnostic: Diagnostic) -> dict[int, set[str]]:
-    """Per teacher, offers never to propose again: courses completed, items rejected (in
-    this diagnostic), items the teacher declined or took without closing the deficit
-    (re-planned; in any)."""
-    excluded: dict[int, set[str]] = defaultdict(set)
-    for teacher_id, key in db.session.execute(
-            select(CourseCompletion.teacher_id, Offer.key)
-            .join(Offer, Offer.moodle_course_id == CourseCompletion.moodle_course_id)
-            .where(CourseCompletion.completed.is_(True))).all():
-        excluded[teacher_id].add(key)
-    for teacher_id, key in db.session.execute(
-            select(Route.teacher_id, Offer.key).join(RouteItem, RouteItem.route_id == Route.id)
-            .join(Offer, Offer.id == RouteItem.offer_id)
-            .where(or_(and_(Route.diagnostic_id == diagnostic.id, RouteItem.status == REJECTED),
-                       RouteItem.status.in_((DECLINED, REPLANNED))))).all():
-        excluded[teacher_id].add(key)
-    return excluded
-
-
-def _school_codes() -> dict[int, str]:
-    return dict(db.session.execute(select(School.id, School.code)).all())
-
-
-def _partners() -> dict[str, set[str]]:
-    codes = _school_codes()
-    partners: dict[str, set[str]] = defaultdict(set)
-    for rc, school in db.session.execute(
-            select(Partnership.resource_centre_id, Partnership.school_id)):
-        partners[codes[school]].add(codes[rc])
-    return partners
-
-
-def _used_seats() -> dict[str, int]:
-    rows = db.session.execute(
-        select(Offer.key, func.count(RouteItem.id)).join(RouteItem, RouteItem.offer_id == Offer.id)
-        .where(RouteItem.status.in_(HOLDING)).group_by(Offer.key))
-    return {key: int(n) for key, n in rows}
-
-
-def _drop_proposed(diagnostic: Diagnostic) -> None:
-    touched = _touched(diagnostic)
-    for item in db.session.scalars(select(RouteItem).join(Route).where(
-            Route.diagnostic_id == diagnostic.id, RouteItem.status == PROPOSED)):
-        if item.id not in touched:
-            db.session.delete(item)
-    db.session.flush()
-
-
-# The greedy pass knows courses, internships and mentoring: external PD courses and methodical
-# events are proposed as courses are (the solver replaces this).
-_MATCHED_AS = {"external": crec.COURSE, "event": crec.COURSE}
-
-
-def _offer_record(offer: Offer) -> crec.Offer:
-    """The offer as the matching reads it: its sessions' seats summed (none: no limit)."""
-    seats = offer.seats
-    if offer.sessions:
-        counts = [s.seats for s in offer.sessions]
-        seats = None if None in counts else sum(n for n in counts if n is not None)
-    return crec.Offer(
-        key=offer.key, kind=_MATCHED_AS.get(offer.kind, offer.kind), title=offer.title,
-        competencies=tuple(sorted(c.idnumber for c in offer.competencies)),
-        moodle_course_id=offer.moodle_course_id,
-        host_school=offer.host_school.code if offer.host_school else None,
-        seats=seats, starts_on=offer.starts_on, ends_on=offer.ends_on, hours=offer.hours)
 
 
 def cancel(diagnostic: Diagnostic, *, teacher_id: int, offer_key: str | None = None) -> int:

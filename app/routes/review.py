@@ -47,7 +47,14 @@ from app.models.route import (
     REPLANNED,
     VERIFIED,
 )
-from app.models.route_review import ANSWERED, OPEN, RouteChangeRequest, RouteItemEvent
+from app.models.route_review import (
+    ANSWERED,
+    OPEN,
+    RouteChangeRequest,
+    RouteItemEvent,
+    RouteUnmetNeed,
+)
+from courses.plan_texts import UNMET_TEXTS
 from courses.records import COURSE, INTERNSHIP, MENTORING
 from deficits.change import deficit_changes
 from deficits.levels import LEVEL_INSUFFICIENT
@@ -558,3 +565,35 @@ def status_counts(items: Sequence[RouteItem]) -> dict[str, int]:
     """How many of ``items`` have each status."""
     return dict(Counter(item.status for item in items))
 
+
+
+def unmet_counts(scope: Scope, chosen: ReviewFilter | None = None) -> list[UnmetCount]:
+    """Needs the last planning left uncovered, of the teachers in ``scope`` (the diagnostic,
+    municipality and school of ``chosen``), counted by reason, most first."""
+    chosen = chosen or ReviewFilter()
+    query = (select(RouteUnmetNeed.reason, func.count()).select_from(RouteUnmetNeed)
+             .join(Teacher, Teacher.id == RouteUnmetNeed.teacher_id)
+             .outerjoin(School, School.id == Teacher.school_id)
+             .where(teacher_clause(scope)).group_by(RouteUnmetNeed.reason))
+    if chosen.diagnostic_id is not None:
+        query = query.where(RouteUnmetNeed.diagnostic_id == chosen.diagnostic_id)
+    if chosen.municipality_id is not None:
+        query = query.where(School.municipality_id == chosen.municipality_id)
+    if chosen.school_code:
+        query = query.where(School.code == chosen.school_code)
+    if chosen.competency:
+        query = query.where(RouteUnmetNeed.competency == chosen.competency)
+    rows = sorted(((str(r), int(n)) for r, n in db.session.execute(query).all()),
+                  key=lambda rn: (-rn[1], rn[0]))
+    return [UnmetCount(reason, *UNMET_TEXTS.get(reason, (reason, reason)), count)
+            for reason, count in rows]
+
+
+@dataclass(frozen=True)
+class UnmetCount:
+    """How many needs stay uncovered for one reason (its words in Russian and English)."""
+
+    reason: str
+    text_ru: str
+    text_en: str
+    count: int

@@ -108,6 +108,7 @@ def review_page() -> ResponseReturnValue:
         "review.html", page=page, chosen=chosen, alternatives=alternatives, args=args,
         municipalities=municipalities, schools=schools, offers=offers, here=here,
         statuses=STATUS_RU, statuses_en=STATUS_EN, kinds=KIND_RU,
+        unmet=review.unmet_counts(scope, chosen),
         diagnostics=db.session.scalars(select(Diagnostic).order_by(Diagnostic.id)).all())
 
 

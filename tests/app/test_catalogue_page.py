@@ -12,7 +12,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Diagnostic, Offer, Route, RouteItem, Teacher, TeacherUnavailable
 from app.registry.offerings import import_table
-from app.routes.items import SessionPicker, _offer_record
+from app.routes.plan_input import plan_input
+from app.settings import Settings
 
 EVENTS = ("key;title;place;competencies;session_key;starts_on;seats\n"
           "ev-1;Семинар по ФГОС;ИМЦ;PK-01;январь;15.01.2027;3\n"
@@ -55,27 +56,32 @@ def test_sessions_show_their_dates_places_and_seats_used_and_left(
     assert "дистанционно" in only and "ФГАОУ ДПО" in only
 
 
-def test_matching_reads_the_sessions_seats_summed(signed_in_client: FlaskClient) -> None:
-    import_table("events", EVENTS)
-    import_table("external_courses", COURSES)
-    offers = {o.key: _offer_record(o) for o in db.session.scalars(select(Offer))}
-    assert offers["ev-1"].seats == 5 and offers["ev-1"].kind == "course"
-    assert offers["fr-1"].seats is None
-
-
-def test_a_proposed_item_takes_the_first_session_with_a_seat_outside_the_teachers_absence(
+def test_planning_reads_each_sessions_seats_less_those_held_elsewhere(
         signed_in_client: FlaskClient) -> None:
     import_table("events", EVENTS)
-    _hold_a_seat("ev-1", "февраль")  # teacher 7
+    import_table("external_courses", COURSES)
+    _hold_a_seat("ev-1", "февраль")  # an approved item of another diagnostic
+    other = Diagnostic(moodle_quiz_id=2, moodle_course_id=9, name="Итоговая", kind="final")
+    db.session.add(other)
+    db.session.commit()
+    planning = plan_input(other, Settings())
+    seats = {s.key: s.seats for s in planning.input.sessions}
+    assert seats == {"ev-1/январь": 3, "ev-1/февраль": 1, "fr-1/default": None}
+    kinds = {o.key: (o.kind, o.format) for o in planning.input.offers}
+    assert kinds == {"ev-1": ("methodical_event", "remote"),
+                     "fr-1": ("external_course", "remote")}
+
+
+def test_planning_reads_the_teachers_absence(signed_in_client: FlaskClient) -> None:
+    import_table("events", EVENTS)
+    _hold_a_seat("ev-1", "февраль")  # teacher 7, this diagnostic: a fixed item
     teacher = db.session.scalars(select(Teacher).filter_by(moodle_user_id=7)).one()
     db.session.add(TeacherUnavailable(teacher_id=teacher.id, starts_on=dt.date(2027, 1, 10),
                                       ends_on=dt.date(2027, 1, 31)))
-    other = Teacher(moodle_user_id=8)
-    db.session.add(other)
     db.session.commit()
-    offer = db.session.scalars(select(Offer).filter_by(key="ev-1")).one()
-    keys = {s.id: s.key for s in offer.sessions}
-    picker = SessionPicker()
-    assert keys[picker.pick(offer, teacher.id) or 0] == "февраль"  # away in January
-    assert [keys.get(picker.pick(offer, other.id) or 0) for _ in range(4)] == [
-        "январь", "январь", "январь", None]  # February: its last seat went to teacher 7
+    diagnostic = db.session.scalars(select(Diagnostic)).one()
+    planning = plan_input(diagnostic, Settings())
+    (planned,) = planning.input.teachers
+    assert planned.unavailable == ((dt.date(2027, 1, 10), dt.date(2027, 1, 31)),)
+    assert [(f.teacher_id, f.session_key) for f in planning.input.fixed] == [
+        (teacher.id, "ev-1/февраль")]

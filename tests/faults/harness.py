@@ -179,11 +179,15 @@ def _prepare(world: World) -> None:
 def _few_teachers() -> tuple[int, ...]:
     """Moodle ids of a few teachers whose routes hold an internship and a course, so a push
     writes every kind of item in a few dozen calls (the rest stay proposed)."""
-    interns, others = [], []
+    interns: list[tuple[int, int]] = []
+    others: list[int] = []
     for route in db.session.scalars(select(Route).order_by(Route.id)):
         kinds = {i.offer.kind for i in route.items}
-        (interns if "internship" in kinds else others).append(route.teacher.moodle_user_id)
-    return (*interns[:APPROVED_INTERNS], *others[:APPROVED_OTHERS])
+        if "internship" in kinds:  # an internship with a course first
+            interns.append((-len(kinds), route.teacher.moodle_user_id))
+        else:
+            others.append(route.teacher.moodle_user_id)
+    return (*[m for _, m in sorted(interns)[:APPROVED_INTERNS]], *others[:APPROVED_OTHERS])
 
 
 def _wanted_enrolments() -> list[tuple[int, int]]:
