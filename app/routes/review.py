@@ -12,6 +12,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import pandas as pd
 from sqlalchemy import Select, String, cast, func, select
@@ -132,6 +133,21 @@ class ReviewFilter:
     teacher_moodle_id: int | None = None
 
 
+Q = TypeVar("Q", bound=Select)  # type: ignore[type-arg]
+
+
+def _where_place(query: Q, chosen: ReviewFilter, diagnostic: Any) -> Q:
+    """``query`` (joined to ``School``) narrowed to the diagnostic (``diagnostic``: its
+    column), municipality and school of ``chosen``."""
+    if chosen.diagnostic_id is not None:
+        query = query.where(diagnostic == chosen.diagnostic_id)
+    if chosen.municipality_id is not None:
+        query = query.where(School.municipality_id == chosen.municipality_id)
+    if chosen.school_code:
+        query = query.where(School.code == chosen.school_code)
+    return query
+
+
 def scoped_items(scope: Scope, chosen: ReviewFilter | None = None) -> Select[RouteItem]:
     """The route items of the teachers in ``scope``, narrowed by ``chosen``."""
     chosen = chosen or ReviewFilter()
@@ -140,12 +156,7 @@ def scoped_items(scope: Scope, chosen: ReviewFilter | None = None) -> Select[Rou
              .outerjoin(School, School.id == Teacher.school_id)
              .join(Offer, Offer.id == RouteItem.offer_id)
              .where(teacher_clause(scope)))
-    if chosen.diagnostic_id is not None:
-        query = query.where(Route.diagnostic_id == chosen.diagnostic_id)
-    if chosen.municipality_id is not None:
-        query = query.where(School.municipality_id == chosen.municipality_id)
-    if chosen.school_code:
-        query = query.where(School.code == chosen.school_code)
+    query = _where_place(query, chosen, Route.diagnostic_id)
     if chosen.subject:
         query = query.where(Teacher.subjects.contains(chosen.subject))
     if chosen.competency:
@@ -575,12 +586,7 @@ def unmet_counts(scope: Scope, chosen: ReviewFilter | None = None) -> list[Unmet
              .join(Teacher, Teacher.id == RouteUnmetNeed.teacher_id)
              .outerjoin(School, School.id == Teacher.school_id)
              .where(teacher_clause(scope)).group_by(RouteUnmetNeed.reason))
-    if chosen.diagnostic_id is not None:
-        query = query.where(RouteUnmetNeed.diagnostic_id == chosen.diagnostic_id)
-    if chosen.municipality_id is not None:
-        query = query.where(School.municipality_id == chosen.municipality_id)
-    if chosen.school_code:
-        query = query.where(School.code == chosen.school_code)
+    query = _where_place(query, chosen, RouteUnmetNeed.diagnostic_id)
     if chosen.competency:
         query = query.where(RouteUnmetNeed.competency == chosen.competency)
     rows = sorted(((str(r), int(n)) for r, n in db.session.execute(query).all()),
