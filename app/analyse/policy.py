@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.analyse.policy_schema import KEYS, PolicyError, validate_document
+from app.analyse.policy_schema import KEYS, PolicyError, matching_overview, validate_document
 from app.analyse.policy_toml import SETTING_OF, file_document
 from app.analyse.revisions import (
     FILE_AUTHOR,
@@ -205,6 +205,7 @@ def policy_overview(settings: Settings) -> dict[str, Any]:
             "groups": _overrides(doc, policy, "groups"),
             "competency_groups": doc["competency_groups"], "competencies": competencies,
             "describe": policy.describe(), "risk": risk_overview(doc, revision, file=rule_file),
+            "matching": matching_overview(doc),
             "revisions": [{"id": r.id, "created_at": r.created_at.isoformat(),
                            "created_ru": r.created_at.strftime("%d.%m.%Y %H:%M"),
                            "author": r.author, "comment": r.comment,

@@ -3,8 +3,10 @@
 A document has ``default`` thresholds, partial overrides per framework and per competency
 group (``frameworks``, ``groups``: the keys they leave out come from ``default``; ``label``
 names them), ``competency_groups`` (competency idnumber → group), ``attempt_policy`` and the
-optional risk-group rule ``risk``. A refusal is a ``PolicyError`` naming the field by its
-path (``groups.subject.deficit_below``) with the reason in Russian.
+optional risk-group rule ``risk`` and ``matching``, the route planner's weights and limits
+(``courses.plan_model.Policy``; a weight left out keeps its documented default). A refusal
+is a ``PolicyError`` naming the field by its path (``groups.subject.deficit_below``) with the
+reason in Russian.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from typing import Any, cast
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from app.settings import SettingsError
+from courses.plan_model import Policy
 from deficits.policy import ATTEMPT_POLICIES
 
 KEYS = ("deficit_below", "risk_below", "min_questions")
 SECTIONS = ("frameworks", "groups")
-TOML_SECTIONS = (*SECTIONS, "competency_groups")
+TOML_SECTIONS = (*SECTIONS, "competency_groups", "matching")
 TOP_KEYS = ("default", *TOML_SECTIONS, "attempt_policy", "risk")
 RISK_KEYS = ("min_groups", "groups")
 FIELD_RU = {"deficit_below": "порог дефицита", "risk_below": "порог риска",
@@ -123,6 +126,71 @@ class OverrideSchema(_Table):
     min_questions = Threshold()
 
 
+# The planner's weights a policy may set (each ≥ 0), its integer limit and the hours cap.
+MATCHING_WEIGHTS = ("deficit_weight", "risk_weight", "entry_weight", "final_weight",
+                    "low_results_weight", "risk_group_weight", "gap_weight", "partner_bonus",
+                    "municipality_bonus", "remote_bonus", "item_penalty", "keep_bonus")
+MATCHING_KEYS = (*MATCHING_WEIGHTS, "max_items_per_competency", "hours_cap")
+
+
+class Weight(fields.Field):
+    """A planner weight or the hours cap: a number ≥ 0 (not a bool, not text)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValidationError(f"{value!r} — ожидается число не меньше 0")
+        return float(value)
+
+
+class ItemsPerCompetency(fields.Field):
+    """How many items may cover one deficit competency: an integer ≥ 1."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValidationError(f"{value!r} — ожидается целое число не меньше 1")
+        return value
+
+
+class MatchingSchema(_Table):
+    """``matching``: the planner's weights and limits (``courses.plan_model.Policy``)."""
+
+    error_messages = _unknown("ключ", MATCHING_KEYS)
+    deficit_weight, risk_weight = Weight(), Weight()
+    entry_weight, final_weight = Weight(), Weight()
+    low_results_weight, risk_group_weight, gap_weight = Weight(), Weight(), Weight()
+    partner_bonus, municipality_bonus, remote_bonus = Weight(), Weight(), Weight()
+    item_penalty, keep_bonus = Weight(), Weight()
+    max_items_per_competency = ItemsPerCompetency()
+    hours_cap = Weight()
+
+
+MATCHING_RU = {
+    "deficit_weight": "вес дефицита", "risk_weight": "вес уровня «риск»",
+    "entry_weight": "вес входной диагностики", "final_weight": "вес итоговой диагностики",
+    "low_results_weight": "надбавка: школа с низкими результатами",
+    "risk_group_weight": "надбавка: педагог в группе риска",
+    "gap_weight": "надбавка за каждую долю ниже порога",
+    "partner_bonus": "бонус: ресурсный центр-партнёр", "municipality_bonus":
+    "бонус: свой муниципалитет", "remote_bonus": "бонус: дистанционно",
+    "item_penalty": "штраф за каждую позицию маршрута",
+    "keep_bonus": "бонус за сохранение прежнего предложения",
+    "max_items_per_competency": "позиций на одну компетенцию, не более",
+    "hours_cap": "часов на педагога за полугодие, не более"}
+
+
+def matching_overview(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The planner's weights and limits in force, each with whether the policy sets it."""
+    policy, given = matching_policy(doc), dict(doc.get("matching") or {})
+    return [{"key": name, "ru": MATCHING_RU[name], "value": getattr(policy, name),
+             "set": name in given} for name in MATCHING_KEYS]
+
+
+def matching_policy(doc: Mapping[str, Any], **fixed: Any) -> Policy:
+    """The planner's policy of a document: its ``matching`` over the documented defaults
+    (``fixed``: what the settings decide, e.g. ``include_risk``)."""
+    return Policy(**{**dict(doc.get("matching") or {}), **fixed})
+
+
 class RiskSchema(_Table):
     """``risk``: deficits in at least ``min_groups`` groups, or one in any of ``groups``."""
 
@@ -150,6 +218,7 @@ class PolicySchema(_Table):
         ATTEMPT_POLICIES, error="{input!r} — неизвестное правило попыток; допустимы "
                                 + ", ".join(ATTEMPT_POLICIES)))
     risk = fields.Nested(RiskSchema)
+    matching = fields.Nested(MatchingSchema)
 
     @pre_load
     def _absent_is_empty(self, data: Any, **kwargs: Any) -> Any:

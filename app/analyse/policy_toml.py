@@ -33,7 +33,8 @@ SETTING_OF = {"default.deficit_below": "PROFROUTE_DEFICIT_BELOW",
 
 
 def overrides_from_toml(text: str) -> dict[str, Any]:
-    """``[frameworks.*]``, ``[groups.*]`` and ``[competency_groups]`` in thresholds-file syntax.
+    """``[frameworks.*]``, ``[groups.*]``, ``[competency_groups]`` and ``[matching]`` in
+    thresholds-file syntax.
 
     :raise PolicyError: a syntax error (with its line) or another section.
     """
@@ -41,12 +42,15 @@ def overrides_from_toml(text: str) -> dict[str, Any]:
     other = sorted(set(data) - set(TOML_SECTIONS))
     if other:
         raise PolicyError(other[0], "здесь допустимы только разделы [frameworks.…], "
-                          "[groups.…] и [competency_groups]")
-    return {section: data.get(section, {}) for section in TOML_SECTIONS}
+                          "[groups.…], [competency_groups] и [matching]")
+    # [matching] only when written: a document without it keeps the planner's defaults
+    return {section: data.get(section, {}) for section in TOML_SECTIONS
+            if section != "matching" or section in data}
 
 
 def overrides_to_toml(doc: Mapping[str, Any]) -> str:
-    """The overrides and competency groups of a document in thresholds-file syntax."""
+    """The overrides, competency groups and planner weights of a document in thresholds-file
+    syntax."""
     out = tomlkit.document()
     for section in SECTIONS:
         entries = sorted(doc.get(section, {}).items())
@@ -67,6 +71,12 @@ def overrides_to_toml(doc: Mapping[str, Any]) -> str:
         for competency, group in sorted(groups.items()):
             table.add(competency, group)
         out.add("competency_groups", table)
+    matching = doc.get("matching", {})
+    if matching:  # the planner's weights the policy sets (the others: their defaults)
+        table = tomlkit.table()
+        for name, value in sorted(matching.items()):
+            table.add(name, value)
+        out.add("matching", table)
     return tomlkit.dumps(out)
 
 

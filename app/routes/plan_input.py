@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.analyse.policy import effective_document
+from app.analyse.policy_schema import matching_policy
 from app.analyse.teacher_memo import RISK
 from app.extensions import db
 from app.models import (
@@ -70,9 +72,14 @@ class Planning:
 
 
 def policy_of(settings: Settings) -> pm.Policy:
-    """The planning policy: the documented defaults of ``Policy``, with the hours cap and
-    whether risk levels count from the settings."""
-    return pm.Policy(hours_cap=settings.plan_hours_cap, include_risk=settings.include_risk)
+    """The planning policy: the ``[matching]`` weights and limits of the policy in force (a
+    revision on /policy, or the thresholds file) over the documented defaults of ``Policy``;
+    the hours cap from the settings unless the policy sets one; whether risk levels count
+    from the settings."""
+    doc = effective_document(settings)
+    return matching_policy(doc, **({} if "hours_cap" in doc.get("matching", {})
+                                   else {"hours_cap": settings.plan_hours_cap}),
+                           include_risk=settings.include_risk)
 
 
 def session_key(offer_key: str, key: str) -> str:

@@ -227,3 +227,21 @@ def test_the_form_starts_from_the_policy_in_force(signed_in_client: FlaskClient)
     assert re.search(r'<option value="best" selected>', page)
     assert 'name="deficit_below" value="50"' in page
     assert "[groups.subject]\nlabel = &#34;Предметный блок&#34;\nrisk_below = 0.75" in page
+
+
+def test_the_planners_weights_are_set_in_the_form_shown_and_kept_by_the_next_revision(
+        signed_in_client: FlaskClient) -> None:
+    page = signed_in_client.get("/policy").get_data(as_text=True)
+    assert "Подбор маршрутов: веса и ограничения" in page
+    assert "<code>partner_bonus</code></td><td>0,15 <span class=\"muted\">(по умолчанию)" in page
+    saved = signed_in_client.post("/policy", data=FORM | {
+        "overrides": "[matching]\npartner_bonus = 0.3\nhours_cap = 36\n"}, follow_redirects=True)
+    page = saved.get_data(as_text=True)
+    assert saved.status_code == 200 and "Сохранена редакция №1" in page
+    assert "<code>partner_bonus</code></td><td>0,3</td>" in page
+    assert "<code>hours_cap</code></td><td>36</td>" in page
+    assert "[matching]\nhours_cap = 36.0\npartner_bonus = 0.3" in page  # the form keeps them
+    refused = signed_in_client.post("/policy", data=FORM | {
+        "overrides": "[matching]\nitem_penalty = -1\n"})
+    assert refused.status_code == 422 and revisions() == 1
+    assert "matching.item_penalty" in refused.get_data(as_text=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.analyse.policy_schema import PolicyError, validate_document
+from app.analyse.policy_schema import PolicyError, matching_policy, validate_document
 from app.analyse.policy_toml import line_of, overrides_from_toml, overrides_to_toml
+from courses.plan_model import Policy
 
 DEFAULT = {"deficit_below": 0.5, "risk_below": 0.7, "min_questions": 2}
 
@@ -34,6 +35,14 @@ DEFAULT = {"deficit_below": 0.5, "risk_below": 0.7, "min_questions": 2}
      "целое число, указано 1.5"),
     ({"default": DEFAULT, "risk": {"min_groups": 1, "group": []}}, "risk.group",
      "неизвестный ключ; допустимы min_groups, groups"),
+    ({"default": DEFAULT, "matching": {"partner_bonus": -0.1}}, "matching.partner_bonus",
+     "-0.1 — ожидается число не меньше 0"),
+    ({"default": DEFAULT, "matching": {"gap_weight": "1"}}, "matching.gap_weight",
+     "'1' — ожидается число не меньше 0"),
+    ({"default": DEFAULT, "matching": {"max_items_per_competency": 1.5}},
+     "matching.max_items_per_competency", "1.5 — ожидается целое число не меньше 1"),
+    ({"default": DEFAULT, "matching": {"speed": 1}}, "matching.speed",
+     "неизвестный ключ; допустимы deficit_weight"),
 ])
 def test_a_refusal_names_the_field_path_and_the_reason_in_russian(
         document: dict, field: str, reason: str) -> None:
@@ -66,6 +75,19 @@ def test_overrides_are_written_as_toml_that_reads_back_the_same() -> None:
     back = validate_document({"default": DEFAULT, **overrides_from_toml(text)})
     assert back == doc
     assert overrides_to_toml({"default": DEFAULT}) == ""
+
+
+def test_the_planners_weights_read_back_the_same_and_fill_in_the_defaults() -> None:
+    doc = validate_document({"default": DEFAULT, "matching": {
+        "partner_bonus": 0.2, "max_items_per_competency": 2, "hours_cap": 36}})
+    text = overrides_to_toml(doc)
+    assert "[matching]" in text
+    assert validate_document({"default": DEFAULT, **overrides_from_toml(text)}) == doc
+    policy = matching_policy(doc, include_risk=False)
+    assert (policy.partner_bonus, policy.max_items_per_competency, policy.hours_cap) == (
+        0.2, 2, 36.0)
+    assert policy.remote_bonus == Policy().remote_bonus  # not set: the documented default
+    assert matching_policy(validate_document({"default": DEFAULT})) == Policy()
 
 
 @pytest.mark.parametrize(("field", "line"), [

@@ -9,6 +9,7 @@ import datetime as dt
 from flask import Flask
 from sqlalchemy import select
 
+from app.analyse.revisions import save_revision
 from app.extensions import db
 from app.models import (
     Competency,
@@ -128,6 +129,29 @@ def test_the_hours_cap_holds_per_half_year(app: Flask, settings: Settings) -> No
     assert [r for _, _, r in _unmet()] == ["hours_cap"]
     recommend(diagnostic, settings)  # 72 h: both fit
     assert len(_items()) == 2 and _unmet() == []
+
+
+def test_the_policy_in_force_sets_the_planners_limits(app: Flask, settings: Settings) -> None:
+    """A revision's ``[matching]`` (saved on /policy) wins over the settings and defaults:
+    its hours cap, then its limit of items per competency."""
+    diagnostic = _diagnostic()
+    people = _teachers("")
+    pk1, pk2 = _competencies("PK-01", "PK-02")
+    _offer("long1", [pk1], [_session("s", dt.date(2027, 2, 1), hours=36)])
+    _offer("long2", [pk2], [_session("s", dt.date(2027, 3, 1), hours=36)])
+    _offer("more1", [pk1], [_session("s", dt.date(2027, 4, 1), hours=4)])
+    _deficits(diagnostic, people, [pk1, pk2])
+    threshold = {"deficit_below": 0.5, "risk_below": 0.7, "min_questions": 2.0}
+    save_revision({"default": threshold, "matching": {"hours_cap": 40}}, "test", "cap")
+    recommend(diagnostic, settings)  # the settings' 72 h would fit both long courses
+    assert sorted(key for _, key, *_ in _items()) == ["long2", "more1"]
+    assert [r for _, _, r in _unmet()] == []
+    assert {code for *_, codes in _items() for code in codes} == {"PK-01", "PK-02"}
+    save_revision({"default": threshold, "matching": {"max_items_per_competency": 2,
+                                                      "hours_cap": 100}},
+                  "test", "two per competency")
+    recommend(diagnostic, settings)
+    assert sorted(key for _, key, *_ in _items()) == ["long1", "long2", "more1"]
 
 
 def test_a_teachers_absence_and_overlapping_sessions_are_avoided(
