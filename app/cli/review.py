@@ -14,12 +14,14 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from app import settings_of
 from app.accounts.roles import REGION
 from app.cli.base import echo_json, stage
 from app.extensions import db
-from app.models import Offer
+from app.models import Offer, OfferSession
 from app.models.route import ITEM_STATUSES
 from app.routes import review
+from app.routes.plan_input import policy_of
 from app.routes.review import ReviewError, ReviewFilter
 
 
@@ -30,6 +32,8 @@ def _selection(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--school", default="", help="School code."),
             click.option("--competency", default="", help="Competency idnumber."),
             click.option("--offer", default="", help="Offer key."),
+            click.option("--session", default="",
+                         help="Session: <offer key>/<session key>, or its id."),
             click.option("--status", default="", type=click.Choice(("", *ITEM_STATUSES)),
                          help="Only items with this status."))):
         func = option(func)
@@ -37,13 +41,35 @@ def _selection(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _chosen(*, items: tuple[int, ...], teacher: int | None, school: str, competency: str,
-            offer: str, status: str) -> ReviewFilter:
+            offer: str, session: str, status: str) -> ReviewFilter:
     chosen = ReviewFilter(item_ids=items, teacher_moodle_id=teacher, school_code=school,
-                          competency=competency, offer_key=offer, status=status)
+                          competency=competency, offer_key=offer,
+                          session_id=_session(session) if session else None, status=status)
     if chosen == ReviewFilter(status=status):
-        raise click.UsageError("say which items: --item, --teacher, --school, --competency "
-                               "or --offer")
+        raise click.UsageError("say which items: --item, --teacher, --school, --competency, "
+                               "--offer or --session")
     return chosen
+
+
+def _session(value: str) -> int:
+    """The id of a session named ``<offer key>/<session key>`` or by its id.
+
+    :raise ClickException: no such session.
+    """
+    if value.isdigit():
+        found = db.session.get(OfferSession, int(value))
+        if found is not None:
+            return found.id
+    offer_key, _, key = value.rpartition("/")
+    session_id = db.session.scalar(select(OfferSession.id).join(Offer).where(
+        Offer.key == offer_key, OfferSession.key == key)) if offer_key else None
+    if session_id is None:
+        raise click.ClickException(f"no session {value} (give <offer key>/<session key>)")
+    return int(session_id)
+
+
+def _hours_cap(app: Flask) -> float:
+    return policy_of(settings_of(app)).hours_cap
 
 
 def _one(item_id: int) -> Any:
@@ -84,25 +110,33 @@ def reject_cmd(app: Flask, reason: str, **selection: Any) -> None:
 @click.option("--item", "item_id", required=True, type=int, help="Route item id.")
 @stage
 def alternatives_cmd(app: Flask, item_id: int) -> None:
-    """Print the ranked alternatives of an item, with their reasons."""
-    echo_json([alt.__dict__ for alt in review.ranked_alternatives(_one(item_id))])
+    """Print the ranked alternatives of an item, best first, with their reasons (the
+    planner's, re-checked against today's seats, dates and hours)."""
+    pool = review.OfferPool.load(_hours_cap(app))
+    echo_json([alt.as_dict() for alt in review.alternatives_of(_one(item_id), pool)])
 
 
 @review_group.command("swap")
 @click.option("--item", "item_id", required=True, type=int, help="Route item id.")
 @click.option("--offer", "offer_key", required=True, help="Key of one of its alternatives.")
+@click.option("--session", default="", help="Its session (<offer key>/<session key> or id); "
+              "default: its best session still possible.")
 @click.option("--reason", default="", help="Why (shown to the teacher).")
 @stage
-def swap_cmd(app: Flask, item_id: int, offer_key: str, reason: str) -> None:
-    """Swap an item for one of its ranked alternatives."""
+def swap_cmd(app: Flask, item_id: int, offer_key: str, session: str, reason: str) -> None:
+    """Swap an item for one of its ranked alternatives (refused when no longer possible)."""
     offer_id = db.session.scalar(select(Offer.id).filter_by(key=offer_key))
+    session_id = _session(session if "/" in session or session.isdigit()
+                          else f"{offer_key}/{session}") if session else None
     try:
         if offer_id is None:
             raise ReviewError(f"no offer {offer_key}")
-        new = review.swap_item(_one(item_id), offer_id, review.actor_now(), reason)
+        new = review.swap_item(_one(item_id), offer_id, review.actor_now(), reason,
+                               session_id=session_id, hours_cap=_hours_cap(app))
     except ReviewError as err:
         raise click.ClickException(str(err)) from err
-    echo_json({"swapped": item_id, "new_item": new.id, "offer": offer_key})
+    echo_json({"swapped": item_id, "new_item": new.id, "offer": offer_key,
+               "session_id": new.session_id})
 
 
 @review_group.command("decline")
@@ -140,7 +174,7 @@ def answer_cmd(app: Flask, request_id: int, text: str, reject: bool, offer_key: 
     offer_id = db.session.scalar(select(Offer.id).filter_by(key=offer_key)) if offer_key else None
     try:
         review.answer_request(found, review.actor_now(), text, reject=reject,
-                              swap_offer_id=offer_id)
+                              swap_offer_id=offer_id, hours_cap=_hours_cap(app))
     except ReviewError as err:
         raise click.ClickException(str(err)) from err
     echo_json({"answered": request_id})

@@ -140,11 +140,18 @@ class RouteItem(db.Model):  # type: ignore[name-defined]
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The reason of the last rejection, decline or cancellation (the events keep them all).
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    # The planner's ranked alternatives, best first: ``{"offer", "session", "value", "place",
+    # "status"}`` (status ``free`` or why it was not chosen); None: not planned with them.
+    alternatives: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+    # The item this one replaced by a swap (the teacher gets one message for both).
+    replaces_id: Mapped[int | None] = mapped_column(
+        ForeignKey("route_item.id", ondelete="SET NULL"))
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     route: Mapped[Route] = relationship(back_populates="items")
     offer: Mapped[Offer] = relationship()
+    replaces: Mapped[RouteItem | None] = relationship(remote_side="RouteItem.id")
     events: WriteOnlyMapped[RouteItemEvent] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="RouteItemEvent.id")
 

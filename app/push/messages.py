@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import OutboxMessage, Route, RouteItem, RouteItemEvent
 from app.models.assessment import utcnow
 from app.models.ops import FAILED, PENDING, SENT
-from app.models.route import APPROVED, BY_TEACHER, ENROLLED
+from app.models.route import APPROVED, BY_TEACHER, ENROLLED, REJECTED
 from app.push.outbox import (
     ENROL,
     MESSAGE,
@@ -22,7 +22,7 @@ from app.push.outbox import (
     UNCERTAIN,
     PushSummary,
 )
-from app.push.texts import DECISION_RU, decision_message, route_message
+from app.push.texts import DECISION_RU, decision_message, route_message, swap_message
 from app.settings import Settings
 from lms_connectors.exceptions import (
     FunctionNotInService,
@@ -38,6 +38,8 @@ from lms_connectors.moodle.api import MoodleAPI, OutgoingMessage
 
 logger = logging.getLogger(__name__)
 MIXED_BATCH = "formatnotsupported"  # a batch with an unknown recipient: the rest IS stored
+SWAPPED, ANSWERED = "swapped", "change_answered"
+SAID_BY_SWAP = (REJECTED, ANSWERED)  # a replaced item's events the swap's message tells
 
 
 def enqueue_messages() -> int:
@@ -54,7 +56,8 @@ def enqueue_messages() -> int:
         items = [i for i in route.items if i.status in (APPROVED, ENROLLED)]
         if not items or route.teacher.moodle_user_id in busy:
             continue
-        digest = hashlib.sha256(",".join(str(i.offer_id) for i in items).encode()).hexdigest()
+        digest = hashlib.sha256(",".join(
+            str(offer_id) for offer_id in _announced(route)).encode()).hexdigest()
         key = f"message:route:{route.id}:{digest[:16]}"
         if key in known:
             continue
@@ -67,10 +70,31 @@ def enqueue_messages() -> int:
     return count
 
 
+def _announced(route: Route) -> list[int]:
+    """The offers of the route's approved and enrolled items as the teacher knows them: an
+    item a swap brought in stands for the item it replaced (its own message said so), so a
+    swap alone sends no new route message."""
+    by_id = {item.id: item for item in route.items}
+    out = []
+    for item in route.items:
+        if item.status not in (APPROVED, ENROLLED):
+            continue
+        first, seen = item, {item.id}
+        while first.replaces_id in by_id and first.replaces_id not in seen:
+            first = by_id[first.replaces_id]
+            seen.add(first.id)
+        out.append(first.offer_id)
+    return out
+
+
 def _enqueue_decisions(known: set[str]) -> int:
     """One message per decision a person other than the teacher took on an item (rejected,
     cancelled, swapped, a request answered), keyed by the event: queued once, whenever the
-    push runs after the decision was stored."""
+    push runs after the decision was stored. A swap sends one message, on the new item's
+    event, saying what replaced what (and the answer, when it answered a request): the
+    replaced item's rejection and answer send none."""
+    replaced = set(db.session.scalars(select(RouteItem.replaces_id).where(
+        RouteItem.replaces_id.is_not(None))))
     count = 0
     for event, item in db.session.execute(
             select(RouteItemEvent, RouteItem).join(RouteItem)
@@ -80,12 +104,15 @@ def _enqueue_decisions(known: set[str]) -> int:
                      selectinload(RouteItem.route).selectinload(Route.teacher))
             .order_by(RouteItemEvent.id)).all():
         key = f"message:decision:{event.id}"
-        if key in known:
+        if key in known or (item.id in replaced and event.action in SAID_BY_SWAP):
             continue
         teacher = item.route.teacher
+        text = (swap_message(teacher, item.replaces, item, event)
+                if event.action == SWAPPED and item.replaces is not None
+                else decision_message(teacher, item, event))
         db.session.add(new_row(MessageRecord(
             user_id=teacher.moodle_user_id, client_msg_id=f"profroute-decision-{event.id}",
-            text=decision_message(teacher, item, event)), key))
+            text=text), key))
         known.add(key)
         count += 1
     return count

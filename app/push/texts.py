@@ -42,3 +42,27 @@ def decision_message(teacher: Teacher, item: RouteItem, event: RouteItemEvent) -
     if event.reason:
         text += f"<p>{escape(event.reason)}</p>"
     return text + "<p>Маршрут — на странице «Мой маршрут» в ProfRoute.</p>"
+
+
+def _when(item: RouteItem) -> str:
+    """The dates of an item: its session's, else its offer's ("" without dates)."""
+    session = next((s for s in item.offer.sessions if s.id == item.session_id), None)
+    starts, ends = ((session.starts_on, session.ends_on) if session is not None
+                    else (item.offer.starts_on, item.offer.ends_on))
+    if starts is None:
+        return ""
+    return f" ({starts:%d.%m.%Y}–{(ends or starts):%d.%m.%Y})"
+
+
+def swap_message(teacher: Teacher, old: RouteItem, new: RouteItem, event: RouteItemEvent
+                 ) -> str:
+    """The one message of a swap: which item of the route replaced which (and why)."""
+    greeting = " ".join(p for p in (teacher.firstname, teacher.middlename) if p) or "Коллега"
+    kind = KIND_RU.get(new.offer.kind, new.offer.kind)
+    text = (f"<p>{escape(greeting)}, в вашем образовательном маршруте методист заменил "
+            f"«{escape(old.offer.title)}»{escape(_when(old))} на {escape(kind.lower())} "
+            f"«{escape(new.offer.title)}»{escape(_when(new))}.</p>")
+    why = (event.reason or "").partition(": ")[2]
+    if why:
+        text += f"<p>{escape(why)}</p>"
+    return text + "<p>Маршрут — на странице «Мой маршрут» в ProfRoute.</p>"

@@ -24,6 +24,7 @@ from app.models import (
     Teacher,
 )
 from app.models.route import APPROVED, CANCELLED, ENROLLED, PROPOSED
+from app.routes.alternatives import stored_alternatives
 from app.routes.plan_input import Planning, plan_input, policy_of
 from app.routes.review import actor_now
 from app.settings import Settings
@@ -103,6 +104,9 @@ def recommend(diagnostic: Diagnostic, settings: Settings, *,
                 session_id, rule, competencies, reasons):
             item.session_id, item.rule = session_id, rule
             item.competencies, item.reasons = competencies, reasons
+        alternatives = stored_alternatives(planned.alternatives)  # the review's swaps
+        if item.alternatives != alternatives:
+            item.alternatives = alternatives
         summary.proposed += 1
     summary.by_rule = dict(sorted(Counter(kinds[p.offer_key] for p in wanted.values()).items()))
     summary.unmatched = dict(sorted(Counter(u.reason for u in result.unmet).items()))

@@ -23,11 +23,9 @@ from app.common import audit
 from app.extensions import db
 from app.models import (
     Competency,
-    CourseCompletion,
     Deficit,
     Diagnostic,
     Offer,
-    Partnership,
     Route,
     RouteItem,
     School,
@@ -55,12 +53,18 @@ from app.models.route_review import (
     RouteItemEvent,
     RouteUnmetNeed,
 )
+from app.routes.alternatives import (  # noqa: F401  (HOLDING, excluded_…, ranked_…: re-exported)
+    HOLDING,
+    Alternative,
+    OfferPool,
+    alternatives_of,
+    excluded_offer_keys,
+    ranked_alternatives,
+)
 from courses.plan_texts import UNMET_TEXTS
-from courses.records import COURSE, INTERNSHIP, MENTORING
 from deficits.change import deficit_changes
 from deficits.levels import LEVEL_INSUFFICIENT
 
-HOLDING = (APPROVED, ENROLLED, COMPLETED, VERIFIED)  # statuses that hold a seat
 REJECTABLE = (PROPOSED, APPROVED, ENROLLED)
 DECLINABLE = (PROPOSED, APPROVED, ENROLLED)
 ACCEPTED, CHANGE_REQUESTED, CHANGE_ANSWERED, SWAPPED = (
@@ -128,6 +132,7 @@ class ReviewFilter:
     subject: str = ""
     competency: str = ""
     offer_key: str = ""
+    session_id: int | None = None
     status: str = ""
     item_ids: tuple[int, ...] = ()
     teacher_moodle_id: int | None = None
@@ -165,6 +170,8 @@ def scoped_items(scope: Scope, chosen: ReviewFilter | None = None) -> Select[Rou
             f'"{chosen.competency}"'))
     if chosen.offer_key:
         query = query.where(Offer.key == chosen.offer_key)
+    if chosen.session_id is not None:
+        query = query.where(RouteItem.session_id == chosen.session_id)
     if chosen.status:
         query = query.where(RouteItem.status == chosen.status)
     if chosen.item_ids:
@@ -245,25 +252,44 @@ def reject_items(items: Sequence[RouteItem], actor: Actor, reason: str | None) -
     return len(done)
 
 
-def swap_item(item: RouteItem, offer_id: int, actor: Actor, reason: str | None = None,
-              alternatives: AlternativesFn | None = None) -> RouteItem:
-    """Replace ``item`` by the alternative offer ``offer_id``: the item is rejected ("заменено
-    на …") and a new approved item takes its competencies; return the new item.
+AlternativesFn = Callable[[RouteItem], list[Alternative]]
 
-    :raise ReviewError: the item is past review, or the offer is not among its alternatives.
+
+def swap_item(item: RouteItem, offer_id: int, actor: Actor, reason: str | None = None,
+              alternatives: AlternativesFn | None = None, *, session_id: int | None = None,
+              hours_cap: float | None = None) -> RouteItem:
+    """Replace ``item`` by its alternative ``offer_id`` (in ``session_id`` when given, else
+    its best session still possible): the item is rejected ("заменено на …") and a new
+    approved item takes its competencies, the alternative's session and seat, and the other
+    alternatives; return the new item. The alternatives are re-checked now
+    (:func:`~app.routes.alternatives.alternatives_of`, ``hours_cap`` the policy's), the
+    offer's row locked first so two swaps never take the last seat twice.
+
+    :raise ReviewError: the item is past review, the offer (session) is not among its
+        alternatives, or it is no longer possible (full since, dates clash, hours cap …).
     """
     if item.status not in REJECTABLE:
         raise ReviewError(f"Позицию со статусом «{item.status}» заменить нельзя.")
-    found = {a.offer_id: a for a in (alternatives or ranked_alternatives)(item)}
-    chosen = found.get(offer_id)
-    if chosen is None:
+    db.session.execute(select(Offer.id).where(Offer.id == offer_id).with_for_update())
+    found = (alternatives or (lambda i: alternatives_of(i, OfferPool.load(hours_cap))))(item)
+    same = [a for a in found if a.offer_id == offer_id
+            and (session_id is None or a.session_id == session_id)]
+    if not same:
         raise ReviewError("Этой программы нет среди альтернатив позиции "
                           "(not among the item's alternatives).")
+    chosen = next((a for a in same if a.possible), None)
+    if chosen is None:
+        raise ReviewError(f"Замена на «{same[0].title}» уже невозможна: {same[0].reason} "
+                          f"(no longer possible: {same[0].reason_en or same[0].status}).")
     why = (reason or "").strip()[:MAX_TEXT]
     _move(item, REJECTED, actor, f"заменено на {chosen.offer_key}" + (f": {why}" if why else ""))
-    new = RouteItem(route_id=item.route_id, offer_id=offer_id, status=PROPOSED,
-                    rule="swap", competencies=list(item.competencies),
-                    reasons=[chosen.reason, *item.reasons])
+    rest = None if item.alternatives is None else [
+        a for a in item.alternatives
+        if (a.get("offer"), a.get("session")) != (chosen.offer_key, chosen.session_key)]
+    new = RouteItem(route_id=item.route_id, offer_id=offer_id, session_id=chosen.session_id,
+                    status=PROPOSED, rule="swap", competencies=list(item.competencies),
+                    reasons=[chosen.reason, *item.reasons], alternatives=rest,
+                    replaces_id=item.id)
     db.session.add(new)
     db.session.flush()
     new.events.add(RouteItemEvent(
@@ -271,7 +297,8 @@ def swap_item(item: RouteItem, offer_id: int, actor: Actor, reason: str | None =
         actor=actor.name[:255], actor_user_id=actor.user_id,
         reason=f"вместо {item.offer.key}" + (f": {why}" if why else "")))
     new.status = APPROVED
-    _audit("route.swap", [item], {"offer": chosen.offer_key, "new_item": new.id})
+    _audit("route.swap", [item], {"offer": chosen.offer_key, "session": chosen.session_key,
+                                  "new_item": new.id})
     db.session.commit()
     return new
 
@@ -282,104 +309,6 @@ def _audit(action: str, items: Sequence[RouteItem], details: dict[str, object]) 
     audit.record(action, ("route_item", items[0].id if len(items) == 1 else "bulk"), {
         **details, "items": [i.id for i in items][:1000], "count": len(items),
         "teachers": sorted({i.route.teacher.moodle_user_id for i in items})})
-
-
-# --- Alternatives ----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Alternative:
-    """An offer that could replace an item, with why (in Russian)."""
-
-    offer_id: int
-    offer_key: str
-    title: str
-    kind: str
-    seats_left: int | None
-    reason: str
-
-
-AlternativesFn = Callable[[RouteItem], list[Alternative]]
-
-
-@dataclass
-class OfferPool:
-    """The offers with their competencies and the seats they hold, read once for many
-    items (a review page ranks the alternatives of every item on it)."""
-
-    offers: list[Offer]
-    used: dict[int, int]
-
-    @classmethod
-    def load(cls) -> OfferPool:
-        """Every offer, and how many seats its holding items take."""
-        offers = list(db.session.scalars(select(Offer).options(
-            selectinload(Offer.competencies), selectinload(Offer.host_school))))
-        used = {int(k): int(n) for k, n in db.session.execute(
-            select(RouteItem.offer_id, func.count(RouteItem.id))
-            .where(RouteItem.status.in_(HOLDING)).group_by(RouteItem.offer_id)).all()}
-        return cls(offers, used)
-
-
-def ranked_alternatives(item: RouteItem, limit: int = 5,
-                        pool: OfferPool | None = None) -> list[Alternative]:
-    """The other offers that cover one of the item's competencies and have a seat left,
-    ranked like the matching ranks them: an internship at a partner resource centre, a
-    course, an internship, mentoring (far mentoring last); then more of the item's
-    competencies covered; then the key. Offers already in the teacher's route, declined by
-    them or completed are left out. (The solver may later supply its own ranking through
-    :data:`AlternativesFn`.)"""
-    pool = pool or OfferPool.load()
-    wanted = set(item.competencies or [])
-    teacher = item.route.teacher
-    partners = set(db.session.scalars(
-        select(School.code).join(Partnership, Partnership.resource_centre_id == School.id)
-        .where(Partnership.school_id == teacher.school_id))) if teacher.school_id else set()
-    taken = set(db.session.scalars(select(RouteItem.offer_id).where(
-        RouteItem.route_id == item.route_id)))
-    refused = excluded_offer_keys(teacher.id)
-    found: list[tuple[tuple[int, bool, int, str], Alternative]] = []
-    for offer in pool.offers:
-        covered = {c.idnumber for c in offer.competencies} & wanted
-        if not covered or offer.id in taken or offer.key in refused:
-            continue
-        left = None if offer.seats is None else offer.seats - pool.used.get(offer.id, 0)
-        if left is not None and left <= 0:
-            continue
-        host = offer.host_school.code if offer.host_school else None
-        near = host in partners
-        order = {INTERNSHIP: 0 if near else 2, COURSE: 1, MENTORING: 3}.get(offer.kind, 4)
-        far_mentor = offer.kind == MENTORING and not near
-        text = _why(offer.kind, offer.title, host, near)
-        seats = "мест без ограничения" if left is None else f"свободно мест: {left}"
-        found.append(((order, far_mentor, -len(covered), offer.key), Alternative(
-            offer.id, offer.key, offer.title, offer.kind, left,
-            f"{', '.join(sorted(covered))}: {text}; {seats}")))
-    found.sort(key=lambda pair: pair[0])
-    return [alt for _, alt in found[:limit]]
-
-
-def _why(kind: str, title: str, host: str | None, near: bool) -> str:
-    if kind == INTERNSHIP:
-        return (f"стажировка в ресурсном центре-партнёре {host}" if near
-                else f"стажировка в ресурсном центре {host or ''}".rstrip())
-    if kind == COURSE:
-        return f"курс повышения квалификации «{title}»"
-    return (f"наставничество, ресурсный центр-партнёр {host}" if near
-            else f"наставничество {host or ''}".rstrip())
-
-
-def excluded_offer_keys(teacher_id: int) -> set[str]:
-    """The offers never to propose to the teacher again: declined by them or taken without
-    closing the deficit (re-planned), in any diagnostic, or completed."""
-    keys = set(db.session.scalars(
-        select(Offer.key).join(RouteItem, RouteItem.offer_id == Offer.id)
-        .join(Route, Route.id == RouteItem.route_id)
-        .where(Route.teacher_id == teacher_id, RouteItem.status.in_((DECLINED, REPLANNED)))))
-    keys.update(db.session.scalars(
-        select(Offer.key).join(CourseCompletion,
-                               CourseCompletion.moodle_course_id == Offer.moodle_course_id)
-        .where(CourseCompletion.teacher_id == teacher_id, CourseCompletion.completed.is_(True))))
-    return keys
 
 
 # --- The teacher's side ----------------------------------------------------------------
@@ -468,7 +397,8 @@ def request_in_scope(scope: Scope, request_id: int) -> RouteChangeRequest | None
 
 
 def answer_request(request: RouteChangeRequest, actor: Actor, answer: str | None, *,
-                   reject: bool = False, swap_offer_id: int | None = None) -> None:
+                   reject: bool = False, swap_offer_id: int | None = None,
+                   swap_session_id: int | None = None, hours_cap: float | None = None) -> None:
     """Answer a request (the teacher sees the answer on their page), and optionally reject
     the item or swap it for an alternative.
 
@@ -479,7 +409,8 @@ def answer_request(request: RouteChangeRequest, actor: Actor, answer: str | None
         raise ReviewError("На этот запрос уже ответили (already answered).")
     item = request.item
     if swap_offer_id is not None:
-        swap_item(item, swap_offer_id, actor, text)
+        swap_item(item, swap_offer_id, actor, text, session_id=swap_session_id,
+                  hours_cap=hours_cap)
     elif reject:
         reject_items([item], actor, text)
     request.status, request.answer, request.answered_by = ANSWERED, text, actor.name[:255]

@@ -8,10 +8,14 @@ missing one does.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request
+from collections.abc import Mapping
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from app import settings_of
 from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER, school_clause
 from app.extensions import db
 from app.models import (
@@ -20,12 +24,14 @@ from app.models import (
     Diagnostic,
     Municipality,
     Offer,
+    OfferSession,
     RouteItem,
     School,
     Teacher,
 )
 from app.models.route import ITEM_STATUSES
 from app.routes import review
+from app.routes.plan_input import policy_of
 from app.routes.review import ReviewError, ReviewFilter
 from app.web.access import allow, current_scope
 from app.web.inputs import id_arg
@@ -43,7 +49,8 @@ ACTION_RU = {**STATUS_RU, "accepted": "принято педагогом", "chan
              "запрошено изменение", "change_answered": "дан ответ", "swapped": "замена"}
 ACTOR_RU = {"account": "методист", "teacher": "педагог", "cli": "команда", "system": "система"}
 KIND_RU = {"course": "КПК", "internship": "Стажировка", "mentoring": "Наставничество"}
-FILTERS = ("diagnostic", "municipality", "school", "subject", "competency", "offer", "status")
+FILTERS = ("diagnostic", "municipality", "school", "subject", "competency", "offer", "session",
+           "status")
 
 
 def _filter(values: dict[str, str] | None = None) -> ReviewFilter:
@@ -65,11 +72,33 @@ def _filter(values: dict[str, str] | None = None) -> ReviewFilter:
     status = (args.get("status") or "").strip()
     if status and status not in ITEM_STATUSES:
         abort(400, description=f"Неизвестный статус «{status}».")
+    session = id_arg(args, "session")
+    if session is not None and db.session.get(OfferSession, session) is None:
+        abort(404)
     return ReviewFilter(
         diagnostic_id=id_arg(args, "diagnostic"), municipality_id=municipality,
         school_code=school, subject=(args.get("subject") or "").strip(),
         competency=(args.get("competency") or "").strip(),
-        offer_key=(args.get("offer") or "").strip(), status=status)
+        offer_key=(args.get("offer") or "").strip(), session_id=session, status=status)
+
+
+def _hours_cap() -> float:
+    """The hours cap per half-year of the policy in force (alternatives are re-checked
+    against it)."""
+    return policy_of(settings_of(current_app)).hours_cap
+
+
+def _sessions(chosen: ReviewFilter) -> list[OfferSession]:
+    """The sessions the session filter offers: those of the chosen offer (and the chosen
+    session), by offer and key."""
+    query = select(OfferSession).join(Offer).options(selectinload(OfferSession.offer))
+    if chosen.offer_key:
+        query = query.where(Offer.key == chosen.offer_key)
+    elif chosen.session_id is not None:
+        query = query.where(OfferSession.id == chosen.session_id)
+    else:
+        return []
+    return list(db.session.scalars(query.order_by(Offer.key, OfferSession.key)))
 
 
 def _back() -> ResponseReturnValue:
@@ -87,13 +116,14 @@ def _refused(err: ReviewError) -> ResponseReturnValue:
 @allow(METHODOLOGIST, ADMIN)
 def review_page() -> ResponseReturnValue:
     """The route items of the caller's scope, filtered (``municipality``, ``school``,
-    ``subject``, ``competency``, ``offer``, ``status``, ``diagnostic``), a page at a time
-    (``page``), with the counts per status and the alternatives of items under review."""
+    ``subject``, ``competency``, ``offer``, ``session``, ``status``, ``diagnostic``), a page
+    at a time (``page``), with the counts per status and the alternatives of items under
+    review (the planner's, best first, re-checked today; see ``app.routes.alternatives``)."""
     scope = current_scope()
     chosen = _filter()
     page = review.review_page(scope, chosen, id_arg(request.args, "page") or 1)
-    pool = review.OfferPool.load()
-    alternatives = {item.id: review.ranked_alternatives(item, pool=pool)
+    pool = review.OfferPool.load(_hours_cap())
+    alternatives = {item.id: review.alternatives_of(item, pool)
                     for item in page.items if item.status in review.REJECTABLE}
     narrowed = select(Municipality).order_by(Municipality.name)
     if not scope.region:
@@ -107,6 +137,7 @@ def review_page() -> ResponseReturnValue:
     return render_template(
         "review.html", page=page, chosen=chosen, alternatives=alternatives, args=args,
         municipalities=municipalities, schools=schools, offers=offers, here=here,
+        sessions=_sessions(chosen),
         statuses=STATUS_RU, statuses_en=STATUS_EN, kinds=KIND_RU,
         unmet=review.unmet_counts(scope, chosen),
         diagnostics=db.session.scalars(select(Diagnostic).order_by(Diagnostic.id)).all())
@@ -144,17 +175,31 @@ def reject_item(item_id: int) -> ResponseReturnValue:
 @bp.post("/review/items/<int:item_id>/swap")
 @allow(METHODOLOGIST, ADMIN)
 def swap_item(item_id: int) -> ResponseReturnValue:
-    """Swap one item for one of its alternatives (``offer_id``)."""
+    """Swap one item for one of its alternatives (``offer_id``: ``<offer id>`` or
+    ``<offer id>:<session id>``, or ``session_id`` apart); refused (400) when it is no
+    longer possible."""
     item = _item(item_id)
-    offer_id = id_arg(request.form, "offer_id")
+    offer_id, session_id = _choice(request.form)
     try:
         if offer_id is None:
             raise ReviewError("Выберите программу для замены (choose an alternative).")
-        new = review.swap_item(item, offer_id, review.actor_now(), request.form.get("reason"))
+        new = review.swap_item(item, offer_id, review.actor_now(), request.form.get("reason"),
+                               session_id=session_id, hours_cap=_hours_cap())
     except ReviewError as err:
         return _refused(err)
     flash(f"Позиция заменена на «{new.offer.title}» (swapped).", "saved")
     return _back()
+
+
+def _choice(form: Mapping[str, str]) -> tuple[int | None, int | None]:
+    """The alternative a form chose: ``offer_id`` as ``<offer>`` or ``<offer>:<session>``,
+    else ``session_id``.
+
+    :raise 400: not whole numbers.
+    """
+    offer, _, session = (form.get("offer_id") or "").partition(":")
+    return (id_arg({"offer_id": offer}, "offer_id"),
+            id_arg({"session_id": session or form.get("session_id", "")}, "session_id"))
 
 
 @bp.post("/review/bulk")
@@ -170,8 +215,8 @@ def bulk() -> ResponseReturnValue:
     if request.form.get("by_filter"):
         chosen = _filter(dict(request.form.items()))
         if chosen == ReviewFilter(status=chosen.status):
-            abort(400, description="Выберите школу, компетенцию или программу "
-                                   "(choose a school, competency or offer).")
+            abort(400, description="Выберите школу, компетенцию, программу или сессию "
+                                   "(choose a school, competency, offer or session).")
     else:
         ids = []
         for raw in request.form.getlist("item"):
@@ -199,8 +244,8 @@ def bulk() -> ResponseReturnValue:
 def requests_page() -> ResponseReturnValue:
     """Teachers' requests for a change in the caller's scope (open first), to answer."""
     found = review.requests_in_scope(current_scope())
-    pool = review.OfferPool.load()
-    alternatives = {r.id: review.ranked_alternatives(r.item, pool=pool) for r in found
+    pool = review.OfferPool.load(_hours_cap())
+    alternatives = {r.id: review.alternatives_of(r.item, pool) for r in found
                     if r.status == "open" and r.item.status in review.REJECTABLE}
     return render_template("review_requests.html", requests=found,
                            alternatives=alternatives, statuses=STATUS_RU)
@@ -215,11 +260,11 @@ def answer_request(request_id: int) -> ResponseReturnValue:
     if found is None:
         abort(404)
     decision = request.form.get("decision", "")
+    offer_id, session_id = _choice(request.form) if decision == "swap" else (None, None)
     try:
         review.answer_request(found, review.actor_now(), request.form.get("answer"),
-                              reject=decision == "reject",
-                              swap_offer_id=(id_arg(request.form, "offer_id")
-                                             if decision == "swap" else None))
+                              reject=decision == "reject", swap_offer_id=offer_id,
+                              swap_session_id=session_id, hours_cap=_hours_cap())
     except ReviewError as err:
         return _refused(err)
     flash("Ответ отправлен педагогу (answer sent).", "saved")
