@@ -62,3 +62,30 @@ def test_reject_and_decline_after_enrolment_suspend_in_moodle(
     again = sandbox_state(url, token)
     assert again["calls"]["enrol_manual_enrol_users"] == calls
     assert len(again["messages"]) == sent
+
+
+def test_a_swap_after_enrolment_reaches_the_teacher_as_one_message(
+        make_app: Callable[..., Flask], database_url: str, moodle: tuple[str, str]) -> None:
+    url, token = moodle
+    app = make_app(database_url=database_url, moodle_url=url, moodle_token=token,
+                   catalogue_dir=str(DEMO_DIR), thresholds_file=str(DEMO_DIR / "thresholds.toml"))
+    for stage in ("sync", "deficits", "recommend"):
+        run(app, stage)
+    run(app, "approve", "--all")
+    run(app, "push")
+    pool = review.OfferPool.load()
+    item, choice = next(
+        (i, a) for i in db.session.scalars(select(RouteItem).order_by(RouteItem.id))
+        if i.status == "enrolled" for a in review.alternatives_of(i, pool) if a.possible)
+    teacher = item.route.teacher.moodle_user_id
+    sent = [m for m in sandbox_state(url, token)["messages"] if m["touserid"] == teacher]
+
+    run(app, "review", "swap", "--item", str(item.id), "--offer", choice.offer_key,
+        "--reason", "замена программы")
+    run(app, "push")
+    state = sandbox_state(url, token)
+    now = [m for m in state["messages"] if m["touserid"] == teacher]
+    assert len(now) == len(sent) + 1  # one message for the swap, no route message again
+    assert "заменил" in now[-1]["text"] and "замена программы" in now[-1]["text"]
+    run(app, "push")
+    assert len(sandbox_state(url, token)["messages"]) == len(state["messages"])
