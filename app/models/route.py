@@ -151,6 +151,7 @@ class RouteItem(db.Model):  # type: ignore[name-defined]
 
     route: Mapped[Route] = relationship(back_populates="items")
     offer: Mapped[Offer] = relationship()
+    offer_session: Mapped[OfferSession | None] = relationship()
     replaces: Mapped[RouteItem | None] = relationship(remote_side="RouteItem.id")
     events: WriteOnlyMapped[RouteItemEvent] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="RouteItemEvent.id")

@@ -38,8 +38,7 @@ from lms_connectors.moodle.api import MoodleAPI, OutgoingMessage
 
 logger = logging.getLogger(__name__)
 MIXED_BATCH = "formatnotsupported"  # a batch with an unknown recipient: the rest IS stored
-SWAPPED, ANSWERED = "swapped", "change_answered"
-SAID_BY_SWAP = (REJECTED, ANSWERED)  # a replaced item's events the swap's message tells
+SWAPPED, ANSWERED, RESCHEDULED = "swapped", "change_answered", "rescheduled"
 
 
 def enqueue_messages() -> int:
@@ -89,10 +88,11 @@ def _announced(route: Route) -> list[int]:
 
 def _enqueue_decisions(known: set[str]) -> int:
     """One message per decision a person other than the teacher took on an item (rejected,
-    cancelled, swapped, a request answered), keyed by the event: queued once, whenever the
-    push runs after the decision was stored. A swap sends one message, on the new item's
-    event, saying what replaced what (and the answer, when it answered a request): the
-    replaced item's rejection and answer send none."""
+    cancelled, swapped, moved to another session, a request answered), keyed by the event:
+    queued once, whenever the push runs after the decision was stored. A swap sends one
+    message, on the new item's event, saying what replaced what: the replaced item's
+    rejection sends none, nor does the answer to a request the swap (or move) answered (the
+    swap's message carries the answer)."""
     replaced = set(db.session.scalars(select(RouteItem.replaces_id).where(
         RouteItem.replaces_id.is_not(None))))
     count = 0
@@ -104,7 +104,7 @@ def _enqueue_decisions(known: set[str]) -> int:
                      selectinload(RouteItem.route).selectinload(Route.teacher))
             .order_by(RouteItemEvent.id)).all():
         key = f"message:decision:{event.id}"
-        if key in known or (item.id in replaced and event.action in SAID_BY_SWAP):
+        if key in known or _said_by_swap(event, item.id in replaced):
             continue
         teacher = item.route.teacher
         text = (swap_message(teacher, item.replaces, item, event)
@@ -116,6 +116,20 @@ def _enqueue_decisions(known: set[str]) -> int:
         known.add(key)
         count += 1
     return count
+
+
+def _said_by_swap(event: RouteItemEvent, replaced: bool) -> bool:
+    """True for the events a swap's own message tells: the replaced item's rejection, and an
+    answer recorded right after the swap (or move to another session) it decided."""
+    if event.action == REJECTED:
+        return replaced
+    if event.action != ANSWERED:
+        return False
+    before = db.session.scalar(
+        select(RouteItemEvent.action).where(RouteItemEvent.route_item_id == event.route_item_id,
+                                            RouteItemEvent.id < event.id)
+        .order_by(RouteItemEvent.id.desc()).limit(1))
+    return (before == REJECTED and replaced) or before == RESCHEDULED
 
 
 def send_messages(api: MoodleAPI, settings: Settings, summary: PushSummary) -> None:

@@ -30,13 +30,16 @@ def route_message(teacher: Teacher, items: Sequence[RouteItem]) -> str:
 
 DECISION_RU = {"rejected": "отклонена методистом", "cancelled": "отменена",
                "swapped": "назначена методистом взамен другой",
-               "change_answered": "методист ответил на ваш запрос"}
+               "change_answered": "методист ответил на ваш запрос",
+               "rescheduled": "перенесена методистом на другие даты"}
 
 
 def decision_message(teacher: Teacher, item: RouteItem, event: RouteItemEvent) -> str:
     """The message telling a teacher what a person decided about one item of their route."""
     greeting = " ".join(p for p in (teacher.firstname, teacher.middlename) if p) or "Коллега"
     what = DECISION_RU.get(event.action, event.action)
+    if event.action == "rescheduled":
+        what += _when(item)
     text = (f"<p>{escape(greeting)}, позиция вашего образовательного маршрута "
             f"«{escape(item.offer.title)}»: {escape(what)}.</p>")
     if event.reason:

@@ -5,7 +5,8 @@ An item the planner proposed carries the planner's ranking (``route_item.alterna
 its alternatives are shown in that order, re-checked against today's state: a session whose
 seats were taken since, one that clashes with the teacher's other items or would take them
 over their hours cap, dates they are away now; offers already in the route, declined or
-completed drop out, as do offers and sessions no longer in the catalogue. An item without a
+completed drop out, as do offers and sessions no longer in the catalogue (another session of
+the item's own offer stays: taking it moves the item to that session). An item without a
 stored ranking (approved earlier, planned by the old greedy pass) gets
 :func:`ranked_alternatives`, ranked here by kind and place.
 """
@@ -16,6 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -159,10 +161,20 @@ class OfferPool:
         pool.proposed, pool.session_proposed = dict(proposed), dict(session_proposed)
         return pool
 
-    @property
+    @cached_property
     def by_key(self) -> dict[str, Offer]:
         """The offers by key."""
         return {offer.key: offer for offer in self.offers}
+
+    @cached_property
+    def mentors(self) -> dict[str, list[Offer]]:
+        """Each mentor's offers (a mentor's capacity counts their mentees in all of them)."""
+        out: dict[str, list[Offer]] = defaultdict(list)
+        for offer in self.offers:
+            mentor = _mentor(offer)
+            if mentor is not None:
+                out[mentor].append(offer)
+        return dict(out)
 
 
 def stored_alternatives(alternatives: Sequence[PlanAlternative]) -> list[dict[str, object]]:
@@ -196,18 +208,20 @@ def planned_alternatives(item: RouteItem, pool: OfferPool) -> list[Alternative] 
         RouteItem.route_id == item.route_id)))
     refused = excluded_offer_keys(teacher_id)
     today = _TeacherState.load(item)
-    by_key = pool.by_key
     out: list[Alternative] = []
     for entry in item.alternatives:
-        offer = by_key.get(str(entry.get("offer", "")))
-        if offer is None or offer.id in taken or offer.key in refused:
+        offer = pool.by_key.get(str(entry.get("offer", "")))
+        own = offer is not None and offer.id == item.offer_id  # another session of its offer
+        if offer is None or (offer.id in taken and not own) or offer.key in refused:
             continue
         key = str(entry.get("session", ""))
         session = next((s for s in offer.sessions if s.key == key), None)
-        if session is None and offer.sessions:
-            continue  # the session left the catalogue
+        if (session is None and offer.sessions) or (own and (
+                session is None or session.id == item.session_id)):
+            continue  # the session left the catalogue, or it is the item's own
         left = _seats_left(pool, offer, session, today.diagnostic_id)
-        status = today.status(pool, offer, session, left, str(entry.get("status", FREE)))
+        status = today.status(pool, offer, session, left, str(entry.get("status", FREE)),
+                              same_offer=own)
         out.append(_alternative(offer, session, left, status, str(entry.get("place", ""))))
     return out
 
@@ -237,7 +251,7 @@ def _mentor_full(pool: OfferPool, offer: Offer, diagnostic_id: int) -> bool:
     if mentor is None or offer.capacity is None:
         return False
     mentees = sum(pool.used.get(o.id, 0) + pool.proposed.get((o.id, diagnostic_id), 0)
-                  for o in pool.offers if _mentor(o) == mentor)
+                  for o in pool.mentors.get(mentor, ()))
     return mentees >= offer.capacity
 
 
@@ -268,10 +282,12 @@ class _TeacherState:
         return cls(item.route.diagnostic_id, spans, away)
 
     def status(self, pool: OfferPool, offer: Offer, session: OfferSession | None,
-               left: int | None, planned: str) -> str:
+               left: int | None, planned: str, *, same_offer: bool = False) -> str:
         """Why the alternative cannot be taken today (``free``: it can); ``planned``: its
-        status when planned."""
-        if (left is not None and left <= 0) or _mentor_full(pool, offer, self.diagnostic_id):
+        status when planned; ``same_offer``: another session of the item's own offer (its
+        mentor already counts the teacher)."""
+        if (left is not None and left <= 0) or (
+                not same_offer and _mentor_full(pool, offer, self.diagnostic_id)):
             return FILLED if planned == FREE else REASON_NO_SEATS
         starts, ends, hours = _span(offer, session)
         if starts is not None and ends is not None:

@@ -26,6 +26,7 @@ from app.models import (
     Deficit,
     Diagnostic,
     Offer,
+    OfferSession,
     Route,
     RouteItem,
     School,
@@ -67,8 +68,8 @@ from deficits.levels import LEVEL_INSUFFICIENT
 
 REJECTABLE = (PROPOSED, APPROVED, ENROLLED)
 DECLINABLE = (PROPOSED, APPROVED, ENROLLED)
-ACCEPTED, CHANGE_REQUESTED, CHANGE_ANSWERED, SWAPPED = (
-    "accepted", "change_requested", "change_answered", "swapped")
+ACCEPTED, CHANGE_REQUESTED, CHANGE_ANSWERED, SWAPPED, RESCHEDULED = (
+    "accepted", "change_requested", "change_answered", "swapped", "rescheduled")
 MAX_TEXT = 2000
 PAGE_SIZE = 50
 
@@ -202,7 +203,7 @@ def review_page(scope: Scope, chosen: ReviewFilter, page: int = 1,
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
     items = list(db.session.scalars(
-        query.options(selectinload(RouteItem.offer),
+        query.options(selectinload(RouteItem.offer), selectinload(RouteItem.offer_session),
                       selectinload(RouteItem.route).selectinload(Route.teacher)
                       .selectinload(Teacher.school))
         .order_by(RouteItem.id).limit(size).offset((page - 1) * size)))
@@ -261,9 +262,11 @@ def swap_item(item: RouteItem, offer_id: int, actor: Actor, reason: str | None =
     """Replace ``item`` by its alternative ``offer_id`` (in ``session_id`` when given, else
     its best session still possible): the item is rejected ("заменено на …") and a new
     approved item takes its competencies, the alternative's session and seat, and the other
-    alternatives; return the new item. The alternatives are re-checked now
-    (:func:`~app.routes.alternatives.alternatives_of`, ``hours_cap`` the policy's), the
-    offer's row locked first so two swaps never take the last seat twice.
+    alternatives; return the new item. Another session of the item's own offer moves the
+    item itself there (status kept, event ``rescheduled``); return the item. The
+    alternatives are re-checked now (:func:`~app.routes.alternatives.alternatives_of`,
+    ``hours_cap`` the policy's), the offer's row locked first so two swaps never take the
+    last seat twice.
 
     :raise ReviewError: the item is past review, the offer (session) is not among its
         alternatives, or it is no longer possible (full since, dates clash, hours cap …).
@@ -282,6 +285,8 @@ def swap_item(item: RouteItem, offer_id: int, actor: Actor, reason: str | None =
         raise ReviewError(f"Замена на «{same[0].title}» уже невозможна: {same[0].reason} "
                           f"(no longer possible: {same[0].reason_en or same[0].status}).")
     why = (reason or "").strip()[:MAX_TEXT]
+    if chosen.offer_id == item.offer_id:
+        return _reschedule(item, chosen, actor, why)
     _move(item, REJECTED, actor, f"заменено на {chosen.offer_key}" + (f": {why}" if why else ""))
     rest = None if item.alternatives is None else [
         a for a in item.alternatives
@@ -301,6 +306,30 @@ def swap_item(item: RouteItem, offer_id: int, actor: Actor, reason: str | None =
                                   "new_item": new.id})
     db.session.commit()
     return new
+
+
+def _reschedule(item: RouteItem, chosen: Alternative, actor: Actor, why: str) -> RouteItem:
+    """Move ``item`` to another session of its own offer (status kept, the seat moves); the
+    old session becomes one of its alternatives."""
+    old = db.session.get(OfferSession, item.session_id) if item.session_id else None
+    item.session_id = chosen.session_id
+    if item.alternatives is not None:
+        rest = []
+        for alt in item.alternatives:
+            if (alt.get("offer"), alt.get("session")) != (chosen.offer_key, chosen.session_key):
+                rest.append(alt)
+            elif old is not None:  # the session it leaves is free now
+                rest.append({**alt, "session": old.key, "status": "free"})
+        item.alternatives = rest
+    item.events.add(RouteItemEvent(
+        from_status=item.status, to_status=item.status, action=RESCHEDULED,
+        actor_kind=actor.kind, actor=actor.name[:255], actor_user_id=actor.user_id,
+        reason=f"сессия {chosen.session_key}" + (f" вместо {old.key}" if old else "")
+        + (f": {why}" if why else "")))
+    _audit("route.reschedule", [item], {"session": chosen.session_key,
+                                        "from": old.key if old else None})
+    db.session.commit()
+    return item
 
 
 def _audit(action: str, items: Sequence[RouteItem], details: dict[str, object]) -> None:

@@ -46,7 +46,8 @@ STATUS_EN = {"proposed": "proposed", "approved": "approved", "enrolled": "enroll
              "completed": "completed", "verified": "verified", "replanned": "re-planned",
              "rejected": "rejected", "declined": "declined", "cancelled": "cancelled"}
 ACTION_RU = {**STATUS_RU, "accepted": "принято педагогом", "change_requested":
-             "запрошено изменение", "change_answered": "дан ответ", "swapped": "замена"}
+             "запрошено изменение", "change_answered": "дан ответ", "swapped": "замена",
+             "rescheduled": "перенос на другую сессию"}
 ACTOR_RU = {"account": "методист", "teacher": "педагог", "cli": "команда", "system": "система"}
 KIND_RU = {"course": "КПК", "internship": "Стажировка", "mentoring": "Наставничество"}
 FILTERS = ("diagnostic", "municipality", "school", "subject", "competency", "offer", "session",

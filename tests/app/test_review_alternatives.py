@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 from support import AppRunner, signed_in
@@ -16,6 +17,7 @@ from app.common.outbox import MessageRecord, record_of
 from app.extensions import db
 from app.models import (
     Competency,
+    CourseCompletion,
     Deficit,
     Diagnostic,
     Municipality,
@@ -192,12 +194,23 @@ def test_swap_refuses_dates_the_teacher_is_away_now(app: Flask, settings: Settin
     assert item_of(1).id == item.id
 
 
-def test_alternatives_already_in_the_route_or_declined_drop_out(
+def test_alternatives_completed_or_already_in_the_route_drop_out(
         app: Flask, settings: Settings) -> None:
     recommend(seed(), settings)
     item = item_of(1)
-    swapped = review.swap_item(item, _offer_id("pk-b"), CLI)  # int-r1 → pk-b
-    assert review.alternatives_of(swapped) == []  # pk-b/july: pk-b is in the route
+    assert {a.offer_key for a in review.alternatives_of(item)} == {"pk-b"}
+    done = CourseCompletion(teacher_id=item.route.teacher_id, moodle_course_id=502,
+                            completed=True)
+    db.session.add(done)
+    db.session.commit()
+    assert review.alternatives_of(item) == []  # completed in Moodle
+    db.session.delete(done)
+    db.session.add(RouteItem(route_id=item.route_id, offer_id=_offer_id("pk-b"),
+                             status="rejected"))
+    db.session.commit()
+    assert review.alternatives_of(item) == []  # already in the route (rejected there)
+    with pytest.raises(review.ReviewError, match="нет среди альтернатив"):
+        review.swap_item(item, _offer_id("pk-b"), CLI)
 
 
 def test_bulk_approve_by_session_touches_only_that_sessions_items_in_scope(
@@ -268,3 +281,31 @@ def test_a_swap_answering_a_request_sends_one_message(app: Flask, settings: Sett
     decisions = [m for m in _messages() if "заменил" in m.text]
     assert len(decisions) == 1 and "Да, есть июльский поток" in decisions[0].text
     assert "01.07.2027" in decisions[0].text
+
+
+def test_another_session_of_the_items_own_offer_moves_the_item_with_one_message(
+        app: Flask, settings: Settings) -> None:
+    recommend(seed(), settings)
+    june, july = session_id("pk-b", "june"), session_id("pk-b", "july")
+    methodologist = review.Actor("account", "alfa", 1)
+    moved = review.swap_item(item_of(1), _offer_id("pk-b"), methodologist, session_id=june)
+    review.approve_items([item_of(2)], CLI)
+    enqueue_messages()
+    _all_sent()
+    before = len(_messages())
+    choices = review.alternatives_of(item_of(1))
+    assert [(a.offer_key, a.session_key, a.possible) for a in choices] == [
+        ("pk-b", "july", True)]  # its own offer's other session stays
+    request = review.request_change(item_of(1), review.Actor("teacher", "anna"), "в июле?")
+    review.answer_request(request, methodologist, "Да, переносим", swap_offer_id=_offer_id(
+        "pk-b"), swap_session_id=july)
+    again = item_of(1)
+    assert (again.id, again.session_id, again.status) == (moved.id, july, "approved")
+    assert [(a["offer"], a["session"], a["status"]) for a in again.alternatives or []] == [
+        ("pk-b", "june", "free")]
+    june_again = next(a for a in review.alternatives_of(item_of(2)) if a.session_key == "june")
+    assert june_again.possible  # the seat it left is free again
+    assert enqueue_messages() == 1
+    (message,) = _messages()[before:]
+    assert "перенесена методистом на другие даты (01.07.2027–05.07.2027)" in message.text
+    assert "Да, переносим" in message.text
