@@ -31,7 +31,7 @@ from app.models import (
 
 # events listing teachers in details
 LISTING_ACTIONS = ("route.approve", "route.cancel", "route.reject", "route.swap",
-                   "route.decline")
+                   "route.reschedule", "route.decline")
 
 
 def export_teacher(teacher: Teacher, site_url: str,

@@ -309,3 +309,23 @@ def test_another_session_of_the_items_own_offer_moves_the_item_with_one_message(
     (message,) = _messages()[before:]
     assert "перенесена методистом на другие даты (01.07.2027–05.07.2027)" in message.text
     assert "Да, переносим" in message.text
+
+
+def test_alternatives_are_re_checked_for_dates_and_hours_of_the_route_today(
+        app: Flask, settings: Settings) -> None:
+    recommend(seed(), settings)
+    item = item_of(1)
+    event = Offer(key="ev", kind="event", title="Семинар", format="remote",
+                  sessions=[_session("jul", dt.date(2027, 7, 3), None)])
+    db.session.add(event)
+    db.session.flush()
+    db.session.add(RouteItem(route_id=item.route_id, offer_id=event.id, status="approved",
+                             session_id=event.sessions[0].id))
+    db.session.commit()
+    found = {a.session_key: a for a in review.alternatives_of(item)}
+    assert found["july"].status == "dates_clash" and not found["july"].possible
+    assert "dates clash" in found["july"].reason_en
+    assert found["june"].possible
+    tight = {a.session_key: a.status
+             for a in review.alternatives_of(item, review.OfferPool.load(hours_cap=30))}
+    assert tight == {"june": "hours_cap", "july": "dates_clash"}
