@@ -375,7 +375,7 @@ def _event(row: Any, logins: bool) -> ItemEvent:
         if row.action not in (row.to_status, row.from_status):
             change += f" ({ACTION_RU.get(row.action, row.action)})"
     return ItemEvent(f"{row.at:%d.%m.%Y %H:%M}", f"{kind} {row.actor}" if logins else kind,
-                     change, row.reason or "")
+                     change, row.event_reason or "")
 
 
 def teacher_in_scope(moodle_user_id: int, scope: Scope,
