@@ -21,7 +21,7 @@ SCHOOL_COLUMNS = ("code", "name", "municipality", "low_results", "adverse_contex
 PARTNERSHIP_COLUMNS = ("resource_centre_code", "school_code", "starts_on", "ends_on",
                        "agreement_no")
 OFFER_COLUMNS = ("key", "kind", "title", "competencies", "moodle_course_shortname",
-                 "host_school_code", "seats", "starts_on", "ends_on", "hours")
+                 "host_school_code", "seats", "starts_on", "ends_on", "hours", "subjects")
 
 # The columns a file cannot do without; a missing other column is left as stored.
 REQUIRED = {kind: table_kind(kind).needed() for kind in (
@@ -33,6 +33,7 @@ _FALSE = frozenset({"0", "нет", "no", "false"})
 _KIND_ALIASES = {"курс": COURSE, "кпк": COURSE, "стажировка": INTERNSHIP,
                  "наставничество": MENTORING} | {k: k for k in OFFER_KINDS}
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+_LIST = re.compile(r"[;,]")
 
 T = TypeVar("T")
 
@@ -266,6 +267,12 @@ def _competencies(row: _Row, known: Collection[str] | None) -> tuple[str, ...]:
     return tuple(result)
 
 
+def _subjects(row: _Row) -> tuple[str, ...]:
+    """The subjects an offer is for (split on ``;`` or ``,``; none: any subject)."""
+    parts = (p.strip() for p in _LIST.split(row.text("subjects") or ""))
+    return tuple(dict.fromkeys(p for p in parts if p))
+
+
 def _offer(row: _Row, schools: Mapping[str, SchoolRow] | None,
            known: Collection[str] | None) -> OfferRow:
     kind_text = (row.text("kind", required=True) or "").casefold()
@@ -282,7 +289,7 @@ def _offer(row: _Row, schools: Mapping[str, SchoolRow] | None,
         key=row.text("key", required=True) or "", kind=kind,
         title=row.text("title", required=True) or "", competencies=_competencies(row, known),
         host_school=host, seats=row.number("seats", 0), starts_on=starts, ends_on=ends,
-        hours=row.number("hours", 1),
+        hours=row.number("hours", 1), subjects=_subjects(row),
     )
     return OfferRow(offer, row.text("moodle_course_shortname"))
 
@@ -311,7 +318,8 @@ def read_offers(
 
     ``competencies`` is a comma-separated list inside one field (quote it when the file's
     separator is a comma). ``kind`` is course, internship or mentoring (or курс, стажировка,
-    наставничество); an internship needs a host school. Empty seats = no limit.
+    наставничество); an internship needs a host school. Empty seats = no limit. ``subjects``
+    (split on ``;`` or ``,``) are the subjects the offer is for; empty: any subject.
 
     Args:
         data: The file's bytes (see ``tabular.read_table``: CSV or XLSX).

@@ -1,12 +1,17 @@
 """Words a methodologist reads about a planned item or an unmet need (Russian and English).
 
 Each text is built from the structured reasons in ``courses.plan_model``; ``lang`` picks
-Russian (default) or English.
+Russian (default) or English. The records (``item_record``, ``need_record``) are those reasons
+as plain JSON values: the app stores them and renders the text in the reader's language when
+it is shown (``record_text``, ``unmet_record_text``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Mapping
+from typing import Any
 
 from courses.plan_model import (
     LEVEL_DEFICIT,
@@ -66,6 +71,7 @@ PLACE_TEXTS: dict[str, tuple[str, str]] = {
     PLACE_REMOTE: ("дистанционно", "remote"),
 }
 LEVEL_TEXTS = {LEVEL_DEFICIT: ("дефицит", "deficit")}
+RECORD_VERSION = 1
 PRIORITY_TEXTS = {"low_results_school": ("школа с низкими результатами", "low-results school"),
                   "risk_group": ("группа риска", "risk group")}
 
@@ -91,30 +97,90 @@ def _need(competency: str, level: str, score: float, threshold: float, stage: st
             + f" {_percent(threshold)} % — {lv} ({st})")
 
 
+def item_record(item: PlanItem, offer: PlanOffer, session: PlanSession, *,
+                titles: Mapping[str, str] | None = None, undated: bool = False
+                ) -> dict[str, Any]:
+    """What an item's text is made of, as plain JSON values (stored with the item, rendered
+    in the reader's language when shown): the offer and session (key, title, dates, hours;
+    ``undated`` when the session has no dates of its own), the place, whether it was kept,
+    the needs covered, the priority and the better sessions that were blocked (``titles``:
+    offer key → title, to name them)."""
+    names = titles or {}
+    return {
+        "v": RECORD_VERSION, "offer_key": offer.key, "offer_title": offer.title,
+        "session_key": session.key, "starts_on": session.starts_on.isoformat(),
+        "ends_on": session.ends_on.isoformat(), "undated": undated, "hours": session.hours,
+        "place": item.place, "fixed": item.fixed,
+        "covered": [{"competency": n.competency, "level": n.level, "score": n.score,
+                     "threshold": n.threshold, "stage": n.stage} for n in item.covered],
+        "priority": list(item.priority),
+        "better": [{"offer_key": a.offer_key, "offer_title": names.get(a.offer_key, ""),
+                    "session_key": a.session_key, "status": a.status, "place": a.place}
+                   for a in item.better_blocked]}
+
+
 def item_text(item: PlanItem, offer: PlanOffer, session: PlanSession, lang: str = "ru") -> str:
     """Why this item: the needs it covers, where, priority, better sessions that were blocked."""
-    needs = "; ".join(_need(n.competency, n.level, n.score, n.threshold, n.stage, lang=lang)
-                      for n in item.covered)
-    place = _pick(PLACE_TEXTS.get(item.place, ("очно", "in person")), lang)
-    dates = f"{session.starts_on:%d.%m.%Y}–{session.ends_on:%d.%m.%Y}"
-    parts = [f"«{offer.title}» ({dates}, {session.hours:g} ч), {place}. "
-             if lang != "en" else f"“{offer.title}” ({dates}, {session.hours:g} h), {place}. ",
-             ("Закрывает: " if lang != "en" else "Covers: ") + needs + "."]
-    if item.fixed:
-        parts.append(" Утверждено ранее, сохраняется." if lang != "en"
-                     else " Approved earlier, kept.")
-    if item.priority:
-        parts.append((" Приоритет: " if lang != "en" else " Priority: ")
-                     + ", ".join(_pick(PRIORITY_TEXTS[p], lang) for p in item.priority) + ".")
-    if item.better_blocked:
-        blocked = ", ".join(f"{a.session_key} ({_status(a.status, lang)})"
-                            for a in item.better_blocked)
-        parts.append((" Лучшие варианты недоступны: " if lang != "en"
-                      else " Better options unavailable: ") + blocked + ".")
+    return record_text(item_record(item, offer, session), lang)
+
+
+def _dates(record: Mapping[str, Any], lang: str) -> str:
+    if record.get("undated"):
+        return "no dates" if lang == "en" else "без дат"
+    start, end = (dt.date.fromisoformat(str(record[k])) for k in ("starts_on", "ends_on"))
+    return f"{start:%d.%m.%Y}–{end:%d.%m.%Y}"
+
+
+def _blocked(alt: Mapping[str, Any], lang: str) -> str:
+    title = str(alt.get("offer_title") or "")
+    named = (f"“{title}” " if lang == "en" else f"«{title}» ") if title else ""
+    return f"{named}{alt.get('session_key', '')} ({_status(str(alt.get('status', '')), lang)})"
+
+
+def record_text(record: Mapping[str, Any], lang: str = "ru") -> str:
+    """An item's text from its record (``item_record``), in Russian or English (``lang``).
+
+    :raise KeyError, ValueError: the record lacks a field or holds a bad date.
+    """
+    en = lang == "en"
+    needs = "; ".join(_need(str(n["competency"]), str(n["level"]), float(n["score"]),
+                            float(n["threshold"]), str(n["stage"]), lang=lang)
+                      for n in record["covered"])
+    place = _pick(PLACE_TEXTS.get(str(record["place"]), ("очно", "in person")), lang)
+    title, hours = record["offer_title"], float(record["hours"])
+    head = (f"“{title}” ({_dates(record, lang)}, {hours:g} h), {place}. " if en
+            else f"«{title}» ({_dates(record, lang)}, {hours:g} ч), {place}. ")
+    parts = [head, ("Covers: " if en else "Закрывает: ") + needs + "."]
+    if record.get("fixed"):
+        parts.append(" Approved earlier, kept." if en else " Утверждено ранее, сохраняется.")
+    if record.get("priority"):
+        parts.append((" Priority: " if en else " Приоритет: ") + ", ".join(
+            _pick(PRIORITY_TEXTS.get(str(p), (str(p), str(p))), lang)
+            for p in record["priority"]) + ".")
+    if record.get("better"):
+        blocked = ", ".join(_blocked(a, lang) for a in record["better"])
+        parts.append((" Better options unavailable: " if en
+                      else " Лучшие варианты недоступны: ") + blocked + ".")
     return "".join(parts)
+
+
+def need_record(need: PlanNeed) -> dict[str, Any]:
+    """What an unmet need's text is made of, as plain JSON values (stored with the need)."""
+    return {"v": RECORD_VERSION, "level": need.level, "score": need.score,
+            "threshold": need.threshold, "stage": need.stage}
 
 
 def unmet_text(competency: str, need: PlanNeed, reason: str, lang: str = "ru") -> str:
     """Why a need stays uncovered."""
-    head = _need(competency, need.level, need.score, need.threshold, need.stage, lang=lang)
+    return unmet_record_text(competency, reason, need_record(need), lang)
+
+
+def unmet_record_text(competency: str, reason: str, record: Mapping[str, Any],
+                      lang: str = "ru") -> str:
+    """Why a need stays uncovered, from its record (``need_record``) and reason code.
+
+    :raise KeyError, ValueError: the record lacks a field or holds a bad number.
+    """
+    head = _need(competency, str(record["level"]), float(record["score"]),
+                 float(record["threshold"]), str(record["stage"]), lang=lang)
     return f"{head}: {_pick(UNMET_TEXTS.get(reason, (reason, reason)), lang)}."

@@ -56,6 +56,7 @@ class Offer:
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
     hours: int | None = None
+    subjects: tuple[str, ...] = ()  # empty: any subject
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,8 @@ TABLE_KINDS: Mapping[str, TableKind] = MappingProxyType({kind.name: kind for kin
         "title": "Название", "competencies": "Компетенции (idnumber через запятую)",
         "moodle_course_shortname": "Краткое название курса Moodle",
         "host_school_code": "Код принимающей школы", "seats": "Число мест",
-        "starts_on": "Дата начала", "ends_on": "Дата окончания", "hours": "Объём, часов"},
+        "starts_on": "Дата начала", "ends_on": "Дата окончания", "hours": "Объём, часов",
+        "subjects": "Предметы (через запятую)"},
         ("key",), ("kind",), ("title",), ("competencies",)),
     _kind("question_map", {
         "key": "Вопрос (номер слота, idnumber или название)",

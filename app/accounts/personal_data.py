@@ -36,6 +36,7 @@ from app.models import (
     RouteChangeRequest,
     RouteItem,
     RouteItemEvent,
+    RouteUnmetNeed,
     RunLog,
     Teacher,
     TeacherGrade,
@@ -199,7 +200,8 @@ def erase_teacher(teacher: Teacher, held: Holdings, *, reason: str = "request") 
     for name, model in (("attempts", Attempt), ("levels", Deficit),
                         ("grade_times", TeacherGrade), ("moodle_ratings", CompetencyRating),
                         ("course_completions", CourseCompletion),
-                        ("unavailable_dates", TeacherUnavailable)):
+                        ("unavailable_dates", TeacherUnavailable),
+                        ("unmet_needs", RouteUnmetNeed)):
         removed[name] = _count(delete(model).where(model.teacher_id == tid))
     removed["lti_links"] = _unlink_lti(tid)
     db.session.flush()  # the links go before the row they point to

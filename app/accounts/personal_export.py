@@ -24,6 +24,7 @@ from app.models import (
     Route,
     RouteChangeRequest,
     RouteItemEvent,
+    RouteUnmetNeed,
     Teacher,
     TeacherUnavailable,
     WebUser,
@@ -59,6 +60,9 @@ def export_teacher(teacher: Teacher, site_url: str,
                                     "time_completed", "source")
                                for c in _of(CourseCompletion, teacher.id)],
         "routes": _routes(teacher.id),
+        "unmet_needs": [_row(u, "competency", "reason", "text", "explanation", "computed_at")
+                        | {"diagnostic": _diagnostic(u.diagnostic_id)}
+                        for u in _of(RouteUnmetNeed, teacher.id)],
         "unavailable_dates": [_row(u, "starts_on", "ends_on", "reason", "source")
                               for u in _of(TeacherUnavailable, teacher.id)],
         "outbox": [_row(r, "id", "kind", "status", "dedupe_key", "payload", "attempts",
@@ -112,8 +116,8 @@ def _levels(teacher_id: int) -> list[dict[str, Any]]:
 def _routes(teacher_id: int) -> list[dict[str, Any]]:
     out = []
     for route in _of(Route, teacher_id):
-        items = [_row(i, "status", "rule", "competencies", "reasons", "decision_reason",
-                      "updated_at")
+        items = [_row(i, "status", "rule", "competencies", "reasons", "explanation",
+                      "decision_reason", "updated_at")
                  | {"offer": _offer(i.offer_id), "events": _item_events(i.id),
                     "change_requests": _item_requests(i.id)} for i in route.items]
         out.append({"diagnostic": _diagnostic(route.diagnostic_id),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -25,11 +26,14 @@ from app.registry.offerings import import_table
 from app.reports.analytics import dynamics
 from app.reports.maps import summary
 from app.routes.items import approve, recommend
+from app.routes.plan_input import plan_input, policy_of
 from app.routes.review import Actor, OfferPool, decline, ranked_alternatives
 from app.settings import Settings
 from app.sync.pull import configured_diagnostic, sync
 from config import DEMO_DIR
 from courses.offer_tables import AVAILABILITY, OFFER_TABLES
+from courses.plan_model import EXTERNAL_COURSE, MOODLE_COURSE
+from courses.planner import plan, plan_greedy
 from lms_connectors.moodle.api import MoodleAPI
 
 DEMO_DB = "var/demo.db"
@@ -109,13 +113,8 @@ def run_decline(api: MoodleAPI, settings: Settings, diagnostic: Diagnostic,
                 echo: Callable[[str], None]) -> dict[str, object]:
     """A teacher declines one enrolled item (as on /my/route): the next recommend re-plans the
     competency without that offer, the new item is approved and the push suspends the old
-    enrolment and enrols the new one."""
-    pool = OfferPool.load()
-    item = next((i for i in db.session.scalars(
-        select(RouteItem).join(Route).join(Teacher)
-        .where(Route.diagnostic_id == diagnostic.id, RouteItem.status == ENROLLED)
-        .order_by(Teacher.lastname, Teacher.firstname, RouteItem.id))
-        if ranked_alternatives(i, 1, pool)), None)  # one with another offer to go to
+    enrolment and enrols the new one (the item: see ``_item_to_decline``)."""
+    item = _item_to_decline(diagnostic, settings)
     if item is None:
         return {}
     teacher = item.route.teacher
@@ -133,12 +132,48 @@ def run_decline(api: MoodleAPI, settings: Settings, diagnostic: Diagnostic,
     with logged_run("push") as run:
         pushed = push(api, settings)
         run.summary = pushed.as_dict()
-    echo(f"  Отказ педагога: {teacher.lastname} {teacher.firstname} отклонил(а) «{title}» "
+    subject = f" ({', '.join(teacher.subject_list)})" if teacher.subject_list else ""
+    echo(f"  Отказ педагога: {teacher.lastname} {teacher.firstname}{subject} отклонил(а) "
+         f"«{title}» "
          f"(«{DEMO_DECLINE}»); маршрут перестроен: "
          f"{', '.join(f'«{t}»' for t in new) or 'других предложений нет'}; "
          f"в Moodle отправлено (приостановка прежнего зачисления и новые): "
          f"{pushed.enrolments_sent}")
     return {"declined": title, "proposed": new, "sent": pushed.enrolments_sent}
+
+
+def _item_to_decline(diagnostic: Diagnostic, settings: Settings) -> RouteItem | None:
+    """The enrolled item the demo's teacher declines, tried on the planner alone (nothing
+    stored), by the teacher's name: the first whose decline lets re-planning propose a course
+    meant for the teacher's subject, else the first after whose decline something else is
+    proposed, else the first with another offer to go to."""
+    pool = OfferPool.load()
+    enrolled = [i for i in db.session.scalars(
+        select(RouteItem).join(Route).join(Teacher)
+        .where(Route.diagnostic_id == diagnostic.id, RouteItem.status == ENROLLED)
+        .order_by(Teacher.lastname, Teacher.firstname, RouteItem.id))
+        if ranked_alternatives(i, 1, pool)]
+    planning = plan_input(diagnostic, settings)
+    inp, policy = planning.input, policy_of(settings)
+    key_of = {offer_id: key for key, offer_id in planning.offer_ids.items()}
+    subjects = {t.teacher_id: set(t.subjects) for t in inp.teachers}
+    courses = {o.key: set(o.subjects) for o in inp.offers
+               if o.subjects and o.kind in (MOODLE_COURSE, EXTERNAL_COURSE)}
+    replanned_one: RouteItem | None = None
+    for item in enrolled:
+        teacher, key = item.route.teacher_id, key_of[item.offer_id]
+        # Only this teacher's needs are planned; everyone's held items keep their seats.
+        trial = replace(inp, needs=tuple(n for n in inp.needs if n.teacher_id == teacher),
+                        fixed=tuple(f for f in inp.fixed if (
+                            f.teacher_id, f.session_key.split("/", 1)[0]) != (teacher, key)),
+                        excluded=tuple(sorted({*inp.excluded, (teacher, key)})))
+        result = (plan_greedy(trial, policy) if settings.plan_solver == "greedy"
+                  else plan(trial, policy, time_limit=settings.plan_time_limit))
+        new = [p.offer_key for p in result.items if p.teacher_id == teacher and not p.fixed]
+        if any(courses.get(k, set()) & subjects.get(teacher, set()) for k in new):
+            return item
+        replanned_one = replanned_one or (item if new else None)
+    return replanned_one or (enrolled[0] if enrolled else None)
 
 
 def import_demo_tables(folder: str, kinds: Iterable[str]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
@@ -125,7 +125,8 @@ class Route(db.Model):  # type: ignore[name-defined]
 
 
 class RouteItem(db.Model):  # type: ignore[name-defined]
-    """One offer in a route, with its status and the reasons it was proposed."""
+    """One offer in a route, with its status and the reasons it was proposed (``reasons``:
+    the Russian text, for exports and the CLI; ``explanation``: the structured reasons)."""
 
     __tablename__ = "route_item"
     __table_args__ = (UniqueConstraint("route_id", "offer_id"),)
@@ -138,6 +139,10 @@ class RouteItem(db.Model):  # type: ignore[name-defined]
     rule: Mapped[str] = mapped_column(String(64), default="")
     competencies: Mapped[list[str]] = mapped_column(JSON, default=list)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What the planner's explanation is made of (``courses.plan_texts.item_record``), rendered
+    # in the reader's language when shown; None on rows older than it (``reasons`` holds
+    # their Russian text) and on items a person made (a swap).
+    explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The reason of the last rejection, decline or cancellation (the events keep them all).
     decision_reason: Mapped[str | None] = mapped_column(Text)
     # The planner's ranked alternatives, best first: ``{"offer", "session", "value", "place",

@@ -4,8 +4,9 @@ and the teachers' requests for a change with the methodologists' answers."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -61,7 +62,8 @@ class RouteChangeRequest(db.Model):  # type: ignore[name-defined]
 class RouteUnmetNeed(db.Model):  # type: ignore[name-defined]
     """A need the last recommend run left uncovered, with why (``reason``: a planner code such
     as ``no_offer``, ``no_seats``, ``hours_cap``, ``dates_clash``, ``subject``; ``text``: the
-    sentence a methodologist reads). Replaced per diagnostic on every run."""
+    sentence a methodologist reads, in Russian; ``explanation``: what it is made of, to render
+    it in the reader's language). Replaced per diagnostic on every run."""
 
     __tablename__ = "route_unmet_need"
     __table_args__ = (Index("ix_route_unmet_need_diagnostic", "diagnostic_id", "teacher_id"),)
@@ -71,4 +73,7 @@ class RouteUnmetNeed(db.Model):  # type: ignore[name-defined]
     competency: Mapped[str] = mapped_column(String(255))
     reason: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text, default="")
+    # The need as the text was made of it (``courses.plan_texts.need_record``), rendered in
+    # the reader's language when shown; None on rows older than it (``text`` is Russian).
+    explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

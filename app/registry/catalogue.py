@@ -162,7 +162,8 @@ def _import_offers(file: _File, schools: dict[str, SchoolRow], summary: ImportSu
             offer.moodle_course_id = None  # resolved by the next sync
         _assign(offer, found.present, {
             shortname: row.moodle_course_shortname, "seats": data.seats, "hours": data.hours,
-            "starts_on": data.starts_on, "ends_on": data.ends_on})
+            "starts_on": data.starts_on, "ends_on": data.ends_on,
+            "subjects": list(data.subjects)})
         if "host_school_code" in found.present:
             offer.host_school_id = ids.get(data.host_school) if data.host_school else None
         link_competencies(offer, list(data.competencies))

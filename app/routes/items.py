@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,7 +27,8 @@ from app.routes.alternatives import stored_alternatives
 from app.routes.plan_input import Planning, plan_input, policy_of
 from app.routes.review import actor_now
 from app.settings import Settings
-from courses.plan_model import PlanItem, UnmetNeed
+from courses.plan_model import PlanItem, PlanNeed, PlanOffer, PlanSession, UnmetNeed
+from courses.plan_texts import item_record, need_record, record_text, unmet_record_text
 from courses.planner import plan, plan_greedy
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,8 @@ def recommend(diagnostic: Diagnostic, settings: Settings, *,
         _quiet_solver_banner()
         result = plan(inp, policy, time_limit=settings.plan_time_limit)
     kinds = {o.key: o.kind for o in inp.offers}
+    offers, sessions = {o.key: o for o in inp.offers}, {s.key: s for s in inp.sessions}
+    titles = {o.key: o.title for o in inp.offers}
     summary = RecommendSummary(teachers_with_needs=len({n.teacher_id for n in inp.needs}))
     wanted: dict[tuple[int, int], PlanItem] = {}
     for planned in result.items:
@@ -96,27 +98,39 @@ def recommend(diagnostic: Diagnostic, settings: Settings, *,
                 db.session.flush()
             item = RouteItem(route_id=route.id, offer_id=offer_id, status=PROPOSED)
             db.session.add(item)
-        session_id = planning.session_ids.get(planned.session_key)
-        rule = f"plan_{planned.place}"
-        reasons = [_text(planned.text, planned.session_key, planning)]
-        competencies = list(planned.competencies)
-        if (item.session_id, item.rule, item.competencies, item.reasons) != (
-                session_id, rule, competencies, reasons):
-            item.session_id, item.rule = session_id, rule
-            item.competencies, item.reasons = competencies, reasons
-        alternatives = stored_alternatives(planned.alternatives)  # the review's swaps
-        if item.alternatives != alternatives:
-            item.alternatives = alternatives
+        _update_item(item, planned, planning, offers=offers, sessions=sessions, titles=titles)
         summary.proposed += 1
     summary.by_rule = dict(sorted(Counter(kinds[p.offer_key] for p in wanted.values()).items()))
     summary.unmatched = dict(sorted(Counter(u.reason for u in result.unmet).items()))
-    _store_unmet(diagnostic, result.unmet)
+    _store_unmet(diagnostic, result.unmet, {(n.teacher_id, n.competency): n for n in inp.needs})
     summary.objective, summary.bound = round(result.objective, 6), round(result.bound, 6)
     summary.ratio = round(result.ratio, 6)
     summary.method, summary.fallback = result.method, result.fallback
     summary.decomposition = result.decomposition
     db.session.commit()
     return summary
+
+
+def _update_item(item: RouteItem, planned: PlanItem, planning: Planning, *,
+                 offers: dict[str, PlanOffer], sessions: dict[str, PlanSession],
+                 titles: dict[str, str]) -> None:
+    """Write a planned item's session, rule, competencies, explanation (structured, and its
+    Russian text for exports and the CLI) and ranked alternatives; unchanged ones stay."""
+    session_id = planning.session_ids.get(planned.session_key)
+    rule = f"plan_{planned.place}"
+    explanation = item_record(planned, offers[planned.offer_key],
+                              sessions[planned.session_key], titles=titles,
+                              undated=planned.session_key in planning.undated)
+    reasons = [record_text(explanation)]
+    competencies = list(planned.competencies)
+    if (item.session_id, item.rule, item.competencies, item.reasons, item.explanation) != (
+            session_id, rule, competencies, reasons, explanation):
+        item.session_id, item.rule = session_id, rule
+        item.competencies, item.reasons = competencies, reasons
+        item.explanation = explanation
+    alternatives = stored_alternatives(planned.alternatives)  # the review's swaps
+    if item.alternatives != alternatives:
+        item.alternatives = alternatives
 
 
 _BANNER_SHOWN: list[bool] = []
@@ -142,26 +156,25 @@ def _quiet_solver_banner() -> None:
         os.close(saved)
 
 
-def _text(text: str, key: str, planning: Planning) -> str:
-    """The planner's text of an item, the placeholder dates of an undated session named as
-    such."""
-    if key not in planning.undated:
-        return text
-    return re.sub(r"\(\d{2}\.\d{2}\.1\d{3}–\d{2}\.\d{2}\.1\d{3}, ", "(без дат, ", text, count=1)
-
-
-def _store_unmet(diagnostic: Diagnostic, unmet: tuple[UnmetNeed, ...]) -> None:
-    """Replace the diagnostic's unmet needs with this run's, rows unchanged when equal."""
+def _store_unmet(diagnostic: Diagnostic, unmet: tuple[UnmetNeed, ...],
+                 needs: dict[tuple[int, str], PlanNeed]) -> None:
+    """Replace the diagnostic's unmet needs with this run's, rows unchanged when equal; each
+    with its reason code, its Russian text and what the text is made of (``explanation``)."""
     old = {(r.teacher_id, r.competency): r for r in db.session.scalars(
         select(RouteUnmetNeed).where(RouteUnmetNeed.diagnostic_id == diagnostic.id))}
     for need in unmet:
+        found = needs.get((need.teacher_id, need.competency))
+        explanation = need_record(found) if found else None
+        text = (unmet_record_text(need.competency, need.reason, explanation) if explanation
+                else need.text)
         row = old.pop((need.teacher_id, need.competency), None)
         if row is None:
             db.session.add(RouteUnmetNeed(
                 diagnostic_id=diagnostic.id, teacher_id=need.teacher_id,
-                competency=need.competency, reason=need.reason, text=need.text))
-        elif (row.reason, row.text) != (need.reason, need.text):
-            row.reason, row.text = need.reason, need.text
+                competency=need.competency, reason=need.reason, text=text,
+                explanation=explanation))
+        elif (row.reason, row.text, row.explanation) != (need.reason, text, explanation):
+            row.reason, row.text, row.explanation = need.reason, text, explanation
     for row in old.values():
         db.session.delete(row)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -198,12 +199,18 @@ def _teachers(ids: set[int], diagnostic: Diagnostic) -> tuple[pm.PlanTeacher, ..
         out.append(pm.PlanTeacher(
             teacher_id=teacher.id, school_code=school.code if school else None,
             municipality=school.municipality.name if school and school.municipality else None,
-            subjects=tuple(teacher.subject_list),
+            subjects=subject_keys(teacher.subject_list),
             unavailable=tuple(sorted(away.get(teacher.id, ()))),
             low_results_school=bool(school and school.low_results),
             risk_group=teacher.id in risk_group,
             partners=tuple(sorted(partners.get(school.id, ()))) if school else ()))
     return tuple(out)
+
+
+def subject_keys(subjects: Iterable[str]) -> tuple[str, ...]:
+    """Subjects as the planner compares them: case and outer spaces do not matter
+    (Moodle's «Математика» is a catalogue's «математика»)."""
+    return tuple(dict.fromkeys(s.strip().casefold() for s in subjects if s.strip()))
 
 
 def _catalogue(diagnostic: Diagnostic, planning: Planning
@@ -250,7 +257,7 @@ def _catalogue(diagnostic: Diagnostic, planning: Planning
         offers.append(pm.PlanOffer(
             key=offer.key, kind=_KINDS.get(offer.kind, pm.MOODLE_COURSE), title=offer.title,
             competencies=tuple(sorted(c.idnumber for c in offer.competencies)),
-            subjects=tuple(offer.subjects or ()), format=fmt, municipality=muni,
+            subjects=subject_keys(offer.subjects or ()), format=fmt, municipality=muni,
             host_school=host.code if host else None, mentor_id=mentor))
         rows = sorted(offer.sessions, key=lambda s: s.key)
         if not rows:  # no session rows: the offer's own dates and seats, no row id

@@ -7,7 +7,7 @@ from app.extensions import csrf, login_manager
 from app.lti import init_app as init_lti
 from app.lti.views import admin_bp as lti_admin_bp
 from app.lti.views import bp as lti_bp
-from app.web import access, openapi
+from app.web import access, lang, openapi
 from app.web.admin_accounts import bp as admin_accounts_bp
 from app.web.admin_schedules import bp as admin_schedules_bp
 from app.web.admin_settings import bp as admin_settings_bp
@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     init_login(app)
     access.init_app(app)
+    lang.init_app(app)
     app.register_blueprint(views_bp)
     app.register_blueprint(dynamics_bp)
     app.register_blueprint(analytics_bp)

@@ -19,8 +19,10 @@ from app.extensions import db
 from app.models import Diagnostic, Route, RouteItem
 from app.reports import analytics
 from app.reports.maps import current_diagnostic, deficit_map
+from app.routes.explain import item_reasons
 from app.sync.check import check_moodle
 from app.web.access import allow, current_scope
+from app.web.lang import reader_lang
 from app.web.openapi import api_blueprint, refusals
 from app.web.openapi_schemas import (
     MAX_ID,
@@ -69,16 +71,20 @@ def api_deficit_map(diagnostic_id: int | None = None) -> Any:
                                                       "in the caller's scope")
 def api_route(moodle_user_id: int) -> Any:
     """The teacher's route items with status, competencies and reasons (teachers: their own;
-    methodologists: their scope's; admins).
+    methodologists: their scope's; admins). The reasons are in Russian unless ``?lang=en``
+    (or ``Accept-Language`` preferring English); ``explanation`` is what they are made of
+    (null on items planned before it was kept, and on swaps).
 
     :raise 404: no teacher with this Moodle user id in the caller's scope.
     """
     person = teacher_in_scope(moodle_user_id, current_scope())
     routes = db.session.scalars(select(Route).where(Route.teacher_id == person.id).options(
         selectinload(Route.items).selectinload(RouteItem.offer))).all()
+    lang = reader_lang()
     items = [{"offer": i.offer.key, "kind": i.offer.kind, "title": i.offer.title,
               "status": i.status, "rule": i.rule, "competencies": i.competencies,
-              "reasons": i.reasons} for r in routes for i in r.items]
+              "reasons": item_reasons(i.explanation, i.reasons, lang),
+              "explanation": i.explanation} for r in routes for i in r.items]
     return {"teacher": person.full_name, "moodle_user_id": moodle_user_id, "items": items}
 
 

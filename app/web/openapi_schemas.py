@@ -152,7 +152,11 @@ class RouteItemSchema(Schema):
     status = fields.String(required=True)
     rule = fields.String(required=True, metadata={"description": "the rule that proposed it"})
     competencies = fields.List(fields.String(), required=True)
-    reasons = fields.List(fields.String(), required=True)
+    reasons = fields.List(fields.String(), required=True, metadata={
+        "description": "why it was proposed, in Russian unless ?lang=en"})
+    explanation = fields.Dict(required=True, allow_none=True, metadata={
+        "description": "what the reasons are made of (needs covered, place, better sessions "
+                       "blocked, priority, offer and session); null on older items and swaps"})
 
 
 class TeacherRouteSchema(Schema):

@@ -30,6 +30,8 @@ from app.models import (
     Offer,
     Route,
     RouteItem,
+    RouteItemEvent,
+    RouteUnmetNeed,
     School,
     Teacher,
 )
@@ -43,9 +45,12 @@ from app.reports.indicators import (
     report_workbook,
 )
 from app.reports.maps import current_diagnostic, deficit_map
+from app.routes.explain import item_reasons, unmet_reason
 from app.web.access import allow, current_scope, only_teacher
 from app.web.inputs import date_args, id_arg
+from app.web.lang import reader_lang
 from app.web.map_paging import map_workbook, municipality_filter, paged_map
+from app.web.review_views import ACTION_RU, ACTOR_RU
 
 bp = Blueprint("views", __name__, template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -181,6 +186,7 @@ def teachers() -> str:
 _teacher_t, _school_t = Teacher.__table__, School.__table__
 _deficit_t, _competency_t = Deficit.__table__, Competency.__table__
 _route_t, _item_t, _offer_t = Route.__table__, RouteItem.__table__, Offer.__table__
+_event_t, _unmet_t = RouteItemEvent.__table__, RouteUnmetNeed.__table__
 _TEACHER_COLUMNS = (_teacher_t.c.id, _teacher_t.c.moodle_user_id, _teacher_t.c.lastname,
                     _teacher_t.c.firstname, _teacher_t.c.middlename, _teacher_t.c.subjects,
                     _school_t.c.name.label("school_name"))
@@ -200,13 +206,25 @@ TEACHER_LEVELS = (
            # current, entry, final (repeated when fewer): fixed SQL, no expanding list
            _deficit_t.c.diagnostic_id.in_([bindparam("d1"), bindparam("d2"), bindparam("d3")]))
     .order_by(_competency_t.c.idnumber))
+# Each item once per event (what happened to it: who, when, from → to, why), or once.
 TEACHER_ROUTES = (
-    select(_route_t.c.id, _item_t.c.status, _item_t.c.reasons, _offer_t.c.title,
-           _offer_t.c.kind, _offer_t.c.starts_on, _offer_t.c.ends_on)
+    select(_route_t.c.id, _item_t.c.id.label("item_id"), _item_t.c.status, _item_t.c.reasons,
+           _item_t.c.explanation, _offer_t.c.title, _offer_t.c.kind, _offer_t.c.starts_on,
+           _offer_t.c.ends_on, _event_t.c.at, _event_t.c.action, _event_t.c.from_status,
+           _event_t.c.to_status, _event_t.c.actor_kind, _event_t.c.actor,
+           _event_t.c.reason.label("event_reason"))
     .select_from(_route_t.outerjoin(_item_t, _item_t.c.route_id == _route_t.c.id)
-                 .outerjoin(_offer_t, _offer_t.c.id == _item_t.c.offer_id))
+                 .outerjoin(_offer_t, _offer_t.c.id == _item_t.c.offer_id)
+                 .outerjoin(_event_t, _event_t.c.route_item_id == _item_t.c.id))
     .where(_route_t.c.teacher_id == bindparam("teacher_id"))
-    .order_by(_route_t.c.id, _item_t.c.id))
+    .order_by(_route_t.c.id, _item_t.c.id, _event_t.c.id))
+# The needs the last recommend runs left uncovered, of the diagnostics the page shows (the
+# index on diagnostic and teacher finds them).
+TEACHER_UNMET = (
+    select(_unmet_t.c.competency, _unmet_t.c.reason, _unmet_t.c.text, _unmet_t.c.explanation)
+    .where(_unmet_t.c.teacher_id == bindparam("teacher_id"),
+           _unmet_t.c.diagnostic_id.in_([bindparam("d1"), bindparam("d2"), bindparam("d3")]))
+    .order_by(_unmet_t.c.diagnostic_id.desc(), _unmet_t.c.competency))
 
 
 @dataclass(frozen=True)
@@ -251,10 +269,17 @@ def teacher(moodle_user_id: int) -> str:
         (r.diagnostic_id, r.idnumber, r.score, r.level, r.questions) for r in levels]
                              ) if pair else {}
     # Storing a recomputed result committed (and released ``connection``): ask again.
-    return render_template("teacher.html", t=person, scores=score_rows(scores),
-                           routes=route_rows(db.session.connection().execute(
-                               TEACHER_ROUTES, {"teacher_id": teacher_id})),
-                           risk=risky, changes=change_rows_shown(changes))
+    connection, lang = db.session.connection(), reader_lang()
+    unmet = connection.execute(TEACHER_UNMET, {
+        "teacher_id": teacher_id, "d1": wanted[0], "d2": wanted[-1],
+        "d3": wanted[len(wanted) // 2]}).all() if wanted else []
+    return render_template(
+        "teacher.html", t=person, scores=score_rows(scores),
+        routes=route_rows(connection.execute(TEACHER_ROUTES, {"teacher_id": teacher_id}),
+                          lang, logins=not only_teacher()),
+        unmet=[unmet_reason(r.competency, r.reason, r.text, r.explanation, lang)
+               for r in unmet],
+        risk=risky, changes=change_rows_shown(changes))
 
 
 def _percent(score: float | None) -> str:
@@ -291,19 +316,66 @@ def change_rows_shown(changes: dict[str, dict[str, Any]]) -> list[tuple[str, str
     return shown
 
 
-def route_rows(rows: Iterable[Any]) -> list[list[tuple[str, str, str, str, str]]]:
+@dataclass(frozen=True)
+class ItemRow:
+    """A route item as the teacher page shows it: title, kind, dates, status, reasons (in the
+    reader's language) and what happened to it (``ItemEvent``, oldest first)."""
+
+    title: str
+    kind: str
+    dates: str
+    status: str
+    reasons: str
+    events: list[ItemEvent]
+
+
+@dataclass(frozen=True)
+class ItemEvent:
+    """One change of an item as the page shows it: when, who, from → to (or the step that
+    kept the status), why."""
+
+    at: str
+    who: str
+    change: str
+    reason: str
+
+
+def route_rows(rows: Iterable[Any], lang: str = "ru", *,
+               logins: bool = True) -> list[list[ItemRow]]:
     """Each route's items (in route order, each route's in item order) as the page shows
-    them: title, kind, dates, status, reasons; a route without items is an empty list."""
-    routes: dict[int, list[tuple[str, str, str, str, str]]] = {}
-    for route_id, status, reasons, title, kind, starts_on, ends_on in rows:
-        items = routes.setdefault(route_id, [])
-        if status is None:
+    them, from ``TEACHER_ROUTES``'s rows (an item once per event); a route without items is
+    an empty list. ``logins``: name who acted by login (methodologists, admins), else only
+    by kind (a teacher reading their own page)."""
+    routes: dict[int, list[ItemRow]] = {}
+    last: int | None = None
+    for row in rows:
+        items = routes.setdefault(row.id, [])
+        if row.status is None:
             continue
-        dates = (f"{starts_on:%d.%m.%Y}–{f'{ends_on:%d.%m.%Y}' if ends_on else ''}"
-                 if starts_on else "")
-        items.append((title, KIND_RU.get(kind, kind), dates, STATUS_RU.get(status, status),
-                      "; ".join(reasons or ())))
+        if row.item_id != last:
+            last = row.item_id
+            dates = (f"{row.starts_on:%d.%m.%Y}–"
+                     f"{f'{row.ends_on:%d.%m.%Y}' if row.ends_on else ''}"
+                     if row.starts_on else "")
+            items.append(ItemRow(row.title, KIND_RU.get(row.kind, row.kind), dates,
+                                 STATUS_RU.get(row.status, row.status), "; ".join(
+                                     item_reasons(row.explanation, row.reasons, lang)), []))
+        if row.at is not None:
+            items[-1].events.append(_event(row, logins))
     return list(routes.values())
+
+
+def _event(row: Any, logins: bool) -> ItemEvent:
+    kind = ACTOR_RU.get(row.actor_kind, row.actor_kind)
+    if row.from_status == row.to_status:
+        change = ACTION_RU.get(row.action, row.action)
+    else:
+        change = (f"{STATUS_RU.get(row.from_status, row.from_status)} → "
+                  f"{STATUS_RU.get(row.to_status, row.to_status)}")
+        if row.action not in (row.to_status, row.from_status):
+            change += f" ({ACTION_RU.get(row.action, row.action)})"
+    return ItemEvent(f"{row.at:%d.%m.%Y %H:%M}", f"{kind} {row.actor}" if logins else kind,
+                     change, row.event_reason or "")
 
 
 def teacher_in_scope(moodle_user_id: int, scope: Scope,

@@ -33,6 +33,28 @@ def test_reimporting_the_demo_catalogue_changes_nothing(app: Flask) -> None:
     assert again.errors == [] and snapshot() == before
 
 
+def test_the_demo_catalogues_subject_courses_carry_their_subject(app: Flask) -> None:
+    import_catalogue(DEMO_DIR)
+    subjects = {o.key: o.subjects for o in db.session.scalars(select(Offer))}
+    assert subjects["pk-math"] == ["Математика"] and subjects["pk-russian"] == ["Русский язык"]
+    assert subjects["pk-literacy"] == []  # any subject
+
+
+def test_an_offers_subjects_column_is_written_only_when_the_file_has_it(
+        app: Flask, tmp_path: Path) -> None:
+    (tmp_path / "offers.csv").write_text(
+        'Ключ;Вид;Название;Компетенции;Предметы\nk1;курс;Курс 1;PK-01;"Математика; Физика"\n',
+        encoding="utf-8")
+    assert import_catalogue(tmp_path).errors == []
+    offer = db.session.scalars(select(Offer).filter_by(key="k1")).one()
+    assert offer.subjects == ["Математика", "Физика"]
+    (tmp_path / "offers.csv").write_text("key;kind;title;competencies\nk1;course;Курс 1;PK-01\n",
+                                         encoding="utf-8")
+    assert import_catalogue(tmp_path).errors == []
+    db.session.expire_all()
+    assert offer.subjects == ["Математика", "Физика"]  # a file without the column keeps them
+
+
 @pytest.mark.parametrize(("encoding", "sep"), [("utf-8-sig", ";"), ("cp1251", ",")])
 def test_bad_rows_are_refused_with_their_row_and_the_others_kept(
         app: Flask, tmp_path: Path, encoding: str, sep: str) -> None:

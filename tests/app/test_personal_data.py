@@ -34,6 +34,7 @@ from app.models import (
     OutboxMessage,
     Route,
     RouteItem,
+    RouteUnmetNeed,
     RunLog,
     School,
     Teacher,
@@ -95,6 +96,10 @@ def seed() -> Diagnostic:
                                ends_on=dt.date(2027, 3, 20), reason=f"отпуск {lastname}"),
             Route(teacher_id=teacher.id, diagnostic_id=diagnostic.id,
                   items=[RouteItem(offer_id=offer.id, status="approved")]),
+            RouteUnmetNeed(diagnostic_id=diagnostic.id, teacher_id=teacher.id,
+                           competency="PK-02", reason="no_seats", text=f"PK-02 {lastname}",
+                           explanation={"v": 1, "level": "deficit", "score": 0.2,
+                                        "threshold": 0.5, "stage": "entry"}),
             OutboxMessage(kind="enrol", dedupe_key=f"enrol:{mid}", status="sent",
                           payload={"user_id": mid, "course_id": 501}),
             OutboxMessage(kind="message", dedupe_key=f"message:{mid}", status="pending",
@@ -145,7 +150,7 @@ def held_rows(mid: int, tid: int | None = None) -> dict[str, int]:
     out = {model.__tablename__: db.session.scalar(select(func.count()).select_from(model)
                                                   .where(model.teacher_id == tid)) or 0
            for model in (Attempt, Deficit, CompetencyRating, CourseCompletion, Route,
-                         TeacherUnavailable)}
+                         TeacherUnavailable, RouteUnmetNeed)}
     out["outbox"] = sum(1 for r in db.session.scalars(select(OutboxMessage))
                         if r.payload.get("user_id") == mid or r.payload.get(
                             "statement", {}).get("actor", {}).get("account", {}).get(
@@ -178,6 +183,8 @@ def test_the_export_holds_everything_about_the_teacher_and_nothing_of_another(
     assert [(x["competency"], x["level"]) for x in data["levels"]] == [("PK-01", "deficit")]
     assert data["risk_group"]["member"] is True
     assert [i["offer"]["key"] for r in data["routes"] for i in r["items"]] == ["kpk"]
+    assert [(u["competency"], u["text"], u["explanation"]["score"])
+            for u in data["unmet_needs"]] == [("PK-02", "PK-02 Петрова", 0.2)]
     assert sorted(r["kind"] for r in data["outbox"]) == ["enrol", "message", "xapi"]
     assert [s["actor"]["account"]["name"] for s in data["xapi_statements"]] == [
         "11", "50"]  # not the other site's user 11; 50's statement is about 11

@@ -191,6 +191,19 @@ def test_subject_fit(app: Flask, settings: Settings) -> None:
     assert _unmet() == [(2, "PK-01", "subject")]
 
 
+def test_subject_fit_ignores_case_and_spaces(app: Flask, settings: Settings) -> None:
+    """Moodle's profile menu writes «Математика», a catalogue «математика »: the same subject."""
+    diagnostic = _diagnostic()
+    people = _teachers("Математика", "Русский язык")
+    (pk,) = _competencies("PK-01")
+    _offer("math", [pk], [_session("s", dt.date(2027, 3, 1))], subjects=("математика ",))
+    _offer("russian", [pk], [_session("s", dt.date(2027, 3, 1))], subjects=("РУССКИЙ ЯЗЫК",))
+    _deficits(diagnostic, people, [pk])
+    recommend(diagnostic, settings)
+    assert [(m, o) for m, o, *_ in _items()] == [(1, "math"), (2, "russian")]
+    assert _unmet() == []
+
+
 def test_a_declined_offer_is_never_proposed_again(app: Flask, settings: Settings) -> None:
     diagnostic = _diagnostic()
     people = _teachers("")
