@@ -4,20 +4,23 @@ Instances (seeded):
     seats     today's input model, seats only: N teachers × M offers of one session each,
               distinct one-day dates, no hours, no subjects, every offer remote (``--seats
               2000x60 20000x400``).
-    real      N teachers in ~40 municipalities / N/25 schools (one partner resource centre per
-              school in its municipality), ~3 needs per teacher skewed over 30 competencies,
+    real      N teachers in 40 municipalities / N/25 schools (every 20th school of a
+              municipality a resource centre, each school partnered with one of its
+              municipality's), ~2 open needs per teacher skewed over 30 competencies,
               12 subjects, 2,000 offers × 5,000 sessions of the five kinds (remote courses,
               in-person internships at resource centres, mentors with 2–6 mentees,
               events), dates over a school year, 4–72 hours, seats tight overall
               (``--real 10000 100000``; offers and sessions scale with N/100,000 below 100,000
               teachers, never below 200 × 500).
 
-Each run is a fresh subprocess: build the instance, run the planner (``courses.planner.plan``,
-``--time-limit``) and the greedy pass (``plan_greedy``), print one JSON line with the
-objectives, the planner's bound (sum of the components' LP optima), both ratios, seconds, the
-method and decomposition, and the peak RSS (VmHWM).
+Each run is a fresh subprocess: build the instance, run the planner
+(``courses.plan_scale.plan_any``: one model below 10,000 teachers, by municipality from there,
+in ``--workers`` processes; ``--time-limit``) and the greedy pass on one model
+(``plan_greedy``), print one JSON line with the objectives, the planner's bound (valid for the
+whole model), both ratios, seconds, the method and decomposition, and the peak RSS (VmHWM) of
+the planning process and of its largest worker.
 
-    .venv/bin/python bench/matching_scale.py --seats 2000x60 20000x400 --real 10000 100000
+    .venv/bin/python bench/matching_scale.py --seats 2000x60 --real 5000 20000 100000 --per-need 4
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import argparse
 import datetime as dt
 import json
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -87,7 +91,9 @@ def real_instance(n_teachers: int, seed: int = 13) -> PlanInput:
     munis = [f"M{i:02d}" for i in range(40)]
     n_schools = max(40, n_teachers // 25)
     school_muni = [munis[s % 40] for s in range(n_schools)]
-    rcs = list(range(0, n_schools, 20))  # every 20th school is a resource centre
+    # Every 20th school of each municipality is a resource centre (school s lies in
+    # municipality s % 40, so step over whole rounds of municipalities: s // 40 % 20 == 0).
+    rcs = [s for s in range(n_schools) if s // 40 % 20 == 0]
     rc_of_muni: dict[str, list[int]] = {}
     for s in rcs:
         rc_of_muni.setdefault(school_muni[s], []).append(s)
@@ -173,9 +179,10 @@ def _peak_rss_mb() -> float:
     return 0.0
 
 
-def run_one(kind: str, size: str, time_limit: float, per_need: int | None
+def run_one(kind: str, size: str, time_limit: float, per_need: int | None, workers: int
             ) -> dict[str, object]:
-    from courses.planner import plan, plan_greedy
+    from courses.plan_scale import plan_any
+    from courses.planner import plan_greedy
 
     t0 = time.perf_counter()
     if kind == "seats":
@@ -185,7 +192,8 @@ def run_one(kind: str, size: str, time_limit: float, per_need: int | None
         data = real_instance(int(size))
     built = time.perf_counter() - t0
     t1 = time.perf_counter()
-    solved = plan(data, time_limit=time_limit, candidates_per_need=per_need)
+    solved = plan_any(data, time_limit=time_limit, candidates_per_need=per_need,
+                      workers=workers)
     solve_s = time.perf_counter() - t1
     t2 = time.perf_counter()
     greedy = plan_greedy(data, candidates_per_need=per_need)
@@ -203,7 +211,9 @@ def run_one(kind: str, size: str, time_limit: float, per_need: int | None
         "method": solved.method, "fallback": solved.fallback,
         "decomposition": solved.decomposition,
         "candidates": solved.stats.get("candidates"), "per_need": per_need,
-        "peak_rss_mb": round(_peak_rss_mb()),
+        "workers": workers, "peak_rss_mb": round(_peak_rss_mb()),
+        "peak_worker_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+                                    / 1024),
     }
 
 
@@ -214,17 +224,20 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--per-need", type=int, default=0,
                         help="sessions kept per need (0: all)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="worker processes of a region planned by municipality")
     parser.add_argument("--one", nargs=2, metavar=("KIND", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one[0], args.one[1], args.time_limit,
-                                 args.per_need or None)), flush=True)
+                                 args.per_need or None, args.workers)), flush=True)
         return
     for kind, sizes in (("seats", args.seats), ("real", args.real)):
         for size in sizes:
             out = subprocess.run(
                 [sys.executable, __file__, "--one", kind, size, "--time-limit",
-                 str(args.time_limit), "--per-need", str(args.per_need)],
+                 str(args.time_limit), "--per-need", str(args.per_need),
+                 "--workers", str(args.workers)],
                 capture_output=True, text=True, check=False)
             lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
             print(lines[-1] if lines else json.dumps(

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -52,6 +53,7 @@ from courses.plan_model import (
     STAGE_FINAL,
     Alternative,
     CoveredNeed,
+    GroupDuals,
     PlanInput,
     PlanItem,
     PlanNeed,
@@ -104,13 +106,15 @@ def _spread(key: str) -> int:
 class _Model:
     """Candidates and static data of one planning run."""
 
-    def __init__(self, inp: PlanInput, policy: Policy, per_need: int | None = None) -> None:
+    def __init__(self, inp: PlanInput, policy: Policy, per_need: int | None = None,
+                 generate: bool = True) -> None:
         self.per_need = per_need
         self.cg_duals: dict[object, float] = {}  # the last column-generation LP's duals
         # ... and, per teacher and kept session, what its hours and date rows' duals take.
         self.cg_extra: dict[int, dict[int, float]] = {}
         self.cg_extra_total = 0.0  # Σ dual × right-hand side over those rows
         self.cg_x: np.ndarray | None = None  # the last column-generation LP's solution
+        self.scan_cache: _ScanCache | None = None  # ``_scan``'s price-free part
         self.inp = inp
         self.policy = policy
         self.teachers = {t.teacher_id: t for t in inp.teachers}
@@ -148,7 +152,7 @@ class _Model:
         self.fixed_comp = dict(self.state.comp_count)
         self.cands: list[_Cand] = []
         self.blocked: dict[tuple[int, str], list[tuple[_Cand, str]]] = defaultdict(list)
-        self._generate()
+        self._generate(generate)
 
     def offer_of(self, session: int) -> PlanOffer:
         return self.offers[self.sessions[session].offer_key]
@@ -185,7 +189,7 @@ class _Model:
             self.state.add(cand, force=True)
             self.fixed.append(cand)
 
-    def _generate(self) -> None:
+    def _generate(self, candidates: bool = True) -> None:
         """Candidates per open need from buckets of sessions by competency, subject and place.
 
         A session sits in bucket (competency, subject or "*", place) for each subject of its
@@ -222,6 +226,8 @@ class _Model:
             members.sort(key=lambda i: _spread(self.sessions[i].key))
         self.reason: dict[tuple[int, str], str] = {}
         self.pruned = False
+        if not candidates:  # buckets only (a region's bound, ``region_bound``)
+            return
         for teacher_id in sorted(self.needs_of):
             self._generate_teacher(self.teachers[teacher_id])
 
@@ -750,96 +756,158 @@ def lagrange_bound(model: _Model, duals: dict[object, float]) -> float:
             total += duals.get(i, 0.0) * max(row.seats - model.fixed_seats.get(i, 0), 0)
     for mentor, cap in model.mentor_cap.items():
         total += duals.get(mentor, 0.0) * max(cap - model.fixed_mentor.get(mentor, 0), 0)
-    best: dict[tuple[int, str], tuple[float, float]] = {}
-    for needs, excess, _picks, _rc in _scan(model, price, duals):
-        for (t, c, slots), value in zip(needs, excess, strict=True):
-            old = best.get((t, c))
-            if old is None or value > old[0]:
-                best[(t, c)] = (float(value), slots)
-    return total + sum(slots * (duals.get(key, 0.0) + max(value, 0.0))
-                       for key, (value, slots) in best.items())
+    cache = _scan_cache(model)
+    mu = cache.mu(duals)
+    best = np.full(len(cache.need_keys), -np.inf)
+    for bucket, excess, _best, _rc in _scan(model, price, mu):
+        np.maximum.at(best, bucket.need_ids, excess)
+    read = best > -np.inf
+    return total + float(np.sum(cache.slots[read] * (mu[read] + np.maximum(best[read], 0.0))))
 
 
 def _price_out(model: _Model, duals: dict[object, float]) -> list[tuple[int, int]]:
     """Per need, the session of best reduced value v − y − Σ need duals when positive."""
     price = _prices(model, duals)
+    cache = _scan_cache(model)
     found: list[tuple[int, int]] = []
-    for needs, _share, picks, rc in _scan(model, price, duals):
-        for (teacher_id, _c, _slots), session, value in zip(needs, picks, rc, strict=True):
-            if value > 1e-6:
-                found.append((teacher_id, session))
+    for bucket, _excess, best, rc in _scan(model, price, cache.mu(duals)):
+        for k in np.flatnonzero(rc > 1e-6):
+            found.append((cache.need_keys[bucket.need_ids[k]][0],
+                          int(bucket.members[best[k]])))
     return found
 
 
-def _scan(model: _Model, price: np.ndarray, duals: dict[object, float]
-          ) -> Iterable[tuple[list[tuple[int, str, float]], np.ndarray, list[int], np.ndarray]]:
-    """Per bucket, over all its sessions and all needs reading it (numpy), with reduced
-    values rc = v − y − Σ need duals: each need's largest share of a positive rc
-    (rc⁺ · w_c / W, ``lagrange_bound``), its best session and that session's rc.
-    Needs are (teacher id, competency, free slots)."""
+@dataclass
+class _ScanBucket:
+    """One bucket of sessions and the open needs reading it, with what prices do not change:
+    W (the reader's open weight a session covers) and each need's share w_c / W."""
+
+    members: np.ndarray  # session indices
+    rows: np.ndarray  # the readers' teacher rows
+    need_ids: np.ndarray  # the readers' needs
+    covers: np.ndarray  # sessions × competencies, 1 where the offer covers it
+    cover_w: np.ndarray  # readers × sessions
+    share: np.ndarray  # readers × sessions
+    base: float  # place bonus + keep bonus − item penalty
+    last_excess: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+
+@dataclass
+class _ScanCache:
+    """The price-free part of ``_scan`` (built once per model)."""
+
+    need_keys: list[tuple[int, str]]
+    slots: np.ndarray
+    need_rows: np.ndarray
+    need_cols: np.ndarray
+    row_teacher: list[int]
+    n_comps: int
+    buckets: list[_ScanBucket]
+
+    def mu(self, duals: dict[object, float]) -> np.ndarray:
+        return np.fromiter((duals.get(key, 0.0) for key in self.need_keys), dtype=np.float64,
+                           count=len(self.need_keys))
+
+
+def _scan_cache(model: _Model) -> _ScanCache:
+    if model.scan_cache is not None:
+        return model.scan_cache
     p = model.policy
     bonus = {PLACE_PARTNER: p.partner_bonus, PLACE_MUNICIPALITY: p.municipality_bonus,
              PLACE_REMOTE: p.remote_bonus}
     keep = p.keep_bonus if model.previous else 0.0
-    limit = p.max_items_per_competency
     comp_ids = {c: k for k, c in enumerate(sorted({c for o in model.offers.values()
                                                    for c in o.competencies}))}
-    readers: dict[int, tuple[list[int], list[tuple[int, str, float]], str]] = {}
-    buckets: dict[int, list[int]] = {}
-    teacher_rows: list[np.ndarray] = []
-    dual_rows: list[np.ndarray] = []
-    for teacher_id, comps in sorted(model.needs_of.items()):
-        teacher = model.teachers[teacher_id]
-        vec = np.zeros(len(comp_ids))
-        dvec = np.zeros(len(comp_ids))
-        open_comps = []
-        for c in comps:
-            if model.fixed_comp.get((teacher_id, c), 0) < limit:
-                open_comps.append(c)
-                if c in comp_ids:
-                    vec[comp_ids[c]] = model.weight[(teacher_id, c)]
-                    dvec[comp_ids[c]] = duals.get((teacher_id, c), 0.0)
-        row_index = len(teacher_rows)
-        teacher_rows.append(vec)
-        dual_rows.append(dvec)
-        for c in open_comps:
-            slots = float(limit - model.fixed_comp.get((teacher_id, c), 0))
-            seen: set[int] = set()
-            for cls, members in model.teacher_buckets(teacher, c):
-                key = id(members)
-                if key in seen:
-                    continue
-                seen.add(key)
-                buckets[key] = members
-                entry = readers.setdefault(key, ([], [], cls))
-                entry[0].append(row_index)
-                entry[1].append((teacher_id, c, slots))
-    if not teacher_rows:
-        return
-    weights = np.vstack(teacher_rows)
-    need_duals = np.vstack(dual_rows)
-    for key, (rows_of, needs, cls) in readers.items():
-        members = buckets[key]
+    cache, readers, weights = _scan_readers(model, comp_ids)
+    for members, rows_of, ids, cls in readers:
         covers = np.zeros((len(members), len(comp_ids)))
         for m, session in enumerate(members):
             for c in model.offer_of(session).competencies:
                 covers[m, comp_ids[c]] = 1.0
-        delta = bonus[cls] + keep - p.item_penalty - price[members]
-        cover_w = weights[rows_of] @ covers.T  # readers × sessions: W per session
-        w_c = np.array([weights[r, comp_ids[c]] for r, (_t, c, _s) in zip(rows_of, needs,
-                                                                           strict=True)])
-        reduced = cover_w + delta[None, :] - need_duals[rows_of] @ covers.T
-        if model.cg_extra:
-            pos_of = {session: m for m, session in enumerate(members)}
-            for k, (teacher_id, _c, _slots) in enumerate(needs):
+        rows = np.array(rows_of, dtype=np.int64)
+        need_ids = np.array(ids, dtype=np.int64)
+        cover_w = weights[rows] @ covers.T
+        w_c = weights[rows, cache.need_cols[need_ids]]
+        cache.buckets.append(_ScanBucket(
+            np.array(members, dtype=np.int64), rows, need_ids, covers, cover_w,
+            w_c[:, None] / np.maximum(cover_w, 1e-12), bonus[cls] + keep - p.item_penalty))
+    model.scan_cache = cache
+    return cache
+
+
+def _scan_readers(model: _Model, comp_ids: dict[str, int]
+                  ) -> tuple[_ScanCache, list[tuple[list[int], list[int], list[int], str]],
+                             np.ndarray]:
+    """The open needs (keys, free slots, teacher row, competency column), each bucket with
+    the needs reading it, and each teacher row's open weights by competency."""
+    limit = model.policy.max_items_per_competency
+    readers: dict[int, tuple[list[int], list[int], list[int], str]] = {}
+    teacher_rows: list[np.ndarray] = []
+    cache = _ScanCache([], np.zeros(0), np.zeros(0, dtype=np.int64),
+                       np.zeros(0, dtype=np.int64), [], len(comp_ids), [])
+    slots: list[float] = []
+    need_rows: list[int] = []
+    need_cols: list[int] = []
+    for teacher_id, comps in sorted(model.needs_of.items()):
+        teacher = model.teachers[teacher_id]
+        vec = np.zeros(len(comp_ids))
+        open_comps = [c for c in comps if model.fixed_comp.get((teacher_id, c), 0) < limit]
+        for c in open_comps:
+            if c in comp_ids:
+                vec[comp_ids[c]] = model.weight[(teacher_id, c)]
+        row_index = len(teacher_rows)
+        teacher_rows.append(vec)
+        cache.row_teacher.append(teacher_id)
+        for c in open_comps:
+            need_id = len(cache.need_keys)
+            cache.need_keys.append((teacher_id, c))
+            slots.append(float(limit - model.fixed_comp.get((teacher_id, c), 0)))
+            need_rows.append(row_index)
+            need_cols.append(comp_ids.get(c, -1))
+            seen: set[int] = set()
+            for cls, members in model.teacher_buckets(teacher, c):
+                if id(members) in seen:
+                    continue
+                seen.add(id(members))
+                entry = readers.setdefault(id(members), (members, [], [], cls))
+                entry[1].append(row_index)
+                entry[2].append(need_id)
+    cache.slots = np.array(slots)
+    cache.need_rows = np.array(need_rows, dtype=np.int64)
+    cache.need_cols = np.array(need_cols, dtype=np.int64)
+    weights = np.vstack(teacher_rows) if teacher_rows else np.zeros((0, len(comp_ids)))
+    return cache, list(readers.values()), weights
+
+
+def _scan(model: _Model, price: np.ndarray, mu: np.ndarray, keep: bool = False
+          ) -> Iterable[tuple[_ScanBucket, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per bucket, over all its sessions and all needs reading it (numpy), with reduced
+    values rc = v − y − Σ need duals (``mu``, by need) − the hours and date duals a session
+    takes (``cg_extra``): each need's largest share of a positive rc (rc⁺ · w_c / W,
+    ``lagrange_bound``), its best session (position in the bucket) and that session's rc."""
+    cache = _scan_cache(model)
+    need_duals = np.zeros((len(cache.row_teacher), cache.n_comps))
+    known = cache.need_cols >= 0
+    need_duals[cache.need_rows[known], cache.need_cols[known]] = mu[known]
+    has_extra = np.array([t in model.cg_extra for t in cache.row_teacher], dtype=bool) \
+        if model.cg_extra else None
+    for bucket in cache.buckets:
+        delta = bucket.base - price[bucket.members]
+        reduced = bucket.cover_w + delta[None, :] - need_duals[bucket.rows] @ bucket.covers.T
+        if has_extra is not None:
+            pos_of = {int(session): m for m, session in enumerate(bucket.members)}
+            for k in np.flatnonzero(has_extra[bucket.rows]):
+                teacher_id = cache.need_keys[bucket.need_ids[k]][0]
                 for session, taken in model.cg_extra.get(teacher_id, {}).items():
                     at = pos_of.get(session)
                     if at is not None:
                         reduced[k, at] -= taken
-        excess = (np.maximum(reduced, 0.0) * w_c[:, None] / np.maximum(cover_w, 1e-12)).max(
-            axis=1)
+        shares = np.maximum(reduced, 0.0) * bucket.share
+        if keep:  # ``_bound_gradient`` reads which session sets each need's excess
+            bucket.last_excess = shares
+        excess = shares.max(axis=1)
         best = reduced.argmax(axis=1)
-        yield needs, excess, [members[int(b)] for b in best], reduced.max(axis=1)
+        yield bucket, excess, best, reduced[np.arange(len(best)), best]
 
 
 def _finish(model: _Model, deadline: float, mip_max_columns: int) -> tuple[list[int], str]:
@@ -865,9 +933,109 @@ def _finish(model: _Model, deadline: float, mip_max_columns: int) -> tuple[list[
     return _round(model, cols, x), how
 
 
+def region_bound(inp: PlanInput, policy: Policy, duals: Sequence[GroupDuals],
+                 quota: dict[str, dict[str, int]], *, target: float = 0.0,
+                 seconds: float = 0.0, rounds: int = 80) -> float:
+    """A valid bound for a whole region from its groups' duals (``lagrange_bound`` over every
+    fitting session of the region, which holds for any seat prices ≥ 0). Shared seats start
+    from the lower-bounding of two prices (the groups' largest, their mean); then, for up to
+    ``seconds`` and ``rounds`` steps, subgradient steps on every seat price (a fifth of the
+    Polyak step towards ``target``, the plan's objective, halved after three steps that found
+    nothing lower) lower it further; the lowest value found is returned."""
+    started = time.perf_counter()
+    model = _Model(inp, policy, None, generate=False)
+    index = model.session_index
+    needs: dict[object, float] = {}
+    extra: dict[int, dict[int, float]] = {}
+    total = 0.0
+    for d in duals:
+        for need, mu in d.needs.items():
+            needs[need] = mu
+        for mentor, price in d.mentors.items():
+            needs[mentor] = max(needs.get(mentor, 0.0), price)
+        for teacher_id, row in d.extra.items():
+            extra[teacher_id] = {index[k]: v for k, v in row.items()}
+        total += d.extra_total
+    model.cg_extra, model.cg_extra_total = extra, total
+    high: dict[str, float] = defaultdict(float)
+    mean: dict[str, float] = defaultdict(float)
+    sharing = {key: len(groups) for key, groups in quota.items()}
+    for d in duals:
+        for key, price in d.seats.items():
+            high[key] = max(high[key], price)
+            mean[key] += price / sharing.get(key, 1)
+    best, start = math.inf, np.zeros(len(model.sessions))
+    for prices in (high, mean):
+        tried = np.zeros(len(model.sessions))
+        for key, value in prices.items():
+            tried[index[key]] = value
+        got, _grad = _bound_gradient(model, needs, tried)
+        if got < best:
+            best, start = got, tried
+    limited = np.array([s.seats is not None for s in model.sessions])
+    y, stale, step = start, 0, 0.2
+    for _ in range(rounds):
+        if time.perf_counter() - started >= seconds or step < 1e-3:
+            break
+        got, grad = _bound_gradient(model, needs, y)
+        if got < best - 1e-9:
+            best, stale = got, 0
+        else:
+            stale += 1
+            if stale >= 3:  # no lower bound in three steps: halve the step
+                step, stale = step / 2, 0
+        grad = np.where(limited & ((y > 0) | (grad < 0)), grad, 0.0)
+        norm = float(grad @ grad)
+        if norm <= 1e-12 or got <= target:
+            break
+        y = np.maximum(y - step * (got - target) / norm * grad, 0.0)
+    return best
+
+
+def _bound_gradient(model: _Model, duals: dict[object, float], seat_prices: np.ndarray
+                    ) -> tuple[float, np.ndarray]:
+    """``lagrange_bound`` with the seat prices given by session, and its subgradient in them:
+    each session's free seats less the shares of the needs whose excess it sets."""
+    mentor = np.array([duals.get(model.offers[s.offer_key].mentor_id or "", 0.0)
+                       for s in model.sessions])
+    price = seat_prices + mentor
+    free = np.array([0.0 if s.seats is None else max(s.seats - model.fixed_seats.get(i, 0), 0)
+                     for i, s in enumerate(model.sessions)])
+    total = (model.cg_extra_total if model.cg_extra else 0.0) + float(seat_prices @ free)
+    for m, cap in model.mentor_cap.items():
+        total += duals.get(m, 0.0) * max(cap - model.fixed_mentor.get(m, 0), 0)
+    cache = _scan_cache(model)
+    mu = cache.mu(duals)
+    n = len(cache.need_keys)
+    best, at, share = np.full(n, -np.inf), np.zeros(n, dtype=np.int64), np.zeros(n)
+    for bucket, _excess, _best, _rc in _scan(model, price, mu, keep=True):
+        ex = bucket.last_excess
+        arg = ex.argmax(axis=1)
+        value = ex[np.arange(len(arg)), arg]
+        ids = bucket.need_ids
+        better = value > best[ids]
+        best[ids[better]] = value[better]
+        at[ids[better]] = bucket.members[arg[better]]
+        share[ids[better]] = bucket.share[np.flatnonzero(better), arg[better]]
+    read = best > -np.inf
+    total += float(np.sum(cache.slots[read] * (mu[read] + np.maximum(best[read], 0.0))))
+    taking = read & (best > 0)
+    used = np.bincount(at[taking], weights=cache.slots[taking] * share[taking],
+                       minlength=len(model.sessions))
+    return total, free - used
+
+
 def plan(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60.0,
          mip_max_columns: int = 50_000, use_solver: bool = True,
          candidates_per_need: int | None = None) -> PlanResult:
+    """Plan routes (see ``plan_with_duals``, which also returns the LP's prices)."""
+    return plan_with_duals(inp, policy, time_limit=time_limit, mip_max_columns=mip_max_columns,
+                           use_solver=use_solver, candidates_per_need=candidates_per_need)[0]
+
+
+def plan_with_duals(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60.0,
+                    mip_max_columns: int = 50_000, use_solver: bool = True,
+                    candidates_per_need: int | None = None) -> tuple[PlanResult, GroupDuals]:
     """Plan routes: near-optimal items under every limit, with a valid upper bound.
 
     Args:
@@ -945,7 +1113,19 @@ def plan(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60
     stats = dict(result.stats, seconds=time.perf_counter() - started,
                  components=float(len(comps)), candidates=float(len(model.cands)),
                  columns_generated=float(added))
-    return replace(result, stats=stats)
+    return replace(result, stats=stats), _duals_by_key(model, model.cg_duals or duals)
+
+
+def _duals_by_key(model: _Model, duals: dict[object, float]) -> GroupDuals:
+    """The LP's prices keyed by session key, mentor id and need (for a region's bound)."""
+    sessions = model.sessions
+    return GroupDuals(
+        seats={sessions[k].key: v for k, v in duals.items() if isinstance(k, int)},
+        mentors={k: v for k, v in duals.items() if isinstance(k, str)},
+        needs={k: v for k, v in duals.items() if isinstance(k, tuple)},
+        extra={t: {sessions[i].key: v for i, v in row.items()}
+               for t, row in model.cg_extra.items()},
+        extra_total=model.cg_extra_total if model.cg_extra else 0.0)
 
 
 def plan_greedy(inp: PlanInput, policy: Policy | None = None,

@@ -28,8 +28,9 @@ from app.routes.plan_input import Planning, plan_input, policy_of
 from app.routes.review import actor_now
 from app.settings import Settings
 from courses.plan_model import PlanItem, PlanNeed, PlanOffer, PlanSession, UnmetNeed
+from courses.plan_scale import plan_any
 from courses.plan_texts import item_record, need_record, record_text, unmet_record_text
-from courses.planner import plan, plan_greedy
+from courses.planner import plan_greedy
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class RecommendSummary(Summary):
 
 def recommend(diagnostic: Diagnostic, settings: Settings, *,
               solver: str | None = None) -> RecommendSummary:
-    """Plan routes for every open need with the solver (``courses.planner.plan``).
+    """Plan routes for every open need with the solver (``courses.plan_scale.plan_any``).
 
     Approved, enrolled and completed items, and proposed ones a person acted on, stay as they
     are and use their seats, hours and dates; rejected, declined and cancelled offers are never
@@ -70,7 +71,8 @@ def recommend(diagnostic: Diagnostic, settings: Settings, *,
         result = plan_greedy(inp, policy)
     else:
         _quiet_solver_banner()
-        result = plan(inp, policy, time_limit=settings.plan_time_limit)
+        result = plan_any(inp, policy, time_limit=settings.plan_time_limit,
+                          workers=settings.plan_workers)
     kinds = {o.key: o.kind for o in inp.offers}
     offers, sessions = {o.key: o for o in inp.offers}, {s.key: s for s in inp.sessions}
     titles = {o.key: o.title for o in inp.offers}
