@@ -2,17 +2,17 @@
 
 A region's model is too big for one LP (100,000 teachers give ~900,000 candidate items). In-person
 sessions are reachable only from their municipality (and the partner resource centres, which lie
-in it), so the model splits into one group per municipality once the sessions several groups can
-reach (remote ones, shared mentors) are shared out: each group gets a quota of their seats in
-proportion to its open needs in the offer's competencies. Each group is planned on its own
-(column generation over an LP whose hours and date rows are added when the LP breaks them, then
-relax-and-fix and rounding), in worker processes. Seats of shared sessions a group left unused
-go, in a second pass, to the groups whose LP priced those seats highest.
+in it), so the model splits into one group per municipality (cut by whole schools above
+``GROUP_SIZE`` teachers) once the seats several groups can reach (remote sessions, a cut
+municipality's in-person ones, shared mentors) are shared out: each group gets a quota in
+proportion to its open needs in the offer's competencies, plus what its fixed items hold. Each
+group is planned by ``planner.plan_with_duals`` (column generation, MILP, rounding), in worker
+processes. Seats of shared sessions a group left unused go, in a second pass, to the groups
+whose LP priced them.
 
-The bound stays valid for the whole region: ``planner.lagrange_bound`` over every fitting
-session of the whole model, with one price per shared seat (the smaller of the groups' largest
-and quota-weighted prices, whichever bounds lower) and each group's own need, hours and date
-duals.
+The bound stays valid for the whole region: ``planner.region_bound`` (``lagrange_bound`` over
+every fitting session of the whole model, with each group's need, hours and date duals and one
+price per seat, lowered by subgradient steps on the prices).
 """
 
 from __future__ import annotations
@@ -21,15 +21,18 @@ import math
 import multiprocessing
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from courses.plan_model import (
     REMOTE,
+    FixedItem,
     GroupDuals,
     PlanInput,
     PlanMentor,
+    PlanNeed,
     PlanResult,
     PlanSession,
+    PlanTeacher,
     Policy,
 )
 from courses.planner import plan, plan_with_duals, region_bound
@@ -119,6 +122,36 @@ class _Split:
     quota: dict[str, dict[str, int]]  # session key → group → seats (fixed ones included)
     mentor_quota: dict[str, dict[str, int]]
     fixed_use: dict[str, dict[str, int]]  # session key → group → seats its fixed items use
+    parts: dict[str, _Part]
+
+
+@dataclass
+class _Part:
+    """One group's share of the input's teacher rows."""
+
+    teachers: list[PlanTeacher] = field(default_factory=list)
+    needs: list[PlanNeed] = field(default_factory=list)
+    fixed: list[FixedItem] = field(default_factory=list)
+    excluded: list[tuple[int, str]] = field(default_factory=list)
+    previous: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _parts(inp: PlanInput, group_of: dict[int, str]) -> dict[str, _Part]:
+    parts: dict[str, _Part] = defaultdict(_Part)
+    for t in inp.teachers:
+        parts[group_of[t.teacher_id]].teachers.append(t)
+    for n in inp.needs:
+        if n.teacher_id in group_of:
+            parts[group_of[n.teacher_id]].needs.append(n)
+    for f in inp.fixed:
+        parts[group_of[f.teacher_id]].fixed.append(f)
+    for pair in inp.excluded:
+        if pair[0] in group_of:
+            parts[group_of[pair[0]]].excluded.append(pair)
+    for pair in inp.previous:
+        if pair[0] in group_of:
+            parts[group_of[pair[0]]].previous.append(pair)
+    return dict(parts)
 
 
 def split_region(inp: PlanInput, group_size: int | None = None) -> _Split:
@@ -153,21 +186,27 @@ def split_region(inp: PlanInput, group_size: int | None = None) -> _Split:
         quota[s.key] = {g: share.get(g, 0) + used.get(g, 0) for g in sorted(groups)}
     mentor_quota: dict[str, dict[str, int]] = {}
     for m in inp.mentors:
-        groups = set().union(*(reach[s.key] for s in mentor_sessions.get(m.mentor_id, [])))
-        if len(groups) > 1:
-            weights = {g: float(sum(demand.get((g, c), 0) for s in mentor_sessions[m.mentor_id]
+        mine = mentor_sessions.get(m.mentor_id, [])
+        held: dict[str, int] = defaultdict(int)  # group → places its fixed items hold
+        for s in mine:
+            for g, count in fixed_use.get(s.key, {}).items():
+                held[g] += count
+        reaching = set().union(*(reach[s.key] for s in mine))
+        if len(reaching | set(held)) > 1:
+            weights = {g: float(sum(demand.get((g, c), 0) for s in mine
                                     for c in offers[s.offer_key].competencies))
-                       for g in sorted(groups)}
-            mentor_quota[m.mentor_id] = _split(m.capacity, weights)
+                       for g in sorted(reaching)}
+            share = _split(max(m.capacity - sum(held.values()), 0), weights)
+            mentor_quota[m.mentor_id] = {g: share.get(g, 0) + held.get(g, 0)
+                                         for g in sorted(reaching | set(held))}
     return _Split(members, reach, quota, mentor_quota,
-                  {k: dict(v) for k, v in fixed_use.items()})
+                  {k: dict(v) for k, v in fixed_use.items()}, _parts(inp, group_of))
 
 
 def group_input(inp: PlanInput, cut: _Split, group: str,
                 extra_seats: dict[str, int] | None = None) -> PlanInput:
     """One group's model: its teachers and needs, the sessions it reaches (shared ones with its
     quota, plus ``extra_seats``), its mentors' quotas and its fixed items."""
-    ids = set(cut.members[group])
     extra_seats = extra_seats or {}
     sessions = []
     keys: set[str] = set()
@@ -183,13 +222,10 @@ def group_input(inp: PlanInput, cut: _Split, group: str,
     mentors = tuple(PlanMentor(m.mentor_id, cut.mentor_quota[m.mentor_id].get(group, 0))
                     if m.mentor_id in cut.mentor_quota else m
                     for m in inp.mentors if m.mentor_id in mentor_ids)
-    return PlanInput(
-        teachers=tuple(t for t in inp.teachers if t.teacher_id in ids),
-        needs=tuple(n for n in inp.needs if n.teacher_id in ids),
-        offers=offers, sessions=tuple(sessions), mentors=mentors,
-        fixed=tuple(f for f in inp.fixed if f.teacher_id in ids),
-        excluded=tuple(e for e in inp.excluded if e[0] in ids),
-        previous=tuple(p for p in inp.previous if p[0] in ids))
+    mine = cut.parts[group]
+    return PlanInput(teachers=tuple(mine.teachers), needs=tuple(mine.needs), offers=offers,
+                     sessions=tuple(sessions), mentors=mentors, fixed=tuple(mine.fixed),
+                     excluded=tuple(mine.excluded), previous=tuple(mine.previous))
 
 
 # --- worker side -------------------------------------------------------------------------------

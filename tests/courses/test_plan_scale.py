@@ -4,9 +4,11 @@ worker processes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from courses.plan_model import PlanNeed, Policy
+from courses.plan_model import FixedItem, PlanNeed, Policy
 from courses.plan_scale import group_input, plan_any, plan_region, split_region
 from courses.planner import plan, plan_greedy, plan_with_duals, region_bound
 from tests.courses.test_planner import (
@@ -128,3 +130,20 @@ def test_large_municipalities_are_cut_by_whole_schools() -> None:
     region = plan_region(data, Policy(), time_limit=60, candidates_per_need=2, group_size=12)
     assert violations(data, region) == []
     assert region.bound >= whole.objective - 1e-6
+
+
+def test_fixed_items_keep_their_seats_and_mentor_places_in_their_group() -> None:
+    data = random_input(6, n_teachers=90, n_offers=20)
+    first = plan(data)
+    fixed = tuple(FixedItem(i.teacher_id, i.session_key) for i in first.items[::2])
+    again = replace(data, fixed=fixed)
+    cut = split_region(again, group_size=12)
+    for f in fixed:
+        quota = cut.quota.get(f.session_key)
+        if quota is not None:
+            group = next(g for g, m in cut.members.items() if f.teacher_id in m)
+            assert quota[group] >= cut.fixed_use[f.session_key][group]
+    region = plan_region(again, Policy(), time_limit=60, candidates_per_need=2, group_size=12)
+    assert violations(again, region) == []
+    assert {(f.teacher_id, f.session_key) for f in fixed} <= pairs(region)
+    assert region.bound >= plan(again).objective - 1e-6
