@@ -263,7 +263,7 @@ def plan_region(inp: PlanInput, policy: Policy, *, time_limit: float,
     groups = sorted(cut.members, key=lambda g: -len(cut.members[g]))
     _JOB.update(policy=policy, per_need=candidates_per_need)
     total_teachers = max(len(inp.teachers), 1)
-    first = time_limit * 0.6
+    first = time_limit * 0.5  # then the second pass up to 0.75, the bound the rest
     jobs = [(g, group_input(inp, cut, g),
              max(first * workers * len(cut.members[g]) / total_teachers, 0.2)) for g in groups]
     done = {g: (r, d) for g, r, d in _run(jobs, workers)}
@@ -287,7 +287,7 @@ def plan_region(inp: PlanInput, policy: Policy, *, time_limit: float,
         for g, n in _split(left, wanting).items():
             if n:
                 rerun[g][key] = n
-    left_time = time_limit * 0.8 - (time.perf_counter() - started)
+    left_time = time_limit * 0.75 - (time.perf_counter() - started)
     given = 0
     if rerun and left_time > 1.0:
         given = sum(len(v) for v in rerun.values())
@@ -312,7 +312,8 @@ def plan_region(inp: PlanInput, policy: Policy, *, time_limit: float,
     objective = sum(r.objective for r, _d in done.values())
     bound = region_bound(inp, policy, [d for _r, d in done.values()], cut.quota,
                          target=objective,
-                         seconds=max(time_limit - (time.perf_counter() - started), 0.0))
+                         seconds=max(time_limit - (time.perf_counter() - started),
+                                     0.1 * time_limit))
     methods = sorted({r.method for r, _d in done.values()})
     fallback = any(r.fallback for r, _d in done.values())
     cut_note = f" (cut by schools above {group_size} teachers)" if group_size else ""
