@@ -30,15 +30,22 @@ def _own_enrolment(item: RouteItem) -> bool:
     return bool(row and not row.payload.get("preexisting"))
 
 
-def test_reject_and_decline_after_enrolment_suspend_in_moodle(
-        make_app: Callable[..., Flask], database_url: str, moodle: tuple[str, str]) -> None:
-    url, token = moodle
+def _enrolled_demo(make_app: Callable[..., Flask], database_url: str, url: str,
+                   token: str) -> Flask:
+    """The demo catalogue against the sandbox: synced, planned, all approved and pushed."""
     app = make_app(database_url=database_url, moodle_url=url, moodle_token=token,
                    catalogue_dir=str(DEMO_DIR), thresholds_file=str(DEMO_DIR / "thresholds.toml"))
     for stage in ("sync", "deficits", "recommend"):
         run(app, stage)
     run(app, "approve", "--all")
     run(app, "push")
+    return app
+
+
+def test_reject_and_decline_after_enrolment_suspend_in_moodle(
+        make_app: Callable[..., Flask], database_url: str, moodle: tuple[str, str]) -> None:
+    url, token = moodle
+    app = _enrolled_demo(make_app, database_url, url, token)
     mine = [i for i in db.session.scalars(select(RouteItem).order_by(RouteItem.id))
             if i.offer.moodle_course_id and i.status == "enrolled" and _own_enrolment(i)]
     first, second = mine[0], next(i for i in mine[1:]
@@ -67,12 +74,7 @@ def test_reject_and_decline_after_enrolment_suspend_in_moodle(
 def test_a_swap_after_enrolment_reaches_the_teacher_as_one_message(
         make_app: Callable[..., Flask], database_url: str, moodle: tuple[str, str]) -> None:
     url, token = moodle
-    app = make_app(database_url=database_url, moodle_url=url, moodle_token=token,
-                   catalogue_dir=str(DEMO_DIR), thresholds_file=str(DEMO_DIR / "thresholds.toml"))
-    for stage in ("sync", "deficits", "recommend"):
-        run(app, stage)
-    run(app, "approve", "--all")
-    run(app, "push")
+    app = _enrolled_demo(make_app, database_url, url, token)
     pool = review.OfferPool.load()
     item, choice = next(
         (i, a) for i in db.session.scalars(select(RouteItem).order_by(RouteItem.id))
