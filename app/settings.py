@@ -93,10 +93,8 @@ class Settings(BaseSettings):
     risk_groups: str = "subject"
     include_risk: bool = False
     # Route planning (issue 13): the solver's time limit in seconds, the solver (``greedy``: the
-    # baseline pass only), a teacher's hours cap per half-year, and the worker processes of a
-    # region planned by municipality (10,000 teachers or more in two municipalities or more).
+    # baseline pass only) and a teacher's hours cap per half-year.
     plan_time_limit: float = Field(default=60.0, gt=0, le=3600)
-    plan_workers: int = Field(default=1, ge=1, le=16)
     plan_solver: PlanSolver = "highs"
     plan_hours_cap: float = Field(default=72.0, gt=0)
     enrol_role_id: int = 5

@@ -233,19 +233,6 @@ class UnmetNeed:
 
 
 @dataclass(frozen=True)
-class GroupDuals:
-    """What one group's last LP priced (``courses.plan_scale``), keyed so the region's model
-    can read it: seat and mentor prices, need duals, and per teacher the hours and date rows'
-    duals each session takes, with those rows' total (dual × bound)."""
-
-    seats: dict[str, float]  # session key → seat price
-    mentors: dict[str, float]
-    needs: dict[tuple[int, str], float]
-    extra: dict[int, dict[str, float]]
-    extra_total: float
-
-
-@dataclass(frozen=True)
 class PlanResult:
     """The plan with its quality: objective, a valid upper bound, how it was computed."""
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -53,7 +52,6 @@ from courses.plan_model import (
     STAGE_FINAL,
     Alternative,
     CoveredNeed,
-    GroupDuals,
     PlanInput,
     PlanItem,
     PlanNeed,
@@ -106,8 +104,7 @@ def _spread(key: str) -> int:
 class _Model:
     """Candidates and static data of one planning run."""
 
-    def __init__(self, inp: PlanInput, policy: Policy, per_need: int | None = None,
-                 generate: bool = True) -> None:
+    def __init__(self, inp: PlanInput, policy: Policy, per_need: int | None = None) -> None:
         self.per_need = per_need
         self.cg_duals: dict[object, float] = {}  # the last column-generation LP's duals
         # ... and, per teacher and kept session, what its hours and date rows' duals take.
@@ -152,7 +149,7 @@ class _Model:
         self.fixed_comp = dict(self.state.comp_count)
         self.cands: list[_Cand] = []
         self.blocked: dict[tuple[int, str], list[tuple[_Cand, str]]] = defaultdict(list)
-        self._generate(generate)
+        self._generate()
 
     def offer_of(self, session: int) -> PlanOffer:
         return self.offers[self.sessions[session].offer_key]
@@ -189,7 +186,7 @@ class _Model:
             self.state.add(cand, force=True)
             self.fixed.append(cand)
 
-    def _generate(self, candidates: bool = True) -> None:
+    def _generate(self) -> None:
         """Candidates per open need from buckets of sessions by competency, subject and place.
 
         A session sits in bucket (competency, subject or "*", place) for each subject of its
@@ -226,8 +223,6 @@ class _Model:
             members.sort(key=lambda i: _spread(self.sessions[i].key))
         self.reason: dict[tuple[int, str], str] = {}
         self.pruned = False
-        if not candidates:  # buckets only (a region's bound, ``region_bound``)
-            return
         for teacher_id in sorted(self.needs_of):
             self._generate_teacher(self.teachers[teacher_id])
 
@@ -933,109 +928,9 @@ def _finish(model: _Model, deadline: float, mip_max_columns: int) -> tuple[list[
     return _round(model, cols, x), how
 
 
-def region_bound(inp: PlanInput, policy: Policy, duals: Sequence[GroupDuals],
-                 quota: dict[str, dict[str, int]], *, target: float = 0.0,
-                 seconds: float = 0.0, rounds: int = 80) -> float:
-    """A valid bound for a whole region from its groups' duals (``lagrange_bound`` over every
-    fitting session of the region, which holds for any seat prices ≥ 0). Shared seats start
-    from the lower-bounding of two prices (the groups' largest, their mean); then, for up to
-    ``seconds`` and ``rounds`` steps, subgradient steps on every seat price (a fifth of the
-    Polyak step towards ``target``, the plan's objective, halved after three steps that found
-    nothing lower) lower it further; the lowest value found is returned."""
-    started = time.perf_counter()
-    model = _Model(inp, policy, None, generate=False)
-    index = model.session_index
-    needs: dict[object, float] = {}
-    extra: dict[int, dict[int, float]] = {}
-    total = 0.0
-    for d in duals:
-        for need, mu in d.needs.items():
-            needs[need] = mu
-        for mentor, price in d.mentors.items():
-            needs[mentor] = max(needs.get(mentor, 0.0), price)
-        for teacher_id, row in d.extra.items():
-            extra[teacher_id] = {index[k]: v for k, v in row.items()}
-        total += d.extra_total
-    model.cg_extra, model.cg_extra_total = extra, total
-    high: dict[str, float] = defaultdict(float)
-    mean: dict[str, float] = defaultdict(float)
-    sharing = {key: len(groups) for key, groups in quota.items()}
-    for d in duals:
-        for key, price in d.seats.items():
-            high[key] = max(high[key], price)
-            mean[key] += price / sharing.get(key, 1)
-    best, start = math.inf, np.zeros(len(model.sessions))
-    for prices in (high, mean):
-        tried = np.zeros(len(model.sessions))
-        for key, value in prices.items():
-            tried[index[key]] = value
-        got, _grad = _bound_gradient(model, needs, tried)
-        if got < best:
-            best, start = got, tried
-    limited = np.array([s.seats is not None for s in model.sessions])
-    y, stale, step = start, 0, 0.2
-    for _ in range(rounds):
-        if time.perf_counter() - started >= seconds or step < 1e-3:
-            break
-        got, grad = _bound_gradient(model, needs, y)
-        if got < best - 1e-9:
-            best, stale = got, 0
-        else:
-            stale += 1
-            if stale >= 3:  # no lower bound in three steps: halve the step
-                step, stale = step / 2, 0
-        grad = np.where(limited & ((y > 0) | (grad < 0)), grad, 0.0)
-        norm = float(grad @ grad)
-        if norm <= 1e-12 or got <= target:
-            break
-        y = np.maximum(y - step * (got - target) / norm * grad, 0.0)
-    return best
-
-
-def _bound_gradient(model: _Model, duals: dict[object, float], seat_prices: np.ndarray
-                    ) -> tuple[float, np.ndarray]:
-    """``lagrange_bound`` with the seat prices given by session, and its subgradient in them:
-    each session's free seats less the shares of the needs whose excess it sets."""
-    mentor = np.array([duals.get(model.offers[s.offer_key].mentor_id or "", 0.0)
-                       for s in model.sessions])
-    price = seat_prices + mentor
-    free = np.array([0.0 if s.seats is None else max(s.seats - model.fixed_seats.get(i, 0), 0)
-                     for i, s in enumerate(model.sessions)])
-    total = (model.cg_extra_total if model.cg_extra else 0.0) + float(seat_prices @ free)
-    for m, cap in model.mentor_cap.items():
-        total += duals.get(m, 0.0) * max(cap - model.fixed_mentor.get(m, 0), 0)
-    cache = _scan_cache(model)
-    mu = cache.mu(duals)
-    n = len(cache.need_keys)
-    best, at, share = np.full(n, -np.inf), np.zeros(n, dtype=np.int64), np.zeros(n)
-    for bucket, _excess, _best, _rc in _scan(model, price, mu, keep=True):
-        ex = bucket.last_excess
-        arg = ex.argmax(axis=1)
-        value = ex[np.arange(len(arg)), arg]
-        ids = bucket.need_ids
-        better = value > best[ids]
-        best[ids[better]] = value[better]
-        at[ids[better]] = bucket.members[arg[better]]
-        share[ids[better]] = bucket.share[np.flatnonzero(better), arg[better]]
-    read = best > -np.inf
-    total += float(np.sum(cache.slots[read] * (mu[read] + np.maximum(best[read], 0.0))))
-    taking = read & (best > 0)
-    used = np.bincount(at[taking], weights=cache.slots[taking] * share[taking],
-                       minlength=len(model.sessions))
-    return total, free - used
-
-
 def plan(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60.0,
          mip_max_columns: int = 50_000, use_solver: bool = True,
          candidates_per_need: int | None = None) -> PlanResult:
-    """Plan routes (see ``plan_with_duals``, which also returns the LP's prices)."""
-    return plan_with_duals(inp, policy, time_limit=time_limit, mip_max_columns=mip_max_columns,
-                           use_solver=use_solver, candidates_per_need=candidates_per_need)[0]
-
-
-def plan_with_duals(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60.0,
-                    mip_max_columns: int = 50_000, use_solver: bool = True,
-                    candidates_per_need: int | None = None) -> tuple[PlanResult, GroupDuals]:
     """Plan routes: near-optimal items under every limit, with a valid upper bound.
 
     Args:
@@ -1113,19 +1008,7 @@ def plan_with_duals(inp: PlanInput, policy: Policy | None = None, *, time_limit:
     stats = dict(result.stats, seconds=time.perf_counter() - started,
                  components=float(len(comps)), candidates=float(len(model.cands)),
                  columns_generated=float(added))
-    return replace(result, stats=stats), _duals_by_key(model, model.cg_duals or duals)
-
-
-def _duals_by_key(model: _Model, duals: dict[object, float]) -> GroupDuals:
-    """The LP's prices keyed by session key, mentor id and need (for a region's bound)."""
-    sessions = model.sessions
-    return GroupDuals(
-        seats={sessions[k].key: v for k, v in duals.items() if isinstance(k, int)},
-        mentors={k: v for k, v in duals.items() if isinstance(k, str)},
-        needs={k: v for k, v in duals.items() if isinstance(k, tuple)},
-        extra={t: {sessions[i].key: v for i, v in row.items()}
-               for t, row in model.cg_extra.items()},
-        extra_total=model.cg_extra_total if model.cg_extra else 0.0)
+    return replace(result, stats=stats)
 
 
 def plan_greedy(inp: PlanInput, policy: Policy | None = None,

@@ -71,8 +71,7 @@ def recommend(diagnostic: Diagnostic, settings: Settings, *,
         result = plan_greedy(inp, policy)
     else:
         _quiet_solver_banner()
-        result = plan_any(inp, policy, time_limit=settings.plan_time_limit,
-                          workers=settings.plan_workers)
+        result = plan_any(inp, policy, time_limit=settings.plan_time_limit)
     kinds = {o.key: o.kind for o in inp.offers}
     offers, sessions = {o.key: o for o in inp.offers}, {s.key: s for s in inp.sessions}
     titles = {o.key: o.title for o in inp.offers}

@@ -1,0 +1,454 @@
+"""Route planning for a whole region at once: Lagrangian relaxation of the seats (issue 13).
+
+Seats and mentor places are the only limits that tie teachers together. Priced (y per seat,
+z per mentor place), the model falls apart into one small problem per teacher: the route of
+largest reduced value v − y − z that keeps the teacher's own limits, solved exactly by
+``plan_kernels.best_route`` (compiled, both cores). Subgradient steps move the prices towards
+seats neither over- nor under-booked; every few steps the prices' routes are made feasible
+(each oversubscribed session keeps its takers of largest reduced value, then the teachers who
+lost an item and finally everyone add what still fits), and the best feasible plan is kept.
+Columns come from ``planner._Model`` (at most ``candidates_per_need`` fitting sessions per
+need); pricing over every fitting session (``planner._price_out``) adds the ones the prices
+make attractive. The bound is ``planner.lagrange_bound`` at the best prices: valid for the
+LP of the whole model over every fitting session.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from courses import plan_kernels as k
+from courses.plan_model import PlanInput, PlanResult, Policy
+from courses.planner import (
+    _Model,
+    _period,
+    _price_out,
+    _prices,
+    _result,
+    _rows,
+    _scan_cache,
+    _solve,
+    lagrange_bound,
+)
+
+_NODE_CAP = 4000
+# Models up to this many candidates get ``teacher_lp_bound`` by default.
+TIGHT_BOUND_FROM = 50_000
+_BIG = 1e9
+
+
+@dataclass
+class _Arrays:
+    """The model's candidates as flat arrays sorted by teacher."""
+
+    order: np.ndarray  # position → index into model.cands
+    start: np.ndarray
+    session: np.ndarray
+    value: np.ndarray
+    hours: np.ndarray
+    period: np.ndarray
+    day0: np.ndarray
+    day1: np.ndarray
+    offer: np.ndarray
+    mentor: np.ndarray
+    cover: np.ndarray
+    need_left: np.ndarray
+    hours_left: np.ndarray  # teachers × half-years
+    seats: np.ndarray  # by session (free seats; _BIG when unlimited)
+    mentor_left: np.ndarray
+    limited: np.ndarray  # sessions with a seat limit
+    teacher_ids: list[int]
+
+
+def _arrays(model: _Model) -> _Arrays:
+    sessions = model.sessions
+    periods = sorted({_period(s.starts_on) for s in sessions})
+    period_of = np.array([periods.index(_period(s.starts_on)) for s in sessions],
+                         dtype=np.int64)
+    offer_ids = {key: i for i, key in enumerate(sorted(model.offers))}
+    mentor_ids = {m: i for i, m in enumerate(sorted(model.mentor_cap))}
+    sess_offer = np.array([offer_ids[s.offer_key] for s in sessions], dtype=np.int64)
+    sess_mentor = np.array([mentor_ids.get(model.offers[s.offer_key].mentor_id or "", -1)
+                            for s in sessions], dtype=np.int64)
+    day0 = np.array([s.starts_on.toordinal() for s in sessions], dtype=np.int64)
+    day1 = np.array([s.ends_on.toordinal() for s in sessions], dtype=np.int64)
+    hours = np.array([float(s.hours or 0.0) for s in sessions])
+    need_ids = {key: i for i, key in enumerate(sorted(model.need))}
+    limit = model.policy.max_items_per_competency
+    need_left = np.array([limit - model.fixed_comp.get(key, 0) for key in sorted(model.need)],
+                         dtype=np.int64)
+    teacher_ids = sorted({c.teacher for c in model.cands})
+    row = {t: i for i, t in enumerate(teacher_ids)}
+    cands = model.cands
+    n = len(cands)
+    cand_teacher = np.fromiter((row[c.teacher] for c in cands), dtype=np.int64, count=n)
+    order = np.argsort(cand_teacher, kind="stable")
+    cand_session = np.fromiter((c.session for c in cands), dtype=np.int64, count=n)[order]
+    value = np.fromiter((c.value for c in cands), dtype=np.float64, count=n)[order]
+    cover = np.full((n, k.MAX_COVER), -1, dtype=np.int64)
+    for pos, j in enumerate(order):
+        c = cands[j]
+        for q, comp in enumerate(c.comps[: k.MAX_COVER]):
+            cover[pos, q] = need_ids[(c.teacher, comp)]
+    start = np.searchsorted(cand_teacher[order], np.arange(len(teacher_ids) + 1))
+    hours_left = np.zeros((len(teacher_ids), max(len(periods), 1)))
+    for t, teacher_id in enumerate(teacher_ids):
+        cap = model.state.cap(teacher_id)
+        for p, key in enumerate(periods):
+            hours_left[t, p] = cap - model.state.hours.get((teacher_id, key), 0.0)
+    seats = np.array([_BIG if s.seats is None else
+                      max(s.seats - model.fixed_seats.get(i, 0), 0)
+                      for i, s in enumerate(sessions)], dtype=np.float64)
+    mentor_left = np.array([max(cap - model.fixed_mentor.get(m, 0), 0)
+                            for m, cap in sorted(model.mentor_cap.items())], dtype=np.float64)
+    return _Arrays(order, start.astype(np.int64), cand_session, value, hours[cand_session],
+                   period_of[cand_session], day0[cand_session], day1[cand_session],
+                   sess_offer[cand_session], sess_mentor[cand_session], cover, need_left,
+                   hours_left, seats, mentor_left,
+                   np.array([s.seats is not None for s in sessions]), teacher_ids)
+
+
+class _Run:
+    """One Lagrangian run over the arrays: prices, routes, feasible plans."""
+
+    def __init__(self, a: _Arrays) -> None:
+        self.a = a
+        n = len(a.value)
+        self.out = np.zeros(n, dtype=np.bool_)
+        self.none = np.zeros(n, dtype=np.bool_)
+        self.ok = np.ones(n, dtype=np.bool_)
+        self.teacher_value = np.zeros(len(a.start) - 1)
+
+    def reduced(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        a = self.a
+        r: np.ndarray = a.value - y[a.session]
+        has = a.mentor >= 0
+        r[has] -= z[a.mentor[has]]
+        return r
+
+    def relax(self, y: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """The Lagrangian at (y, z): its value, the routes' seat and mentor demand."""
+        a = self.a
+        r = self.reduced(y, z)
+        k.all_routes(a.start, r, self.ok, self.none, a.cover, a.need_left, a.hours, a.period,
+                     a.day0, a.day1, a.offer, a.mentor, a.mentor_left, a.hours_left, _NODE_CAP,
+                     self.out, self.teacher_value)
+        fin = a.limited
+        value = float(self.teacher_value.sum() + y[fin] @ a.seats[fin] + z @ a.mentor_left)
+        demand = np.bincount(a.session[self.out], minlength=len(y)).astype(np.float64)
+        taken_m = a.mentor[self.out]
+        mdemand = np.bincount(taken_m[taken_m >= 0], minlength=len(z)).astype(np.float64)
+        return value, demand, mdemand
+
+    def feasible(self, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """A feasible plan from the routes last computed at (y, z): each full session keeps
+        its takers of largest reduced value; then those who lost an item, and then everyone,
+        add what still fits (by reduced value, then by value)."""
+        a = self.a
+        r = self.reduced(y, z)
+        taken = self.out.copy()
+        pos = np.flatnonzero(taken)
+        # Oversubscribed sessions and mentors: keep the takers of largest reduced value.
+        for key, cap in ((a.session, a.seats), (a.mentor, a.mentor_left)):
+            sel = pos[key[pos] >= 0]
+            if not len(sel):
+                continue
+            rank_order = np.lexsort((-r[sel], key[sel]))
+            srt = sel[rank_order]
+            groups = key[srt]
+            first = np.searchsorted(groups, groups, side="left")
+            rank = np.arange(len(srt)) - first
+            drop = srt[rank >= cap[groups]]
+            taken[drop] = False
+            pos = np.flatnonzero(taken)
+        seats = a.seats - np.bincount(a.session[taken], minlength=len(a.seats))
+        m_taken = a.mentor[taken]
+        mentor_left = a.mentor_left - np.bincount(m_taken[m_taken >= 0],
+                                                  minlength=len(a.mentor_left))
+        teacher_of = np.repeat(np.arange(len(a.start) - 1), np.diff(a.start))
+        lost = np.unique(teacher_of[self.out & ~taken])
+        k.fill(lost, a.start, r, taken, a.session, a.mentor, seats, mentor_left, a.cover,
+               a.need_left, a.hours, a.period, a.day0, a.day1, a.offer, a.hours_left,
+               _NODE_CAP)
+        everyone = np.arange(len(a.start) - 1)
+        k.fill(everyone, a.start, r, taken, a.session, a.mentor, seats, mentor_left, a.cover,
+               a.need_left, a.hours, a.period, a.day0, a.day1, a.offer, a.hours_left,
+               _NODE_CAP)
+        k.fill(everyone, a.start, a.value, taken, a.session, a.mentor, seats, mentor_left,
+               a.cover, a.need_left, a.hours, a.period, a.day0, a.day1, a.offer, a.hours_left,
+               _NODE_CAP)
+        k.improve(everyone, a.start, a.value, taken, a.session, a.mentor, seats, mentor_left,
+                  a.cover, a.need_left, a.hours, a.period, a.day0, a.day1, a.offer,
+                  a.hours_left, _NODE_CAP)
+        return taken
+
+
+@dataclass
+class _Search:
+    """What the price steps found: the best plan (model candidate indices), its value, the
+    prices of the lowest relaxation and how many steps ran."""
+
+    plan: np.ndarray
+    value: float
+    y: np.ndarray
+    z: np.ndarray
+    relaxation: float
+    steps: int
+    arrays: _Arrays
+
+
+def _search(model: _Model, deadline: float, rounds: int, price_every: int) -> _Search:
+    """Subgradient steps on the seat and mentor prices (a Polyak step towards the best plan,
+    halved after five steps without a lower relaxation), a feasible plan every five steps,
+    and every ``price_every`` steps new columns while pricing finds any."""
+    a = _arrays(model)
+    run = _Run(a)
+    y = np.zeros(len(model.sessions))
+    z = np.zeros(len(a.mentor_left))
+    value, demand, mdemand = run.relax(y, z)
+    got = run.feasible(y, z)
+    found = _Search(_remap(got, a), float(a.value[got].sum()), y, z, value, 0, a)
+    upper, theta, stale, pricing = value, 1.0, 0, True
+    for step in range(rounds):
+        if time.perf_counter() >= deadline:
+            break
+        found.steps = step + 1
+        if value < upper - 1e-9:
+            upper, stale = value, 0
+            found.y, found.z, found.relaxation = y.copy(), z.copy(), value
+        else:
+            stale += 1
+            if stale >= 5:
+                theta, stale = theta / 2, 0
+        g = np.where(a.limited, a.seats - demand, 0.0)
+        g = np.where((y > 0) | (g < 0), g, 0.0)
+        gm = np.where((z > 0) | (mdemand > a.mentor_left), a.mentor_left - mdemand, 0.0)
+        norm = float(g @ g + gm @ gm)
+        done = norm <= 1e-12 or theta < 1e-4  # the routes fit every seat, or steps stalled
+        if step % 5 == 4 or done:
+            got = run.feasible(y, z)
+            if float(a.value[got].sum()) > found.value:
+                found.plan, found.value = _remap(got, a), float(a.value[got].sum())
+        if model.pruned and pricing and (done or step % price_every == price_every - 1):
+            a, run, added = _more_columns(model, run, y, z)
+            pricing = added > 0
+            if added:  # a new, larger relaxation: start its steps afresh
+                value, demand, mdemand = run.relax(y, z)
+                upper, stale, theta = np.inf, 0, max(theta, 0.25)
+                continue
+        if done:
+            break
+        size = theta * max(value - found.value, 1e-6 * abs(value)) / norm
+        y = np.maximum(y - size * g, 0.0)
+        z = np.maximum(z - size * gm, 0.0)
+        value, demand, mdemand = run.relax(y, z)
+    found.arrays = a
+    return found
+
+
+def plan_lagrange(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60.0,
+                  candidates_per_need: int | None = 4, rounds: int = 400,
+                  price_every: int = 15, tight_bound: bool | None = None) -> PlanResult:
+    """Plan a region by Lagrangian relaxation of seats and mentor places (module docstring).
+
+    ``time_limit`` covers building the model, the price steps (at most ``rounds``), the bound
+    and the explanations; ``tight_bound`` (default: for models of at most ``TIGHT_BOUND_FROM``
+    candidates) adds ``teacher_lp_bound``, which takes longer than the plan at 100,000 teachers.
+    """
+    started = time.perf_counter()
+    policy = policy or Policy()
+    model = _Model(inp, policy, candidates_per_need)
+    built = time.perf_counter()
+    # Explaining the plan and bounding it take about as long as building the model did.
+    found = _search(model, started + time_limit - max(1.5 * (built - started),
+                                                      0.1 * time_limit),
+                    rounds, price_every)
+    searched = time.perf_counter()
+    duals: dict[object, float] = {i: float(v) for i, v in enumerate(found.y) if v > 0}
+    mentors = sorted(model.mentor_cap)
+    duals.update({mentors[i]: float(v) for i, v in enumerate(found.z) if v > 0})
+    plain = bound = lagrange_bound(model, duals)
+    tight_s = 0.0
+    if tight_bound or (tight_bound is None and len(model.cands) <= TIGHT_BOUND_FROM):
+        tight_s = time.perf_counter()
+        bound = min(bound, teacher_lp_bound(model, duals))
+        tight_s = time.perf_counter() - tight_s
+    bounded = time.perf_counter()
+    chosen = [int(j) for j in found.plan]
+    for j in sorted(chosen, key=lambda j: (model.cands[j].teacher, -model.cands[j].value)):
+        model.state.add(model.cands[j])
+    result = _result(model, chosen, bound=bound, method="lagrange", fallback=False,
+                     decomposition=(f"Lagrangian relaxation of seats and mentor places: "
+                                    f"{len(found.arrays.start) - 1} teachers' routes, "
+                                    f"{found.steps} price steps; bound: Lagrangian over every "
+                                    "fitting session"))
+    stats = dict(result.stats, seconds=time.perf_counter() - started,
+                 candidates=float(len(model.cands)), steps=float(found.steps),
+                 relaxation=float(found.relaxation), plain_bound=plain,
+                 model_s=built - started, search_s=searched - built,
+                 bound_s=bounded - searched, tight_bound_s=tight_s,
+                 explain_s=time.perf_counter() - bounded)
+    return replace(result, stats=stats)
+
+
+def _remap(taken: np.ndarray, a: _Arrays) -> np.ndarray:
+    """A plan as model candidate indices (stable when the arrays are rebuilt)."""
+    return a.order[np.flatnonzero(taken)].astype(np.int64)
+
+
+def _more_columns(model: _Model, run: _Run, y: np.ndarray, z: np.ndarray
+                  ) -> tuple[_Arrays, _Run, int]:
+    """Add, per need and bucket, the session of best value at these prices, and the one that
+    beats by most what the need earns in its teacher's route now (its share of the route
+    item's reduced value; nothing when uncovered)."""
+    a = run.a
+    duals: dict[object, float] = {i: float(v) for i, v in enumerate(y) if v > 0}
+    mentors = sorted(model.mentor_cap)
+    duals.update({mentors[i]: float(v) for i, v in enumerate(z) if v > 0})
+    prices = dict(duals)
+    reduced = run.reduced(y, z)
+    for pos in np.flatnonzero(run.out):
+        item = model.cands[int(a.order[pos])]
+        weights = [model.weight[(item.teacher, c)] for c in item.comps]
+        for c, w in zip(item.comps, weights, strict=True):
+            duals[(item.teacher, c)] = float(reduced[pos]) * w / sum(weights)
+    have = {(c.teacher, c.session) for c in model.cands}
+    before = len(model.cands)
+    for teacher_id, session in _price_out(model, duals) + _price_out(model, prices):
+        if (teacher_id, session) in have:
+            continue
+        cand = model.candidate(model.teachers[teacher_id], session)
+        if cand is not None:
+            model.cands.append(cand)
+            have.add((teacher_id, session))
+    if len(model.cands) == before:
+        return a, run, 0
+    a = _arrays(model)
+    return a, _Run(a), len(model.cands) - before
+
+
+def teacher_lp_bound(model: _Model, duals: dict[object, float], chunk: int = 4000) -> float:
+    """A bound on the whole model's LP for seat and mentor prices ``duals`` (≥ 0).
+
+    With the prices fixed the LP falls apart by teacher. Each teacher's LP over the kept
+    candidates (need rows, the hours cap per half-year, no overlapping dates, offers once) is
+    solved with HiGHS, ``chunk`` teachers at a time. Its duals are a dual solution of the
+    teacher's LP over every fitting session once they are read as rows over every session:
+    the hours dual π of a half-year charges each session of it π·hours, a date row's dual σ
+    (the sessions covering one day) charges each session covering that day, and a need's dual
+    is raised by what any session still earns above its charges (``_charged_bound``).
+    """
+    price = _prices(model, duals)
+    by_teacher: dict[int, list[int]] = {}
+    for j, cand in enumerate(model.cands):
+        by_teacher.setdefault(cand.teacher, []).append(j)
+    teachers = sorted(by_teacher)
+    charges = _Charges(model)
+    for first in range(0, len(teachers), chunk):
+        cols = [j for t in teachers[first:first + chunk] for j in by_teacher[t]]
+        values = np.array([model.cands[j].value - price[model.cands[j].session] for j in cols])
+        rows, ub, coupling, coefs = _rows(model, cols, every_need=True)
+        keep = [r for r in range(len(rows)) if not isinstance(coupling.get(r, ()), int | str)]
+        status, _obj, _x, y = _solve(values, [rows[r] for r in keep], [ub[r] for r in keep],
+                                     False, 600.0,
+                                     coefs={i: coefs[r] for i, r in enumerate(keep)
+                                            if r in coefs})
+        if status != "optimal" or y is None:
+            raise RuntimeError(f"the teachers' LP stopped: {status}")
+        for i, r in enumerate(keep):
+            key = coupling.get(r)
+            if isinstance(key, tuple):
+                charges.need[key] = float(y[i])
+            elif y[i] > 1e-12:
+                charges.add_row(model, [cols[p] for p in rows[r]], r in coefs, float(y[i]),
+                                ub[r])
+    return _charged_bound(model, duals, charges)
+
+
+@dataclass
+class _Charges:
+    """Per teacher: need duals, hours duals by half-year, date duals by day (with the
+    rows' total dual × right-hand side)."""
+
+    base: int
+    periods: list[tuple[int, int]]
+    need: dict[tuple[int, str], float]
+    hours: dict[tuple[int, int], float]  # (teacher, period index) → π
+    days: dict[int, dict[int, float]]  # teacher → day index → σ
+    total: float
+
+    def __init__(self, model: _Model) -> None:
+        self.base = min((s.starts_on.toordinal() for s in model.sessions), default=0)
+        self.periods = sorted({_period(s.starts_on) for s in model.sessions})
+        self.need, self.hours, self.days, self.total = {}, {}, {}, 0.0
+
+    def add_row(self, model: _Model, members: list[int], is_hours: bool, dual: float,
+                rhs: float) -> None:
+        """An hours row (one teacher's half-year) or a date row (sessions sharing a day: the
+        latest start among them is one)."""
+        self.total += dual * rhs
+        first = model.cands[members[0]]
+        sessions = [model.sessions[model.cands[j].session] for j in members]
+        if is_hours:
+            key = (first.teacher, self.periods.index(_period(sessions[0].starts_on)))
+            self.hours[key] = self.hours.get(key, 0.0) + dual
+        else:
+            day = max(s.starts_on.toordinal() for s in sessions) - self.base
+            mine = self.days.setdefault(first.teacher, {})
+            mine[day] = mine.get(day, 0.0) + dual
+
+
+def _charged_bound(model: _Model, duals: dict[object, float], charges: _Charges) -> float:
+    """``lagrange_bound`` with each teacher's hours and date duals charged to every session."""
+    cache = _scan_cache(model)
+    price = _prices(model, duals)
+    total = charges.total
+    for i, row in enumerate(model.sessions):
+        if row.seats is not None:
+            total += duals.get(i, 0.0) * max(row.seats - model.fixed_seats.get(i, 0), 0)
+    for mentor, cap in model.mentor_cap.items():
+        total += duals.get(mentor, 0.0) * max(cap - model.fixed_mentor.get(mentor, 0), 0)
+    rows = len(cache.row_teacher)
+    row_of = {t: r for r, t in enumerate(cache.row_teacher)}
+    pi = np.zeros((rows, max(len(charges.periods), 1)))
+    for (teacher_id, p), value in charges.hours.items():
+        if teacher_id in row_of:
+            pi[row_of[teacher_id], p] = value
+    dated = {row_of[t]: q for q, t in enumerate(t for t in charges.days if t in row_of)}
+    n_days = max((s.ends_on.toordinal() for s in model.sessions), default=0) - charges.base + 2
+    cum = np.zeros((len(dated), max(n_days, 1) + 1))
+    for teacher_id, days in charges.days.items():
+        if teacher_id in row_of:
+            for day, value in days.items():
+                cum[dated[row_of[teacher_id]], day + 1] += value
+    np.cumsum(cum, axis=1, out=cum)
+    sigma_row = np.full(rows, -1, dtype=np.int64)
+    for r, q in dated.items():
+        sigma_row[r] = q
+    hours = np.array([float(s.hours or 0.0) for s in model.sessions])
+    period = np.array([charges.periods.index(_period(s.starts_on)) for s in model.sessions],
+                      dtype=np.int64)
+    day0 = np.array([s.starts_on.toordinal() - charges.base for s in model.sessions])
+    day1 = np.array([s.ends_on.toordinal() - charges.base for s in model.sessions])
+    mu = cache.mu(charges.need)  # type: ignore[arg-type]
+    need_duals = np.zeros((rows, cache.n_comps))
+    known = cache.need_cols >= 0
+    need_duals[cache.need_rows[known], cache.need_cols[known]] = mu[known]
+    best = np.full(len(cache.need_keys), -np.inf)
+    for bucket in cache.buckets:
+        m = bucket.members
+        reduced = bucket.cover_w + (bucket.base - price[m])[None, :] \
+            - need_duals[bucket.rows] @ bucket.covers.T
+        reduced -= pi[bucket.rows][:, period[m]] * hours[m][None, :]
+        sig = sigma_row[bucket.rows]
+        has = np.flatnonzero(sig >= 0)
+        if len(has):
+            c = cum[sig[has]]
+            reduced[has] -= c[:, day1[m] + 1] - c[:, day0[m]]
+        excess = (np.maximum(reduced, 0.0) * bucket.share).max(axis=1)
+        np.maximum.at(best, bucket.need_ids, excess)
+    read = best > -np.inf
+    return total + float(np.sum(cache.slots[read] * (mu[read] + np.maximum(best[read], 0.0))))
