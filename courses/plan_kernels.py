@@ -19,28 +19,14 @@ _EPS = 1e-9
 
 
 @njit(cache=True)
-def _fits(j: int, chosen: np.ndarray, depth: int, cover: np.ndarray, need_left: np.ndarray,
-          day0: np.ndarray, day1: np.ndarray, offer: np.ndarray) -> bool:
-    """Whether candidate ``j`` fits beside the ``depth`` chosen ones (needs, dates, offers)."""
-    for k in range(cover.shape[1]):
-        need = cover[j, k]
-        if need < 0:
-            break
-        used = 0
-        for d in range(depth):
-            c = chosen[d]
-            for k2 in range(cover.shape[1]):
-                if cover[c, k2] == need:
-                    used += 1
-        if used >= need_left[need]:
-            return False
+def _clashes(j: int, chosen: np.ndarray, depth: int, day0: np.ndarray, day1: np.ndarray,
+             offer: np.ndarray) -> bool:
+    """Whether candidate ``j`` overlaps in dates or shares an offer with a chosen one."""
     for d in range(depth):
         c = chosen[d]
-        if offer[c] == offer[j]:
-            return False
-        if day0[c] <= day1[j] and day0[j] <= day1[c]:
-            return False
-    return True
+        if offer[c] == offer[j] or (day0[c] <= day1[j] and day0[j] <= day1[c]):
+            return True
+    return False
 
 
 @njit(cache=True)
@@ -58,63 +44,6 @@ def _mentor_fits(j: int, chosen: np.ndarray, depth0: int, depth: int, mentor: np
 
 
 @njit(cache=True)
-def _need_bound(i: int, n: int, idx: np.ndarray, reduced: np.ndarray, cover: np.ndarray,
-                chosen: np.ndarray, depth: int, need_left: np.ndarray, hours: np.ndarray,
-                left: np.ndarray, period: np.ndarray, ids: np.ndarray, top: np.ndarray
-                ) -> float:
-    """What candidates ``i`` … ``n`` can still add: per open need, the largest share
-    (reduced value over the needs it covers) of a candidate that fits the hours left and
-    covers no need already full, times the need's free places."""
-    m = 0
-    total = 0.0
-    for q in range(i, n):
-        j = idx[q]
-        if hours[j] > 0 and left[period[j]] - hours[j] < -1e-6:
-            continue
-        count = 0
-        full = False
-        for kk in range(cover.shape[1]):
-            need = cover[j, kk]
-            if need < 0:
-                break
-            count += 1
-            if _used(need, chosen, depth, cover) >= need_left[need]:
-                full = True
-        if full:
-            continue
-        if count == 0:
-            total += reduced[j]
-            continue
-        share = reduced[j] / count
-        for kk in range(count):
-            need = cover[j, kk]
-            at = -1
-            for p in range(m):
-                if ids[p] == need:
-                    at = p
-                    break
-            if at < 0:
-                ids[m] = need
-                top[m] = share
-                m += 1
-            elif share > top[at]:
-                top[at] = share
-    for p in range(m):
-        total += top[p] * (need_left[ids[p]] - _used(ids[p], chosen, depth, cover))
-    return total
-
-
-@njit(cache=True)
-def _used(need: int, chosen: np.ndarray, depth: int, cover: np.ndarray) -> int:
-    used = 0
-    for d in range(depth):
-        for k2 in range(cover.shape[1]):
-            if cover[chosen[d], k2] == need:
-                used += 1
-    return used
-
-
-@njit(cache=True)
 def best_route(a: int, b: int, reduced: np.ndarray, ok: np.ndarray, taken: np.ndarray,
                cover: np.ndarray, need_left: np.ndarray, hours: np.ndarray,
                period: np.ndarray, day0: np.ndarray, day1: np.ndarray, offer: np.ndarray,
@@ -123,9 +52,13 @@ def best_route(a: int, b: int, reduced: np.ndarray, ok: np.ndarray, taken: np.nd
     """The best addition to one teacher's route (candidates ``a`` … ``b``): items already
     ``taken`` stay and use their limits; among the others with ``ok`` and a positive reduced
     value, the subset of largest total that fits, with no more new items of a mentor than
-    ``mentor_room`` (a mentor may run several offers). Sets ``out`` for the chosen ones (False for
-    the rest of ``a`` … ``b`` not taken) and returns its total."""
+    ``mentor_room`` (a mentor may run several offers). Sets ``out`` for the chosen ones (False
+    for the rest of ``a`` … ``b`` not taken) and returns its total.
+
+    The bound at a node: per need still open, the largest share (reduced value over the needs
+    it covers) among the candidates left, times its free places."""
     n_all = b - a
+    width = cover.shape[1]
     left = hours_left.copy()
     chosen = np.empty(n_all, np.int64)
     depth0 = 0
@@ -151,11 +84,50 @@ def best_route(a: int, b: int, reduced: np.ndarray, ok: np.ndarray, taken: np.nd
             idx[k + 1] = idx[k]
             k -= 1
         idx[k + 1] = v
-    suffix = np.zeros(n + 1)
-    for i in range(n - 1, -1, -1):
-        suffix[i] = suffix[i + 1] + reduced[idx[i]]
-    ids = np.empty(cover.shape[1] * n + 1, np.int64)
-    top = np.empty(cover.shape[1] * n + 1)
+    # Local needs: ids, free places (less what the items taken hold), who covers what.
+    needs = np.empty(width * n, np.int64)
+    local = np.full((n, width), -1, np.int64)
+    m = 0
+    for q in range(n):
+        j = idx[q]
+        for kk in range(width):
+            g = cover[j, kk]
+            if g < 0:
+                break
+            at = -1
+            for p in range(m):
+                if needs[p] == g:
+                    at = p
+                    break
+            if at < 0:
+                needs[m] = g
+                at = m
+                m += 1
+            local[q, kk] = at
+    free = np.empty(m, np.int64)
+    for p in range(m):
+        free[p] = need_left[needs[p]]
+        for d in range(depth0):
+            for kk in range(width):
+                if cover[chosen[d], kk] == needs[p]:
+                    free[p] -= 1
+    top = np.zeros((n + 1, m))  # top[i, p]: the largest share of need p among i … n − 1
+    loose = np.zeros(n + 1)  # candidates covering no open need: their values from i on
+    for q in range(n - 1, -1, -1):
+        top[q] = top[q + 1]
+        loose[q] = loose[q + 1]
+        count = 0
+        for kk in range(width):
+            if local[q, kk] >= 0:
+                count += 1
+        if count == 0:
+            loose[q] += reduced[idx[q]]
+            continue
+        share = reduced[idx[q]] / count
+        for kk in range(count):
+            p = local[q, kk]
+            top[q, p] = max(top[q, p], share)
+    used = np.zeros(m, np.int64)
     decision = np.zeros(n, np.int8)  # 0 untried, 1 taken, 2 skipped
     best_set = np.zeros(n, np.bool_)
     best = 0.0
@@ -165,12 +137,13 @@ def best_route(a: int, b: int, reduced: np.ndarray, ok: np.ndarray, taken: np.nd
     nodes = 0
     while True:
         nodes += 1
-        if i < n and current + suffix[i] > best + _EPS and nodes > 1 and \
-                current + _need_bound(i, n, idx, reduced, cover, chosen, depth, need_left,
-                                      hours, left, period, ids, top) <= best + _EPS:
-            prune = True
-        else:
-            prune = i == n or current + suffix[i] <= best + _EPS
+        prune = i == n
+        if not prune:
+            bound = loose[i]
+            for p in range(m):
+                if free[p] > used[p]:
+                    bound += top[i, p] * (free[p] - used[p])
+            prune = current + bound <= best + _EPS
         if prune or nodes > node_cap:
             if current > best + _EPS:
                 best = current
@@ -185,6 +158,9 @@ def best_route(a: int, b: int, reduced: np.ndarray, ok: np.ndarray, taken: np.nd
                     decision[i] = 2
                     current -= reduced[j]
                     depth -= 1
+                    for kk in range(width):
+                        if local[i, kk] >= 0:
+                            used[local[i, kk]] -= 1
                     if hours[j] > 0:
                         left[period[j]] += hours[j]
                     i += 1
@@ -195,13 +171,19 @@ def best_route(a: int, b: int, reduced: np.ndarray, ok: np.ndarray, taken: np.nd
                 break
             continue
         j = idx[i]
-        if (hours[j] <= 0 or left[period[j]] - hours[j] >= -1e-6) and \
-                _fits(j, chosen, depth, cover, need_left, day0, day1, offer) and \
+        fits = hours[j] <= 0 or left[period[j]] - hours[j] >= -1e-6
+        for kk in range(width):
+            if fits and local[i, kk] >= 0 and used[local[i, kk]] >= free[local[i, kk]]:
+                fits = False
+        if fits and not _clashes(j, chosen, depth, day0, day1, offer) and \
                 _mentor_fits(j, chosen, depth0, depth, mentor, mentor_room):
             decision[i] = 1
             chosen[depth] = j
             depth += 1
             current += reduced[j]
+            for kk in range(width):
+                if local[i, kk] >= 0:
+                    used[local[i, kk]] += 1
             if hours[j] > 0:
                 left[period[j]] -= hours[j]
         else:

@@ -25,10 +25,10 @@ from courses.plan_model import PlanInput, PlanResult, Policy
 from courses.planner import (
     _Model,
     _period,
-    _price_out,
     _prices,
     _result,
     _rows,
+    _scan,
     _scan_cache,
     _solve,
     lagrange_bound,
@@ -63,52 +63,81 @@ class _Arrays:
     teacher_ids: list[int]
 
 
-def _arrays(model: _Model) -> _Arrays:
-    sessions = model.sessions
-    periods = sorted({_period(s.starts_on) for s in sessions})
-    period_of = np.array([periods.index(_period(s.starts_on)) for s in sessions],
-                         dtype=np.int64)
-    offer_ids = {key: i for i, key in enumerate(sorted(model.offers))}
-    mentor_ids = {m: i for i, m in enumerate(sorted(model.mentor_cap))}
-    sess_offer = np.array([offer_ids[s.offer_key] for s in sessions], dtype=np.int64)
-    sess_mentor = np.array([mentor_ids.get(model.offers[s.offer_key].mentor_id or "", -1)
-                            for s in sessions], dtype=np.int64)
-    day0 = np.array([s.starts_on.toordinal() for s in sessions], dtype=np.int64)
-    day1 = np.array([s.ends_on.toordinal() for s in sessions], dtype=np.int64)
-    hours = np.array([float(s.hours or 0.0) for s in sessions])
-    need_ids = {key: i for i, key in enumerate(sorted(model.need))}
-    limit = model.policy.max_items_per_competency
-    need_left = np.array([limit - model.fixed_comp.get(key, 0) for key in sorted(model.need)],
-                         dtype=np.int64)
-    teacher_ids = sorted({c.teacher for c in model.cands})
-    row = {t: i for i, t in enumerate(teacher_ids)}
-    cands = model.cands
-    n = len(cands)
-    cand_teacher = np.fromiter((row[c.teacher] for c in cands), dtype=np.int64, count=n)
-    order = np.argsort(cand_teacher, kind="stable")
-    cand_session = np.fromiter((c.session for c in cands), dtype=np.int64, count=n)[order]
-    value = np.fromiter((c.value for c in cands), dtype=np.float64, count=n)[order]
-    cover = np.full((n, k.MAX_COVER), -1, dtype=np.int64)
-    for pos, j in enumerate(order):
-        c = cands[j]
-        for q, comp in enumerate(c.comps[: k.MAX_COVER]):
-            cover[pos, q] = need_ids[(c.teacher, comp)]
-    start = np.searchsorted(cand_teacher[order], np.arange(len(teacher_ids) + 1))
-    hours_left = np.zeros((len(teacher_ids), max(len(periods), 1)))
-    for t, teacher_id in enumerate(teacher_ids):
-        cap = model.state.cap(teacher_id)
-        for p, key in enumerate(periods):
-            hours_left[t, p] = cap - model.state.hours.get((teacher_id, key), 0.0)
-    seats = np.array([_BIG if s.seats is None else
-                      max(s.seats - model.fixed_seats.get(i, 0), 0)
-                      for i, s in enumerate(sessions)], dtype=np.float64)
-    mentor_left = np.array([max(cap - model.fixed_mentor.get(m, 0), 0)
-                            for m, cap in sorted(model.mentor_cap.items())], dtype=np.float64)
-    return _Arrays(order, start.astype(np.int64), cand_session, value, hours[cand_session],
-                   period_of[cand_session], day0[cand_session], day1[cand_session],
-                   sess_offer[cand_session], sess_mentor[cand_session], cover, need_left,
-                   hours_left, seats, mentor_left,
-                   np.array([s.seats is not None for s in sessions]), teacher_ids)
+class _Columns:
+    """The model's candidates as flat arrays in the model's order, extended as pricing adds
+    candidates (only the new ones are read), with what sessions, needs and teachers fix."""
+
+    def __init__(self, model: _Model) -> None:
+        sessions = model.sessions
+        periods = sorted({_period(s.starts_on) for s in sessions})
+        offer_ids = {key: i for i, key in enumerate(sorted(model.offers))}
+        mentor_ids = {m: i for i, m in enumerate(sorted(model.mentor_cap))}
+        self.s_period = np.array([periods.index(_period(s.starts_on)) for s in sessions],
+                                 dtype=np.int64)
+        self.s_offer = np.array([offer_ids[s.offer_key] for s in sessions], dtype=np.int64)
+        self.s_mentor = np.array([mentor_ids.get(model.offers[s.offer_key].mentor_id or "", -1)
+                                  for s in sessions], dtype=np.int64)
+        self.s_day0 = np.array([s.starts_on.toordinal() for s in sessions], dtype=np.int64)
+        self.s_day1 = np.array([s.ends_on.toordinal() for s in sessions], dtype=np.int64)
+        self.s_hours = np.array([float(s.hours or 0.0) for s in sessions])
+        needs = sorted(model.need)
+        self.need_ids = {key: i for i, key in enumerate(needs)}
+        limit = model.policy.max_items_per_competency
+        self.need_left = np.array([limit - model.fixed_comp.get(key, 0) for key in needs],
+                                  dtype=np.int64)
+        self.teacher_ids = sorted(model.needs_of)
+        self.row = {t: i for i, t in enumerate(self.teacher_ids)}
+        self.hours_left = np.zeros((len(self.teacher_ids), max(len(periods), 1)))
+        for t, teacher_id in enumerate(self.teacher_ids):
+            cap = model.state.cap(teacher_id)
+            for p, key in enumerate(periods):
+                self.hours_left[t, p] = cap - model.state.hours.get((teacher_id, key), 0.0)
+        self.seats = np.array([_BIG if s.seats is None else
+                               max(s.seats - model.fixed_seats.get(i, 0), 0)
+                               for i, s in enumerate(sessions)], dtype=np.float64)
+        self.mentor_left = np.array([max(cap - model.fixed_mentor.get(m, 0), 0)
+                                     for m, cap in sorted(model.mentor_cap.items())],
+                                    dtype=np.float64)
+        self.limited = np.array([s.seats is not None for s in sessions])
+        self.need_weight = np.array([model.weight[key] for key in needs])
+        self.cache_ids: np.ndarray | None = None  # the bound scan's needs → these ids
+        self.teacher = np.zeros(0, dtype=np.int64)
+        self.session = np.zeros(0, dtype=np.int64)
+        self.value = np.zeros(0)
+        self.cover = np.zeros((0, k.MAX_COVER), dtype=np.int64)
+        self.have: set[tuple[int, int]] = set()
+        self.extend(model)
+
+    def extend(self, model: _Model) -> int:
+        """Read the candidates added to the model since the last call; how many."""
+        new = model.cands[len(self.teacher):]
+        n = len(new)
+        if not n:
+            return 0
+        cover = np.full((n, k.MAX_COVER), -1, dtype=np.int64)
+        for pos, c in enumerate(new):
+            for q, comp in enumerate(c.comps[: k.MAX_COVER]):
+                cover[pos, q] = self.need_ids[(c.teacher, comp)]
+        self.teacher = np.concatenate([self.teacher, np.fromiter(
+            (self.row[c.teacher] for c in new), dtype=np.int64, count=n)])
+        self.session = np.concatenate([self.session, np.fromiter(
+            (c.session for c in new), dtype=np.int64, count=n)])
+        self.value = np.concatenate([self.value, np.fromiter(
+            (c.value for c in new), dtype=np.float64, count=n)])
+        self.cover = np.concatenate([self.cover, cover])
+        self.have.update((c.teacher, c.session) for c in new)
+        return n
+
+    def arrays(self) -> _Arrays:
+        """The candidates sorted by teacher."""
+        order = np.argsort(self.teacher, kind="stable")
+        start = np.searchsorted(self.teacher[order], np.arange(len(self.teacher_ids) + 1))
+        session = self.session[order]
+        return _Arrays(order, start.astype(np.int64), session, self.value[order],
+                       self.s_hours[session], self.s_period[session], self.s_day0[session],
+                       self.s_day1[session], self.s_offer[session], self.s_mentor[session],
+                       self.cover[order], self.need_left, self.hours_left, self.seats,
+                       self.mentor_left, self.limited, self.teacher_ids)
 
 
 class _Run:
@@ -204,7 +233,8 @@ def _search(model: _Model, deadline: float, rounds: int, price_every: int) -> _S
     """Subgradient steps on the seat and mentor prices (a Polyak step towards the best plan,
     halved after five steps without a lower relaxation), a feasible plan every five steps,
     and every ``price_every`` steps new columns while pricing finds any."""
-    a = _arrays(model)
+    columns = _Columns(model)
+    a = columns.arrays()
     run = _Run(a)
     y = np.zeros(len(model.sessions))
     z = np.zeros(len(a.mentor_left))
@@ -233,7 +263,7 @@ def _search(model: _Model, deadline: float, rounds: int, price_every: int) -> _S
             if float(a.value[got].sum()) > found.value:
                 found.plan, found.value = _remap(got, a), float(a.value[got].sum())
         if model.pruned and pricing and (done or step % price_every == price_every - 1):
-            a, run, added = _more_columns(model, run, y, z)
+            a, run, added = _more_columns(model, columns, run, y, z)
             pricing = added > 0
             if added:  # a new, larger relaxation: start its steps afresh
                 value, demand, mdemand = run.relax(y, z)
@@ -299,35 +329,57 @@ def _remap(taken: np.ndarray, a: _Arrays) -> np.ndarray:
     return a.order[np.flatnonzero(taken)].astype(np.int64)
 
 
-def _more_columns(model: _Model, run: _Run, y: np.ndarray, z: np.ndarray
+def _more_columns(model: _Model, columns: _Columns, run: _Run, y: np.ndarray, z: np.ndarray
                   ) -> tuple[_Arrays, _Run, int]:
-    """Add, per need and bucket, the session of best value at these prices, and the one that
-    beats by most what the need earns in its teacher's route now (its share of the route
-    item's reduced value; nothing when uncovered)."""
+    """Add, per need, the session of best value at these prices over every fitting one, and
+    the one that beats by most what the need earns in its teacher's route now (its share of
+    the route item's reduced value; nothing when uncovered)."""
     a = run.a
-    duals: dict[object, float] = {i: float(v) for i, v in enumerate(y) if v > 0}
-    mentors = sorted(model.mentor_cap)
-    duals.update({mentors[i]: float(v) for i, v in enumerate(z) if v > 0})
-    prices = dict(duals)
-    reduced = run.reduced(y, z)
-    for pos in np.flatnonzero(run.out):
-        item = model.cands[int(a.order[pos])]
-        weights = [model.weight[(item.teacher, c)] for c in item.comps]
-        for c, w in zip(item.comps, weights, strict=True):
-            duals[(item.teacher, c)] = float(reduced[pos]) * w / sum(weights)
-    have = {(c.teacher, c.session) for c in model.cands}
-    before = len(model.cands)
-    for teacher_id, session in _price_out(model, duals) + _price_out(model, prices):
-        if (teacher_id, session) in have:
-            continue
-        cand = model.candidate(model.teachers[teacher_id], session)
-        if cand is not None:
-            model.cands.append(cand)
-            have.add((teacher_id, session))
-    if len(model.cands) == before:
+    cache = _scan_cache(model)
+    if columns.cache_ids is None:
+        columns.cache_ids = np.array([columns.need_ids[key] for key in cache.need_keys],
+                                     dtype=np.int64)
+    price = y + np.where(columns.s_mentor >= 0, z[np.maximum(columns.s_mentor, 0)], 0.0)
+    # What each need earns in its route: its weight's share of the item's reduced value.
+    earns = np.zeros(len(columns.need_left))
+    pos = np.flatnonzero(run.out)
+    cover = a.cover[pos]
+    weight = np.where(cover >= 0, columns.need_weight[np.maximum(cover, 0)], 0.0)
+    share = run.reduced(y, z)[pos][:, None] * weight / weight.sum(axis=1)[:, None]
+    earns[cover[cover >= 0]] = share[cover >= 0]
+    added = 0
+    for mu in (earns[columns.cache_ids], np.zeros(len(cache.need_keys))):
+        for need, session in _best_sessions(model, price, mu):
+            teacher_id = cache.need_keys[need][0]
+            if (teacher_id, session) in columns.have:
+                continue
+            cand = model.candidate(model.teachers[teacher_id], session)
+            columns.have.add((teacher_id, session))
+            if cand is not None:
+                model.cands.append(cand)
+    added = columns.extend(model)
+    if not added:
         return a, run, 0
-    a = _arrays(model)
-    return a, _Run(a), len(model.cands) - before
+    a = columns.arrays()
+    return a, _Run(a), added
+
+
+def _best_sessions(model: _Model, price: np.ndarray, mu: np.ndarray
+                   ) -> list[tuple[int, int]]:
+    """Per need (of the scan's), its session of largest positive reduced value
+    v − price − Σ μ over every bucket it reads: (need, session) pairs."""
+    cache = _scan_cache(model)
+    n = len(cache.need_keys)
+    best = np.full(n, 1e-6)
+    at = np.full(n, -1, dtype=np.int64)
+    for bucket, _excess, arg, rc in _scan(model, price, mu):
+        ids = bucket.need_ids
+        better = rc > best[ids]
+        # A need reads a bucket once, so ids are distinct within one bucket.
+        best[ids[better]] = rc[better]
+        at[ids[better]] = bucket.members[arg[better]]
+    found = np.flatnonzero(at >= 0)
+    return list(zip(found.tolist(), at[found].tolist(), strict=True))
 
 
 def teacher_lp_bound(model: _Model, duals: dict[object, float], chunk: int = 4000) -> float:

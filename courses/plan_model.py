@@ -206,7 +206,8 @@ class Alternative:
 
 @dataclass(frozen=True)
 class PlanItem:
-    """A route item: a session for a teacher, the needs it covers and why it was chosen."""
+    """A route item: a session for a teacher, the needs it covers and why it was chosen (its
+    text: ``plan_texts.item_text``, rendered when shown)."""
 
     teacher_id: int
     offer_key: str
@@ -219,7 +220,6 @@ class PlanItem:
     priority: tuple[str, ...]  # "low_results_school", "risk_group"
     better_blocked: tuple[Alternative, ...]  # better-placed sessions that were full/clashed
     alternatives: tuple[Alternative, ...]  # ranked swaps for review (best first)
-    text: str = ""
 
 
 @dataclass(frozen=True)

@@ -1067,33 +1067,43 @@ def _explain(model: _Model, cand: _Cand, fixed: bool, others: list[_Cand]) -> Pl
                     for n in needs)
     priority = tuple(p for p, on in (("low_results_school", teacher.low_results_school),
                                      ("risk_group", teacher.risk_group)) if on)
-    alternatives: list[Alternative] = []
-    if not fixed:
-        model.state.remove(cand)
+    # Candidates sharing a need, then sessions that were full from the start, by value; the
+    # state is asked why only for those shown (the first ALTERNATIVES_SHOWN) and for better
+    # ones that might be blocked (a better place or value).
+    entries: list[tuple[float, str, str, str, _Cand | None, str]] = []
     for other in others:
-        if other.session == cand.session or not set(other.comps) & set(cand.comps):
-            continue
-        why = model.state.blocks(cand.teacher, other.session,
-                                 tuple(c for c in other.comps if c not in cand.comps))
-        s = model.sessions[other.session]
-        alternatives.append(Alternative(s.offer_key, s.key, round(other.value, 6), other.place,
-                                        why or "free"))
+        if other.session != cand.session and set(other.comps) & set(cand.comps):
+            s = model.sessions[other.session]
+            entries.append((round(other.value, 6), s.key, other.place, s.offer_key, other, ""))
     for competency in cand.comps:
         for full, why in model.blocked.get((cand.teacher, competency), ()):
             s = model.sessions[full.session]
-            alternatives.append(Alternative(s.offer_key, s.key, round(full.value, 6), full.place,
-                                            why))
+            entries.append((round(full.value, 6), s.key, full.place, s.offer_key, None, why))
+    entries.sort(key=lambda e: (-e[0], e[1]))
     if not fixed:
-        model.state.add(cand, force=True)
+        model.state.remove(cand)
     seen: set[str] = set()
     ranked: list[Alternative] = []
-    for alt in sorted(alternatives, key=lambda a: (-a.value, a.session_key)):
-        if alt.session_key not in seen:
-            seen.add(alt.session_key)
+    better: list[Alternative] = []
+    for value, key, place, offer_key, rival, why in entries:
+        if key in seen:
+            continue
+        seen.add(key)
+        might_be_better = len(better) < 3 and (
+            _PLACE_RANK[place] < _PLACE_RANK[cand.place] or value > cand.value + _EPS)
+        if len(ranked) >= ALTERNATIVES_SHOWN and not might_be_better:
+            continue
+        if rival is not None:
+            why = model.state.blocks(cand.teacher, rival.session,
+                                     tuple(c for c in rival.comps if c not in cand.comps)) \
+                or "free"
+        alt = Alternative(offer_key, key, value, place, why)
+        if len(ranked) < ALTERNATIVES_SHOWN:
             ranked.append(alt)
-    better = tuple(a for a in ranked if a.status != "free" and (
-        _PLACE_RANK[a.place] < _PLACE_RANK[cand.place] or a.value > cand.value + _EPS))
-    item = PlanItem(cand.teacher, offer.key, session.key, cand.comps, fixed,
-                    round(cand.value, 6), cand.place, covered, priority, better[:3],
-                    tuple(ranked[:ALTERNATIVES_SHOWN]))
-    return replace(item, text=plan_texts.item_text(item, offer, session))
+        if might_be_better and why != "free":
+            better.append(alt)
+    if not fixed:
+        model.state.add(cand, force=True)
+    return PlanItem(cand.teacher, offer.key, session.key, cand.comps, fixed,
+                    round(cand.value, 6), cand.place, covered, priority, tuple(better),
+                    tuple(ranked))
