@@ -339,7 +339,9 @@ def _more_columns(model: _Model, columns: _Columns, run: _Run, y: np.ndarray, z:
     if columns.cache_ids is None:
         columns.cache_ids = np.array([columns.need_ids[key] for key in cache.need_keys],
                                      dtype=np.int64)
-    price = y + np.where(columns.s_mentor >= 0, z[np.maximum(columns.s_mentor, 0)], 0.0)
+    price = y.copy()
+    if len(z):
+        price += np.where(columns.s_mentor >= 0, z[np.maximum(columns.s_mentor, 0)], 0.0)
     # What each need earns in its route: its weight's share of the item's reduced value.
     earns = np.zeros(len(columns.need_left))
     pos = np.flatnonzero(run.out)

@@ -87,7 +87,7 @@ def test_region_plan_is_feasible_near_the_optimum_and_its_bound_valid(seed: int)
     whole = plan(data)  # one model: MILP, optimal on instances this small
     greedy = plan_greedy(data)
     for per_need in (None, 1):
-        region = plan_lagrange(data, rounds=80, candidates_per_need=per_need)
+        region = plan_lagrange(data, rounds=200, candidates_per_need=per_need)
         assert region.method == "lagrange"
         assert violations(data, region) == []
         assert whole.objective - 1e-6 <= region.bound <= region.stats["plain_bound"] + 1e-6
