@@ -15,6 +15,7 @@ LP of the whole model over every fitting session.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 
@@ -292,8 +293,8 @@ def plan_lagrange(inp: PlanInput, policy: Policy | None = None, *, time_limit: f
     policy = policy or Policy()
     model = _Model(inp, policy, candidates_per_need)
     built = time.perf_counter()
-    # Explaining the plan and bounding it take about as long as building the model did.
-    found = _search(model, started + time_limit - max(1.5 * (built - started),
+    # Explaining the plan and bounding it take up to twice as long as building the model did.
+    found = _search(model, started + time_limit - max(2.0 * (built - started),
                                                       0.1 * time_limit),
                     rounds, price_every)
     searched = time.perf_counter()
@@ -384,7 +385,8 @@ def _best_sessions(model: _Model, price: np.ndarray, mu: np.ndarray
     return list(zip(found.tolist(), at[found].tolist(), strict=True))
 
 
-def teacher_lp_bound(model: _Model, duals: dict[object, float], chunk: int = 4000) -> float:
+def teacher_lp_bound(model: _Model, duals: dict[object, float], chunk: int = 4000,
+                     rounds: int = 4) -> float:
     """A bound on the whole model's LP for seat and mentor prices ``duals`` (≥ 0).
 
     With the prices fixed the LP falls apart by teacher. Each teacher's LP over the kept
@@ -393,58 +395,91 @@ def teacher_lp_bound(model: _Model, duals: dict[object, float], chunk: int = 400
     teacher's LP over every fitting session once they are read as rows over every session:
     the hours dual π of a half-year charges each session of it π·hours, a date row's dual σ
     (the sessions covering one day) charges each session covering that day, and a need's dual
-    is raised by what any session still earns above its charges (``_charged_bound``).
+    is raised by what any session still earns above its charges (``_charged_bound``). For up
+    to ``rounds`` rounds, each need's session that earns most above its charges joins the
+    candidates and its teacher's LP is solved again (column generation at fixed prices).
     """
     price = _prices(model, duals)
-    by_teacher: dict[int, list[int]] = {}
-    for j, cand in enumerate(model.cands):
-        by_teacher.setdefault(cand.teacher, []).append(j)
-    teachers = sorted(by_teacher)
     charges = _Charges(model)
-    for first in range(0, len(teachers), chunk):
-        cols = [j for t in teachers[first:first + chunk] for j in by_teacher[t]]
-        values = np.array([model.cands[j].value - price[model.cands[j].session] for j in cols])
-        rows, ub, coupling, coefs = _rows(model, cols, every_need=True)
-        keep = [r for r in range(len(rows)) if not isinstance(coupling.get(r, ()), int | str)]
-        status, _obj, _x, y = _solve(values, [rows[r] for r in keep], [ub[r] for r in keep],
-                                     False, 600.0,
-                                     coefs={i: coefs[r] for i, r in enumerate(keep)
-                                            if r in coefs})
-        if status != "optimal" or y is None:
-            raise RuntimeError(f"the teachers' LP stopped: {status}")
-        for i, r in enumerate(keep):
-            key = coupling.get(r)
-            if isinstance(key, tuple):
-                charges.need[key] = float(y[i])
-            elif y[i] > 1e-12:
-                charges.add_row(model, [cols[p] for p in rows[r]], r in coefs, float(y[i]),
-                                ub[r])
-    return _charged_bound(model, duals, charges)
+    bound = math.inf
+    for round_ in range(rounds + 1):
+        by_teacher: dict[int, list[int]] = {}
+        for j, cand in enumerate(model.cands):
+            if cand.teacher in charges.stale or round_ == 0:
+                by_teacher.setdefault(cand.teacher, []).append(j)
+        teachers = sorted(by_teacher)
+        for first in range(0, len(teachers), chunk):
+            _solve_teachers(model, charges, price, teachers[first:first + chunk], by_teacher)
+        bound, found = _charged_bound(model, duals, charges)
+        if round_ == rounds:
+            break
+        charges.stale = set()
+        for teacher_id, session in found:
+            extra = model.candidate(model.teachers[teacher_id], session)
+            if extra is not None and (teacher_id, session) not in charges.have:
+                model.cands.append(extra)
+                charges.have.add((teacher_id, session))
+                charges.stale.add(teacher_id)
+        if not charges.stale:
+            break
+    return bound
+
+
+def _solve_teachers(model: _Model, charges: _Charges, price: np.ndarray, teachers: list[int],
+                    by_teacher: dict[int, list[int]]) -> None:
+    """The LP of these teachers at fixed prices; their duals replace the old ones."""
+    cols = [j for t in teachers for j in by_teacher[t]]
+    values = np.array([model.cands[j].value - price[model.cands[j].session] for j in cols])
+    rows, ub, coupling, coefs = _rows(model, cols, every_need=True)
+    keep = [r for r in range(len(rows)) if not isinstance(coupling.get(r, ()), int | str)]
+    status, _obj, _x, y = _solve(values, [rows[r] for r in keep], [ub[r] for r in keep],
+                                 False, 600.0,
+                                 coefs={i: coefs[r] for i, r in enumerate(keep) if r in coefs})
+    if status != "optimal" or y is None:
+        raise RuntimeError(f"the teachers' LP stopped: {status}")
+    for teacher_id in teachers:
+        charges.forget(teacher_id)
+    for i, r in enumerate(keep):
+        key = coupling.get(r)
+        if isinstance(key, tuple):
+            charges.need[key] = float(y[i])
+        elif y[i] > 1e-12:
+            charges.add_row(model, [cols[p] for p in rows[r]], r in coefs, float(y[i]), ub[r])
 
 
 @dataclass
 class _Charges:
-    """Per teacher: need duals, hours duals by half-year, date duals by day (with the
-    rows' total dual × right-hand side)."""
+    """Per teacher: need duals, hours duals by half-year, date duals by day, and the rows'
+    dual × right-hand side; which teachers' LPs are to be solved again."""
 
     base: int
     periods: list[tuple[int, int]]
     need: dict[tuple[int, str], float]
     hours: dict[tuple[int, int], float]  # (teacher, period index) → π
     days: dict[int, dict[int, float]]  # teacher → day index → σ
-    total: float
+    totals: dict[int, float]
+    have: set[tuple[int, int]]
+    stale: set[int]
 
     def __init__(self, model: _Model) -> None:
         self.base = min((s.starts_on.toordinal() for s in model.sessions), default=0)
         self.periods = sorted({_period(s.starts_on) for s in model.sessions})
-        self.need, self.hours, self.days, self.total = {}, {}, {}, 0.0
+        self.need, self.hours, self.days, self.totals = {}, {}, {}, {}
+        self.have = {(c.teacher, c.session) for c in model.cands}
+        self.stale = set()
+
+    def forget(self, teacher_id: int) -> None:
+        self.totals.pop(teacher_id, None)
+        self.days.pop(teacher_id, None)
+        for p in range(len(self.periods)):
+            self.hours.pop((teacher_id, p), None)
 
     def add_row(self, model: _Model, members: list[int], is_hours: bool, dual: float,
                 rhs: float) -> None:
         """An hours row (one teacher's half-year) or a date row (sessions sharing a day: the
         latest start among them is one)."""
-        self.total += dual * rhs
         first = model.cands[members[0]]
+        self.totals[first.teacher] = self.totals.get(first.teacher, 0.0) + dual * rhs
         sessions = [model.sessions[model.cands[j].session] for j in members]
         if is_hours:
             key = (first.teacher, self.periods.index(_period(sessions[0].starts_on)))
@@ -455,11 +490,13 @@ class _Charges:
             mine[day] = mine.get(day, 0.0) + dual
 
 
-def _charged_bound(model: _Model, duals: dict[object, float], charges: _Charges) -> float:
-    """``lagrange_bound`` with each teacher's hours and date duals charged to every session."""
+def _charged_bound(model: _Model, duals: dict[object, float], charges: _Charges
+                   ) -> tuple[float, list[tuple[int, int]]]:
+    """``lagrange_bound`` with each teacher's hours and date duals charged to every session,
+    and per need the session that earns most above its charges when it earns anything."""
     cache = _scan_cache(model)
     price = _prices(model, duals)
-    total = charges.total
+    total = sum(charges.totals.values())
     for i, row in enumerate(model.sessions):
         if row.seats is not None:
             total += duals.get(i, 0.0) * max(row.seats - model.fixed_seats.get(i, 0), 0)
@@ -492,6 +529,8 @@ def _charged_bound(model: _Model, duals: dict[object, float], charges: _Charges)
     known = cache.need_cols >= 0
     need_duals[cache.need_rows[known], cache.need_cols[known]] = mu[known]
     best = np.full(len(cache.need_keys), -np.inf)
+    top = np.full(len(cache.need_keys), 1e-6)
+    at = np.full(len(cache.need_keys), -1, dtype=np.int64)
     for bucket in cache.buckets:
         m = bucket.members
         reduced = bucket.cover_w + (bucket.base - price[m])[None, :] \
@@ -504,5 +543,13 @@ def _charged_bound(model: _Model, duals: dict[object, float], charges: _Charges)
             reduced[has] -= c[:, day1[m] + 1] - c[:, day0[m]]
         excess = (np.maximum(reduced, 0.0) * bucket.share).max(axis=1)
         np.maximum.at(best, bucket.need_ids, excess)
+        arg = reduced.argmax(axis=1)
+        rc = reduced[np.arange(len(arg)), arg]
+        ids = bucket.need_ids
+        better = rc > top[ids]
+        top[ids[better]] = rc[better]
+        at[ids[better]] = m[arg[better]]
     read = best > -np.inf
-    return total + float(np.sum(cache.slots[read] * (mu[read] + np.maximum(best[read], 0.0))))
+    found = [(cache.need_keys[i][0], int(at[i])) for i in np.flatnonzero(at >= 0)]
+    return (total + float(np.sum(cache.slots[read] * (mu[read] + np.maximum(best[read], 0.0)))),
+            found)
