@@ -275,3 +275,126 @@ def improve(order: np.ndarray, start: np.ndarray, value: np.ndarray, taken: np.n
         if use_new:
             gained += got - old
     return gained
+
+
+@njit(cache=True)
+def _reroute(t: int, start: np.ndarray, value: np.ndarray, taken: np.ndarray,
+             session: np.ndarray, mentor: np.ndarray, seats: np.ndarray,
+             mentor_left: np.ndarray, cover: np.ndarray, need_left: np.ndarray,
+             hours: np.ndarray, period: np.ndarray, day0: np.ndarray, day1: np.ndarray,
+             offer: np.ndarray, hours_left: np.ndarray, node_cap: int, banned: int,
+             extra: int, ok: np.ndarray, none: np.ndarray, out: np.ndarray) -> float:
+    """Teacher ``t``'s best route with its own seats given back, never session ``banned``,
+    and one more seat in session ``extra`` (-1: none); ``out`` holds it, the state is left as
+    it was. Returns its value."""
+    a = start[t]
+    b = start[t + 1]
+    for j in range(a, b):
+        if taken[j]:
+            seats[session[j]] += 1
+            if mentor[j] >= 0:
+                mentor_left[mentor[j]] += 1
+    for j in range(a, b):
+        s = session[j]
+        room = seats[s] >= 1 or s == extra
+        ok[j] = s != banned and room and (mentor[j] < 0 or mentor_left[mentor[j]] >= 1)
+    got = best_route(a, b, value, ok, none, cover, need_left, hours, period, day0, day1,
+                     offer, mentor, mentor_left, hours_left[t], node_cap, out)
+    for j in range(a, b):
+        if taken[j]:
+            seats[session[j]] -= 1
+            if mentor[j] >= 0:
+                mentor_left[mentor[j]] -= 1
+    return got
+
+
+@njit(cache=True)
+def _commit(t: int, start: np.ndarray, taken: np.ndarray, out: np.ndarray,
+            session: np.ndarray, mentor: np.ndarray, seats: np.ndarray,
+            mentor_left: np.ndarray) -> None:
+    """Teacher ``t`` takes the route in ``out`` instead of its own."""
+    for j in range(start[t], start[t + 1]):
+        if taken[j]:
+            seats[session[j]] += 1
+            if mentor[j] >= 0:
+                mentor_left[mentor[j]] += 1
+        taken[j] = out[j]
+        if out[j]:
+            seats[session[j]] -= 1
+            if mentor[j] >= 0:
+                mentor_left[mentor[j]] -= 1
+
+
+@njit(cache=True)
+def swap_seats(by_session: np.ndarray, session_start: np.ndarray, teacher_of: np.ndarray,
+               start: np.ndarray, value: np.ndarray, taken: np.ndarray, session: np.ndarray,
+               mentor: np.ndarray, seats: np.ndarray, mentor_left: np.ndarray,
+               cover: np.ndarray, need_left: np.ndarray, hours: np.ndarray,
+               period: np.ndarray, day0: np.ndarray, day1: np.ndarray, offer: np.ndarray,
+               hours_left: np.ndarray, node_cap: int) -> float:
+    """For each full session (candidates ``by_session[session_start[s]:session_start[s+1]]``):
+    the holder who loses least by re-routing without it and the teacher who gains most by
+    re-routing with its seat; when the gain beats the loss, both re-route. Returns the total
+    gained."""
+    n = len(value)
+    ok = np.zeros(n, np.bool_)
+    none = np.zeros(n, np.bool_)
+    out = np.zeros(n, np.bool_)
+    keep = np.zeros(n, np.bool_)
+    current = np.zeros(len(start) - 1)
+    for j in range(n):
+        if taken[j]:
+            current[teacher_of[j]] += value[j]
+    gained = 0.0
+    for s in range(len(session_start) - 1):
+        if seats[s] >= 1 or seats[s] > 1e8:
+            continue
+        lo = session_start[s]
+        hi = session_start[s + 1]
+        loss = np.inf
+        holder = -1
+        for q in range(lo, hi):
+            c = by_session[q]
+            if not taken[c]:
+                continue
+            h = teacher_of[c]
+            got = _reroute(h, start, value, taken, session, mentor, seats, mentor_left, cover,
+                           need_left, hours, period, day0, day1, offer, hours_left, node_cap,
+                           s, -1, ok, none, out)
+            if current[h] - got < loss:
+                loss = current[h] - got
+                holder = h
+        if holder < 0:
+            continue
+        gain = 0.0
+        taker = -1
+        for q in range(lo, hi):
+            c = by_session[q]
+            t = teacher_of[c]
+            if taken[c] or t == holder:
+                continue
+            got = _reroute(t, start, value, taken, session, mentor, seats, mentor_left, cover,
+                           need_left, hours, period, day0, day1, offer, hours_left, node_cap,
+                           -1, s, ok, none, out)
+            if out[c] and got - current[t] > gain:
+                gain = got - current[t]
+                taker = t
+        if taker < 0 or gain <= loss + 1e-9:
+            continue
+        # The holder re-routes without the session, then the taker re-routes with its seat.
+        got = _reroute(holder, start, value, taken, session, mentor, seats, mentor_left,
+                       cover, need_left, hours, period, day0, day1, offer, hours_left,
+                       node_cap, s, -1, ok, none, out)
+        _commit(holder, start, taken, out, session, mentor, seats, mentor_left)
+        current[holder] = got
+        got_t = _reroute(taker, start, value, taken, session, mentor, seats, mentor_left,
+                         cover, need_left, hours, period, day0, day1, offer, hours_left,
+                         node_cap, -1, -1, ok, none, out)
+        for j in range(start[taker], start[taker + 1]):
+            keep[j] = out[j]
+        if got_t > current[taker] + 1e-9:
+            _commit(taker, start, taken, keep, session, mentor, seats, mentor_left)
+            gained += got_t - current[taker]
+            current[taker] = got_t
+        gained -= loss
+    return gained

@@ -233,7 +233,9 @@ class _Search:
 def _search(model: _Model, deadline: float, rounds: int, price_every: int) -> _Search:
     """Subgradient steps on the seat and mentor prices (a Polyak step towards the best plan,
     halved after five steps without a lower relaxation), a feasible plan every five steps,
-    and every ``price_every`` steps new columns while pricing finds any."""
+    and every ``price_every`` steps new columns while pricing finds any; for the last quarter
+    of the time (or once the steps are done) the best plan is polished (``_polish``)."""
+    stop = time.perf_counter() + 0.75 * max(deadline - time.perf_counter(), 0.0)
     columns = _Columns(model)
     a = columns.arrays()
     run = _Run(a)
@@ -244,7 +246,7 @@ def _search(model: _Model, deadline: float, rounds: int, price_every: int) -> _S
     found = _Search(_remap(got, a), float(a.value[got].sum()), y, z, value, 0, a)
     upper, theta, stale, pricing = value, 1.0, 0, True
     for step in range(rounds):
-        if time.perf_counter() >= deadline:
+        if time.perf_counter() >= stop:
             break
         found.steps = step + 1
         if value < upper - 1e-9:
@@ -277,7 +279,37 @@ def _search(model: _Model, deadline: float, rounds: int, price_every: int) -> _S
         z = np.maximum(z - size * gm, 0.0)
         value, demand, mdemand = run.relax(y, z)
     found.arrays = a
+    _polish(found, deadline)
     return found
+
+
+def _polish(found: _Search, deadline: float) -> None:
+    """Seat swaps (``plan_kernels.swap_seats``) and each teacher's own best route among the
+    seats left (``plan_kernels.improve``) on the best plan, pass after pass, until a pass
+    gains nothing or the time is up."""
+    a = found.arrays
+    position = np.empty(len(a.order), dtype=np.int64)
+    position[a.order] = np.arange(len(a.order))
+    taken = np.zeros(len(a.order), dtype=np.bool_)
+    taken[position[found.plan]] = True
+    seats = a.seats - np.bincount(a.session[taken], minlength=len(a.seats))
+    held = a.mentor[taken]
+    mentor_left = a.mentor_left - np.bincount(held[held >= 0], minlength=len(a.mentor_left))
+    teacher_of = np.repeat(np.arange(len(a.start) - 1), np.diff(a.start))
+    by_session = np.argsort(a.session, kind="stable")
+    session_start = np.searchsorted(a.session[by_session], np.arange(len(a.seats) + 1))
+    everyone = np.arange(len(a.start) - 1)
+    while time.perf_counter() < deadline:
+        gained = k.swap_seats(by_session, session_start, teacher_of, a.start, a.value, taken,
+                              a.session, a.mentor, seats, mentor_left, a.cover, a.need_left,
+                              a.hours, a.period, a.day0, a.day1, a.offer, a.hours_left,
+                              _NODE_CAP)
+        gained += k.improve(everyone, a.start, a.value, taken, a.session, a.mentor, seats,
+                            mentor_left, a.cover, a.need_left, a.hours, a.period, a.day0,
+                            a.day1, a.offer, a.hours_left, _NODE_CAP)
+        if gained <= 1e-9:
+            break
+    found.plan, found.value = _remap(taken, a), float(a.value[taken].sum())
 
 
 def plan_lagrange(inp: PlanInput, policy: Policy | None = None, *, time_limit: float = 60.0,
