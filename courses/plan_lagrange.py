@@ -36,6 +36,8 @@ from courses.planner import (
 )
 
 _NODE_CAP = 4000
+# The share of the search time left for polishing the best plan.
+POLISH_SHARE = 0.25
 # Models up to this many candidates get ``teacher_lp_bound`` by default.
 TIGHT_BOUND_FROM = 50_000
 _BIG = 1e9
@@ -230,12 +232,14 @@ class _Search:
     arrays: _Arrays
 
 
-def _search(model: _Model, deadline: float, rounds: int, price_every: int) -> _Search:
+def _search(model: _Model, deadline: float, rounds: int, price_every: int,
+            polish_share: float = POLISH_SHARE) -> _Search:
     """Subgradient steps on the seat and mentor prices (a Polyak step towards the best plan,
     halved after five steps without a lower relaxation), a feasible plan every five steps,
-    and every ``price_every`` steps new columns while pricing finds any; for the last quarter
-    of the time (or once the steps are done) the best plan is polished (``_polish``)."""
-    stop = time.perf_counter() + 0.75 * max(deadline - time.perf_counter(), 0.0)
+    and every ``price_every`` steps new columns while pricing finds any; for the last
+    ``polish_share`` of the time (or once the steps are done) the best plan is polished
+    (``_polish``)."""
+    stop = time.perf_counter() + (1 - polish_share) * max(deadline - time.perf_counter(), 0.0)
     columns = _Columns(model)
     a = columns.arrays()
     run = _Run(a)

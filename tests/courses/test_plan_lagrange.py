@@ -149,3 +149,34 @@ def test_plan_any_plans_large_regions_by_prices() -> None:
     assert large.method == "lagrange"
     assert large.decomposition.startswith("Lagrangian relaxation of seats")
     assert violations(data, large) == []
+
+
+def _two_teachers(b_value: float) -> tuple:
+    """Teacher 0 holds session 0 (value 1.0) and could take session 1 (0.8, a free seat);
+    teacher 1 can only take session 0 (``b_value``). One seat each; one need per teacher."""
+    start = np.array([0, 2, 3], dtype=np.int64)
+    value = np.array([1.0, 0.8, b_value])
+    session = np.array([0, 1, 0], dtype=np.int64)
+    taken = np.array([True, False, False])
+    seats = np.array([0.0, 1.0])
+    cover = np.full((3, plan_kernels.MAX_COVER), -1, dtype=np.int64)
+    cover[:, 0] = [0, 0, 1]
+    by_session = np.argsort(session, kind="stable")
+    session_start = np.searchsorted(session[by_session], np.arange(3))
+    args = (by_session, session_start, np.array([0, 0, 1]), start, value, taken, session,
+            np.full(3, -1, dtype=np.int64), seats, np.zeros(0), cover,
+            np.array([1, 1], dtype=np.int64), np.zeros(3), np.zeros(3, dtype=np.int64),
+            np.array([0, 10, 20]), np.array([5, 15, 25]), np.array([0, 1, 2]),
+            np.full((2, 1), 72.0), 1000)
+    return args, taken, seats
+
+
+def test_a_seat_moves_to_the_teacher_who_gains_more_than_its_holder_loses() -> None:
+    args, taken, seats = _two_teachers(0.5)
+    assert plan_kernels.swap_seats(*args) == pytest.approx(0.5 - 0.2)
+    assert taken.tolist() == [False, True, True]
+    assert seats.tolist() == [0.0, 0.0]
+    # Gaining less than the holder would lose: nothing moves.
+    args, taken, seats = _two_teachers(0.1)
+    assert plan_kernels.swap_seats(*args) == 0.0
+    assert taken.tolist() == [True, False, False]
