@@ -351,11 +351,17 @@ def swap_seats(by_session: np.ndarray, session_start: np.ndarray, teacher_of: np
             continue
         lo = session_start[s]
         hi = session_start[s + 1]
+        worth = 0.0  # what the session is worth at most to a teacher not holding it
+        for q in range(lo, hi):
+            if not taken[by_session[q]]:
+                worth = max(worth, value[by_session[q]])
+        if worth <= 1e-9:
+            continue
         loss = np.inf
         holder = -1
         for q in range(lo, hi):
             c = by_session[q]
-            if not taken[c]:
+            if not taken[c] or loss <= 1e-9:
                 continue
             h = teacher_of[c]
             got = _reroute(h, start, value, taken, session, mentor, seats, mentor_left, cover,
@@ -364,14 +370,16 @@ def swap_seats(by_session: np.ndarray, session_start: np.ndarray, teacher_of: np
             if current[h] - got < loss:
                 loss = current[h] - got
                 holder = h
-        if holder < 0:
+        if holder < 0 or loss >= worth:
             continue
         gain = 0.0
         taker = -1
         for q in range(lo, hi):
             c = by_session[q]
             t = teacher_of[c]
-            if taken[c] or t == holder:
+            # A teacher's route can gain no more than the candidate is worth (its route
+            # without the session is already its best), so most need no search.
+            if taken[c] or t == holder or value[c] <= max(gain, loss) + 1e-9:
                 continue
             got = _reroute(t, start, value, taken, session, mentor, seats, mentor_left, cover,
                            need_left, hours, period, day0, day1, offer, hours_left, node_cap,

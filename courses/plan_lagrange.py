@@ -235,7 +235,7 @@ class _Search:
 def _search(model: _Model, deadline: float, rounds: int, price_every: int,
             polish_share: float = POLISH_SHARE) -> _Search:
     """Subgradient steps on the seat and mentor prices (a Polyak step towards the best plan,
-    halved after five steps without a lower relaxation), a feasible plan every five steps,
+    halved after five steps without a lower relaxation), a feasible plan every few steps,
     and every ``price_every`` steps new columns while pricing finds any; for the last
     ``polish_share`` of the time (or once the steps are done) the best plan is polished
     (``_polish``)."""
@@ -247,6 +247,7 @@ def _search(model: _Model, deadline: float, rounds: int, price_every: int,
     z = np.zeros(len(a.mentor_left))
     value, demand, mdemand = run.relax(y, z)
     got = run.feasible(y, z)
+    priced = 0.0  # what the last pricing took
     found = _Search(_remap(got, a), float(a.value[got].sum()), y, z, value, 0, a)
     upper, theta, stale, pricing = value, 1.0, 0, True
     for step in range(rounds):
@@ -265,12 +266,18 @@ def _search(model: _Model, deadline: float, rounds: int, price_every: int,
         gm = np.where((z > 0) | (mdemand > a.mentor_left), a.mentor_left - mdemand, 0.0)
         norm = float(g @ g + gm @ gm)
         done = norm <= 1e-12 or theta < 1e-4  # the routes fit every seat, or steps stalled
-        if step % 5 == 4 or done:
+        # A feasible plan every five steps, every ten past the first 30 (the polish ends it).
+        if step % (5 if step < 30 else 10) == 4 or done:
             got = run.feasible(y, z)
             if float(a.value[got].sum()) > found.value:
                 found.plan, found.value = _remap(got, a), float(a.value[got].sum())
-        if model.pruned and pricing and (done or step % price_every == price_every - 1):
+        # Pricing first after five steps, then every ``price_every`` while time is left.
+        due = step == 4 or step % price_every == price_every - 1
+        if model.pruned and pricing and (done or due) \
+                and time.perf_counter() + priced < stop:
+            priced = time.perf_counter()
             a, run, added = _more_columns(model, columns, run, y, z)
+            priced = time.perf_counter() - priced
             pricing = added > 0
             if added:  # a new, larger relaxation: start its steps afresh
                 value, demand, mdemand = run.relax(y, z)
@@ -290,7 +297,7 @@ def _search(model: _Model, deadline: float, rounds: int, price_every: int,
 def _polish(found: _Search, deadline: float) -> None:
     """Seat swaps (``plan_kernels.swap_seats``) and each teacher's own best route among the
     seats left (``plan_kernels.improve``) on the best plan, pass after pass, until a pass
-    gains nothing or the time is up."""
+    gains nothing or the time is up (one pass at least)."""
     a = found.arrays
     position = np.empty(len(a.order), dtype=np.int64)
     position[a.order] = np.arange(len(a.order))
@@ -303,7 +310,9 @@ def _polish(found: _Search, deadline: float) -> None:
     by_session = np.argsort(a.session, kind="stable")
     session_start = np.searchsorted(a.session[by_session], np.arange(len(a.seats) + 1))
     everyone = np.arange(len(a.start) - 1)
-    while time.perf_counter() < deadline:
+    first = True
+    while first or time.perf_counter() < deadline:  # one pass even when late
+        first = False
         gained = k.swap_seats(by_session, session_start, teacher_of, a.start, a.value, taken,
                               a.session, a.mentor, seats, mentor_left, a.cover, a.need_left,
                               a.hours, a.period, a.day0, a.day1, a.offer, a.hours_left,
@@ -329,8 +338,8 @@ def plan_lagrange(inp: PlanInput, policy: Policy | None = None, *, time_limit: f
     policy = policy or Policy()
     model = _Model(inp, policy, candidates_per_need)
     built = time.perf_counter()
-    # Explaining the plan and bounding it take up to twice as long as building the model did.
-    found = _search(model, started + time_limit - max(2.0 * (built - started),
+    # Explaining the plan and bounding it take about 1.5 times as long as building the model.
+    found = _search(model, started + time_limit - max(1.6 * (built - started),
                                                       0.1 * time_limit),
                     rounds, price_every)
     searched = time.perf_counter()

@@ -114,6 +114,9 @@ class _Model:
         self.scan_cache: _ScanCache | None = None  # ``_scan``'s price-free part
         self.inp = inp
         self.policy = policy
+        self._bonus = {PLACE_PARTNER: policy.partner_bonus,
+                       PLACE_MUNICIPALITY: policy.municipality_bonus,
+                       PLACE_REMOTE: policy.remote_bonus}
         self.teachers = {t.teacher_id: t for t in inp.teachers}
         self.offers = {o.key: o for o in inp.offers}
         if len(self.offers) != len(inp.offers):
@@ -167,9 +170,7 @@ class _Model:
         return None
 
     def bonus(self, place: str) -> float:
-        p = self.policy
-        return {PLACE_PARTNER: p.partner_bonus, PLACE_MUNICIPALITY: p.municipality_bonus,
-                PLACE_REMOTE: p.remote_bonus}.get(place, 0.0)
+        return self._bonus.get(place, 0.0)
 
     def _fix(self) -> None:
         """Fixed items: kept; they use seats, mentor places, hours, dates and competencies."""
@@ -1071,8 +1072,9 @@ def _explain(model: _Model, cand: _Cand, fixed: bool, others: list[_Cand]) -> Pl
     # state is asked why only for those shown (the first ALTERNATIVES_SHOWN) and for better
     # ones that might be blocked (a better place or value).
     entries: list[tuple[float, str, str, str, _Cand | None, str]] = []
+    mine = cand.comps
     for other in others:
-        if other.session != cand.session and set(other.comps) & set(cand.comps):
+        if other.session != cand.session and any(c in mine for c in other.comps):
             s = model.sessions[other.session]
             entries.append((round(other.value, 6), s.key, other.place, s.offer_key, other, ""))
     for competency in cand.comps:
