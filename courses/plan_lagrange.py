@@ -8,9 +8,12 @@ seats neither over- nor under-booked; every few steps the prices' routes are mad
 (each oversubscribed session keeps its takers of largest reduced value, then the teachers who
 lost an item and finally everyone add what still fits), and the best feasible plan is kept.
 Columns come from ``planner._Model`` (at most ``candidates_per_need`` fitting sessions per
-need); pricing over every fitting session (``planner._price_out``) adds the ones the prices
-make attractive. The bound is ``planner.lagrange_bound`` at the best prices: valid for the
-LP of the whole model over every fitting session.
+need); pricing over every fitting session (``_best_sessions``) adds per need the session the
+prices make best and the one that beats what the need earns in its route. The last quarter of
+the time polishes the best plan (``_polish``: seat swaps between teachers, each teacher's own
+best route). The bound is ``planner.lagrange_bound`` at the best prices, valid for the LP of the
+whole model over every fitting session; ``teacher_lp_bound`` (each teacher's LP at those
+prices, with column generation) is tighter and slower.
 """
 
 from __future__ import annotations
