@@ -341,8 +341,8 @@ def plan_lagrange(inp: PlanInput, policy: Policy | None = None, *, time_limit: f
     policy = policy or Policy()
     model = _Model(inp, policy, candidates_per_need)
     built = time.perf_counter()
-    # Explaining the plan and bounding it take about 1.5 times as long as building the model.
-    found = _search(model, started + time_limit - max(1.6 * (built - started),
+    # Explaining the plan and bounding it take up to 1.2 times as long as building the model.
+    found = _search(model, started + time_limit - max(1.3 * (built - started),
                                                       0.1 * time_limit),
                     rounds, price_every)
     searched = time.perf_counter()

@@ -1026,22 +1026,25 @@ def _result(model: _Model, chosen: list[int], *, bound: float, method: str, fall
     items: list[PlanItem] = []
     covered: set[tuple[int, str]] = set()
     picked = [(c, True) for c in model.fixed] + [(model.cands[j], False) for j in chosen]
-    by_teacher_cands: dict[int, list[_Cand]] = defaultdict(list)
+    by_need: dict[tuple[int, str], list[_Cand]] = defaultdict(list)
     for cand in model.cands:
-        by_teacher_cands[cand.teacher].append(cand)
+        for c in cand.comps:
+            by_need[(cand.teacher, c)].append(cand)
     objective = 0.0
     for cand, fixed in picked:
         covered.update((cand.teacher, c) for c in cand.comps)
         if not fixed:
             objective += cand.value
-        items.append(_explain(model, cand, fixed, by_teacher_cands[cand.teacher]))
+        # Candidates sharing a need with the item (one covering two of its needs twice).
+        others = [o for c in cand.comps for o in by_need.get((cand.teacher, c), ())]
+        items.append(_explain(model, cand, fixed, others))
     unmet: list[UnmetNeed] = []
     for key in sorted(model.need):
         if key in covered or state.comp_count[key] >= model.policy.max_items_per_competency:
             continue
         reason = model.reason.get(key, REASON_NO_OFFER)
         if reason == REASON_NOT_CHOSEN:
-            reason = _dynamic_reason(model, key, by_teacher_cands[key[0]])
+            reason = _dynamic_reason(model, key, by_need.get(key, []))
         unmet.append(UnmetNeed(key[0], key[1], reason,
                                plan_texts.unmet_text(key[1], model.need[key], reason)))
     items.sort(key=lambda i: (i.teacher_id, not i.fixed, i.session_key))
@@ -1060,6 +1063,8 @@ def _dynamic_reason(model: _Model, key: tuple[int, str], cands: list[_Cand]) -> 
 
 
 def _explain(model: _Model, cand: _Cand, fixed: bool, others: list[_Cand]) -> PlanItem:
+    """An item with its covered needs, priorities, ranked alternatives (``others``: the
+    teacher's candidates sharing a need with it) and the better ones that were blocked."""
     session = model.sessions[cand.session]
     offer = model.offers[session.offer_key]
     teacher = model.teachers[cand.teacher]
@@ -1072,9 +1077,8 @@ def _explain(model: _Model, cand: _Cand, fixed: bool, others: list[_Cand]) -> Pl
     # state is asked why only for those shown (the first ALTERNATIVES_SHOWN) and for better
     # ones that might be blocked (a better place or value).
     entries: list[tuple[float, str, str, str, _Cand | None, str]] = []
-    mine = cand.comps
-    for other in others:
-        if other.session != cand.session and any(c in mine for c in other.comps):
+    for other in others:  # every one shares a need with the item
+        if other.session != cand.session:
             s = model.sessions[other.session]
             entries.append((round(other.value, 6), s.key, other.place, s.offer_key, other, ""))
     for competency in cand.comps:
