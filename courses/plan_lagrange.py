@@ -36,6 +36,7 @@ from courses.planner import (
     _scan_cache,
     _solve,
     lagrange_bound,
+    priced_capacity,
 )
 
 _NODE_CAP = 4000
@@ -51,6 +52,7 @@ class _Arrays:
     """The model's candidates as flat arrays sorted by teacher."""
 
     order: np.ndarray  # position → index into model.cands
+    teacher_of: np.ndarray  # position → teacher row
     start: np.ndarray
     session: np.ndarray
     value: np.ndarray
@@ -137,9 +139,10 @@ class _Columns:
     def arrays(self) -> _Arrays:
         """The candidates sorted by teacher."""
         order = np.argsort(self.teacher, kind="stable")
-        start = np.searchsorted(self.teacher[order], np.arange(len(self.teacher_ids) + 1))
+        teacher_of = self.teacher[order]
+        start = np.searchsorted(teacher_of, np.arange(len(self.teacher_ids) + 1))
         session = self.session[order]
-        return _Arrays(order, start.astype(np.int64), session, self.value[order],
+        return _Arrays(order, teacher_of, start.astype(np.int64), session, self.value[order],
                        self.s_hours[session], self.s_period[session], self.s_day0[session],
                        self.s_day1[session], self.s_offer[session], self.s_mentor[session],
                        self.cover[order], self.need_left, self.hours_left, self.seats,
@@ -203,8 +206,7 @@ class _Run:
         m_taken = a.mentor[taken]
         mentor_left = a.mentor_left - np.bincount(m_taken[m_taken >= 0],
                                                   minlength=len(a.mentor_left))
-        teacher_of = np.repeat(np.arange(len(a.start) - 1), np.diff(a.start))
-        lost = np.unique(teacher_of[self.out & ~taken])
+        lost = np.unique(a.teacher_of[self.out & ~taken])
         k.fill(lost, a.start, r, taken, a.session, a.mentor, seats, mentor_left, a.cover,
                a.need_left, a.hours, a.period, a.day0, a.day1, a.offer, a.hours_left,
                _NODE_CAP)
@@ -309,14 +311,13 @@ def _polish(found: _Search, deadline: float) -> None:
     seats = a.seats - np.bincount(a.session[taken], minlength=len(a.seats))
     held = a.mentor[taken]
     mentor_left = a.mentor_left - np.bincount(held[held >= 0], minlength=len(a.mentor_left))
-    teacher_of = np.repeat(np.arange(len(a.start) - 1), np.diff(a.start))
     by_session = np.argsort(a.session, kind="stable")
     session_start = np.searchsorted(a.session[by_session], np.arange(len(a.seats) + 1))
     everyone = np.arange(len(a.start) - 1)
     first = True
     while first or time.perf_counter() < deadline:  # one pass even when late
         first = False
-        gained = k.swap_seats(by_session, session_start, teacher_of, a.start, a.value, taken,
+        gained = k.swap_seats(by_session, session_start, a.teacher_of, a.start, a.value, taken,
                               a.session, a.mentor, seats, mentor_left, a.cover, a.need_left,
                               a.hours, a.period, a.day0, a.day1, a.offer, a.hours_left,
                               _NODE_CAP)
@@ -544,12 +545,7 @@ def _charged_bound(model: _Model, duals: dict[object, float], charges: _Charges
     and per need the session that earns most above its charges when it earns anything."""
     cache = _scan_cache(model)
     price = _prices(model, duals)
-    total = sum(charges.totals.values())
-    for i, row in enumerate(model.sessions):
-        if row.seats is not None:
-            total += duals.get(i, 0.0) * max(row.seats - model.fixed_seats.get(i, 0), 0)
-    for mentor, cap in model.mentor_cap.items():
-        total += duals.get(mentor, 0.0) * max(cap - model.fixed_mentor.get(mentor, 0), 0)
+    total = sum(charges.totals.values()) + priced_capacity(model, duals)
     rows = len(cache.row_teacher)
     row_of = {t: r for r, t in enumerate(cache.row_teacher)}
     pi = np.zeros((rows, max(len(charges.periods), 1)))

@@ -732,6 +732,17 @@ def _prices(model: _Model, duals: dict[object, float]) -> np.ndarray:
     return price
 
 
+def priced_capacity(model: _Model, duals: dict[object, float]) -> float:
+    """Σ price × free places over the seat and mentor rows (what fixed items leave free)."""
+    total = 0.0
+    for i, row in enumerate(model.sessions):
+        if row.seats is not None:
+            total += duals.get(i, 0.0) * max(row.seats - model.fixed_seats.get(i, 0), 0)
+    for mentor, cap in model.mentor_cap.items():
+        total += duals.get(mentor, 0.0) * max(cap - model.fixed_mentor.get(mentor, 0), 0)
+    return total
+
+
 def lagrange_bound(model: _Model, duals: dict[object, float]) -> float:
     """An upper bound on the LP of the whole model (every fitting session, kept or not).
 
@@ -746,12 +757,7 @@ def lagrange_bound(model: _Model, duals: dict[object, float]) -> float:
     bucket with numpy over all its sessions and all needs reading it.
     """
     price = _prices(model, duals)
-    total = model.cg_extra_total if model.cg_extra else 0.0
-    for i, row in enumerate(model.sessions):
-        if row.seats is not None:
-            total += duals.get(i, 0.0) * max(row.seats - model.fixed_seats.get(i, 0), 0)
-    for mentor, cap in model.mentor_cap.items():
-        total += duals.get(mentor, 0.0) * max(cap - model.fixed_mentor.get(mentor, 0), 0)
+    total = (model.cg_extra_total if model.cg_extra else 0.0) + priced_capacity(model, duals)
     cache = _scan_cache(model)
     mu = cache.mu(duals)
     best = np.full(len(cache.need_keys), -np.inf)
