@@ -314,9 +314,9 @@ def _polish(found: _Search, deadline: float) -> None:
     by_session = np.argsort(a.session, kind="stable")
     session_start = np.searchsorted(a.session[by_session], np.arange(len(a.seats) + 1))
     everyone = np.arange(len(a.start) - 1)
-    first = True
-    while first or time.perf_counter() < deadline:  # one pass even when late
-        first = False
+    took = 0.0  # the last pass's seconds: a pass starts only when one fits before the deadline
+    while not took or time.perf_counter() + took < deadline:  # one pass even when late
+        began = time.perf_counter()
         gained = k.swap_seats(by_session, session_start, a.teacher_of, a.start, a.value, taken,
                               a.session, a.mentor, seats, mentor_left, a.cover, a.need_left,
                               a.hours, a.period, a.day0, a.day1, a.offer, a.hours_left,
@@ -324,6 +324,7 @@ def _polish(found: _Search, deadline: float) -> None:
         gained += k.improve(everyone, a.start, a.value, taken, a.session, a.mentor, seats,
                             mentor_left, a.cover, a.need_left, a.hours, a.period, a.day0,
                             a.day1, a.offer, a.hours_left, _NODE_CAP)
+        took = max(time.perf_counter() - began, 1e-9)
         if gained <= 1e-9:
             break
     found.plan, found.value = _remap(taken, a), float(a.value[taken].sum())
@@ -342,8 +343,9 @@ def plan_lagrange(inp: PlanInput, policy: Policy | None = None, *, time_limit: f
     policy = policy or Policy()
     model = _Model(inp, policy, candidates_per_need)
     built = time.perf_counter()
-    # Explaining the plan and bounding it take up to 1.2 times as long as building the model.
-    found = _search(model, started + time_limit - max(1.3 * (built - started),
+    # Explaining the plan, bounding it and freeing the model take up to 1.4 times as long as
+    # building it.
+    found = _search(model, started + time_limit - max(1.4 * (built - started),
                                                       0.1 * time_limit),
                     rounds, price_every)
     searched = time.perf_counter()

@@ -181,7 +181,7 @@ REASON_COMPETENCY_LIMIT = "competency_limit"
 REASON_NOT_CHOSEN = "not_chosen"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CoveredNeed:
     """A need an item covers: competency, level, score against threshold."""
 
@@ -192,7 +192,7 @@ class CoveredNeed:
     stage: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Alternative:
     """Another session that covers the item's needs, ranked by value, and why it was not used
     (``status``: ``free`` or a REASON_* code)."""
@@ -204,7 +204,7 @@ class Alternative:
     status: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanItem:
     """A route item: a session for a teacher, the needs it covers and why it was chosen (its
     text: ``plan_texts.item_text``, rendered when shown)."""
@@ -222,7 +222,7 @@ class PlanItem:
     alternatives: tuple[Alternative, ...]  # ranked swaps for review (best first)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnmetNeed:
     """A need no item covers, with a REASON_* code and its text."""
 

@@ -85,7 +85,7 @@ def _period(day: dt.date) -> tuple[int, int]:
     return (day.year, 0 if day.month <= 6 else 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Cand:
     """A possible item: teacher, session, the open competencies it covers, its value."""
 
@@ -94,6 +94,23 @@ class _Cand:
     comps: tuple[str, ...]
     value: float
     place: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the filters and the state read of a session, looked up once."""
+
+    key: str
+    offer: PlanOffer
+    subjects: frozenset[str]
+    host: str | None  # the offer's host school
+    municipality: str | None  # the session's, else the offer's
+    remote: bool
+    starts_on: dt.date
+    ends_on: dt.date
+    hours: float
+    period: tuple[int, int]
+    seats: int | None
 
 
 def _spread(key: str) -> int:
@@ -125,6 +142,15 @@ class _Model:
         self.session_index = {s.key: i for i, s in enumerate(self.sessions)}
         if len(self.session_index) != len(self.sessions):
             raise ValueError("session keys must be unique")
+        self.facts: list[_Facts] = []
+        for row in self.sessions:
+            offer = self.offers.get(row.offer_key)
+            if offer is None:
+                raise ValueError(f"session {row.key} names an unknown offer")
+            self.facts.append(_Facts(row.key, offer, frozenset(offer.subjects),
+                                     offer.host_school, row.municipality or offer.municipality,
+                                     offer.format == REMOTE, row.starts_on, row.ends_on,
+                                     row.hours, _period(row.starts_on), row.seats))
         self.mentor_cap = {m.mentor_id: m.capacity for m in inp.mentors}
         self.excluded = set(inp.excluded)
         self.previous = set(inp.previous)
@@ -155,17 +181,16 @@ class _Model:
         self._generate()
 
     def offer_of(self, session: int) -> PlanOffer:
-        return self.offers[self.sessions[session].offer_key]
+        return self.facts[session].offer
 
     def place(self, teacher: PlanTeacher, session: int) -> str | None:
         """Where the session is for this teacher, or None when they cannot attend it."""
-        offer = self.offer_of(session)
-        if offer.host_school and offer.host_school in teacher.partners:
+        f = self.facts[session]
+        if f.host and f.host in teacher.partners:
             return PLACE_PARTNER
-        muni = self.sessions[session].municipality or offer.municipality
-        if muni is not None and muni == teacher.municipality:
+        if f.municipality is not None and f.municipality == teacher.municipality:
             return PLACE_MUNICIPALITY
-        if offer.format == REMOTE:
+        if f.remote:
             return PLACE_REMOTE
         return None
 
@@ -203,9 +228,7 @@ class _Model:
         self.comp_sessions: dict[str, int] = defaultdict(int)
         self.comp_subjects: dict[str, set[str]] = defaultdict(set)
         for i, row in enumerate(self.sessions):
-            offer = self.offers.get(row.offer_key)
-            if offer is None:
-                raise ValueError(f"session {row.key} names an unknown offer")
+            offer = self.facts[i].offer
             places: list[tuple[str, ...]] = []
             if offer.host_school:
                 places.append(("H", offer.host_school))
@@ -252,16 +275,17 @@ class _Model:
             return None
         return self._cand(teacher, session)
 
-    def _cand(self, teacher: PlanTeacher, session: int) -> _Cand:
+    def _cand(self, teacher: PlanTeacher, session: int, place: str | None = None) -> _Cand:
         teacher_id = teacher.teacher_id
         limit = self.policy.max_items_per_competency
-        offer = self.offer_of(session)
-        comps = tuple(c for c in offer.competencies if (teacher_id, c) in self.need
-                      and self.fixed_comp.get((teacher_id, c), 0) < limit)
-        place = self.place(teacher, session) or PLACE_OTHER
-        value = (sum(self.weight[(teacher_id, c)] for c in comps) + self.bonus(place)
+        f = self.facts[session]
+        need, fixed_comp, weight = self.need, self.fixed_comp, self.weight
+        comps = tuple(c for c in f.offer.competencies if (teacher_id, c) in need
+                      and fixed_comp.get((teacher_id, c), 0) < limit)
+        place = place or self.place(teacher, session) or PLACE_OTHER
+        value = (sum(weight[(teacher_id, c)] for c in comps) + self._bonus.get(place, 0.0)
                  - self.policy.item_penalty)
-        if (teacher_id, self.sessions[session].key) in self.previous:
+        if self.previous and (teacher_id, f.key) in self.previous:
             value += self.policy.keep_bonus
         return _Cand(teacher_id, session, comps, value, place)
 
@@ -298,7 +322,7 @@ class _Model:
                     if got < _FULL:
                         continue
                     seen.add(session)
-                    cand = self._cand(teacher, session)
+                    cand = self._cand(teacher, session, self.place(teacher, session))
                     if got == _FULL:
                         for c in cand.comps:
                             self.blocked[(teacher_id, c)].append((cand, REASON_NO_SEATS))
@@ -310,15 +334,15 @@ class _Model:
     def _filter(self, teacher: PlanTeacher, session: int) -> tuple[int, str | None]:
         """How far a session gets through the static filters for a teacher (_PASSED: all),
         and what stopped it past the fixed items (hours, dates, competency limit)."""
-        offer = self.offer_of(session)
-        if (teacher.teacher_id, offer.key) in self.excluded:
+        f = self.facts[session]
+        if self.excluded and (teacher.teacher_id, f.offer.key) in self.excluded:
             return _S_EXCLUDED, None
-        if offer.subjects and teacher.subjects and not set(offer.subjects) & set(teacher.subjects):
+        if f.subjects and teacher.subjects and f.subjects.isdisjoint(teacher.subjects):
             return _S_SUBJECT, None
         if self.place(teacher, session) is None:
             return _S_PLACE, None
-        s = self.sessions[session]
-        if any(a <= s.ends_on and s.starts_on <= b for a, b in teacher.unavailable):
+        if teacher.unavailable and any(a <= f.ends_on and f.starts_on <= b
+                                       for a, b in teacher.unavailable):
             return _S_UNAVAILABLE, None
         why = self.state.blocks(teacher.teacher_id, session)
         if why == REASON_NO_SEATS:
@@ -353,28 +377,47 @@ class _State:
         teacher = self.m.teachers[teacher_id]
         return self.m.policy.hours_cap if teacher.hours_cap is None else teacher.hours_cap
 
-    def blocks(self, teacher_id: int, session: int, comps: Iterable[str] = ()) -> str | None:
-        """Why the session cannot be added for the teacher now (None: it can)."""
-        s = self.m.sessions[session]
-        offer = self.m.offers[s.offer_key]
-        if offer.key in self.offers[teacher_id]:
+    def blocks(self, teacher_id: int, session: int, comps: Iterable[str] = (),
+               without: _Cand | None = None) -> str | None:
+        """Why the session cannot be added for the teacher now (None: it can); ``without``:
+        as if that chosen item of the teacher were removed first."""
+        facts = self.m.facts
+        f = facts[session]
+        gone = facts[without.session] if without is not None else None
+        offers = self.offers.get(teacher_id)
+        if offers and f.offer.key in offers and (gone is None or gone.offer.key != f.offer.key):
             return REASON_COMPETENCY_LIMIT
         limit = self.m.policy.max_items_per_competency
-        if any(self.comp_count[(teacher_id, c)] >= limit for c in comps):
-            return REASON_COMPETENCY_LIMIT
-        if s.seats is not None and self.seats_used[session] >= s.seats:
+        for c in comps:
+            used = self.comp_count.get((teacher_id, c), 0)
+            if without is not None and c in without.comps:
+                used -= 1
+            if used >= limit:
+                return REASON_COMPETENCY_LIMIT
+        if f.seats is not None and self.seats_used.get(session, 0) \
+                - (without is not None and without.session == session) >= f.seats:
             return REASON_NO_SEATS
-        mentor = offer.mentor_id
-        if mentor is not None and mentor in self.m.mentor_cap and \
-                self.mentor_used[mentor] >= self.m.mentor_cap[mentor]:
-            return REASON_NO_SEATS
-        for other in self.dates[teacher_id]:
-            o = self.m.sessions[other]
-            if o.starts_on <= s.ends_on and s.starts_on <= o.ends_on:
+        mentor = f.offer.mentor_id
+        if mentor is not None and mentor in self.m.mentor_cap:
+            mentees = self.mentor_used.get(mentor, 0)
+            if gone is not None and gone.offer.mentor_id == mentor:
+                mentees -= 1
+            if mentees >= self.m.mentor_cap[mentor]:
+                return REASON_NO_SEATS
+        skip = without.session if without is not None else -1
+        for other in self.dates.get(teacher_id, ()):
+            if other == skip:
+                skip = -1  # removing an item takes one entry
+                continue
+            o = facts[other]
+            if o.starts_on <= f.ends_on and f.starts_on <= o.ends_on:
                 return REASON_DATES_CLASH
-        if s.hours and self.hours[(teacher_id, _period(s.starts_on))] + s.hours \
-                > self.cap(teacher_id) + _EPS:
-            return REASON_HOURS_CAP
+        if f.hours:
+            used_h = self.hours.get((teacher_id, f.period), 0.0)
+            if gone is not None and gone.period == f.period:
+                used_h -= gone.hours
+            if used_h + f.hours > self.cap(teacher_id) + _EPS:
+                return REASON_HOURS_CAP
         return None
 
     def add(self, cand: _Cand, force: bool = False) -> None:
@@ -382,28 +425,26 @@ class _State:
             why = self.blocks(cand.teacher, cand.session, cand.comps)
             if why is not None:
                 raise AssertionError(f"infeasible item added: {why}")
-        s = self.m.sessions[cand.session]
-        offer = self.m.offers[s.offer_key]
+        f = self.m.facts[cand.session]
         self.seats_used[cand.session] += 1
-        if offer.mentor_id is not None:
-            self.mentor_used[offer.mentor_id] += 1
+        if f.offer.mentor_id is not None:
+            self.mentor_used[f.offer.mentor_id] += 1
         for c in cand.comps:
             self.comp_count[(cand.teacher, c)] += 1
-        self.hours[(cand.teacher, _period(s.starts_on))] += s.hours
+        self.hours[(cand.teacher, f.period)] += f.hours
         self.dates[cand.teacher].append(cand.session)
-        self.offers[cand.teacher].add(offer.key)
+        self.offers[cand.teacher].add(f.offer.key)
 
     def remove(self, cand: _Cand) -> None:
-        s = self.m.sessions[cand.session]
-        offer = self.m.offers[s.offer_key]
+        f = self.m.facts[cand.session]
         self.seats_used[cand.session] -= 1
-        if offer.mentor_id is not None:
-            self.mentor_used[offer.mentor_id] -= 1
+        if f.offer.mentor_id is not None:
+            self.mentor_used[f.offer.mentor_id] -= 1
         for c in cand.comps:
             self.comp_count[(cand.teacher, c)] -= 1
-        self.hours[(cand.teacher, _period(s.starts_on))] -= s.hours
+        self.hours[(cand.teacher, f.period)] -= f.hours
         self.dates[cand.teacher].remove(cand.session)
-        self.offers[cand.teacher].discard(offer.key)
+        self.offers[cand.teacher].discard(f.offer.key)
 
 
 # --- greedy ----------------------------------------------------------------------------------
@@ -1071,8 +1112,8 @@ def _dynamic_reason(model: _Model, key: tuple[int, str], cands: list[_Cand]) -> 
 def _explain(model: _Model, cand: _Cand, fixed: bool, others: list[_Cand]) -> PlanItem:
     """An item with its covered needs, priorities, ranked alternatives (``others``: the
     teacher's candidates sharing a need with it) and the better ones that were blocked."""
-    session = model.sessions[cand.session]
-    offer = model.offers[session.offer_key]
+    facts = model.facts
+    f = facts[cand.session]
     teacher = model.teachers[cand.teacher]
     needs = [model.need[(cand.teacher, c)] for c in cand.comps]
     covered = tuple(CoveredNeed(n.competency, n.level, n.score, n.threshold, n.stage)
@@ -1081,41 +1122,40 @@ def _explain(model: _Model, cand: _Cand, fixed: bool, others: list[_Cand]) -> Pl
                                      ("risk_group", teacher.risk_group)) if on)
     # Candidates sharing a need, then sessions that were full from the start, by value; the
     # state is asked why only for those shown (the first ALTERNATIVES_SHOWN) and for better
-    # ones that might be blocked (a better place or value).
-    entries: list[tuple[float, str, str, str, _Cand | None, str]] = []
-    for other in others:  # every one shares a need with the item
-        if other.session != cand.session:
-            s = model.sessions[other.session]
-            entries.append((round(other.value, 6), s.key, other.place, s.offer_key, other, ""))
+    # ones that might be blocked (a better place or value), as if this item were not chosen.
+    entries: list[tuple[float, str, _Cand, bool, str]] = [
+        (-round(other.value, 6), facts[other.session].key, other, True, "")
+        for other in others if other.session != cand.session]  # each shares a need with it
     for competency in cand.comps:
         for full, why in model.blocked.get((cand.teacher, competency), ()):
-            s = model.sessions[full.session]
-            entries.append((round(full.value, 6), s.key, full.place, s.offer_key, None, why))
-    entries.sort(key=lambda e: (-e[0], e[1]))
-    if not fixed:
-        model.state.remove(cand)
+            entries.append((-round(full.value, 6), facts[full.session].key, full, False, why))
+    entries.sort(key=_by_value_then_key)
+    without = None if fixed else cand
+    rank = _PLACE_RANK[cand.place]
     seen: set[str] = set()
     ranked: list[Alternative] = []
     better: list[Alternative] = []
-    for value, key, place, offer_key, rival, why in entries:
+    for value, key, rival, ask, why in entries:
         if key in seen:
             continue
         seen.add(key)
         might_be_better = len(better) < 3 and (
-            _PLACE_RANK[place] < _PLACE_RANK[cand.place] or value > cand.value + _EPS)
+            _PLACE_RANK[rival.place] < rank or -value > cand.value + _EPS)
         if len(ranked) >= ALTERNATIVES_SHOWN and not might_be_better:
             continue
-        if rival is not None:
+        if ask:
             why = model.state.blocks(cand.teacher, rival.session,
-                                     tuple(c for c in rival.comps if c not in cand.comps)) \
-                or "free"
-        alt = Alternative(offer_key, key, value, place, why)
+                                     tuple(c for c in rival.comps if c not in cand.comps),
+                                     without) or "free"
+        alt = Alternative(facts[rival.session].offer.key, key, -value, rival.place, why)
         if len(ranked) < ALTERNATIVES_SHOWN:
             ranked.append(alt)
         if might_be_better and why != "free":
             better.append(alt)
-    if not fixed:
-        model.state.add(cand, force=True)
-    return PlanItem(cand.teacher, offer.key, session.key, cand.comps, fixed,
+    return PlanItem(cand.teacher, f.offer.key, f.key, cand.comps, fixed,
                     round(cand.value, 6), cand.place, covered, priority, tuple(better),
                     tuple(ranked))
+
+
+def _by_value_then_key(entry: tuple[float, str, _Cand, bool, str]) -> tuple[float, str]:
+    return entry[0], entry[1]

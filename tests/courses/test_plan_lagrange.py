@@ -5,6 +5,7 @@ valid bounds against the exact optimum, pricing beyond the kept sessions, fixed 
 
 from __future__ import annotations
 
+import gc
 import itertools
 import random
 from dataclasses import replace
@@ -12,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from courses import plan_kernels
+from courses import plan_kernels, plan_scale
 from courses.plan_lagrange import plan_lagrange, teacher_lp_bound
 from courses.plan_model import FixedItem, PlanNeed, Policy
 from courses.plan_scale import plan_any
@@ -180,3 +181,28 @@ def test_a_seat_moves_to_the_teacher_who_gains_more_than_its_holder_loses() -> N
     args, taken, seats = _two_teachers(0.1)
     assert plan_kernels.swap_seats(*args) == 0.0
     assert taken.tolist() == [True, False, False]
+
+
+def test_plan_any_pauses_the_collector_and_restores_it() -> None:
+    data = random_input(5, n_teachers=12, n_offers=6)
+    seen: list[bool] = []
+    real = plan_scale.plan
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    try:
+        plan_scale.plan = spy  # type: ignore[assignment]
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            plan_any(data)
+            assert gc.isenabled() is enabled
+        plan_scale.plan = lambda *a, **k: 1 / 0  # type: ignore[assignment]
+        with pytest.raises(ZeroDivisionError):
+            plan_any(data)
+        assert gc.isenabled() is False  # as it was before the call
+    finally:
+        plan_scale.plan = real  # type: ignore[assignment]
+        gc.enable()
+    assert seen == [False, False]

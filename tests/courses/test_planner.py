@@ -17,7 +17,10 @@ from courses.plan_model import (
     MENTORING,
     METHODICAL_EVENT,
     MOODLE_COURSE,
+    REASON_COMPETENCY_LIMIT,
+    REASON_DATES_CLASH,
     REASON_EXCLUDED,
+    REASON_HOURS_CAP,
     REASON_NO_SEATS,
     REASON_SUBJECT,
     REMOTE,
@@ -32,7 +35,7 @@ from courses.plan_model import (
     Policy,
 )
 from courses.plan_texts import item_text
-from courses.planner import plan, plan_greedy
+from courses.planner import _greedy_order, _Model, plan, plan_greedy
 
 pytest.importorskip("highspy")
 
@@ -346,3 +349,34 @@ def test_capped_candidates_bound_covers_the_full_model(seed: int) -> None:
     assert capped.bound >= full.objective - 1e-6
     assert capped.bound >= capped.objective - 1e-6
     assert full.bound >= full.objective - 1e-6
+
+
+@pytest.mark.parametrize("seed", [2, 8])
+def test_asking_without_an_item_equals_removing_it(seed: int) -> None:
+    # Explanations ask the state why a rival is blocked as if the item were not chosen
+    # (``blocks(without=)``); that must equal removing the item, asking and adding it back.
+    # Fixed items and a chosen plan fill seats, mentors, hours, dates and offers.
+    data = random_input(seed, n_teachers=70, n_offers=16)
+    first = plan(data)
+    data = PlanInput(data.teachers, data.needs, data.offers, data.sessions, data.mentors,
+                     fixed=tuple(FixedItem(i.teacher_id, i.session_key)
+                                 for i in first.items[::3]))
+    model = _Model(data, Policy())
+    chosen = _greedy_order(model, range(len(model.cands)))
+    assert len(chosen) > 20
+    asked = Counter()
+    for j in chosen:
+        cand = model.cands[j]
+        for other in model.cands:
+            if other.teacher != cand.teacher or other.session == cand.session:
+                continue
+            comps = tuple(c for c in other.comps if c not in cand.comps)
+            without = model.state.blocks(cand.teacher, other.session, comps, cand)
+            model.state.remove(cand)
+            removed = model.state.blocks(cand.teacher, other.session, comps)
+            model.state.add(cand, force=True)
+            assert without == removed, (cand, other)
+            asked[without] += 1
+    # Every reason occurs, so each branch of the check was compared.
+    assert {None, REASON_NO_SEATS, REASON_DATES_CLASH, REASON_COMPETENCY_LIMIT,
+            REASON_HOURS_CAP} <= set(asked)
