@@ -226,6 +226,13 @@ def run_one(kind: str, size: str, time_limit: float, per_need: int | None,
         "decomposition": solved.decomposition,
         "candidates": solved.stats.get("candidates"), "per_need": per_need,
         "plain_bound": solved.stats.get("plain_bound"), "steps": solved.stats.get("steps"),
+        # Where the planner's time went (plan_lagrange): the model, the price steps, the
+        # bound, the explanations, and what returning took (freeing the model).
+        "stages_s": {key: round(solved.stats[key + "_s"], 1)
+                     for key in ("model", "search", "bound", "explain")
+                     if key + "_s" in solved.stats} | (
+            {"return": round(solve_s - solved.stats["seconds"], 1)}
+            if "seconds" in solved.stats else {}),
         "peak_rss_mb": round(peak_plan),
     }
 

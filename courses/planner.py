@@ -177,6 +177,7 @@ class _Model:
         self.fixed_mentor = dict(self.state.mentor_used)
         self.fixed_comp = dict(self.state.comp_count)
         self.cands: list[_Cand] = []
+        self._open_weights: dict[int, dict[str, float]] = {}  # ``_cand``'s, per teacher
         self.blocked: dict[tuple[int, str], list[tuple[_Cand, str]]] = defaultdict(list)
         self._generate()
 
@@ -270,20 +271,23 @@ class _Model:
 
     def candidate(self, teacher: PlanTeacher, session: int) -> _Cand | None:
         """The candidate of a teacher and session when it passes every filter, else None."""
-        got, _why = self._filter(teacher, session)
+        got, _why, place = self._filter(teacher, session)
         if got != _PASSED:
             return None
-        return self._cand(teacher, session)
+        return self._cand(teacher, session, place)
 
     def _cand(self, teacher: PlanTeacher, session: int, place: str | None = None) -> _Cand:
         teacher_id = teacher.teacher_id
-        limit = self.policy.max_items_per_competency
         f = self.facts[session]
-        need, fixed_comp, weight = self.need, self.fixed_comp, self.weight
-        comps = tuple(c for c in f.offer.competencies if (teacher_id, c) in need
-                      and fixed_comp.get((teacher_id, c), 0) < limit)
+        weight = self._open_weights.get(teacher_id)
+        if weight is None:  # the teacher's needs still open past the fixed items
+            limit = self.policy.max_items_per_competency
+            weight = self._open_weights[teacher_id] = {
+                c: self.weight[(teacher_id, c)] for c in self.needs_of.get(teacher_id, ())
+                if self.fixed_comp.get((teacher_id, c), 0) < limit}
+        comps = tuple([c for c in f.offer.competencies if c in weight])
         place = place or self.place(teacher, session) or PLACE_OTHER
-        value = (sum(weight[(teacher_id, c)] for c in comps) + self._bonus.get(place, 0.0)
+        value = (sum([weight[c] for c in comps]) + self._bonus.get(place, 0.0)
                  - self.policy.item_penalty)
         if self.previous and (teacher_id, f.key) in self.previous:
             value += self.policy.keep_bonus
@@ -316,13 +320,13 @@ class _Model:
                     if session in seen:
                         kept += 1
                         continue
-                    got, blocked_by = self._filter(teacher, session)
+                    got, blocked_by, place = self._filter(teacher, session)
                     if got > stage:
                         stage, why = got, blocked_by or _STAGE_REASON[got]
                     if got < _FULL:
                         continue
                     seen.add(session)
-                    cand = self._cand(teacher, session, self.place(teacher, session))
+                    cand = self._cand(teacher, session, place)
                     if got == _FULL:
                         for c in cand.comps:
                             self.blocked[(teacher_id, c)].append((cand, REASON_NO_SEATS))
@@ -331,25 +335,27 @@ class _Model:
                         kept += 1
             self.reason[(teacher_id, competency)] = why
 
-    def _filter(self, teacher: PlanTeacher, session: int) -> tuple[int, str | None]:
+    def _filter(self, teacher: PlanTeacher, session: int) -> tuple[int, str | None, str | None]:
         """How far a session gets through the static filters for a teacher (_PASSED: all),
-        and what stopped it past the fixed items (hours, dates, competency limit)."""
+        what stopped it past the fixed items (hours, dates, competency limit), and its place
+        for the teacher once it has one."""
         f = self.facts[session]
         if self.excluded and (teacher.teacher_id, f.offer.key) in self.excluded:
-            return _S_EXCLUDED, None
+            return _S_EXCLUDED, None, None
         if f.subjects and teacher.subjects and f.subjects.isdisjoint(teacher.subjects):
-            return _S_SUBJECT, None
-        if self.place(teacher, session) is None:
-            return _S_PLACE, None
+            return _S_SUBJECT, None, None
+        place = self.place(teacher, session)
+        if place is None:
+            return _S_PLACE, None, None
         if teacher.unavailable and any(a <= f.ends_on and f.starts_on <= b
                                        for a, b in teacher.unavailable):
-            return _S_UNAVAILABLE, None
+            return _S_UNAVAILABLE, None, place
         why = self.state.blocks(teacher.teacher_id, session)
         if why == REASON_NO_SEATS:
-            return _FULL, why
+            return _FULL, why, place
         if why is not None:
-            return _S_STATIC_CLASH, why
-        return _PASSED, None
+            return _S_STATIC_CLASH, why, place
+        return _PASSED, None, place
 
 
 # Filter stages, in order; the reason for an unmet need is the last stage its best session hit.
@@ -365,7 +371,12 @@ class _State:
     """What chosen items use: seats, mentor places, competencies, hours, dates, offers."""
 
     def __init__(self, model: _Model) -> None:
-        self.m = model
+        # The model's parts, not the model: no reference cycle, so a finished plan is freed
+        # at once even while the cyclic collector is paused (``plan_scale.gc_paused``).
+        self.facts = model.facts
+        self.policy = model.policy
+        self.mentor_cap = model.mentor_cap
+        self.teachers = model.teachers
         self.seats_used: dict[int, int] = defaultdict(int)
         self.mentor_used: dict[str, int] = defaultdict(int)
         self.comp_count: dict[tuple[int, str], int] = defaultdict(int)
@@ -374,20 +385,20 @@ class _State:
         self.offers: dict[int, set[str]] = defaultdict(set)
 
     def cap(self, teacher_id: int) -> float:
-        teacher = self.m.teachers[teacher_id]
-        return self.m.policy.hours_cap if teacher.hours_cap is None else teacher.hours_cap
+        teacher = self.teachers[teacher_id]
+        return self.policy.hours_cap if teacher.hours_cap is None else teacher.hours_cap
 
     def blocks(self, teacher_id: int, session: int, comps: Iterable[str] = (),
                without: _Cand | None = None) -> str | None:
         """Why the session cannot be added for the teacher now (None: it can); ``without``:
         as if that chosen item of the teacher were removed first."""
-        facts = self.m.facts
+        facts = self.facts
         f = facts[session]
         gone = facts[without.session] if without is not None else None
         offers = self.offers.get(teacher_id)
         if offers and f.offer.key in offers and (gone is None or gone.offer.key != f.offer.key):
             return REASON_COMPETENCY_LIMIT
-        limit = self.m.policy.max_items_per_competency
+        limit = self.policy.max_items_per_competency
         for c in comps:
             used = self.comp_count.get((teacher_id, c), 0)
             if without is not None and c in without.comps:
@@ -398,11 +409,11 @@ class _State:
                 - (without is not None and without.session == session) >= f.seats:
             return REASON_NO_SEATS
         mentor = f.offer.mentor_id
-        if mentor is not None and mentor in self.m.mentor_cap:
+        if mentor is not None and mentor in self.mentor_cap:
             mentees = self.mentor_used.get(mentor, 0)
             if gone is not None and gone.offer.mentor_id == mentor:
                 mentees -= 1
-            if mentees >= self.m.mentor_cap[mentor]:
+            if mentees >= self.mentor_cap[mentor]:
                 return REASON_NO_SEATS
         skip = without.session if without is not None else -1
         for other in self.dates.get(teacher_id, ()):
@@ -425,7 +436,7 @@ class _State:
             why = self.blocks(cand.teacher, cand.session, cand.comps)
             if why is not None:
                 raise AssertionError(f"infeasible item added: {why}")
-        f = self.m.facts[cand.session]
+        f = self.facts[cand.session]
         self.seats_used[cand.session] += 1
         if f.offer.mentor_id is not None:
             self.mentor_used[f.offer.mentor_id] += 1
@@ -436,7 +447,7 @@ class _State:
         self.offers[cand.teacher].add(f.offer.key)
 
     def remove(self, cand: _Cand) -> None:
-        f = self.m.facts[cand.session]
+        f = self.facts[cand.session]
         self.seats_used[cand.session] -= 1
         if f.offer.mentor_id is not None:
             self.mentor_used[f.offer.mentor_id] -= 1
