@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -46,9 +47,9 @@ POLISH_SHARE = 0.25
 TIGHT_BOUND_FROM = 50_000
 _BIG = 1e9
 # The time kept after the search for the bound and the explanations, as a multiple of the
-# model's build time (both are Python over the candidates; at 100,000 teachers the ratio of
-# their times ran from 1.0 to 1.7 on the 2-core VM).
-RESERVE = 1.6
+# model's build time times the candidates' growth since it (all three are Python over the
+# candidates; at 100,000 teachers the ratio ran from 0.6 to 1.25 on the 2-core VM).
+RESERVE = 1.3
 
 
 @dataclass
@@ -241,14 +242,18 @@ class _Search:
     arrays: _Arrays
 
 
-def _search(model: _Model, deadline: float, rounds: int, price_every: int,
+def _search(model: _Model, deadline: Callable[[], float], rounds: int, price_every: int,
             polish_share: float = POLISH_SHARE) -> _Search:
     """Subgradient steps on the seat and mentor prices (a Polyak step towards the best plan,
     halved after five steps without a lower relaxation), a feasible plan every few steps,
     and every ``price_every`` steps new columns while pricing finds any; for the last
     ``polish_share`` of the time (or once the steps are done) the best plan is polished
     (``_polish``)."""
-    stop = time.perf_counter() + (1 - polish_share) * max(deadline - time.perf_counter(), 0.0)
+    began = time.perf_counter()
+
+    def stop() -> float:  # the steps' end: the deadline moves as pricing adds candidates
+        return began + (1 - polish_share) * max(deadline() - began, 0.0)
+
     columns = _Columns(model)
     a = columns.arrays()
     run = _Run(a)
@@ -260,7 +265,7 @@ def _search(model: _Model, deadline: float, rounds: int, price_every: int,
     found = _Search(_remap(got, a), float(a.value[got].sum()), y, z, value, 0, a)
     upper, theta, stale, pricing = value, 1.0, 0, True
     for step in range(rounds):
-        if time.perf_counter() >= stop:
+        if time.perf_counter() >= stop():
             break
         found.steps = step + 1
         if value < upper - 1e-9:
@@ -283,7 +288,7 @@ def _search(model: _Model, deadline: float, rounds: int, price_every: int,
         # Pricing first after five steps, then every ``price_every`` while time is left.
         due = step == 4 or step % price_every == price_every - 1
         if model.pruned and pricing and (done or due) \
-                and time.perf_counter() + priced < stop:
+                and time.perf_counter() + priced < stop():
             priced = time.perf_counter()
             a, run, added = _more_columns(model, columns, run, y, z)
             priced = time.perf_counter() - priced
@@ -303,7 +308,7 @@ def _search(model: _Model, deadline: float, rounds: int, price_every: int,
     return found
 
 
-def _polish(found: _Search, deadline: float) -> None:
+def _polish(found: _Search, deadline: Callable[[], float]) -> None:
     """Seat swaps (``plan_kernels.swap_seats``) and each teacher's own best route among the
     seats left (``plan_kernels.improve``) on the best plan, pass after pass, until a pass
     gains nothing or the time is up (one pass at least)."""
@@ -319,7 +324,7 @@ def _polish(found: _Search, deadline: float) -> None:
     session_start = np.searchsorted(a.session[by_session], np.arange(len(a.seats) + 1))
     everyone = np.arange(len(a.start) - 1)
     took = 0.0  # the last pass's seconds: a pass starts only when one fits before the deadline
-    while not took or time.perf_counter() + took < deadline:  # one pass even when late
+    while not took or time.perf_counter() + took < deadline():  # one pass even when late
         began = time.perf_counter()
         gained = k.swap_seats(by_session, session_start, a.teacher_of, a.start, a.value, taken,
                               a.session, a.mentor, seats, mentor_left, a.cover, a.need_left,
@@ -347,10 +352,15 @@ def plan_lagrange(inp: PlanInput, policy: Policy | None = None, *, time_limit: f
     policy = policy or Policy()
     model = _Model(inp, policy, candidates_per_need)
     built = time.perf_counter()
-    # Bounding and explaining the plan take up to 1.6 times as long as building the model.
-    found = _search(model, started + time_limit - max(RESERVE * (built - started),
-                                                      0.1 * time_limit),
-                    rounds, price_every)
+    first = max(len(model.cands), 1)
+
+    def deadline() -> float:
+        """When the search must end to leave time for the bound and the explanations: they
+        take about ``RESERVE`` times the model's build time, grown with the candidates."""
+        keep = RESERVE * (built - started) * max(len(model.cands) / first, 1.0)
+        return started + time_limit - max(keep, 0.1 * time_limit)
+
+    found = _search(model, deadline, rounds, price_every)
     searched = time.perf_counter()
     duals: dict[object, float] = {i: float(v) for i, v in enumerate(found.y) if v > 0}
     mentors = sorted(model.mentor_cap)
