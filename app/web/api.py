@@ -18,6 +18,7 @@ from app.common.moodle import moodle_api
 from app.extensions import db
 from app.models import Diagnostic, Route, RouteItem
 from app.reports import analytics
+from app.reports.effectiveness import effectiveness_report
 from app.reports.maps import current_diagnostic, deficit_map
 from app.routes.explain import item_reasons
 from app.sync.check import check_moodle
@@ -30,11 +31,14 @@ from app.web.openapi_schemas import (
     DeficitMapArgs,
     DeficitMapSchema,
     DeficitViewSchema,
+    EffectivenessArgs,
+    EffectivenessSchema,
     ErrorSchema,
     MoodleCheckSchema,
     TeacherRouteSchema,
 )
 from app.web.views import teacher_in_scope
+from deficits.effectiveness import MIN_PAIRS
 
 bp = api_blueprint("api", __name__, "The deficit map, its other views and a teacher's route, "
                                     "within the caller's scope; the Moodle check (admins).")
@@ -61,6 +65,26 @@ def api_deficit_map(diagnostic_id: int | None = None) -> Any:
         abort(404, description=f"no diagnostic with id {diagnostic_id}" if diagnostic_id
               else "no diagnostic synced yet")
     return deficit_map(diagnostic, current_scope()).__dict__
+
+
+@bp.route("/effectiveness")
+@allow(METHODOLOGIST, ADMIN)
+@refusals(bp)
+@bp.arguments(EffectivenessArgs, location="query", as_kwargs=True)
+@bp.response(200, EffectivenessSchema)
+@bp.alt_response(400, schema=ErrorSchema, description="A diagnostic id of the wrong kind")
+def api_effectiveness(by: str = "offer", entry_id: int | None = None,
+                      final_id: int | None = None, min_pairs: int = MIN_PAIRS) -> Any:
+    """Which offers close deficits (``/effectiveness``'s table), of the teachers in the
+    caller's scope (methodologists, admins).
+
+    :raise 400: ``entry`` or ``final`` names no diagnostic of that kind.
+    """
+    try:
+        return effectiveness_report(current_scope(), by, entry_id, final_id,
+                                    min_pairs).as_dict()
+    except ValueError as exc:
+        abort(400, description=str(exc))
 
 
 @bp.route(f"/teachers/<int(max={MAX_ID}):moodle_user_id>/route")

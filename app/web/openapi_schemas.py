@@ -12,6 +12,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
+from deficits.effectiveness import MIN_PAIRS
+
 # Ids are INTEGER columns (PostgreSQL): a larger one is no record's.
 MAX_ID = 2**31 - 1
 VIEWS = ("by-type", "ranking", "over-time", "risk-group", "change")
@@ -234,3 +236,55 @@ class PolicySchema(Schema):
     risk = fields.Dict(keys=fields.String(), required=True,
                        metadata={"description": "the risk-group rule in force"})
     revisions = fields.List(fields.Nested(RevisionSchema), required=True)
+
+
+# --- /api/effectiveness ----------------------------------------------------------------------
+
+class EffectivenessArgs(Schema):
+    """``?by=offer|kind|provider|centre``, ``?entry=`` and ``?final=`` diagnostic ids (absent:
+    the latest of each kind), ``?min_pairs=`` (fewer pairs: counts, no share)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    by = fields.String(load_default="offer",
+                       validate=validate.OneOf(("offer", "kind", "provider", "centre")))
+    entry_id = fields.Integer(data_key="entry", validate=validate.Range(min=1, max=MAX_ID))
+    final_id = fields.Integer(data_key="final", validate=validate.Range(min=1, max=MAX_ID))
+    min_pairs = fields.Integer(load_default=MIN_PAIRS, validate=validate.Range(min=1, max=100_000))
+
+
+class ShareSchema(Schema):
+    """Closed entry deficits of ``pairs`` teacher × competency pairs: the share and its 95 %
+    Wilson interval (null below ``min_pairs``) and the mean score change."""
+
+    pairs = fields.Integer(required=True)
+    closed = fields.Integer(required=True)
+    share = Number(required=True, allow_none=True)
+    low = Number(required=True, allow_none=True)
+    high = Number(required=True, allow_none=True)
+    mean_rise = Number(required=True, allow_none=True)
+
+
+class EffectRowSchema(Schema):
+    """One group (offer, kind, provider or centre) and competency."""
+
+    group = fields.String(required=True)
+    label = fields.String(required=True)
+    competency = fields.String(required=True)
+    competency_name = fields.String(required=True)
+    completed = fields.Nested(ShareSchema, required=True, metadata={
+        "description": "teachers with the deficit at entry who completed an offer of the group"})
+    others = fields.Nested(ShareSchema, required=True, metadata={
+        "description": "a naive comparison: teachers with the deficit who took no offer for it"})
+
+
+class EffectivenessSchema(Schema):
+    """Offer effectiveness between an entry and a final diagnostic, in the caller's scope."""
+
+    entry_diagnostic = fields.Integer(required=True, allow_none=True)
+    final_diagnostic = fields.Integer(required=True, allow_none=True)
+    by = fields.String(required=True)
+    min_pairs = fields.Integer(required=True)
+    comparison = fields.String(required=True)
+    rows = fields.List(fields.Nested(EffectRowSchema), required=True)

@@ -35,6 +35,12 @@ from app.models import (
     School,
     Teacher,
 )
+from app.reports.effectiveness import (
+    BY_RU,
+    EffectReport,
+    effectiveness_report,
+    effectiveness_workbook,
+)
 from app.reports.indicators import (
     compare_period,
     indicator_report,
@@ -51,6 +57,7 @@ from app.web.inputs import date_args, id_arg
 from app.web.lang import reader_lang
 from app.web.map_paging import map_workbook, municipality_filter, paged_map
 from app.web.review_views import ACTION_RU, ACTOR_RU
+from deficits.effectiveness import MIN_PAIRS
 
 bp = Blueprint("views", __name__, template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -159,6 +166,51 @@ def indicators_xlsx_file() -> Response:
                  {k: args.get(k) for k in ("municipality", "from", "to")}, commit=True)
     return Response(report_workbook(settings, report), mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=indicators-{period.start}.xlsx"})
+
+
+@bp.get("/effectiveness")
+@allow(METHODOLOGIST, ADMIN)
+def effectiveness_page() -> str:
+    """Which offers close deficits: per offer (``?by=kind|provider|centre``) and competency,
+    the closed share among teachers who completed it beside those who took nothing for it,
+    between the latest entry and final diagnostics (or ``?entry=&final=``), in the caller's
+    scope.
+
+    :raise 400: an id that is not a number or not a diagnostic of its kind, an unknown
+        grouping, or a minimum of pairs below 1.
+    """
+    report = _effectiveness(request.args)
+    diagnostics = db.session.scalars(select(Diagnostic).order_by(Diagnostic.id)).all()
+    return render_template("effectiveness.html", report=report, groups=BY_RU,
+                           entries=[d for d in diagnostics if d.kind == "entry"],
+                           finals=[d for d in diagnostics if d.kind == "final"])
+
+
+@bp.get("/effectiveness.xlsx")
+@allow(METHODOLOGIST, ADMIN)
+def effectiveness_xlsx() -> Response:
+    """The effectiveness table as an XLSX file (the page's arguments).
+
+    :raise 400: as the page.
+    """
+    report = _effectiveness(request.args)
+    audit.record("export.xlsx", ("effectiveness", report.by),
+                 {k: request.args.get(k) for k in ("by", "entry", "final", "min_pairs")},
+                 commit=True)
+    return Response(effectiveness_workbook(report), mimetype=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=effectiveness-{report.by}.xlsx"})
+
+
+def _effectiveness(args: Any) -> EffectReport:
+    by = args.get("by") or "offer"
+    raw = args.get("min_pairs") or str(MIN_PAIRS)
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        abort(400, description=f"min_pairs must be a whole number of at least 1, got {raw!r}")
+    try:
+        return effectiveness_report(current_scope(), by, id_arg(args, "entry"),
+                                    id_arg(args, "final"), int(raw))
+    except ValueError as exc:
+        abort(400, description=str(exc))
 
 
 @bp.get("/teachers")

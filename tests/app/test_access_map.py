@@ -86,6 +86,10 @@ CASES = [
     # Another municipality's indicators: as unknown as a municipality that does not exist.
     Case("views.indicators_page", "/indicators?municipality=Бета", DENIED, 400, 200, 200),
     Case("views.indicators_xlsx_file", "/indicators.xlsx", DENIED, 200, 200, 200),
+    Case("views.effectiveness_page", "/effectiveness", DENIED, 200, 200, 200),
+    Case("views.effectiveness_page", "/effectiveness?by=centre&min_pairs=1", DENIED, 200, 200,
+         200),
+    Case("views.effectiveness_xlsx", "/effectiveness.xlsx?by=kind", DENIED, 200, 200, 200),
     Case("views.teachers", "/teachers?q=%25", DENIED, 200, 200, 200),
     Case("views.teacher", "/teachers/1", 200, 200, 200, 200),
     Case("views.teacher", "/teachers/2", HIDDEN, 200, 200, 200),
@@ -115,6 +119,7 @@ CASES = [
     Case("api.api_deficit_map", "/api/deficit-map", DENIED, 200, 200, 200),
     Case("api.api_deficit_views", "/api/deficit-map/risk-group", DENIED, 200, 200, 200),
     Case("api.api_deficit_views", "/api/deficit-map/change", DENIED, 200, 200, 200),
+    Case("api.api_effectiveness", "/api/effectiveness", DENIED, 200, 200, 200),
     Case("api.api_route", "/api/teachers/1/route", 200, 200, 200, 200),
     Case("api.api_route", "/api/teachers/3/route", HIDDEN, HIDDEN, 200, 200),
     Case("api.api_moodle_check", "/api/moodle/check", DENIED, DENIED, DENIED, 400),

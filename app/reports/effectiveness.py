@@ -1,0 +1,198 @@
+"""Offer effectiveness from the stored rows (issue 14): what closes deficits, for whom.
+
+The period is a pair of diagnostics: an entry one (whose routes the teachers took part in) and
+a final one (which says whether each entry deficit closed). Exposures are the items of the
+entry diagnostic's routes that reached enrolment; completed, verified and re-planned items
+count as completed (re-planned ones were completed and their deficit stayed). The numbers
+come from ``deficits.effectiveness`` over the teachers in the caller's scope.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from app.accounts.roles import Scope, teacher_clause
+from app.extensions import db
+from app.models import Competency, Deficit, Diagnostic, Offer, Route, RouteItem, School, Teacher
+from app.models.route import COMPLETED, ENROLLED, REPLANNED, VERIFIED
+from app.reports.xlsx import table_workbook
+from deficits.change import deficit_changes
+from deficits.effectiveness import MIN_PAIRS, offer_effectiveness
+
+# What a group is made of: ?by= → the exposures' column beside the competency.
+GROUPS = {"offer": "offer_key", "kind": "kind", "provider": "provider", "centre": "centre"}
+KIND_RU = {"course": "КПК (Moodle)", "external": "КПК (внешний)", "internship": "Стажировка",
+           "mentoring": "Наставничество", "event": "Методическое мероприятие"}
+_TOOK_PART = (ENROLLED, COMPLETED, VERIFIED, REPLANNED)
+_COMPLETED = (COMPLETED, VERIFIED, REPLANNED)
+
+
+@dataclass(frozen=True)
+class Share:
+    """Closed deficits of ``pairs``: the share and its 95 % Wilson interval, None when there
+    are fewer than the report's minimum pairs."""
+
+    pairs: int
+    closed: int
+    share: float | None
+    low: float | None
+    high: float | None
+    mean_rise: float | None
+
+
+@dataclass(frozen=True)
+class EffectRow:
+    """One group (an offer, kind, provider or centre) and competency."""
+
+    group: str
+    label: str
+    competency: str
+    competency_name: str
+    completed: Share
+    others: Share  # teachers with that deficit and no offer for it: a naive comparison
+
+
+@dataclass(frozen=True)
+class EffectReport:
+    entry: Diagnostic | None
+    final: Diagnostic | None
+    by: str
+    min_pairs: int
+    rows: list[EffectRow]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"entry_diagnostic": self.entry.id if self.entry else None,
+                "final_diagnostic": self.final.id if self.final else None,
+                "by": self.by, "min_pairs": self.min_pairs,
+                "comparison": "naive: teachers with the deficit who took no offer for it",
+                "rows": [_row_dict(r) for r in self.rows]}
+
+
+def effectiveness_report(scope: Scope, by: str = "offer", entry_id: int | None = None,
+                         final_id: int | None = None, min_pairs: int = MIN_PAIRS
+                         ) -> EffectReport:
+    """Effectiveness per ``by`` group and competency, of the teachers in ``scope``, between the
+    entry diagnostic ``entry_id`` and the final one ``final_id`` (default: the latest of each).
+
+    :raise ValueError: an unknown ``by``, a diagnostic id that is not of its kind, or
+        ``min_pairs`` below 1.
+    """
+    if by not in GROUPS:
+        raise ValueError(f"by must be one of {', '.join(GROUPS)}, got {by!r}")
+    entry = _diagnostic("entry", entry_id)
+    final = _diagnostic("final", final_id)
+    if entry is None or final is None:
+        return EffectReport(entry, final, by, min_pairs, [])
+    changes = deficit_changes(_levels(entry, scope), _levels(final, scope))
+    exposures = _exposures(entry, scope)
+    column = GROUPS[by]
+    table = offer_effectiveness(changes, exposures, by=(column, "competency"),
+                                min_pairs=min_pairs)
+    labels = _labels(exposures, column)
+    names = dict(db.session.execute(select(Competency.idnumber, Competency.name)).all())
+    rows = [EffectRow(str(r[column]), labels.get(str(r[column]), str(r[column])),
+                      str(r["competency"]), names.get(str(r["competency"]), ""),
+                      _share(r, ""), _share(r, "others_"))
+            for r in table.to_dict("records")]
+    rows.sort(key=lambda r: (r.competency, -(r.completed.share or -1.0), r.label))
+    return EffectReport(entry, final, by, min_pairs, rows)
+
+
+def _diagnostic(kind: str, chosen: int | None) -> Diagnostic | None:
+    if chosen is None:
+        return db.session.scalars(select(Diagnostic).where(Diagnostic.kind == kind)
+                                  .order_by(Diagnostic.id.desc())).first()
+    found = db.session.get(Diagnostic, chosen)
+    if found is None:
+        raise ValueError(f"no diagnostic with id {chosen}")
+    if found.kind != kind:
+        article = "an" if found.kind[0] in "aeiou" else "a"
+        raise ValueError(f"diagnostic {chosen} is {article} {found.kind} diagnostic, not "
+                         f"{'an' if kind == 'entry' else 'a'} {kind} one: give the id of "
+                         f"{'an' if kind == 'entry' else 'a'} {kind} diagnostic")
+    return found
+
+
+def _levels(diagnostic: Diagnostic, scope: Scope) -> pd.DataFrame:
+    rows = db.session.execute(
+        select(Deficit.teacher_id, Competency.idnumber, Deficit.level, Deficit.score,
+               Deficit.questions)
+        .join(Competency, Competency.id == Deficit.competency_id)
+        .join(Teacher, Teacher.id == Deficit.teacher_id)
+        .where(Deficit.diagnostic_id == diagnostic.id, teacher_clause(scope))).all()
+    return pd.DataFrame(rows, columns=["user_id", "competency", "level", "score", "questions"])
+
+
+def _exposures(entry: Diagnostic, scope: Scope) -> pd.DataFrame:
+    """One row per teacher, competency and item of the entry diagnostic's routes that reached
+    enrolment, with the offer's key, title, kind, provider and host school."""
+    rows = db.session.execute(
+        select(Route.teacher_id, RouteItem.competencies, RouteItem.status, Offer.key,
+               Offer.title, Offer.kind, Offer.provider, School.code, School.name)
+        .join(RouteItem, RouteItem.route_id == Route.id)
+        .join(Offer, Offer.id == RouteItem.offer_id)
+        .join(Teacher, Teacher.id == Route.teacher_id)
+        .outerjoin(School, School.id == Offer.host_school_id)
+        .where(Route.diagnostic_id == entry.id, RouteItem.status.in_(_TOOK_PART),
+               teacher_clause(scope))).all()
+    out = [{"user_id": teacher, "competency": competency, "offer_key": key, "title": title,
+            "kind": kind, "provider": provider or "—", "centre": code or "—",
+            "centre_name": name or "без ресурсного центра", "completed": status in _COMPLETED}
+           for teacher, competencies, status, key, title, kind, provider, code, name in rows
+           for competency in competencies or ()]
+    return pd.DataFrame(out, columns=["user_id", "competency", "offer_key", "title", "kind",
+                                      "provider", "centre", "centre_name", "completed"])
+
+
+def _labels(exposures: pd.DataFrame, column: str) -> dict[str, str]:
+    if column == "offer_key":
+        return {str(k): f"{t} ({k})" for k, t in zip(exposures["offer_key"], exposures["title"],
+                                                       strict=True)}
+    if column == "kind":
+        return {str(k): KIND_RU.get(str(k), str(k)) for k in exposures["kind"]}
+    if column == "centre":
+        return dict(zip(exposures["centre"].astype(str), exposures["centre_name"].astype(str),
+                        strict=True))
+    return {str(k): str(k) for k in exposures[column]}
+
+
+def _share(row: dict[str, Any], prefix: str) -> Share:
+    def number(key: str) -> float | None:
+        value = row[prefix + key]
+        return None if value is None or math.isnan(float(value)) else float(value)
+
+    return Share(int(row["others" if prefix else "pairs"]), int(row[prefix + "closed"]),
+                 number("share"), number("low"), number("high"), number("mean_rise"))
+
+
+def _row_dict(row: EffectRow) -> dict[str, object]:
+    return {"group": row.group, "label": row.label, "competency": row.competency,
+            "competency_name": row.competency_name, "completed": asdict(row.completed),
+            "others": asdict(row.others)}
+
+
+BY_RU = {"offer": "предложение", "kind": "вид предложения", "provider": "организатор",
+         "centre": "ресурсный центр"}
+
+
+def effectiveness_workbook(report: EffectReport) -> bytes:
+    """The report as one XLSX table; a group with too few pairs has its counts and no share."""
+    notes = [f"Входная диагностика: {report.entry.name if report.entry else '—'}; итоговая: "
+             f"{report.final.name if report.final else '—'}.",
+             "Доля закрытых дефицитов среди педагогов с дефицитом на входе, завершивших "
+             "предложение; 95 % интервал Уилсона. Сравнение наивное: педагоги с тем же "
+             "дефицитом, не проходившие по нему ничего (группы не случайны).",
+             f"Меньше {report.min_pairs} пар: доля не приводится."]
+    headers = [BY_RU[report.by].capitalize(), "Компетенция", "Пар", "Закрыто", "Доля",
+               "Нижняя граница", "Верхняя граница", "Средний прирост балла",
+               "Без предложения: пар", "закрыто", "доля", "средний прирост"]
+    rows = [[r.label, f"{r.competency} {r.competency_name}".strip(), r.completed.pairs,
+             r.completed.closed, r.completed.share, r.completed.low, r.completed.high,
+             r.completed.mean_rise, r.others.pairs, r.others.closed, r.others.share,
+             r.others.mean_rise] for r in report.rows]
+    return table_workbook("Эффективность предложений", notes, headers, rows)
