@@ -115,3 +115,37 @@ def _shares(out: pd.DataFrame, prefix: str, min_pairs: int) -> None:
     out[f"{prefix}high"] = [b[1] for b in bounds]
     out[f"{prefix}mean_rise"] = pd.to_numeric(out[f"{prefix}mean_rise"]).where(enough)
     out[f"{prefix}enough"] = enough
+
+
+# How many pairs the kind's share counts for when an offer's own share is shrunk toward it.
+PRIOR_PAIRS = 10.0
+
+
+def shrunk_shares(changes: pd.DataFrame, exposures: pd.DataFrame,
+                  prior_pairs: float = PRIOR_PAIRS) -> pd.DataFrame:
+    """Per offer and competency, the closed share shrunk toward the share of the offer's kind.
+
+    ``(closed + m · kind_share) / (pairs + m)`` with ``m = prior_pairs``: an offer with few
+    pairs stays near its kind's share, one with many tends to its own, and a new offer (no
+    pairs) gets its kind's share, so matching does not punish it for being new. The kind's
+    share pools every pair of every offer of that kind (all competencies); a kind with no pairs
+    gives no row. ``exposures`` needs a ``kind`` column besides ``EXPOSURE_COLUMNS``.
+
+    Returns:
+        offer_key, competency, kind, pairs, closed, kind_share, shrunk; one row per offer and
+        competency with a completed exposure, sorted.
+    """
+    if prior_pairs <= 0:
+        raise ValueError(f"prior_pairs must be above 0, got {prior_pairs}")
+    own = offer_effectiveness(changes, exposures, min_pairs=1)[
+        ["offer_key", "competency", "pairs", "closed"]]
+    kinds = exposures[["offer_key", "kind"]].drop_duplicates("offer_key")
+    own = own.merge(kinds, on="offer_key", how="left")
+    pooled = own.groupby("kind", sort=True)[["pairs", "closed"]].sum()
+    pooled = pooled[pooled["pairs"] > 0]
+    kind_share = (pooled["closed"] / pooled["pairs"]).rename("kind_share").reset_index()
+    out = own.merge(kind_share, on="kind", how="inner")
+    out["shrunk"] = (out["closed"] + prior_pairs * out["kind_share"]) / \
+        (out["pairs"] + prior_pairs)
+    return out[["offer_key", "competency", "kind", "pairs", "closed", "kind_share",
+                "shrunk"]].sort_values(["offer_key", "competency"]).reset_index(drop=True)

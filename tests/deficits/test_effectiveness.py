@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from deficits.effectiveness import EFFECT_COLUMNS, offer_effectiveness, wilson
+from deficits.effectiveness import EFFECT_COLUMNS, offer_effectiveness, shrunk_shares, wilson
 from deficits.levels import LEVEL_DEFICIT, LEVEL_INSUFFICIENT, LEVEL_OK, LEVEL_RISK
 
 
@@ -96,3 +96,20 @@ def test_no_completions_no_rows() -> None:
     assert out.empty and list(out.columns) == ["offer_key", "competency", *EFFECT_COLUMNS]
     none = offer_effectiveness(changes.iloc[0:0], exposures)
     assert set(none["pairs"]) == {0} and not none["enough"].any()
+
+
+def test_shrunk_shares_lean_on_the_kind_when_pairs_are_few() -> None:
+    changes, exposures = _data()
+    out = shrunk_shares(changes, exposures, prior_pairs=10).set_index(
+        ["offer_key", "competency"])
+    # Kind "course" pools O1 (7/10), O2 (1/2) and O3 (no pairs): 8 of 12.
+    assert list(out["kind_share"]) == pytest.approx([8 / 12] * 3)
+    assert out.loc[("O1", "A"), "shrunk"] == pytest.approx((7 + 10 * 8 / 12) / 20)
+    assert out.loc[("O2", "A"), "shrunk"] == pytest.approx((1 + 10 * 8 / 12) / 12)
+    assert out.loc[("O3", "B"), "shrunk"] == pytest.approx(8 / 12)  # new: the kind's share
+    # Few pairs stay near the kind; more pairs move towards the offer's own share.
+    assert abs(out.loc[("O2", "A"), "shrunk"] - 8 / 12) < abs(0.5 - 8 / 12)
+    assert shrunk_shares(changes, exposures, prior_pairs=1).loc[0, "shrunk"] == \
+        pytest.approx((7 + 8 / 12) / 11)
+    with pytest.raises(ValueError, match="prior_pairs must be above 0"):
+        shrunk_shares(changes, exposures, prior_pairs=0)
