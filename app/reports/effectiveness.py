@@ -99,8 +99,14 @@ def effectiveness_report(scope: Scope, by: str = "offer", entry_id: int | None =
                       str(r["competency"]), names.get(str(r["competency"]), ""),
                       _share(r, ""), _share(r, "others_"))
             for r in table.to_dict("records")]
-    rows.sort(key=lambda r: (r.competency, -(r.completed.share or -1.0), r.label))
+    rows.sort(key=_by_share)
     return EffectReport(entry, final, by, min_pairs, rows)
+
+
+def _by_share(row: EffectRow) -> tuple[str, float, str]:
+    """Per competency, the highest share first, then the groups with too few pairs."""
+    share = row.completed.share
+    return row.competency, -share if share is not None else 1.0, row.label
 
 
 def _diagnostic(kind: str, chosen: int | None) -> Diagnostic | None:

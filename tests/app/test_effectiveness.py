@@ -142,3 +142,16 @@ def test_page_xlsx_api_and_cli(app: Flask) -> None:
         "course": 7, "internship": 1}
     bad = AppRunner(app).invoke(["effectiveness", "--final", str(entry.id)])
     assert bad.exit_code != 0 and "is an entry diagnostic, not a final one" in bad.output
+
+
+def test_rows_go_by_competency_then_share_with_too_few_pairs_last() -> None:
+    from app.reports.effectiveness import EffectRow, Share, _by_share
+
+    def row(label: str, competency: str, share: float | None) -> EffectRow:
+        given = Share(10, 0, share, None, None, None)
+        return EffectRow(label, label, competency, "", given, given)
+
+    rows = [row("few", "A", None), row("none closed", "A", 0.0), row("half", "A", 0.5),
+            row("first", "B", 0.9), row("early", "0", None)]
+    assert [r.label for r in sorted(rows, key=_by_share)] == [
+        "early", "half", "none closed", "few", "first"]
