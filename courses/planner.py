@@ -195,9 +195,6 @@ class _Model:
             return PLACE_REMOTE
         return None
 
-    def bonus(self, place: str) -> float:
-        return self._bonus.get(place, 0.0)
-
     def _fix(self) -> None:
         """Fixed items: kept; they use seats, mentor places, hours, dates and competencies."""
         self.fixed: list[_Cand] = []
@@ -867,8 +864,7 @@ def _scan_cache(model: _Model) -> _ScanCache:
     if model.scan_cache is not None:
         return model.scan_cache
     p = model.policy
-    bonus = {PLACE_PARTNER: p.partner_bonus, PLACE_MUNICIPALITY: p.municipality_bonus,
-             PLACE_REMOTE: p.remote_bonus}
+    bonus = model._bonus
     keep = p.keep_bonus if model.previous else 0.0
     comp_ids = {c: k for k, c in enumerate(sorted({c for o in model.offers.values()
                                                    for c in o.competencies}))}

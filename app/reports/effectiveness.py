@@ -18,8 +18,9 @@ from sqlalchemy import select
 
 from app.accounts.roles import Scope, teacher_clause
 from app.extensions import db
-from app.models import Competency, Deficit, Diagnostic, Offer, Route, RouteItem, School, Teacher
+from app.models import Competency, Diagnostic, Offer, Route, RouteItem, School, Teacher
 from app.models.route import COMPLETED, ENROLLED, REPLANNED, VERIFIED
+from app.reports.maps import levels_frame
 from app.reports.xlsx import table_workbook
 from deficits.change import deficit_changes
 from deficits.effectiveness import MIN_PAIRS, offer_effectiveness
@@ -88,7 +89,8 @@ def effectiveness_report(scope: Scope, by: str = "offer", entry_id: int | None =
     final = _diagnostic("final", final_id)
     if entry is None or final is None:
         return EffectReport(entry, final, by, min_pairs, [])
-    changes = deficit_changes(_levels(entry, scope), _levels(final, scope))
+    changes = deficit_changes(levels_frame(entry, scope=scope)[0],
+                              levels_frame(final, scope=scope)[0])
     exposures = _exposures(entry, scope)
     column = GROUPS[by]
     table = offer_effectiveness(changes, exposures, by=(column, "competency"),
@@ -122,16 +124,6 @@ def _diagnostic(kind: str, chosen: int | None) -> Diagnostic | None:
                          f"{'an' if kind == 'entry' else 'a'} {kind} one: give the id of "
                          f"{'an' if kind == 'entry' else 'a'} {kind} diagnostic")
     return found
-
-
-def _levels(diagnostic: Diagnostic, scope: Scope) -> pd.DataFrame:
-    rows = db.session.execute(
-        select(Deficit.teacher_id, Competency.idnumber, Deficit.level, Deficit.score,
-               Deficit.questions)
-        .join(Competency, Competency.id == Deficit.competency_id)
-        .join(Teacher, Teacher.id == Deficit.teacher_id)
-        .where(Deficit.diagnostic_id == diagnostic.id, teacher_clause(scope))).all()
-    return pd.DataFrame(rows, columns=["user_id", "competency", "level", "score", "questions"])
 
 
 def _exposures(entry: Diagnostic, scope: Scope) -> pd.DataFrame:

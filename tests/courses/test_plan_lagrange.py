@@ -183,7 +183,8 @@ def test_a_seat_moves_to_the_teacher_who_gains_more_than_its_holder_loses() -> N
     assert taken.tolist() == [True, False, False]
 
 
-def test_plan_any_pauses_the_collector_and_restores_it() -> None:
+def test_plan_any_pauses_the_collector_and_restores_it(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
     data = random_input(5, n_teachers=12, n_offers=6)
     seen: list[bool] = []
     real = plan_scale.plan
@@ -192,17 +193,19 @@ def test_plan_any_pauses_the_collector_and_restores_it() -> None:
         seen.append(gc.isenabled())
         return real(*args, **kwargs)
 
+    def fails(*args: object, **kwargs: object) -> object:
+        raise ZeroDivisionError
+
     try:
-        plan_scale.plan = spy  # type: ignore[assignment]
+        monkeypatch.setattr(plan_scale, "plan", spy)
         for enabled in (True, False):
             (gc.enable if enabled else gc.disable)()
             plan_any(data)
             assert gc.isenabled() is enabled
-        plan_scale.plan = lambda *a, **k: 1 / 0  # type: ignore[assignment]
+        monkeypatch.setattr(plan_scale, "plan", fails)
         with pytest.raises(ZeroDivisionError):
             plan_any(data)
         assert gc.isenabled() is False  # as it was before the call
     finally:
-        plan_scale.plan = real  # type: ignore[assignment]
         gc.enable()
     assert seen == [False, False]
