@@ -116,6 +116,21 @@ class FixedItem:
 
 
 @dataclass(frozen=True)
+class OfferEffect:
+    """What an earlier period says of an offer for one competency (issue 14): of ``pairs``
+    teachers with that deficit at entry who completed the offer, ``closed`` had it closed at
+    the final diagnostic; ``shrunk`` is that share pulled toward ``kind_share``, the share of
+    every offer of its kind (``deficits.effectiveness.shrunk_shares``)."""
+
+    offer_key: str
+    competency: str
+    pairs: int
+    closed: int
+    shrunk: float
+    kind_share: float
+
+
+@dataclass(frozen=True)
 class Policy:
     """Weights and limits of planning; the defaults are the documented ones.
 
@@ -125,6 +140,13 @@ class Policy:
     municipality > remote > elsewhere) minus ``item_penalty`` (fewer items per teacher when
     equal) plus ``keep_bonus`` when re-planning keeps an earlier proposal (stability). The
     bonuses stay below the smallest need weight so coverage always comes first.
+
+    Where an earlier period has at least ``effect_min_pairs`` completions of an offer by
+    teachers with a deficit in a competency, the weight of that need in that offer's items is
+    multiplied by ``1 + effect_weight · (shrunk share − kind's share)`` (``OfferEffect``): a
+    proven offer gains, a weak one loses, and one without evidence keeps its weight (the
+    shrunk share starts at its kind's). ``effect_weight`` lies in 0..1, so the factor stays
+    between 0 and 2.
     """
 
     deficit_weight: float = 1.0
@@ -142,13 +164,22 @@ class Policy:
     max_items_per_competency: int = 1
     hours_cap: float = 72.0  # per half-year (January–June, July–December)
     include_risk: bool = True
+    effect_weight: float = 0.5
+    effect_min_pairs: int = 10
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.effect_weight <= 1.0:
+            raise ValueError(f"effect_weight must lie in 0..1, got {self.effect_weight}")
+        if self.effect_min_pairs < 1:
+            raise ValueError(f"effect_min_pairs must be at least 1, got {self.effect_min_pairs}")
 
 
 @dataclass(frozen=True)
 class PlanInput:
     """All that one planning run reads. ``excluded``: teacher → offer keys never to propose
     (completed, declined, rejected); ``previous``: (teacher, session key) proposed by the
-    last run, kept where possible (stability)."""
+    last run, kept where possible (stability); ``effects``: what earlier periods say of the
+    offers (``OfferEffect``)."""
 
     teachers: tuple[PlanTeacher, ...]
     needs: tuple[PlanNeed, ...]
@@ -158,6 +189,7 @@ class PlanInput:
     fixed: tuple[FixedItem, ...] = ()
     excluded: tuple[tuple[int, str], ...] = ()
     previous: tuple[tuple[int, str], ...] = ()
+    effects: tuple[OfferEffect, ...] = ()
 
 
 # --- results -------------------------------------------------------------------------------
@@ -193,6 +225,18 @@ class CoveredNeed:
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """The earlier period's evidence an item's value used for one covered competency."""
+
+    competency: str
+    pairs: int
+    closed: int
+    shrunk: float
+    kind_share: float
+    factor: float  # what the need's weight was multiplied by
+
+
+@dataclass(frozen=True, slots=True)
 class Alternative:
     """Another session that covers the item's needs, ranked by value, and why it was not used
     (``status``: ``free`` or a REASON_* code)."""
@@ -220,6 +264,7 @@ class PlanItem:
     priority: tuple[str, ...]  # "low_results_school", "risk_group"
     better_blocked: tuple[Alternative, ...]  # better-placed sessions that were full/clashed
     alternatives: tuple[Alternative, ...]  # ranked swaps for review (best first)
+    evidence: tuple[Evidence, ...] = ()  # the effectiveness the value used (issue 14)
 
 
 @dataclass(frozen=True, slots=True)

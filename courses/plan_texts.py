@@ -103,7 +103,8 @@ def item_record(item: PlanItem, offer: PlanOffer, session: PlanSession, *,
     """What an item's text is made of, as plain JSON values (stored with the item, rendered
     in the reader's language when shown): the offer and session (key, title, dates, hours;
     ``undated`` when the session has no dates of its own), the place, whether it was kept,
-    the needs covered, the priority and the better sessions that were blocked (``titles``:
+    the needs covered, the priority, the earlier period's evidence of the offer's
+    effectiveness its value used and the better sessions that were blocked (``titles``:
     offer key → title, to name them)."""
     names = titles or {}
     return {
@@ -114,6 +115,9 @@ def item_record(item: PlanItem, offer: PlanOffer, session: PlanSession, *,
         "covered": [{"competency": n.competency, "level": n.level, "score": n.score,
                      "threshold": n.threshold, "stage": n.stage} for n in item.covered],
         "priority": list(item.priority),
+        "evidence": [{"competency": e.competency, "pairs": e.pairs, "closed": e.closed,
+                      "shrunk": e.shrunk, "kind_share": e.kind_share, "factor": e.factor}
+                     for e in item.evidence],
         "better": [{"offer_key": a.offer_key, "offer_title": names.get(a.offer_key, ""),
                     "session_key": a.session_key, "status": a.status, "place": a.place}
                    for a in item.better_blocked]}
@@ -157,11 +161,27 @@ def record_text(record: Mapping[str, Any], lang: str = "ru") -> str:
         parts.append((" Priority: " if en else " Приоритет: ") + ", ".join(
             _pick(PRIORITY_TEXTS.get(str(p), (str(p), str(p))), lang)
             for p in record["priority"]) + ".")
+    for ev in record.get("evidence") or ():
+        parts.append(_evidence(ev, lang))
     if record.get("better"):
         blocked = ", ".join(_blocked(a, lang) for a in record["better"])
         parts.append((" Better options unavailable: " if en
                       else " Лучшие варианты недоступны: ") + blocked + ".")
     return "".join(parts)
+
+
+def _evidence(ev: Mapping[str, Any], lang: str) -> str:
+    """One competency's evidence: closed of pairs, the shrunk share and the kind's share."""
+    competency, closed, pairs = ev["competency"], int(ev["closed"]), int(ev["pairs"])
+    shrunk = _percent(float(ev["shrunk"]) + 0.005)  # to the nearest percent
+    kind = _percent(float(ev["kind_share"]) + 0.005)
+    if lang == "en":
+        return (f" Past results: the {competency} deficit closed for {closed} of {pairs} "
+                f"teachers who completed this offer (estimate {shrunk} % allowing for the "
+                f"sample size; offers of its kind {kind} %).")
+    return (f" По итогам прошлого периода дефицит {competency} закрыт у {closed} из {pairs} "
+            f"педагогов, прошедших это предложение (оценка с учётом объёма выборки "
+            f"{shrunk} %; у предложений этого вида {kind} %).")
 
 
 def need_record(need: PlanNeed) -> dict[str, Any]:

@@ -52,6 +52,7 @@ from courses.plan_model import (
     STAGE_FINAL,
     Alternative,
     CoveredNeed,
+    Evidence,
     PlanInput,
     PlanItem,
     PlanNeed,
@@ -78,6 +79,21 @@ def need_weight(need: PlanNeed, teacher: PlanTeacher, policy: Policy) -> float:
     extra = (policy.low_results_weight * teacher.low_results_school
              + policy.risk_group_weight * teacher.risk_group + policy.gap_weight * need.gap)
     return level * stage * (1.0 + extra)
+
+
+def _evidence(inp: PlanInput, policy: Policy) -> dict[tuple[str, str], Evidence]:
+    """Per (offer, competency), the earlier period's evidence the value uses: effects with at
+    least ``effect_min_pairs`` pairs, when ``effect_weight`` is above 0 (see ``Policy``)."""
+    out: dict[tuple[str, str], Evidence] = {}
+    if policy.effect_weight <= 0:
+        return out
+    covers = {(o.key, c) for o in inp.offers for c in o.competencies}
+    for e in inp.effects:  # an offer's evidence counts for what it covers now
+        if e.pairs >= policy.effect_min_pairs and (e.offer_key, e.competency) in covers:
+            factor = 1.0 + policy.effect_weight * (e.shrunk - e.kind_share)
+            out[(e.offer_key, e.competency)] = Evidence(
+                e.competency, e.pairs, e.closed, e.shrunk, e.kind_share, max(factor, 0.0))
+    return out
 
 
 def _period(day: dt.date) -> tuple[int, int]:
@@ -111,6 +127,7 @@ class _Facts:
     hours: float
     period: tuple[int, int]
     seats: int | None
+    gains: dict[str, float] | None  # competency → need weight factor (``Policy``), if any
 
 
 def _spread(key: str) -> int:
@@ -142,6 +159,10 @@ class _Model:
         self.session_index = {s.key: i for i, s in enumerate(self.sessions)}
         if len(self.session_index) != len(self.sessions):
             raise ValueError("session keys must be unique")
+        self.evidence = _evidence(inp, policy)
+        gains_of: dict[str, dict[str, float]] = defaultdict(dict)
+        for (offer_key, competency), ev in self.evidence.items():
+            gains_of[offer_key][competency] = ev.factor
         self.facts: list[_Facts] = []
         for row in self.sessions:
             offer = self.offers.get(row.offer_key)
@@ -150,7 +171,8 @@ class _Model:
             self.facts.append(_Facts(row.key, offer, frozenset(offer.subjects),
                                      offer.host_school, row.municipality or offer.municipality,
                                      offer.format == REMOTE, row.starts_on, row.ends_on,
-                                     row.hours, _period(row.starts_on), row.seats))
+                                     row.hours, _period(row.starts_on), row.seats,
+                                     gains_of.get(offer.key)))
         self.mentor_cap = {m.mentor_id: m.capacity for m in inp.mentors}
         self.excluded = set(inp.excluded)
         self.previous = set(inp.previous)
@@ -284,8 +306,10 @@ class _Model:
                 if self.fixed_comp.get((teacher_id, c), 0) < limit}
         comps = tuple([c for c in f.offer.competencies if c in weight])
         place = place or self.place(teacher, session) or PLACE_OTHER
-        value = (sum([weight[c] for c in comps]) + self._bonus.get(place, 0.0)
-                 - self.policy.item_penalty)
+        gains = f.gains
+        covered = sum([weight[c] for c in comps]) if gains is None else \
+            sum([weight[c] * gains.get(c, 1.0) for c in comps])
+        value = covered + self._bonus.get(place, 0.0) - self.policy.item_penalty
         if self.previous and (teacher_id, f.key) in self.previous:
             value += self.policy.keep_bonus
         return _Cand(teacher_id, session, comps, value, place)
@@ -874,13 +898,25 @@ def _scan_cache(model: _Model) -> _ScanCache:
         for m, session in enumerate(members):
             for c in model.offer_of(session).competencies:
                 covers[m, comp_ids[c]] = 1.0
+        gains: np.ndarray | None = None  # covers with the effectiveness factors, when any
+        for m, session in enumerate(members):
+            f = model.facts[session]
+            if f.gains:
+                if gains is None:
+                    gains = covers.copy()
+                for c, factor in f.gains.items():
+                    gains[m, comp_ids[c]] = factor
         rows = np.array(rows_of, dtype=np.int64)
         need_ids = np.array(ids, dtype=np.int64)
-        cover_w = weights[rows] @ covers.T
-        w_c = weights[rows, cache.need_cols[need_ids]]
+        # W: what a session's covered needs weigh for each reader (a need's weight times the
+        # offer's factor); a need's share of the session's reduced value is its part of W.
+        valued = covers if gains is None else gains
+        cover_w = weights[rows] @ valued.T
+        cols = cache.need_cols[need_ids]
+        w_c = weights[rows, cols][:, None] * (1.0 if gains is None else gains[:, cols].T)
         cache.buckets.append(_ScanBucket(
             np.array(members, dtype=np.int64), rows, need_ids, covers, cover_w,
-            w_c[:, None] / np.maximum(cover_w, 1e-12), bonus[cls] + keep - p.item_penalty))
+            w_c / np.maximum(cover_w, 1e-12), bonus[cls] + keep - p.item_penalty))
     model.scan_cache = cache
     return cache
 
@@ -1159,9 +1195,11 @@ def _explain(model: _Model, cand: _Cand, fixed: bool, others: list[_Cand]) -> Pl
             ranked.append(alt)
         if might_be_better and why != "free":
             better.append(alt)
+    evidence = tuple(model.evidence[(f.offer.key, c)] for c in cand.comps
+                     if (f.offer.key, c) in model.evidence)
     return PlanItem(cand.teacher, f.offer.key, f.key, cand.comps, fixed,
                     round(cand.value, 6), cand.place, covered, priority, tuple(better),
-                    tuple(ranked))
+                    tuple(ranked), evidence)
 
 
 def _by_value_then_key(entry: tuple[float, str, _Cand, bool, str]) -> tuple[float, str]:

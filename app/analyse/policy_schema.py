@@ -130,7 +130,8 @@ class OverrideSchema(_Table):
 MATCHING_WEIGHTS = ("deficit_weight", "risk_weight", "entry_weight", "final_weight",
                     "low_results_weight", "risk_group_weight", "gap_weight", "partner_bonus",
                     "municipality_bonus", "remote_bonus", "item_penalty", "keep_bonus")
-MATCHING_KEYS = (*MATCHING_WEIGHTS, "max_items_per_competency", "hours_cap")
+MATCHING_KEYS = (*MATCHING_WEIGHTS, "max_items_per_competency", "hours_cap", "effect_weight",
+                 "effect_min_pairs")
 
 
 class Weight(fields.Field):
@@ -142,8 +143,19 @@ class Weight(fields.Field):
         return float(value)
 
 
-class ItemsPerCompetency(fields.Field):
-    """How many items may cover one deficit competency: an integer ≥ 1."""
+class UnitShare(fields.Field):
+    """A weight between 0 and 1 (not a bool, not text)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or \
+                not 0 <= value <= 1:
+            raise ValidationError(f"{value!r} — ожидается число от 0 до 1")
+        return float(value)
+
+
+class AtLeastOne(fields.Field):
+    """A count: how many items may cover one deficit competency, how many pairs make
+    evidence; an integer ≥ 1."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -160,8 +172,10 @@ class MatchingSchema(_Table):
     low_results_weight, risk_group_weight, gap_weight = Weight(), Weight(), Weight()
     partner_bonus, municipality_bonus, remote_bonus = Weight(), Weight(), Weight()
     item_penalty, keep_bonus = Weight(), Weight()
-    max_items_per_competency = ItemsPerCompetency()
+    max_items_per_competency = AtLeastOne()
     hours_cap = Weight()
+    effect_weight = UnitShare()
+    effect_min_pairs = AtLeastOne()
 
 
 MATCHING_RU = {
@@ -175,7 +189,9 @@ MATCHING_RU = {
     "item_penalty": "штраф за каждую позицию маршрута",
     "keep_bonus": "бонус за сохранение прежнего предложения",
     "max_items_per_competency": "позиций на одну компетенцию, не более",
-    "hours_cap": "часов на педагога за полугодие, не более"}
+    "hours_cap": "часов на педагога за полугодие, не более",
+    "effect_weight": "вес эффективности предложения по итогам прошлого периода (0–1)",
+    "effect_min_pairs": "пар «вход → итог», с которых эффективность учитывается"}
 
 
 def matching_overview(doc: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 from app.accounts.roles import Scope, school_clause
 from app.analyse.levels import competency_groups
+from app.analyse.outcomes import levels_frame
 from app.analyse.policy import load_policy, risk_rule
 from app.analyse.teacher_memo import Stored, latest_pair, teacher_change
 from app.extensions import db
 from app.models import Competency, Diagnostic, School, Teacher
 from app.reports.map_store import school_map_frame
-from app.reports.maps import levels_frame, policy_lines
+from app.reports.maps import policy_lines
 from app.settings import Settings
 from deficits.change import change_summary, deficit_changes
 from deficits.maps import rank_schools, school_type_map_of, stack_maps

@@ -1,10 +1,7 @@
 """Offer effectiveness from the stored rows (issue 14): what closes deficits, for whom.
 
-The period is a pair of diagnostics: an entry one (whose routes the teachers took part in) and
-a final one (which says whether each entry deficit closed). Exposures are the items of the
-entry diagnostic's routes that reached enrolment; completed, verified and re-planned items
-count as completed (re-planned ones were completed and their deficit stayed). The numbers
-come from ``deficits.effectiveness`` over the teachers in the caller's scope.
+The period and the exposures are ``app.analyse.outcomes``'s; the numbers come from
+``deficits.effectiveness`` over the teachers in the caller's scope.
 """
 
 from __future__ import annotations
@@ -16,11 +13,11 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from app.accounts.roles import Scope, teacher_clause
+from app.accounts.roles import Scope
+from app.analyse.outcomes import evidence_period, levels_frame
+from app.analyse.outcomes import exposures as outcome_exposures
 from app.extensions import db
-from app.models import Competency, Diagnostic, Offer, Route, RouteItem, School, Teacher
-from app.models.route import COMPLETED, ENROLLED, REPLANNED, VERIFIED
-from app.reports.maps import levels_frame
+from app.models import Competency, Diagnostic
 from app.reports.xlsx import table_workbook
 from deficits.change import deficit_changes
 from deficits.effectiveness import MIN_PAIRS, offer_effectiveness
@@ -29,8 +26,6 @@ from deficits.effectiveness import MIN_PAIRS, offer_effectiveness
 GROUPS = {"offer": "offer_key", "kind": "kind", "provider": "provider", "centre": "centre"}
 KIND_RU = {"course": "КПК (Moodle)", "external": "КПК (внешний)", "internship": "Стажировка",
            "mentoring": "Наставничество", "event": "Методическое мероприятие"}
-_TOOK_PART = (ENROLLED, COMPLETED, VERIFIED, REPLANNED)
-_COMPLETED = (COMPLETED, VERIFIED, REPLANNED)
 
 
 @dataclass(frozen=True)
@@ -78,20 +73,22 @@ def effectiveness_report(scope: Scope, by: str = "offer", entry_id: int | None =
                          final_id: int | None = None, min_pairs: int = MIN_PAIRS
                          ) -> EffectReport:
     """Effectiveness per ``by`` group and competency, of the teachers in ``scope``, between the
-    entry diagnostic ``entry_id`` and the final one ``final_id`` (default: the latest of each).
+    entry diagnostic ``entry_id`` and the final one ``final_id`` (default, when neither is
+    given: the latest finished period, ``app.analyse.outcomes.evidence_period``; one given:
+    the latest of the other kind).
 
     :raise ValueError: an unknown ``by``, a diagnostic id that is not of its kind, or
         ``min_pairs`` below 1.
     """
     if by not in GROUPS:
         raise ValueError(f"by must be one of {', '.join(GROUPS)}, got {by!r}")
-    entry = _diagnostic("entry", entry_id)
-    final = _diagnostic("final", final_id)
+    period = evidence_period() if entry_id is None and final_id is None else None
+    entry, final = period or (_diagnostic("entry", entry_id), _diagnostic("final", final_id))
     if entry is None or final is None:
         return EffectReport(entry, final, by, min_pairs, [])
     changes = deficit_changes(levels_frame(entry, scope=scope)[0],
                               levels_frame(final, scope=scope)[0])
-    exposures = _exposures(entry, scope)
+    exposures = outcome_exposures(entry, scope)
     column = GROUPS[by]
     table = offer_effectiveness(changes, exposures, by=(column, "competency"),
                                 min_pairs=min_pairs)
@@ -124,27 +121,6 @@ def _diagnostic(kind: str, chosen: int | None) -> Diagnostic | None:
                          f"{'an' if kind == 'entry' else 'a'} {kind} one: give the id of "
                          f"{'an' if kind == 'entry' else 'a'} {kind} diagnostic")
     return found
-
-
-def _exposures(entry: Diagnostic, scope: Scope) -> pd.DataFrame:
-    """One row per teacher, competency and item of the entry diagnostic's routes that reached
-    enrolment, with the offer's key, title, kind, provider and host school."""
-    rows = db.session.execute(
-        select(Route.teacher_id, RouteItem.competencies, RouteItem.status, Offer.key,
-               Offer.title, Offer.kind, Offer.provider, School.code, School.name)
-        .join(RouteItem, RouteItem.route_id == Route.id)
-        .join(Offer, Offer.id == RouteItem.offer_id)
-        .join(Teacher, Teacher.id == Route.teacher_id)
-        .outerjoin(School, School.id == Offer.host_school_id)
-        .where(Route.diagnostic_id == entry.id, RouteItem.status.in_(_TOOK_PART),
-               teacher_clause(scope))).all()
-    out = [{"user_id": teacher, "competency": competency, "offer_key": key, "title": title,
-            "kind": kind, "provider": provider or "—", "centre": code or "—",
-            "centre_name": name or "без ресурсного центра", "completed": status in _COMPLETED}
-           for teacher, competencies, status, key, title, kind, provider, code, name in rows
-           for competency in competencies or ()]
-    return pd.DataFrame(out, columns=["user_id", "competency", "offer_key", "title", "kind",
-                                      "provider", "centre", "centre_name", "completed"])
 
 
 def _labels(exposures: pd.DataFrame, column: str) -> dict[str, str]:

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, String, cast, func, select
+from sqlalchemy import String, cast, func, select
 
-from app.accounts.roles import Scope, teacher_clause
+from app.accounts.roles import Scope
+from app.analyse.outcomes import in_scope, levels_frame
 from app.extensions import db
 from app.models import (
     Competency,
@@ -64,33 +65,6 @@ class DeficitMap:
 def current_diagnostic() -> Diagnostic | None:
     """The diagnostic most recently synced."""
     return db.session.scalars(select(Diagnostic).order_by(Diagnostic.id.desc())).first()
-
-
-def levels_frame(diagnostic: Diagnostic, teacher_id: int | None = None,
-                 scope: Scope | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stored levels (user_id, competency, score, level) and teachers (user_id, school_code);
-    with ``teacher_id`` only that teacher's levels; with ``scope`` only the levels and
-    teachers in it (every aggregate built on them is then the scope's own)."""
-    query = (select(Deficit.teacher_id, Competency.idnumber, Deficit.score, Deficit.level,
-                    Deficit.questions)
-             .join(Competency, Competency.id == Deficit.competency_id)
-             .where(Deficit.diagnostic_id == diagnostic.id))
-    if teacher_id is not None:
-        query = query.where(Deficit.teacher_id == teacher_id)
-    people = select(Teacher.id, School.code).outerjoin(School, School.id == Teacher.school_id)\
-        .where(Teacher.active.is_(True))
-    if scope is not None and not scope.region:
-        query = query.where(Deficit.teacher_id.in_(in_scope(scope)))
-        people = people.where(teacher_clause(scope))
-    rows = db.session.execute(query).all()
-    levels = pd.DataFrame(rows, columns=["user_id", "competency", "score", "level", "questions"])
-    teachers = pd.DataFrame(db.session.execute(people).all(), columns=["user_id", "school_code"])
-    return levels, teachers
-
-
-def in_scope(scope: Scope) -> Select[Any]:
-    """The ids of the teachers in ``scope``, as a subquery."""
-    return select(Teacher.id).where(teacher_clause(scope))
 
 
 def deficit_map(diagnostic: Diagnostic, scope: Scope | None = None, *, sort: str = NEED,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.analyse.outcomes import offer_effects
 from app.analyse.policy import effective_document
 from app.analyse.policy_schema import matching_policy
 from app.analyse.teacher_memo import RISK
@@ -103,7 +104,8 @@ def plan_input(diagnostic: Diagnostic, settings: Settings) -> Planning:
     """Everything planning reads for ``diagnostic``: teachers with needs, their needs, the
     catalogue with its sessions (seats held by other diagnostics' items taken off), mentors,
     the fixed items (held or acted-on items of this diagnostic), the excluded offers per
-    teacher and the previous proposal."""
+    teacher, the previous proposal and what the latest finished period says of the offers
+    (``app.analyse.outcomes.offer_effects``)."""
     planning = Planning(pm.PlanInput((), (), (), ()))
     kept = touched(diagnostic)
     planning.kept = kept
@@ -152,7 +154,8 @@ def plan_input(diagnostic: Diagnostic, settings: Settings) -> Planning:
                         if i.session_id in key_of_session))
     planning.input = pm.PlanInput(
         teachers=teachers, needs=needs, offers=offers, sessions=sessions, mentors=mentors,
-        fixed=tuple(fixed), excluded=tuple(sorted(excluded)), previous=prev)
+        fixed=tuple(fixed), excluded=tuple(sorted(excluded)), previous=prev,
+        effects=offer_effects())
     return planning
 
 

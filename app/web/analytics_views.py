@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app import settings_of
 from app.accounts.roles import ADMIN, METHODOLOGIST, Scope, school_clause
 from app.analyse.levels import competency_groups
+from app.analyse.outcomes import in_scope
 from app.analyse.policy import effective_document
 from app.analyse.revisions import newest_revision
 from app.analyse.risk_rule import group_labels, risk_overview
@@ -20,7 +21,7 @@ from app.common import audit
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, School, Teacher
 from app.reports import analytics
-from app.reports.maps import current_diagnostic, deficit_map, in_scope, policy_lines
+from app.reports.maps import current_diagnostic, deficit_map, policy_lines
 from app.reports.xlsx import table_workbook
 from app.settings import SettingsError
 from app.web.access import allow, current_scope

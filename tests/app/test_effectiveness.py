@@ -8,9 +8,11 @@ import json
 
 from flask import Flask
 from openpyxl import load_workbook
+from sqlalchemy import select
 from support import AppRunner, signed_in
 
 from app.accounts.roles import REGION, Scope
+from app.analyse.outcomes import evidence_period, offer_effects
 from app.extensions import db
 from app.models import (
     Competency,
@@ -24,6 +26,10 @@ from app.models import (
     Teacher,
 )
 from app.reports.effectiveness import effectiveness_report
+from app.routes.items import recommend
+from app.routes.plan_input import plan_input
+from app.settings import Settings
+from courses.plan_texts import record_text
 
 ALFA = ("--role", "methodologist", "--municipality", "Альфа")
 BETA = ("--role", "methodologist", "--municipality", "Бета")
@@ -155,3 +161,45 @@ def test_rows_go_by_competency_then_share_with_too_few_pairs_last() -> None:
             row("first", "B", 0.9), row("early", "0", None)]
     assert [r.label for r in sorted(rows, key=_by_share)] == [
         "early", "half", "none closed", "few", "first"]
+
+
+def test_the_next_plan_weighs_and_cites_the_finished_periods_evidence(
+        app: Flask, settings: Settings) -> None:
+    entry, final = seed()
+    # The next period: a new entry diagnostic after the final one; teachers 14–20 of Бета
+    # have the deficit again. «КПК А» is remote: they can take it.
+    course = db.session.scalars(select(Offer).filter_by(key="pk-a")).one()
+    course.format = "remote"
+    following = Diagnostic(moodle_quiz_id=3, moodle_course_id=9, kind="entry", name="Входная 2")
+    db.session.add(following)
+    db.session.flush()
+    pk = db.session.scalars(select(Competency)).one()
+    again = db.session.scalars(select(Teacher).where(Teacher.moodle_user_id.between(14, 20)))
+    db.session.add_all([Deficit(diagnostic_id=following.id, teacher_id=t.id,
+                                competency_id=pk.id, score=0.3, level="deficit", questions=2)
+                        for t in again])
+    db.session.commit()
+    assert evidence_period() == (entry, final)
+    effects = {(e.offer_key, e.competency): e for e in offer_effects()}
+    assert set(effects) == {("pk-a", "PK-01"), ("rc-1", "PK-01")}
+    assert (effects[("pk-a", "PK-01")].pairs, effects[("pk-a", "PK-01")].closed) == (10, 7)
+    assert plan_input(following, settings).input.effects == tuple(effects.values())
+    recommend(following, settings)
+    items = db.session.scalars(select(RouteItem).join(Route).where(
+        Route.diagnostic_id == following.id)).all()
+    assert len(items) == 7
+    for item in items:
+        [cited] = item.explanation["evidence"]
+        assert (cited["competency"], cited["pairs"], cited["closed"]) == ("PK-01", 10, 7)
+        assert "закрыт у 7 из 10 педагогов" in record_text(item.explanation)
+    # The internship has two pairs: below the policy's 10, cited nowhere, weighed by nothing.
+    assert effects[("rc-1", "PK-01")].pairs == 2
+
+
+def test_without_a_finished_period_there_is_no_evidence(app: Flask) -> None:
+    db.session.add(Diagnostic(moodle_quiz_id=1, moodle_course_id=9, kind="entry", name="В"))
+    db.session.commit()
+    assert evidence_period() is None and offer_effects() == ()
+    db.session.add(Diagnostic(moodle_quiz_id=2, moodle_course_id=9, kind="final", name="И"))
+    db.session.commit()
+    assert evidence_period() is not None and offer_effects() == ()  # nobody took anything

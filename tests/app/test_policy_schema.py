@@ -41,6 +41,10 @@ DEFAULT = {"deficit_below": 0.5, "risk_below": 0.7, "min_questions": 2}
      "'1' — ожидается число не меньше 0"),
     ({"default": DEFAULT, "matching": {"max_items_per_competency": 1.5}},
      "matching.max_items_per_competency", "1.5 — ожидается целое число не меньше 1"),
+    ({"default": DEFAULT, "matching": {"effect_weight": 1.5}}, "matching.effect_weight",
+     "1.5 — ожидается число от 0 до 1"),
+    ({"default": DEFAULT, "matching": {"effect_min_pairs": 0}}, "matching.effect_min_pairs",
+     "0 — ожидается целое число не меньше 1"),
     ({"default": DEFAULT, "matching": {"speed": 1}}, "matching.speed",
      "неизвестный ключ; допустимы deficit_weight"),
 ])
@@ -79,13 +83,15 @@ def test_overrides_are_written_as_toml_that_reads_back_the_same() -> None:
 
 def test_the_planners_weights_read_back_the_same_and_fill_in_the_defaults() -> None:
     doc = validate_document({"default": DEFAULT, "matching": {
-        "partner_bonus": 0.2, "max_items_per_competency": 2, "hours_cap": 36}})
+        "partner_bonus": 0.2, "max_items_per_competency": 2, "hours_cap": 36,
+        "effect_weight": 0.25, "effect_min_pairs": 20}})
     text = overrides_to_toml(doc)
     assert "[matching]" in text
     assert validate_document({"default": DEFAULT, **overrides_from_toml(text)}) == doc
     policy = matching_policy(doc, include_risk=False)
     assert (policy.partner_bonus, policy.max_items_per_competency, policy.hours_cap) == (
         0.2, 2, 36.0)
+    assert (policy.effect_weight, policy.effect_min_pairs) == (0.25, 20)
     assert policy.remote_bonus == Policy().remote_bonus  # not set: the documented default
     assert matching_policy(validate_document({"default": DEFAULT})) == Policy()
 

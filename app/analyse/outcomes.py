@@ -1,0 +1,106 @@
+"""What earlier periods say (issue 14): stored levels, the items teachers took part in, and the
+offers' effectiveness the planner weighs.
+
+A period is a pair of diagnostics: an entry one (whose routes the teachers took part in) and a
+final one (which says whether each entry deficit closed). Exposures are the items of the entry
+diagnostic's routes that reached enrolment; completed, verified and re-planned items count as
+completed (re-planned ones were completed and their deficit stayed). ``app.reports`` builds the
+effectiveness and capacity reports on these; ``app.routes.plan_input`` hands the effects to the
+planner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Select, select
+
+from app.accounts.roles import Scope, teacher_clause
+from app.extensions import db
+from app.models import Competency, Deficit, Diagnostic, Offer, Route, RouteItem, School, Teacher
+from app.models.route import COMPLETED, ENROLLED, REPLANNED, VERIFIED
+from courses.plan_model import OfferEffect
+from deficits.change import deficit_changes
+from deficits.effectiveness import PRIOR_PAIRS, shrunk_shares
+
+TOOK_PART = (ENROLLED, COMPLETED, VERIFIED, REPLANNED)
+COMPLETED_STATUSES = (COMPLETED, VERIFIED, REPLANNED)
+EXPOSURE_FRAME = ["user_id", "competency", "offer_key", "title", "kind", "provider", "centre",
+                  "centre_name", "completed"]
+
+
+def levels_frame(diagnostic: Diagnostic, teacher_id: int | None = None,
+                 scope: Scope | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stored levels (user_id, competency, score, level) and teachers (user_id, school_code);
+    with ``teacher_id`` only that teacher's levels; with ``scope`` only the levels and
+    teachers in it (every aggregate built on them is then the scope's own)."""
+    query = (select(Deficit.teacher_id, Competency.idnumber, Deficit.score, Deficit.level,
+                    Deficit.questions)
+             .join(Competency, Competency.id == Deficit.competency_id)
+             .where(Deficit.diagnostic_id == diagnostic.id))
+    if teacher_id is not None:
+        query = query.where(Deficit.teacher_id == teacher_id)
+    people = select(Teacher.id, School.code).outerjoin(School, School.id == Teacher.school_id)\
+        .where(Teacher.active.is_(True))
+    if scope is not None and not scope.region:
+        query = query.where(Deficit.teacher_id.in_(in_scope(scope)))
+        people = people.where(teacher_clause(scope))
+    rows = db.session.execute(query).all()
+    levels = pd.DataFrame(rows, columns=["user_id", "competency", "score", "level", "questions"])
+    teachers = pd.DataFrame(db.session.execute(people).all(), columns=["user_id", "school_code"])
+    return levels, teachers
+
+
+def in_scope(scope: Scope) -> Select[Any]:
+    """The ids of the teachers in ``scope``, as a subquery."""
+    return select(Teacher.id).where(teacher_clause(scope))
+
+
+def exposures(entry: Diagnostic, scope: Scope | None = None) -> pd.DataFrame:
+    """One row per teacher, competency and item of the entry diagnostic's routes that reached
+    enrolment, with the offer's key, title, kind, provider and host school (``centre``)."""
+    query = (select(Route.teacher_id, RouteItem.competencies, RouteItem.status, Offer.key,
+                    Offer.title, Offer.kind, Offer.provider, School.code, School.name)
+             .join(RouteItem, RouteItem.route_id == Route.id)
+             .join(Offer, Offer.id == RouteItem.offer_id)
+             .join(Teacher, Teacher.id == Route.teacher_id)
+             .outerjoin(School, School.id == Offer.host_school_id)
+             .where(Route.diagnostic_id == entry.id, RouteItem.status.in_(TOOK_PART)))
+    if scope is not None and not scope.region:
+        query = query.where(teacher_clause(scope))
+    out = [{"user_id": teacher, "competency": competency, "offer_key": key, "title": title,
+            "kind": kind, "provider": provider or "—", "centre": code or "—",
+            "centre_name": name or "без ресурсного центра",
+            "completed": status in COMPLETED_STATUSES}
+           for teacher, competencies, status, key, title, kind, provider, code, name
+           in db.session.execute(query).all()
+           for competency in competencies or ()]
+    return pd.DataFrame(out, columns=EXPOSURE_FRAME)
+
+
+def evidence_period() -> tuple[Diagnostic, Diagnostic] | None:
+    """The latest finished period: the latest final diagnostic and the latest entry one
+    before it (by id), or None when there is no such pair yet."""
+    final = db.session.scalars(select(Diagnostic).where(Diagnostic.kind == "final")
+                               .order_by(Diagnostic.id.desc())).first()
+    if final is None:
+        return None
+    entry = db.session.scalars(select(Diagnostic).where(Diagnostic.kind == "entry",
+                                                        Diagnostic.id < final.id)
+                               .order_by(Diagnostic.id.desc())).first()
+    return None if entry is None else (entry, final)
+
+
+def offer_effects(prior_pairs: float = PRIOR_PAIRS) -> tuple[OfferEffect, ...]:
+    """Per offer and competency, what the latest finished period says of it over the whole
+    region (``deficits.effectiveness.shrunk_shares``); empty without such a period."""
+    period = evidence_period()
+    if period is None:
+        return ()
+    entry, final = period
+    changes = deficit_changes(levels_frame(entry)[0], levels_frame(final)[0])
+    shares = shrunk_shares(changes, exposures(entry), prior_pairs)
+    return tuple(OfferEffect(str(r["offer_key"]), str(r["competency"]), int(r["pairs"]),
+                             int(r["closed"]), float(r["shrunk"]), float(r["kind_share"]))
+                 for r in shares.to_dict("records"))
