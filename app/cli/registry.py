@@ -19,6 +19,7 @@ from app.common import audit
 from app.common.runs import logged_run
 from app.common.store import read_file
 from app.registry.results import identify_schools, import_results
+from app.reports.capacity import capacity_report, capacity_workbook, parse_overrides
 from app.reports.effectiveness import GROUPS, effectiveness_report, effectiveness_workbook
 from app.reports.indicators import compare_period, indicator_report, period_from, report_workbook
 from app.settings import SettingsError
@@ -187,5 +188,43 @@ def effectiveness_cmd(app: Flask, *, by: str, entry_id: int | None, final_id: in
         audit.record("export.xlsx", ("effectiveness", by), {"file": xlsx_path}, commit=True)
 
 
+@click.command("capacity")
+@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The period's first day (default: today).")
+@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The period's last day (default: a year after the first).")
+@click.option("--rate", "rates", multiple=True, metavar="KIND.RATE=SHARE",
+              help="Override a rate, e.g. internship.accepted=0.7 (kinds: internship, "
+                   "mentoring, course, external, event; rates: proposed, accepted, completed).")
+@click.option("--xlsx", "xlsx_path", default=None, type=click.Path(dir_okay=False),
+              help="Also write the tables to this XLSX file.")
+@stage
+def capacity_cmd(app: Flask, *, start: dt.datetime | None, end: dt.datetime | None,
+                 rates: tuple[str, ...], xlsx_path: str | None) -> None:
+    """What the next period asks of the resource centres (internship seats and mentor hours
+    per centre and competency, against the catalogue) and course providers (places to order
+    per competency), schools with deficits and no partner centre, overloaded centres, the
+    assumptions and last period's forecast against what happened. Prints JSON.
+    """
+    given: dict[str, str] = {}
+    for text in rates:
+        key, sep, value = text.partition("=")
+        if not sep:
+            raise click.UsageError(f"--rate {text!r}: write KIND.RATE=SHARE, e.g. "
+                                   "internship.accepted=0.7")
+        given[key.strip()] = value
+    try:
+        report = capacity_report(REGION, start=start.date() if start else None,
+                                 end=end.date() if end else None,
+                                 overrides=parse_overrides(given))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    echo_json(report.as_dict())
+    if xlsx_path:
+        Path(xlsx_path).write_bytes(capacity_workbook(report))
+        audit.record("export.xlsx", ("capacity", report.period[0].isoformat()),
+                     {"file": xlsx_path}, commit=True)
+
+
 COMMANDS = (import_question_map_cmd, import_results_cmd, identify_schools_cmd, indicators_cmd,
-            effectiveness_cmd)
+            effectiveness_cmd, capacity_cmd)

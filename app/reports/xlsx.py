@@ -7,6 +7,7 @@ import io
 import zipfile
 from collections.abc import Sequence
 from copy import copy
+from dataclasses import dataclass
 from typing import Any
 
 from openpyxl import Workbook
@@ -153,8 +154,35 @@ def table_workbook(title: str, notes: list[str], headers: list[str],
     row (openpyxl's write-only mode: no sheet of cells in memory; thousands of rows, as the
     4,000 schools of the deficit map, in a fraction of the time).
     """
+    return tables_workbook([Sheet(title, notes, headers, rows)])
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of ``tables_workbook``: its title, notes, headers and rows; floats in the
+    ``shares`` columns (all columns when None) are shown as percent, other floats as
+    numbers with one decimal."""
+
+    title: str
+    notes: list[str]
+    headers: list[str]
+    rows: Sequence[Sequence[Any]]
+    shares: frozenset[int] | None = None
+
+
+def tables_workbook(sheets: Sequence[Sheet]) -> bytes:
+    """Several sheets as ``table_workbook`` writes one (titles cut to Excel's 31 characters)."""
     book = Workbook(write_only=True)
     book.properties.created = book.properties.modified = FIXED_TIME
+    for part in sheets:
+        _write_sheet(book, part)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_sheet(book: Workbook, part: Sheet) -> None:
+    title, notes, headers, rows = part.title, part.notes, part.headers, part.rows
     sheet = book.create_sheet(title[:31])
     # The sheet's size up front, as a sheet in memory states it (a write-only one would
     # state none; readers in read-only mode then give each row only its own cells).
@@ -164,11 +192,15 @@ def table_workbook(title: str, notes: list[str], headers: list[str],
     percent = WriteOnlyCell(sheet, 0.0)
     percent.number_format = "0%"
     percent_style = percent._style  # one style for every share: no style lookup per cell
+    number = WriteOnlyCell(sheet, 0.0)
+    number.number_format = "0.0"
+    number_style = number._style
 
-    def cell(value: Any) -> Any:
+    def cell(value: Any, column: int) -> Any:
         if isinstance(value, float):
             out = WriteOnlyCell(sheet, value)
-            out._style = copy(percent_style)
+            share = part.shares is None or column in part.shares
+            out._style = copy(percent_style if share else number_style)
             return out
         if isinstance(value, str) and value.startswith(FORMULA_STARTS):
             out = WriteOnlyCell(sheet, value)
@@ -178,10 +210,7 @@ def table_workbook(title: str, notes: list[str], headers: list[str],
         return value
 
     for line in (title, *notes, ""):
-        sheet.append([cell(line)])
-    sheet.append([cell(h) for h in headers])
+        sheet.append([cell(line, 0)])
+    sheet.append([cell(h, k) for k, h in enumerate(headers)])
     for row in rows:
-        sheet.append([cell(v) for v in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        sheet.append([cell(v, k) for k, v in enumerate(row)])

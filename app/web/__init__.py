@@ -17,6 +17,7 @@ from app.web.audit_views import bp as audit_bp
 from app.web.auth import bp as auth_bp
 from app.web.auth import init_login, start_launched_session
 from app.web.availability_views import bp as availability_bp
+from app.web.capacity_views import bp as capacity_bp
 from app.web.catalogue_views import bp as catalogue_bp
 from app.web.dynamics import bp as dynamics_bp
 from app.web.health import bp as health_bp
@@ -51,6 +52,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views_bp)
     app.register_blueprint(dynamics_bp)
     app.register_blueprint(analytics_bp)
+    app.register_blueprint(capacity_bp)
     access.blueprint_rule(auth_bp, access.PUBLIC)  # signing in and out needs no sign-in
     app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)

@@ -6,9 +6,10 @@ which make the OpenAPI document (``app.web.openapi``).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from flask import abort, current_app
+from flask import abort, current_app, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -18,6 +19,7 @@ from app.common.moodle import moodle_api
 from app.extensions import db
 from app.models import Diagnostic, Route, RouteItem
 from app.reports import analytics
+from app.reports.capacity import capacity_report, parse_overrides
 from app.reports.effectiveness import effectiveness_report
 from app.reports.maps import current_diagnostic, deficit_map
 from app.routes.explain import item_reasons
@@ -28,6 +30,8 @@ from app.web.openapi import api_blueprint, refusals
 from app.web.openapi_schemas import (
     MAX_ID,
     VIEWS,
+    CapacityArgs,
+    CapacitySchema,
     DeficitMapArgs,
     DeficitMapSchema,
     DeficitViewSchema,
@@ -83,6 +87,26 @@ def api_effectiveness(by: str = "offer", entry_id: int | None = None,
     try:
         return effectiveness_report(current_scope(), by, entry_id, final_id,
                                     min_pairs).as_dict()
+    except ValueError as exc:
+        abort(400, description=str(exc))
+
+
+@bp.route("/capacity")
+@allow(METHODOLOGIST, ADMIN)
+@refusals(bp)
+@bp.arguments(CapacityArgs, location="query", as_kwargs=True)
+@bp.response(200, CapacitySchema)
+@bp.alt_response(400, schema=ErrorSchema, description="An unknown rate or a share outside 0..1")
+def api_capacity(start: dt.date | None = None, end: dt.date | None = None) -> Any:
+    """The next period's forecast (``/capacity``'s tables) for the caller's scope
+    (methodologists, admins); rates overridden by ``?<kind>.<rate>=``.
+
+    :raise 400: an unknown rate, a share outside 0..1, a period ending before it starts.
+    """
+    rates = {k: v for k, v in request.args.items() if "." in k and v.strip()}
+    try:
+        return capacity_report(current_scope(), start=start, end=end,
+                               overrides=parse_overrides(rates)).as_dict()
     except ValueError as exc:
         abort(400, description=str(exc))
 

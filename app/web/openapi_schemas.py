@@ -288,3 +288,53 @@ class EffectivenessSchema(Schema):
     min_pairs = fields.Integer(required=True)
     comparison = fields.String(required=True)
     rows = fields.List(fields.Nested(EffectRowSchema), required=True)
+
+
+# --- /api/capacity ---------------------------------------------------------------------------
+
+class CapacityArgs(Schema):
+    """``?from=`` and ``?to=`` (the period, default a year from today) and rate overrides
+    ``?<kind>.<rate>=`` (kind: internship, mentoring, course, external, event; rate: proposed,
+    accepted, completed; a share 0..1 or a percent)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    start = fields.Date(data_key="from")
+    end = fields.Date(data_key="to")
+
+
+class RateSchema(Schema):
+    """A kind's rates and where they come from (data, override, no_data)."""
+
+    kind = fields.String(required=True)
+    proposed = Number(required=True)
+    accepted = Number(required=True)
+    completed = Number(required=True)
+    source = fields.String(required=True)
+    deficits = fields.Integer(required=True)
+    proposals = fields.Integer(required=True)
+    acceptances = fields.Integer(required=True)
+    completions = fields.Integer(required=True)
+
+
+class CapacitySchema(Schema):
+    """The next period's forecast in the caller's scope; shortfalls positive, surpluses
+    negative; a null number of seats means no limit."""
+
+    diagnostic = fields.Integer(required=True, allow_none=True)
+    period = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    history = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                          allow_none=True)
+    rates = fields.List(fields.Nested(RateSchema), required=True)
+    centres = fields.List(fields.Dict(), required=True, metadata={
+        "description": "per centre and competency: teachers, deficits, interns, intern_seats, "
+                       "intern_gap, mentees, mentor_hours, mentor_hours_offered, mentor_gap, "
+                       "completions"})
+    subjects = fields.List(fields.Dict(), required=True)
+    courses = fields.List(fields.Dict(), required=True, metadata={
+        "description": "per competency: deficits, moodle_places, external_places, "
+                       "external_seats, to_order, completions"})
+    unpartnered = fields.List(fields.Dict(), required=True)
+    overloaded = fields.List(fields.Dict(), required=True)
+    back_test = fields.List(fields.Dict(), required=True)

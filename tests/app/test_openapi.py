@@ -112,7 +112,7 @@ def test_the_document_describes_every_api_route(app: Flask,
               if str(rule).startswith("/api/") and rule.endpoint != "openapi.openapi_json"}
     assert documented == {"/api/deficit-map", "/api/deficit-map/{view}", "/api/policy",
                           "/api/teachers/{moodle_user_id}/route", "/api/moodle/check",
-                          "/api/effectiveness"}
+                          "/api/effectiveness", "/api/capacity"}
     assert len(routes) == len(documented)
     route = document["paths"]["/api/teachers/{moodle_user_id}/route"]["get"]
     assert set(route["responses"]) >= {"200", "401", "403", "404"}
@@ -162,7 +162,7 @@ def test_generated_requests_as_each_role_get_no_server_error(
     schema = schemathesis.openapi.from_dict(document)
     schema.app = app  # requests go to the app through WSGI, not over a network
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 6
+    assert len(operations) == 7
     sent: Counter[str] = Counter()
     statuses: Counter[int] = Counter()
     for role in ROLES:
