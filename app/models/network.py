@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from app.extensions import db
 
@@ -60,10 +72,32 @@ class Partnership(db.Model):  # type: ignore[name-defined]
     school: Mapped[School] = relationship(foreign_keys=[school_id])
 
 
+def fold(text: str) -> str:
+    """``text`` as the teacher search compares it: lower case, «ё» as «е», words separated by
+    one space (Python folds Cyrillic case; SQLite's ``lower``/``LIKE`` fold only ASCII)."""
+    return " ".join(text.lower().replace("ё", "е").split())
+
+
+NAME_PARTS = ("lastname", "firstname", "middlename", "username")
+
+
+def search_name_of(values: dict[str, Any]) -> str:
+    """The folded «фамилия имя отчество логин» stored in ``teacher.search_name``."""
+    return fold(" ".join(str(values.get(name) or "") for name in NAME_PARTS))
+
+
+def _search_name_default(context: Any) -> str:
+    """A Core ``INSERT`` without ``search_name`` (bulk seeding, benches): from the row's
+    own name values."""
+    return search_name_of(context.get_current_parameters())
+
+
 class Teacher(db.Model):  # type: ignore[name-defined]
     """A teacher: a Moodle user scored by the diagnostic."""
 
     __tablename__ = "teacher"
+    # The teacher list pages in name order: the index walks it without sorting.
+    __table_args__ = (Index("ix_teacher_search_name", "search_name", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     moodle_user_id: Mapped[int] = mapped_column(Integer, unique=True)
     username: Mapped[str] = mapped_column(String(255), default="")
@@ -79,6 +113,10 @@ class Teacher(db.Model):  # type: ignore[name-defined]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # When a sync last found them no longer scored (None while active): retention counts from it
     inactive_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # search_name_of(the row): kept by the ORM events below on every insert and update of a
+    # name, and by the column default on a Core insert. A Core UPDATE of a name must set it.
+    search_name: Mapped[str] = mapped_column(String(1024), default=_search_name_default,
+                                             server_default="")
 
     school: Mapped[School | None] = relationship()
 
@@ -92,6 +130,14 @@ class Teacher(db.Model):  # type: ignore[name-defined]
     def full_name(self) -> str:
         """Фамилия Имя Отчество, as Russian documents write it."""
         return " ".join(p for p in (self.lastname, self.firstname, self.middlename) if p)
+
+
+@event.listens_for(Teacher, "before_insert")
+@event.listens_for(Teacher, "before_update")
+def _keep_search_name(mapper: Mapper[Teacher], connection: Connection, target: Teacher) -> None:
+    folded = search_name_of({name: getattr(target, name) for name in NAME_PARTS})
+    if target.search_name != folded:
+        target.search_name = folded
 
 
 class SchoolResult(db.Model):  # type: ignore[name-defined]

@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import ColumnElement, Connection, bindparam, or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 
 from app import settings_of
-from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER, Scope, teacher_clause
+from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER, Scope
 from app.analyse.teacher_memo import (
     diagnostic_ids,
     kept_risk_inputs,
@@ -20,7 +20,6 @@ from app.analyse.teacher_memo import (
     teacher_risk,
 )
 from app.common import audit
-from app.common.inputs import MAX_ID
 from app.common.marker import current_version, kept
 from app.extensions import db
 from app.models import (
@@ -57,6 +56,15 @@ from app.web.inputs import date_args, id_arg
 from app.web.lang import reader_lang
 from app.web.map_paging import map_workbook, municipality_filter, paged_map
 from app.web.review_views import ACTION_RU, ACTOR_RU
+from app.web.teacher_list import (
+    RISK_RU,
+    ROUTE_RU,
+    SORT_RU,
+    choices,
+    filters_from,
+    grouped,
+    teacher_page,
+)
 from deficits.effectiveness import MIN_PAIRS
 
 bp = Blueprint("views", __name__, template_folder="templates")
@@ -216,20 +224,26 @@ def _effectiveness(args: Any) -> EffectReport:
 @bp.get("/teachers")
 @allow(METHODOLOGIST, ADMIN)
 def teachers() -> str:
-    """Find a teacher in the caller's scope by name, username or Moodle id."""
-    query = request.args.get("q", "").strip()
-    found: list[Teacher] = []
-    if query:
-        like = f"%{query}%"
-        conditions: list[ColumnElement[bool]] = [
-            Teacher.lastname.ilike(like), Teacher.firstname.ilike(like),
-            Teacher.username.ilike(like)]
-        if query.isascii() and query.isdigit() and int(query) <= MAX_ID:
-            conditions.append(Teacher.moodle_user_id == int(query))
-        found = list(db.session.scalars(select(Teacher).where(
-            or_(*conditions), teacher_clause(current_scope()))
-                                        .order_by(Teacher.lastname).limit(50)))
-    return render_template("teachers.html", q=query, found=found)
+    """The teachers in the caller's scope, a page at a time (``?page=``), in name order
+    (``?sort=school``: by school), searched by name, login or Moodle id (``?q=``, case and
+    «ё» ignored) and filtered by ``?municipality=<id>``, ``?school=<code>``, ``?subject=``,
+    ``?risk=yes|no``, ``?competency=<idnumber>&level=<level>`` on the latest diagnostic
+    and ``?route=any|proposed|approved|enrolled|completed|none`` (app.web.teacher_list).
+
+    :raise 400: an unknown risk, level, route or sort value.
+    :raise 404: a municipality out of the caller's scope or unknown.
+    """
+    narrowed, municipality, municipalities = municipality_filter(request.args, current_scope())
+    filters = filters_from(request.args, municipality.id if municipality else None)
+    connection = db.session.connection()
+    version = current_version(connection)
+    current, _ = kept("diagnostic_ids", version, diagnostic_ids)
+    page = teacher_page(filters, narrowed, current, lambda: kept_risk_inputs(
+        settings_of(current_app), version))
+    return render_template("teachers.html", filters=filters, args=filters.args(), page=page,
+                           choices=choices(narrowed, municipalities), levels=LEVEL_RU,
+                           routes=ROUTE_RU, risks=RISK_RU, sorts=SORT_RU, grouped=grouped,
+                           diagnostic=current)
 
 
 # The teacher page's statements, built once (SQLAlchemy compiles each once per dialect and
@@ -325,13 +339,17 @@ def teacher(moodle_user_id: int) -> str:
     unmet = connection.execute(TEACHER_UNMET, {
         "teacher_id": teacher_id, "d1": wanted[0], "d2": wanted[-1],
         "d3": wanted[len(wanted) // 2]}).all() if wanted else []
+    # With an entry and a final diagnostic: both side by side (the final column says when
+    # the teacher has not taken it yet); else the latest diagnostic's results alone.
+    both = pair_rows(levels, *pair, changes) if pair else []
     return render_template(
-        "teacher.html", t=person, scores=score_rows(scores),
+        "teacher.html", t=person, scores=[] if both else score_rows(scores), both=both,
+        final_taken=pair is not None and any(r.diagnostic_id == pair[1] for r in levels),
         routes=route_rows(connection.execute(TEACHER_ROUTES, {"teacher_id": teacher_id}),
                           lang, logins=not only_teacher()),
         unmet=[unmet_reason(r.competency, r.reason, r.text, r.explanation, lang)
                for r in unmet],
-        risk=risky, changes=change_rows_shown(changes))
+        risk=risky)
 
 
 def _percent(score: float | None) -> str:
@@ -345,6 +363,49 @@ def score_rows(scores: list[tuple[Any, ...]]) -> list[tuple[str, str, str, str, 
              "—" if proficient is None else "освоена" if proficient else "не освоена",
              agreement == "disagrees")
             for code, name, score, level, proficient, agreement in scores]
+
+
+@dataclass(frozen=True)
+class PairRow:
+    """A competency's entry and final results side by side, as the teacher page shows them:
+    each «40 % (дефицит)», «—» without a result, or «не пройдена» while the teacher has no
+    final result at all; the change (bold when a deficit closed) and Moodle's mark."""
+
+    name: str
+    entry: str
+    final: str
+    change: str
+    closed: bool
+    moodle: str
+    disagrees: bool
+
+
+def _result(row: Any | None) -> str:
+    return "—" if row is None else f"{_percent(row.score)} ({LEVEL_RU.get(row.level, row.level)})"
+
+
+def pair_rows(levels: Iterable[Any], entry_id: int, final_id: int,
+              changes: dict[str, dict[str, Any]]) -> list[PairRow]:
+    """The rows of every competency the teacher has a result in, in either diagnostic, from
+    ``TEACHER_LEVELS``'s rows and the change per competency (``teacher_change``)."""
+    by_code: dict[str, dict[int, Any]] = {}
+    for row in levels:
+        if row.diagnostic_id in (entry_id, final_id):
+            by_code.setdefault(row.idnumber, {})[row.diagnostic_id] = row
+    taken = any(final_id in found for found in by_code.values())
+    shown = {code: (change, closed) for code, _, _, change, closed in change_rows_shown(changes)}
+    rows = []
+    for code, found in sorted(by_code.items()):
+        entry, final = found.get(entry_id), found.get(final_id)
+        latest: Any = final or entry  # one of them, as the code is in ``by_code``
+        change, closed = shown.get(code, ("", False))
+        rows.append(PairRow(
+            f"{code} {latest.name}", _result(entry),
+            _result(final) if taken else "не пройдена", change, closed,
+            "—" if latest.moodle_proficient is None else
+            "освоена" if latest.moodle_proficient else "не освоена",
+            latest.agreement == "disagrees"))
+    return rows
 
 
 def change_rows_shown(changes: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str,
