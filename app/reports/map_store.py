@@ -60,9 +60,11 @@ logger = logging.getLogger(__name__)
 # Per bucket and competency: assessed, insufficient, deficit, risk, agrees, disagrees.
 ASSESSED, INSUFFICIENT, DEFICIT, RISK, AGREES, DISAGREES = range(6)
 KINDS = 6
+# A school's statuses as bits of ``MapCounts.school_flags``.
+LOW_RESULTS, ADVERSE_CONTEXT, RESOURCE_CENTRE = 1, 2, 4
 # The tables whose change counters (migrations 0018, 0020) the stored counts depend on.
 MAP_INPUTS = ("competency", "deficit", "school", "teacher")
-FORMAT = 2  # of the stored value: a stored row of another format is counted again
+FORMAT = 3  # of the stored value: a stored row of another format is counted again
 KEPT_DIAGNOSTICS = 8  # decoded stored rows a process keeps (the map over time reads each)
 KEPT_DERIVED = 64  # values derived from one diagnostic's counts (scopes × orders)
 _CACHE = "profroute.map_counts"
@@ -111,6 +113,9 @@ class MapCounts(Keeps):
     school_names: list[str] = field(default_factory=list)
     school_kinds: list[str] = field(default_factory=list)
     thresholds: list[str] = field(default_factory=list)
+    # Per school: LOW_RESULTS | ADVERSE_CONTEXT | RESOURCE_CENTRE (a school may hold several)
+    school_flags: np.ndarray = field(default_factory=lambda: np.zeros(0, "int64"))
+
     def as_json(self) -> dict[str, Any]:
         return {"competencies": self.competencies, "buckets": len(self.bucket_school),
                 "bucket_school": _pack(self.bucket_school),
@@ -119,7 +124,8 @@ class MapCounts(Keeps):
                 "school_ids": _pack(self.school_ids),
                 "school_municipality": _pack(self.school_municipality),
                 "school_codes": self.school_codes, "school_names": self.school_names,
-                "school_kinds": self.school_kinds, "thresholds": self.thresholds}
+                "school_kinds": self.school_kinds, "thresholds": self.thresholds,
+                "school_flags": _pack(self.school_flags)}
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> MapCounts:
@@ -134,7 +140,8 @@ class MapCounts(Keeps):
                    school_codes=list(value["school_codes"]),
                    school_names=list(value["school_names"]),
                    school_kinds=list(value["school_kinds"]),
-                   thresholds=list(value["thresholds"]))
+                   thresholds=list(value["thresholds"]),
+                   school_flags=_unpack(value["school_flags"]))
 
     def school_index(self, ids: np.ndarray) -> np.ndarray:
         """The positions of school ids in the school lists (-1 for none or unknown)."""
@@ -282,6 +289,9 @@ def count_levels(diagnostic_id: int, teacher_id: int | None = None,
     out.school_codes = [s.code for s in schools]
     out.school_names = [s.name for s in schools]
     out.school_kinds = [s.kind for s in schools]
+    out.school_flags = np.array([LOW_RESULTS * s.low_results + ADVERSE_CONTEXT * s.adverse_context
+                                 + RESOURCE_CENTRE * s.resource_centre for s in schools],
+                                "int64")
     # The distinct sets only (as text, which both SQLite and PostgreSQL compare).
     out.thresholds = sorted(t or "" for t in db.session.scalars(
         select(cast(Deficit.thresholds, String)).where(

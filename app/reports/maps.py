@@ -108,6 +108,15 @@ def deficit_map(diagnostic: Diagnostic, scope: Scope | None = None, *, sort: str
     return result
 
 
+def map_policy(diagnostic: Diagnostic) -> tuple[dict[str, float], list[str]]:
+    """The default thresholds the diagnostic's levels were scored by and the lines of how
+    they were produced (``deficit_map``'s ``thresholds`` and ``policy``), from the stored
+    counts."""
+    counts = map_counts(diagnostic)
+    thresholds, policy = counts.derived("thresholds", lambda: _thresholds_of(counts.thresholds))
+    return dict(thresholds), list(policy)
+
+
 @dataclass
 class _View:
     """What every page of a scope's map shows, worked out once from its sums."""

@@ -1,5 +1,5 @@
-"""One page of the deficit map's school list (sorted, filtered by municipality, paged), and
-the whole list as an XLSX file."""
+"""One page of the deficit heat map's school list (sorted, filtered, paged), the caller's
+municipality filter, and the whole list as an XLSX file's rows."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from werkzeug.exceptions import NotFound
 from app.accounts.roles import Scope
 from app.extensions import db
 from app.models import Diagnostic, Municipality
-from app.reports.maps import NAME, NEED, DeficitMap, deficit_map
+from app.reports.heatmap import ALL, NEED, Filters, HeatMap, heat_map
 from app.reports.xlsx import table_workbook
 from app.web.inputs import id_arg
 
@@ -24,7 +24,7 @@ PAGE_SIZE = 50
 class MapPage:
     """The schools of one page and how to reach the others."""
 
-    schools: list[dict[str, Any]] = field(default_factory=list)
+    schools: list[Any] = field(default_factory=list)  # the page's rows
     number: int = 1
     pages: int = 1
     total: int = 0
@@ -52,46 +52,70 @@ def municipality_filter(values: Mapping[str, str], scope: Scope
     return Scope(municipality_ids=frozenset({picked.id})), picked, choices
 
 
-def paged_map(diagnostic: Diagnostic, scope: Scope, values: Mapping[str, str],
-              size: int | None = None) -> tuple[DeficitMap, MapPage]:
-    """The map with the schools of page ``?page=`` (from 1) only, sorted by ``?sort=``:
-    ``need`` (the mean deficit share, as the map always ranked them), ``name``, or a
-    competency's idnumber (its share, highest first; schools without it last). An unknown
-    sort is ``need``; a page past the last is the last; ``size`` defaults to ``PAGE_SIZE``."""
+def paged_heat(diagnostic: Diagnostic, scope: Scope, page: int, *,
+               entry: Diagnostic | None = None, filters: Filters = ALL,
+               sort: str = NEED, descending: bool | None = None,
+               groups: Mapping[str, str] | None = None,
+               size: int | None = None) -> tuple[HeatMap, MapPage]:
+    """The heat map with the schools of page ``page`` (from 1) only, in the order asked
+    (:func:`app.reports.heatmap.heat_map`); a page past the last is the last; ``size``
+    defaults to ``PAGE_SIZE``."""
     size = size or PAGE_SIZE
-    sort = values.get("sort", NEED)
-    raw = values.get("page", "1").strip()
-    number = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= 10**6 else 1
-    data = deficit_map(diagnostic, scope, sort=sort, window=((number - 1) * size, number * size))
+
+    def one(number: int) -> HeatMap:
+        return heat_map(diagnostic, scope, entry=entry, filters=filters, sort=sort,
+                        descending=descending, groups=groups,
+                        window=((number - 1) * size, number * size))
+
+    data = one(page)
     pages = max(1, -(-data.school_count // size))
-    if number > pages:  # past the last: the last
-        number = pages
-        data = deficit_map(diagnostic, scope, sort=sort,
-                           window=((number - 1) * size, number * size))
-    codes = {code for code, _ in data.competencies}
-    return data, MapPage(data.schools, number, pages, data.school_count,
-                         sort if sort in codes or sort == NAME else NEED, (number - 1) * size)
+    if page > pages:  # past the last: the last
+        page = pages
+        data = one(page)
+    return data, MapPage(data.schools, page, pages, data.school_count, data.sort,
+                         (page - 1) * size)
 
 
 KIND_RU = {"resource_centre": "ресурсный центр", "low_results": "ШНОР",
-           "adverse_context": "ШФНСУ", "other": "другая", "unknown": "—"}
+           "adverse_context": "ШФНСУ", "other": "другая", "unknown": "—", "": ""}
 
 
-def map_workbook(diagnostic: Diagnostic, data: DeficitMap,
-                 municipality: Municipality | None) -> bytes:
-    """Every school of ``data`` (by need, highest first) under the municipalities' rows and
-    the total, with the thresholds the levels were scored by."""
-    codes = [code for code, _ in data.competencies]
-    notes = [f"Диагностика: «{diagnostic.name}»", *data.policy]
-    if municipality is not None:
-        notes.append(f"Отбор: муниципалитет «{municipality.name}»")
-    rows: list[list[Any]] = [
-        [f"Муниципалитет «{m['name']}»", "", "", m["teachers"],
-         *(m["shares"].get(c) for c in codes)]  # type: ignore[attr-defined]
-        for m in data.municipalities]
-    rows.append(["Всего", "", "", "", *(data.municipality.get(c) for c in codes)])
-    rows += [[s["name"], s["code"] or "", KIND_RU.get(str(s["kind"]), str(s["kind"])),
-              s["teachers"], *(s["shares"].get(c) for c in codes)]  # type: ignore[attr-defined]
-             for s in data.schools]
-    return table_workbook("Карта дефицитов", notes, [
-        "Образовательная организация", "Код", "Тип", "Педагогов", *codes], rows)
+def heat_rows(data: HeatMap) -> list[list[Any]]:
+    """The rows of the XLSX file, as the page shows them: the municipalities' rows, the
+    total, then the schools; per competency its share and n (the change view: the change,
+    the entry's and the final's shares and n)."""
+    out = []
+    for kind, row in ([("Муниципалитет", m) for m in data.municipalities]
+                      + ([("Всего", data.total)] if data.total else [])
+                      + [("Школа", s) for s in data.schools]):
+        values: list[Any] = [kind, row.name, row.code or "",
+                             KIND_RU.get(row.kind, row.kind), row.teachers, row.need]
+        for cell in row.cells:
+            if data.entry_id is None:
+                values += [cell.share, cell.assessed, cell.deficits]
+            else:
+                values += [cell.change, cell.entry_share, cell.share, cell.entry_assessed,
+                           cell.assessed]
+        out.append(values)
+    return out
+
+
+def heat_headers(data: HeatMap) -> list[str]:
+    """The XLSX file's column headers, one per value of :func:`heat_rows`."""
+    headers = ["Строка", "Образовательная организация", "Код", "Тип", "Педагогов",
+               "Изменение в среднем" if data.entry_id else "Средняя доля дефицитов"]
+    for code, _, _ in data.competencies:
+        if data.entry_id is None:
+            headers += [f"{code}: доля", f"{code}: n", f"{code}: с дефицитом"]
+        else:
+            headers += [f"{code}: изменение, п.п.", f"{code}: входная", f"{code}: итоговая",
+                        f"{code}: n входной", f"{code}: n итоговой"]
+    return headers
+
+
+def heat_workbook(title: str, notes: list[str], data: HeatMap) -> bytes:
+    """The XLSX file of ``data`` (every school it holds), its competencies named in the
+    notes."""
+    names = [f"{code} — {name}" + (f" ({group})" if group else "")
+             for code, name, group in data.competencies]
+    return table_workbook(title, [*notes, *names], heat_headers(data), heat_rows(data))

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, bindparam, or_, select
 
 from app import settings_of
 from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER, Scope
+from app.analyse.policy import competency_group_overrides
 from app.analyse.teacher_memo import (
     diagnostic_ids,
     kept_risk_inputs,
@@ -40,6 +41,7 @@ from app.reports.effectiveness import (
     effectiveness_report,
     effectiveness_workbook,
 )
+from app.reports.heatmap import heat_map
 from app.reports.indicators import (
     compare_period,
     indicator_report,
@@ -49,12 +51,20 @@ from app.reports.indicators import (
     previous_year,
     report_workbook,
 )
-from app.reports.maps import current_diagnostic, deficit_map
+from app.reports.maps import map_policy
 from app.routes.explain import item_reasons, unmet_reason
 from app.web.access import allow, current_scope, only_teacher
+from app.web.heatmap import (
+    CHANGE_BANDS,
+    SCHOOL_STATUS_RU,
+    SHARE_BANDS,
+    HeatLinks,
+    heat_request,
+)
+from app.web.heatmap import HELPERS as HEAT_HELPERS
 from app.web.inputs import date_args, id_arg
 from app.web.lang import reader_lang
-from app.web.map_paging import map_workbook, municipality_filter, paged_map
+from app.web.map_paging import heat_workbook, municipality_filter, paged_heat
 from app.web.review_views import ACTION_RU, ACTOR_RU
 from app.web.teacher_list import (
     RISK_RU,
@@ -85,11 +95,14 @@ PERIOD_ARGS = ("from", "to", "compare_from", "compare_to")
 @bp.get("/")
 @allow(METHODOLOGIST, ADMIN, TEACHER)
 def index() -> ResponseReturnValue:
-    """The schools × competencies deficit map of the latest diagnostic (or ``?diagnostic=``),
-    of the schools in the caller's scope; a teacher is sent to their own page.
+    """The schools × competencies deficit heat map of the latest diagnostic (or
+    ``?diagnostic=``, or ``?view=change``: the latest final against the latest entry), of
+    the schools in the caller's scope; a teacher is sent to their own page.
 
     The schools come a page at a time (``?page=``, ``?sort=need|name|<competency>``,
-    ``?municipality=<id>`` of the caller's), the municipalities' rows on top of each.
+    ``?dir=asc|desc``), filtered by ``?municipality=<id>`` of the caller's, ``?status=``
+    and ``?group=``, the municipalities' rows and the total on top of each
+    (``app.web.heatmap.heat_request``).
 
     :raise 404: an unknown diagnostic id or municipality (or one out of scope); a teacher
         whose page does not exist yet.
@@ -99,38 +112,59 @@ def index() -> ResponseReturnValue:
         if scope.teacher_moodle_id is None:
             abort(404)
         return redirect(f"/teachers/{scope.teacher_moodle_id}")
-    chosen = id_arg(request.args, "diagnostic")
-    diagnostic = db.session.get(Diagnostic, chosen) if chosen else current_diagnostic()
-    if chosen and diagnostic is None:
-        abort(404, description=f"no diagnostic with id {chosen}")
-    narrowed, municipality, municipalities = municipality_filter(request.args, scope)
-    data, page = paged_map(diagnostic, narrowed, request.args) if diagnostic else (None, None)
+    asked = heat_request(request.args, scope)
     others = db.session.scalars(select(Diagnostic).order_by(Diagnostic.id)).all()
-    return render_template("index.html", diagnostic=diagnostic, data=data, kinds=KIND_RU,
-                           diagnostics=others, page=page, municipality=municipality,
-                           municipalities=municipalities)
+    if asked is None:
+        return render_template("index.html", data=None, diagnostics=others)
+    data, page = paged_heat(asked.diagnostic, asked.scope, asked.page, entry=asked.entry,
+                            filters=asked.filters, sort=asked.sort,
+                            descending=asked.descending, groups=_group_overrides())
+    thresholds, policy = map_policy(asked.diagnostic)
+    return render_template(
+        "index.html", asked=asked, diagnostic=asked.diagnostic, data=data, page=page,
+        diagnostics=others, policy=policy, thresholds=thresholds, kinds=KIND_RU,
+        statuses=SCHOOL_STATUS_RU,
+        links=HeatLinks(asked.args, data.sort, data.descending),
+        bands=CHANGE_BANDS if data.entry_id else SHARE_BANDS, **HEAT_HELPERS)
 
 
 @bp.get("/map.xlsx")
 @allow(METHODOLOGIST, ADMIN)
 def map_xlsx() -> Response:
-    """The whole deficit map as an XLSX file: every school of the caller's scope (or of
-    ``?municipality=``) ranked by need, under the municipalities' rows, of the latest
-    diagnostic (or ``?diagnostic=``).
+    """The deficit heat map as an XLSX file, as the page shows it with the same arguments
+    (filters, view, order) but every school rather than one page: the municipalities'
+    rows, the total, then the schools, each competency's share and n.
 
     :raise 404: no diagnostic yet, an unknown diagnostic id, or a municipality out of scope.
     """
-    chosen = id_arg(request.args, "diagnostic")
-    diagnostic = db.session.get(Diagnostic, chosen) if chosen else current_diagnostic()
-    if diagnostic is None:
+    asked = heat_request(request.args, current_scope())
+    if asked is None:
         abort(404, description="Данных пока нет: выполните profroute sync и profroute deficits")
-    narrowed, municipality, _ = municipality_filter(request.args, current_scope())
-    data = deficit_map(diagnostic, narrowed)
-    audit.record("export.xlsx", ("deficit_map", diagnostic.id),
-                 {"municipality": municipality.name if municipality else None}, commit=True)
-    name = f"deficit-map-{diagnostic.id}" + (f"-{municipality.id}" if municipality else "")
-    return Response(map_workbook(diagnostic, data, municipality), mimetype=XLSX, headers={
+    data = heat_map(asked.diagnostic, asked.scope, entry=asked.entry, filters=asked.filters,
+                    sort=asked.sort, descending=asked.descending, groups=_group_overrides())
+    audit.record("export.xlsx", ("deficit_map", asked.diagnostic.id),
+                 {"municipality": asked.municipality.name if asked.municipality else None,
+                  **{k: asked.args.get(k) for k in ("view", "status", "group", "sort")}},
+                 commit=True)
+    notes = [f"Изменение: «{asked.entry.name}» → «{asked.diagnostic.name}» (итоговая − "
+             "входная доля педагогов с дефицитом)" if asked.entry
+             else f"Диагностика: «{asked.diagnostic.name}»", *map_policy(asked.diagnostic)[1]]
+    if asked.municipality:
+        notes.append(f"Отбор: муниципалитет «{asked.municipality.name}»")
+    if asked.filters.status:
+        notes.append(f"Отбор: {SCHOOL_STATUS_RU[asked.filters.status]}")
+    if asked.filters.group:
+        notes.append(f"Отбор: группа компетенций «{asked.filters.group}»")
+    name = f"deficit-map-{asked.diagnostic.id}" + (
+        f"-{asked.municipality.id}" if asked.municipality else "") + (
+        f"-change-{asked.entry.id}" if asked.entry else "")
+    return Response(heat_workbook("Карта дефицитов", notes, data), mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename={name}.xlsx"})
+
+
+def _group_overrides() -> dict[str, str]:
+    """Competency → group where the policy in force names it."""
+    return competency_group_overrides(settings_of(current_app))
 
 
 @bp.get("/indicators")
