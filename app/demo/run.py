@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import random
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
+import requests
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -18,7 +20,7 @@ from app.common.moodle import moodle_api
 from app.common.runs import logged_run
 from app.demo.sandbox import running_sandbox
 from app.extensions import db, prepare_schema
-from app.models import Attempt, Diagnostic, Route, RouteItem, Teacher
+from app.models import Attempt, Diagnostic, Offer, Route, RouteItem, Teacher
 from app.models.route import ENROLLED, PROPOSED
 from app.push.run import push
 from app.registry.catalogue import import_catalogue
@@ -102,6 +104,7 @@ def run_pipeline(settings: Settings, echo: Callable[[str], None]) -> dict[str, o
                   messages=pushed.messages_sent,
                   without_school=synced.without_school)
     figures["replanned"] = run_decline(api, settings, diagnostic, echo)
+    figures["studied"] = run_studies(settings, echo)
     figures["final"] = run_final(api, settings, diagnostic, echo)
     return figures
 
@@ -183,6 +186,36 @@ def import_demo_tables(folder: str, kinds: Iterable[str]) -> None:
         if path.exists():
             with logged_run(f"import-{kind}") as run:
                 run.summary = import_table(kind, path.read_bytes(), name=path.name).as_dict()
+
+
+STUDY_SHARE = 0.7  # of the enrolled Moodle courses, the share teachers complete in the demo
+STUDY_SEED = 2027
+
+
+def run_studies(settings: Settings, echo: Callable[[str], None]) -> dict[str, int]:
+    """Time passes on the sandbox: teachers complete about 70 % of the Moodle courses they
+    are enrolled in by their routes (``/_sandbox/completions``, as Moodle's completion task
+    would mark them), then take the final diagnostic (``/_sandbox/final``: better in what
+    they studied). The next sync moves those items to completed."""
+    rows = db.session.execute(
+        select(Teacher.moodle_user_id, Offer.moodle_course_id)
+        .join(Route, Route.teacher_id == Teacher.id)
+        .join(RouteItem, RouteItem.route_id == Route.id)
+        .join(Offer, Offer.id == RouteItem.offer_id)
+        .where(RouteItem.status == ENROLLED, Offer.moodle_course_id.is_not(None))
+        .order_by(RouteItem.id)).all()
+    rng = random.Random(STUDY_SEED)  # noqa: S311  (a demo, not a secret)
+    done = 0
+    with requests.Session() as http:
+        http.headers["X-Sandbox-Token"] = settings.moodle_token
+        for user_id, course_id in rows:
+            if rng.random() < STUDY_SHARE:
+                http.post(f"{settings.moodle_url}/_sandbox/completions", timeout=30,
+                          json={"userid": user_id, "courseid": course_id}).raise_for_status()
+                done += 1
+        http.post(f"{settings.moodle_url}/_sandbox/final", timeout=60).raise_for_status()
+    echo(f"  Прошло полгода: курсы в Moodle завершили по {done} зачислениям из {len(rows)}")
+    return {"completed": done, "enrolled": len(rows)}
 
 
 def run_final(api: MoodleAPI, settings: Settings, entry: Diagnostic,

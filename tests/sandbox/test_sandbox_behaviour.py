@@ -8,6 +8,7 @@ import pytest
 from sandbox.sandbox_support import LIMITED, Moodle, form
 
 from lms_connectors.moodle.functions import SERVICE_FUNCTIONS
+from lms_connectors.moodle.sandbox.seed_catalog import DIAG_COURSE_ID, FINAL_QUIZ_ID
 
 ENROL = "enrol_manual_enrol_users"
 
@@ -149,6 +150,37 @@ def test_attempts_hook_adds_a_finished_attempt_seen_by_moodle_calls(moodle: Mood
     grades = moodle.call("gradereport_user_get_grade_items", courseid=2, userid=userid)
     assert grades["usergrades"][0]["gradeitems"][0]["graderaw"] == 50.0
     assert moodle.hook("POST", "attempts", {"userid": 99999}).status_code == 400
+
+
+def test_final_hook_draws_the_final_attempts_again_after_what_was_studied(
+        moodle: Moodle) -> None:
+    site = moodle.site
+    before = {a.userid: a.marks for a in site.attempts.values() if a.quiz == FINAL_QUIZ_ID}
+    answer = moodle.hook("POST", "final")
+    assert answer.status_code == 201 and answer.get_json()["attempts"] == len(before)
+    # Nothing studied since the seed: the same teachers, the same marks.
+    assert {a.userid: a.marks for a in site.attempts.values()
+            if a.quiz == FINAL_QUIZ_ID} == before
+    # Teachers who now complete a course of a competency do better in its slots.
+    course = next(c for c in site.courses.values() if c.competencies and c.activities
+                  and c.id != DIAG_COURSE_ID and c.category != 2)
+    index = {c.id: i for i, c in enumerate(site.competencies.values())}
+    slots = [k for k, q in enumerate(site.quizzes[FINAL_QUIZ_ID].questions)
+             if q.competency in {index[c] for c in course.competencies}]
+    takers = sorted(before)
+    for user in takers:
+        if (user, course.id) not in site.enrolments:
+            assert moodle.hook("POST", "completions", {"userid": user, "courseid": course.id}
+                               ).status_code == 400
+            site.enrolments[(user, course.id)] = site.enrolments[(user, DIAG_COURSE_ID)]
+        moodle.hook("POST", "completions", {"userid": user, "courseid": course.id})
+    assert moodle.hook("POST", "final").status_code == 201
+    after = {a.userid: a.marks for a in site.attempts.values() if a.quiz == FINAL_QUIZ_ID}
+    assert set(after) == set(before)
+    gained = sum(after[u][k] for u in takers for k in slots) - \
+        sum(before[u][k] for u in takers for k in slots)
+    assert gained > 0.05 * len(takers) * len(slots)
+    assert moodle.hook("POST", "final", token="wrong").status_code == 403
 
 
 def test_limited_token_lacks_functions(moodle: Moodle) -> None:

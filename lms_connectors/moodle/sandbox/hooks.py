@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Flask, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from . import seed_after
 from .faults import schedule_hooks
 from .quiz import attempt_data
 from .seed_catalog import QUIZ_ID
@@ -165,6 +166,21 @@ def complete_course() -> ResponseReturnValue:
         site.completions[(userid, course.id)] = {
             cmid: when for cmid, _ in course.activities}
     return jsonify(userid=userid, courseid=course.id, timecompleted=when), 201
+
+
+@hooks.post("/final")
+def retake_final() -> ResponseReturnValue:
+    """Time passes: the final diagnostic's attempts are drawn again, after the courses
+    teachers completed since the seed (``seed_after.retake_final``).
+
+    :raise 409: the site was seeded without a final diagnostic.
+    """
+    site = _controls().site
+    try:
+        attempts = seed_after.retake_final(site)
+    except ValueError as exc:
+        abort(409, description=str(exc))
+    return jsonify(attempts=attempts), 201
 
 
 # Scheduled faults of the fault harness (faults.py): the same token guard, under /_sandbox/.

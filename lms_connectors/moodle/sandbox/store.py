@@ -6,6 +6,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from .store_push import CalendarEvent, Cohort, Evidence, Plan, UserCompetency
 
@@ -223,6 +224,9 @@ class Site:
     plans: dict[int, Plan] = field(default_factory=dict)
     user_competencies: dict[tuple[int, int], UserCompetency] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
+    # What the seed drew the final diagnostic's attempts from (random state, teachers,
+    # skills): ``/_sandbox/final`` draws them again after the courses completed since.
+    final_takers: tuple[Any, list[int], dict[int, list[float]]] | None = None
     ws_userid: int = 0
     limited_userid: int = 0
     methodologist_id: int = 0
