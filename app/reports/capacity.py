@@ -88,16 +88,16 @@ def parse_overrides(pairs: dict[str, str]) -> dict[str, dict[str, float]]:
     for key, raw in pairs.items():
         kind, _, name = key.partition(".")
         if kind not in cap.KINDS or name not in RATE_NAMES:
-            raise ValueError(f"unknown rate {key!r}: use <kind>.<rate> with kind one of "
-                             f"{', '.join(cap.KINDS)} and rate one of {', '.join(RATE_NAMES)}")
+            raise ValueError(f"неизвестная доля {key!r}: укажите <вид>.<доля>, вид — один из "
+                             f"{', '.join(cap.KINDS)}, доля — одна из {', '.join(RATE_NAMES)}")
         text = raw.strip().replace(",", ".").rstrip("%").strip()
         try:
             value = float(text) / (100.0 if raw.strip().endswith("%") else 1.0)
         except ValueError:
-            raise ValueError(f"{key} must be a share from 0 to 1 (or a percent), got "
-                             f"{raw!r}") from None
+            raise ValueError(f"{key}: {raw!r} — не число; укажите долю от 0 до 1 или "
+                             "проценты (0,7 или 70 %)") from None
         if not 0.0 <= value <= 1.0 or math.isnan(value):
-            raise ValueError(f"{key} must lie in 0..1 (or 0–100 %), got {raw!r}")
+            raise ValueError(f"{key}: {raw!r} — вне диапазона; доля от 0 до 1 или 0–100 %")
         out.setdefault(kind, {})[name] = value
     return out
 
@@ -111,7 +111,8 @@ def capacity_report(scope: Scope, *, start: dt.date | None = None, end: dt.date 
     start = start or dt.date.today()
     end = end or start + dt.timedelta(days=PERIOD_DAYS)
     if end < start:
-        raise ValueError(f"the period ends ({end}) before it starts ({start})")
+        raise ValueError(f"период заканчивается ({end:%d.%m.%Y}) раньше, чем начинается "
+                         f"({start:%d.%m.%Y}): поменяйте даты местами")
     diagnostic = current_diagnostic()
     history = evidence_period()
     partners = _partners(start)

@@ -141,10 +141,10 @@ def test_scope_keeps_other_municipalities_out(app: Flask) -> None:
 def test_overrides_are_parsed_or_refused_clearly() -> None:
     assert parse_overrides({"internship.accepted": "0,7", "mentoring.completed": "60 %"}) == {
         "internship": {"accepted": 0.7}, "mentoring": {"completed": 0.6}}
-    for bad, said in (({"school.accepted": "1"}, "unknown rate 'school.accepted'"),
-                      ({"internship.taken": "1"}, "unknown rate"),
-                      ({"internship.accepted": "much"}, "must be a share from 0 to 1"),
-                      ({"internship.accepted": "1.5"}, "must lie in 0..1")):
+    for bad, said in (({"school.accepted": "1"}, "неизвестная доля 'school.accepted'"),
+                      ({"internship.taken": "1"}, "неизвестная доля"),
+                      ({"internship.accepted": "much"}, "'much' — не число"),
+                      ({"internship.accepted": "1.5"}, "'1.5' — вне диапазона")):
         try:
             parse_overrides(bad)
         except ValueError as exc:
@@ -171,10 +171,12 @@ def test_page_xlsx_api_and_cli(app: Flask) -> None:
     assert api["period"] == {"from": "2027-01-01", "to": "2027-12-31"}
     assert {r["kind"]: r["source"] for r in api["rates"]}["mentoring"] == "override"
     assert client.get("/capacity?internship.accepted=2").status_code == 400
-    assert "must lie in 0..1" in client.get("/capacity?internship.accepted=2").get_data(
+    assert "— вне диапазона; доля от 0 до 1" in client.get("/capacity?internship.accepted=2").get_data(
         as_text=True)
     assert client.get("/api/capacity?school.accepted=1").status_code == 400
-    assert client.get("/capacity?from=2027-05-01&to=2027-01-01").status_code == 400
+    backwards = client.get("/capacity?from=2027-05-01&to=2027-01-01")
+    assert backwards.status_code == 400
+    assert "поменяйте даты местами" in backwards.get_data(as_text=True)
     teacher = signed_in(app, "anna", ("--role", "teacher", "--teacher-moodle-id", "1"))
     assert teacher.get("/capacity").status_code == 403
     assert teacher.get("/api/capacity").status_code == 403
