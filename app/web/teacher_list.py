@@ -234,19 +234,25 @@ def teacher_page(filters: ListFilters, scope: Scope, diagnostic_id: int | None,
     """The page ``filters.page`` (past the last: the last) of the teachers matching the
     filters, in name order (``sort=school``: by school name, then name)."""
     where = conditions(filters, scope, diagnostic_id, risk_inputs)
-    total = db.session.scalar(select(func.count()).select_from(Teacher).where(*where)) or 0
-    pages = max(1, -(-total // size))
-    number = min(filters.page, pages)
     order = ([School.name, Teacher.search_name, Teacher.id] if filters.sort == "school"
              else [Teacher.search_name, Teacher.id])
-    found = db.session.execute(
-        select(Teacher.id, Teacher.moodle_user_id, Teacher.lastname, Teacher.firstname,
-               Teacher.middlename, Teacher.username, Teacher.subjects,
-               Teacher.subjects_override, School.name.label("school"),
-               School.code.label("code"), Municipality.name.label("municipality"))
-        .outerjoin(School, School.id == Teacher.school_id)
-        .outerjoin(Municipality, Municipality.id == School.municipality_id)
-        .where(*where).order_by(*order).limit(size).offset((number - 1) * size)).all()
+    query = (select(Teacher.id, Teacher.moodle_user_id, Teacher.lastname, Teacher.firstname,
+                    Teacher.middlename, Teacher.username, Teacher.subjects,
+                    Teacher.subjects_override, School.name.label("school"),
+                    School.code.label("code"), Municipality.name.label("municipality"))
+             .outerjoin(School, School.id == Teacher.school_id)
+             .outerjoin(Municipality, Municipality.id == School.municipality_id)
+             .where(*where).order_by(*order).limit(size))
+    number = filters.page
+    found = db.session.execute(query.offset((number - 1) * size)).all()
+    if number == 1 and len(found) < size:  # all on the first page: no count needed
+        total = len(found)
+    else:
+        total = db.session.scalar(select(func.count()).select_from(Teacher).where(*where)) or 0
+    pages = max(1, -(-total // size))
+    if number > pages:  # past the last: the last
+        number = pages
+        found = db.session.execute(query.offset((number - 1) * size)).all()
     ids = [r.id for r in found]
     deficits, routes = _deficits(ids, diagnostic_id), _routes(ids)
     rows = [ListRow(r.moodle_user_id, " ".join(
