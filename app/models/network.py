@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -41,6 +42,9 @@ class School(db.Model):  # type: ignore[name-defined]
     low_results: Mapped[bool] = mapped_column(Boolean, default=False)
     adverse_context: Mapped[bool] = mapped_column(Boolean, default=False)
     resource_centre: Mapped[bool] = mapped_column(Boolean, default=False)
+    # WGS 84 degrees from the schools file (optional): the network map places the school
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
 
     municipality: Mapped[Municipality | None] = relationship()
 

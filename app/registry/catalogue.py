@@ -16,6 +16,7 @@ from app.common.store import get_or_create
 from app.extensions import db
 from app.models import Municipality, Offer, Partnership, School
 from app.models.catalogue import mirror_default_session
+from app.registry.coordinates import read_schools_placed
 from app.registry.statuses import record_flags
 from app.sync.structure import link_competencies
 from courses.catalogue import (
@@ -24,7 +25,6 @@ from courses.catalogue import (
     SchoolRow,
     read_offers,
     read_partnerships,
-    read_schools,
 )
 from tabular import SCHOOL_CODE_PATTERN, RowError
 
@@ -109,8 +109,8 @@ class _File:
 def _import_schools(file: _File, summary: ImportSummary) -> dict[str, SchoolRow]:
     if not file.path.exists():
         return {}
-    found = read_schools(file.path.read_bytes(), name=file.name,
-                         code_pattern=file.code_pattern, mapping=file.mapping)
+    found, placed = read_schools_placed(file.path.read_bytes(), name=file.name,
+                                        code_pattern=file.code_pattern, mapping=file.mapping)
     summary.refuse(file.name, found)
     flags = [f for f in ("low_results", "adverse_context", "resource_centre")
              if f in found.present]
@@ -123,6 +123,9 @@ def _import_schools(file: _File, summary: ImportSummary) -> dict[str, SchoolRow]
                      source="catalogue", reason=f"каталог {file.name}")
         if row.municipality:
             school.municipality = get_or_create(Municipality, name=row.municipality)
+        if row.code in placed:  # only the coordinate columns the file holds are written
+            _assign(school, found.present, dict(zip(("latitude", "longitude"),
+                                                    placed[row.code], strict=True)))
     summary.schools = len(found.rows)
     db.session.flush()
     return {row.code: row for row in found.rows}
@@ -188,8 +191,8 @@ def preview_catalogue(files: Mapping[str, tuple[str, bytes, Mapping[str, str]]],
     schools: dict[str, SchoolRow] = {}
     if given := files.get("schools.csv"):
         name, data, mapping = given
-        out["schools.csv"] = read_schools(data, name=name, code_pattern=code_pattern,
-                                          mapping=mapping)
+        out["schools.csv"] = read_schools_placed(data, name=name, code_pattern=code_pattern,
+                                                 mapping=mapping)[0]
         schools = {row.code: row for row in out["schools.csv"].rows}
     if given := files.get("partnerships.csv"):
         name, data, mapping = given

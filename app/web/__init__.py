@@ -19,9 +19,11 @@ from app.web.auth import init_login, start_launched_session
 from app.web.availability_views import bp as availability_bp
 from app.web.capacity_views import bp as capacity_bp
 from app.web.catalogue_views import bp as catalogue_bp
+from app.web.charts import bp as charts_bp
 from app.web.dynamics import bp as dynamics_bp
 from app.web.health import bp as health_bp
 from app.web.imports import bp as imports_bp
+from app.web.network_views import bp as network_bp
 from app.web.policy_views import api_bp as policy_api_bp
 from app.web.policy_views import bp as policy_bp
 from app.web.push_views import bp as push_bp
@@ -53,6 +55,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(dynamics_bp)
     app.register_blueprint(analytics_bp)
     app.register_blueprint(capacity_bp)
+    app.register_blueprint(network_bp)
+    app.register_blueprint(charts_bp)  # /static/vendor/plotly.min.js and the charts' globals
     access.blueprint_rule(auth_bp, access.PUBLIC)  # signing in and out needs no sign-in
     app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)

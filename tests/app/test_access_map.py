@@ -93,6 +93,7 @@ CASES = [
     Case("capacity.capacity_page", "/capacity", DENIED, 200, 200, 200),
     Case("capacity.capacity_page", "/capacity?internship.accepted=0.5", DENIED, 200, 200, 200),
     Case("capacity.capacity_xlsx", "/capacity.xlsx", DENIED, 200, 200, 200),
+    Case("network.network_page", "/network", DENIED, 200, 200, 200),
     Case("views.teachers", "/teachers?q=%25", DENIED, 200, 200, 200),
     Case("views.teacher", "/teachers/1", 200, 200, 200, 200),
     Case("views.teacher", "/teachers/2", HIDDEN, 200, 200, 200),
@@ -149,6 +150,7 @@ CASES = [
     everyone("lti.jwks", "/lti/jwks", 200),
     Case("lti_admin.admin_page", "/lti", DENIED, DENIED, DENIED, 200),
     everyone("static", "/static/none.css", 404),
+    everyone("charts.plotly_script", "/static/vendor/plotly.min.js", 200),
     everyone("auth.login", "/login", 200),
     everyone("auth.login", "/login", 401, "POST", {"login": "nobody", "password": "x" * 12}),
     # The xAPI endpoint has credentials of its own (HTTP basic), never a session.
