@@ -22,6 +22,7 @@ from app.registry.results import identify_schools, import_results
 from app.reports.capacity import capacity_report, capacity_workbook, parse_overrides
 from app.reports.effectiveness import GROUPS, effectiveness_report, effectiveness_workbook
 from app.reports.indicators import compare_period, indicator_report, period_from, report_workbook
+from app.reports.municipal_pdf import municipal_report, municipality_scope, report_pdf
 from app.settings import SettingsError
 from app.web.import_messages import column_warnings, table_warnings
 from deficits.effectiveness import MIN_PAIRS
@@ -226,5 +227,23 @@ def capacity_cmd(app: Flask, *, start: dt.datetime | None, end: dt.datetime | No
                      {"file": xlsx_path}, commit=True)
 
 
+@click.command("report")
+@click.option("--pdf", "pdf_path", required=True, type=click.Path(dir_okay=False),
+              help="Write the municipal report to this PDF file.")
+@click.option("--municipality", default=None,
+              help="Only this municipality; without it the whole region.")
+@stage
+def report_cmd(app: Flask, *, pdf_path: str, municipality: str | None) -> None:
+    """The municipal report as a PDF (A4, in Russian): the deficit heat map, the indicators,
+    offer effectiveness and capacity, of the region or of ``--municipality``.
+    """
+    report = municipal_report(settings_of(app), municipality_scope(municipality))
+    pdf = report_pdf(report)
+    Path(pdf_path).write_bytes(pdf)
+    audit.record("export.pdf", ("municipal_report", report.day.isoformat()),
+                 {"area": report.area, "file": pdf_path}, commit=True)
+    click.echo(f"{pdf_path}: {report.area}, {len(pdf)} bytes")
+
+
 COMMANDS = (import_question_map_cmd, import_results_cmd, identify_schools_cmd, indicators_cmd,
-            effectiveness_cmd, capacity_cmd)
+            effectiveness_cmd, capacity_cmd, report_cmd)

@@ -27,6 +27,7 @@ from app.web.network_views import bp as network_bp
 from app.web.policy_views import api_bp as policy_api_bp
 from app.web.policy_views import bp as policy_bp
 from app.web.push_views import bp as push_bp
+from app.web.report_views import bp as report_bp
 from app.web.review_views import bp as review_bp
 from app.web.views import bp as views_bp
 from app.web.xapi import bp as xapi_bp
@@ -57,6 +58,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(capacity_bp)
     app.register_blueprint(network_bp)
     app.register_blueprint(charts_bp)  # /static/vendor/plotly.min.js and the charts' globals
+    app.register_blueprint(report_bp)
     access.blueprint_rule(auth_bp, access.PUBLIC)  # signing in and out needs no sign-in
     app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)
