@@ -2,7 +2,7 @@
 
 Revision ID: 0027
 Revises: 0026
-Create Date: 2026-12-14 10:00:00.000000
+Create Date: 2026-12-07 18:00:00.000000
 
 ``teacher.search_name`` holds «фамилия имя отчество логин» in lower case with «ё» as «е»,
 folded in Python: SQLite's ``lower`` and ``LIKE`` fold only ASCII letters, so «иван» would
