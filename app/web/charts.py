@@ -34,6 +34,12 @@ SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 PATTERNS = ("", "/", "x", ".", "\\", "+", "-", "|")
 CONFIG = {"displaylogo": False, "responsive": True}  # what charts.js passes to Plotly.newPlot
+# A small template of our own: plotly.py's named ones carry every trace type's defaults
+# (kilobytes per chart, map styles included) into the page.
+GRID = {"gridcolor": "#e5e5e5", "linecolor": "#444", "zerolinecolor": "#bbb"}
+TEMPLATE = {"layout": {"paper_bgcolor": "#fff", "plot_bgcolor": "#fff", "xaxis": GRID,
+                       "yaxis": GRID, "font": {"family": "system-ui, sans-serif",
+                                               "color": "#222"}}}
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ def figure_json(figure: go.Figure) -> dict[str, Any]:
 def layout(**extra: Any) -> dict[str, Any]:
     """The house layout: Russian number separators, a legend on top, room for labels."""
     return {"separators": ", ", "margin": {"l": 56, "r": 24, "t": 40, "b": 56},
-            "legend": {"orientation": "h", "y": 1.12}, "template": "plotly_white", **extra}
+            "legend": {"orientation": "h", "y": 1.12}, "template": TEMPLATE, **extra}
 
 
 def number(value: float | int | None) -> str:
