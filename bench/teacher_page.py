@@ -206,8 +206,9 @@ def _copy_all(conn: Any, teachers: int) -> None:
               ((t, FIRST_MOODLE_ID + t, f"teacher{t}", f"Фамилия{t}", "Анна", "Петровна",
                 f"t{t}@school.example", "", 1 + (t - 1) // PER_SCHOOL, "математика", True)
                for t in range(1, teachers + 1)))
-        _copy(cur, "offer", ("id", "key", "kind", "title", "source"),
-              ((i, f"course-{code}", "course", f"КПК «{name}»", "catalogue")
+        _copy(cur, "offer", ("id", "key", "kind", "title", "source", "provider", "place",
+                             "subjects", "mentor_name"),
+              ((i, f"course-{code}", "course", f"КПК «{name}»", "catalogue", "", "", "[]", "")
                for i, (code, name, _) in enumerate(COMPETENCIES, start=1)))
 
         def levels() -> Iterator[tuple[Any, ...]]:

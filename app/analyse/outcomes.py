@@ -46,9 +46,14 @@ def levels_frame(diagnostic: Diagnostic, teacher_id: int | None = None,
     if scope is not None and not scope.region:
         query = query.where(Deficit.teacher_id.in_(in_scope(scope)))
         people = people.where(teacher_clause(scope))
-    rows = db.session.execute(query).all()
-    levels = pd.DataFrame(rows, columns=["user_id", "competency", "score", "level", "questions"])
-    teachers = pd.DataFrame(db.session.execute(people).all(), columns=["user_id", "school_code"])
+    # Core rows on the session's connection (no ORM loading step), as plain tuples: pandas
+    # asks each SQLAlchemy row for namedtuple attributes it lacks (a lookup that raises and
+    # is caught per row: most of the time of a large frame otherwise).
+    connection = db.session.connection()
+    levels = pd.DataFrame(list(map(tuple, connection.execute(query).all())),
+                          columns=["user_id", "competency", "score", "level", "questions"])
+    teachers = pd.DataFrame(list(map(tuple, connection.execute(people).all())),
+                            columns=["user_id", "school_code"])
     return levels, teachers
 
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
 from app.accounts.roles import Scope, teacher_clause
 from app.analyse.outcomes import evidence_period, levels_frame
@@ -27,6 +26,8 @@ from app.models import (
     Competency,
     Diagnostic,
     Offer,
+    OfferCompetency,
+    OfferSession,
     Partnership,
     Route,
     RouteItem,
@@ -176,13 +177,19 @@ def _needs(diagnostic: Diagnostic, scope: Scope) -> pd.DataFrame:
         Teacher.active.is_(True))
     if not scope.region:
         query = query.where(teacher_clause(scope))
-    subjects = {}
-    for teacher_id, profile, override in db.session.execute(query):
-        listed = Teacher(subjects=profile or "", subjects_override=override).subject_list
-        subjects[teacher_id] = listed[0] if listed else ""
+    subjects = {teacher_id: _first_subject(profile if override is None else override)
+                for teacher_id, profile, override in db.session.connection().execute(query)}
     out = deficits.merge(teachers, on="user_id", how="inner")
     out["subject"] = out["user_id"].map(subjects).fillna("")
     return out[cap.NEED_COLUMNS].reset_index(drop=True)
+
+
+def _first_subject(text: str | None) -> str:
+    """The first subject of a profile's list (as ``Teacher.subject_list`` splits it)."""
+    for part in (text or "").replace(";", ",").split(","):
+        if part.strip():
+            return part.strip()
+    return ""
 
 
 def _partners(day: dt.date) -> pd.DataFrame:
@@ -203,21 +210,32 @@ def _supply(start: dt.date, end: dt.date) -> pd.DataFrame:
     the seats (mentoring: the offer's capacity) and hours, with the host centre's code."""
     rows: list[tuple[Any, ...]] = []
     hosts = dict(db.session.execute(select(School.id, School.code)).all())
-    for offer in db.session.scalars(select(Offer).order_by(Offer.key).options(
-            selectinload(Offer.sessions), selectinload(Offer.competencies))):
-        centre = hosts.get(offer.host_school_id) if offer.host_school_id else None
-        runs = [(s.starts_on, s.ends_on, s.seats, s.hours) for s in offer.sessions] or \
-            [(offer.starts_on, offer.ends_on, offer.seats, offer.hours)]
-        for starts, ends, seats, hours in runs:
+    competencies: dict[int, list[str]] = {}
+    for offer_id, idnumber in db.session.execute(
+            select(OfferCompetency.offer_id, Competency.idnumber)
+            .join(Competency, Competency.id == OfferCompetency.competency_id)):
+        competencies.setdefault(offer_id, []).append(idnumber)
+    runs: dict[int, list[tuple[Any, ...]]] = {}
+    for offer_id, *run in db.session.execute(
+            select(OfferSession.offer_id, OfferSession.starts_on, OfferSession.ends_on,
+                   OfferSession.seats, OfferSession.hours)):
+        runs.setdefault(offer_id, []).append(tuple(run))
+    for offer_id, key, kind, host, starts_on, ends_on, seats_of, hours_of, capacity in \
+            db.session.execute(select(Offer.id, Offer.key, Offer.kind, Offer.host_school_id,
+                                      Offer.starts_on, Offer.ends_on, Offer.seats,
+                                      Offer.hours, Offer.capacity).order_by(Offer.key)):
+        centre = hosts.get(host) if host else None
+        for starts, ends, seats, hours in runs.get(offer_id) or [
+                (starts_on, ends_on, seats_of, hours_of)]:
             last = ends or starts
             if last is not None and not start <= last <= end:
                 continue
-            if offer.kind == cap.MENTORING:
-                seats = offer.capacity
-            for competency in offer.competencies:
-                rows.append((offer.kind, centre, competency.idnumber, offer.key,
+            if kind == cap.MENTORING:
+                seats = capacity
+            for competency in competencies.get(offer_id, ()):
+                rows.append((kind, centre, competency, key,
                              float("nan") if seats is None else float(seats),
-                             float(hours or offer.hours or 0)))
+                             float(hours or hours_of or 0)))
     return pd.DataFrame(rows, columns=cap.SUPPLY_COLUMNS)
 
 
