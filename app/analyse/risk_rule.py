@@ -8,7 +8,7 @@ from typing import Any
 from app.analyse.revisions import PolicyError, known_groups, validate_document
 from app.models import PolicyRevision
 from app.settings import Settings, SettingsError
-from deficits.risk import RiskRule
+from deficits.risk import NO_GROUP_LABEL, RiskRule
 
 SETTINGS_RU = "настройки PROFROUTE_RISK_MIN_GROUPS / PROFROUTE_RISK_GROUPS"
 
@@ -39,6 +39,19 @@ def group_labels(doc: Mapping[str, Any]) -> dict[str, str]:
     """Group key → the methodologist's name of it (``label`` of ``[groups.*]``)."""
     return {key: str(values["label"]) for key, values in doc.get("groups", {}).items()
             if values.get("label")}
+
+
+# Names of the usual competency groups (blocks of the professional standard) where the
+# scoring policy gives none.
+GROUP_NAMES_RU = {"subject": "предметная", "methodological": "методическая",
+                  "psychological": "психолого-педагогическая", "digital": "цифровая",
+                  "inclusive": "инклюзивная", "normative-legal": "нормативно-правовая",
+                  "normative": "нормативно-правовая", "": NO_GROUP_LABEL}
+
+
+def group_names(doc: Mapping[str, Any]) -> dict[str, str]:
+    """Group key → what a page calls it: the policy's label, else the usual Russian name."""
+    return {**GROUP_NAMES_RU, **group_labels(doc)}
 
 
 def describe_risk(rule: RiskRule, labels: Mapping[str, str] | None = None, *,

@@ -16,7 +16,7 @@ from app.analyse.levels import competency_groups
 from app.analyse.outcomes import in_scope
 from app.analyse.policy import effective_document
 from app.analyse.revisions import newest_revision
-from app.analyse.risk_rule import group_labels, risk_overview
+from app.analyse.risk_rule import group_names, risk_overview
 from app.common import audit
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, School, Teacher
@@ -28,19 +28,12 @@ from app.web.access import allow, current_scope
 from app.web.views import KIND_RU, XLSX
 from deficits.levels import LEVEL_DEFICIT
 from deficits.maps import SCHOOL_TYPES
-from deficits.risk import NO_GROUP_LABEL
 
 bp = Blueprint("analytics", __name__, template_folder="templates")
 
 VIEWS = {"by-type": "По типам школ", "ranking": "Рейтинг школ по потребности",
          "over-time": "Динамика по диагностикам", "risk-group": "Группа риска"}
 DIAGNOSTIC_KIND_RU = {"entry": "входная", "final": "итоговая"}
-# Names of the usual competency groups (blocks of the professional standard) where the
-# scoring policy gives none.
-GROUP_RU = {"subject": "предметная", "methodological": "методическая",
-            "psychological": "психолого-педагогическая", "digital": "цифровая",
-            "inclusive": "инклюзивная", "normative-legal": "нормативно-правовая",
-            "": NO_GROUP_LABEL}
 Section = dict[str, Any]
 # A row of app.reports.analytics: the values are whatever the frame held.
 Record = dict[str, Any]
@@ -206,7 +199,7 @@ def risk_group(diagnostic: Diagnostic, school: School | None, scope: Scope) -> S
         document = effective_document(settings)
         rows: list[Record] = analytics.risk(diagnostic, settings, scope=scope)
         rule = risk_overview(document, newest_revision())
-        labels = {**GROUP_RU, **group_labels(document)}
+        labels = group_names(document)
         group_of = dict(competency_groups(settings)[["competency", "group"]].itertuples(
             index=False))
     except SettingsError as err:

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, bindparam, or_, select
 
 from app import settings_of
 from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER, Scope
-from app.analyse.policy import competency_group_overrides
+from app.analyse.policy import competency_group_overrides, effective_document
+from app.analyse.risk_rule import GROUP_NAMES_RU, group_names
 from app.analyse.teacher_memo import (
     diagnostic_ids,
     kept_risk_inputs,
@@ -53,6 +54,7 @@ from app.reports.indicators import (
 )
 from app.reports.maps import map_policy
 from app.routes.explain import item_reasons, unmet_reason
+from app.settings import SettingsError
 from app.web.access import allow, current_scope, only_teacher
 from app.web.heatmap import (
     CHANGE_BANDS,
@@ -123,7 +125,7 @@ def index() -> ResponseReturnValue:
     return render_template(
         "index.html", asked=asked, diagnostic=asked.diagnostic, data=data, page=page,
         diagnostics=others, policy=policy, thresholds=thresholds, kinds=KIND_RU,
-        statuses=SCHOOL_STATUS_RU,
+        statuses=SCHOOL_STATUS_RU, group_names=_group_names(),
         links=HeatLinks(asked.args, data.sort, data.descending),
         bands=CHANGE_BANDS if data.entry_id else SHARE_BANDS, **HEAT_HELPERS)
 
@@ -160,6 +162,14 @@ def map_xlsx() -> Response:
         f"-change-{asked.entry.id}" if asked.entry else "")
     return Response(heat_workbook("Карта дефицитов", notes, data), mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename={name}.xlsx"})
+
+
+def _group_names() -> dict[str, str]:
+    """Group key → its name on the page (the policy's label, else the usual Russian one)."""
+    try:
+        return group_names(effective_document(settings_of(current_app)))
+    except SettingsError:  # a broken policy is reported on /policy; the names fall back
+        return dict(GROUP_NAMES_RU)
 
 
 def _group_overrides() -> dict[str, str]:

@@ -363,3 +363,13 @@ def test_the_heat_map_shares_are_the_deficit_maps_in_every_scope(app: Flask) -> 
         codes = [c for c, _, _ in heat.competencies]
         assert {s.code: {c: cell.share for c, cell in zip(codes, s.cells, strict=True)}
                 for s in heat.schools} == reference
+
+
+def test_group_filter_names_groups_in_russian_not_by_their_keys(app: Flask) -> None:
+    seed()
+    digital = db.session.scalars(select(Competency).filter_by(idnumber="PK-02")).one()
+    digital.group = "inclusive"  # a key as Moodle's framework or a file may give it
+    db.session.commit()
+    page = get(signed_in(app), "/?group=inclusive")
+    assert '<option value="inclusive" selected>инклюзивная</option>' in page
+    assert "группа «инклюзивная»" in page and ">inclusive<" not in page
