@@ -117,7 +117,7 @@ def indicator_charts(report: IndicatorReport) -> list[Chart]:
                   for area in areas]
         unit = "на школу" if ratio else "%"
         figure = go.Figure(layout=layout(
-            title={"text": title}, xaxis={"title": {"text": "период"}, "type": "category"},
+            xaxis={"title": {"text": "период"}, "type": "category"},
             yaxis={"title": {"text": unit}, "rangemode": "tozero"}, height=340))
         for n, (area, values) in enumerate(series):
             figure.add_trace(go.Scatter(

@@ -76,7 +76,8 @@ def network_chart(report: NetworkReport, today: dt.date) -> Chart | None:
     tall = max(-y for _, y in positions.values()) + 1
     columns = sorted({int(x) for x, _ in positions.values()})
     figure = go.Figure(layout=layout(
-        height=max(360, 80 + 34 * tall), showlegend=True,
+        height=max(360, 110 + 34 * tall), showlegend=True,
+        legend={"orientation": "h", "y": 0, "yanchor": "top"},  # the column titles on top
         xaxis={"tickvals": columns, "ticktext": [COLUMNS[c] for c in columns], "zeroline": False,
                "showgrid": False, "range": [-0.9, max(columns) + 0.9], "side": "top"},
         yaxis={"visible": False, "range": [-tall + 0.4, 0.6]}))
@@ -146,11 +147,14 @@ def _add_nodes(figure: go.Figure, schools: list[NetworkSchool],
         figure.add_trace(go.Scatter(
             x=[positions[s.code][0] for s in group], y=[positions[s.code][1] for s in group],
             mode="markers+text", name=STATUS_RU[status], meta="nodes",
-            text=[f"{short(s.name)} · {s.deficits}" for s in group],
+            # the map's points crowd in towns: there the label is the count, the name hovers
+            text=[f"{short(s.name)} · {s.deficits}" if graph else str(s.deficits)
+                  for s in group],
             textposition=[("middle left" if positions[s.code][0] == 0 else "middle right")
                           if graph else "top center" for s in group],
             customdata=[[s.code, s.deficits, s.teachers, s.municipality or "—"] for s in group],
-            hovertemplate="%{text}<br>код %{customdata[0]}, %{customdata[3]}<br>открытых "
+            hovertext=[s.name for s in group],
+            hovertemplate="%{hovertext}<br>код %{customdata[0]}, %{customdata[3]}<br>открытых "
                           "дефицитов: %{customdata[1]}, педагогов: %{customdata[2]}"
                           f"<extra>{STATUS_RU[status]}</extra>",
             marker={"color": colour, "symbol": symbol, "size": [node_size(s.deficits)

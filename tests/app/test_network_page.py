@@ -116,6 +116,8 @@ def test_the_graph_has_an_edge_per_partnership_and_nodes_from_the_data(app: Flas
     assert all(n["size"] == node_size(n["deficits"]) for n in found.values())
     assert found["A1"]["size"] > found["A2"]["size"] > found["A3"]["size"]
     assert all(n["text"].endswith(f" · {n['deficits']}") for n in found.values())
+    assert {c: n["text"] for c, n in nodes(chart_map).items()} == {
+        "A0": "0", "A1": "3", "B0": "0", "B1": "2"}
     # colour AND symbol by status: centre, low results, other
     looks = {c: (n["group"], n["symbol"], n["colour"]) for c, n in found.items()}
     assert looks["A0"] == looks["B0"] and looks["A1"] == looks["B1"]
@@ -135,7 +137,7 @@ def test_the_graph_has_an_edge_per_partnership_and_nodes_from_the_data(app: Flas
     # the centres' table names each agreement with its partner
     assert "СП-1" in page and "СП-2" in page and "(не действует)" in page
     assert "Школы вне сети (1)" in page
-    del chart_map, map_rows
+    del map_rows
 
 
 def test_the_map_places_schools_equal_scaled_with_the_edges_between_them(app: Flask) -> None:
