@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+# axe-core for the browser tests' accessibility checks (tests/browser/), from npm; git-ignored.
+AXE := var/npm/node_modules/axe-core/axe.min.js
 
 .PHONY: help install demo test lint bench clean
 
@@ -15,12 +17,17 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP) ## Create .venv and install ProfRoute with its test tools
+$(AXE):
+	@if command -v npm >/dev/null 2>&1; then npm install --prefix var/npm --no-audit --no-fund --silent axe-core@4 \
+	  || echo "axe-core could not be installed: the browser tests will skip their accessibility checks"; \
+	else echo "npm is absent: the browser tests will skip their accessibility checks"; fi
+
+install: $(STAMP) $(AXE) ## Create .venv and install ProfRoute with its test tools
 
 demo: $(STAMP) ## Run the main job on the embedded Moodle sandbox, then serve http://127.0.0.1:5000
 	$(BIN)/profroute demo
 
-test: $(STAMP) ## Start PostgreSQL on 127.0.0.1 and run the whole suite (SQLite and PostgreSQL), one worker per CPU
+test: $(STAMP) $(AXE) ## Start PostgreSQL on 127.0.0.1 and run the whole suite (SQLite and PostgreSQL), one worker per CPU
 	tests/tools/ensure-packages.sh
 	$(BIN)/python -c 'import sys; sys.path.insert(0, "tests/tools"); import lrs; lrs.lrs_python()'
 	tests/tools/with-postgres.sh $(BIN)/python -m pytest -n auto
