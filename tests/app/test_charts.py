@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
-from flask import Flask
+from flask import Flask, render_template_string
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 from support import signed_in
@@ -23,7 +23,13 @@ from app.models import School
 from app.registry.catalogue import import_catalogue, preview_catalogue
 from app.reports.indicator_texts import labelled
 from app.reports.indicators import IndicatorReport
-from app.web.charts import PLOTLY_JS, indicator_charts, teacher_score_rows, teacher_scores_chart
+from app.web.charts import (
+    PLOTLY_JS,
+    dynamics_chart,
+    indicator_charts,
+    teacher_score_rows,
+    teacher_scores_chart,
+)
 from app.web.import_messages import refusal_ru
 from config import DEMO_DIR
 from deficits.indicators import AreaIndicators, Indicator, Period
@@ -151,6 +157,33 @@ def test_the_teachers_chart_compares_entry_and_final_with_patterns() -> None:
     assert final["text"] == ["90", "—"]
     assert [tuple(r) for r in chart.table.rows] == [("PK-01 Компетенция", "30", "90"),
                                                    ("PK-02 Компетенция", "40", "—")]
+
+
+def test_the_macro_places_the_figure_with_an_accessible_table_of_its_numbers(app: Flask) -> None:
+    chart = teacher_scores_chart([("PK-01 Предметные знания", 0.3, 0.9)])
+    with app.test_request_context():
+        page = render_template_string(
+            '{% from "_charts.html" import chart, chart_scripts %}{{ chart_scripts() }}'
+            "{{ chart(c.figure, c.caption, c.table) }}", c=chart)
+    ((figure, rows),) = figures(page)
+    assert figure == chart.figure and rows == [list(row) for row in chart.table.rows]
+    assert f"<figcaption>{chart.caption}</figcaption>" in page
+    assert "<details><summary>Данные графика</summary>" in page
+    assert '<th scope="col">Входная</th>' in page and '<th scope="row">PK-01' in page
+    assert f"<caption>{chart.table.caption}</caption>" in page
+
+
+def test_the_dynamics_bars_set_entry_deficits_beside_the_closed_ones() -> None:
+    assert dynamics_chart(None) is None and dynamics_chart({"competencies": []}) is None
+    chart = dynamics_chart({"competencies": [
+        {"competency": "PK-01", "name": "Предметные знания", "entry_deficits": 7, "closed": 3},
+        {"competency": "PK-02", "name": "Методика", "entry_deficits": 2, "closed": 0}]})
+    assert chart is not None
+    entry, closed = chart.figure["data"]
+    assert (entry["x"], closed["x"]) == ([7, 2], [3, 0])
+    assert entry["marker"]["pattern"]["shape"] != closed["marker"]["pattern"]["shape"]
+    assert [tuple(r) for r in chart.table.rows] == [("PK-01 Предметные знания", "7", "3"),
+                                                   ("PK-02 Методика", "2", "0")]
 
 
 def coordinates() -> dict[str, tuple[float | None, float | None]]:
