@@ -26,6 +26,8 @@ bp = Blueprint("network", __name__, template_folder="templates")
 # Node colour AND symbol by status: a low-results school is told from the others without colour
 LOOK = {CENTRE: ("#0072B2", "square"), LOW: ("#D55E00", "diamond"), OTHER: ("#7f7f7f", "circle")}
 COLUMNS = {0: "Ресурсные центры", 1: "Школы-партнёры", 2: "Вне сети"}
+# Beyond this many schools outside the network, the graph leaves them to the table below it
+OUTSIDE_SHOWN = 40
 EDGE_IN_FORCE, EDGE_OTHER = "Соглашение действует", "Соглашение не действует сегодня"
 
 
@@ -52,7 +54,8 @@ def short(name: str, width: int = 30) -> str:
 
 def graph_positions(report: NetworkReport) -> dict[str, tuple[float, float]]:
     """Centres in the left column, their partners in the middle (by first centre), the
-    schools outside the network on the right; top to bottom by name."""
+    schools outside the network on the right (up to ``OUTSIDE_SHOWN`` of them); top to
+    bottom by name."""
     centres = report.centres()
     positions: dict[str, tuple[float, float]] = {}
     for row, (centre, _) in enumerate(centres):
@@ -63,7 +66,8 @@ def graph_positions(report: NetworkReport) -> dict[str, tuple[float, float]]:
         if school.code not in positions:
             positions[school.code] = (1, -row)
             row += 1
-    for row, school in enumerate(report.unpartnered()):
+    outside = report.unpartnered()
+    for row, school in enumerate(outside if len(outside) <= OUTSIDE_SHOWN else []):
         positions[school.code] = (2, -row)
     return positions
 
@@ -88,8 +92,10 @@ def network_chart(report: NetworkReport, today: dt.date) -> Chart | None:
     table = DataTable("Узлы графа: школы и их открытые дефициты",
                       ("Школа", "Муниципалитет", "Статус", "Столбец графа", "Открытых дефицитов"),
                       rows)
+    left_out = len(report.schools) - len(positions)
     return Chart(figure_json(figure), "Сеть: ресурсные центры и школы-партнёры (размер узла — "
-                 "число открытых дефицитов)", table)
+                 "число открытых дефицитов)" + (f"; школы вне сети ({left_out}) — в таблице "
+                                                "ниже" if left_out else ""), table)
 
 
 def map_chart(report: NetworkReport, today: dt.date) -> Chart | None:

@@ -11,11 +11,12 @@ import re
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 from support import signed_in
 
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, Municipality, Partnership, School, Teacher
-from app.web.network_views import node_size
+from app.web.network_views import OUTSIDE_SHOWN, node_size
 
 ALFA = ("--role", "methodologist", "--municipality", "Альфа")
 REGION = ("--role", "methodologist", "--region")
@@ -182,6 +183,19 @@ def test_without_coordinates_there_is_no_map_and_teachers_may_not_look(app: Flas
     assert len(figures(page)) == 1 and "Карта появится" in page
     assert signed_in(app, "teacher", TEACHER).get("/network").status_code == 403
     assert app.test_client().get("/network").status_code == 302
+
+
+def test_many_schools_outside_the_network_are_left_to_the_table(app: Flask) -> None:
+    seed()
+    town = db.session.scalars(select(Municipality).filter_by(name="Альфа")).one()
+    db.session.add_all([School(code=f"X{n:02}", name=f"Школа {n:02}", municipality=town)
+                        for n in range(OUTSIDE_SHOWN)])
+    db.session.commit()
+    page = signed_in(app, "region", REGION).get("/network").get_data(as_text=True)
+    (graph, rows), _ = figures(page)
+    assert set(nodes(graph)) == {"A0", "A1", "A2", "B0", "B1"} and len(rows) == 5
+    assert f"школы вне сети ({OUTSIDE_SHOWN + 1}) — в таблице ниже" in page
+    assert f"Школы вне сети ({OUTSIDE_SHOWN + 1})" in page
 
 
 def test_an_empty_scope_shows_no_chart(app: Flask) -> None:
