@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -90,7 +91,27 @@ def render_problem(err: Exception) -> ResponseReturnValue:
     message = problem.message
     if isinstance(err, HTTPException) and err.description == type(err).description:
         message = MESSAGES_RU.get(problem.status, message)
+    elif isinstance(err, SettingsError) and err.for_admins and not _admin():
+        message = _setup_problem(err)
     return render_template("error.html", title=problem.title, message=message), problem.status
+
+
+def _admin() -> bool:
+    """Whether the signed-in user is an administrator (who may read settings' details)."""
+    access = getattr(current_user, "access", None)
+    has = getattr(access, "has", None)
+    return bool(has and has("admin"))
+
+
+def _setup_problem(err: SettingsError) -> str:
+    """What a methodologist or teacher reads of a settings error: no variable names, file
+    paths or values, a reference for the administrator, who finds the details in the log."""
+    reference = uuid.uuid4().hex[:12]
+    logger.warning("settings error %s on %s %s: %s", reference, request.method, request.path,
+                   err)
+    return (f"ProfRoute настроен не полностью или с ошибкой (код {reference}), поэтому "
+            "страница не может быть построена. Сообщите код администратору: подробности — в "
+            "журнале и на странице «Настройки подключений».")
 
 
 def render_internal_error(err: InternalServerError) -> ResponseReturnValue:

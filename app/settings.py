@@ -40,7 +40,13 @@ PlanSolver = Literal["highs", "greedy"]
 
 
 class SettingsError(ValueError):
-    """Raised when a setting is missing or has a value ProfRoute cannot use."""
+    """Raised when a setting is missing or has a value ProfRoute cannot use.
+
+    ``for_admins``: the message names variables, files or values only an administrator
+    should read (pages show others a reference instead); False where the message is about
+    what a methodologist set (a scoring policy)."""
+
+    for_admins = True
 
 
 # The sources of the load in progress (set by Settings.load, read by settings_customise_sources):

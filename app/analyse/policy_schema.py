@@ -34,6 +34,8 @@ MIN_GROUPS_RU = "число групп с дефицитами — целое ч
 class PolicyError(SettingsError):
     """Raised when a scoring policy is refused; ``field`` names the offending field."""
 
+    for_admins = False  # the methodologist's own policy: they read why it was refused
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
