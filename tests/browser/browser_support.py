@@ -120,6 +120,7 @@ class Journey:
 
     page: Any  # playwright.sync_api.Page
     found: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    login_violations: list[str] = field(default_factory=list)  # of the sign-in page
 
     def check(self, name: str) -> list[str]:
         """Keep a full-page screenshot ``var/browser/<name>.png`` and return axe's serious

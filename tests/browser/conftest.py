@@ -55,13 +55,15 @@ def journey(chromium: str, live_url: str) -> Iterator[Journey]:
                                       viewport={"width": 1280, "height": 900}, bypass_csp=True)
         context.set_default_timeout(20_000)
         page = context.new_page()
+        journey = Journey(page)
         page.goto("/login")
+        journey.login_violations = journey.check("0-login")
         page.fill("input[name=login]", LOGIN)
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{live_url}/")
         try:
-            yield Journey(page)
+            yield journey
         finally:
             context.close()
             browser.close()

@@ -12,6 +12,11 @@ from browser.browser_support import AXE, ROOT, Journey
 pytestmark = pytest.mark.slow
 
 
+def test_the_sign_in_page(journey: Journey) -> None:
+    """The fixture signed in through this form (its CSRF token on) and landed on the map."""
+    assert journey.login_violations == []
+
+
 def test_map_school_teachers_teacher_and_route(journey: Journey) -> None:
     page = journey.page
     page.goto("/")
