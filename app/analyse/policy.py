@@ -16,7 +16,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.analyse.policy_schema import KEYS, PolicyError, matching_overview, validate_document
+from app.analyse.policy_schema import (
+    FIELD_RU,
+    KEYS,
+    PolicyError,
+    matching_overview,
+    validate_document,
+)
 from app.analyse.policy_toml import SETTING_OF, file_document
 from app.analyse.revisions import (
     FILE_AUTHOR,
@@ -28,6 +34,7 @@ from app.analyse.revisions import (
     save_revision,
 )
 from app.analyse.risk_rule import (
+    FILE_RU,
     revision_risk_ru,
     risk_document,
     risk_overview,
@@ -111,18 +118,22 @@ def import_thresholds_file(settings: Settings) -> PolicyRevision | None:
 
 
 def policy_source(settings: Settings) -> str:
-    """Where the policy in force comes from, in Russian (for pages and reports)."""
+    """Where the policy in force comes from, in Russian (for pages and reports): a revision
+    with its date and author, or the server's file and settings, named without variables or
+    paths (a methodologist reads it; the administrator sees those in the settings)."""
     revision = newest_revision()
     if revision is not None:
         when = revision.created_at.strftime("%d.%m.%Y")
         return (f"редакция №{revision.id} от {when}, "
                 f"автор {revision.author or 'не указан'}")
     defaults = Settings()
-    changed = [f"PROFROUTE_{k.upper()}" for k in (*KEYS, "attempt_policy")
+    names = {**FIELD_RU, "attempt_policy": "правило попыток"}
+    changed = [names[k] for k in (*KEYS, "attempt_policy")
                if getattr(settings, k) != getattr(defaults, k)]
-    base = ("настройки " + ", ".join(changed)) if changed else "настройки по умолчанию"
+    base = (f"настройки сервера ({', '.join(changed)})" if changed
+            else "настройки по умолчанию")
     if settings.thresholds_file:
-        return f"файл {settings.thresholds_file} (пороги по умолчанию: {base})"
+        return f"{FILE_RU} (пороги по умолчанию: {base})"
     return base
 
 

@@ -10,7 +10,10 @@ from app.models import PolicyRevision
 from app.settings import Settings, SettingsError
 from deficits.risk import NO_GROUP_LABEL, RiskRule
 
-SETTINGS_RU = "настройки PROFROUTE_RISK_MIN_GROUPS / PROFROUTE_RISK_GROUPS"
+# Where a rule or threshold comes from, as pages say it: never a variable's name or a path
+# (the administrator reads those in the settings and the log).
+SETTINGS_RU = "настройки сервера (задаёт администратор)"
+FILE_RU = "файл порогов на сервере (задаёт администратор)"
 
 
 def settings_risk_rule(settings: Settings) -> RiskRule:
@@ -80,7 +83,7 @@ def risk_overview(doc: Mapping[str, Any], revision: PolicyRevision | None, *,
     if own and revision is not None:
         source = f"редакция №{revision.id}"
     elif file and revision is None:
-        source = f"файл {file}"
+        source = FILE_RU
     elif revision is not None:
         source = f"{SETTINGS_RU} (редакция №{revision.id} правила группы риска не задаёт)"
     else:
@@ -101,5 +104,5 @@ def revision_risk_ru(document: Mapping[str, Any]) -> str:
     except PolicyError:
         return "—"
     if doc.get("risk") is None:
-        return "по настройкам PROFROUTE_RISK_*"
+        return "по настройкам сервера"
     return describe_risk(rule_of(doc["risk"]), group_labels(doc), prefix="")

@@ -14,6 +14,7 @@ from app import settings_of
 from app.accounts.roles import ADMIN, METHODOLOGIST
 from app.analyse.levels import recompute_all
 from app.analyse.policy import effective_document, policy_overview
+from app.analyse.policy_schema import FIELD_RU, KEYS, MATCHING_KEYS, MATCHING_RU
 from app.analyse.policy_toml import line_of, overrides_from_toml, overrides_to_toml
 from app.analyse.revisions import PolicyError, save_revision
 from app.settings import SettingsError
@@ -123,7 +124,10 @@ def document_from_form(form: Mapping[str, str]) -> dict[str, Any]:
     default = {"deficit_below": _percent(form, "deficit_below"),
                "risk_below": _percent(form, "risk_below"),
                "min_questions": _number(form, "min_questions")}
-    document = {"default": default, **overrides_from_toml(form.get("overrides", "")),
+    overrides = overrides_from_toml(form.get("overrides", ""))
+    if form.get("structured"):  # the page's fields: they set these sections entirely
+        overrides.update(structured_overrides(form))
+    document = {"default": default, **overrides,
                 "attempt_policy": form.get("attempt_policy", "quiz")}
     if "risk_min_groups" in form:
         raw = form["risk_min_groups"]
@@ -137,10 +141,89 @@ def document_from_form(form: Mapping[str, str]) -> dict[str, Any]:
     return document
 
 
+# The page's rows of thresholds: ``<section>-<n>-<field>`` (key, label, the two thresholds
+# in percent, the minimum of questions); blank thresholds keep the defaults.
+ROW_SECTIONS = {"groups": "Группа", "frameworks": "Рамка"}
+ROW_FIELDS = ("key", "label", *KEYS)
+BLANK_ROWS = 2  # empty rows the page offers for new groups or frameworks
+INTEGER_WEIGHTS = ("max_items_per_competency", "effect_min_pairs")
+
+
+def structured_overrides(form: Mapping[str, str]) -> dict[str, Any]:
+    """The page's fields as overrides: thresholds per group and framework (rows), each
+    competency's group (``cg-<idnumber>``) and the planner's weights (``matching-<key>``).
+
+    :raise PolicyError: a row with values and no key, or a value that is not a number.
+    """
+    out: dict[str, Any] = {"frameworks": {}, "groups": {}, "competency_groups": {},
+                           "matching": {}}
+    for section, word in ROW_SECTIONS.items():
+        rows: dict[str, dict[str, str]] = {}
+        for name, value in form.items():
+            head, _, rest = name.partition("-")
+            index, _, field = rest.partition("-")
+            if head == section and field in ROW_FIELDS and value.strip():
+                rows.setdefault(index, {})[field] = value.strip()
+        for index in sorted(rows, key=lambda i: int(i) if i.isdigit() else 0):
+            row = rows[index]
+            key = row.pop("key", "")
+            if not key:
+                raise PolicyError(f"{section}.#{index}", f"{word.lower()} без ключа: укажите "
+                                  "ключ (как в Moodle) или очистите строку")
+            entry: dict[str, Any] = {"label": row["label"]} if "label" in row else {}
+            for field in KEYS:
+                if field in row:
+                    entry[field] = _form_number(row[field], f"{section}.{key}.{field}",
+                                                percent=field != "min_questions")
+            out[section][key] = entry
+    for name, value in form.items():
+        if name.startswith("cg-") and value.strip():
+            out["competency_groups"][name[3:]] = value.strip()
+        elif name.startswith("matching-") and value.strip():
+            key = name[len("matching-"):]
+            number = _form_number(value, f"matching.{key}", percent=False)
+            out["matching"][key] = int(number) if key in INTEGER_WEIGHTS and \
+                number.is_integer() else number
+    return {k: v for k, v in out.items() if v}
+
+
+def _form_number(raw: str, field: str, *, percent: bool) -> float:
+    """A number of the form (comma decimals, spaces); a percent as a share."""
+    text = raw.replace("%", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise PolicyError(field, f"«{raw}» — не число")
+    if percent:
+        if not 0 <= value <= 100:
+            raise PolicyError(field, f"укажите процент от 0 до 100, указано {number_ru(value)}")
+        return round(value / 100, 6)
+    return value
+
+
+def field_label(field: str) -> str | None:
+    """A structured field's name on the page: «Группа «subject», порог дефицита»."""
+    head, _, rest = field.partition(".")
+    if head in ROW_SECTIONS:
+        key, _, name = rest.rpartition(".")
+        if key.startswith("#") or not key:
+            return f"{ROW_SECTIONS[head]}, строка {rest.lstrip('#')}"
+        return f"{ROW_SECTIONS[head]} «{key}», {FIELD_RU.get(name, name)}"
+    if head == "competency_groups":
+        return f"Компетенция {rest}, группа"
+    if head == "matching":
+        return f"Подбор маршрутов, {MATCHING_RU.get(rest, rest)}"
+    return None
+
+
 def error_text(err: PolicyError, overrides: str) -> str:
     """The refusal with the form field's name, or the overrides' line it is on."""
     if err.field in FORM_LABELS:
         return f"{FORM_LABELS[err.field]}: {err.reason}"
+    if not overrides.strip() and (label := field_label(err.field)) is not None:
+        return f"{label}: {err.reason}"
     if err.field.startswith("строка"):
         return f"Переопределения, {err.field}: {err.reason}"
     line = line_of(overrides, err.field)
@@ -174,6 +257,11 @@ def _render(*, error: str | None = None, form: Mapping[str, str] | None = None,
     posted: dict[str, Any] | None = None
     if form is not None:
         posted = {**form, "risk_groups": _ticked(form, "risk_groups")}
+        for section in ROW_SECTIONS:  # as many rows as were posted, and the blank ones
+            numbers = [int(k.split("-")[1]) for k in form if k.startswith(f"{section}-")
+                       and k.split("-")[1].isdigit()]
+            posted[f"{section}-count"] = max(numbers, default=-1) + 1 + (
+                0 if numbers else BLANK_ROWS)
     try:
         overview = policy_overview(settings)
         values = posted or _form_values(effective_document(settings), overview,
@@ -182,7 +270,8 @@ def _render(*, error: str | None = None, form: Mapping[str, str] | None = None,
         overview, values = None, posted or {}
         error, status = f"Политика не читается: {err}", 500
     return render_template("policy.html", overview=overview, values=values, error=error,
-                           levels=LEVEL_RU, **extra), status
+                           levels=LEVEL_RU, matching_keys=MATCHING_KEYS,
+                           matching_ru=MATCHING_RU, row_fields=KEYS, **extra), status
 
 
 def _form_values(doc: Mapping[str, Any], overview: Mapping[str, Any], to_toml: Any
@@ -190,7 +279,21 @@ def _form_values(doc: Mapping[str, Any], overview: Mapping[str, Any], to_toml: A
     """The form filled with the policy in force; the rule's groups that no competency
     belongs to go to the comma list (saving them is refused until they are known)."""
     unknown = overview["risk"]["unknown_groups"]
-    return {"deficit_below": number_ru(doc["default"]["deficit_below"] * 100),
+    rows: dict[str, Any] = {}
+    for section in ROW_SECTIONS:
+        for n, (key, entry) in enumerate(sorted(doc.get(section, {}).items())):
+            rows[f"{section}-{n}-key"] = key
+            rows[f"{section}-{n}-label"] = entry.get("label", "")
+            for field in KEYS:
+                if field in entry:
+                    value = entry[field] * (1 if field == "min_questions" else 100)
+                    rows[f"{section}-{n}-{field}"] = number_ru(value)
+        rows[f"{section}-count"] = len(doc.get(section, {})) + BLANK_ROWS
+    for idnumber, group in doc.get("competency_groups", {}).items():
+        rows[f"cg-{idnumber}"] = group
+    for key, value in (doc.get("matching") or {}).items():
+        rows[f"matching-{key}"] = number_ru(value)
+    return {**rows, "deficit_below": number_ru(doc["default"]["deficit_below"] * 100),
             "risk_below": number_ru(doc["default"]["risk_below"] * 100),
             "min_questions": number_ru(doc["default"]["min_questions"]),
             "attempt_policy": doc["attempt_policy"], "overrides": to_toml(doc), "comment": "",

@@ -171,7 +171,7 @@ def test_risk_group_lists_analytics_risk_with_links_and_the_rule(
     assert len(re.findall(r"<tr data-teacher=", page)) == len(risky)
     rule = re.search(r'<p id="risk-rule">(.*?)</p>', page, re.S).group(1)
     assert "не менее чем в 2 группах" in rule and "в группе «Предметный блок»" in rule
-    assert "PROFROUTE_RISK_MIN_GROUPS" in rule  # the file's revision sets no rule: settings
+    assert "настройки сервера" in rule  # the file's revision sets no rule: settings
 
     # A deficit in PK-01 (the subject group) always puts a teacher in the risk group.
     subject = db.session.scalars(select(Teacher).join(Deficit, and_(

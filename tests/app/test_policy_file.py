@@ -131,7 +131,8 @@ def test_every_section_of_a_revision_may_be_in_the_file(app: Flask, tmp_path: Pa
     assert attempt_policy_of(settings) == "last" and risk_rule(settings) == RiskRule(1, ())
     overview = policy_overview(settings)
     assert overview["risk"]["from"] == "file"
-    assert overview["risk"]["source"] == f"файл {thresholds}"
+    assert overview["risk"]["source"] == "файл порогов на сервере (задаёт администратор)"
+    assert str(tmp_path) not in str(overview)  # a methodologist never reads server paths
 
     revision = import_thresholds_file(settings)
     assert revision is not None and revision.document["risk"] == {"min_groups": 1,

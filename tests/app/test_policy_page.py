@@ -192,8 +192,11 @@ def test_the_file_is_the_fallback_and_a_revision_takes_precedence(
     thresholds.write_text('[frameworks.PKU-2026]\nlabel = "Рамка ПКУ"\ndeficit_below = 0.45\n',
                           encoding="utf-8")
     settings = settings_of(app).replace(thresholds_file=str(thresholds))
-    assert policy_source(settings) == (f"файл {thresholds} "
+    assert policy_source(settings) == ("файл порогов на сервере (задаёт администратор) "
                                        "(пороги по умолчанию: настройки по умолчанию)")
+    changed = settings.replace(deficit_below=0.4, attempt_policy="best")
+    assert policy_source(changed).endswith(
+        "(пороги по умолчанию: настройки сервера (порог дефицита, правило попыток))")
     assert load_policy(settings).frameworks["PKU-2026"].deficit_below == 0.45
     save_revision({"default": DEFAULT | {"deficit_below": 0.4}}, "Иванова", "без рамок")
     assert load_policy(settings).frameworks == {}
@@ -209,7 +212,7 @@ def test_without_a_usable_database_the_file_and_settings_apply(tmp_path: Path) -
     assert load_policy(settings).groups["subject"].risk_below == 0.8  # no app context
     with create_app(settings, {"TESTING": True}).app_context():  # no schema yet
         assert load_policy(settings).default.deficit_below == 0.4
-        assert policy_source(settings).startswith("файл ")
+        assert policy_source(settings).startswith("файл порогов на сервере")
         db.session.remove()
         db.engine.dispose()
 
@@ -226,7 +229,10 @@ def test_the_form_starts_from_the_policy_in_force(signed_in_client: FlaskClient)
     page = signed_in_client.get("/policy").get_data(as_text=True)
     assert re.search(r'<option value="best" selected>', page)
     assert 'name="deficit_below" value="50"' in page
-    assert "[groups.subject]\nlabel = &#34;Предметный блок&#34;\nrisk_below = 0.75" in page
+    assert 'name="groups-0-key" value="subject"' in page
+    assert 'name="groups-0-label" value="Предметный блок"' in page
+    assert 'name="groups-0-risk_below" value="75"' in page
+    assert 'name="groups-0-deficit_below" value=""' in page  # not set: the default
 
 
 def test_the_planners_weights_are_set_in_the_form_shown_and_kept_by_the_next_revision(
@@ -240,8 +246,56 @@ def test_the_planners_weights_are_set_in_the_form_shown_and_kept_by_the_next_rev
     assert saved.status_code == 200 and "Сохранена редакция №1" in page
     assert "<code>partner_bonus</code></td><td>0,3</td>" in page
     assert "<code>hours_cap</code></td><td>36</td>" in page
-    assert "[matching]\nhours_cap = 36.0\npartner_bonus = 0.3" in page  # the form keeps them
+    assert 'name="matching-hours_cap" value="36"' in page  # the form keeps them
+    assert 'name="matching-partner_bonus" value="0,3"' in page
     refused = signed_in_client.post("/policy", data=FORM | {
         "overrides": "[matching]\nitem_penalty = -1\n"})
     assert refused.status_code == 422 and revisions() == 1
     assert "matching.item_penalty" in refused.get_data(as_text=True)
+
+
+def test_group_thresholds_competency_groups_and_weights_are_form_fields(
+        signed_in_client: FlaskClient) -> None:
+    one_teacher_two_attempts()
+    db.session.commit()
+    page = signed_in_client.get("/policy").get_data(as_text=True)
+    assert "<textarea" not in page  # no TOML to write
+    assert 'name="groups-0-key"' in page and 'name="cg-PK-01"' in page
+    saved = signed_in_client.post("/policy", data=FORM | {
+        "overrides": "", "structured": "1",
+        "groups-0-key": "subject", "groups-0-label": "Предметный блок",
+        "groups-0-deficit_below": "55", "groups-0-risk_below": "80",
+        "groups-1-key": "", "frameworks-0-key": "PKU-2026", "frameworks-0-min_questions": "3",
+        "cg-PK-01": "subject", "cg-PK-02": "", "matching-effect_weight": "0,25",
+        "matching-max_items_per_competency": "2"}, follow_redirects=True)
+    page = saved.get_data(as_text=True)
+    assert saved.status_code == 200 and "Сохранена редакция №1" in page
+    document = db.session.scalars(select(PolicyRevision)).one().document
+    assert document["groups"] == {"subject": {"label": "Предметный блок",
+                                              "deficit_below": 0.55, "risk_below": 0.8}}
+    assert document["frameworks"] == {"PKU-2026": {"min_questions": 3.0}}
+    assert document["competency_groups"] == {"PK-01": "subject"}
+    assert document["matching"] == {"effect_weight": 0.25, "max_items_per_competency": 2}
+    # The page shows the revision in the fields, with blank rows to add more.
+    assert 'name="groups-0-deficit_below" value="55"' in page
+    assert 'name="groups-2-key" value=""' in page and 'name="groups-3-key"' not in page
+    assert 'name="cg-PK-01" value="subject"' in page
+
+
+@pytest.mark.parametrize(("fields", "said"), [
+    ({"groups-0-deficit_below": "55"}, "Группа, строка 0: группа без ключа"),
+    ({"groups-0-key": "subject", "groups-0-deficit_below": "много"},
+     "Группа «subject», порог дефицита: «много» — не число"),
+    ({"groups-0-key": "subject", "groups-0-risk_below": "120"},
+     "Группа «subject», порог риска: укажите процент от 0 до 100"),
+    ({"matching-item_penalty": "-1"}, "Подбор маршрутов, штраф за каждую позицию маршрута"),
+    ({"matching-effect_weight": "2"}, "ожидается число от 0 до 1"),
+])
+def test_a_refused_field_is_named_in_russian_and_nothing_is_saved(
+        signed_in_client: FlaskClient, fields: dict[str, str], said: str) -> None:
+    refused = signed_in_client.post("/policy", data=FORM | {"structured": "1", **fields})
+    assert refused.status_code == 422 and revisions() == 0
+    page = refused.get_data(as_text=True)
+    assert said in page
+    for name, value in fields.items():  # what was typed stays in the form
+        assert f'name="{name}" value="{value}"' in page

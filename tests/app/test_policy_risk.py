@@ -129,7 +129,7 @@ def test_the_page_shows_and_saves_the_risk_rule_with_group_labels(
     page = signed_in_client.get("/policy").get_data(as_text=True)
     assert ("Группа риска: дефициты не менее чем в 2 группах компетенций или хотя бы один "
             "дефицит в группе «subject»") in page
-    assert "Откуда правило: настройки PROFROUTE_RISK_MIN_GROUPS" in page
+    assert "Откуда правило: настройки сервера (задаёт администратор)" in page
     assert 'name="risk_min_groups" value="2"' in page
     assert 'name="risk_groups" value="subject" checked' in page
     assert 'name="risk_groups" value="method">' in page
@@ -223,9 +223,10 @@ def test_a_revision_without_a_risk_rule_leaves_it_to_the_settings(
     assert in_risk_group(diagnostic, risk_rule(other)) == {"Петрова", "Сидоров", "Орлова"}
 
     page = client.get("/policy").get_data(as_text=True)
-    assert ("Откуда правило: настройки PROFROUTE_RISK_MIN_GROUPS / PROFROUTE_RISK_GROUPS "
+    assert ("Откуда правило: настройки сервера (задаёт администратор) "
             "(редакция №1 правила группы риска не задаёт)") in page
-    assert '<td class="name">по настройкам PROFROUTE_RISK_*</td>' in page
+    assert '<td class="name">по настройкам сервера</td>' in page
+    assert "PROFROUTE_" not in page
     assert client.get("/api/policy").get_json()["risk"]["from"] == "settings"
 
 
