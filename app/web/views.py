@@ -56,6 +56,7 @@ from app.reports.maps import map_policy
 from app.routes.explain import item_reasons, unmet_reason
 from app.settings import SettingsError
 from app.web.access import allow, current_scope, only_teacher
+from app.web.charts import teacher_score_rows, teacher_scores_chart
 from app.web.heatmap import (
     CHANGE_BANDS,
     SCHOOL_STATUS_RU,
@@ -393,7 +394,9 @@ def teacher(moodle_user_id: int) -> str:
                           lang, logins=not only_teacher()),
         unmet=[unmet_reason(r.competency, r.reason, r.text, r.explanation, lang)
                for r in unmet],
-        risk=risky)
+        risk=risky,
+        scores_chart=teacher_scores_chart(teacher_score_rows(levels, *pair))
+        if both and pair else None)
 
 
 def _percent(score: float | None) -> str:

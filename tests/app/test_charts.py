@@ -252,3 +252,22 @@ def test_the_coordinates_migration_upgrades_and_is_the_single_head(app: Flask) -
     found.latitude, found.longitude = 55.8, 48.5
     db.session.commit()
     assert coordinates() == {"1": (55.8, 48.5)}
+
+
+def test_the_teacher_page_charts_entry_and_final_beside_the_table(app: Flask) -> None:
+    from app.models import Competency, Deficit, Diagnostic, Teacher
+
+    pk = Competency(idnumber="PK-01", name="Предметные знания", group="subject")
+    person = Teacher(moodle_user_id=77, lastname="Петрова", firstname="Анна")
+    entry = Diagnostic(moodle_quiz_id=1, moodle_course_id=9, kind="entry", name="Входная")
+    final = Diagnostic(moodle_quiz_id=2, moodle_course_id=9, kind="final", name="Итоговая")
+    db.session.add_all([pk, person, entry, final])
+    db.session.flush()
+    for diagnostic, score in ((entry, 0.3), (final, 0.9)):
+        db.session.add(Deficit(diagnostic_id=diagnostic.id, teacher_id=person.id,
+                               competency_id=pk.id, score=score,
+                               level="deficit" if score < 0.5 else "ok", questions=2))
+    db.session.commit()
+    page = signed_in(app).get("/teachers/77").get_data(as_text=True)
+    assert "Результаты по компетенциям: входная → итоговая диагностика" in page
+    assert "Данные графика" in page and "/static/vendor/plotly.min.js" in page
