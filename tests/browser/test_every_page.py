@@ -1,0 +1,44 @@
+"""Beyond the journey: the methodologist's other pages pass axe-core with no serious or
+critical violation; every page has a skip link to its main landmark; on a phone's width the
+page itself never scrolls sideways (wide tables scroll inside it)."""
+
+from __future__ import annotations
+
+import pytest
+from browser.browser_support import Journey
+
+pytestmark = pytest.mark.slow
+
+PAGES = ("/teachers", "/network", "/indicators", "/dynamics", "/analytics", "/policy",
+         "/catalogue", "/review", "/review/requests", "/imports")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_the_page_has_no_serious_accessibility_violation(journey: Journey, path: str) -> None:
+    page = journey.page
+    answer = page.goto(path)
+    assert answer is not None and answer.status == 200, path
+    assert journey.check("page" + path.replace("/", "-")) == []
+
+
+def test_the_skip_link_comes_first_and_leads_to_the_main_content(journey: Journey) -> None:
+    page = journey.page
+    page.goto("/capacity")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Перейти к содержимому"
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#content"
+    assert page.locator("main#content").count() == 1
+    assert page.locator("header nav").count() == 1
+
+
+@pytest.mark.parametrize("path", ["/", "/teachers", "/capacity", "/effectiveness"])
+def test_a_phone_never_scrolls_the_page_sideways(journey: Journey, path: str) -> None:
+    page = journey.page
+    page.set_viewport_size({"width": 375, "height": 740})
+    try:
+        page.goto(path)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 375 + 1, f"{path} is {wide} px wide on a 375 px screen"
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
