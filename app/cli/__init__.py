@@ -67,4 +67,6 @@ def main(verbose: bool) -> None:
 for _command in (*pipeline.COMMANDS, *registry.COMMANDS, *xapi.COMMANDS, *site.COMMANDS,
                  *personal_data.COMMANDS, *scheduler.COMMANDS, *review.COMMANDS,
                  web_user, lti, shell_command, routes_command):
+    if _command.name in main.commands:  # a second command of one name would hide the first
+        raise RuntimeError(f"two CLI commands are named {_command.name!r}")
     main.add_command(_command)

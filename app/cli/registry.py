@@ -227,13 +227,13 @@ def capacity_cmd(app: Flask, *, start: dt.datetime | None, end: dt.datetime | No
                      {"file": xlsx_path}, commit=True)
 
 
-@click.command("report")
+@click.command("municipal-report")
 @click.option("--pdf", "pdf_path", required=True, type=click.Path(dir_okay=False),
               help="Write the municipal report to this PDF file.")
 @click.option("--municipality", default=None,
               help="Only this municipality; without it the whole region.")
 @stage
-def report_cmd(app: Flask, *, pdf_path: str, municipality: str | None) -> None:
+def municipal_report_cmd(app: Flask, *, pdf_path: str, municipality: str | None) -> None:
     """The municipal report as a PDF (A4, in Russian): the deficit heat map, the indicators,
     offer effectiveness and capacity, of the region or of ``--municipality``.
     """
@@ -246,4 +246,4 @@ def report_cmd(app: Flask, *, pdf_path: str, municipality: str | None) -> None:
 
 
 COMMANDS = (import_question_map_cmd, import_results_cmd, identify_schools_cmd, indicators_cmd,
-            effectiveness_cmd, capacity_cmd, report_cmd)
+            effectiveness_cmd, capacity_cmd, municipal_report_cmd)

@@ -9,12 +9,11 @@
       return; // the table under each chart still holds its numbers
     }
     document.querySelectorAll("figure.chart").forEach(function (figure) {
-      var source = figure.querySelector("script.chart-figure");
       var plot = figure.querySelector(".chart-plot");
-      if (!source || !plot) {
+      if (!plot || !plot.dataset.figure) {
         return;
       }
-      var spec = JSON.parse(source.textContent);
+      var spec = JSON.parse(plot.dataset.figure);
       window.Plotly.newPlot(plot, spec.data || [], spec.layout || {}, CONFIG);
     });
   }

@@ -61,6 +61,8 @@ def capacity_xlsx() -> Response:
     """
     report = report_of(request.args)
     audit.record("export.xlsx", ("capacity", report.period[0].isoformat()),
-                 dict(request.args.items()), commit=True)
+                 {k: v for k, v in request.args.items() if k in ("from", "to") or (
+                     k.partition(".")[0] in KIND_RU and k.partition(".")[2] in RATE_NAMES)},
+                 commit=True)
     return Response(capacity_workbook(report), mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=capacity-{report.period[0]}.xlsx"})

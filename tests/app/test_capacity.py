@@ -9,11 +9,13 @@ import json
 
 from flask import Flask
 from openpyxl import load_workbook
+from sqlalchemy import select
 from support import AppRunner, signed_in
 
 from app.accounts.roles import REGION, Scope
 from app.extensions import db
 from app.models import (
+    AuditEvent,
     Competency,
     Deficit,
     Diagnostic,
@@ -167,6 +169,13 @@ def test_page_xlsx_api_and_cli(app: Flask) -> None:
     centres = [r for r in book["Ресурсные центры"].iter_rows(values_only=True)]
     assert ("Ресурсный центр (RC1)", "PK-01 Предметные знания", 8, 8, 3.2, 2, 1.2) in [
         r[:7] for r in centres]
+    # The export's audit record keeps the period and the rates asked, nothing else sent.
+    assert client.get(f"/capacity.xlsx?{PERIOD}&internship.accepted=0.5&password=x"
+                      ).status_code == 200
+    event = db.session.scalars(select(AuditEvent).filter_by(object_kind="capacity")
+                               .order_by(AuditEvent.id.desc())).first()
+    assert event.details == {"from": "2027-01-01", "to": "2027-12-31",
+                             "internship.accepted": "0.5"}
     api = client.get(f"/api/capacity?{PERIOD}&mentoring.proposed=0.5").get_json()
     assert api["period"] == {"from": "2027-01-01", "to": "2027-12-31"}
     assert {r["kind"]: r["source"] for r in api["rates"]}["mentoring"] == "override"

@@ -155,18 +155,18 @@ def test_cli_writes_the_pdf_of_the_region_or_one_municipality(app: Flask,
     seed()
     runner = AppRunner(app)
     region = tmp_path / "region.pdf"
-    result = runner.invoke(["report", "--pdf", str(region)])
+    result = runner.invoke(["municipal-report", "--pdf", str(region)])
     assert result.exit_code == 0, result.output
     reader, text = pdf_text(region.read_bytes())
     assert_a4(reader)
     assert "Школа Бетаград" in text and "Школа Альфа-1" in text
     beta = tmp_path / "beta.pdf"
-    result = runner.invoke(["report", "--pdf", str(beta), "--municipality", "Бета"])
+    result = runner.invoke(["municipal-report", "--pdf", str(beta), "--municipality", "Бета"])
     assert result.exit_code == 0, result.output
     _, text = pdf_text(beta.read_bytes())
     assert "Муниципалитет «Бета»" in text and "Школа Бетаград" in text
     assert "Альфа-1" not in text
-    wrong = runner.invoke(["report", "--pdf", str(tmp_path / "x.pdf"), "--municipality",
+    wrong = runner.invoke(["municipal-report", "--pdf", str(tmp_path / "x.pdf"), "--municipality",
                            "Гамма"])
     assert wrong.exit_code != 0 and "Гамма" in wrong.output
     assert not (tmp_path / "x.pdf").exists()

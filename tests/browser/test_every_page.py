@@ -42,3 +42,14 @@ def test_a_phone_never_scrolls_the_page_sideways(journey: Journey, path: str) ->
         assert wide <= 375 + 1, f"{path} is {wide} px wide on a 375 px screen"
     finally:
         page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_charts_are_drawn_by_the_plotly_this_site_serves(journey: Journey) -> None:
+    page = journey.page
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url)
+            if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+    page.goto("/network")
+    assert page.locator("figure.chart").count() >= 1
+    page.wait_for_selector("figure.chart .chart-plot .main-svg", timeout=15_000)
+    assert outside == []
