@@ -70,8 +70,8 @@ def figures(page: str) -> list[tuple[dict[str, Any], list[list[str]]]]:
     """Each chart of a page: its figure's JSON and its data table's body rows (cells)."""
     found = []
     for block in re.findall(r'<figure class="chart">(.*?)</figure>', page, re.DOTALL):
-        figure = json.loads(re.search(r'<script type="application/json" class="chart-figure">'
-                                      r'(.*?)</script>', block, re.DOTALL)[1])
+        figure = json.loads(html.unescape(re.search(
+            r'<div class="chart-plot" data-figure=\'(.*?)\'></div>', block, re.DOTALL)[1]))
         body = re.search(r"<tbody>(.*?)</tbody>", block, re.DOTALL)[1]
         rows = [[html.unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
                 for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)]
