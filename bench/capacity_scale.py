@@ -14,10 +14,7 @@ times: the median seconds of each and of all, and the peak RSS (VmHWM) of the pr
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,7 +25,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from effectiveness_scale import _peak_rss_mb, frames  # noqa: E402
+from effectiveness_scale import _peak_rss_mb, frames, scale_main  # noqa: E402
 
 from deficits import capacity as cap  # noqa: E402
 
@@ -113,20 +110,7 @@ def run_one(n: int, repeat: int) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--teachers", nargs="*", type=int, default=[100_000])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.one:
-        print(json.dumps(run_one(args.one, args.repeat)), flush=True)
-        return
-    for n in args.teachers:
-        out = subprocess.run([sys.executable, __file__, "--one", str(n), "--repeat",
-                              str(args.repeat)], capture_output=True, text=True, check=False)
-        lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
-        print(lines[-1] if lines else json.dumps({"teachers": n, "error": out.stderr[-2000:]}),
-              flush=True)
+    scale_main(__doc__, __file__, run_one)
 
 
 if __name__ == "__main__":

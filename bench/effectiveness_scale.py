@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -111,7 +112,14 @@ def run_one(n: int, repeat: int) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    scale_main(__doc__, __file__, run_one)
+
+
+def scale_main(doc: str | None, script: str, run_one: Callable[[int, int], dict[str, object]]
+               ) -> None:
+    """The command line of a scale bench: each ``--teachers`` N in a process of its own
+    (``--one N``, so each peak RSS is its own), one JSON line per N."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     parser.add_argument("--teachers", nargs="*", type=int, default=[100_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
@@ -120,7 +128,7 @@ def main() -> None:
         print(json.dumps(run_one(args.one, args.repeat)), flush=True)
         return
     for n in args.teachers:
-        out = subprocess.run([sys.executable, __file__, "--one", str(n), "--repeat",
+        out = subprocess.run([sys.executable, script, "--one", str(n), "--repeat",
                               str(args.repeat)], capture_output=True, text=True, check=False)
         lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
         print(lines[-1] if lines else json.dumps({"teachers": n, "error": out.stderr[-2000:]}),

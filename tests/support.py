@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import html
+import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -234,3 +237,17 @@ def signed_in(app: Flask, login: str = "ivanova", roles: Sequence[str] = EVERYTH
     assert client.post("/login", data={"login": login, "password": PASSWORD}
                        ).status_code == 302
     return client
+
+
+def chart_figures(page: str) -> list[tuple[dict[str, Any], list[list[str]]]]:
+    """Each chart of a page (``templates/_charts.html``): its figure's JSON and its data
+    table's body rows (cells, unescaped)."""
+    found = []
+    for block in re.findall(r'<figure class="chart">(.*?)</figure>', page, re.DOTALL):
+        figure = json.loads(html.unescape(re.search(
+            r'<div class="chart-plot" data-figure=\'(.*?)\'></div>', block, re.DOTALL)[1]))
+        body = re.search(r"<tbody>(.*?)</tbody>", block, re.DOTALL)[1]
+        rows = [[html.unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+                for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)]
+        found.append((figure, rows))
+    return found

@@ -232,23 +232,11 @@ def error_text(err: PolicyError, overrides: str) -> str:
 
 
 def _number(form: Mapping[str, str], name: str) -> float:
-    raw = form.get(name, "")
-    text = raw.replace("%", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise PolicyError(f"default.{name}", f"«{raw}» — не число")
-    return value
+    return _form_number(form.get(name, ""), f"default.{name}", percent=False)
 
 
 def _percent(form: Mapping[str, str], name: str) -> float:
-    value = _number(form, name)
-    if not 0 <= value <= 100:
-        raise PolicyError(f"default.{name}", f"укажите процент от 0 до 100, указано "
-                                             f"{number_ru(value)}")
-    return round(value / 100, 6)
+    return _form_number(form.get(name, ""), f"default.{name}", percent=True)
 
 
 def _render(*, error: str | None = None, form: Mapping[str, str] | None = None,

@@ -4,18 +4,15 @@ the plotted numbers, school coordinates from the schools file and their migratio
 from __future__ import annotations
 
 import datetime as dt
-import html
-import json
 import re
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask import Flask, render_template_string
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
-from support import signed_in
+from support import chart_figures, signed_in
 
 from app import MIGRATIONS
 from app.extensions import db
@@ -41,17 +38,7 @@ FLAGS = ("low_results", "adverse_context", "resource_centre")
 HEADER = "code;name;municipality;resource_centre;Широта;Долгота\n"
 
 
-def figures(page: str) -> list[tuple[dict[str, Any], list[list[str]]]]:
-    """Each chart of a page: its figure's JSON and its data table's body rows (cells)."""
-    found = []
-    for block in re.findall(r'<figure class="chart">(.*?)</figure>', page, re.DOTALL):
-        figure = json.loads(html.unescape(re.search(
-            r'<div class="chart-plot" data-figure=\'(.*?)\'></div>', block, re.DOTALL)[1]))
-        body = re.search(r"<tbody>(.*?)</tbody>", block, re.DOTALL)[1]
-        rows = [[html.unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
-                for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)]
-        found.append((figure, rows))
-    return found
+figures = chart_figures
 
 
 def seed() -> None:

@@ -4,15 +4,13 @@ from the stored partnerships, flags, coordinates and open deficits, within the c
 from __future__ import annotations
 
 import datetime as dt
-import html
-import json
 import math
 import re
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
-from support import signed_in
+from support import chart_figures, signed_in
 
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, Municipality, Partnership, School, Teacher
@@ -66,17 +64,7 @@ def seed() -> None:
     db.session.commit()
 
 
-def figures(page: str) -> list[tuple[dict[str, Any], list[list[str]]]]:
-    """Each chart of a page: its figure's JSON and its data table's body rows (cells)."""
-    found = []
-    for block in re.findall(r'<figure class="chart">(.*?)</figure>', page, re.DOTALL):
-        figure = json.loads(html.unescape(re.search(
-            r'<div class="chart-plot" data-figure=\'(.*?)\'></div>', block, re.DOTALL)[1]))
-        body = re.search(r"<tbody>(.*?)</tbody>", block, re.DOTALL)[1]
-        rows = [[html.unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
-                for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)]
-        found.append((figure, rows))
-    return found
+figures = chart_figures
 
 
 def edges(figure: dict[str, Any]) -> set[tuple[Any, ...]]:
