@@ -3,18 +3,12 @@ on 127.0.0.1 in a thread, and a journey's page with its screenshots and axe chec
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import shutil
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from flask import Flask
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import (
@@ -99,19 +93,6 @@ def seed() -> None:
                 db.session.add(RouteItem(route_id=route.id, offer_id=internship.id,
                                          status="proposed", competencies=["PK-02"]))
     db.session.commit()
-
-
-@contextlib.contextmanager
-def serving(app: Flask) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port) in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        thread.join()
 
 
 @dataclass

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from browser.browser_support import LOGIN, Journey, chromium_path, seed, serving
+from browser.browser_support import LOGIN, Journey, chromium_path, seed
+from sandbox.sandbox_support import serving
 from support import PASSWORD, AppRunner, app_for
 
 from app.settings import Settings
