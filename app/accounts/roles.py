@@ -87,6 +87,7 @@ class Account:
     active: bool
     session_version: int
     access: Access
+    language: str | None = None  # the pages' language the user chose (None: Russian)
 
 
 _user_t, _role_t = WebUser.__table__, WebUserRole.__table__
@@ -94,6 +95,7 @@ _user_municipality_t = WebUserMunicipality.__table__
 # The sign-in check of every request: built once (compiled once per dialect), plain rows.
 ACCOUNT_OF = (
     select(_user_t.c.login, _user_t.c.name, _user_t.c.active, _user_t.c.session_version,
+           _user_t.c.language,
            _role_t.c.role, _role_t.c.whole_region, _role_t.c.teacher_moodle_id,
            _user_municipality_t.c.municipality_id)
     .select_from(_user_t.outerjoin(_role_t, _role_t.c.web_user_id == _user_t.c.id)
@@ -146,7 +148,8 @@ def _read_account(user_id: int) -> Account | None:
     teacher = next((r.teacher_moodle_id for r in granted if r.role == TEACHER), None)
     return Account(user_id, first.login, first.name or first.login, bool(first.active),
                    int(first.session_version), Access(roles, Scope(region, municipalities,
-                                                                   teacher)))
+                                                                   teacher)),
+                   first.language)
 
 
 def teacher_clause(scope: Scope) -> ColumnElement[bool]:

@@ -110,6 +110,12 @@ def end_sessions(user_id: int) -> None:
     db.session.commit()
 
 
+def choose_language(user_id: int, language: str) -> None:
+    """Keep the pages' language the user chose (``ru`` or ``en``) on their login."""
+    db.session.execute(update(WebUser).where(WebUser.id == user_id).values(language=language))
+    db.session.commit()
+
+
 def list_users() -> list[WebUser]:
     """Every login, oldest first."""
     return list(db.session.scalars(select(WebUser).order_by(WebUser.id)))

@@ -25,6 +25,8 @@ class WebUser(db.Model):  # type: ignore[name-defined]
     # which ends every session holding an older value (app.web.auth.load_user).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The pages' language the user chose (``ru`` or ``en``); None: Russian, the default.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class RateLimitCounter(db.Model):  # type: ignore[name-defined]

@@ -39,6 +39,7 @@ from app.web.security import LAUNCHED_SESSION, limiter
 logger = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, template_folder="templates")
 SESSION_VERSION = "profroute_session_version"
+LANGUAGE_KEY = "lang"  # the language chosen before signing in (app.web.lang)
 
 
 class Methodologist(UserMixin):
@@ -49,6 +50,7 @@ class Methodologist(UserMixin):
         self.login = account.login
         self.name = account.name
         self.access = account.access  # roles and scope, read afresh on every request
+        self.language = account.language  # the pages' language chosen (None: Russian)
 
 
 def init_login(app: Flask) -> None:
@@ -79,10 +81,14 @@ def start_session(user: WebUser, *, launched: bool = False) -> None:
         launched: an LTI launch signs in: over HTTPS its cookie is ``SameSite=None;
             Partitioned``, so it holds in Moodle's iframe (app.web.security).
     """
-    session.clear()  # nothing from before the sign-in is carried into the session
+    language = session.get(LANGUAGE_KEY)  # chosen on the sign-in page: kept
+    session.clear()  # nothing else from before the sign-in is carried into the session
+    if language is not None:
+        session[LANGUAGE_KEY] = language
     signed_in(user)
     login_user(Methodologist(Account(user.id, user.login, user.name or user.login, user.active,
-                                     user.session_version, access_of(user.id))))
+                                     user.session_version, access_of(user.id),
+                                     user.language)))
     session[SESSION_VERSION] = user.session_version
     if launched:
         session[LAUNCHED_SESSION] = True
@@ -120,7 +126,7 @@ def login() -> ResponseReturnValue:
     :raise 429: too many refused sign-ins of this login or from this address (the page says
         when to try again).
     """
-    target = _safe_next(request.values.get("next", ""))
+    target = safe_next(request.values.get("next", ""))
     if request.method == "GET":
         return render_template("login.html", next=target, login="")
     name = request.form.get("login", "")
@@ -165,7 +171,7 @@ def csrf_refused(err: CSRFError) -> ResponseReturnValue:
     return render_template("error.html", title="Форма не принята", message=message), 400
 
 
-def _safe_next(target: str) -> str:
+def safe_next(target: str) -> str:
     """Only a path on this site (never another host) is a place to go back to."""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or "\\" in target:

@@ -221,6 +221,9 @@ CASES = [
     Case("review.my_decision", "/my/route/items/1/decline", 400, DENIED, DENIED, DENIED,
          "POST"),
     everyone("auth.logout", "/logout", 302, "POST"),
+    # The pages' language: anyone may choose it (the signed-in keep it on their login).
+    everyone("choose_language", "/language", 302, "POST", {"lang": "en", "next": "/"}),
+    everyone("choose_language", "/language", 400, "POST", {"lang": "xx"}),
 ]
 
 
