@@ -32,7 +32,7 @@ install: $(STAMP) $(AXE) $(MO) ## Create .venv and install ProfRoute with its te
 
 translations: $(STAMP) ## Extract the pages' Russian texts into the English catalog (then translate the new ones)
 	mkdir -p var
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k N_ --no-location --sort-output \
 	  --project ProfRoute -o var/messages.pot . >/dev/null
 	test -f $(PO) || $(BIN)/pybabel init -i var/messages.pot -d app/translations -D messages -l en
 	$(BIN)/pybabel update -i var/messages.pot -d app/translations -D messages -l en \
