@@ -223,7 +223,7 @@ def test_a_file_without_coordinates_keeps_the_stored_ones(app: Flask, tmp_path: 
 def test_the_coordinates_migration_upgrades_and_is_the_single_head(app: Flask) -> None:
     migrate = app.extensions["migrate"].migrate
     heads = ScriptDirectory.from_config(migrate.get_config(MIGRATIONS)).get_heads()
-    assert heads == ["0028"]
+    assert len(heads) == 1  # (0028 or a later one)
     downgrade(directory=MIGRATIONS, revision="0027")
     columns = {c["name"] for c in sa.inspect(db.engine).get_columns("school")}
     assert "latitude" not in columns and "longitude" not in columns
