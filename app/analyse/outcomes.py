@@ -11,10 +11,11 @@ planner.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, select
+from sqlalchemy import Connection, Select, select
 
 from app.accounts.roles import Scope, teacher_clause
 from app.extensions import db
@@ -46,15 +47,48 @@ def levels_frame(diagnostic: Diagnostic, teacher_id: int | None = None,
     if scope is not None and not scope.region:
         query = query.where(Deficit.teacher_id.in_(in_scope(scope)))
         people = people.where(teacher_clause(scope))
-    # Core rows on the session's connection (no ORM loading step), as plain tuples: pandas
-    # asks each SQLAlchemy row for namedtuple attributes it lacks (a lookup that raises and
-    # is caught per row: most of the time of a large frame otherwise).
     connection = db.session.connection()
-    levels = pd.DataFrame(list(map(tuple, connection.execute(query).all())),
-                          columns=["user_id", "competency", "score", "level", "questions"])
-    teachers = pd.DataFrame(list(map(tuple, connection.execute(people).all())),
-                            columns=["user_id", "school_code"])
+    levels = read_frame(connection, query, LEVEL_COLUMNS, text=("competency", "level"))
+    teachers = read_frame(connection, people, ["user_id", "school_code"],
+                          text=("school_code",))
     return levels, teachers
+
+
+LEVEL_COLUMNS = ["user_id", "competency", "score", "level", "questions"]
+
+
+def read_frame(connection: Connection, query: Select[Any], columns: list[str], *,
+               text: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The rows of ``query`` as a frame of ``columns`` (``text``: the string ones, kept as
+    they are; a NULL is missing, NaN, as pandas makes it of a None row value).
+
+    On PostgreSQL through ``COPY (query) TO STDOUT`` on the session's own connection and
+    transaction, parsed by pandas' CSV reader: a million levels in about a second, where
+    fetching them as rows into Python took five. Elsewhere (SQLite) as plain tuples on the
+    session's connection: pandas asks each SQLAlchemy row for namedtuple attributes it lacks
+    (a lookup that raises and is caught per row: most of the time of a large frame
+    otherwise).
+    """
+    if connection.dialect.name != "postgresql":
+        return pd.DataFrame(list(map(tuple, connection.execute(query).all())),
+                            columns=columns)
+    sql = str(query.compile(dialect=connection.dialect,
+                            compile_kwargs={"literal_binds": True}))
+    buffer = io.BytesIO()
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+            f"COPY ({sql}) TO STDOUT (FORMAT csv, NULL '\\N')") as copy:
+        for block in copy:
+            buffer.write(block)
+    buffer.seek(0)
+    if not buffer.getbuffer().nbytes:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    # A NULL is written \N, and only that reads as missing: an empty string stays one, and
+    # text such as "NA" stays text.
+    frame = pd.read_csv(buffer, names=columns, header=None, keep_default_na=False,
+                        na_values={c: ["\\N"] for c in columns},
+                        dtype=dict.fromkeys(text, object), encoding="utf-8")
+    return frame
 
 
 def in_scope(scope: Scope) -> Select[Any]:
