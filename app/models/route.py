@@ -148,9 +148,11 @@ class RouteItem(db.Model):  # type: ignore[name-defined]
     # The planner's ranked alternatives, best first: ``{"offer", "session", "value", "place",
     # "status"}`` (status ``free`` or why it was not chosen); None: not planned with them.
     alternatives: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
-    # The item this one replaced by a swap (the teacher gets one message for both).
+    # The item this one replaced by a swap (the teacher gets one message for both). Indexed:
+    # deleting items sets this to NULL in the items that name them (a scan per deleted row
+    # otherwise).
     replaces_id: Mapped[int | None] = mapped_column(
-        ForeignKey("route_item.id", ondelete="SET NULL"))
+        ForeignKey("route_item.id", ondelete="SET NULL"), index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
