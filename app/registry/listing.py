@@ -10,14 +10,17 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.common.i18n import N_
 from app.extensions import db
 from app.models import Offer, RouteItem
 from app.models.route import APPROVED, COMPLETED, ENROLLED, OFFER_KINDS
 
 HOLDING = (APPROVED, ENROLLED, COMPLETED)  # statuses that hold a seat
-KIND_RU = {"course": "Курс Moodle", "external": "Внешний КПК", "internship": "Стажировка",
-           "mentoring": "Наставничество", "event": "Методическое мероприятие"}
-FORMAT_RU = {"in_person": "очно", "remote": "дистанционно", "mixed": "смешанно"}
+# Plain Russian strs, translated where the catalogue page shows them.
+KIND_RU = {"course": N_("Курс Moodle"), "external": N_("Внешний КПК"),
+           "internship": N_("Стажировка"), "mentoring": N_("Наставничество"),
+           "event": N_("Методическое мероприятие")}
+FORMAT_RU = {"in_person": N_("очно"), "remote": N_("дистанционно"), "mixed": N_("смешанно")}
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pandas as pd
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.roles import Scope, teacher_clause
 from app.common import audit
+from app.common.i18n import N_
 from app.extensions import db
 from app.models import (
     Competency,
@@ -91,7 +94,7 @@ class Actor:
 def actor_now(teacher: bool = False) -> Actor:
     """The person acting now: the signed-in login (as the teacher with ``teacher``), else the
     CLI's ``cli:<os user>`` or ``system``."""
-    user_id, name, _ = audit.current_actor()
+    user_id, name, _kind = audit.current_actor()
     if user_id is not None:
         return Actor(BY_TEACHER if teacher else BY_ACCOUNT, name, user_id)
     return Actor(BY_CLI if name.startswith("cli") else BY_SYSTEM, name)
@@ -110,15 +113,24 @@ def _note(item: RouteItem, action: str, actor: Actor, reason: str | None) -> Non
 
 
 def _text(value: str | None, what: str) -> str:
+    """``value`` stripped; refused when empty or too long. The refusals are said in the
+    reader's language on the pages (Russian outside a request: the CLI)."""
     text = (value or "").strip()
     if not text:
-        raise ReviewError(f"Укажите {what} (Give the {_EN.get(what, what)}).")
+        raise ReviewError(_(_MISSING.get(what, what)))
     if len(text) > MAX_TEXT:
-        raise ReviewError(f"Слишком длинный текст: не более {MAX_TEXT} символов.")
+        raise ReviewError(_("Слишком длинный текст: не более %(n)s символов.", n=MAX_TEXT))
     return text
 
 
-_EN = {"причину": "reason", "сообщение": "message", "ответ": "answer"}
+def _reason(alternative: Alternative) -> str:
+    """Why an alternative cannot be taken, in the reader's language."""
+    english = get_locale() is not None and str(get_locale()) == "en"
+    return (alternative.reason_en or alternative.status) if english else alternative.reason
+
+
+_MISSING = {"reason": N_("Укажите причину."), "message": N_("Укажите сообщение."),
+            "answer": N_("Укажите ответ.")}
 
 
 # --- What a caller may see -------------------------------------------------------------
@@ -244,7 +256,7 @@ def reject_items(items: Sequence[RouteItem], actor: Actor, reason: str | None) -
 
     :raise ReviewError: no reason.
     """
-    why = _text(reason, "причину")
+    why = _text(reason, "reason")
     done = [item for item in items if item.status in REJECTABLE]
     for item in done:
         _move(item, REJECTED, actor, why)
@@ -272,18 +284,18 @@ def swap_item(item: RouteItem, offer_id: int, actor: Actor, reason: str | None =
         alternatives, or it is no longer possible (full since, dates clash, hours cap …).
     """
     if item.status not in REJECTABLE:
-        raise ReviewError(f"Позицию со статусом «{item.status}» заменить нельзя.")
+        raise ReviewError(_("Позицию со статусом «%(status)s» заменить нельзя.",
+                            status=item.status))
     db.session.execute(select(Offer.id).where(Offer.id == offer_id).with_for_update())
     found = (alternatives or (lambda i: alternatives_of(i, OfferPool.load(hours_cap))))(item)
     same = [a for a in found if a.offer_id == offer_id
             and (session_id is None or a.session_id == session_id)]
     if not same:
-        raise ReviewError("Этой программы нет среди альтернатив позиции "
-                          "(not among the item's alternatives).")
+        raise ReviewError(_("Этой программы нет среди альтернатив позиции."))
     chosen = next((a for a in same if a.possible), None)
     if chosen is None:
-        raise ReviewError(f"Замена на «{same[0].title}» уже невозможна: {same[0].reason} "
-                          f"(no longer possible: {same[0].reason_en or same[0].status}).")
+        raise ReviewError(_("Замена на «%(title)s» уже невозможна: %(why)s.",
+                            title=same[0].title, why=_reason(same[0])))
     why = (reason or "").strip()[:MAX_TEXT]
     if chosen.offer_id == item.offer_id:
         return _reschedule(item, chosen, actor, why)
@@ -363,7 +375,7 @@ def accept(item: RouteItem, actor: Actor) -> None:
     :raise ReviewError: the item was rejected, declined or cancelled.
     """
     if item.status not in DECLINABLE:
-        raise ReviewError("Эту позицию уже нельзя принять (it can no longer be accepted).")
+        raise ReviewError(_("Эту позицию уже нельзя принять."))
     _note(item, ACCEPTED, actor, None)
     db.session.commit()
 
@@ -375,9 +387,9 @@ def decline(item: RouteItem, actor: Actor, reason: str | None) -> None:
 
     :raise ReviewError: no reason, or the item is past the point of declining.
     """
-    why = _text(reason, "причину")
+    why = _text(reason, "reason")
     if item.status not in DECLINABLE:
-        raise ReviewError("Эту позицию уже нельзя отклонить (it can no longer be declined).")
+        raise ReviewError(_("Эту позицию уже нельзя отклонить."))
     _move(item, DECLINED, actor, why)
     _audit("route.decline", [item], {"reason": why})
     db.session.commit()
@@ -388,9 +400,9 @@ def request_change(item: RouteItem, actor: Actor, message: str | None) -> RouteC
 
     :raise ReviewError: no message, or the item is closed.
     """
-    text = _text(message, "сообщение")
+    text = _text(message, "message")
     if item.status not in DECLINABLE:
-        raise ReviewError("По этой позиции изменения уже не запрашиваются.")
+        raise ReviewError(_("По этой позиции изменения уже не запрашиваются."))
     request = RouteChangeRequest(route_item_id=item.id, message=text, status=OPEN)
     db.session.add(request)
     _note(item, CHANGE_REQUESTED, actor, text)
@@ -433,9 +445,9 @@ def answer_request(request: RouteChangeRequest, actor: Actor, answer: str | None
 
     :raise ReviewError: no answer, already answered, or the decision cannot be taken.
     """
-    text = _text(answer, "ответ")
+    text = _text(answer, "answer")
     if request.status != OPEN:
-        raise ReviewError("На этот запрос уже ответили (already answered).")
+        raise ReviewError(_("На этот запрос уже ответили."))
     item = request.item
     if swap_offer_id is not None:
         swap_item(item, swap_offer_id, actor, text, session_id=swap_session_id,

@@ -7,6 +7,7 @@ import datetime as dt
 
 from flask import Blueprint, abort, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER
 from app.extensions import db
@@ -51,19 +52,20 @@ def change_availability(moodle_user_id: int) -> ResponseReturnValue:
     if action == "add":
         starts, ends = _date("starts_on"), _date("ends_on")
         if starts is None or (request.form.get("ends_on") and ends is None):
-            return _render(person, "Укажите даты в формате ГГГГ-ММ-ДД или ДД.ММ.ГГГГ.", 422)
+            return _render(
+                person, _("Укажите даты в формате ГГГГ-ММ-ДД или ДД.ММ.ГГГГ."), 422)
         if ends is not None and ends < starts:
-            return _render(person, "Дата окончания раньше даты начала.", 422)
+            return _render(person, _("Дата окончания раньше даты начала."), 422)
         add_exclusion(person, starts, ends, request.form.get("reason", ""))
     elif action == "remove":
         found = id_arg(request.form, "id")
         if found is None or not remove_exclusion(person, found):
-            abort(404, description="Нет такого периода у педагога")
+            abort(404, description=_("Нет такого периода у педагога"))
     elif action == "subjects":
         moodle = request.form.get("moodle") == "1"
         set_subjects(person, None if moodle else request.form.get("subjects", ""))
     else:
-        return _render(person, "Неизвестное действие.", 422)
+        return _render(person, _("Неизвестное действие."), 422)
     return redirect(f"/teachers/{moodle_user_id}/availability", 303)
 
 

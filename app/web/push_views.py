@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts.roles import ADMIN
+from app.common.i18n import N_
 from app.push.state import MARK_DELIVERED, SEND_AGAIN, ResolveError, push_state, resolve_message
 from app.web.access import Rule, blueprint_rule
 
 bp = Blueprint("push", __name__, template_folder="templates")
 blueprint_rule(bp, Rule(roles=frozenset({ADMIN})))  # the push is the admin's
-DONE_RU = {MARK_DELIVERED: "отмечено как доставленное",
-           SEND_AGAIN: "будет отправлено снова при следующей отправке"}
+DONE_RU = {MARK_DELIVERED: N_("отмечено как доставленное"),
+           SEND_AGAIN: N_("будет отправлено снова при следующей отправке")}
 
 
 @bp.get("/push")
@@ -33,7 +35,8 @@ def resolve(row_id: int) -> ResponseReturnValue:
     try:
         row = resolve_message(row_id, action)
     except ResolveError as err:
-        return render_template("error.html", title="Действие не выполнено",
+        return render_template("error.html", title=_("Действие не выполнено"),
                                message=str(err)), 400
-    flash(f"Сообщение {row.dedupe_key}: {DONE_RU[action]} ({current_user.name}).", "saved")
+    flash(_("Сообщение %(key)s: %(done)s (%(who)s).", key=row.dedupe_key,
+            done=_(DONE_RU[action]), who=current_user.name), "saved")
     return redirect("/push")

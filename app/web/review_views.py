@@ -12,11 +12,13 @@ from collections.abc import Mapping
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import settings_of
 from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER, school_clause
+from app.common.i18n import N_
 from app.extensions import db
 from app.models import (
     Competency,
@@ -35,21 +37,27 @@ from app.routes.plan_input import policy_of
 from app.routes.review import ReviewError, ReviewFilter
 from app.web.access import allow, current_scope
 from app.web.inputs import id_arg
+from app.web.lang import reader_lang
 
 bp = Blueprint("review", __name__, template_folder="templates")
 
-STATUS_RU = {"proposed": "предложено", "approved": "утверждено", "enrolled": "зачислен",
-             "completed": "завершено", "verified": "дефицит закрыт",
-             "replanned": "перепланировано", "rejected": "отклонено методистом",
-             "declined": "отклонено педагогом", "cancelled": "отменено"}
+# Labels stay plain Russian strs (views.py shows ACTION_RU/ACTOR_RU too); each is translated
+# where it is shown. The statuses have their English pair here: pages choose by language.
+STATUS_RU = {"proposed": N_("предложено"), "approved": N_("утверждено"),
+             "enrolled": N_("зачислен"), "completed": N_("завершено"),
+             "verified": N_("дефицит закрыт"), "replanned": N_("перепланировано"),
+             "rejected": N_("отклонено методистом"), "declined": N_("отклонено педагогом"),
+             "cancelled": N_("отменено")}
 STATUS_EN = {"proposed": "proposed", "approved": "approved", "enrolled": "enrolled",
              "completed": "completed", "verified": "verified", "replanned": "re-planned",
              "rejected": "rejected", "declined": "declined", "cancelled": "cancelled"}
-ACTION_RU = {**STATUS_RU, "accepted": "принято педагогом", "change_requested":
-             "запрошено изменение", "change_answered": "дан ответ", "swapped": "замена",
-             "rescheduled": "перенос на другую сессию"}
-ACTOR_RU = {"account": "методист", "teacher": "педагог", "cli": "команда", "system": "система"}
-KIND_RU = {"course": "КПК", "internship": "Стажировка", "mentoring": "Наставничество"}
+ACTION_RU = {**STATUS_RU, "accepted": N_("принято педагогом"),
+             "change_requested": N_("запрошено изменение"), "change_answered": N_("дан ответ"),
+             "swapped": N_("замена"), "rescheduled": N_("перенос на другую сессию")}
+ACTOR_RU = {"account": N_("методист"), "teacher": N_("педагог"), "cli": N_("команда"),
+            "system": N_("система")}
+KIND_RU = {"course": N_("КПК"), "internship": N_("Стажировка"),
+           "mentoring": N_("Наставничество")}
 FILTERS = ("diagnostic", "municipality", "school", "subject", "competency", "offer", "session",
            "status")
 
@@ -72,7 +80,7 @@ def _filter(values: dict[str, str] | None = None) -> ReviewFilter:
         abort(404)
     status = (args.get("status") or "").strip()
     if status and status not in ITEM_STATUSES:
-        abort(400, description=f"Неизвестный статус «{status}».")
+        abort(400, description=_("Неизвестный статус «%(status)s».", status=status))
     session = id_arg(args, "session")
     if session is not None and db.session.get(OfferSession, session) is None:
         abort(404)
@@ -108,8 +116,13 @@ def _back() -> ResponseReturnValue:
                     else "/review")
 
 
+def _statuses() -> dict[str, str]:
+    """The items' statuses in the reader's language."""
+    return STATUS_EN if reader_lang() == "en" else STATUS_RU
+
+
 def _refused(err: ReviewError) -> ResponseReturnValue:
-    return render_template("error.html", title="Действие не выполнено",
+    return render_template("error.html", title=_("Действие не выполнено"),
                            message=str(err)), 400
 
 
@@ -139,7 +152,7 @@ def review_page() -> ResponseReturnValue:
         "review.html", page=page, chosen=chosen, alternatives=alternatives, args=args,
         municipalities=municipalities, schools=schools, offers=offers, here=here,
         sessions=_sessions(chosen),
-        statuses=STATUS_RU, statuses_en=STATUS_EN, kinds=KIND_RU,
+        statuses=_statuses(), kinds=KIND_RU,
         unmet=review.unmet_counts(scope, chosen),
         diagnostics=db.session.scalars(select(Diagnostic).order_by(Diagnostic.id)).all())
 
@@ -156,7 +169,7 @@ def _item(item_id: int) -> RouteItem:
 def approve_item(item_id: int) -> ResponseReturnValue:
     """Approve one proposed item."""
     count = review.approve_items([_item(item_id)], review.actor_now())
-    flash(f"Утверждено позиций: {count} (approved).", "saved")
+    flash(_("Утверждено позиций: %(n)s.", n=count), "saved")
     return _back()
 
 
@@ -169,7 +182,7 @@ def reject_item(item_id: int) -> ResponseReturnValue:
                                     request.form.get("reason"))
     except ReviewError as err:
         return _refused(err)
-    flash(f"Отклонено позиций: {count} (rejected).", "saved")
+    flash(_("Отклонено позиций: %(n)s.", n=count), "saved")
     return _back()
 
 
@@ -183,12 +196,12 @@ def swap_item(item_id: int) -> ResponseReturnValue:
     offer_id, session_id = _choice(request.form)
     try:
         if offer_id is None:
-            raise ReviewError("Выберите программу для замены (choose an alternative).")
+            raise ReviewError(_("Выберите программу для замены."))
         new = review.swap_item(item, offer_id, review.actor_now(), request.form.get("reason"),
                                session_id=session_id, hours_cap=_hours_cap())
     except ReviewError as err:
         return _refused(err)
-    flash(f"Позиция заменена на «{new.offer.title}» (swapped).", "saved")
+    flash(_("Позиция заменена на «%(title)s».", title=new.offer.title), "saved")
     return _back()
 
 
@@ -198,7 +211,7 @@ def _choice(form: Mapping[str, str]) -> tuple[int | None, int | None]:
 
     :raise 400: not whole numbers.
     """
-    offer, _, session = (form.get("offer_id") or "").partition(":")
+    offer, _colon, session = (form.get("offer_id") or "").partition(":")
     return (id_arg({"offer_id": offer}, "offer_id"),
             id_arg({"session_id": session or form.get("session_id", "")}, "session_id"))
 
@@ -211,13 +224,12 @@ def bulk() -> ResponseReturnValue:
     items in the caller's scope are touched."""
     action = request.form.get("action", "")
     if action not in ("approve", "reject"):
-        abort(400, description="Неизвестное действие (unknown action).")
+        abort(400, description=_("Неизвестное действие."))
     scope = current_scope()
     if request.form.get("by_filter"):
         chosen = _filter(dict(request.form.items()))
         if chosen == ReviewFilter(status=chosen.status):
-            abort(400, description="Выберите школу, компетенцию, программу или сессию "
-                                   "(choose a school, competency, offer or session).")
+            abort(400, description=_("Выберите школу, компетенцию, программу или сессию."))
     else:
         ids = []
         for raw in request.form.getlist("item"):
@@ -225,7 +237,7 @@ def bulk() -> ResponseReturnValue:
                 abort(400)
             ids.append(int(raw))
         if not ids:
-            abort(400, description="Не выбрано ни одной позиции (nothing selected).")
+            abort(400, description=_("Не выбрано ни одной позиции."))
         chosen = ReviewFilter(item_ids=tuple(ids))
     items = review.select_items(scope, chosen)
     try:
@@ -235,8 +247,8 @@ def bulk() -> ResponseReturnValue:
             count = review.reject_items(items, review.actor_now(), request.form.get("reason"))
     except ReviewError as err:
         return _refused(err)
-    done = "Утверждено" if action == "approve" else "Отклонено"
-    flash(f"{done} позиций: {count}.", "saved")
+    flash(_("Утверждено позиций: %(n)s.", n=count) if action == "approve"
+          else _("Отклонено позиций: %(n)s.", n=count), "saved")
     return _back()
 
 
@@ -249,7 +261,7 @@ def requests_page() -> ResponseReturnValue:
     alternatives = {r.id: review.alternatives_of(r.item, pool) for r in found
                     if r.status == "open" and r.item.status in review.REJECTABLE}
     return render_template("review_requests.html", requests=found,
-                           alternatives=alternatives, statuses=STATUS_RU)
+                           alternatives=alternatives, statuses=_statuses())
 
 
 @bp.post("/review/requests/<int:request_id>/answer")
@@ -268,7 +280,7 @@ def answer_request(request_id: int) -> ResponseReturnValue:
                               swap_session_id=session_id, hours_cap=_hours_cap())
     except ReviewError as err:
         return _refused(err)
-    flash("Ответ отправлен педагогу (answer sent).", "saved")
+    flash(_("Ответ отправлен педагогу."), "saved")
     return redirect("/review/requests")
 
 
@@ -299,7 +311,7 @@ def my_route() -> ResponseReturnValue:
         .order_by(Deficit.diagnostic_id.desc())).all()
     return render_template("my_route.html", teacher=teacher, items=items,
                            events=review.events_of(ids), requests=review.requests_of(ids),
-                           deficits=deficits, statuses=STATUS_RU, statuses_en=STATUS_EN,
+                           deficits=deficits, statuses=_statuses(),
                            actions=ACTION_RU, actors=ACTOR_RU, kinds=KIND_RU,
                            open_statuses=review.DECLINABLE)
 
@@ -321,14 +333,13 @@ def my_decision(item_id: int, action: str) -> ResponseReturnValue:
     try:
         if action == "accept":
             review.accept(item, actor)
-            flash("Позиция принята (accepted).", "saved")
+            flash(_("Позиция принята."), "saved")
         elif action == "decline":
             review.decline(item, actor, request.form.get("reason"))
-            flash("Позиция отклонена; маршрут будет перепланирован без неё (declined).",
-                  "saved")
+            flash(_("Позиция отклонена; маршрут будет перепланирован без неё."), "saved")
         else:
             review.request_change(item, actor, request.form.get("message"))
-            flash("Запрос отправлен методисту (request sent).", "saved")
+            flash(_("Запрос отправлен методисту."), "saved")
     except ReviewError as err:
         return _refused(err)
     return redirect("/my/route")

@@ -120,7 +120,10 @@ def test_recommend_stores_the_planners_alternatives_and_the_page_shows_them_in_o
         part = part[:part.index("</tr>")]
         places = [part.index(f"сессия {key} (") for _, key in order]
         assert places == sorted(places)
-        assert "a seat is free" in part  # English beside Russian
+        assert "a seat is free" not in part  # English only for whoever chooses it
+        english = client.get("/review?lang=en").get_data(as_text=True)
+        assert "a seat is free" in english[english.index(f'id="item-{item.id}"'):]
+        client.get("/review?lang=ru")
         cli = AppRunner(app).invoke(["review", "alternatives", "--item", str(item.id)])
         assert cli.exit_code == 0, cli.output
         assert [(a["offer_key"], a["session_key"], a["possible"])
