@@ -15,10 +15,12 @@ from dataclasses import dataclass
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
+from app.common.i18n import N_
 from app.settings import SettingsError
 from lms_connectors.exceptions import ConnectorError, MoodleUnavailable
 from xapi.exceptions import LRSUnavailable, XAPIError
@@ -28,21 +30,23 @@ logger = logging.getLogger(__name__)
 WEB_ERRORS: tuple[type[Exception], ...] = (SettingsError, ConnectorError, XAPIError)
 CLI_ERRORS: tuple[type[Exception], ...] = (*WEB_ERRORS, ValueError)
 
-TITLES_RU = {400: "Запрос не принят", 401: "Нужен вход", 403: "Нет доступа",
-             404: "Не найдено", 405: "Метод не поддерживается", 413: "Слишком большой запрос",
-             422: "Данные не приняты", 500: "Внутренняя ошибка сервера",
-             502: "Внешняя система не ответила как нужно", 504: "Внешняя система не отвечает"}
+TITLES_RU = {400: N_("Запрос не принят"), 401: N_("Нужен вход"), 403: N_("Нет доступа"),
+             404: N_("Не найдено"), 405: N_("Метод не поддерживается"),
+             413: N_("Слишком большой запрос"), 422: N_("Данные не приняты"),
+             500: N_("Внутренняя ошибка сервера"),
+             502: N_("Внешняя система не ответила как нужно"),
+             504: N_("Внешняя система не отвечает")}
 
 # What a page says for an HTTP error raised without a message of its own (werkzeug's
 # default text is English): what went wrong and what to do.
 MESSAGES_RU = {
-    400: "Запрос не удалось разобрать: проверьте адрес, параметры и данные формы.",
-    401: "Войдите, чтобы открыть эту страницу.",
-    403: "У вас нет доступа к этой странице.",
-    404: "Такой страницы или записи нет: проверьте адрес.",
-    405: "Этот адрес не принимает такой запрос (метод HTTP).",
-    415: "Такой тип данных здесь не принимается.",
-    500: "Внутренняя ошибка сервера: запрос не выполнен.",
+    400: N_("Запрос не удалось разобрать: проверьте адрес, параметры и данные формы."),
+    401: N_("Войдите, чтобы открыть эту страницу."),
+    403: N_("У вас нет доступа к этой странице."),
+    404: N_("Такой страницы или записи нет: проверьте адрес."),
+    405: N_("Этот адрес не принимает такой запрос (метод HTTP)."),
+    415: N_("Такой тип данных здесь не принимается."),
+    500: N_("Внутренняя ошибка сервера: запрос не выполнен."),
 }
 
 
@@ -55,8 +59,8 @@ class Problem:
 
     @property
     def title(self) -> str:
-        """The page title (Russian)."""
-        return TITLES_RU.get(self.status, "Ошибка")
+        """The page title (Russian: translated where it is shown)."""
+        return TITLES_RU.get(self.status, N_("Ошибка"))
 
     def as_json(self) -> dict[str, object]:
         """The API's error body ``{code, status, message}``."""
@@ -90,10 +94,10 @@ def render_problem(err: Exception) -> ResponseReturnValue:
         return jsonify(problem.as_json()), problem.status
     message = problem.message
     if isinstance(err, HTTPException) and err.description == type(err).description:
-        message = MESSAGES_RU.get(problem.status, message)
+        message = _(MESSAGES_RU[problem.status]) if problem.status in MESSAGES_RU else message
     elif isinstance(err, SettingsError) and err.for_admins and not _admin():
         message = _setup_problem(err)
-    return render_template("error.html", title=problem.title, message=message), problem.status
+    return render_template("error.html", title=_(problem.title), message=message), problem.status
 
 
 def _admin() -> bool:
@@ -109,9 +113,9 @@ def _setup_problem(err: SettingsError) -> str:
     reference = uuid.uuid4().hex[:12]
     logger.warning("settings error %s on %s %s: %s", reference, request.method, request.path,
                    err)
-    return (f"ProfRoute настроен не полностью или с ошибкой (код {reference}), поэтому "
-            "страница не может быть построена. Сообщите код администратору: подробности — в "
-            "журнале и на странице «Настройки подключений».")
+    return _("ProfRoute настроен не полностью или с ошибкой (код %(reference)s), поэтому "
+             "страница не может быть построена. Сообщите код администратору: подробности — в "
+             "журнале и на странице «Настройки подключений».", reference=reference)
 
 
 def render_internal_error(err: InternalServerError) -> ResponseReturnValue:
@@ -121,13 +125,13 @@ def render_internal_error(err: InternalServerError) -> ResponseReturnValue:
     cause = err.original_exception or err
     logger.error("internal error %s on %s %s", reference, request.method, request.path,
                  exc_info=(type(cause), cause, cause.__traceback__))
-    message = (f"Внутренняя ошибка сервера (код {reference}): запрос не выполнен. "
-               "Сообщите этот код администратору ProfRoute — по нему он найдёт подробности "
-               "в журнале.")
+    message = _("Внутренняя ошибка сервера (код %(reference)s): запрос не выполнен. "
+                "Сообщите этот код администратору ProfRoute — по нему он найдёт подробности "
+                "в журнале.", reference=reference)
     problem = Problem(500, message)
     if wants_json():
         return jsonify(problem.as_json()), 500
-    return render_template("error.html", title=problem.title, message=message), 500
+    return render_template("error.html", title=_(problem.title), message=message), 500
 
 
 def init_app(app: Flask) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import select
 
 from app.accounts.roles import Scope
+from app.common.i18n import N_
 from app.extensions import db
 from app.models import Competency, Diagnostic, Municipality
 from app.reports.map_store import (
@@ -39,7 +40,7 @@ NEED, NAME = "need", "name"  # the orders besides a competency's value
 # The statuses to filter the schools by: the bit a school must hold (``other``: none).
 STATUSES = {"low_results": LOW_RESULTS, "adverse_context": ADVERSE_CONTEXT,
             "resource_centre": RESOURCE_CENTRE, "other": 0}
-NO_SCHOOL = "Без образовательной организации"
+NO_SCHOOL = N_("Без образовательной организации")  # translated where a page shows it
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,13 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
 from app.accounts.roles import ADMIN, METHODOLOGIST, ROLE_RU, ROLES, Access, Scope
+from app.common.i18n import N_
 from app.extensions import login_manager
 
 logger = logging.getLogger(__name__)
@@ -115,25 +118,27 @@ def may(endpoint: str) -> bool:
     return rule.public or (current_user.is_authenticated and rule.permits(current_access()))
 
 
-# The navigation of every page: (endpoint, link, label); each shown to those who may call it.
-NAV = (("views.index", "/", "Карта дефицитов"), ("views.teachers", "/teachers", "Педагоги"),
-       ("dynamics.dynamics_page", "/dynamics", "Динамика"),
-       ("analytics.analytics_page", "/analytics", "Аналитика"),
-       ("views.indicators_page", "/indicators", "Показатели"),
-       ("views.effectiveness_page", "/effectiveness", "Эффективность"),
-       ("capacity.capacity_page", "/capacity", "Мощности"),
-       ("network.network_page", "/network", "Сеть"),
-       ("report.report_pdf_file", "/report.pdf", "Отчёт (PDF)"),
-       ("policy.policy_page", "/policy", "Политика оценивания"),
-       ("catalogue.catalogue_page", "/catalogue", "Каталог"),
-       ("imports.imports_page", "/imports", "Импорт файлов"),
-       ("review.review_page", "/review", "Согласование маршрутов"),
-       ("review.my_route", "/my/route", "Мой маршрут"),
-       ("push.push_page", "/push", "Отправка в Moodle"),
-       ("audit.audit_page", "/audit", "Журнал действий"),
-       ("admin_accounts.accounts_page", "/admin/accounts", "Учётные записи"),
-       ("admin_settings.settings_page", "/admin/settings", "Настройки подключений"),
-       ("admin_schedules.schedules_page", "/admin/schedules", "Расписания"),
+# The navigation of every page: (endpoint, link, label); each shown to those who may call it
+# (the label in the reader's language).
+NAV = (("views.index", "/", N_("Карта дефицитов")),
+       ("views.teachers", "/teachers", N_("Педагоги")),
+       ("dynamics.dynamics_page", "/dynamics", N_("Динамика")),
+       ("analytics.analytics_page", "/analytics", N_("Аналитика")),
+       ("views.indicators_page", "/indicators", N_("Показатели")),
+       ("views.effectiveness_page", "/effectiveness", N_("Эффективность")),
+       ("capacity.capacity_page", "/capacity", N_("Мощности")),
+       ("network.network_page", "/network", N_("Сеть")),
+       ("report.report_pdf_file", "/report.pdf", N_("Отчёт (PDF)")),
+       ("policy.policy_page", "/policy", N_("Политика оценивания")),
+       ("catalogue.catalogue_page", "/catalogue", N_("Каталог")),
+       ("imports.imports_page", "/imports", N_("Импорт файлов")),
+       ("review.review_page", "/review", N_("Согласование маршрутов")),
+       ("review.my_route", "/my/route", N_("Мой маршрут")),
+       ("push.push_page", "/push", N_("Отправка в Moodle")),
+       ("audit.audit_page", "/audit", N_("Журнал действий")),
+       ("admin_accounts.accounts_page", "/admin/accounts", N_("Учётные записи")),
+       ("admin_settings.settings_page", "/admin/settings", N_("Настройки подключений")),
+       ("admin_schedules.schedules_page", "/admin/schedules", N_("Расписания")),
        ("openapi.docs_page", "/api-docs", "API"))
 _NAV_CACHE = "profroute.nav"
 
@@ -154,12 +159,13 @@ def nav_html() -> Markup:
 def _nav() -> tuple[list[tuple[str, str]], Markup]:
     signed_in = bool(current_user.is_authenticated)
     access = current_access()
-    key = (signed_in, access.roles, access.scope.region)
-    cache: dict[tuple[bool, frozenset[str], bool], tuple[list[tuple[str, str]], Markup]] = (
+    key = (signed_in, access.roles, access.scope.region, str(get_locale()))
+    cache: dict[tuple[bool, frozenset[str], bool, str],
+                tuple[list[tuple[str, str]], Markup]] = (
         current_app.extensions.setdefault(_NAV_CACHE, {}))
     found = cache.get(key)
     if found is None:
-        links = [(href, label) for endpoint, href, label in NAV if may(endpoint)]
+        links = [(href, _(label)) for endpoint, href, label in NAV if may(endpoint)]
         found = cache[key] = (links, Markup("").join(
             Markup('<a href="{}">{}</a>').format(href, label) for href, label in links))
     return found
@@ -183,8 +189,8 @@ def check_access() -> ResponseReturnValue | None:
     if rule is None:
         logger.error("endpoint %s has no access rule: refused (add @allow or @public)",
                      endpoint)
-        abort(403, description="Для этой страницы не объявлено, кому она доступна: "
-                               "доступ закрыт.")
+        abort(403, description=_("Для этой страницы не объявлено, кому она доступна: "
+                                 "доступ закрыт."))
     if rule.public:
         return None
     if not current_user.is_authenticated:
@@ -196,8 +202,8 @@ def check_access() -> ResponseReturnValue | None:
     if not rule.permits(current_access()):
         logger.warning("%s refused to %s (needs %s)", request.path, current_user.login,
                        rule.describe())
-        abort(403, description="У вашей учётной записи нет роли для этой страницы "
-                               f"(нужна: {_roles_ru(rule)}).")
+        abort(403, description=_("У вашей учётной записи нет роли для этой страницы "
+                                 "(нужна: %(roles)s).", roles=_roles_ru(rule)))
     return None
 
 
@@ -211,5 +217,5 @@ def init_app(app: Flask) -> None:
 
 
 def _roles_ru(rule: Rule) -> str:
-    text = ", ".join(ROLE_RU[r] for r in sorted(rule.roles))
-    return text + (" всего региона" if rule.region else "")
+    text = ", ".join(_(ROLE_RU[r]) for r in sorted(rule.roles))
+    return _("%(roles)s всего региона", roles=text) if rule.region else text

@@ -24,6 +24,7 @@ from flask import (
     session,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -32,6 +33,7 @@ from werkzeug.wrappers import Response
 from app import settings_of
 from app.accounts.roles import Account, access_of, account_of
 from app.accounts.web_users import authenticate, end_sessions, signed_in
+from app.common.i18n import N_
 from app.extensions import login_manager
 from app.models.web import WebUser
 from app.web.security import LAUNCHED_SESSION, limiter
@@ -40,6 +42,9 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, template_folder="templates")
 SESSION_VERSION = "profroute_session_version"
 LANGUAGE_KEY = "lang"  # the language chosen before signing in (app.web.lang)
+# Flash categories whose text base.html writes when it shows them, in the reader's language
+# then (one chosen right after signing in included): the message is only the name.
+SIGNED_IN, SIGNED_OUT = "signed-in", "signed-out"
 
 
 class Methodologist(UserMixin):
@@ -56,7 +61,8 @@ class Methodologist(UserMixin):
 def init_login(app: Flask) -> None:
     """Where unsigned users are sent, how a session finds its user, and the error pages."""
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Войдите, чтобы открыть эту страницу ProfRoute."
+    login_manager.login_message = N_("Войдите, чтобы открыть эту страницу ProfRoute.")
+    login_manager.localize_callback = _  # flashed in the reader's language
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"  # another address or browser: signed out
     app.register_error_handler(413, too_large)
@@ -134,10 +140,10 @@ def login() -> ResponseReturnValue:
     if user is None:
         logger.warning("web sign-in refused for login %r", name)
         return render_template("login.html", next=target, login=name,
-                               error="Неверный логин или пароль, или вход отключён."), 401
+                               error=_("Неверный логин или пароль, или вход отключён.")), 401
     start_session(user)
     logger.info("web sign-in: %s", user.login)
-    flash(f"Вы вошли как {user.name or user.login}.", "info")
+    flash(user.name or user.login, SIGNED_IN)  # «Вы вошли как …» (base.html)
     return redirect(target or "/")
 
 
@@ -148,27 +154,28 @@ def logout() -> ResponseReturnValue:
         end_sessions(int(current_user.id))
     logout_user()
     session.pop(SESSION_VERSION, None)
-    flash("Вы вышли.", "info")
+    flash("", SIGNED_OUT)  # «Вы вышли.» (base.html)
     return redirect("/")
 
 
 def too_large(err: Exception) -> ResponseReturnValue:
     """Uploads beyond MAX_CONTENT_LENGTH: say the limit in MB."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-    size = (f"{limit / 2**20:g} МБ" if limit >= 2**20 else f"{max(limit // 1024, 1)} КБ")
-    message = (f"Файл слишком большой: за одну загрузку можно передать не больше {size}. "
-               "Разделите файл на части.")
+    megabytes, kilobytes = format(limit / 2**20, "g"), max(limit // 1024, 1)
+    size = _("%(n)s МБ", n=megabytes) if limit >= 2**20 else _("%(n)s КБ", n=kilobytes)
+    message = _("Файл слишком большой: за одну загрузку можно передать не больше %(size)s. "
+                "Разделите файл на части.", size=size)
     if request.path.startswith("/api/"):
         return jsonify({"code": 413, "status": "Payload Too Large", "message": message}), 413
-    return render_template("error.html", title="Файл слишком большой", message=message), 413
+    return render_template("error.html", title=_("Файл слишком большой"), message=message), 413
 
 
 def csrf_refused(err: CSRFError) -> ResponseReturnValue:
     """A form sent without its CSRF token (or with a stale one) changes nothing."""
     logger.warning("CSRF refusal on %s: %s", request.path, err.description)
-    message = ("Форма отправлена без действующего ключа защиты (CSRF): ничего не изменено. "
-               "Обновите страницу и отправьте форму снова.")
-    return render_template("error.html", title="Форма не принята", message=message), 400
+    message = _("Форма отправлена без действующего ключа защиты (CSRF): ничего не изменено. "
+                "Обновите страницу и отправьте форму снова.")
+    return render_template("error.html", title=_("Форма не принята"), message=message), 400
 
 
 def safe_next(target: str) -> str:

@@ -19,10 +19,12 @@ from typing import Any
 import plotly
 import plotly.graph_objects as go
 from flask import Blueprint, Response, send_file, url_for
+from flask_babel import gettext
 
 from app.reports.indicator_texts import TEXTS
 from app.reports.indicators import IndicatorReport
 from app.web.access import public
+from app.web.lang import reader_lang
 
 bp = Blueprint("charts", __name__)
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -112,12 +114,12 @@ def indicator_charts(report: IndicatorReport) -> list[Chart]:
     charts = []
     for at, first in enumerate(report.blocks[0].indicators if report.blocks else ()):
         ratio = first.code == "partnerships"  # agreements per school, not a share
-        title = TEXTS[first.code][0]
+        title = TEXTS[first.code][1 if reader_lang() == "en" else 0]
         series = [(area, [_value(blocks, area, at, ratio) for _, blocks in periods])
                   for area in areas]
-        unit = "на школу" if ratio else "%"
+        unit = gettext("на школу") if ratio else "%"
         figure = go.Figure(layout=layout(
-            xaxis={"title": {"text": "период"}, "type": "category"},
+            xaxis={"title": {"text": gettext("период")}, "type": "category"},
             yaxis={"title": {"text": unit}, "rangemode": "tozero"}, height=340))
         for n, (area, values) in enumerate(series):
             figure.add_trace(go.Scatter(
@@ -125,9 +127,10 @@ def indicator_charts(report: IndicatorReport) -> list[Chart]:
                     number(v) for v in values], textposition="top center",
                 line={"color": COLOURS[n % len(COLOURS)], "dash": DASHES[n % len(DASHES)]},
                 marker={"symbol": SYMBOLS[n % len(SYMBOLS)], "size": 9}))
-        table = DataTable(f"{title}, {unit}", ("Территория", *labels),
+        table = DataTable(f"{title}, {unit}", (gettext("Территория"), *labels),
                           [(area, *(number(v) for v in values)) for area, values in series])
-        charts.append(Chart(figure_json(figure), f"{title}: по периодам", table))
+        charts.append(Chart(figure_json(figure), gettext("%(title)s: по периодам", title=title),
+                            table))
     return charts
 
 
@@ -170,10 +173,11 @@ def dynamics_chart(data: dict[str, Any] | None) -> Chart | None:
     if not rows:
         return None
     names = [f"{r['competency']} {r['name']}".strip() for r in rows]
-    return bars_chart("Дефициты на входе и закрытые, по компетенциям", names, [
-        ("Дефицитов на входе", [int(r["entry_deficits"]) for r in rows]),
-        ("Закрыто", [int(r["closed"]) for r in rows])], unit="пар «педагог × компетенция»",
-        first_column="Компетенция", horizontal=True)
+    return bars_chart(gettext("Дефициты на входе и закрытые, по компетенциям"), names, [
+        (gettext("Дефицитов на входе"), [int(r["entry_deficits"]) for r in rows]),
+        (gettext("Закрыто"), [int(r["closed"]) for r in rows])],
+        unit=gettext("пар «педагог × компетенция»"), first_column=gettext("Компетенция"),
+        horizontal=True)
 
 
 def teacher_scores_figure(rows: Iterable[tuple[str, float | None, float | None]]) -> dict[str, Any]:
@@ -185,11 +189,11 @@ def teacher_scores_figure(rows: Iterable[tuple[str, float | None, float | None]]
 def teacher_scores_chart(rows: Iterable[tuple[str, float | None, float | None]]) -> Chart:
     """``teacher_scores_figure`` with its caption and data table."""
     found = list(rows)
-    return bars_chart("Результаты по компетенциям: входная → итоговая диагностика",
+    return bars_chart(gettext("Результаты по компетенциям: входная → итоговая диагностика"),
                       [name for name, _, _ in found], [
-                          ("Входная", [percent(entry, 0) for _, entry, _ in found]),
-                          ("Итоговая", [percent(final, 0) for _, _, final in found])],
-                      unit="%", first_column="Компетенция", horizontal=True)
+                          (gettext("Входная"), [percent(entry, 0) for _, entry, _ in found]),
+                          (gettext("Итоговая"), [percent(final, 0) for _, _, final in found])],
+                      unit="%", first_column=gettext("Компетенция"), horizontal=True)
 
 
 def teacher_score_rows(levels: Iterable[Any], entry_id: int,

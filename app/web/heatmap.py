@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import abort, url_for
+from flask_babel import gettext as _
 
 from app.accounts.roles import Scope
 from app.analyse.teacher_memo import latest_pair
+from app.common.i18n import N_
 from app.extensions import db
 from app.models import Diagnostic, Municipality
 from app.reports.heatmap import NAME, NEED, STATUSES, Cell, Filters
@@ -24,8 +26,8 @@ from app.web.map_paging import municipality_filter
 
 MIN_CONTRAST = 4.5  # WCAG 2 AA for normal text
 DARK, LIGHT = "#1a1a1a", "#ffffff"
-SCHOOL_STATUS_RU = {"low_results": "ШНОР", "adverse_context": "ШФНСУ",
-             "resource_centre": "ресурсные центры", "other": "остальные"}
+SCHOOL_STATUS_RU = {"low_results": N_("ШНОР"), "adverse_context": N_("ШФНСУ"),
+                    "resource_centre": N_("ресурсные центры"), "other": N_("остальные")}
 # The arguments a link of the page carries on (besides the page number).
 KEPT = ("diagnostic", "view", "municipality", "status", "group", "sort", "dir")
 
@@ -64,25 +66,31 @@ class Band:
         """The text colour on this band."""
         return readable_text(self.background)
 
+    @property
+    def shown(self) -> str:
+        """The legend's label in the reader's language (its ``%`` kept out of Jinja's
+        formatting)."""
+        return _(self.label)
+
 
 # Sequential (share of teachers with a deficit), ColorBrewer YlOrRd.
-SHARE_BANDS = (Band("hm-s0", 0, "менее 10 %", "#ffffcc", "5 %"),
-               Band("hm-s1", 10, "10–19 %", "#ffeda0", "15 %"),
-               Band("hm-s2", 20, "20–29 %", "#fed976", "25 %"),
-               Band("hm-s3", 30, "30–49 %", "#feb24c", "40 %"),
-               Band("hm-s4", 50, "50–69 %", "#fc4e2a", "60 %"),
-               Band("hm-s5", 70, "70 % и более", "#bd0026", "85 %"))
+SHARE_BANDS = (Band("hm-s0", 0, N_("менее 10 %"), "#ffffcc", "5 %"),
+               Band("hm-s1", 10, N_("10–19 %"), "#ffeda0", "15 %"),
+               Band("hm-s2", 20, N_("20–29 %"), "#fed976", "25 %"),
+               Band("hm-s3", 30, N_("30–49 %"), "#feb24c", "40 %"),
+               Band("hm-s4", 50, N_("50–69 %"), "#fc4e2a", "60 %"),
+               Band("hm-s5", 70, N_("70 % и более"), "#bd0026", "85 %"))
 # Diverging (final share − entry share, percentage points), ColorBrewer RdBu reversed:
 # blue where the share fell, red where it rose.
-CHANGE_BANDS = (Band("hm-c0", -100, "снизилась на 20 п.п. и более", "#2166ac",
+CHANGE_BANDS = (Band("hm-c0", -100, N_("снизилась на 20 п.п. и более"), "#2166ac",
                      "−25"),
-                Band("hm-c1", -19, "снизилась на 10–19 п.п.", "#67a9cf", "−15"),
-                Band("hm-c2", -9, "снизилась на 3–9 п.п.", "#d1e5f0", "−5"),
-                Band("hm-c3", -2, "почти не изменилась (±2 п.п.)", "#f7f7f7",
+                Band("hm-c1", -19, N_("снизилась на 10–19 п.п."), "#67a9cf", "−15"),
+                Band("hm-c2", -9, N_("снизилась на 3–9 п.п."), "#d1e5f0", "−5"),
+                Band("hm-c3", -2, N_("почти не изменилась (±2 п.п.)"), "#f7f7f7",
                      "±0"),
-                Band("hm-c4", 3, "выросла на 3–9 п.п.", "#fddbc7", "+5"),
-                Band("hm-c5", 10, "выросла на 10–19 п.п.", "#ef8a62", "+15"),
-                Band("hm-c6", 20, "выросла на 20 п.п. и более", "#b2182b",
+                Band("hm-c4", 3, N_("выросла на 3–9 п.п."), "#fddbc7", "+5"),
+                Band("hm-c5", 10, N_("выросла на 10–19 п.п."), "#ef8a62", "+15"),
+                Band("hm-c6", 20, N_("выросла на 20 п.п. и более"), "#b2182b",
                      "+25"))
 
 
@@ -123,7 +131,7 @@ def heat_request(values: Mapping[str, str], scope: Scope) -> HeatRequest | None:
     chosen = id_arg(values, "diagnostic")
     diagnostic = db.session.get(Diagnostic, chosen) if chosen else current_diagnostic()
     if chosen and diagnostic is None:
-        abort(404, description=f"Нет диагностики с id {chosen}")
+        abort(404, description=_("Нет диагностики с id %(id)s", id=chosen))
     if diagnostic is None:
         return None
     pair, entry = latest_pair(), None
@@ -171,11 +179,12 @@ class HeatLinks:
         return "descending" if self.descending else "ascending"
 
     def next_order(self, column: str) -> str:
-        """What a click on the column's header does, in words."""
+        """What a click on the column's header does, in words (the reader's language)."""
         descending = not self.descending if column == self.sort else column != NAME
         if column == NAME:
-            return "по названию, " + ("от Я до А" if descending else "от А до Я")
-        return "по убыванию" if descending else "по возрастанию"
+            return (_("Сортировать по названию, от Я до А") if descending
+                    else _("Сортировать по названию, от А до Я"))
+        return _("Сортировать по убыванию") if descending else _("Сортировать по возрастанию")
 
 
 def teachers_url(code: str, competency: str | None = None) -> str:
@@ -195,16 +204,18 @@ def points(value: float | None) -> str:
     if value is None:
         return "—"
     rounded = round(value * 100)
-    return f"{'+' if rounded > 0 else '−' if rounded < 0 else '±'}{abs(rounded)} п.п."
+    return f"{'+' if rounded > 0 else '−' if rounded < 0 else '±'}{abs(rounded)} " + _("п.п.")
 
 
 def cell_title(cell: Cell) -> str:
     """The cell's figures in words (its ``title``)."""
-    now = f"дефицит у {cell.deficits} из {cell.assessed} педагогов с оценкой"
+    now = _("дефицит у %(deficits)s из %(assessed)s педагогов с оценкой",
+            deficits=cell.deficits, assessed=cell.assessed)
     if cell.entry_assessed is None:
         return now
-    return (f"входная: дефицит у {cell.entry_deficits} из {cell.entry_assessed} педагогов "
-            f"с оценкой; итоговая: {now}")
+    return _("входная: дефицит у %(deficits)s из %(assessed)s педагогов с оценкой; "
+             "итоговая: %(now)s", deficits=cell.entry_deficits, assessed=cell.entry_assessed,
+             now=now)
 
 
 # What the page's template calls.

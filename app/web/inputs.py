@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import IntegerConverter, Map
 
@@ -59,8 +60,8 @@ def refuse_nul_characters() -> None:
         fields += list(request.form.items(multi=True))
     bad = next((name for name, value in fields if "\x00" in name or "\x00" in value), None)
     if bad is not None:
-        raise BadRequest(f"Поле «{bad.replace(chr(0), '�')[:40]}» содержит недопустимый "
-                         "символ NUL: уберите его и отправьте запрос снова.")
+        raise BadRequest(_("Поле «%(name)s» содержит недопустимый символ NUL: уберите его "
+                           "и отправьте запрос снова.", name=bad.replace(chr(0), '�')[:40]))
 
 
 def id_arg(values: Mapping[str, str], name: str) -> int | None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
@@ -48,7 +49,7 @@ def municipality_filter(values: Mapping[str, str], scope: Scope
         return scope, None, choices
     picked = next((m for m in choices if m.id == chosen), None)
     if picked is None:
-        raise NotFound(f"Нет муниципалитета с id {chosen}")
+        raise NotFound(gettext("Нет муниципалитета с id %(id)s", id=chosen))
     return Scope(municipality_ids=frozenset({picked.id})), picked, choices
 
 

@@ -42,6 +42,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, Se
 from flask.typing import ResponseReturnValue
 from flask.wrappers import Request as FlaskRequest
 from flask.wrappers import Response as FlaskResponse
+from flask_babel import gettext as _
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -174,13 +175,14 @@ def too_many_attempts(err: RateLimitExceeded) -> ResponseReturnValue:
     wait = _seconds_left(current)
     at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
     minutes = max(1, math.ceil(wait / 60))
-    message = (f"Слишком много неудачных попыток входа. Повторите через {minutes} мин. "
-               f"(после {at:%H:%M} UTC) или попросите администратора сменить пароль.")
+    message = _("Слишком много неудачных попыток входа. Повторите через %(minutes)s мин. "
+                "(после %(at)s UTC) или попросите администратора сменить пароль.",
+                minutes=minutes, at=at.strftime("%H:%M"))
     headers = {"Retry-After": str(wait)}
     if request.path.startswith("/api/"):
         body = {"code": 429, "status": "Too Many Requests", "message": message}
         return jsonify(body), 429, headers
-    page = render_template("error.html", title="Вход временно закрыт", message=message)
+    page = render_template("error.html", title=_("Вход временно закрыт"), message=message)
     return page, 429, headers
 
 

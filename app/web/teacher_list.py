@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     ColumnElement,
     String,
@@ -30,6 +31,7 @@ from werkzeug.exceptions import BadRequest
 
 from app.accounts.roles import Scope, school_clause, teacher_clause
 from app.analyse.teacher_memo import RiskInputs
+from app.common.i18n import N_
 from app.common.inputs import MAX_ID
 from app.extensions import db
 from app.models import Competency, Deficit, Municipality, Route, RouteItem, School, Teacher
@@ -38,13 +40,13 @@ from deficits.levels import LEVEL_DEFICIT, LEVELS
 
 PAGE_SIZE = 50
 MAX_PAGE = 10**6
-ROUTE_RU = {"any": "есть маршрут", "proposed": "есть предложенные мероприятия",
-            "approved": "есть утверждённые", "enrolled": "есть зачисления",
-            "completed": "есть завершённые", "none": "маршрута нет"}
-ITEM_RU = {"proposed": "предложено", "approved": "утверждено", "enrolled": "зачислен",
-           "completed": "завершено"}
-RISK_RU = {"yes": "в группе риска", "no": "не в группе риска"}
-SORT_RU = {"name": "по ФИО", "school": "по образовательной организации"}
+ROUTE_RU = {"any": N_("есть маршрут"), "proposed": N_("есть предложенные мероприятия"),
+            "approved": N_("есть утверждённые"), "enrolled": N_("есть зачисления"),
+            "completed": N_("есть завершённые"), "none": N_("маршрута нет")}
+ITEM_RU = {"proposed": N_("предложено"), "approved": N_("утверждено"), "enrolled": N_("зачислен"),
+           "completed": N_("завершено")}
+RISK_RU = {"yes": N_("в группе риска"), "no": N_("не в группе риска")}
+SORT_RU = {"name": N_("по ФИО"), "school": N_("по образовательной организации")}
 SCHOOL_CHOICES = 300  # more schools than this in scope: the code is typed, not picked
 
 
@@ -76,8 +78,8 @@ def _choice(values: Mapping[str, str], name: str, allowed: Mapping[str, str] | t
             default: str = "") -> str:
     raw = values.get(name, "").strip()
     if raw and raw not in allowed:
-        raise BadRequest(f"Параметр «{name}»: неизвестное значение «{raw[:40]}»; допустимы: "
-                         f"{', '.join(allowed)}.")
+        raise BadRequest(_("Параметр «%(name)s»: неизвестное значение «%(value)s»; допустимы: "
+                           "%(allowed)s.", name=name, value=raw[:40], allowed=", ".join(allowed)))
     return raw or default
 
 
@@ -257,7 +259,7 @@ def teacher_page(filters: ListFilters, scope: Scope, diagnostic_id: int | None,
     deficits, routes = _deficits(ids, diagnostic_id), _routes(ids)
     rows = [ListRow(r.moodle_user_id, " ".join(
         p for p in (r.lastname, r.firstname, r.middlename) if p) or r.username,
-                    r.username, f"{r.school} ({r.code})" if r.code else "без ОО",
+                    r.username, f"{r.school} ({r.code})" if r.code else _("без ОО"),
                     r.municipality or "",
                     r.subjects if r.subjects_override is None else r.subjects_override,
                     deficits.get(r.id), routes.get(r.id, "—")) for r in found]
@@ -289,9 +291,9 @@ def _routes(ids: list[int]) -> dict[int, str]:
         if status is not None:
             per[str(status)] = int(n)
     order = list(ITEM_RU)
-    return {teacher: ", ".join(f"{ITEM_RU.get(s, s)} {n}" for s, n in sorted(
+    return {teacher: ", ".join(f"{_(ITEM_RU[s]) if s in ITEM_RU else s} {n}" for s, n in sorted(
         per.items(), key=lambda p: (order.index(p[0]) if p[0] in order else len(order), p[0])))
-            or "без мероприятий" for teacher, per in counts.items()}
+            or _("без мероприятий") for teacher, per in counts.items()}
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Web UI (Russian): the deficit map, the indicators and the teachers in the caller's scope."""
+"""Web UI (Russian, or English for whoever chooses it): the deficit map, the indicators
+and the teachers in the caller's scope."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import Connection, bindparam, or_, select
 
 from app import settings_of
@@ -22,6 +24,7 @@ from app.analyse.teacher_memo import (
     teacher_risk,
 )
 from app.common import audit
+from app.common.i18n import N_
 from app.common.marker import current_version, kept
 from app.extensions import db
 from app.models import (
@@ -83,15 +86,19 @@ from deficits.effectiveness import MIN_PAIRS
 bp = Blueprint("views", __name__, template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-LEVEL_RU = {"deficit": "дефицит", "risk": "риск", "ok": "норма",
-            "insufficient": "недостаточно данных"}
-STATUS_RU = {"proposed": "предложено", "approved": "утверждено", "enrolled": "зачислен",
-             "completed": "завершено", "rejected": "отклонено", "cancelled": "отменено",
-             "declined": "отклонено педагогом", "verified": "дефицит закрыт",
-             "replanned": "перепланировано"}
-KIND_RU = {"course": "КПК", "internship": "Стажировка", "mentoring": "Наставничество",
-           "resource_centre": "ресурсный центр", "low_results": "ШНОР",
-           "adverse_context": "ШФНСУ", "other": "другая", "unknown": "—"}
+# Labels stay plain Russian strs (other modules import them, and XLSX files show them);
+# each is translated where a page shows it.
+LEVEL_RU = {"deficit": N_("дефицит"), "risk": N_("риск"), "ok": N_("норма"),
+            "insufficient": N_("недостаточно данных")}
+STATUS_RU = {"proposed": N_("предложено"), "approved": N_("утверждено"),
+             "enrolled": N_("зачислен"), "completed": N_("завершено"),
+             "rejected": N_("отклонено"), "cancelled": N_("отменено"),
+             "declined": N_("отклонено педагогом"), "verified": N_("дефицит закрыт"),
+             "replanned": N_("перепланировано")}
+KIND_RU = {"course": N_("КПК"), "internship": N_("Стажировка"),
+           "mentoring": N_("Наставничество"), "resource_centre": N_("ресурсный центр"),
+           "low_results": N_("ШНОР"), "adverse_context": N_("ШФНСУ"), "other": N_("другая"),
+           "unknown": "—"}
 PERIOD_ARGS = ("from", "to", "compare_from", "compare_to")
 
 
@@ -123,11 +130,19 @@ def index() -> ResponseReturnValue:
                             filters=asked.filters, sort=asked.sort,
                             descending=asked.descending, groups=_group_overrides())
     thresholds, policy = map_policy(asked.diagnostic)
+    named = {m.id: m.name for m in asked.municipalities}
+
+    def municipality_row(row: Any) -> str:
+        """A municipality's row heading (the reports name it in Russian for the files)."""
+        if row.municipality_id in named:
+            return _("Муниципалитет «%(name)s»", name=named[row.municipality_id])
+        return str(row.name)
+
     return render_template(
         "index.html", asked=asked, diagnostic=asked.diagnostic, data=data, page=page,
         diagnostics=others, policy=policy, thresholds=thresholds, kinds=KIND_RU,
         statuses=SCHOOL_STATUS_RU, group_names=_group_names(),
-        links=HeatLinks(asked.args, data.sort, data.descending),
+        links=HeatLinks(asked.args, data.sort, data.descending), municipality_row=municipality_row,
         bands=CHANGE_BANDS if data.entry_id else SHARE_BANDS, **HEAT_HELPERS)
 
 
@@ -142,7 +157,8 @@ def map_xlsx() -> Response:
     """
     asked = heat_request(request.args, current_scope())
     if asked is None:
-        abort(404, description="Данных пока нет: выполните profroute sync и profroute deficits")
+        abort(404, description=_("Данных пока нет: выполните profroute sync и profroute "
+                                 "deficits"))
     data = heat_map(asked.diagnostic, asked.scope, entry=asked.entry, filters=asked.filters,
                     sort=asked.sort, descending=asked.descending, groups=_group_overrides())
     audit.record("export.xlsx", ("deficit_map", asked.diagnostic.id),
@@ -282,7 +298,7 @@ def teachers() -> str:
     filters = filters_from(request.args, municipality.id if municipality else None)
     connection = db.session.connection()
     version = current_version(connection)
-    current, _ = kept("diagnostic_ids", version, diagnostic_ids)
+    current = kept("diagnostic_ids", version, diagnostic_ids)[0]
     page = teacher_page(filters, narrowed, current, lambda: kept_risk_inputs(
         settings_of(current_app), version))
     return render_template("teachers.html", filters=filters, args=filters.args(), page=page,
@@ -403,12 +419,21 @@ def _percent(score: float | None) -> str:
     return "—" if score is None else f"{round(score * 100):d} %"
 
 
+def _label(labels: dict[str, str], key: str) -> str:
+    """``labels[key]`` in the reader's language (an unknown key as it is)."""
+    return _(labels[key]) if key in labels else key
+
+
+def _moodle_mark(proficient: bool | None) -> str:
+    """Moodle's mark of a competency in words (the reader's language)."""
+    return "—" if proficient is None else _("освоена") if proficient else _("не освоена")
+
+
 def score_rows(scores: list[tuple[Any, ...]]) -> list[tuple[str, str, str, str, bool]]:
-    """The results table's cells as the page shows them: competency, result, level, Moodle's
-    mark, whether Moodle's mark disagrees with the diagnostic."""
-    return [(f"{code} {name}", _percent(score), LEVEL_RU.get(level, level),
-             "—" if proficient is None else "освоена" if proficient else "не освоена",
-             agreement == "disagrees")
+    """The results table's cells as the page shows them (the reader's language): competency,
+    result, level, Moodle's mark, whether Moodle's mark disagrees with the diagnostic."""
+    return [(f"{code} {name}", _percent(score), _label(LEVEL_RU, level),
+             _moodle_mark(proficient), agreement == "disagrees")
             for code, name, score, level, proficient, agreement in scores]
 
 
@@ -428,7 +453,7 @@ class PairRow:
 
 
 def _result(row: Any | None) -> str:
-    return "—" if row is None else f"{_percent(row.score)} ({LEVEL_RU.get(row.level, row.level)})"
+    return "—" if row is None else f"{_percent(row.score)} ({_label(LEVEL_RU, row.level)})"
 
 
 def pair_rows(levels: Iterable[Any], entry_id: int, final_id: int,
@@ -448,28 +473,26 @@ def pair_rows(levels: Iterable[Any], entry_id: int, final_id: int,
         change, closed = shown.get(code, ("", False))
         rows.append(PairRow(
             f"{code} {latest.name}", _result(entry),
-            _result(final) if taken else "не пройдена", change, closed,
-            "—" if latest.moodle_proficient is None else
-            "освоена" if latest.moodle_proficient else "не освоена",
-            latest.agreement == "disagrees"))
+            _result(final) if taken else _("не пройдена"), change, closed,
+            _moodle_mark(latest.moodle_proficient), latest.agreement == "disagrees"))
     return rows
 
 
 def change_rows_shown(changes: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str,
                                                                         bool]]:
     """The entry → final table's cells by competency: entry, final, the change (and whether
-    it is a closed deficit, shown in bold)."""
+    it is a closed deficit, shown in bold), in the reader's language."""
     shown = []
     for code, c in sorted(changes.items()):
         entry_level, final_level = str(c.get("entry_level")), str(c.get("final_level"))
-        entry = f"{_percent(c.get('entry_score'))} ({LEVEL_RU.get(entry_level, entry_level)})"
-        final = f"{_percent(c.get('final_score'))} ({LEVEL_RU.get(final_level, final_level)})"
+        entry = f"{_percent(c.get('entry_score'))} ({_label(LEVEL_RU, entry_level)})"
+        final = f"{_percent(c.get('final_score'))} ({_label(LEVEL_RU, final_level)})"
         if c.get("closed"):
-            change = "дефицит закрыт"
+            change = _("дефицит закрыт")
         elif c.get("level_up"):
-            change = "уровень выше"
+            change = _("уровень выше")
         elif c.get("rise") is not None:
-            change = f"{c['rise'] * 100:+.0f} п.п."
+            change = f"{c['rise'] * 100:+.0f} " + _("п.п.")
         else:
             change = ""
         shown.append((code, entry, final, change, bool(c.get("closed"))))
@@ -517,8 +540,8 @@ def route_rows(rows: Iterable[Any], lang: str = "ru", *,
             dates = (f"{row.starts_on:%d.%m.%Y}–"
                      f"{f'{row.ends_on:%d.%m.%Y}' if row.ends_on else ''}"
                      if row.starts_on else "")
-            items.append(ItemRow(row.title, KIND_RU.get(row.kind, row.kind), dates,
-                                 STATUS_RU.get(row.status, row.status), "; ".join(
+            items.append(ItemRow(row.title, _label(KIND_RU, row.kind), dates,
+                                 _label(STATUS_RU, row.status), "; ".join(
                                      item_reasons(row.explanation, row.reasons, lang)), []))
         if row.at is not None:
             items[-1].events.append(_event(row, logins))
@@ -526,14 +549,13 @@ def route_rows(rows: Iterable[Any], lang: str = "ru", *,
 
 
 def _event(row: Any, logins: bool) -> ItemEvent:
-    kind = ACTOR_RU.get(row.actor_kind, row.actor_kind)
+    kind = _label(ACTOR_RU, row.actor_kind)
     if row.from_status == row.to_status:
-        change = ACTION_RU.get(row.action, row.action)
+        change = _label(ACTION_RU, row.action)
     else:
-        change = (f"{STATUS_RU.get(row.from_status, row.from_status)} → "
-                  f"{STATUS_RU.get(row.to_status, row.to_status)}")
+        change = f"{_label(STATUS_RU, row.from_status)} → {_label(STATUS_RU, row.to_status)}"
         if row.action not in (row.to_status, row.from_status):
-            change += f" ({ACTION_RU.get(row.action, row.action)})"
+            change += f" ({_label(ACTION_RU, row.action)})"
     return ItemEvent(f"{row.at:%d.%m.%Y %H:%M}", f"{kind} {row.actor}" if logins else kind,
                      change, row.event_reason or "")
 
@@ -553,7 +575,7 @@ def teacher_in_scope(moodle_user_id: int, scope: Scope,
             "moodle_user_id": moodle_user_id, "municipalities": list(scope.municipality_ids),
             "own": scope.teacher_moodle_id}).first()
     if found is None:
-        abort(404, description=f"Нет педагога с Moodle id {moodle_user_id}")
+        abort(404, description=_("Нет педагога с Moodle id %(id)s", id=moodle_user_id))
     return TeacherHeader(found.id, found.moodle_user_id, " ".join(
         p for p in (found.lastname, found.firstname, found.middlename) if p),
                          found.school_name, found.subjects or "")
