@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from app.accounts.roles import Scope, teacher_clause
 from app.analyse.outcomes import evidence_period, levels_frame
+from app.common.i18n import N_
 from app.extensions import db
 from app.models import (
     Competency,
@@ -39,11 +41,12 @@ from app.reports.maps import current_diagnostic
 from app.reports.xlsx import Sheet, tables_workbook
 from deficits import capacity as cap
 
-KIND_RU = {cap.INTERNSHIP: "Стажировка", cap.MENTORING: "Наставничество",
-           cap.COURSE: "КПК (Moodle)", cap.EXTERNAL: "КПК (внешний)",
-           cap.EVENT: "Методическое мероприятие"}
-SOURCE_RU = {cap.DATA: "по данным прошлого периода", cap.OVERRIDE: "задано вручную",
-             cap.NO_DATA: "нет данных: принято 100 %"}
+# Russian labels (the XLSX keeps them; the page shows them through the catalog)
+KIND_RU = {cap.INTERNSHIP: N_("Стажировка"), cap.MENTORING: N_("Наставничество"),
+           cap.COURSE: N_("КПК (Moodle)"), cap.EXTERNAL: N_("КПК (внешний)"),
+           cap.EVENT: N_("Методическое мероприятие")}
+SOURCE_RU = {cap.DATA: N_("по данным прошлого периода"), cap.OVERRIDE: N_("задано вручную"),
+             cap.NO_DATA: N_("нет данных: принято 100 %")}
 RATE_NAMES = ("proposed", "accepted", "completed")
 PERIOD_DAYS = 365  # the default period: a year from today
 
@@ -83,22 +86,25 @@ class CapacityReport:
 def parse_overrides(pairs: dict[str, str]) -> dict[str, dict[str, float]]:
     """``{"internship.accepted": "0.7", …}`` → ``{"internship": {"accepted": 0.7}}``.
 
-    :raise ValueError: an unknown kind or rate, or a value that is not a share 0..1.
+    :raise ValueError: an unknown kind or rate, or a value that is not a share 0..1 (said in
+        the reader's language during a request: the page, the API; Russian otherwise).
     """
     out: dict[str, dict[str, float]] = {}
     for key, raw in pairs.items():
-        kind, _, name = key.partition(".")
+        kind, _dot, name = key.partition(".")
         if kind not in cap.KINDS or name not in RATE_NAMES:
-            raise ValueError(f"неизвестная доля {key!r}: укажите <вид>.<доля>, вид — один из "
-                             f"{', '.join(cap.KINDS)}, доля — одна из {', '.join(RATE_NAMES)}")
+            raise ValueError(_("неизвестная доля %(key)s: укажите <вид>.<доля>, вид — один "
+                               "из %(kinds)s, доля — одна из %(rates)s", key=repr(key),
+                               kinds=", ".join(cap.KINDS), rates=", ".join(RATE_NAMES)))
         text = raw.strip().replace(",", ".").rstrip("%").strip()
         try:
             value = float(text) / (100.0 if raw.strip().endswith("%") else 1.0)
         except ValueError:
-            raise ValueError(f"{key}: {raw!r} — не число; укажите долю от 0 до 1 или "
-                             "проценты (0,7 или 70 %)") from None
+            raise ValueError(_("%(key)s: %(raw)s — не число; укажите долю от 0 до 1 или "
+                               "проценты (0,7 или 70 %%)", key=key, raw=repr(raw))) from None
         if not 0.0 <= value <= 1.0 or math.isnan(value):
-            raise ValueError(f"{key}: {raw!r} — вне диапазона; доля от 0 до 1 или 0–100 %")
+            raise ValueError(_("%(key)s: %(raw)s — вне диапазона; доля от 0 до 1 или "
+                               "0–100 %%", key=key, raw=repr(raw)))
         out.setdefault(kind, {})[name] = value
     return out
 
@@ -107,13 +113,15 @@ def capacity_report(scope: Scope, *, start: dt.date | None = None, end: dt.date 
                     overrides: dict[str, dict[str, float]] | None = None) -> CapacityReport:
     """The next period's forecast for the teachers and schools in ``scope``.
 
-    :raise ValueError: a period that ends before it starts.
+    :raise ValueError: a period that ends before it starts (in the reader's language during
+        a request).
     """
     start = start or dt.date.today()
     end = end or start + dt.timedelta(days=PERIOD_DAYS)
     if end < start:
-        raise ValueError(f"период заканчивается ({end:%d.%m.%Y}) раньше, чем начинается "
-                         f"({start:%d.%m.%Y}): поменяйте даты местами")
+        raise ValueError(_("период заканчивается (%(end)s) раньше, чем начинается "
+                           "(%(start)s): поменяйте даты местами", end=end.strftime("%d.%m.%Y"),
+                           start=start.strftime("%d.%m.%Y")))
     diagnostic = current_diagnostic()
     history = evidence_period()
     partners = _partners(start)

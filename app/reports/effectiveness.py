@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.accounts.roles import Scope
 from app.analyse.outcomes import evidence_period, levels_frame
 from app.analyse.outcomes import exposures as outcome_exposures
+from app.common.i18n import N_
 from app.extensions import db
 from app.models import Competency, Diagnostic
 from app.reports.xlsx import table_workbook
@@ -24,8 +25,11 @@ from deficits.effectiveness import MIN_PAIRS, offer_effectiveness
 
 # What a group is made of: ?by= → the exposures' column beside the competency.
 GROUPS = {"offer": "offer_key", "kind": "kind", "provider": "provider", "centre": "centre"}
-KIND_RU = {"course": "КПК (Moodle)", "external": "КПК (внешний)", "internship": "Стажировка",
-           "mentoring": "Наставничество", "event": "Методическое мероприятие"}
+# Labels in Russian (the XLSX keeps them; the page translates them where it shows them)
+KIND_RU = {"course": N_("КПК (Moodle)"), "external": N_("КПК (внешний)"),
+           "internship": N_("Стажировка"), "mentoring": N_("Наставничество"),
+           "event": N_("Методическое мероприятие")}
+NO_CENTRE = N_("без ресурсного центра")  # app.analyse.outcomes.exposures' centre_name
 
 
 @dataclass(frozen=True)
@@ -150,8 +154,8 @@ def _row_dict(row: EffectRow) -> dict[str, object]:
             "others": asdict(row.others)}
 
 
-BY_RU = {"offer": "предложение", "kind": "вид предложения", "provider": "организатор",
-         "centre": "ресурсный центр"}
+BY_RU = {"offer": N_("предложение"), "kind": N_("вид предложения"),
+         "provider": N_("организатор"), "centre": N_("ресурсный центр")}
 
 
 def effectiveness_workbook(report: EffectReport) -> bytes:

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from flask_babel import gettext, ngettext
 from sqlalchemy import String, cast, func, select
 
 from app.accounts.roles import Scope
 from app.analyse.outcomes import in_scope, levels_frame
+from app.common.i18n import N_
 from app.extensions import db
 from app.models import (
     Competency,
@@ -237,14 +239,20 @@ def summary(diagnostic: Diagnostic | None) -> dict[str, object]:
 
 def _thresholds_used(diagnostic: Diagnostic) -> tuple[dict[str, float], list[str]]:
     """The default thresholds and one line per distinct thresholds set that produced levels."""
+    return _thresholds_of(_stored_thresholds(diagnostic))
+
+
+def _stored_thresholds(diagnostic: Diagnostic) -> Iterable[str | None]:
     # The distinct sets only (as text, which both SQLite and PostgreSQL compare), not one
     # JSON value per stored level.
-    return _thresholds_of(db.session.scalars(select(cast(Deficit.thresholds, String)).where(
-        Deficit.diagnostic_id == diagnostic.id).distinct()))
+    return db.session.scalars(select(cast(Deficit.thresholds, String)).where(
+        Deficit.diagnostic_id == diagnostic.id).distinct())
 
 
-def _thresholds_of(texts: Iterable[str | None]) -> tuple[dict[str, float], list[str]]:
-    """The default thresholds and the lines of the distinct thresholds sets (JSON texts)."""
+def _thresholds_of(texts: Iterable[str | None], lang: str = "ru"
+                   ) -> tuple[dict[str, float], list[str]]:
+    """The default thresholds and the lines of the distinct thresholds sets (JSON texts);
+    ``lang="en"``: the lines in English (through the catalog, during a request)."""
     seen: dict[tuple, dict] = {}
     for text in texts:
         row = json.loads(text) if text else {}
@@ -252,26 +260,79 @@ def _thresholds_of(texts: Iterable[str | None]) -> tuple[dict[str, float], list[
         seen.setdefault(key, dict(row or {}))
     default = next((t for t in seen.values() if t.get("source") in (None, "default")),
                    next(iter(seen.values()), {}))
-    lines = sorted({f"{_SOURCE_RU.get(str(t.get('source')), 'по умолчанию')}"
-                    + (f" «{t['label']}»" if t.get("label") else "") + ": "
-                    + describe_thresholds(Thresholds(float(t.get("deficit_below", 0.5)),
-                                                     float(t.get("risk_below", 0.7)),
-                                                     float(t.get("min_questions", 2))))
-                    for t in seen.values()})
-    lines += sorted({str(t["attempts"]) for t in seen.values() if t.get("attempts")})
+    line = _line_en if lang == "en" else _line_ru
+    lines = sorted({line(t) for t in seen.values()})
+    lines += sorted({_attempts_en(str(t["attempts"])) if lang == "en" else str(t["attempts"])
+                     for t in seen.values() if t.get("attempts")})
     return {k: v for k, v in default.items() if k not in ("source", "attempts")}, lines
 
 
-def policy_lines(diagnostic: Diagnostic) -> list[str]:
+def _thresholds(row: dict[str, Any]) -> Thresholds:
+    return Thresholds(float(row.get("deficit_below", 0.5)), float(row.get("risk_below", 0.7)),
+                      float(row.get("min_questions", 2)))
+
+
+def _line_ru(row: dict[str, Any]) -> str:
+    """«по умолчанию: дефицит ниже 50 %, риск ниже 70 %, не менее 2 вопросов»."""
+    return (f"{_SOURCE_RU.get(str(row.get('source')), 'по умолчанию')}"
+            + (f" «{row['label']}»" if row.get("label") else "") + ": "
+            + describe_thresholds(_thresholds(row)))
+
+
+def _line_en(row: dict[str, Any]) -> str:
+    """``_line_ru`` in English (the catalog's): «default: deficit below 50 %, …»."""
+    limits = _thresholds(row)
+    source = gettext(_SOURCE_RU.get(str(row.get("source")), _SOURCE_RU["default"]))
+    if row.get("label"):
+        source = gettext("%(source)s «%(label)s»", source=source, label=row["label"])
+    count = limits.min_questions
+    questions = gettext("без минимума вопросов") if count <= 0 else ngettext(
+        "не менее %(n)s вопроса", "не менее %(n)s вопросов",
+        int(count) if float(count).is_integer() else 2, n=_plain(count))
+    return gettext("%(source)s: дефицит ниже %(deficit)s %%, риск ниже %(risk)s %%, "
+                   "%(questions)s", source=source, deficit=_plain(limits.deficit_below * 100),
+                   risk=_plain(limits.risk_below * 100), questions=questions)
+
+
+def _plain(value: float) -> str:
+    """A number the English way: no trailing zeros, a decimal point (47.5)."""
+    return format(round(value, 6), "g")
+
+
+def _attempts_en(text: str) -> str:
+    """A stored attempt policy's line (``deficits.policy.describe_attempt_policy``) in
+    English when the catalog knows it; as stored otherwise."""
+    return gettext(text) if text in _ATTEMPTS_RU else text
+
+
+def policy_lines(diagnostic: Diagnostic, lang: str = "ru") -> list[str]:
     """How the diagnostic's stored levels were produced: one line per thresholds set that
-    applied (with its source) and the attempt policy, as every report states them."""
+    applied (with its source) and the attempt policy, as every report states them
+    (``lang="en"``: in English, for a page during a request; files keep Russian)."""
     store = db.session.get(DeficitMapStore, diagnostic.id)
     if store is not None and store.marker == marker():
-        return _thresholds_of(MapCounts.from_json(store.value).thresholds)[1]
-    return _thresholds_used(diagnostic)[1]
+        return _thresholds_of(MapCounts.from_json(store.value).thresholds, lang)[1]
+    return _thresholds_of(_stored_thresholds(diagnostic), lang)[1]
 
 
-_SOURCE_RU = {"default": "по умолчанию", "framework": "для рамки", "group": "для группы"}
+def diagnostics_policy(lang: str = "ru") -> list[str]:
+    """Per stored diagnostic, how its levels were produced (the indicators page's list, as
+    ``app.reports.indicators.levels_policy`` words it), in ``lang``."""
+    return [f"«{d.name}»: " + "; ".join(policy_lines(d, lang))
+            for d in db.session.scalars(select(Diagnostic).order_by(Diagnostic.id))]
+
+
+_SOURCE_RU = {"default": N_("по умолчанию"), "framework": N_("для рамки"),
+              "group": N_("для группы")}
+# What deficits.policy.describe_attempt_policy stores with the levels (it stays Russian):
+# the catalog's English for the pages
+_ATTEMPTS_RU = frozenset((
+    N_("Попытки: первая попытка"), N_("Попытки: последняя попытка"),
+    N_("Попытки: лучшая попытка"), N_("Попытки: среднее по попыткам"),
+    N_("Попытки: первая попытка (метод оценивания теста)"),
+    N_("Попытки: последняя попытка (метод оценивания теста)"),
+    N_("Попытки: лучшая попытка (метод оценивания теста)"),
+    N_("Попытки: среднее по попыткам (метод оценивания теста)")))
 
 
 def _num(value: object) -> float | None:

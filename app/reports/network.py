@@ -15,12 +15,14 @@ from sqlalchemy import select
 
 from app.accounts.roles import Scope, school_clause
 from app.analyse.outcomes import levels_frame
+from app.common.i18n import N_
 from app.extensions import db
 from app.models import Municipality, Partnership, School
 from app.reports.maps import current_diagnostic
 
 CENTRE, LOW, OTHER = "resource_centre", "low_results", "other"
-STATUS_RU = {CENTRE: "ресурсный центр", LOW: "ШНОР", OTHER: "другая школа"}
+# Russian (the page shows them through the catalog)
+STATUS_RU = {CENTRE: N_("ресурсный центр"), LOW: N_("ШНОР"), OTHER: N_("другая школа")}
 
 
 @dataclass(frozen=True)

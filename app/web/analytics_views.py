@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from app import settings_of
@@ -18,22 +20,28 @@ from app.analyse.policy import effective_document
 from app.analyse.revisions import newest_revision
 from app.analyse.risk_rule import group_names, risk_overview
 from app.common import audit
+from app.common.i18n import N_
 from app.extensions import db
 from app.models import Competency, Deficit, Diagnostic, School, Teacher
 from app.reports import analytics
-from app.reports.maps import current_diagnostic, deficit_map, policy_lines
+from app.reports.maps import current_diagnostic, deficit_map, diagnostics_policy, policy_lines
 from app.reports.xlsx import table_workbook
 from app.settings import SettingsError
 from app.web.access import allow, current_scope
+from app.web.lang import reader_lang
 from app.web.views import KIND_RU, XLSX
 from deficits.levels import LEVEL_DEFICIT
 from deficits.maps import SCHOOL_TYPES
 
 bp = Blueprint("analytics", __name__, template_folder="templates")
+# The indicators page's levels policy in the reader's language (its view gives it in Russian)
+bp.add_app_template_global(diagnostics_policy)
 
-VIEWS = {"by-type": "По типам школ", "ranking": "Рейтинг школ по потребности",
-         "over-time": "Динамика по диагностикам", "risk-group": "Группа риска"}
-DIAGNOSTIC_KIND_RU = {"entry": "входная", "final": "итоговая"}
+# The sections' titles (the XLSX sheets keep them in Russian; the page translates them)
+VIEWS = {"by-type": N_("По типам школ"), "ranking": N_("Рейтинг школ по потребности"),
+         "over-time": N_("Динамика по диагностикам"), "risk-group": N_("Группа риска")}
+DIAGNOSTIC_KIND_RU = {"entry": N_("входная"), "final": N_("итоговая")}
+NO_SCHOOL = N_("Без образовательной организации")
 Section = dict[str, Any]
 # A row of app.reports.analytics: the values are whatever the frame held.
 Record = dict[str, Any]
@@ -53,10 +61,11 @@ def analytics_page() -> str:
     scored = diagnostic is not None and _scored(diagnostic)
     sections: dict[str, Section] = {}
     policy: list[str] = []
+    lang = reader_lang()
     if diagnostic is not None and scored:
-        sections = {key: BUILDERS[key](diagnostic, school, current_scope()) for key in VIEWS
-                    if view in (None, key)}
-        policy = policy_lines(diagnostic)
+        sections = {key: BUILDERS[key](diagnostic, school, current_scope(), lang=lang)
+                    for key in VIEWS if view in (None, key)}
+        policy = policy_lines(diagnostic, lang)
     return render_template("analytics.html", diagnostic=diagnostic, scored=scored,
                            sections=sections, view=view, school=school, views=VIEWS,
                            kinds=KIND_RU, diagnostic_kinds=DIAGNOSTIC_KIND_RU,
@@ -71,11 +80,13 @@ def analytics_xlsx(view: str) -> Response:
     :raise 404: an unknown view or school code, or no scored diagnostic yet.
     """
     if view not in VIEWS:
-        abort(404, description=f"Неизвестный раздел {view!r}: {', '.join(VIEWS)}")
-    _, school = _args()
+        abort(404, description=_("Неизвестный раздел %(view)s: %(views)s", view=repr(view),
+                                 views=", ".join(VIEWS)))
+    school = _args()[1]
     diagnostic = current_diagnostic()
     if diagnostic is None or not _scored(diagnostic):
-        abort(404, description="Данных пока нет: выполните profroute sync и profroute deficits")
+        abort(404, description=_("Данных пока нет: выполните profroute sync и profroute "
+                                 "deficits"))
     section = BUILDERS[view](diagnostic, school, current_scope())
     notes, headers, rows = TABLES[view](section)
     used = (f"Диагностики: {', '.join(section['diagnostics'])}" if view == "over-time"
@@ -94,12 +105,14 @@ def _args() -> tuple[str | None, School | None]:
     caller's scope: the same answer)."""
     view = request.args.get("view", "").strip() or None
     if view is not None and view not in VIEWS:
-        abort(404, description=f"Неизвестный раздел {view!r}: {', '.join(VIEWS)}")
+        abort(404, description=_("Неизвестный раздел %(view)s: %(views)s", view=repr(view),
+                                 views=", ".join(VIEWS)))
     code = request.args.get("school", "").strip()
     school = db.session.scalars(select(School).where(
         School.code == code, school_clause(current_scope()))).first() if code else None
     if code and school is None:
-        abort(404, description=f"Нет образовательной организации с кодом {code!r}")
+        abort(404, description=_("Нет образовательной организации с кодом %(code)s",
+                                 code=repr(code)))
     return view, school
 
 
@@ -109,8 +122,10 @@ def _scored(diagnostic: Diagnostic) -> bool:
         Deficit.diagnostic_id == diagnostic.id).limit(1)).first() is not None
 
 
-def _diagnostic_text(diagnostic: Diagnostic) -> str:
+def _diagnostic_text(diagnostic: Diagnostic, lang: str = "ru") -> str:
     kind = DIAGNOSTIC_KIND_RU.get(diagnostic.kind, diagnostic.kind)
+    if lang == "en":
+        return _("«%(name)s» (%(kind)s)", name=diagnostic.name, kind=_(kind))
     return f"«{diagnostic.name}» ({kind})"
 
 
@@ -124,7 +139,8 @@ def _competencies(codes: set[str]) -> list[tuple[str, str]]:
     return [(code, names.get(code, "")) for code in sorted(codes)]
 
 
-def by_type(diagnostic: Diagnostic, _school: School | None, scope: Scope) -> Section:
+def by_type(diagnostic: Diagnostic, _school: School | None, scope: Scope,
+            lang: str = "ru") -> Section:
     """Deficit share per school type and competency, teachers assessed, the municipality."""
     rows: list[Record] = analytics.by_school_type(diagnostic, scope)
     codes = {str(r["competency"]) for r in rows}
@@ -142,7 +158,8 @@ def by_type(diagnostic: Diagnostic, _school: School | None, scope: Scope) -> Sec
     return {"competencies": _competencies(codes), "rows": types, "municipality": municipality}
 
 
-def ranking(diagnostic: Diagnostic, _school: School | None, scope: Scope) -> Section:
+def ranking(diagnostic: Diagnostic, _school: School | None, scope: Scope,
+            lang: str = "ru") -> Section:
     """Schools by need (analytics.ranking) with name, type and the worst competency."""
     schools = {s.code: s for s in db.session.scalars(select(School))}
     mapped: list[Record] = deficit_map(diagnostic, scope).schools
@@ -160,11 +177,13 @@ def ranking(diagnostic: Diagnostic, _school: School | None, scope: Scope) -> Sec
     return {"rows": out}
 
 
-def over_time(_diagnostic: Diagnostic, school: School | None, scope: Scope) -> Section:
-    """Per diagnostic (oldest first): the municipality's shares, and each school's."""
+def over_time(_diagnostic: Diagnostic, school: School | None, scope: Scope,
+              lang: str = "ru") -> Section:
+    """Per diagnostic (oldest first): the municipality's shares, and each school's (the
+    diagnostics' labels in ``lang``)."""
     rows: list[Record] = analytics.over_time(scope)
     names = {s.code: s.name for s in db.session.scalars(select(School))}
-    labels = {f"{d.kind}: {d.name}": _diagnostic_text(d)
+    labels = {f"{d.kind}: {d.name}": _diagnostic_text(d, lang)
               for d in db.session.scalars(select(Diagnostic))}
     periods = list(dict.fromkeys(str(r["period"]) for r in rows))
     codes = sorted({str(r["competency"]) for r in rows})
@@ -185,15 +204,17 @@ def over_time(_diagnostic: Diagnostic, school: School | None, scope: Scope) -> S
         if school is not None and code != school.code:
             continue
         schools.append({"code": code, "name": names.get(code, code) if code else
-                        "Без образовательной организации",
+                        (_(NO_SCHOOL) if lang == "en" else NO_SCHOOL),
                         "periods": [line(part, p) for p in periods]})
     return {"competencies": _competencies(set(codes)),
             "municipality": [line(rows, p) for p in periods], "schools": schools,
             "diagnostics": [labels.get(p, p) for p in periods]}
 
 
-def risk_group(diagnostic: Diagnostic, school: School | None, scope: Scope) -> Section:
-    """The risk group (analytics.risk): teachers, their groups with deficits, the reason."""
+def risk_group(diagnostic: Diagnostic, school: School | None, scope: Scope,
+               lang: str = "ru") -> Section:
+    """The risk group (analytics.risk): teachers, their groups with deficits, the reason
+    (``lang="en"``: said again in English from the same groups and rule)."""
     settings = settings_of(current_app)
     try:
         document = effective_document(settings)
@@ -226,7 +247,8 @@ def risk_group(diagnostic: Diagnostic, school: School | None, scope: Scope) -> S
         out.append({"moodle_user_id": person.moodle_user_id, "name": person.full_name,
                     "school": person.school, "competencies": deficits[person.id],
                     "groups": [labels.get(g, g) for g in sorted(groups)],
-                    "reason": row["reason"]})
+                    "reason": _reason_en(sorted(groups), rule, labels) if lang == "en"
+                    else row["reason"]})
     out.sort(key=lambda r: (r["school"] is None, r["school"].name if r["school"] else "",
                             r["name"]))
     return {"rule": rule["describe"], "source": rule["source"],
@@ -234,7 +256,29 @@ def risk_group(diagnostic: Diagnostic, school: School | None, scope: Scope) -> S
             "share": _share(len(rows), assessed), "rows": out, "error": None}
 
 
-BUILDERS: dict[str, Callable[[Diagnostic, School | None, Scope], Section]] = {
+def _reason_en(groups: list[str], rule: dict[str, Any], labels: dict[str, str]) -> str:
+    """Why a teacher is in the risk group (``deficits.risk``'s reason, which is Russian) in
+    the catalog's English: the groups with deficits against the rule's threshold, and the
+    groups that always put a teacher in the risk group."""
+    def name(group: str) -> str:
+        return f"«{labels.get(group) or group or _('без группы')}»"
+
+    parts = []
+    count, need = len(groups), int(rule["min_groups"])
+    if count >= need:
+        parts.append(ngettext(
+            "дефициты в %(num)s группе компетенций (%(names)s), порог %(need)s",
+            "дефициты в %(num)s группах компетенций (%(names)s), порог %(need)s", count,
+            names=", ".join(name(g) for g in groups), need=need))
+    always = [g for g in rule["groups"] if g in groups]
+    if always:
+        parts.append(ngettext("дефицит в группе %(names)s: всегда группа риска",
+                              "дефицит в группах %(names)s: всегда группа риска",
+                              len(always), names=", ".join(name(g) for g in always)))
+    return "; ".join(parts)
+
+
+BUILDERS: dict[str, Callable[..., Section]] = {
     "by-type": by_type, "ranking": ranking, "over-time": over_time, "risk-group": risk_group}
 
 Table = tuple[list[str], list[Any], list[list[Any]]]

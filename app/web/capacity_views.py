@@ -1,4 +1,4 @@
-"""Capacity planning in Russian (issue 14): what the next period asks of the resource centres
+"""Capacity planning (issue 14): what the next period asks of the resource centres
 and course providers, its assumptions with a form to override them, and the XLSX."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
 
 from app.accounts.roles import ADMIN, METHODOLOGIST
 from app.common import audit
@@ -48,7 +49,9 @@ def capacity_page() -> str:
     :raise 400: as ``report_of``.
     """
     report = report_of(request.args)
-    return render_template("capacity.html", report=report, kinds=KIND_RU, sources=SOURCE_RU,
+    return render_template("capacity.html", report=report,
+                           kinds={k: _(v) for k, v in KIND_RU.items()},
+                           sources={k: _(v) for k, v in SOURCE_RU.items()},
                            rate_names=RATE_NAMES, args=request.args)
 
 

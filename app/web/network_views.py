@@ -1,4 +1,4 @@
-"""The network map in Russian (issue 14): resource centres and their partner schools as a
+"""The network map (issue 14): resource centres and their partner schools as a
 graph, on longitude/latitude axes where coordinates are known, and as a table."""
 
 from __future__ import annotations
@@ -8,8 +8,10 @@ import math
 
 import plotly.graph_objects as go
 from flask import Blueprint, render_template
+from flask_babel import gettext as _
 
 from app.accounts.roles import ADMIN, METHODOLOGIST
+from app.common.i18n import N_
 from app.reports.network import (
     CENTRE,
     LOW,
@@ -25,10 +27,11 @@ from app.web.charts import Chart, DataTable, figure_json, layout, number
 bp = Blueprint("network", __name__, template_folder="templates")
 # Node colour AND symbol by status: a low-results school is told from the others without colour
 LOOK = {CENTRE: ("#0072B2", "square"), LOW: ("#D55E00", "diamond"), OTHER: ("#7f7f7f", "circle")}
-COLUMNS = {0: "Ресурсные центры", 1: "Школы-партнёры", 2: "Вне сети"}
+# The graph's columns and edges (in the reader's language where a chart shows them)
+COLUMNS = {0: N_("Ресурсные центры"), 1: N_("Школы-партнёры"), 2: N_("Вне сети")}
 # Beyond this many schools outside the network, the graph leaves them to the table below it
 OUTSIDE_SHOWN = 40
-EDGE_IN_FORCE, EDGE_OTHER = "Соглашение действует", "Соглашение не действует сегодня"
+EDGE_IN_FORCE, EDGE_OTHER = N_("Соглашение действует"), N_("Соглашение не действует сегодня")
 
 
 @bp.get("/network")
@@ -58,9 +61,9 @@ def graph_positions(report: NetworkReport) -> dict[str, tuple[float, float]]:
     bottom by name."""
     centres = report.centres()
     positions: dict[str, tuple[float, float]] = {}
-    for row, (centre, _) in enumerate(centres):
+    for row, (centre, _links) in enumerate(centres):
         positions[centre.code] = (0, -row)
-    partners = [school for _, links in centres for _, school in links]
+    partners = [school for _centre, links in centres for _link, school in links]
     row = 0
     for school in partners:
         if school.code not in positions:
@@ -82,20 +85,25 @@ def network_chart(report: NetworkReport, today: dt.date) -> Chart | None:
     figure = go.Figure(layout=layout(
         height=max(360, 110 + 34 * tall), showlegend=True,
         legend={"orientation": "h", "y": 0, "yanchor": "top"},  # the column titles on top
-        xaxis={"tickvals": columns, "ticktext": [COLUMNS[c] for c in columns], "zeroline": False,
+        xaxis={"tickvals": columns, "ticktext": [_(COLUMNS[c]) for c in columns],
+               "zeroline": False,
                "showgrid": False, "range": [-0.9, max(columns) + 0.9], "side": "top"},
         yaxis={"visible": False, "range": [-tall + 0.4, 0.6]}))
     _add_edges(figure, report, positions, today)
     _add_nodes(figure, [report.schools[c] for c in positions], positions, graph=True)
-    rows = [(s.name, s.municipality or "—", STATUS_RU[s.status], COLUMNS[int(positions[s.code][0])],
-             number(s.deficits)) for s in (report.schools[c] for c in positions)]
-    table = DataTable("Узлы графа: школы и их открытые дефициты",
-                      ("Школа", "Муниципалитет", "Статус", "Столбец графа", "Открытых дефицитов"),
-                      rows)
+    rows = [(s.name, s.municipality or "—", _(STATUS_RU[s.status]),
+             _(COLUMNS[int(positions[s.code][0])]), number(s.deficits))
+            for s in (report.schools[c] for c in positions)]
+    table = DataTable(_("Узлы графа: школы и их открытые дефициты"),
+                      (_("Школа"), _("Муниципалитет"), _("Статус"), _("Столбец графа"),
+                       _("Открытых дефицитов")), rows)
     left_out = len(report.schools) - len(positions)
-    return Chart(figure_json(figure), "Сеть: ресурсные центры и школы-партнёры (размер узла — "
-                 "число открытых дефицитов)" + (f"; школы вне сети ({left_out}) — в таблице "
-                                                "ниже" if left_out else ""), table)
+    caption = _("Сеть: ресурсные центры и школы-партнёры (размер узла — число открытых "
+                "дефицитов)")
+    if left_out:
+        caption = _("Сеть: ресурсные центры и школы-партнёры (размер узла — число открытых "
+                    "дефицитов); школы вне сети (%(n)s) — в таблице ниже", n=left_out)
+    return Chart(figure_json(figure), caption, table)
 
 
 def map_chart(report: NetworkReport, today: dt.date) -> Chart | None:
@@ -108,17 +116,20 @@ def map_chart(report: NetworkReport, today: dt.date) -> Chart | None:
     middle = sum(y for _, y in positions.values()) / len(positions)
     ratio = 1 / max(math.cos(math.radians(middle)), 0.05)  # a degree of latitude is longer
     figure = go.Figure(layout=layout(
-        height=520, xaxis={"title": {"text": "долгота"}, "constrain": "domain"},
-        yaxis={"title": {"text": "широта"}, "scaleanchor": "x", "scaleratio": round(ratio, 6)}))
+        height=520, xaxis={"title": {"text": _("долгота")}, "constrain": "domain"},
+        yaxis={"title": {"text": _("широта")}, "scaleanchor": "x",
+               "scaleratio": round(ratio, 6)}))
     _add_edges(figure, report, positions, today)
     _add_nodes(figure, placed, positions, graph=False)
-    table = DataTable("Школы на карте", ("Школа", "Статус", "Широта", "Долгота",
-                                         "Открытых дефицитов"),
-                      [(s.name, STATUS_RU[s.status], number(s.latitude), number(s.longitude),
+    table = DataTable(_("Школы на карте"), (_("Школа"), _("Статус"), _("Широта"), _("Долгота"),
+                                            _("Открытых дефицитов")),
+                      [(s.name, _(STATUS_RU[s.status]), number(s.latitude), number(s.longitude),
                         number(s.deficits)) for s in placed])
     unplaced = len(report.schools) - len(placed)
-    caption = "Школы на карте (долгота и широта в одном масштабе)" + (
-        f"; без координат: {unplaced}" if unplaced else "")
+    caption = _("Школы на карте (долгота и широта в одном масштабе)")
+    if unplaced:
+        caption = _("Школы на карте (долгота и широта в одном масштабе); без координат: "
+                    "%(n)s", n=unplaced)
     return Chart(figure_json(figure), caption, table)
 
 
@@ -136,7 +147,7 @@ def _add_edges(figure: go.Figure, report: NetworkReport,
                 xs += [x0, x1, None]
                 ys += [y0, y1, None]
         if xs:
-            figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, hoverinfo="skip",
+            figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=_(name), hoverinfo="skip",
                                         meta="edges", line={"color": "#555", "width": 1.5,
                                                             "dash": dash}))
 
@@ -150,9 +161,10 @@ def _add_nodes(figure: go.Figure, schools: list[NetworkSchool],
         if not group:
             continue
         colour, symbol = LOOK[status]
+        label = _(STATUS_RU[status])
         figure.add_trace(go.Scatter(
             x=[positions[s.code][0] for s in group], y=[positions[s.code][1] for s in group],
-            mode="markers+text", name=STATUS_RU[status], meta="nodes",
+            mode="markers+text", name=label, meta="nodes",
             # the map's points crowd in towns: there the label is the count, the name hovers
             text=[f"{short(s.name)} · {s.deficits}" if graph else str(s.deficits)
                   for s in group],
@@ -160,9 +172,10 @@ def _add_nodes(figure: go.Figure, schools: list[NetworkSchool],
                           if graph else "top center" for s in group],
             customdata=[[s.code, s.deficits, s.teachers, s.municipality or "—"] for s in group],
             hovertext=[s.name for s in group],
-            hovertemplate="%{hovertext}<br>код %{customdata[0]}, %{customdata[3]}<br>открытых "
-                          "дефицитов: %{customdata[1]}, педагогов: %{customdata[2]}"
-                          f"<extra>{STATUS_RU[status]}</extra>",
+            # a plotly template (its %{…}), not a Python format: gettext without values
+            hovertemplate=_("%{hovertext}<br>код %{customdata[0]}, %{customdata[3]}<br>открытых "
+                            "дефицитов: %{customdata[1]}, педагогов: %{customdata[2]}")
+            + f"<extra>{label}</extra>",
             marker={"color": colour, "symbol": symbol, "size": [node_size(s.deficits)
                                                                 for s in group],
                     "line": {"color": "#222", "width": 1}},

@@ -13,6 +13,7 @@ import json
 import openpyxl
 import pytest
 from flask.testing import FlaskClient
+from flask_babel import refresh
 from support import AppRunner
 
 from app.extensions import db
@@ -193,7 +194,11 @@ def test_page_and_download(client: FlaskClient) -> None:
     page = client.get(f"/indicators?{query}").get_data(as_text=True)
     assert page.index("Все муниципалитеты") < page.index(">Альфа<") < page.index(">Бета<")
     assert "2025-01-01 – 2025-12-31" in page and "Изменение" in page
-    assert "Как считаются показатели" in page and "Denominator" in page
+    assert "Как считаются показатели" in page and "Знаменатель" in page
+    assert "Denominator" not in page  # the English definitions are for an English reader
+    refresh()  # the test's app context outlives the requests: Flask-Babel keeps its locale on g
+    english = client.get(f"/indicators?{query}&lang=en").get_data(as_text=True)
+    assert "How the indicators are calculated" in english and "Denominator" in english
     # «Альфа», risk group: 1 of 1 = 100.0 % now, 0 of 1 = 0.0 % in 2025: +100.0 p. p.
     assert "+100.0 п. п." in page
     plain = client.get("/indicators?from=2026-01-01&to=2026-06-30").get_data(as_text=True)
