@@ -57,8 +57,8 @@ def levels_frame(diagnostic: Diagnostic, teacher_id: int | None = None,
 LEVEL_COLUMNS = ["user_id", "competency", "score", "level", "questions"]
 
 
-def read_frame(connection: Connection, query: Select[Any], columns: list[str], *,
-               text: tuple[str, ...] = ()) -> pd.DataFrame:
+def read_frame(connection: Connection, query: Select[*tuple[Any, ...]],
+               columns: list[str], *, text: tuple[str, ...] = ()) -> pd.DataFrame:
     """The rows of ``query`` as a frame of ``columns`` (``text``: the string ones, kept as
     they are; a NULL is missing, NaN, as pandas makes it of a None row value).
 

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, abort, has_request_context, redirect, request, session
 from flask.typing import ResponseReturnValue
-from flask_babel import Babel
+from flask_babel import Babel, refresh
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -57,7 +57,10 @@ def reader_lang() -> str:
 
 
 def keep_choice() -> None:
-    """Before every request: a ``?lang=`` the reader gave is kept in their session."""
+    """Before every request: the language is chosen afresh (Flask-Babel keeps it in ``g``,
+    which outlives a request where an app context spans several: tests, a CLI's requests),
+    and a ``?lang=`` the reader gave is kept in their session."""
+    refresh()
     chosen = request.args.get("lang")
     if chosen in LANGS and session.get(SESSION_KEY) != chosen:
         session[SESSION_KEY] = chosen
