@@ -276,8 +276,15 @@ class Settings(BaseSettings):
         return list(dict.fromkeys(self.frame_ancestors.replace(",", " ").split()))
 
 
-ORIGIN_RU = {"environment": "окружение", ".env": "файл .env", "config": "файл конфигурации",
-             "start": "задано при запуске", "default": "по умолчанию"}
+def N_(text: str) -> str:  # noqa: N802  (the gettext convention's name)
+    """``text`` itself: marks a label for the English catalog, as ``app.common.i18n.N_`` does
+    (this layer may not import ``app.common``); the settings page translates it when shown."""
+    return text
+
+
+ORIGIN_RU = {"environment": N_("окружение"), ".env": N_("файл .env"),
+             "config": N_("файл конфигурации"), "start": N_("задано при запуске"),
+             "default": N_("по умолчанию")}
 
 
 def origins(settings: Settings, environ: Mapping[str, str] | None = None,

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, and_, bindparam, delete, false, or_, select, true
 
 from app.common import audit
+from app.common.i18n import N_
 from app.common.marker import counters
 from app.extensions import db
 from app.models import Municipality, School, Teacher, WebUser, WebUserMunicipality, WebUserRole
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 ADMIN, METHODOLOGIST, TEACHER = "admin", "methodologist", "teacher"
 ROLES = (ADMIN, METHODOLOGIST, TEACHER)
 NO_MUNICIPALITIES = "none yet (import the catalogue or run `profroute sync` first)"
-ROLE_RU = {ADMIN: "администратор", METHODOLOGIST: "методист", TEACHER: "педагог"}
+ROLE_RU = {ADMIN: N_("администратор"), METHODOLOGIST: N_("методист"), TEACHER: N_("педагог")}
 
 
 class RoleError(ValueError):

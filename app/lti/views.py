@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest
 from pylti1p3.exception import LtiException, OIDCException
 
@@ -127,8 +128,9 @@ def register_platform() -> ResponseReturnValue:
     except PlatformError as err:
         return render_template("lti_admin.html", urls=_urls(), platforms=list_platforms(),
                                origins=frame_origins(), form=form,
-                               error=f"Платформа не зарегистрирована: {err}"), 400
-    flash(f"Платформа {platform.issuer} зарегистрирована.", "saved")
+                               error=_("Платформа не зарегистрирована: %(error)s",
+                                         error=err)), 400
+    flash(_("Платформа %(issuer)s зарегистрирована.", issuer=platform.issuer), "saved")
     return redirect(url_for("lti_admin.admin_page"))
 
 

@@ -9,6 +9,7 @@ import logging
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.common import audit
@@ -23,7 +24,7 @@ MAX_CRON = 100  # the column's length
 
 class ScheduleError(ValueError):
     """Raised when a schedule cannot be stored (bad cron expression, unknown job, name taken,
-    unknown schedule); the message is Russian first, English after « / »."""
+    unknown schedule); the message is in the reader's language (Russian outside a request)."""
 
 
 def check_cron(expression: str) -> str:
@@ -34,18 +35,17 @@ def check_cron(expression: str) -> str:
     text = " ".join(expression.split())
     fields = text.split(" ") if text else []
     if len(text) > MAX_CRON:
-        raise ScheduleError(f"Расписание длиннее {MAX_CRON} символов: упростите его / a cron "
-                            f"expression has at most {MAX_CRON} characters")
+        raise ScheduleError(_("Расписание длиннее %(n)s символов: упростите его.", n=MAX_CRON))
     if len(fields) != 5:
-        raise ScheduleError(
-            f"Расписание «{text[:100]}»: нужно пять полей через пробел — минуты, часы, день "
-            f"месяца, месяц, день недели (например «*/30 * * * *»), а их {len(fields)} / a cron "
-            "expression has five fields")
+        raise ScheduleError(_(
+            "Расписание «%(cron)s»: нужно пять полей через пробел — минуты, часы, день "
+            "месяца, месяц, день недели (например «*/30 * * * *»), а их %(n)s.",
+            cron=text[:100], n=len(fields)))
     if not croniter.is_valid(text):
-        raise ScheduleError(
-            f"Расписание «{text[:100]}» не разобрано: проверьте значения полей (минуты 0–59, "
+        raise ScheduleError(_(
+            "Расписание «%(cron)s» не разобрано: проверьте значения полей (минуты 0–59, "
             "часы 0–23, день месяца 1–31, месяц 1–12, день недели 0–6), «*», «*/N», «A-B» и "
-            "списки через запятую / not a valid cron expression")
+            "списки через запятую.", cron=text[:100]))
     return text
 
 
@@ -78,21 +78,21 @@ def save(schedule_id: int | None, *, name: str, job: str, cron: str, enabled: bo
     """
     name = name.strip()[:100]
     if not name:
-        raise ScheduleError("Укажите название расписания / a schedule needs a name")
+        raise ScheduleError(_("Укажите название расписания."))
     if job not in JOBS:
-        raise ScheduleError(f"Неизвестное задание «{job[:40]}»; возможны: {', '.join(JOBS)} / "
-                            "unknown job")
+        raise ScheduleError(_("Неизвестное задание «%(job)s»; возможны: %(jobs)s.",
+                              job=job[:40], jobs=", ".join(JOBS)))
     cron = check_cron(cron)
     row = Schedule(version=0, run_requested=False) if schedule_id is None else get(schedule_id)
     other = db.session.scalars(select(Schedule).filter_by(name=name)).first()
     if other is not None and other is not row:
-        raise ScheduleError(f"Расписание «{name}» уже есть / the name is taken")
+        raise ScheduleError(_("Расписание «%(name)s» уже есть.", name=name))
     row.name, row.job, row.cron, row.enabled = name, job, cron, enabled
     try:
         following = next_run(cron, now or _now(), zone)
     except ValueError as err:  # croniter's CroniterBadDateError: e.g. the 30th of February
-        raise ScheduleError(f"Расписание «{cron}» не наступит никогда (такой даты нет) / "
-                            "the cron expression names no date") from err
+        raise ScheduleError(_("Расписание «%(cron)s» не наступит никогда (такой даты нет).",
+                              cron=cron)) from err
     row.next_run_at = following if enabled else None
     if schedule_id is None:
         db.session.add(row)
@@ -131,7 +131,7 @@ def get(schedule_id: int) -> Schedule:
     """:raise ScheduleError: no schedule with that id."""
     row = db.session.get(Schedule, schedule_id)
     if row is None:
-        raise ScheduleError(f"Расписания №{schedule_id} нет / no such schedule")
+        raise ScheduleError(_("Расписания №%(id)s нет.", id=schedule_id))
     return row
 
 

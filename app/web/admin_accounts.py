@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.roles import ADMIN, ROLE_RU, ROLES, RoleError, describe, grant, revoke
@@ -48,13 +49,13 @@ def create() -> ResponseReturnValue:
     form = request.form
     password = form.get("password", "")
     if password != form.get("password2", ""):
-        return _refused("Пароли не совпадают / the passwords differ")
+        return _refused(_("Пароли не совпадают."))
     try:
         user = create_account(form.get("login", ""), form.get("name", ""), password,
                               form.getlist("role"), **_scope(form))
     except (WebUserError, RoleError) as err:
         return _refused(str(err))
-    flash(f"Учётная запись {user.login} создана.", "saved")
+    flash(_("Учётная запись %(login)s создана.", login=user.login), "saved")
     return redirect(PAGE)
 
 
@@ -72,7 +73,8 @@ def change_active(user_id: int) -> ResponseReturnValue:
         set_active(user.login, active)
     except WebUserError as err:
         return _refused(str(err))
-    flash(f"{user.login}: {'включена' if active else 'отключена'}.", "saved")
+    flash(_("%(login)s: включена.", login=user.login) if active
+          else _("%(login)s: отключена.", login=user.login), "saved")
     return redirect(PAGE)
 
 
@@ -86,12 +88,12 @@ def reset_password(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     password = request.form.get("password", "")
     if password != request.form.get("password2", ""):
-        return _refused("Пароли не совпадают / the passwords differ")
+        return _refused(_("Пароли не совпадают."))
     try:
         set_password(user.login, password)
     except WebUserError as err:
         return _refused(str(err))
-    flash(f"{user.login}: пароль заменён, все сеансы завершены.", "saved")
+    flash(_("%(login)s: пароль заменён, все сеансы завершены.", login=user.login), "saved")
     return redirect(PAGE)
 
 
@@ -107,7 +109,7 @@ def grant_role(user_id: int) -> ResponseReturnValue:
         grant(user.login, request.form.get("role", ""), **_scope(request.form))
     except RoleError as err:
         return _refused(str(err))
-    flash(f"{user.login}: роль выдана.", "saved")
+    flash(_("%(login)s: роль выдана.", login=user.login), "saved")
     return redirect(PAGE)
 
 
@@ -125,7 +127,7 @@ def revoke_role(user_id: int) -> ResponseReturnValue:
         revoke(user.login, request.form.get("role", ""), **scope)
     except RoleError as err:
         return _refused(str(err))
-    flash(f"{user.login}: роль снята.", "saved")
+    flash(_("%(login)s: роль снята.", login=user.login), "saved")
     return redirect(PAGE)
 
 
@@ -147,11 +149,11 @@ def _scope(form: object) -> dict[str, Any]:
 def _user(user_id: int) -> WebUser:
     user = db.session.get(WebUser, user_id)
     if user is None:
-        abort(404, description=f"Учётной записи №{user_id} нет")
+        abort(404, description=_("Учётной записи №%(id)s нет", id=user_id))
     return user
 
 
 def _refused(message: str) -> ResponseReturnValue:
     db.session.rollback()
-    return render_template("error.html", title="Изменение не выполнено",
+    return render_template("error.html", title=_("Изменение не выполнено"),
                            message=message), 400

@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from app import settings_of
 from app.accounts.roles import ADMIN
+from app.common.i18n import N_
 from app.extensions import db
 from app.schedules.jobs import JOBS
 from app.schedules.store import ScheduleError, last_runs, remove, request_run, save, schedules
@@ -18,7 +20,7 @@ from app.web.access import allow
 
 bp = Blueprint("admin_schedules", __name__, template_folder="templates")
 PAGE = "/admin/schedules"
-STATUS_RU = {"ok": "выполнено", "failed": "ошибка", "running": "идёт"}
+STATUS_RU = {"ok": N_("выполнено"), "failed": N_("ошибка"), "running": N_("идёт")}
 
 
 @bp.get(PAGE)
@@ -62,8 +64,8 @@ def run_now(schedule_id: int) -> ResponseReturnValue:
         row = request_run(schedule_id)
     except ScheduleError as err:
         return _refused(str(err))
-    flash(f"«{row.name}» будет выполнено при следующем проходе планировщика "
-          "(profroute scheduler).", "saved")
+    flash(_("«%(name)s» будет выполнено при следующем проходе планировщика "
+            "(profroute scheduler).", name=row.name), "saved")
     return redirect(PAGE)
 
 
@@ -75,7 +77,7 @@ def delete(schedule_id: int) -> ResponseReturnValue:
         remove(schedule_id)
     except ScheduleError as err:
         return _refused(str(err))
-    flash("Расписание удалено.", "saved")
+    flash(_("Расписание удалено."), "saved")
     return redirect(PAGE)
 
 
@@ -87,10 +89,10 @@ def _save(schedule_id: int | None) -> ResponseReturnValue:
                    zone=settings_of(current_app).schedule_timezone)
     except ScheduleError as err:
         return _refused(str(err))
-    flash(f"Расписание «{row.name}» сохранено.", "saved")
+    flash(_("Расписание «%(name)s» сохранено.", name=row.name), "saved")
     return redirect(PAGE)
 
 
 def _refused(message: str) -> ResponseReturnValue:
     db.session.rollback()
-    return render_template("error.html", title="Расписание не сохранено", message=message), 400
+    return render_template("error.html", title=_("Расписание не сохранено"), message=message), 400

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -31,7 +32,8 @@ GROUPS = (
 
 
 def rows(settings: Settings) -> list[tuple[str, str, list[dict[str, str]]]]:
-    """The settings shown, by group: variable, value (secrets: задан / не задан), origin."""
+    """The settings shown, by group (titles in Russian and English): variable, value
+    (secrets: задан / не задан, in the reader's language), origin."""
     found = origins(settings)
     out = []
     for title_ru, title_en, names in GROUPS:
@@ -39,13 +41,14 @@ def rows(settings: Settings) -> list[tuple[str, str, list[dict[str, str]]]]:
         for name in names:
             value = getattr(settings, name)
             if name in SECRET_FIELDS:
-                text = "задан / set" if value else "не задан / not set"
+                text = _("задан") if value else _("не задан")
             elif name == "database_url":
                 text = _without_password(str(value))
             else:
                 text = str(value) if value != "" else "—"
             shown.append({"variable": ENV_PREFIX + name.upper(), "value": text,
-                          "origin": ORIGIN_RU[found[name]], "secret": str(name in SECRET_FIELDS)})
+                          "origin": _(ORIGIN_RU[found[name]]),
+                          "secret": str(name in SECRET_FIELDS)})
         out.append((title_ru, title_en, shown))
     return out
 
@@ -76,4 +79,4 @@ def _without_password(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
-        return "(не разобран / unparsable)"
+        return _("(не разобран)")

@@ -15,6 +15,7 @@ from flask import (
     request,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import settings_of
@@ -51,14 +52,15 @@ def audit_page() -> ResponseReturnValue:
     args = request.args
     page = args.get("page", "1")
     if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
-        abort(400, description=f"page: «{page[:20]}» — номер страницы от 1 до {MAX_PAGE}")
+        abort(400, description=_("page: «%(page)s» — номер страницы от 1 до %(max)s",
+                                 page=page[:20], max=MAX_PAGE))
     try:
         where = AuditFilter(action=args.get("action", "").strip()[:64],
                             actor=args.get("actor", "").strip()[:255],
                             since=parse_date(args.get("since"), "since"),
                             until=parse_date(args.get("until"), "until"))
     except AuditError as err:
-        abort(400, description=f"Неверная дата: {err}")
+        abort(400, description=_("Неверная дата: %(error)s", error=err))
     rows, total = events(where, page=int(page), per_page=PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
     query = {k: v for k, v in args.items() if k != "page"}
@@ -75,7 +77,7 @@ def teacher_personal_data(moodle_user_id: int) -> ResponseReturnValue:
     """
     teacher = db.session.scalars(select(Teacher).filter_by(moodle_user_id=moodle_user_id)).first()
     if teacher is None:
-        abort(404, description=f"Педагог с id Moodle {moodle_user_id} не найден")
+        abort(404, description=_("Педагог с id Moodle %(id)s не найден", id=moodle_user_id))
     settings = settings_of(current_app)
     data = export_teacher(teacher, settings.moodle_url, risk_reason(teacher, settings))
     return Response(_dumps(data, indent=2), mimetype="application/json", headers={
@@ -94,20 +96,24 @@ def teacher_erase(moodle_user_id: int) -> ResponseReturnValue:
     """
     teacher = db.session.scalars(select(Teacher).filter_by(moodle_user_id=moodle_user_id)).first()
     if teacher is None:
-        abort(404, description=f"Педагог с id Moodle {moodle_user_id} не найден")
+        abort(404, description=_("Педагог с id Moodle %(id)s не найден", id=moodle_user_id))
     if request.form.get("confirm", "").strip() != str(moodle_user_id):
-        return render_template("error.html", title="Удаление не выполнено", message=(
-            f"Для подтверждения введите id Moodle педагога ({moodle_user_id}).")), 400
+        return render_template("error.html", title=_("Удаление не выполнено"), message=_(
+            "Для подтверждения введите id Moodle педагога (%(id)s).", id=moodle_user_id)), 400
     try:
         erasure = erase_teacher(teacher, Holdings.of([moodle_user_id],
                                                      settings_of(current_app).moodle_url))
     except ErasureRefused as err:
-        return render_template("error.html", title="Удаление отложено", message=(
+        return render_template("error.html", title=_("Удаление отложено"), message=_(
             "Отправка в Moodle ещё передаёт записи этого педагога — дождитесь её окончания "
-            f"(или решите их на странице «Отправка в Moodle») и повторите. {err}")), 409
-    flash(f"Данные педагога {moodle_user_id} удалены ({sum(erasure.removed.values())} "
-          "записей)." + (" Он ещё в диагностическом курсе Moodle: следующая синхронизация "
-                         "прочтёт его снова." if erasure.still_in_moodle else ""), "saved")
+            "(или решите их на странице «Отправка в Moodle») и повторите. %(error)s",
+            error=err)), 409
+    removed = _("Данные педагога %(id)s удалены (%(n)s записей).", id=moodle_user_id,
+                n=sum(erasure.removed.values()))
+    if erasure.still_in_moodle:
+        removed += " " + _("Он ещё в диагностическом курсе Moodle: следующая синхронизация "
+                           "прочтёт его снова.")
+    flash(removed, "saved")
     return redirect("/teachers")
 
 

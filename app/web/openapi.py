@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, abort, current_app, render_template, send_from_directory
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
 from swagger_ui_bundle import swagger_ui_path
@@ -147,5 +148,5 @@ def swagger_ui_file(name: str) -> ResponseReturnValue:
     :raise 404: not one of Swagger UI's files the page uses.
     """
     if name not in SWAGGER_FILES:
-        abort(404, description=f"Нет файла Swagger UI «{name}».")
+        abort(404, description=_("Нет файла Swagger UI «%(name)s».", name=name))
     return send_from_directory(str(swagger_ui_path), name)
