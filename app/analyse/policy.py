@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.analyse.policy_schema import (
@@ -41,6 +42,7 @@ from app.analyse.risk_rule import (
     rule_of,
     settings_risk_rule,
 )
+from app.common.i18n import N_
 from app.extensions import db
 from app.models import Competency, CompetencyFramework, PolicyRevision
 from app.settings import Settings, SettingsError
@@ -118,22 +120,23 @@ def import_thresholds_file(settings: Settings) -> PolicyRevision | None:
 
 
 def policy_source(settings: Settings) -> str:
-    """Where the policy in force comes from, in Russian (for pages and reports): a revision
-    with its date and author, or the server's file and settings, named without variables or
-    paths (a methodologist reads it; the administrator sees those in the settings)."""
+    """Where the policy in force comes from, in Russian (for pages and reports; in the
+    reader's language during a request): a revision with its date and author, or the
+    server's file and settings, named without variables or paths (a methodologist reads it;
+    the administrator sees those in the settings)."""
     revision = newest_revision()
     if revision is not None:
         when = revision.created_at.strftime("%d.%m.%Y")
-        return (f"редакция №{revision.id} от {when}, "
-                f"автор {revision.author or 'не указан'}")
+        return _("редакция №%(id)s от %(date)s, автор %(author)s", id=revision.id, date=when,
+                 author=revision.author or _("не указан"))
     defaults = Settings()
-    names = {**FIELD_RU, "attempt_policy": "правило попыток"}
-    changed = [names[k] for k in (*KEYS, "attempt_policy")
+    names = {**FIELD_RU, "attempt_policy": N_("правило попыток")}
+    changed = [_(names[k]) for k in (*KEYS, "attempt_policy")
                if getattr(settings, k) != getattr(defaults, k)]
-    base = (f"настройки сервера ({', '.join(changed)})" if changed
-            else "настройки по умолчанию")
+    base = (_("настройки сервера (%(changed)s)", changed=", ".join(changed)) if changed
+            else _("настройки по умолчанию"))
     if settings.thresholds_file:
-        return f"{FILE_RU} (пороги по умолчанию: {base})"
+        return _("%(file)s (пороги по умолчанию: %(base)s)", file=_(FILE_RU), base=base)
     return base
 
 
@@ -179,9 +182,10 @@ def _document(settings: Settings) -> dict[str, Any]:
     return unrevised_document(settings)
 
 
-ATTEMPT_RU = {"quiz": "как в настройках теста Moodle (метод оценивания)",
-              "first": "первая попытка", "last": "последняя попытка",
-              "best": "лучшая попытка", "average": "среднее по попыткам"}
+# Russian (the API's ``attempt_policy_ru``); the page translates them where it shows them.
+ATTEMPT_RU = {"quiz": N_("как в настройках теста Moodle (метод оценивания)"),
+              "first": N_("первая попытка"), "last": N_("последняя попытка"),
+              "best": N_("лучшая попытка"), "average": N_("среднее по попыткам")}
 
 
 def policy_overview(settings: Settings) -> dict[str, Any]:

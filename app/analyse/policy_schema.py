@@ -6,7 +6,8 @@ names them), ``competency_groups`` (competency idnumber → group), ``attempt_po
 optional risk-group rule ``risk`` and ``matching``, the route planner's weights and limits
 (``courses.plan_model.Policy``; a weight left out keeps its documented default). A refusal
 is a ``PolicyError`` naming the field by its path (``groups.subject.deficit_below``) with the
-reason in Russian.
+reason in Russian — in the reader's language when it is refused during a request (Flask-Babel's
+``gettext``; the CLI and the thresholds file's checks outside a request stay Russian).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from flask_babel import gettext as _
+from marshmallow import Schema, ValidationError, fields, pre_load, validates_schema
 
+from app.common.i18n import N_
 from app.settings import SettingsError
 from courses.plan_model import Policy
 from deficits.policy import ATTEMPT_POLICIES
@@ -25,10 +28,21 @@ SECTIONS = ("frameworks", "groups")
 TOML_SECTIONS = (*SECTIONS, "competency_groups", "matching")
 TOP_KEYS = ("default", *TOML_SECTIONS, "attempt_policy", "risk")
 RISK_KEYS = ("min_groups", "groups")
-FIELD_RU = {"deficit_below": "порог дефицита", "risk_below": "порог риска",
-            "min_questions": "минимум вопросов", "label": "название"}
-TABLE_RU = "ожидается таблица (раздел) значений"
-MIN_GROUPS_RU = "число групп с дефицитами — целое число, указано {}"
+FIELD_RU = {"deficit_below": N_("порог дефицита"), "risk_below": N_("порог риска"),
+            "min_questions": N_("минимум вопросов"), "label": N_("название")}
+TABLE_RU = N_("ожидается таблица (раздел) значений")
+MIN_GROUPS_RU = N_("число групп с дефицитами — целое число, указано %(value)s")
+NOT_SET_RU = N_("не задан")
+# The refusals marshmallow gives as they were declared (``error_messages``): the Russian text
+# → its msgid and values, translated when the refusal is raised (``validate_document``).
+_DECLARED: dict[str, tuple[str, dict[str, str]]] = {}
+
+
+def _declared(msgid: str, **values: str) -> str:
+    """A declared refusal in Russian, kept to be translated when it is given."""
+    text = msgid % values if values else msgid
+    _DECLARED[text] = (msgid, values)
+    return text
 
 
 class PolicyError(SettingsError):
@@ -42,8 +56,22 @@ class PolicyError(SettingsError):
         self.reason = message
 
 
-def _unknown(word: str, allowed: tuple[str, ...]) -> dict[str, str]:
-    return {"unknown": f"неизвестный {word}; допустимы " + ", ".join(allowed)}
+UNKNOWN_KEY_RU = N_("неизвестный ключ; допустимы %(allowed)s")
+UNKNOWN_SECTION_RU = N_("неизвестный раздел; допустимы %(allowed)s")
+
+
+def _unknown(msgid: str, allowed: tuple[str, ...]) -> dict[str, str]:
+    return {"unknown": _declared(msgid, allowed=", ".join(allowed))}
+
+
+def localised(reason: str) -> str:
+    """A refusal in the reader's language: a declared one translated now, any other as it
+    is (those made while checking are translated already)."""
+    declared = _DECLARED.get(reason)
+    if declared is None:
+        return reason
+    msgid, values = declared
+    return _(msgid, **values) if values else _(msgid)
 
 
 class Threshold(fields.Field):
@@ -52,7 +80,8 @@ class Threshold(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             # Bound to a schema field, so named (an unbound field fails on the lookup).
-            raise ValidationError(f"{FIELD_RU[cast(str, self.name)]}: {value!r} — не число")
+            raise ValidationError(_("%(field)s: %(value)s — не число",
+                                    field=_(FIELD_RU[cast(str, self.name)]), value=repr(value)))
         return float(value)
 
 
@@ -68,7 +97,7 @@ class OverrideKey(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if not str(value).strip():
-            raise ValidationError("пустой ключ; укажите idnumber рамки или имя группы")
+            raise ValidationError(_("пустой ключ; укажите idnumber рамки или имя группы"))
         return str(value)
 
 
@@ -77,7 +106,7 @@ class GroupName(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str) or not value.strip():
-            raise ValidationError("укажите имя группы строкой, например \"subject\"")
+            raise ValidationError(_("укажите имя группы строкой, например \"subject\""))
         return value.strip()
 
 
@@ -88,10 +117,11 @@ class MinGroups(fields.Field):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError(MIN_GROUPS_RU.format(repr(value)))
+            raise ValidationError(_(MIN_GROUPS_RU, value=repr(value)))
         if value < 1:
-            raise ValidationError(f"число групп с дефицитами — не меньше 1 (при 0 в группу "
-                                  f"риска попали бы все педагоги), указано {value}")
+            raise ValidationError(_("число групп с дефицитами — не меньше 1 (при 0 в группу "
+                                    "риска попали бы все педагоги), указано %(value)s",
+                                    value=value))
         return value
 
 
@@ -101,27 +131,28 @@ class GroupList(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any
                      ) -> list[str]:
         if not isinstance(value, list | tuple) or not all(isinstance(g, str) for g in value):
-            raise ValidationError("укажите список имён групп, например [\"subject\"]")
+            raise ValidationError(_("укажите список имён групп, например [\"subject\"]"))
         return list(dict.fromkeys(g.strip() for g in value if g.strip()))
 
 
 class _Table(Schema):
-    error_messages = {"type": TABLE_RU}  # merged with each subclass's
+    error_messages = {"type": _declared(TABLE_RU)}  # merged with each subclass's
 
 
 class DefaultSchema(_Table):
     """``default``: all three thresholds."""
 
-    error_messages = _unknown("ключ", tuple(sorted(KEYS)))
-    deficit_below = Threshold(required=True, error_messages={"required": "не задан"})
-    risk_below = Threshold(required=True, error_messages={"required": "не задан"})
-    min_questions = Threshold(required=True, error_messages={"required": "не задан"})
+    error_messages = _unknown(UNKNOWN_KEY_RU, tuple(sorted(KEYS)))
+    deficit_below = Threshold(required=True, error_messages={"required": _declared(NOT_SET_RU)})
+    risk_below = Threshold(required=True, error_messages={"required": _declared(NOT_SET_RU)})
+    min_questions = Threshold(required=True,
+                              error_messages={"required": _declared(NOT_SET_RU)})
 
 
 class OverrideSchema(_Table):
     """``frameworks.<idnumber>`` or ``groups.<group>``: some thresholds and a label."""
 
-    error_messages = _unknown("ключ", tuple(sorted((*KEYS, "label"))))
+    error_messages = _unknown(UNKNOWN_KEY_RU, tuple(sorted((*KEYS, "label"))))
     label = Label()
     deficit_below = Threshold()
     risk_below = Threshold()
@@ -141,7 +172,7 @@ class Weight(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ValidationError(f"{value!r} — ожидается число не меньше 0")
+            raise ValidationError(_("%(value)s — ожидается число не меньше 0", value=repr(value)))
         return float(value)
 
 
@@ -151,7 +182,7 @@ class UnitShare(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float) or \
                 not 0 <= value <= 1:
-            raise ValidationError(f"{value!r} — ожидается число от 0 до 1")
+            raise ValidationError(_("%(value)s — ожидается число от 0 до 1", value=repr(value)))
         return float(value)
 
 
@@ -161,14 +192,15 @@ class AtLeastOne(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValidationError(f"{value!r} — ожидается целое число не меньше 1")
+            raise ValidationError(_("%(value)s — ожидается целое число не меньше 1",
+                                    value=repr(value)))
         return value
 
 
 class MatchingSchema(_Table):
     """``matching``: the planner's weights and limits (``courses.plan_model.Policy``)."""
 
-    error_messages = _unknown("ключ", MATCHING_KEYS)
+    error_messages = _unknown(UNKNOWN_KEY_RU, MATCHING_KEYS)
     deficit_weight, risk_weight = Weight(), Weight()
     entry_weight, final_weight = Weight(), Weight()
     low_results_weight, risk_group_weight, gap_weight = Weight(), Weight(), Weight()
@@ -180,20 +212,22 @@ class MatchingSchema(_Table):
     effect_min_pairs = AtLeastOne()
 
 
+# Russian (the API's ``ru``); pages translate them where they show them.
 MATCHING_RU = {
-    "deficit_weight": "вес дефицита", "risk_weight": "вес уровня «риск»",
-    "entry_weight": "вес входной диагностики", "final_weight": "вес итоговой диагностики",
-    "low_results_weight": "надбавка: школа с низкими результатами",
-    "risk_group_weight": "надбавка: педагог в группе риска",
-    "gap_weight": "надбавка за каждую долю ниже порога",
-    "partner_bonus": "бонус: ресурсный центр-партнёр", "municipality_bonus":
-    "бонус: свой муниципалитет", "remote_bonus": "бонус: дистанционно",
-    "item_penalty": "штраф за каждую позицию маршрута",
-    "keep_bonus": "бонус за сохранение прежнего предложения",
-    "max_items_per_competency": "позиций на одну компетенцию, не более",
-    "hours_cap": "часов на педагога за полугодие, не более",
-    "effect_weight": "вес эффективности предложения по итогам прошлого периода (0–1)",
-    "effect_min_pairs": "пар «вход → итог», с которых эффективность учитывается"}
+    "deficit_weight": N_("вес дефицита"), "risk_weight": N_("вес уровня «риск»"),
+    "entry_weight": N_("вес входной диагностики"),
+    "final_weight": N_("вес итоговой диагностики"),
+    "low_results_weight": N_("надбавка: школа с низкими результатами"),
+    "risk_group_weight": N_("надбавка: педагог в группе риска"),
+    "gap_weight": N_("надбавка за каждую долю ниже порога"),
+    "partner_bonus": N_("бонус: ресурсный центр-партнёр"), "municipality_bonus":
+    N_("бонус: свой муниципалитет"), "remote_bonus": N_("бонус: дистанционно"),
+    "item_penalty": N_("штраф за каждую позицию маршрута"),
+    "keep_bonus": N_("бонус за сохранение прежнего предложения"),
+    "max_items_per_competency": N_("позиций на одну компетенцию, не более"),
+    "hours_cap": N_("часов на педагога за полугодие, не более"),
+    "effect_weight": N_("вес эффективности предложения по итогам прошлого периода (0–1)"),
+    "effect_min_pairs": N_("пар «вход → итог», с которых эффективность учитывается")}
 
 
 def matching_overview(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -209,32 +243,40 @@ def matching_policy(doc: Mapping[str, Any], **fixed: Any) -> Policy:
     return Policy(**{**dict(doc.get("matching") or {}), **fixed})
 
 
+MIN_GROUPS_NONE_RU = N_("число групп с дефицитами — целое число, указано ничего")
+
+
 class RiskSchema(_Table):
     """``risk``: deficits in at least ``min_groups`` groups, or one in any of ``groups``."""
 
-    error_messages = _unknown("ключ", RISK_KEYS)
+    error_messages = _unknown(UNKNOWN_KEY_RU, RISK_KEYS)
     min_groups = MinGroups(required=True, error_messages={
-        "required": MIN_GROUPS_RU.format("ничего"), "null": MIN_GROUPS_RU.format("ничего")})
+        "required": _declared(MIN_GROUPS_NONE_RU), "null": _declared(MIN_GROUPS_NONE_RU)})
     groups = GroupList(load_default=list)
 
 
 def _overrides() -> fields.Dict:
     return fields.Dict(keys=OverrideKey(), values=fields.Nested(OverrideSchema),
-                       load_default=dict, error_messages={"invalid": TABLE_RU})
+                       load_default=dict, error_messages={"invalid": _declared(TABLE_RU)})
+
+
+def _attempt_policy(value: Any) -> None:
+    """One of ``deficits.policy.ATTEMPT_POLICIES``."""
+    if value not in ATTEMPT_POLICIES:
+        raise ValidationError(_("%(value)s — неизвестное правило попыток; допустимы %(allowed)s",
+                                value=repr(value), allowed=", ".join(ATTEMPT_POLICIES)))
 
 
 class PolicySchema(_Table):
     """The whole document; thresholds are checked after each field has its type."""
 
-    error_messages = _unknown("раздел", TOP_KEYS)
+    error_messages = _unknown(UNKNOWN_SECTION_RU, TOP_KEYS)
     default = fields.Nested(DefaultSchema, required=True)
     frameworks = _overrides()
     groups = _overrides()
     competency_groups = fields.Dict(keys=fields.Raw(), values=GroupName(), load_default=dict,
-                                    error_messages={"invalid": TABLE_RU})
-    attempt_policy = fields.Raw(load_default="quiz", validate=validate.OneOf(
-        ATTEMPT_POLICIES, error="{input!r} — неизвестное правило попыток; допустимы "
-                                + ", ".join(ATTEMPT_POLICIES)))
+                                    error_messages={"invalid": _declared(TABLE_RU)})
+    attempt_policy = fields.Raw(load_default="quiz", validate=_attempt_policy)
     risk = fields.Nested(RiskSchema)
     matching = fields.Nested(MatchingSchema)
 
@@ -276,7 +318,7 @@ def validate_document(raw: Mapping[str, Any]) -> dict[str, Any]:
         return dict(POLICY_SCHEMA.load(raw))
     except ValidationError as err:
         field, reason = first_error(err.messages)
-        raise PolicyError(field, reason) from None
+        raise PolicyError(field, localised(reason)) from None
 
 
 def first_error(messages: Any, path: tuple[str, ...] = ()) -> tuple[str, str]:
@@ -305,15 +347,18 @@ def _check(where: tuple[str, ...], values: Mapping[str, float]) -> None:
     """0 ≤ deficit_below ≤ risk_below ≤ 1 and min_questions ≥ 0, named in Russian."""
     for key in ("deficit_below", "risk_below"):
         if not 0.0 <= values[key] <= 1.0:
-            _refuse((*where, key), f"{FIELD_RU[key]} — доля от 0 до 1 (0,5 = 50 %), "
-                                   f"указано {_ru(values[key])}")
+            _refuse((*where, key), _("%(field)s — доля от 0 до 1 (0,5 = 50 %%), указано "
+                                     "%(value)s", field=_(FIELD_RU[key]),
+                                     value=_ru(values[key])))
     if values["deficit_below"] > values["risk_below"]:
         _refuse((*where, "deficit_below"),
-                f"порог дефицита ({_ru(values['deficit_below'] * 100)} %) выше порога риска "
-                f"({_ru(values['risk_below'] * 100)} %)")
+                _("порог дефицита (%(deficit)s %%) выше порога риска (%(risk)s %%)",
+                  deficit=_ru(values["deficit_below"] * 100),
+                  risk=_ru(values["risk_below"] * 100)))
     if not values["min_questions"] >= 0.0:
-        _refuse((*where, "min_questions"), "минимум вопросов не может быть меньше 0, "
-                                           f"указано {_ru(values['min_questions'])}")
+        _refuse((*where, "min_questions"), _("минимум вопросов не может быть меньше 0, "
+                                             "указано %(value)s",
+                                             value=_ru(values["min_questions"])))
 
 
 def _refuse(path: tuple[str, ...], reason: str) -> None:

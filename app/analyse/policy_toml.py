@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
+from flask_babel import gettext as _
 
 from app.analyse.policy_schema import (
     KEYS,
@@ -23,6 +24,11 @@ from app.analyse.policy_schema import (
 )
 from app.common.inputs import InputError, load_toml
 from app.settings import SettingsError
+
+
+class TomlSyntaxError(PolicyError):
+    """A TOML text that does not parse; ``field`` is where (line and column) or «TOML»."""
+
 
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
 # The settings a thresholds file inherits when it leaves the field out.
@@ -41,8 +47,8 @@ def overrides_from_toml(text: str) -> dict[str, Any]:
     data = _parse(text)
     other = sorted(set(data) - set(TOML_SECTIONS))
     if other:
-        raise PolicyError(other[0], "здесь допустимы только разделы [frameworks.…], "
-                          "[groups.…], [competency_groups] и [matching]")
+        raise PolicyError(other[0], _("здесь допустимы только разделы [frameworks.…], "
+                                      "[groups.…], [competency_groups] и [matching]"))
     # [matching] only when written: a document without it keeps the planner's defaults
     return {section: data.get(section, {}) for section in TOML_SECTIONS
             if section != "matching" or section in data}
@@ -114,9 +120,10 @@ def file_document(path: Path, inherited: Mapping[str, Any]) -> dict[str, Any]:
     except PolicyError as err:
         line = line_of(text, err.field)
         if line is None and err.field in SETTING_OF:
-            raise SettingsError(f"{SETTING_OF[err.field]} (для файла {path}): {err.reason}"
-                                ) from err
-        where = f", строка {line}" if line else ""
+            raise SettingsError(_("%(setting)s (для файла %(path)s): %(reason)s",
+                                  setting=SETTING_OF[err.field], path=str(path),
+                                  reason=err.reason)) from err
+        where = _(", строка %(line)s", line=line) if line else ""
         raise SettingsError(f"PROFROUTE_THRESHOLDS_FILE {path}{where}: {err}") from err
 
 
@@ -145,15 +152,16 @@ def line_of(text: str, field: str) -> int | None:
 def _parse(text: str) -> dict[str, Any]:
     """TOML text as plain values.
 
-    :raise PolicyError: a syntax error, named by its line and column, or tables and arrays
-        nested deeper than ``app.common.inputs.MAX_TOML_DEPTH``.
+    :raise TomlSyntaxError: a syntax error, named by its line and column, or tables and
+        arrays nested deeper than ``app.common.inputs.MAX_TOML_DEPTH``.
     """
     try:
         return load_toml(text)
     except InputError as err:
-        raise PolicyError("TOML", str(err).split(" / ")[0]) from err
+        raise TomlSyntaxError("TOML", str(err).split(" / ")[0]) from err
     except tomllib.TOMLDecodeError as err:
         found = _AT_LINE.search(str(err))
-        where = f"строка {found.group(1)}, столбец {found.group(2)}" if found else "TOML"
-        raise PolicyError(where, f"ошибка синтаксиса TOML ({_AT_LINE.sub('', str(err))})"
-                          ) from err
+        where = _("строка %(line)s, столбец %(column)s", line=found.group(1),
+                  column=found.group(2)) if found else "TOML"
+        raise TomlSyntaxError(where, _("ошибка синтаксиса TOML (%(detail)s)",
+                                       detail=_AT_LINE.sub("", str(err)))) from err

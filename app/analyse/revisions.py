@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import has_app_context
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -79,7 +80,7 @@ def save_revision(document: Mapping[str, Any], author: str, comment: str) -> Pol
     """Validate and store a new revision; it becomes the effective policy.
 
     :raise PolicyError: the document breaks a rule, or its risk rule names a group no
-        competency belongs to; nothing is stored.
+        competency belongs to; nothing is stored (the reason in the reader's language).
     """
     doc = validate_document(document)
     check_risk_groups(doc)
@@ -120,9 +121,11 @@ def check_risk_groups(doc: Mapping[str, Any]) -> None:
     if not unknown:
         return
     labels = {key: values.get("label", "") for key, values in doc.get("groups", {}).items()}
-    listed = ", ".join(f"«{g}»" + (f" ({labels[g]})" if labels.get(g) else "") for g in known)
-    raise PolicyError("risk.groups", f"группа «{unknown[0]}» не найдена среди групп "
-                      "компетенций; " + (f"известные группы: {listed}" if known else
-                                         "групп пока нет: загрузите компетенции из Moodle "
-                                         "(profroute sync) или назовите группы в "
-                                         "[competency_groups]"))
+    listed = ", ".join(_("«%(key)s» (%(label)s)", key=g, label=labels[g]) if labels.get(g)
+                       else _("«%(key)s»", key=g) for g in known)
+    raise PolicyError("risk.groups", _(
+        "группа «%(group)s» не найдена среди групп компетенций; известные группы: %(known)s",
+        group=unknown[0], known=listed) if known else _(
+        "группа «%(group)s» не найдена среди групп компетенций; групп пока нет: загрузите "
+        "компетенции из Moodle (profroute sync) или назовите группы в [competency_groups]",
+        group=unknown[0]))

@@ -1,19 +1,26 @@
-"""The risk-group rule of the scoring policy: from the settings, in Russian, on the page."""
+"""The risk-group rule of the scoring policy: from the settings, in Russian, on the page.
+
+Its wording is Russian; during a request it is in the reader's language (Flask-Babel's
+``gettext``: outside a request, and under ``force_locale("ru")``, it stays Russian).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
+
 from app.analyse.revisions import PolicyError, known_groups, validate_document
+from app.common.i18n import N_
 from app.models import PolicyRevision
 from app.settings import Settings, SettingsError
 from deficits.risk import NO_GROUP_LABEL, RiskRule
 
 # Where a rule or threshold comes from, as pages say it: never a variable's name or a path
 # (the administrator reads those in the settings and the log).
-SETTINGS_RU = "настройки сервера (задаёт администратор)"
-FILE_RU = "файл порогов на сервере (задаёт администратор)"
+SETTINGS_RU = N_("настройки сервера (задаёт администратор)")
+FILE_RU = N_("файл порогов на сервере (задаёт администратор)")
 
 
 def settings_risk_rule(settings: Settings) -> RiskRule:
@@ -45,30 +52,38 @@ def group_labels(doc: Mapping[str, Any]) -> dict[str, str]:
 
 
 # Names of the usual competency groups (blocks of the professional standard) where the
-# scoring policy gives none.
-GROUP_NAMES_RU = {"subject": "предметная", "methodological": "методическая",
-                  "psychological": "психолого-педагогическая", "digital": "цифровая",
-                  "inclusive": "инклюзивная", "normative-legal": "нормативно-правовая",
-                  "normative": "нормативно-правовая", "": NO_GROUP_LABEL}
+# scoring policy gives none (Russian; ``group_names`` gives them in the reader's language).
+GROUP_NAMES_RU = {"subject": N_("предметная"), "methodological": N_("методическая"),
+                  "psychological": N_("психолого-педагогическая"), "digital": N_("цифровая"),
+                  "inclusive": N_("инклюзивная"), "normative-legal": N_("нормативно-правовая"),
+                  "normative": N_("нормативно-правовая"), "": NO_GROUP_LABEL}
+_NO_GROUP = N_("без группы")  # deficits.risk.NO_GROUP_LABEL (the pure core), for the catalog
+assert _NO_GROUP == NO_GROUP_LABEL
 
 
 def group_names(doc: Mapping[str, Any]) -> dict[str, str]:
-    """Group key → what a page calls it: the policy's label, else the usual Russian name."""
-    return {**GROUP_NAMES_RU, **group_labels(doc)}
+    """Group key → what a page calls it: the policy's label, else the usual name (in the
+    reader's language during a request, Russian outside one)."""
+    return {**{key: _(name) for key, name in GROUP_NAMES_RU.items()}, **group_labels(doc)}
 
 
 def describe_risk(rule: RiskRule, labels: Mapping[str, str] | None = None, *,
-                  prefix: str = "Группа риска: ") -> str:
+                  prefix: bool = True) -> str:
     """«Группа риска: дефициты не менее чем в 2 группах компетенций или хотя бы один дефицит
-    в группе «Предметный блок»» (groups by their labels where the policy names them)."""
+    в группе «Предметный блок»» (groups by their labels where the policy names them; without
+    ``prefix``, from «дефициты»); in the reader's language during a request."""
     n = rule.min_groups_with_deficit
-    word = "группе" if n % 10 == 1 and n % 100 != 11 else "группах"
-    text = f"{prefix}дефициты не менее чем в {n} {word} компетенций"
+    text = _("дефициты не менее чем в %(n)s группе компетенций", n=n) \
+        if n % 10 == 1 and n % 100 != 11 else \
+        _("дефициты не менее чем в %(n)s группах компетенций", n=n)
     if rule.groups_always:
-        names = ", ".join(f"«{(labels or {}).get(g) or g}»" for g in rule.groups_always)
-        where = "в группе" if len(rule.groups_always) == 1 else "в одной из групп"
-        text += f" или хотя бы один дефицит {where} {names}"
-    return text
+        names = ", ".join(_("«%(name)s»", name=(labels or {}).get(g) or g)
+                          for g in rule.groups_always)
+        text = _("%(rule)s или хотя бы один дефицит в группе %(names)s", rule=text,
+                 names=names) if len(rule.groups_always) == 1 else \
+            _("%(rule)s или хотя бы один дефицит в одной из групп %(names)s", rule=text,
+              names=names)
+    return _("Группа риска: %(rule)s", rule=text) if prefix else text
 
 
 def risk_overview(doc: Mapping[str, Any], revision: PolicyRevision | None, *,
@@ -76,18 +91,20 @@ def risk_overview(doc: Mapping[str, Any], revision: PolicyRevision | None, *,
     """The rule in force for the page and ``/api/policy``: its figures, where it comes from
     (the revision, the thresholds file ``file`` when no revision applies and the file sets
     the rule, or the settings), its Russian wording, the known groups (to tick) and the
-    groups it names that no competency belongs to (they put nobody in the risk group)."""
+    groups it names that no competency belongs to (they put nobody in the risk group).
+    The wording is in the reader's language during a request."""
     labels = group_labels(doc)
     known = known_groups(doc)
     own = revision is not None and revision.document.get("risk") is not None
     if own and revision is not None:
-        source = f"редакция №{revision.id}"
+        source = _("редакция №%(id)s", id=revision.id)
     elif file and revision is None:
-        source = FILE_RU
+        source = _(FILE_RU)
     elif revision is not None:
-        source = f"{SETTINGS_RU} (редакция №{revision.id} правила группы риска не задаёт)"
+        source = _("%(settings)s (редакция №%(id)s правила группы риска не задаёт)",
+                   settings=_(SETTINGS_RU), id=revision.id)
     else:
-        source = SETTINGS_RU
+        source = _(SETTINGS_RU)
     rule = rule_of(doc["risk"])
     return {"min_groups": rule.min_groups_with_deficit, "groups": list(rule.groups_always),
             "from": "revision" if own else ("file" if file and revision is None
@@ -104,5 +121,5 @@ def revision_risk_ru(document: Mapping[str, Any]) -> str:
     except PolicyError:
         return "—"
     if doc.get("risk") is None:
-        return "по настройкам сервера"
-    return describe_risk(rule_of(doc["risk"]), group_labels(doc), prefix="")
+        return _("по настройкам сервера")
+    return describe_risk(rule_of(doc["risk"]), group_labels(doc), prefix=False)

@@ -13,6 +13,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import replace
 
+from flask_babel import gettext as _
+
+from app.common.i18n import N_
 from courses.catalogue import CatalogueFile, SchoolRow, read_schools
 from tabular import SCHOOL_CODE_PATTERN, RowError, header_aliases, read_table
 
@@ -23,7 +26,13 @@ COORDINATE_ALIASES = {
     "longitude": ("longitude", "lon", "lng", "долгота", "долгота (lon)", "долгота, °",
                   "географическая долгота"),
 }
-_LIMITS = {"latitude": ("широта", 90.0), "longitude": ("долгота", 180.0)}
+_LIMITS = {"latitude": 90.0, "longitude": 180.0}  # degrees either side of zero
+_NOT_RU = {"latitude": N_("«%(value)s» — не широта: нужно число градусов от −%(limit)s до "
+                          "%(limit)s (например 55,79); исправьте или оставьте пустым"),
+           "longitude": N_("«%(value)s» — не долгота: нужно число градусов от −%(limit)s до "
+                           "%(limit)s (например 55,79); исправьте или оставьте пустым")}
+_EMPTY_RU = {"latitude": N_("пусто, а долгота указана; заполните обе координаты или ни одной"),
+             "longitude": N_("пусто, а широта указана; заполните обе координаты или ни одной")}
 Coordinates = tuple[float | None, float | None]  # latitude, longitude
 
 
@@ -66,29 +75,27 @@ def read_schools_placed(
 
 def _coordinates(line: int, cells: Mapping[str, str],
                  held: list[str]) -> tuple[Coordinates, list[RowError]]:
-    """The row's (latitude, longitude) and the problems of its cells (Russian reasons)."""
+    """The row's (latitude, longitude) and the problems of its cells (Russian reasons; in the
+    reader's language during a request)."""
     values: dict[str, float | None] = {}
     problems: list[RowError] = []
     for column in held:
         text = cells.get(column, "").replace(",", ".").replace("−", "-").replace(" ", "")
-        word, limit = _LIMITS[column]
+        limit = _LIMITS[column]
         try:
             value = float(text) if text else None
         except ValueError:
             value = math.nan
         if value is not None and not (math.isfinite(value) and -limit <= value <= limit):
-            problems.append(RowError(line, column, f"«{cells.get(column, '')}» — не {word}: "
-                                     f"нужно число градусов от −{limit:g} до {limit:g} "
-                                     "(например 55,79); исправьте или оставьте пустым"))
+            degrees = format(limit, "g")
+            problems.append(RowError(line, column, _(_NOT_RU[column],
+                                                     value=cells.get(column, ""),
+                                                     limit=degrees)))
             continue
         values[column] = value
     point = (values.get("latitude"), values.get("longitude"))
     if not problems and len(held) == 2 and (point[0] is None) != (point[1] is None):
         missing = "latitude" if point[0] is None else "longitude"
-        problems.append(RowError(line, missing, f"пусто, а {_LIMITS[_other(missing)][0]} "
-                                 "указана; заполните обе координаты или ни одной"))
+        problems.append(RowError(line, missing, _(_EMPTY_RU[missing])))
     return point, problems
 
-
-def _other(column: str) -> str:
-    return "longitude" if column == "latitude" else "latitude"

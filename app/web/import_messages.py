@@ -1,7 +1,9 @@
 """Russian wording of the import refusals the parsers give (the CLI prints them as they are).
 
 A line keeps its file name, row number and column; a reason with no wording here is shown
-unchanged rather than guessed.
+unchanged rather than guessed. An English reader is shown the parsers' own English lines
+(``app.web.imports``); the columns' warnings here are in the reader's language during a
+request (Russian outside one: the CLI).
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 
+from flask_babel import gettext as _
+
+from app.common.i18n import N_
 from tabular import ACCEPTED, TableKind
 
 _FRAME = re.compile(r"^(?P<file>.+?), row (?P<row>\d+), (?P<field>[^:]*): (?P<reason>.*)$",
@@ -18,13 +23,13 @@ _V = r"(?P<v>'.*'|\".*\")"
 _ACCEPTED = re.escape(ACCEPTED)
 _ACCEPTED_RU = "UTF-8 (с BOM или без), UTF-16 с BOM, Windows-1251"
 RULES_RU = {
-    "rank": "правило «ШНОР по среднему результату» не работает: нет столбца среднего балла",
-    "centre": "кандидаты в ресурсные центры не выявляются: нет столбца среднего балла",
-    "threshold": "правило «ШНОР по порогу» не работает: нет столбца доли участников ниже "
-                 "минимального порога",
-    "weights": "доли ниже минимального порога усредняются без весов: нет столбца числа "
-               "участников",
-    "adverse": "признак ШФНСУ не определяется: нет столбца «Неблагоприятные условия»",
+    "rank": N_("правило «ШНОР по среднему результату» не работает: нет столбца среднего балла"),
+    "centre": N_("кандидаты в ресурсные центры не выявляются: нет столбца среднего балла"),
+    "threshold": N_("правило «ШНОР по порогу» не работает: нет столбца доли участников ниже "
+                    "минимального порога"),
+    "weights": N_("доли ниже минимального порога усредняются без весов: нет столбца числа "
+                  "участников"),
+    "adverse": N_("признак ШФНСУ не определяется: нет столбца «Неблагоприятные условия»"),
 }
 _REASONS: tuple[tuple[str, str], ...] = (
     (r"is empty; fill it in", "пусто; заполните"),
@@ -153,21 +158,25 @@ def refusal_ru(line: str) -> str:
 
 
 def column_warnings(unread: Iterable[str], disabled: Iterable[str]) -> list[str]:
-    """The warnings of a file's columns: the cells not read, the rules the file disables."""
-    cells = ", ".join(f"«{cell}»" for cell in unread)
-    lines = [f"столбцы не прочитаны: {cells} — сопоставьте их вручную или уберите"] \
-        if cells else []
-    return lines + [RULES_RU.get(rule, rule) for rule in disabled]
+    """The warnings of a file's columns: the cells not read, the rules the file disables (in
+    the reader's language during a request)."""
+    cells = ", ".join(_("«%(name)s»", name=cell) for cell in unread)
+    lines = [_("столбцы не прочитаны: %(cells)s — сопоставьте их вручную или уберите",
+               cells=cells)] if cells else []
+    return lines + [_(RULES_RU[rule]) if rule in RULES_RU else rule for rule in disabled]
 
 
 def table_warnings(kind: TableKind, unread: Iterable[str], present: Collection[str]) -> list[str]:
     """The warnings of a file's columns by its kind of table: the cells not read, the required
-    columns missing (the file is refused), else each optional column missing (not loaded)."""
+    columns missing (the file is refused), else each optional column missing (not loaded); in
+    the reader's language during a request."""
     lines = column_warnings(unread, [])
     refused = kind.missing_required(present)
-    lines += [f"нет обязательного столбца {' или '.join(f'«{kind.label(c)}»' for c in group)}: "
-              "без него файл не загружается — сопоставьте столбец вручную" for group in refused]
+    lines += [_("нет обязательного столбца %(columns)s: без него файл не загружается — "
+                "сопоставьте столбец вручную",
+                columns=_(" или ").join(_("«%(name)s»", name=kind.label(c)) for c in group))
+              for group in refused]
     if not refused:
-        lines += [f"нет столбца «{kind.label(c)}»: он не загружается, сохранённые значения не "
-                  "меняются" for c in kind.optional_missing(present)]
+        lines += [_("нет столбца «%(column)s»: он не загружается, сохранённые значения не "
+                    "меняются", column=kind.label(c)) for c in kind.optional_missing(present)]
     return lines

@@ -14,18 +14,21 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from app import settings_of
 from app.accounts.roles import ADMIN, METHODOLOGIST
 from app.analyse.question_map import is_moodle_xml
+from app.common.i18n import N_
 from app.extensions import db
 from app.models import Diagnostic
 from app.registry.offerings import TABLES
 from app.web.access import Rule, blueprint_rule
 from app.web.import_messages import refusal_ru
 from app.web.inputs import id_arg
+from app.web.lang import reader_lang
 from app.web.pending_uploads import Pending, default_root, drop, keep, load
 from app.web.uploads import (
     CATALOGUE,
@@ -50,29 +53,32 @@ Mappings = list[Mapping[str, str]]  # per file: header cell → canonical column
 bp = Blueprint("imports", __name__, template_folder="templates")
 # Imported tables (school results, the catalogue, the question map) are the region's data.
 blueprint_rule(bp, Rule(roles=frozenset({METHODOLOGIST, ADMIN}), region=True))
+# Russian, marked for the catalog; translated where the page shows them (``_shown``).
 COUNT_RU = {
-    "rows": "строк принято", "created": "новых", "changed": "изменено",
-    "unchanged": "без изменений", "rejected": "строк отклонено",
-    "slots": "слотов сопоставлено", "questions": "вопросов сопоставлено",
-    "conflicts": "противоречий", "unmapped": "не сопоставлено",
-    "schools": "школ в файле", "partnerships": "партнёрств в файле",
-    "offers": "предложений в файле",
-    "schools_created": "школ добавлено", "schools_changed": "школ изменено",
-    "partnerships_created": "партнёрств добавлено", "partnerships_changed": "партнёрств изменено",
-    "offers_created": "предложений добавлено", "offers_changed": "предложений изменено",
-    "offer_competencies_created": "связей с компетенциями добавлено",
-    "offer_competencies_changed": "связей с компетенциями изменено",
-    "sessions": "сессий в файле", "teachers": "педагогов в файле",
-    "exclusions": "периодов недоступности",
+    "rows": N_("строк принято"), "created": N_("новых"), "changed": N_("изменено"),
+    "unchanged": N_("без изменений"), "rejected": N_("строк отклонено"),
+    "slots": N_("слотов сопоставлено"), "questions": N_("вопросов сопоставлено"),
+    "conflicts": N_("противоречий"), "unmapped": N_("не сопоставлено"),
+    "schools": N_("школ в файле"), "partnerships": N_("партнёрств в файле"),
+    "offers": N_("предложений в файле"),
+    "schools_created": N_("школ добавлено"), "schools_changed": N_("школ изменено"),
+    "partnerships_created": N_("партнёрств добавлено"),
+    "partnerships_changed": N_("партнёрств изменено"),
+    "offers_created": N_("предложений добавлено"), "offers_changed": N_("предложений изменено"),
+    "offer_competencies_created": N_("связей с компетенциями добавлено"),
+    "offer_competencies_changed": N_("связей с компетенциями изменено"),
+    "sessions": N_("сессий в файле"), "teachers": N_("педагогов в файле"),
+    "exclusions": N_("периодов недоступности"),
 }
-TITLE_RU = {"results": "Результаты ВПР/ОГЭ/ЕГЭ", "question_map": "Вопросы → компетенции",
-            "catalogue": "Каталог: школы, партнёрства, предложения",
-            "external_courses": "Внешние КПК (реестр программ)", "internships": "Стажировки",
-            "mentoring": "Наставничество", "events": "Методические мероприятия",
-            "availability": "Недоступность педагогов"}
-KIND_RU = {"results": "Результаты ВПР/ОГЭ/ЕГЭ", "schools": "Школы",
-           "partnerships": "Сетевые партнёрства", "offers": "Предложения",
-           "question_map": "Вопросы → компетенции",
+TITLE_RU = {"results": N_("Результаты ВПР/ОГЭ/ЕГЭ"), "question_map": N_("Вопросы → компетенции"),
+            "catalogue": N_("Каталог: школы, партнёрства, предложения"),
+            "external_courses": N_("Внешние КПК (реестр программ)"),
+            "internships": N_("Стажировки"), "mentoring": N_("Наставничество"),
+            "events": N_("Методические мероприятия"),
+            "availability": N_("Недоступность педагогов")}
+KIND_RU = {"results": N_("Результаты ВПР/ОГЭ/ЕГЭ"), "schools": N_("Школы"),
+           "partnerships": N_("Сетевые партнёрства"), "offers": N_("Предложения"),
+           "question_map": N_("Вопросы → компетенции"),
            **{kind: TITLE_RU[kind] for kind in TABLES}}
 
 
@@ -93,7 +99,7 @@ def upload_results() -> ResponseReturnValue:
     files = [(f.filename or "", f.read(), "results") for f in request.files.getlist("files")
              if f.filename]
     if not files:
-        return _render(error="Выберите файл с результатами.", status=400)
+        return _render(error=gettext("Выберите файл с результатами."), status=400)
     return _preview("results", files)
 
 
@@ -108,7 +114,7 @@ def upload_question_map() -> ResponseReturnValue:
     """
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return _render(error="Выберите файл сопоставления вопросов.", status=400)
+        return _render(error=gettext("Выберите файл сопоставления вопросов."), status=400)
     chosen = id_arg(request.form, "diagnostic")
     name, data = upload.filename, upload.read()
     try:
@@ -132,7 +138,7 @@ def upload_catalogue() -> ResponseReturnValue:
     files = [(f.filename or "", f.read(), part) for part in CATALOGUE
              if (f := request.files.get(part)) is not None and f.filename]
     if not files:
-        return _render(error="Выберите хотя бы один файл каталога.", status=400)
+        return _render(error=gettext("Выберите хотя бы один файл каталога."), status=400)
     return _preview("catalogue", files)
 
 
@@ -147,9 +153,9 @@ def upload_table() -> ResponseReturnValue:
     """
     upload, kind = request.files.get("file"), request.form.get("kind", "")
     if kind not in TABLES:
-        return _render(error="Выберите вид таблицы.", status=400)
+        return _render(error=gettext("Выберите вид таблицы."), status=400)
     if upload is None or not upload.filename:
-        return _render(error="Выберите файл.", status=400)
+        return _render(error=gettext("Выберите файл."), status=400)
     return _preview("table", [(upload.filename, upload.read(), kind)])
 
 
@@ -165,7 +171,7 @@ def apply_upload(upload: str) -> ResponseReturnValue:
     try:
         pending = load(_root(), _owner(), token, upload)
     except LookupError:
-        return _render(error="Загрузка не найдена или устарела: выберите файлы заново.",
+        return _render(error=gettext("Загрузка не найдена или устарела: выберите файлы заново."),
                        status=400)
     files = [(name, path.read_bytes(), kind)
              for (name, path), kind in zip(pending.files, pending.kinds, strict=True)]
@@ -175,14 +181,16 @@ def apply_upload(upload: str) -> ResponseReturnValue:
              for column in sorted(_repeated(mapping))]
     if twice:
         shown = _PREVIEWS[upload](files, mappings, pending.context)
-        return _render(error="Одно значение выбрано для нескольких столбцов: "
-                             f"{', '.join(twice)}. Оставьте его у одного столбца.",
+        return _render(error=gettext("Одно значение выбрано для нескольких столбцов: "
+                                     "%(columns)s. Оставьте его у одного столбца.",
+                                     columns=", ".join(twice)),
                        status=400, pending=_shown_pending(upload, token, shown, mappings))
     try:
         results = _APPLY[upload](pending, files, mappings)
     except ValueError as err:  # a question map's diagnostic gone, a kept file unreadable
         message = _question_map_error(err, pending.context.get("diagnostic")) \
-            if upload == "question-map" else f"Файлы не загружены: {err}"
+            if upload == "question-map" else gettext("Файлы не загружены: %(error)s",
+                                                     error=str(err))
         return _render(error=message, status=400)
     drop(_root(), token)
     return _render(results=results, status=400 if all(r.refused for r in results) else 200)
@@ -278,13 +286,14 @@ _APPLY: dict[str, Callable[[Pending, list[File], Mappings], list[UploadResult]]]
 
 
 def _question_map_error(err: ValueError, chosen: int | None) -> str:
-    """A question map's refusal before any row is read, in Russian."""
+    """A question map's refusal before any row is read, in the reader's language."""
     message = str(err)
     if message.startswith("no diagnostic with id"):
-        message = f"нет диагностики с номером {chosen}"
+        message = gettext("нет диагностики с номером %(id)s", id=chosen)
     elif message.startswith("no diagnostic"):
-        message = "диагностика ещё не загружена из Moodle: сначала выполните «profroute sync»"
-    return f"Сопоставление не загружено: {message}"
+        message = gettext("диагностика ещё не загружена из Moodle: сначала выполните "
+                          "«profroute sync»")
+    return gettext("Сопоставление не загружено: %(reason)s", reason=message)
 
 
 def _chosen_mapping(index: int, data: bytes, kind: str) -> dict[str, str]:
@@ -311,26 +320,33 @@ def _shown_pending(upload: str, token: str, previews: list[FilePreview],
 def _shown_preview(preview: FilePreview, chosen: Mapping[str, str]) -> dict[str, object]:
     """A preview as the page shows it: each column with the meaning it is read with, or the
     one the methodologist chose (when a meaning chosen twice sends the form back)."""
-    return {"file": preview.file, "title": KIND_RU[preview.kind], "rows": preview.rows,
+    return {"file": preview.file, "title": gettext(KIND_RU[preview.kind]), "rows": preview.rows,
             "warnings": preview.warnings, "refused": preview.refused,
-            "errors": [refusal_ru(e) for e in preview.errors],
+            "errors": [_refusal(e) for e in preview.errors],
             "options": table_kind(preview.kind).labels,
             "columns": [(j, cell, chosen.get(cell, preview.read_as.get(cell, "")))
                         for j, cell in enumerate(preview.header) if cell]}
 
 
 def _shown_refusals(previews: list[FilePreview]) -> list[dict[str, object]]:
-    return [{"file": p.file, "errors": [refusal_ru(e) for e in p.errors]} for p in previews]
+    return [{"file": p.file, "errors": [_refusal(e) for e in p.errors]} for p in previews]
+
+
+def _refusal(line: str) -> str:
+    """A parser's refusal as the reader reads it: reworded in Russian, or the parser's own
+    English for an English reader."""
+    return line if reader_lang() == "en" else refusal_ru(line)
 
 
 def _render(*, error: str | None = None, status: int = 200,
             results: list[UploadResult] | None = None,
             **extra: object) -> ResponseReturnValue:
-    shown = [{"title": TITLE_RU[r.kind], "file": r.file, "refused": r.refused,
+    shown = [{"title": gettext(TITLE_RU[r.kind]), "file": r.file, "refused": r.refused,
               "refused_files": r.notes.get("refused", []),
-              "counts": [(COUNT_RU.get(k, k), v) for k, v in r.counts.items()],
-              "errors": [refusal_ru(e) for e in r.errors], "warnings": r.warnings,
-              "conflicts": [refusal_ru(c) for c in r.notes.get("conflicts", [])],
+              "counts": [(gettext(COUNT_RU[k]) if k in COUNT_RU else k, v)
+                         for k, v in r.counts.items()],
+              "errors": [_refusal(e) for e in r.errors], "warnings": r.warnings,
+              "conflicts": [_refusal(c) for c in r.notes.get("conflicts", [])],
               "unmapped": r.notes.get("unmapped", [])} for r in results or []]
 
     diagnostics = db.session.scalars(select(Diagnostic).order_by(Diagnostic.id.desc())).all()

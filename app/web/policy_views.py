@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import settings_of
@@ -15,8 +17,14 @@ from app.accounts.roles import ADMIN, METHODOLOGIST
 from app.analyse.levels import recompute_all
 from app.analyse.policy import effective_document, policy_overview
 from app.analyse.policy_schema import FIELD_RU, KEYS, MATCHING_KEYS, MATCHING_RU
-from app.analyse.policy_toml import line_of, overrides_from_toml, overrides_to_toml
+from app.analyse.policy_toml import (
+    TomlSyntaxError,
+    line_of,
+    overrides_from_toml,
+    overrides_to_toml,
+)
 from app.analyse.revisions import PolicyError, save_revision
+from app.common.i18n import N_
 from app.settings import SettingsError
 from app.web.access import allow
 from app.web.openapi import api_blueprint, refusals
@@ -25,15 +33,16 @@ from app.web.openapi_schemas import ErrorSchema, PolicySchema
 bp = Blueprint("policy", __name__, template_folder="templates")
 # /api/policy: the policy as JSON, documented in the OpenAPI document
 api_bp = api_blueprint("policy_api", __name__, "The scoring policy in force.")
-FORM_LABELS = {"default.deficit_below": "Порог дефицита по умолчанию",
-               "default.risk_below": "Порог риска по умолчанию",
-               "default.min_questions": "Минимум вопросов на компетенцию",
-               "attempt_policy": "Какая попытка учитывается",
-               "risk.min_groups": "Группа риска, число групп компетенций с дефицитами",
-               "risk.groups": "Группа риска, группы, где хватает одного дефицита"}
-KIND_RU = {"entry": "входная", "final": "итоговая"}
-LEVEL_RU = {"deficit": "дефицит", "risk": "риск", "ok": "норма",
-            "insufficient": "недостаточно данных"}
+# Russian, marked for the catalog; translated where shown (``_()`` here and in policy.html).
+FORM_LABELS = {"default.deficit_below": N_("Порог дефицита по умолчанию"),
+               "default.risk_below": N_("Порог риска по умолчанию"),
+               "default.min_questions": N_("Минимум вопросов на компетенцию"),
+               "attempt_policy": N_("Какая попытка учитывается"),
+               "risk.min_groups": N_("Группа риска, число групп компетенций с дефицитами"),
+               "risk.groups": N_("Группа риска, группы, где хватает одного дефицита")}
+KIND_RU = {"entry": N_("входная"), "final": N_("итоговая")}
+LEVEL_RU = {"deficit": N_("дефицит"), "risk": N_("риск"), "ok": N_("норма"),
+            "insufficient": N_("недостаточно данных")}
 
 
 @bp.app_template_filter("percent_ru")
@@ -69,8 +78,9 @@ def save_policy() -> ResponseReturnValue:
     except PolicyError as err:
         return _render(error=error_text(err, request.form.get("overrides", "")),
                        form=request.form, status=422)
-    flash(f"Сохранена редакция №{revision.id}. Уровни пересчитываются при следующем запуске "
-          "«profroute deficits» — или нажмите «Пересчитать дефициты».", "saved")
+    flash(_("Сохранена редакция №%(id)s. Уровни пересчитываются при следующем запуске "
+            "«profroute deficits» — или нажмите «Пересчитать дефициты».", id=revision.id),
+          "saved")
     return redirect("/policy")
 
 
@@ -84,13 +94,14 @@ def recompute() -> ResponseReturnValue:
     """
     results = recompute_all(settings_of(current_app))
     if not results:
-        return _render(error="Диагностика ещё не загружена из Moodle: сначала выполните "
-                             "«profroute sync».", status=409)
+        return _render(error=_("Диагностика ещё не загружена из Moodle: сначала выполните "
+                               "«profroute sync»."), status=409)
     failed = [r for r in results if "error" in r]
-    error = " ".join(f"Дефициты диагностики «{r['name']}» ({KIND_RU.get(r['kind'], r['kind'])})"
-                     f" не пересчитаны: {r['error']}." for r in failed)
+    error = " ".join(_("Дефициты диагностики «%(name)s» (%(kind)s) не пересчитаны: %(error)s.",
+                       name=r["name"], kind=_(KIND_RU.get(r["kind"], r["kind"])),
+                       error=r["error"]) for r in failed)
     if failed and len(failed) < len(results):
-        error += " Уровни остальных диагностик пересчитаны."
+        error += " " + _("Уровни остальных диагностик пересчитаны.")
     return _render(error=error or None, recomputed=results, kinds=KIND_RU,
                    status=409 if len(failed) == len(results) else 200)
 
@@ -105,9 +116,12 @@ def api_policy() -> Any:
     """The policy in force as JSON, the same content as the page (methodologists, admins).
 
     :raise 500: the thresholds file or the newest revision breaks a rule.
+
+    Its texts are Russian whatever the reader's language (the ``*_ru`` fields say so).
     """
     try:
-        return policy_overview(settings_of(current_app))
+        with force_locale("ru"):
+            return policy_overview(settings_of(current_app))
     except SettingsError as err:
         return jsonify({"code": 500, "status": "Internal Server Error",
                         "message": str(err)}), 500
@@ -134,7 +148,8 @@ def document_from_form(form: Mapping[str, str]) -> dict[str, Any]:
         try:
             least = int(raw.replace("\u00a0", "").replace(" ", ""))
         except ValueError:
-            raise PolicyError("risk.min_groups", f"«{raw}» — не целое число") from None
+            raise PolicyError("risk.min_groups",
+                              _("«%(value)s» — не целое число", value=raw)) from None
         other = form.get("risk_groups_other", "").split(",")
         document["risk"] = {"min_groups": least,
                             "groups": [*_ticked(form, "risk_groups"), *other]}
@@ -143,7 +158,10 @@ def document_from_form(form: Mapping[str, str]) -> dict[str, Any]:
 
 # The page's rows of thresholds: ``<section>-<n>-<field>`` (key, label, the two thresholds
 # in percent, the minimum of questions); blank thresholds keep the defaults.
-ROW_SECTIONS = {"groups": "Группа", "frameworks": "Рамка"}
+ROW_SECTIONS = {"groups": N_("Группа"), "frameworks": N_("Рамка")}
+NO_KEY_RU = {"groups": N_("группа без ключа: укажите ключ (как в Moodle) или очистите строку"),
+             "frameworks": N_("рамка без ключа: укажите ключ (как в Moodle) или очистите "
+                              "строку")}
 ROW_FIELDS = ("key", "label", *KEYS)
 BLANK_ROWS = 2  # empty rows the page offers for new groups or frameworks
 INTEGER_WEIGHTS = ("max_items_per_competency", "effect_min_pairs")
@@ -157,19 +175,18 @@ def structured_overrides(form: Mapping[str, str]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {"frameworks": {}, "groups": {}, "competency_groups": {},
                            "matching": {}}
-    for section, word in ROW_SECTIONS.items():
+    for section in ROW_SECTIONS:
         rows: dict[str, dict[str, str]] = {}
         for name, value in form.items():
-            head, _, rest = name.partition("-")
-            index, _, field = rest.partition("-")
+            head, _dash, rest = name.partition("-")
+            index, _dash, field = rest.partition("-")
             if head == section and field in ROW_FIELDS and value.strip():
                 rows.setdefault(index, {})[field] = value.strip()
         for index in sorted(rows, key=lambda i: int(i) if i.isdigit() else 0):
             row = rows[index]
             key = row.pop("key", "")
             if not key:
-                raise PolicyError(f"{section}.#{index}", f"{word.lower()} без ключа: укажите "
-                                  "ключ (как в Moodle) или очистите строку")
+                raise PolicyError(f"{section}.#{index}", _(NO_KEY_RU[section]))
             entry: dict[str, Any] = {"label": row["label"]} if "label" in row else {}
             for field in KEYS:
                 if field in row:
@@ -195,40 +212,48 @@ def _form_number(raw: str, field: str, *, percent: bool) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise PolicyError(field, f"«{raw}» — не число")
+        raise PolicyError(field, _("«%(value)s» — не число", value=raw))
     if percent:
         if not 0 <= value <= 100:
-            raise PolicyError(field, f"укажите процент от 0 до 100, указано {number_ru(value)}")
+            raise PolicyError(field, _("укажите процент от 0 до 100, указано %(value)s",
+                                       value=number_ru(value)))
         return round(value / 100, 6)
     return value
 
 
 def field_label(field: str) -> str | None:
-    """A structured field's name on the page: «Группа «subject», порог дефицита»."""
-    head, _, rest = field.partition(".")
+    """A structured field's name on the page: «Группа «subject», порог дефицита» (in the
+    reader's language)."""
+    head, _dot, rest = field.partition(".")
     if head in ROW_SECTIONS:
-        key, _, name = rest.rpartition(".")
+        key, _dot, name = rest.rpartition(".")
         if key.startswith("#") or not key:
-            return f"{ROW_SECTIONS[head]}, строка {rest.lstrip('#')}"
-        return f"{ROW_SECTIONS[head]} «{key}», {FIELD_RU.get(name, name)}"
+            return _("%(what)s, строка %(row)s", what=_(ROW_SECTIONS[head]),
+                     row=rest.lstrip("#"))
+        return _("%(what)s «%(key)s», %(field)s", what=_(ROW_SECTIONS[head]), key=key,
+                 field=_(FIELD_RU[name]) if name in FIELD_RU else name)
     if head == "competency_groups":
-        return f"Компетенция {rest}, группа"
+        return _("Компетенция %(code)s, группа", code=rest)
     if head == "matching":
-        return f"Подбор маршрутов, {MATCHING_RU.get(rest, rest)}"
+        return _("Подбор маршрутов, %(weight)s",
+                 weight=_(MATCHING_RU[rest]) if rest in MATCHING_RU else rest)
     return None
 
 
 def error_text(err: PolicyError, overrides: str) -> str:
-    """The refusal with the form field's name, or the overrides' line it is on."""
+    """The refusal with the form field's name, or the overrides' line it is on (in the
+    reader's language)."""
     if err.field in FORM_LABELS:
-        return f"{FORM_LABELS[err.field]}: {err.reason}"
+        return f"{_(FORM_LABELS[err.field])}: {err.reason}"
     if not overrides.strip() and (label := field_label(err.field)) is not None:
         return f"{label}: {err.reason}"
-    if err.field.startswith("строка"):
-        return f"Переопределения, {err.field}: {err.reason}"
+    if isinstance(err, TomlSyntaxError) and err.field != "TOML":  # at its line and column
+        return _("Переопределения, %(field)s: %(reason)s", field=err.field, reason=err.reason)
     line = line_of(overrides, err.field)
-    where = f"строка {line}, " if line else ""
-    return f"Переопределения, {where}{err.field}: {err.reason}"
+    if line:
+        return _("Переопределения, строка %(line)s, %(field)s: %(reason)s", line=line,
+                 field=err.field, reason=err.reason)
+    return _("Переопределения, %(field)s: %(reason)s", field=err.field, reason=err.reason)
 
 
 def _number(form: Mapping[str, str], name: str) -> float:
@@ -256,7 +281,7 @@ def _render(*, error: str | None = None, form: Mapping[str, str] | None = None,
                                         overrides_to_toml)
     except SettingsError as err:
         overview, values = None, posted or {}
-        error, status = f"Политика не читается: {err}", 500
+        error, status = _("Политика не читается: %(error)s", error=str(err)), 500
     return render_template("policy.html", overview=overview, values=values, error=error,
                            levels=LEVEL_RU, matching_keys=MATCHING_KEYS,
                            matching_ru=MATCHING_RU, row_fields=KEYS, **extra), status

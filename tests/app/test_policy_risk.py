@@ -178,7 +178,7 @@ def test_a_bad_risk_rule_is_refused_with_the_message_and_nothing_is_saved(
 def test_before_any_competency_the_settings_group_is_flagged_and_must_be_cleared(
         app: Flask, signed_in_client: FlaskClient) -> None:
     page = signed_in_client.get("/policy").get_data(as_text=True)
-    assert "«subject»:\nтакой группы нет среди групп компетенций" in page
+    assert "«subject»: такой группы нет среди групп компетенций" in page
     assert 'name="risk_groups_other" value="subject"' in page
     form = FORM | {"risk_min_groups": "2", "risk_groups_other": "subject"}
     answer = signed_in_client.post("/policy", data=form)
