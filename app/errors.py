@@ -20,7 +20,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from app.common.i18n import N_
+from app.i18n import N_
 from app.settings import SettingsError
 from lms_connectors.exceptions import ConnectorError, MoodleUnavailable
 from xapi.exceptions import LRSUnavailable, XAPIError

@@ -22,6 +22,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from app.i18n import N_
 from tabular import SCHOOL_CODE_PATTERN
 from xapi.settings import EnvironSource, XAPIVersion
 
@@ -275,11 +276,6 @@ class Settings(BaseSettings):
         """The origins of :attr:`frame_ancestors`, in order, without repeats."""
         return list(dict.fromkeys(self.frame_ancestors.replace(",", " ").split()))
 
-
-def N_(text: str) -> str:  # noqa: N802  (the gettext convention's name)
-    """``text`` itself: marks a label for the English catalog, as ``app.common.i18n.N_`` does
-    (this layer may not import ``app.common``); the settings page translates it when shown."""
-    return text
 
 
 ORIGIN_RU = {"environment": N_("окружение"), ".env": N_("файл .env"),

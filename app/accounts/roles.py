@@ -18,9 +18,9 @@ from flask import current_app
 from sqlalchemy import ColumnElement, and_, bindparam, delete, false, or_, select, true
 
 from app.common import audit
-from app.common.i18n import N_
 from app.common.marker import counters
 from app.extensions import db
+from app.i18n import N_
 from app.models import Municipality, School, Teacher, WebUser, WebUserMunicipality, WebUserRole
 
 logger = logging.getLogger(__name__)

@@ -42,8 +42,8 @@ from app.analyse.risk_rule import (
     rule_of,
     settings_risk_rule,
 )
-from app.common.i18n import N_
 from app.extensions import db
+from app.i18n import N_
 from app.models import Competency, CompetencyFramework, PolicyRevision
 from app.settings import Settings, SettingsError
 from deficits.policy import ThresholdPolicy

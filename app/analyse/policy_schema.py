@@ -18,7 +18,7 @@ from typing import Any, cast
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, pre_load, validates_schema
 
-from app.common.i18n import N_
+from app.i18n import N_
 from app.settings import SettingsError
 from courses.plan_model import Policy
 from deficits.policy import ATTEMPT_POLICIES

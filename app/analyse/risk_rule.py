@@ -12,7 +12,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from app.analyse.revisions import PolicyError, known_groups, validate_document
-from app.common.i18n import N_
+from app.i18n import N_
 from app.models import PolicyRevision
 from app.settings import Settings, SettingsError
 from deficits.risk import NO_GROUP_LABEL, RiskRule

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from flask_babel import gettext as _
 
-from app.common.i18n import N_
+from app.i18n import N_
 from courses.catalogue import CatalogueFile, SchoolRow, read_schools
 from tabular import SCHOOL_CODE_PATTERN, RowError, header_aliases, read_table
 

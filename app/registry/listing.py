@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.common.i18n import N_
 from app.extensions import db
+from app.i18n import N_
 from app.models import Offer, RouteItem
 from app.models.route import APPROVED, COMPLETED, ENROLLED, OFFER_KINDS
 

@@ -22,8 +22,8 @@ from sqlalchemy import func, or_, select
 
 from app.accounts.roles import Scope, teacher_clause
 from app.analyse.outcomes import evidence_period, levels_frame
-from app.common.i18n import N_
 from app.extensions import db
+from app.i18n import N_
 from app.models import (
     Competency,
     Diagnostic,

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from app.accounts.roles import Scope
 from app.analyse.outcomes import evidence_period, levels_frame
 from app.analyse.outcomes import exposures as outcome_exposures
-from app.common.i18n import N_
 from app.extensions import db
+from app.i18n import N_
 from app.models import Competency, Diagnostic
 from app.reports.xlsx import table_workbook
 from deficits.change import deficit_changes

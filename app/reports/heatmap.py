@@ -18,8 +18,8 @@ import numpy as np
 from sqlalchemy import select
 
 from app.accounts.roles import Scope
-from app.common.i18n import N_
 from app.extensions import db
+from app.i18n import N_
 from app.models import Competency, Diagnostic, Municipality
 from app.reports.map_store import (
     ADVERSE_CONTEXT,

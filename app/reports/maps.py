@@ -15,8 +15,8 @@ from sqlalchemy import String, cast, func, select
 
 from app.accounts.roles import Scope
 from app.analyse.outcomes import in_scope, levels_frame
-from app.common.i18n import N_
 from app.extensions import db
+from app.i18n import N_
 from app.models import (
     Competency,
     Deficit,

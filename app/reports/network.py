@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from app.accounts.roles import Scope, school_clause
 from app.analyse.outcomes import levels_frame
-from app.common.i18n import N_
 from app.extensions import db
+from app.i18n import N_
 from app.models import Municipality, Partnership, School
 from app.reports.maps import current_diagnostic
 

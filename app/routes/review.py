@@ -22,8 +22,8 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.roles import Scope, teacher_clause
 from app.common import audit
-from app.common.i18n import N_
 from app.extensions import db
+from app.i18n import N_
 from app.models import (
     Competency,
     Deficit,

@@ -22,8 +22,8 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.accounts.roles import ADMIN, METHODOLOGIST, ROLE_RU, ROLES, Access, Scope
-from app.common.i18n import N_
 from app.extensions import login_manager
+from app.i18n import N_
 
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])

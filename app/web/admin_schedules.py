@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 
 from app import settings_of
 from app.accounts.roles import ADMIN
-from app.common.i18n import N_
 from app.extensions import db
+from app.i18n import N_
 from app.schedules.jobs import JOBS
 from app.schedules.store import ScheduleError, last_runs, remove, request_run, save, schedules
 from app.web.access import allow

@@ -20,15 +20,15 @@ from app.analyse.policy import effective_document
 from app.analyse.revisions import newest_revision
 from app.analyse.risk_rule import group_names, risk_overview
 from app.common import audit
-from app.common.i18n import N_
 from app.extensions import db
+from app.i18n import N_
 from app.models import Competency, Deficit, Diagnostic, School, Teacher
 from app.reports import analytics
 from app.reports.maps import current_diagnostic, deficit_map, diagnostics_policy, policy_lines
 from app.reports.xlsx import table_workbook
 from app.settings import SettingsError
 from app.web.access import allow, current_scope
-from app.web.lang import reader_lang
+from app.web.lang import in_russian, reader_lang
 from app.web.views import KIND_RU, XLSX
 from deficits.levels import LEVEL_DEFICIT
 from deficits.maps import SCHOOL_TYPES
@@ -74,6 +74,7 @@ def analytics_page() -> str:
 
 @bp.get("/analytics/<view>.xlsx")
 @allow(METHODOLOGIST, ADMIN)
+@in_russian
 def analytics_xlsx(view: str) -> Response:
     """One view of the page as an XLSX file (``?school=`` as on the page).
 

@@ -33,8 +33,8 @@ from werkzeug.wrappers import Response
 from app import settings_of
 from app.accounts.roles import Account, access_of, account_of
 from app.accounts.web_users import authenticate, end_sessions, signed_in
-from app.common.i18n import N_
 from app.extensions import login_manager
+from app.i18n import N_
 from app.models.web import WebUser
 from app.web.security import LAUNCHED_SESSION, limiter
 

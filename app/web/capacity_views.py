@@ -21,6 +21,7 @@ from app.reports.capacity import (
 )
 from app.web.access import allow, current_scope
 from app.web.inputs import date_arg
+from app.web.lang import in_russian
 from app.web.views import XLSX
 
 bp = Blueprint("capacity", __name__, template_folder="templates")
@@ -57,6 +58,7 @@ def capacity_page() -> str:
 
 @bp.get("/capacity.xlsx")
 @allow(METHODOLOGIST, ADMIN)
+@in_russian
 def capacity_xlsx() -> Response:
     """The forecast as an XLSX file (the page's arguments).
 

@@ -22,9 +22,14 @@ from flask import Blueprint, Response, send_file, url_for
 from flask_babel import gettext
 
 from app.reports.indicator_texts import TEXTS
-from app.reports.indicators import IndicatorReport
+from app.reports.indicators import IN_SCOPE, IndicatorReport
 from app.web.access import public
 from app.web.lang import reader_lang
+from deficits.indicators import NO_MUNICIPALITY, REGION
+
+# The areas an indicator report names itself (their English is in the catalog: the
+# indicators page marks them).
+REPORT_AREAS = frozenset({REGION, NO_MUNICIPALITY, IN_SCOPE})
 
 bp = Blueprint("charts", __name__)
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -123,15 +128,23 @@ def indicator_charts(report: IndicatorReport) -> list[Chart]:
             yaxis={"title": {"text": unit}, "rangemode": "tozero"}, height=340))
         for n, (area, values) in enumerate(series):
             figure.add_trace(go.Scatter(
-                x=labels, y=values, name=area, mode="lines+markers+text", text=[
+                x=labels, y=values, name=area_name(area), mode="lines+markers+text", text=[
                     number(v) for v in values], textposition="top center",
                 line={"color": COLOURS[n % len(COLOURS)], "dash": DASHES[n % len(DASHES)]},
                 marker={"symbol": SYMBOLS[n % len(SYMBOLS)], "size": 9}))
         table = DataTable(f"{title}, {unit}", (gettext("Территория"), *labels),
-                          [(area, *(number(v) for v in values)) for area, values in series])
+                          [(area_name(area), *(number(v) for v in values))
+                           for area, values in series])
         charts.append(Chart(figure_json(figure), gettext("%(title)s: по периодам", title=title),
                             table))
     return charts
+
+
+def area_name(area: str) -> str:
+    """An area as the reader says it: the names the report gives itself (all
+    municipalities, those in the caller's access, none) translated, a municipality's own
+    name as it is."""
+    return gettext(area) if area in REPORT_AREAS else area
 
 
 def _value(blocks: Sequence[Any], area: str, at: int, ratio: bool) -> float | None:

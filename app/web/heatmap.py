@@ -16,8 +16,8 @@ from flask_babel import gettext as _
 
 from app.accounts.roles import Scope
 from app.analyse.teacher_memo import latest_pair
-from app.common.i18n import N_
 from app.extensions import db
+from app.i18n import N_
 from app.models import Diagnostic, Municipality
 from app.reports.heatmap import NAME, NEED, STATUSES, Cell, Filters
 from app.reports.maps import current_diagnostic

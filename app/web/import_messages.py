@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable
 
 from flask_babel import gettext as _
 
-from app.common.i18n import N_
+from app.i18n import N_
 from tabular import ACCEPTED, TableKind
 
 _FRAME = re.compile(r"^(?P<file>.+?), row (?P<row>\d+), (?P<field>[^:]*): (?P<reason>.*)$",

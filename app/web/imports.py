@@ -21,8 +21,8 @@ from sqlalchemy import select
 from app import settings_of
 from app.accounts.roles import ADMIN, METHODOLOGIST
 from app.analyse.question_map import is_moodle_xml
-from app.common.i18n import N_
 from app.extensions import db
+from app.i18n import N_
 from app.models import Diagnostic
 from app.registry.offerings import TABLES
 from app.web.access import Rule, blueprint_rule

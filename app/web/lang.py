@@ -18,11 +18,14 @@ Which language a request gets, first that applies:
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from flask import Flask, abort, has_request_context, redirect, request, session
 from flask.typing import ResponseReturnValue
-from flask_babel import Babel, refresh
+from flask_babel import Babel, force_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -35,6 +38,7 @@ from app.web.access import public
 from app.web.auth import LANGUAGE_KEY, safe_next
 
 SESSION_KEY = LANGUAGE_KEY
+F = TypeVar("F", bound=Callable[..., Any])
 NAMES = {"ru": "Русский", "en": "English"}  # each in its own language, as switches show them
 babel = Babel()
 
@@ -78,6 +82,16 @@ def choose() -> ResponseReturnValue:
     if current_user.is_authenticated:
         choose_language(int(current_user.id), language)
     return redirect(safe_next(request.form.get("next", "")) or "/")
+
+
+def in_russian(view: F) -> F:
+    """Run ``view`` in Russian whoever asks: the exports (XLSX, the PDF) are documents of
+    record, in Russian like the CLI's."""
+    @functools.wraps(view)
+    def russian(*args: Any, **kwargs: Any) -> Any:
+        with force_locale("ru"):
+            return view(*args, **kwargs)
+    return cast(F, russian)
 
 
 def reasons_of(item: object) -> list[str]:

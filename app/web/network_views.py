@@ -11,7 +11,7 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
 from app.accounts.roles import ADMIN, METHODOLOGIST
-from app.common.i18n import N_
+from app.i18n import N_
 from app.reports.network import (
     CENTRE,
     LOW,

@@ -24,7 +24,7 @@ from app.analyse.policy_toml import (
     overrides_to_toml,
 )
 from app.analyse.revisions import PolicyError, save_revision
-from app.common.i18n import N_
+from app.i18n import N_
 from app.settings import SettingsError
 from app.web.access import allow
 from app.web.openapi import api_blueprint, refusals

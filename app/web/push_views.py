@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts.roles import ADMIN
-from app.common.i18n import N_
+from app.i18n import N_
 from app.push.state import MARK_DELIVERED, SEND_AGAIN, ResolveError, push_state, resolve_message
 from app.web.access import Rule, blueprint_rule
 

@@ -9,6 +9,7 @@ from app.accounts.roles import ADMIN, METHODOLOGIST
 from app.common import audit
 from app.reports.municipal_pdf import municipal_report, report_pdf
 from app.web.access import allow, current_scope
+from app.web.lang import in_russian
 
 bp = Blueprint("report", __name__)
 PDF = "application/pdf"
@@ -16,6 +17,7 @@ PDF = "application/pdf"
 
 @bp.get("/report.pdf")
 @allow(METHODOLOGIST, ADMIN)
+@in_russian
 def report_pdf_file() -> Response:
     """The municipal report of the caller's scope as a PDF download: the deficit heat map,
     the indicators, offer effectiveness and capacity (``app.reports.municipal_pdf``).

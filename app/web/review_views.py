@@ -18,8 +18,8 @@ from sqlalchemy.orm import selectinload
 
 from app import settings_of
 from app.accounts.roles import ADMIN, METHODOLOGIST, TEACHER, school_clause
-from app.common.i18n import N_
 from app.extensions import db
+from app.i18n import N_
 from app.models import (
     Competency,
     Deficit,

@@ -31,9 +31,9 @@ from werkzeug.exceptions import BadRequest
 
 from app.accounts.roles import Scope, school_clause, teacher_clause
 from app.analyse.teacher_memo import RiskInputs
-from app.common.i18n import N_
 from app.common.inputs import MAX_ID
 from app.extensions import db
+from app.i18n import N_
 from app.models import Competency, Deficit, Municipality, Route, RouteItem, School, Teacher
 from app.models.network import fold
 from deficits.levels import LEVEL_DEFICIT, LEVELS

@@ -24,9 +24,9 @@ from app.analyse.teacher_memo import (
     teacher_risk,
 )
 from app.common import audit
-from app.common.i18n import N_
 from app.common.marker import current_version, kept
 from app.extensions import db
+from app.i18n import N_
 from app.models import (
     Competency,
     Deficit,
@@ -69,7 +69,7 @@ from app.web.heatmap import (
 )
 from app.web.heatmap import HELPERS as HEAT_HELPERS
 from app.web.inputs import date_args, id_arg
-from app.web.lang import reader_lang
+from app.web.lang import in_russian, reader_lang
 from app.web.map_paging import heat_workbook, municipality_filter, paged_heat
 from app.web.review_views import ACTION_RU, ACTOR_RU
 from app.web.teacher_list import (
@@ -148,6 +148,7 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/map.xlsx")
 @allow(METHODOLOGIST, ADMIN)
+@in_russian
 def map_xlsx() -> Response:
     """The deficit heat map as an XLSX file, as the page shows it with the same arguments
     (filters, view, order) but every school rather than one page: the municipalities'
@@ -219,6 +220,7 @@ def indicators_page() -> str:
 
 @bp.get("/indicators.xlsx")
 @allow(METHODOLOGIST, ADMIN)
+@in_russian
 def indicators_xlsx_file() -> Response:
     """The same indicators as an XLSX file: one long table to filter by municipality.
 
@@ -257,6 +259,7 @@ def effectiveness_page() -> str:
 
 @bp.get("/effectiveness.xlsx")
 @allow(METHODOLOGIST, ADMIN)
+@in_russian
 def effectiveness_xlsx() -> Response:
     """The effectiveness table as an XLSX file (the page's arguments).
 
