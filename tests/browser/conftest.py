@@ -61,7 +61,7 @@ def journey(chromium: str, live_url: str) -> Iterator[Journey]:
         journey.login_violations = journey.check("0-login")
         page.fill("input[name=login]", LOGIN)
         page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        page.click("main form[action=\"/login\"] button[type=submit]")
         page.wait_for_url(f"{live_url}/")
         try:
             yield journey

@@ -53,3 +53,20 @@ def test_charts_are_drawn_by_the_plotly_this_site_serves(journey: Journey) -> No
     assert page.locator("figure.chart").count() >= 1
     page.wait_for_selector("figure.chart .chart-plot .main-svg", timeout=15_000)
     assert outside == []
+
+
+def test_the_navigation_switches_the_pages_to_english_and_back(journey: Journey) -> None:
+    page = journey.page
+    page.goto("/capacity?internship.accepted=0.5")
+    assert page.locator("html").get_attribute("lang") == "ru"
+    try:
+        page.click("form.lang button")  # «English»: kept on the login
+        page.wait_for_url("**/capacity?internship.accepted=0.5")
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.locator("a.skip").text_content() == "Skip to content"
+        page.goto("/teachers")  # another page, no ?lang=: still English
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert journey.check("page-teachers-en") == []
+    finally:
+        page.click("form.lang button")  # «Русский»
+    assert page.locator("html").get_attribute("lang") == "ru"
