@@ -1,9 +1,10 @@
 """The pages' language: Russian first, English for whoever chooses it (Flask-Babel).
 
 Texts of the pages and of the views' messages are written in Russian and marked for
-translation (``_()`` in templates and views, ``lazy_gettext`` for module constants); the
-English catalog is ``app/translations/en/LC_MESSAGES/messages.po`` (``make translations``
-extracts new texts into it; ``make install`` compiles it). Texts made from stored records (a
+translation (``_()`` in templates and views, ``app.i18n.N_`` for labels kept in module
+dicts, translated where shown); the English catalog is
+``app/translations/en/LC_MESSAGES/messages.po`` (``make translations`` extracts new texts
+into it; ``make install`` compiles it). Texts made from stored records (a
 route item's reasons, an unmet need) come in the same language.
 
 Which language a request gets, first that applies:
