@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Select, select
 
 from app.accounts.roles import Scope, teacher_clause
 from app.extensions import db
+from app.i18n import N_
 from app.models import Competency, Deficit, Diagnostic, Offer, Route, RouteItem, School, Teacher
 from app.models.route import COMPLETED, ENROLLED, REPLANNED, VERIFIED
 from courses.plan_model import OfferEffect
@@ -27,6 +28,7 @@ from deficits.effectiveness import PRIOR_PAIRS, shrunk_shares
 
 TOOK_PART = (ENROLLED, COMPLETED, VERIFIED, REPLANNED)
 COMPLETED_STATUSES = (COMPLETED, VERIFIED, REPLANNED)
+NO_CENTRE = N_("без ресурсного центра")  # an exposure's centre_name without a host school
 EXPOSURE_FRAME = ["user_id", "competency", "offer_key", "title", "kind", "provider", "centre",
                   "centre_name", "completed"]
 
@@ -108,14 +110,18 @@ def exposures(entry: Diagnostic, scope: Scope | None = None) -> pd.DataFrame:
              .where(Route.diagnostic_id == entry.id, RouteItem.status.in_(TOOK_PART)))
     if scope is not None and not scope.region:
         query = query.where(teacher_clause(scope))
-    out = [{"user_id": teacher, "competency": competency, "offer_key": key, "title": title,
-            "kind": kind, "provider": provider or "—", "centre": code or "—",
-            "centre_name": name or "без ресурсного центра",
-            "completed": status in COMPLETED_STATUSES}
-           for teacher, competencies, status, key, title, kind, provider, code, name
-           in db.session.execute(query).all()
-           for competency in competencies or ()]
-    return pd.DataFrame(out, columns=EXPOSURE_FRAME)
+    rows = pd.DataFrame(list(map(tuple, db.session.connection().execute(query).all())),
+                        columns=["user_id", "competencies", "status", "offer_key", "title",
+                                 "kind", "provider", "centre", "centre_name"])
+    # One row per item and competency it covers (an item with none: no row), built by
+    # columns: 200,000 items at a dict per row took seconds.
+    out = rows.explode("competencies").dropna(subset=["competencies"])
+    out = out.rename(columns={"competencies": "competency"})
+    out["provider"] = out["provider"].fillna("—").replace("", "—")
+    out["centre"] = out["centre"].fillna("—").replace("", "—")
+    out["centre_name"] = out["centre_name"].fillna(NO_CENTRE).replace("", NO_CENTRE)
+    out["completed"] = out["status"].isin(COMPLETED_STATUSES)
+    return out[EXPOSURE_FRAME].reset_index(drop=True)
 
 
 def evidence_period() -> tuple[Diagnostic, Diagnostic] | None:

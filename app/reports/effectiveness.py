@@ -29,7 +29,6 @@ GROUPS = {"offer": "offer_key", "kind": "kind", "provider": "provider", "centre"
 KIND_RU = {"course": N_("КПК (Moodle)"), "external": N_("КПК (внешний)"),
            "internship": N_("Стажировка"), "mentoring": N_("Наставничество"),
            "event": N_("Методическое мероприятие")}
-NO_CENTRE = N_("без ресурсного центра")  # app.analyse.outcomes.exposures' centre_name
 
 
 @dataclass(frozen=True)
